@@ -1,0 +1,267 @@
+"""The ``hall`` command.
+
+    hall serve [--workers N] [--port P]     start the server (the demo hall by default)
+    hall halls                              list the halls and what they hold
+    hall check                              check the settings and hall files, say what is wrong
+    hall add-staff --hall ID --username U --name NAME [--role staff|manager|admin]
+    hall add-device --hall ID --name NAME [--kind ticket_machine]   prints the new token once
+    hall hash-password                      a password hash for a hall file
+    hall migrate                            create or upgrade the database schema
+    hall rebuild [--hall ID]                replay a hall's whole record and compare with the live state
+
+Every command reads the settings file given with ``--settings`` (or $HALL_SETTINGS) and
+the environment (DATABASE_URL, REDIS_URL, HALL_FILES …).
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import sys
+import time
+from pathlib import Path
+
+from config.halls import ConfigError, HallDefinition, load_hall, load_halls
+from config.settings import Settings, load_settings
+
+__all__ = ["main"]
+
+
+def _settings(args: argparse.Namespace) -> Settings:
+    return load_settings(args.settings)
+
+
+def _hall(settings: Settings, hall_id: str) -> HallDefinition:
+    for hall in load_halls(settings.halls):
+        if hall.id == hall_id:
+            return hall
+    raise ConfigError(f"no hall {hall_id!r} in {', '.join(settings.halls)}")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    overrides = {"HALL_HOST": args.host, "HALL_PORT": args.port, "HALL_WORKERS": args.workers}
+    for variable, value in overrides.items():
+        if value is not None:
+            os.environ[variable] = str(value)  # the worker processes read the same settings
+    if args.settings:
+        os.environ["HALL_SETTINGS"] = str(Path(args.settings).resolve())
+    settings = load_settings()
+    halls = load_halls(settings.halls)  # fail here, with a clear message, not in a worker
+
+    import uvicorn
+
+    from config.logging import logging_config
+
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"Hall queue on {base}/  (API documentation: {base}/api/docs)", file=sys.stderr)
+    for hall in halls:
+        print(f"  {hall.info.name} [{hall.id}]", file=sys.stderr)
+        print(f"    ticket machine  {base}/halls/{hall.id}/kiosk", file=sys.stderr)
+        print(f"    counters        {base}/halls/{hall.id}/counters", file=sys.stderr)
+    if any(hall.id == "demo" for hall in halls):
+        print(
+            f"  demo: open the ticket machine once as {base}/halls/demo/kiosk#token=demo-kiosk-token;"
+            " counters: zhangwei / demo-staff, manager / demo-manager",
+            file=sys.stderr,
+        )
+    uvicorn.run(
+        "config.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_config=logging_config(settings.log_level, settings.log_format),
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
+    return 0
+
+
+def cmd_halls(args: argparse.Namespace) -> int:
+    for hall in load_halls(_settings(args).halls):
+        kinds: dict[str, int] = {}
+        for counter in hall.counters:
+            kinds[counter.kind] = kinds.get(counter.kind, 0) + 1
+        print(f"{hall.id}\t{hall.info.name}\t{hall.path}")
+        print(
+            f"\t{len(hall.rules.domains)} domains, {len(hall.rules.items)} items, {len(hall.counters)} counters "
+            f"({', '.join(f'{n} {k}' for k, n in kinds.items())}), {len(hall.staff)} staff, {len(hall.devices)} devices"
+        )
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    settings = _settings(args)
+    for hall in load_halls(settings.halls):
+        print(f"ok  {hall.path} ({hall.id})")
+        for warning in hall.warnings:
+            print(f"warning  {warning}")
+    print(f"database  {settings.database.split('@')[-1]}")
+    return 0
+
+
+def _append_block(path: str, block: str) -> None:
+    """Append a TOML block to a hall file; put the file back if the result does not load."""
+    original = Path(path).read_bytes()
+    with open(path, "ab") as handle:
+        handle.write(("\n" + block).encode())
+    try:
+        load_hall(path)
+    except ConfigError:
+        Path(path).write_bytes(original)
+        raise
+
+
+def _toml_string(value: str) -> str:
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def cmd_add_staff(args: argparse.Namespace) -> int:
+    from config.crypto import hash_password
+
+    hall = _hall(_settings(args), args.hall)
+    if any(s.username == args.username for s in hall.staff):
+        raise ConfigError(f"{hall.path}: staff: {args.username!r} exists already")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.username}: ")
+        if getpass.getpass("again: ") != password:
+            print("the passwords differ", file=sys.stderr)
+            return 2
+    if len(password) < 8:
+        print("a password has at least 8 characters", file=sys.stderr)
+        return 2
+    block = (
+        f"[[staff]]\nusername = {_toml_string(args.username)}\nname = {_toml_string(args.name)}\n"
+        f"staff_no = {_toml_string(args.staff_no)}\nrole = {_toml_string(args.role)}\n"
+        f"password_hash = {_toml_string(hash_password(password))}\n"
+    )
+    _append_block(hall.path, block)
+    print(f"added {args.role} {args.username} to {hall.path}; running servers pick it up within a second")
+    return 0
+
+
+def cmd_add_device(args: argparse.Namespace) -> int:
+    from config.crypto import device_token_digest, new_device_token
+
+    hall = _hall(_settings(args), args.hall)
+    if any(d.name == args.name for d in hall.devices):
+        raise ConfigError(f"{hall.path}: devices: {args.name!r} exists already")
+    token = new_device_token()
+    block = (
+        f"[[devices]]\nname = {_toml_string(args.name)}\nkind = {_toml_string(args.kind)}\n"
+        f'token_sha256 = "{device_token_digest(token)}"\n'
+    )
+    _append_block(hall.path, block)
+    print(f"added {args.kind} {args.name} to {hall.path}")
+    print(f"its token (shown once, keep it on the device): {token}")
+    if args.kind == "ticket_machine":
+        print(f"open the ticket machine once as /halls/{hall.id}/kiosk#token={token}")
+    return 0
+
+
+def cmd_hash_password(args: argparse.Namespace) -> int:
+    from config.crypto import hash_password
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+    print(hash_password(password))
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from config.database import connect_engine
+    from config.migrations import upgrade
+
+    settings = _settings(args)
+    version = upgrade(connect_engine(settings.database))
+    print(f"schema at version {version}")
+    return 0
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from config.database import connect_engine, read_connection
+    from queueing import store
+    from queueing.hall import HallQueue
+
+    settings = _settings(args)
+    engine = connect_engine(settings.database)
+    halls = [_hall(settings, args.hall)] if args.hall else load_halls(settings.halls)
+    status = 0
+    for hall in halls:
+        with read_connection(engine) as conn, conn.begin():
+            started = time.perf_counter()
+            rebuilt = HallQueue(hall.rules)
+            for recorded in store.read_since(conn, hall.id, 0):
+                rebuilt.apply(recorded)
+            seconds = time.perf_counter() - started
+            snapshot = store.latest_snapshot(conn, hall.id)
+            live = HallQueue.restore(hall.rules, snapshot) if snapshot else HallQueue(hall.rules)
+            for recorded in store.read_since(conn, hall.id, live.seq):
+                live.apply(recorded)
+        same = rebuilt.export() == live.export()
+        status |= 0 if same else 1
+        print(
+            f"{hall.id}: replayed {rebuilt.seq} events in {seconds:.3f} s; "
+            f"{'identical to' if same else 'DIFFERENT from'} the live state (snapshot {snapshot.seq if snapshot else '-'} + tail)"
+        )
+    return status
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hall", description="Hall queue for government service centres")
+    parser.add_argument("--settings", help="settings TOML file (default: $HALL_SETTINGS, else built-in defaults)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="start the server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    serve.set_defaults(run=cmd_serve)
+
+    commands.add_parser("halls", help="list the halls").set_defaults(run=cmd_halls)
+    commands.add_parser("check", help="check settings and hall files").set_defaults(run=cmd_check)
+
+    staff = commands.add_parser("add-staff", help="add a staff account to a hall file")
+    staff.add_argument("--hall", required=True)
+    staff.add_argument("--username", required=True)
+    staff.add_argument("--name", required=True)
+    staff.add_argument("--role", choices=["staff", "manager", "admin"], default="staff")
+    staff.add_argument("--staff-no", default="")
+    staff.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    staff.set_defaults(run=cmd_add_staff)
+
+    device = commands.add_parser("add-device", help="add a device and print its token")
+    device.add_argument("--hall", required=True)
+    device.add_argument("--name", required=True)
+    device.add_argument(
+        "--kind",
+        choices=["ticket_machine", "display", "counter_board", "evaluation_pad", "print_agent"],
+        default="ticket_machine",
+    )
+    device.set_defaults(run=cmd_add_device)
+
+    hashing = commands.add_parser("hash-password", help="print a password hash")
+    hashing.add_argument("--password-stdin", action="store_true")
+    hashing.set_defaults(run=cmd_hash_password)
+
+    commands.add_parser("migrate", help="create or upgrade the schema").set_defaults(run=cmd_migrate)
+
+    rebuild = commands.add_parser("rebuild", help="replay a hall's record and compare with the live state")
+    rebuild.add_argument("--hall")
+    rebuild.set_defaults(run=cmd_rebuild)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,97 @@
+"""Password hashes, signed bearer tokens and device tokens: the cryptography, nothing else.
+
+- Passwords: scrypt (stdlib), stored as ``scrypt$n$r$p$salt$digest``.
+- Staff tokens: ``st1.<claims>.<HMAC-SHA256>``, stateless, so every server process that
+  shares the secret key accepts them; they expire (a shift, by default 12 hours).
+- Device tokens: random strings; the hall file keeps only their SHA-256.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import secrets
+
+import msgspec
+
+__all__ = [
+    "TokenClaims",
+    "TokenSigner",
+    "device_token_digest",
+    "hash_password",
+    "new_device_token",
+    "verify_password",
+]
+
+_SCRYPT = {"n": 2**14, "r": 8, "p": 1}
+_TOKEN_PREFIX = "st1."
+
+
+def _b64(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def _unb64(text: str) -> bytes:
+    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+
+
+def hash_password(password: str, *, salt: bytes | None = None) -> str:
+    salt = salt or os.urandom(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, dklen=32, **_SCRYPT)
+    return f"scrypt${_SCRYPT['n']}${_SCRYPT['r']}${_SCRYPT['p']}${_b64(salt)}${_b64(digest)}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    try:
+        scheme, n, r, p, salt, digest = stored.split("$")
+        if scheme != "scrypt":
+            return False
+        computed = hashlib.scrypt(password.encode(), salt=_unb64(salt), n=int(n), r=int(r), p=int(p), dklen=32)
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(computed, _unb64(digest))
+
+
+def new_device_token() -> str:
+    return secrets.token_urlsafe(24)
+
+
+def device_token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class TokenClaims(msgspec.Struct, frozen=True):
+    hall: str
+    sub: str  # the username
+    role: str
+    name: str
+    exp: int  # unix seconds
+
+
+class TokenSigner:
+    def __init__(self, secret: bytes) -> None:
+        if len(secret) < 16:
+            raise ValueError("the secret key must be at least 16 bytes")
+        self._secret = secret
+
+    def _mac(self, payload: str) -> str:
+        return _b64(hmac.new(self._secret, (_TOKEN_PREFIX + payload).encode(), hashlib.sha256).digest())
+
+    def issue(self, claims: TokenClaims) -> str:
+        payload = _b64(msgspec.json.encode(claims))
+        return f"{_TOKEN_PREFIX}{payload}.{self._mac(payload)}"
+
+    def verify(self, token: str, now: int) -> TokenClaims | None:
+        """The claims of a genuine, unexpired token; None otherwise."""
+        if not token.startswith(_TOKEN_PREFIX):
+            return None
+        payload, _, mac = token[len(_TOKEN_PREFIX) :].partition(".")
+        if not hmac.compare_digest(mac, self._mac(payload)):
+            return None
+        try:
+            claims = msgspec.json.decode(_unb64(payload), type=TokenClaims)
+        except (msgspec.DecodeError, ValueError):
+            return None
+        return claims if claims.exp > now else None

@@ -1,0 +1,66 @@
+"""The database: SQLite (WAL) by default, PostgreSQL when the URL says so.
+
+SQLite writers take the database lock when their transaction begins (``BEGIN
+IMMEDIATE``), so two processes never interleave a read-then-append; readers use plain
+deferred transactions. ``synchronous=FULL`` makes every commit durable on disk before
+the client hears of it.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import sqlalchemy as sa
+from sqlalchemy import event
+from sqlalchemy.engine import Connection, Engine
+
+__all__ = ["connect_engine", "is_postgres", "read_connection", "write_transaction"]
+
+
+def _normalise(url: str) -> str:
+    if url.startswith(("postgres://", "postgresql://")):
+        return "postgresql+psycopg://" + url.split("://", 1)[1]
+    return url
+
+
+def connect_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 5) -> Engine:
+    url = _normalise(url)
+    if url.startswith("sqlite"):
+        database = sa.engine.make_url(url).database
+        if database and database != ":memory:":
+            Path(database).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        _sqlite_transactions(engine, sqlite_synchronous)
+        return engine
+    return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+
+
+def _sqlite_transactions(engine: Engine, synchronous: str) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+        dbapi_connection.isolation_level = None  # we issue BEGIN ourselves
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute(f"PRAGMA synchronous={synchronous}")
+        cursor.execute("PRAGMA busy_timeout=30000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        mode = connection.get_execution_options().get("sqlite_begin", "IMMEDIATE")
+        connection.exec_driver_sql(f"BEGIN {mode}")
+
+
+def is_postgres(engine: Engine) -> bool:
+    return engine.dialect.name == "postgresql"
+
+
+def write_transaction(engine: Engine) -> Connection:
+    """A connection whose transaction may write (SQLite: holds the write lock from BEGIN)."""
+    return engine.connect()
+
+
+def read_connection(engine: Engine) -> Connection:
+    """A connection for reading only (SQLite: a deferred transaction, no write lock)."""
+    return engine.connect().execution_options(sqlite_begin="DEFERRED")

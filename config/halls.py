@@ -1,0 +1,234 @@
+"""Hall definitions: one TOML file per hall, decoded and checked with msgspec.
+
+A mistake in a hall file stops the start-up with a message that names the file and the
+field (``config/halls/demo.toml: counters[3].domains: unknown domain 'tax2'``), before
+anything is recorded.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter as Tally
+from collections.abc import Iterable
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+import msgspec
+
+from counters.kinds import CallingProfile, CounterKind, CounterSpec, served_items
+from queueing.catalogue import Domain, ServiceItem, TicketGroup
+from queueing.policy import CallingPolicy, HallRules, IssuingPolicy, OpeningHours
+
+__all__ = [
+    "ConfigError",
+    "DeviceSpec",
+    "HallDefinition",
+    "HallInfo",
+    "StaffSpec",
+    "load_hall",
+    "load_halls",
+]
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
+_PREFIX = re.compile(r"^[A-Z]{1,3}$")
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+
+StaffRole = Literal["staff", "manager", "admin"]
+DeviceKind = Literal["ticket_machine", "display", "counter_board", "evaluation_pad", "print_agent"]
+
+
+class ConfigError(Exception):
+    """A hall or settings file is wrong; the message names the file and the field."""
+
+
+class HallInfo(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    id: str  # used in URLs: /api/halls/{id}/…
+    name: str
+    name_en: str = ""
+    timezone: str = "Asia/Shanghai"
+    address: str = ""
+    notice: str = ""  # a short line for slips and screens, e.g. 过号请重新取号
+
+
+class StaffSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A staff account (工作人员). Passwords are stored as scrypt hashes (``hall hash-password``)."""
+
+    username: str
+    name: str
+    role: StaffRole = "staff"
+    staff_no: str = ""
+    password_hash: str = ""
+
+
+class DeviceSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """A device (取号机 …) and the SHA-256 of its token (``hall device-token``)."""
+
+    name: str
+    token_sha256: str
+    kind: DeviceKind = "ticket_machine"
+
+
+class _HallFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    hall: HallInfo
+    domains: list[Domain]
+    groups: list[TicketGroup]
+    items: list[ServiceItem]
+    counters: list[CounterSpec]
+    hours: OpeningHours = msgspec.field(default_factory=OpeningHours)
+    calling: CallingPolicy = msgspec.field(default_factory=CallingPolicy)
+    issuing: IssuingPolicy = msgspec.field(default_factory=IssuingPolicy)
+    profiles: dict[str, CallingProfile] = msgspec.field(default_factory=dict)
+    staff: list[StaffSpec] = msgspec.field(default_factory=list)
+    devices: list[DeviceSpec] = msgspec.field(default_factory=list)
+
+
+class HallDefinition(msgspec.Struct, frozen=True):
+    """A checked hall file: the core's rules plus what the service needs around them."""
+
+    path: str
+    info: HallInfo
+    rules: HallRules
+    counters: tuple[CounterSpec, ...]
+    staff: tuple[StaffSpec, ...]
+    devices: tuple[DeviceSpec, ...]
+    warnings: tuple[str, ...] = ()
+
+    @property
+    def id(self) -> str:
+        return self.info.id
+
+
+def load_hall(path: str | Path) -> HallDefinition:
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read the hall file: {exc.strerror}") from None
+    try:
+        hall = msgspec.toml.decode(raw, type=_HallFile)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(f"{path}: {_field_message(str(exc))}") from None
+    except msgspec.DecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    return _check(path, hall)
+
+
+def load_halls(paths: Iterable[str | Path]) -> list[HallDefinition]:
+    """Load hall files; a directory stands for every ``*.toml`` in it."""
+    files: list[Path] = []
+    for entry in map(Path, paths):
+        files.extend(sorted(entry.glob("*.toml")) if entry.is_dir() else [entry])
+    halls = [load_hall(f) for f in files]
+    if not halls:
+        raise ConfigError(f"no hall files found in {', '.join(map(str, paths))}")
+    seen: dict[str, str] = {}
+    for hall in halls:
+        if hall.id in seen:
+            raise ConfigError(f"{hall.path}: hall.id: {hall.id!r} is already used by {seen[hall.id]}")
+        seen[hall.id] = hall.path
+    return halls
+
+
+def _field_message(validation: str) -> str:
+    """msgspec says "Expected `int`, got `str` - at `$.counters[0].number`"; we say the field first."""
+    message, sep, where = validation.rpartition(" - at `")
+    if not sep:
+        return validation
+    return f"{where.rstrip('`').removeprefix('$.')}: {message}"
+
+
+def _check(path: Path, hall: _HallFile) -> HallDefinition:
+    def fail(field: str, message: str) -> ConfigError:
+        return ConfigError(f"{path}: {field}: {message}")
+
+    if not _SLUG.match(hall.hall.id):
+        raise fail("hall.id", f"{hall.hall.id!r} must be lower-case letters, digits and dashes (it is used in URLs)")
+    for section, values in (
+        ("domains", [d.code for d in hall.domains]),
+        ("groups", [g.prefix for g in hall.groups]),
+        ("items", [i.code for i in hall.items]),
+        ("counters", [c.number for c in hall.counters]),
+        ("staff", [s.username for s in hall.staff]),
+        ("devices", [d.name for d in hall.devices]),
+    ):
+        for value, count in Tally(values).items():
+            if count > 1:
+                raise fail(f"{section}[{values.index(value, values.index(value) + 1)}]", f"{value!r} appears twice")
+
+    try:
+        ZoneInfo(hall.hall.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise fail("hall.timezone", f"unknown time zone {hall.hall.timezone!r} (e.g. Asia/Shanghai)") from None
+    domains = {d.code for d in hall.domains}
+    groups = {g.prefix for g in hall.groups}
+    items = {i.code for i in hall.items}
+    for index, group in enumerate(hall.groups):
+        if not _PREFIX.match(group.prefix):
+            raise fail(f"groups[{index}].prefix", f"{group.prefix!r} must be 1 to 3 capital letters")
+        if group.daily_cap is not None and group.daily_cap < 1:
+            raise fail(f"groups[{index}].daily_cap", "must be at least 1 (leave it out for no cap)")
+    for index, item in enumerate(hall.items):
+        if item.domain not in domains:
+            raise fail(f"items[{index}].domain", f"unknown domain {item.domain!r}; known: {sorted(domains)}")
+        if item.group not in groups:
+            raise fail(f"items[{index}].group", f"unknown group {item.group!r}; known: {sorted(groups)}")
+        if item.service_minutes <= 0:
+            raise fail(f"items[{index}].service_minutes", "must be positive")
+        if item.pickup and item.cross_province:
+            raise fail(f"items[{index}]", "an item is either a pick-up or a cross-province item, not both")
+    for name, profile in hall.profiles.items():
+        if unknown := sorted(set(profile.prefer_domains) - domains):
+            raise fail(f"profiles.{name}.prefer_domains", f"unknown domains {unknown}")
+        if unknown := sorted(set(profile.prefer_items) - items):
+            raise fail(f"profiles.{name}.prefer_items", f"unknown items {unknown}")
+
+    rules = HallRules(
+        hall=hall.hall.id,
+        timezone=hall.hall.timezone,
+        domains=tuple(hall.domains),
+        groups=tuple(hall.groups),
+        items=tuple(hall.items),
+        profiles=hall.profiles,
+        calling=hall.calling,
+        issuing=hall.issuing,
+        hours=hall.hours,
+    )
+    for index, counter in enumerate(hall.counters):
+        field = f"counters[{index}]"
+        if counter.number < 1:
+            raise fail(f"{field}.number", "counter numbers start at 1")
+        if unknown := sorted(set(counter.domains) - domains):
+            raise fail(f"{field}.domains", f"unknown domains {unknown}; known: {sorted(domains)}")
+        if unknown := sorted(set(counter.items) - items):
+            raise fail(f"{field}.items", f"unknown items {unknown}")
+        if counter.profile is not None and counter.profile not in rules.all_profiles:
+            raise fail(f"{field}.profile", f"unknown profile {counter.profile!r}; known: {sorted(rules.all_profiles)}")
+        if counter.kind is CounterKind.DOMAIN and not counter.domains and not counter.items:
+            raise fail(f"{field}.domains", "a domain counter (分领域综合窗口) lists its domains")
+        if not served_items(counter, hall.items):
+            raise fail(field, f"counter {counter.number} serves no item")
+    for index, staff in enumerate(hall.staff):
+        if not _SLUG.match(staff.username):
+            raise fail(f"staff[{index}].username", "lower-case letters, digits and dashes only")
+        if staff.password_hash and not staff.password_hash.startswith("scrypt$"):
+            raise fail(f"staff[{index}].password_hash", "not a hash from `hall hash-password`")
+    for index, device in enumerate(hall.devices):
+        if not _SHA256.match(device.token_sha256):
+            raise fail(f"devices[{index}].token_sha256", "must be 64 lower-case hex digits (`hall device-token`)")
+
+    served = set().union(*(served_items(c, hall.items) for c in hall.counters)) if hall.counters else set()
+    warnings = tuple(
+        f"{path}: items[{index}]: no counter serves {item.code} ({item.name}); tickets for it are refused"
+        for index, item in enumerate(hall.items)
+        if item.code not in served
+    )
+    return HallDefinition(
+        path=str(path),
+        info=hall.hall,
+        rules=rules,
+        counters=tuple(hall.counters),
+        staff=tuple(hall.staff),
+        devices=tuple(hall.devices),
+        warnings=warnings,
+    )

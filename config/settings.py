@@ -1,0 +1,97 @@
+"""Deployment settings: defaults, then a settings file, then environment variables.
+
+The embedded default needs no server: a SQLite file under ``var/`` and in-process
+channels. ``DATABASE_URL=postgresql://…`` and ``REDIS_URL=redis://…`` switch to the
+servers. A wrong value stops the start-up with the file (or variable) and the field.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+from config.halls import ConfigError
+
+__all__ = ["PROJECT_ROOT", "Settings", "load_settings"]
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEMO_HALLS = str(PROJECT_ROOT / "config" / "halls")
+
+
+class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    halls: list[str] = msgspec.field(default_factory=lambda: [DEMO_HALLS])  # hall files or folders
+    data_dir: str = str(PROJECT_ROOT / "var")
+    database_url: str = ""  # empty: sqlite:///<data_dir>/hall.db
+    redis_url: str = ""  # empty: in-process channels
+    secret_key: str = ""  # empty: generated once into <data_dir>/secret.key
+    host: str = "127.0.0.1"
+    port: int = 8000
+    workers: int = 1
+    public_url: str = ""  # how phones reach the server (QR codes); empty: the request's own host
+    token_hours: int = 12
+    sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
+    snapshot_every: int = 2000  # events between state snapshots
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+
+    @property
+    def database(self) -> str:
+        return self.database_url or f"sqlite:///{Path(self.data_dir) / 'hall.db'}"
+
+    def secret(self) -> bytes:
+        """The key that signs staff tokens; every process of a deployment must share it."""
+        if self.secret_key:
+            return self.secret_key.encode()
+        path = Path(self.data_dir) / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            with os.fdopen(fd, "w") as handle:
+                handle.write(os.urandom(32).hex())
+        return path.read_text().strip().encode()
+
+
+_ENV: dict[str, tuple[str, type]] = {
+    "HALL_FILES": ("halls", list),
+    "HALL_DATA_DIR": ("data_dir", str),
+    "DATABASE_URL": ("database_url", str),
+    "REDIS_URL": ("redis_url", str),
+    "HALL_SECRET_KEY": ("secret_key", str),
+    "HALL_HOST": ("host", str),
+    "HALL_PORT": ("port", int),
+    "HALL_WORKERS": ("workers", int),
+    "HALL_PUBLIC_URL": ("public_url", str),
+    "HALL_LOG_LEVEL": ("log_level", str),
+    "HALL_LOG_FORMAT": ("log_format", str),
+}
+
+
+def load_settings(path: str | Path | None = None, env: dict[str, str] | None = None, **overrides: object) -> Settings:
+    """Defaults < settings file (``path`` or $HALL_SETTINGS) < environment < ``overrides``."""
+    env = dict(os.environ if env is None else env)
+    values: dict[str, object] = {}
+    source = "defaults"
+    path = path or env.get("HALL_SETTINGS")
+    if path:
+        source = str(path)
+        try:
+            values.update(msgspec.toml.decode(Path(path).read_bytes()))
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot read the settings file: {exc.strerror}") from None
+        except msgspec.DecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    for variable, (field, kind) in _ENV.items():
+        if variable in env and env[variable] != "":
+            raw = env[variable]
+            values[field] = raw.split(os.pathsep) if kind is list else raw
+            source = f"{source} + ${variable}" if variable not in source else source
+    values.update({k: v for k, v in overrides.items() if v is not None})
+    try:
+        return msgspec.convert(values, Settings, strict=False)
+    except msgspec.ValidationError as exc:
+        message, _, where = str(exc).rpartition(" - at `")
+        field = where.rstrip("`").removeprefix("$.") if where else ""
+        raise ConfigError(f"{source}: {field}: {message or exc}") from None

@@ -1,0 +1,227 @@
+"""HTTP handlers of the counters: the virtual caller (虚拟叫号器) and the manager's changes.
+
+- ``POST /api/halls/{hall}/counters/{counter}/call-next``  200 with the ticket, 204 if none waits
+- ``POST /api/halls/{hall}/counters/{counter}/{action}``   recall, no-show, start, complete,
+  suspend, open, close, sign-in, sign-out; plus ``transfer``, ``pause`` and ``resume``
+- ``PATCH /api/halls/{hall}/counters/{counter}``           kind, domains, items, profile, name
+
+Counter actions need a staff token; the core checks that the clerk is signed in at this
+counter (or is a manager) in the same step as the action.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable
+
+from litestar import Response, Router, get, patch, post
+from litestar.openapi.datastructures import ResponseSpec
+
+from config.auth import Principal, manager_guard, staff_guard
+from counters.schemas import (
+    CounterActionResult,
+    CounterPatch,
+    OnTicket,
+    PauseRequest,
+    ResumeRequest,
+    TransferRequest,
+)
+from queueing.commands import (
+    CallNext,
+    CloseCounter,
+    Command,
+    CompleteService,
+    MarkNoShow,
+    OpenCounter,
+    PauseCounter,
+    Recall,
+    ReconfigureCounter,
+    Resume,
+    SignIn,
+    SignOut,
+    StartService,
+    Suspend,
+    Transfer,
+)
+from queueing.errors import NotFound
+from queueing.events import Recorded
+from queueing.hall import HallQueue
+from queueing.service import HallRegistry
+from queueing.views import CounterView, TicketView
+
+__all__ = ["CounterAction", "router"]
+
+
+class CounterAction(enum.StrEnum):
+    RECALL = "recall"  # 重呼
+    NO_SHOW = "no-show"  # 过号
+    START = "start"  # 开始办理
+    COMPLETE = "complete"  # 办结
+    SUSPEND = "suspend"  # 挂起
+    OPEN = "open"  # 开始服务 / 恢复服务
+    CLOSE = "close"  # 关闭窗口
+    SIGN_IN = "sign-in"  # 签到
+    SIGN_OUT = "sign-out"  # 签退
+
+
+_ON_TICKET: dict[CounterAction, type] = {
+    CounterAction.RECALL: Recall,
+    CounterAction.NO_SHOW: MarkNoShow,
+    CounterAction.START: StartService,
+    CounterAction.COMPLETE: CompleteService,
+    CounterAction.SUSPEND: Suspend,
+}
+_ON_COUNTER: dict[CounterAction, type] = {
+    CounterAction.OPEN: OpenCounter,
+    CounterAction.CLOSE: CloseCounter,
+    CounterAction.SIGN_IN: SignIn,
+    CounterAction.SIGN_OUT: SignOut,
+}
+
+
+def _result(number: int) -> Callable[[HallQueue, list[Recorded], dt.datetime], CounterActionResult]:
+    def present(queue: HallQueue, recorded: list[Recorded], at: dt.datetime) -> CounterActionResult:
+        ticket_id = next(
+            (r.event.ticket_id for r in reversed(recorded) if hasattr(r.event, "ticket_id")), None
+        )
+        ticket = queue.ticket(ticket_id) if ticket_id else None
+        return CounterActionResult(queue.counter_view(number), queue.ticket_view(ticket, at) if ticket else None)
+
+    return present
+
+
+async def _act(registry: HallRegistry, hall: str, counter: int, command: Command) -> CounterActionResult:
+    return await registry.get(hall).execute(command, _result(counter))
+
+
+@get("/api/halls/{hall:str}/counters", summary="Every counter now")
+async def list_counters(hall: str, registry: HallRegistry) -> list[CounterView]:
+    return await registry.get(hall).read(lambda q, at: [q.counter_view(n) for n in sorted(q.counters)])
+
+
+@get("/api/halls/{hall:str}/counters/{counter:int}", summary="A counter now")
+async def counter_status(hall: str, counter: int, registry: HallRegistry) -> CounterView:
+    return await registry.get(hall).read(lambda q, at: q.counter_view(counter))
+
+
+@post(
+    "/api/halls/{hall:str}/counters/{counter:int}/call-next",
+    guards=[staff_guard],
+    status_code=200,
+    summary="Call the next ticket (叫号)",
+    responses={204: ResponseSpec(None, description="No ticket this counter may serve is waiting")},
+)
+async def call_next(hall: str, counter: int, registry: HallRegistry, principal: Principal) -> Response[TicketView]:
+    runtime = registry.get(hall)
+
+    def present(queue: HallQueue, recorded: list[Recorded], at: dt.datetime) -> TicketView | None:
+        called = [r.event.ticket_id for r in recorded if hasattr(r.event, "ticket_id")]
+        return queue.ticket_view(queue.tickets[called[-1]], at) if called else None
+
+    view = await runtime.execute(CallNext(at=runtime.clock(), actor=principal.actor, counter=counter), present)
+    return Response(view) if view is not None else Response(None, status_code=204)
+
+
+@post(
+    "/api/halls/{hall:str}/counters/{counter:int}/transfer",
+    guards=[staff_guard],
+    status_code=200,
+    summary="Transfer the current ticket to another item or counter, keeping its number (一票到底)",
+)
+async def transfer(
+    hall: str, counter: int, data: TransferRequest, registry: HallRegistry, principal: Principal
+) -> CounterActionResult:
+    command = Transfer(
+        at=registry.get(hall).clock(),
+        actor=principal.actor,
+        counter=counter,
+        item=data.item,
+        to_counter=data.counter,
+        expected_ticket=data.ticket,
+    )
+    return await _act(registry, hall, counter, command)
+
+
+@post(
+    "/api/halls/{hall:str}/counters/{counter:int}/pause",
+    guards=[staff_guard],
+    status_code=200,
+    summary="Pause the counter (暂停服务): it finishes its ticket but calls nobody new",
+)
+async def pause(
+    hall: str, counter: int, registry: HallRegistry, principal: Principal, data: PauseRequest | None = None
+) -> CounterActionResult:
+    reason = data.reason if data else ""
+    command = PauseCounter(at=registry.get(hall).clock(), actor=principal.actor, counter=counter, reason=reason)
+    return await _act(registry, hall, counter, command)
+
+
+@post(
+    "/api/halls/{hall:str}/counters/{counter:int}/resume",
+    guards=[staff_guard],
+    status_code=200,
+    summary="Resume a suspended ticket at this counter (恢复挂起)",
+)
+async def resume(
+    hall: str, counter: int, registry: HallRegistry, principal: Principal, data: ResumeRequest | None = None
+) -> CounterActionResult:
+    command = Resume(
+        at=registry.get(hall).clock(), actor=principal.actor, counter=counter, ticket_id=data.ticket if data else None
+    )
+    return await _act(registry, hall, counter, command)
+
+
+@post(
+    "/api/halls/{hall:str}/counters/{counter:int}/{action:str}",
+    guards=[staff_guard],
+    status_code=200,
+    summary="recall, no-show, start, complete, suspend, open, close, sign-in, sign-out",
+)
+async def counter_action(
+    hall: str,
+    counter: int,
+    action: str,
+    registry: HallRegistry,
+    principal: Principal,
+    data: OnTicket | None = None,
+) -> CounterActionResult:
+    try:
+        action = CounterAction(action)
+    except ValueError:
+        known = ", ".join(a.value for a in CounterAction) + ", call-next, transfer, pause, resume"
+        raise NotFound(f"no counter action {action!r}; the actions are {known}", "没有该操作") from None
+    at, actor = registry.get(hall).clock(), principal.actor
+    if action in _ON_TICKET:
+        command = _ON_TICKET[action](at=at, actor=actor, counter=counter, expected_ticket=data.ticket if data else None)
+    else:
+        command = _ON_COUNTER[action](at=at, actor=actor, counter=counter)
+    return await _act(registry, hall, counter, command)
+
+
+@patch(
+    "/api/halls/{hall:str}/counters/{counter:int}",
+    guards=[manager_guard],
+    summary="Change a counter's kind, domains, items, profile or name (manager); effective on its next call",
+)
+async def reconfigure(
+    hall: str, counter: int, data: CounterPatch, registry: HallRegistry, principal: Principal
+) -> CounterView:
+    command = ReconfigureCounter(
+        at=registry.get(hall).clock(),
+        actor=principal.actor,
+        counter=counter,
+        name=data.name,
+        kind=data.kind,
+        domains=tuple(data.domains) if data.domains is not None else None,
+        items=tuple(data.items) if data.items is not None else None,
+        profile=data.profile,
+    )
+    return await registry.get(hall).execute(command, lambda q, rec, at: q.counter_view(counter))
+
+
+router = Router(
+    path="/",
+    route_handlers=[list_counters, counter_status, call_next, transfer, pause, resume, counter_action, reconfigure],
+    tags=["counters"],
+)

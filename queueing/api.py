@@ -1,0 +1,160 @@
+"""HTTP handlers of the queue: halls, tickets and the queue snapshot.
+
+The paths are a public contract for ticket machines, displays and integrators:
+
+- ``POST /api/halls/{hall}/tickets``            issue (device or staff token)
+- ``GET  /api/halls/{hall}/tickets/{id}``       a ticket's status
+- ``GET  /api/halls/{hall}/queue``              waiting per group and item, every counter
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Annotated
+
+from litestar import Router, get, post
+from litestar.params import Parameter
+
+from config.auth import Principal, issuer_guard, staff_guard
+from queueing.commands import CancelTicket, IssueTicket, Priority, Reinstate
+from queueing.errors import NotFound
+from queueing.hall import HallQueue
+from queueing.lifecycle import TicketState
+from queueing.schemas import DomainInfo, HallInfo, HallSummary, IssueRequest, ItemInfo
+from queueing.service import HallRegistry
+from queueing.views import QueueView, TicketView
+
+__all__ = ["router"]
+
+
+def new_ticket_id() -> str:
+    """Random and long enough that a ticket's status link cannot be guessed."""
+    return secrets.token_urlsafe(12)
+
+
+@get("/api/halls", summary="The halls this server runs")
+async def list_halls(registry: HallRegistry) -> list[HallSummary]:
+    return [HallSummary(r.id, r.definition.info.name, r.definition.info.name_en) for r in registry]
+
+
+@get("/api/halls/{hall:str}", summary="A hall: its domains, items and today's issuing hours")
+async def hall_info(hall: str, registry: HallRegistry) -> HallInfo:
+    runtime = registry.get(hall)
+    info, rules = runtime.definition.info, runtime.definition.rules
+    window = rules.issuing_window(rules.hall_day(runtime.clock()))
+    return HallInfo(
+        id=info.id,
+        name=info.name,
+        name_en=info.name_en,
+        timezone=info.timezone,
+        address=info.address,
+        notice=info.notice,
+        domains=[DomainInfo(d.code, d.name, d.name_en) for d in rules.domains],
+        items=[
+            ItemInfo(i.code, i.name, i.name_en, i.domain, i.group, i.cross_province, i.pickup, i.service_minutes)
+            for i in rules.items
+        ],
+        issuing_today=None if window is None else "-".join(f"{m // 60:02d}:{m % 60:02d}" for m in window),
+    )
+
+
+@post(
+    "/api/halls/{hall:str}/tickets",
+    guards=[issuer_guard],
+    status_code=201,
+    summary="Issue a ticket (取号)",
+    description="A retried request with the same idempotency_key returns the same ticket.",
+)
+async def issue_ticket(hall: str, data: IssueRequest, registry: HallRegistry, principal: Principal) -> TicketView:
+    runtime = registry.get(hall)
+    command = IssueTicket(
+        at=runtime.clock(),
+        actor=principal.actor,
+        ticket_id=new_ticket_id(),
+        item=data.item,
+        priority=Priority.GREEN if data.priority == "green" else Priority.WALK_IN,
+        idempotency_key=data.idempotency_key,
+        channel="kiosk" if principal.kind == "device" else "desk",
+    )
+
+    def present(queue: HallQueue, _: object, at: dt.datetime) -> TicketView:
+        ticket = queue.ticket(command.ticket_id)
+        if ticket is None and data.idempotency_key is not None:
+            ticket = queue.ticket_by_key(data.idempotency_key)
+        assert ticket is not None
+        return queue.ticket_view(ticket, at)
+
+    return await runtime.execute(command, present)
+
+
+@get("/api/halls/{hall:str}/tickets/{ticket_id:str}", summary="A ticket's status")
+async def ticket_status(hall: str, ticket_id: str, registry: HallRegistry) -> TicketView:
+    view = await registry.get(hall).ticket_status(ticket_id)
+    if view is None:
+        raise NotFound(f"no ticket {ticket_id!r} in hall {hall}", "没有找到该号")
+    return view
+
+
+@get(
+    "/api/halls/{hall:str}/tickets",
+    guards=[staff_guard],
+    summary="Today's tickets, filtered (staff)",
+)
+async def find_tickets(
+    hall: str,
+    registry: HallRegistry,
+    ticket_state: Annotated[TicketState | None, Parameter(query="state")] = None,
+    counter: int | None = None,
+    number: str | None = None,
+    limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+) -> list[TicketView]:
+    def present(queue: HallQueue, at: dt.datetime) -> list[TicketView]:
+        found = [
+            t
+            for t in queue.tickets.values()
+            if (ticket_state is None or t.state is ticket_state)
+            and (counter is None or t.counter == counter)
+            and (number is None or t.number == number.upper())
+        ]
+        found.sort(key=lambda t: t.issued_at, reverse=True)
+        return [queue.ticket_view(t, at) for t in found[:limit]]
+
+    return await registry.get(hall).read(present)
+
+
+@post("/api/halls/{hall:str}/tickets/{ticket_id:str}/reinstate", guards=[staff_guard], status_code=200,
+      summary="Put a no-show ticket back in line, within the grace period (过号恢复)")
+async def reinstate_ticket(hall: str, ticket_id: str, registry: HallRegistry, principal: Principal) -> TicketView:
+    runtime = registry.get(hall)
+    command = Reinstate(at=runtime.clock(), actor=principal.actor, ticket_id=ticket_id)
+    return await runtime.execute(command, lambda q, rec, at: q.ticket_view(q.tickets[rec[-1].event.ticket_id], at))
+
+
+@post("/api/halls/{hall:str}/tickets/{ticket_id:str}/cancel", guards=[staff_guard], status_code=200,
+      summary="Cancel a waiting, no-show or suspended ticket (the citizen left)")
+async def cancel_ticket(hall: str, ticket_id: str, registry: HallRegistry, principal: Principal) -> TicketView:
+    runtime = registry.get(hall)
+    command = CancelTicket(at=runtime.clock(), actor=principal.actor, ticket_id=ticket_id)
+    return await runtime.execute(command, lambda q, rec, at: q.ticket_view(q.tickets[rec[-1].event.ticket_id], at))
+
+
+@get("/api/halls/{hall:str}/queue", summary="The queue now: waiting per group and item, every counter")
+async def queue_snapshot(hall: str, registry: HallRegistry) -> QueueView:
+    return await registry.get(hall).read(lambda q, at: q.queue_view(at))
+
+
+router = Router(
+    path="/",
+    route_handlers=[
+        list_halls,
+        hall_info,
+        issue_ticket,
+        ticket_status,
+        find_tickets,
+        reinstate_ticket,
+        cancel_ticket,
+        queue_snapshot,
+    ],
+    tags=["queue"],
+)

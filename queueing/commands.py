@@ -1,0 +1,212 @@
+"""Commands: what someone asks the hall to do. Each carries its time and its actor.
+
+The core never reads a clock: the service (or the simulator, or a test) stamps every
+command with ``at``, a zone-aware instant. A command is a request; the events it
+produces (``events.py``) are what happened.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+import msgspec
+
+from counters.kinds import CounterKind, CounterSpec
+
+__all__ = [
+    "Actor",
+    "CallNext",
+    "CancelTicket",
+    "CloseCounter",
+    "Command",
+    "CompleteService",
+    "DefineCounter",
+    "IssueTicket",
+    "MarkNoShow",
+    "OpenCounter",
+    "PauseCounter",
+    "Priority",
+    "Recall",
+    "ReconfigureCounter",
+    "Reinstate",
+    "Resume",
+    "RetireCounter",
+    "Role",
+    "SignIn",
+    "SignOut",
+    "StartDay",
+    "StartService",
+    "Suspend",
+    "Transfer",
+]
+
+
+class Role(enum.StrEnum):
+    STAFF = "staff"  # 窗口人员
+    MANAGER = "manager"  # 大厅管理员
+    ADMIN = "admin"  # 系统管理员
+    DEVICE = "device"  # a ticket machine or another device
+    SYSTEM = "system"  # the service itself (configuration, day rollover)
+
+    @property
+    def manages(self) -> bool:
+        """May act at any counter and change counters."""
+        return self in (Role.MANAGER, Role.ADMIN, Role.SYSTEM)
+
+
+class Actor(msgspec.Struct, frozen=True):
+    name: str
+    role: Role
+
+
+SYSTEM = Actor("system", Role.SYSTEM)
+
+
+class Priority(enum.StrEnum):
+    """Priority class, highest first: green channel (绿色通道, DB31/T 862 9.1.4.2),
+    checked-in appointment (预约优先办理, 9.1.2.2), walk-in."""
+
+    GREEN = "green"
+    APPOINTMENT = "appointment"
+    WALK_IN = "walk_in"
+
+    @property
+    def rank(self) -> int:
+        return _PRIORITY_RANK[self]
+
+
+_PRIORITY_RANK = {Priority.GREEN: 0, Priority.APPOINTMENT: 1, Priority.WALK_IN: 2}
+
+
+class _Command(msgspec.Struct, frozen=True, kw_only=True):
+    at: dt.datetime
+    actor: Actor = SYSTEM
+
+
+class StartDay(_Command):
+    """Roll the hall over to the day of ``at`` (every command does it implicitly)."""
+
+
+class IssueTicket(_Command):
+    ticket_id: str  # chosen by the service: random, so the QR link cannot be guessed
+    item: str
+    priority: Priority = Priority.WALK_IN
+    appointment_slot: dt.datetime | None = None  # with Priority.APPOINTMENT: ordered by slot
+    idempotency_key: str | None = None
+    channel: str = "kiosk"
+
+
+class _AtCounter(_Command):
+    counter: int
+
+
+class _OnCurrentTicket(_AtCounter):
+    expected_ticket: str | None = None  # refuse if the counter's current ticket is another one
+
+
+class CallNext(_AtCounter):
+    pass
+
+
+class Recall(_OnCurrentTicket):
+    pass
+
+
+class StartService(_OnCurrentTicket):
+    pass
+
+
+class CompleteService(_OnCurrentTicket):
+    pass
+
+
+class MarkNoShow(_OnCurrentTicket):
+    pass
+
+
+class Transfer(_OnCurrentTicket):
+    """一票到底: the ticket keeps its number and its place, for another item or counter."""
+
+    item: str | None = None
+    to_counter: int | None = None
+
+
+class Suspend(_OnCurrentTicket):
+    pass
+
+
+class Resume(_AtCounter):
+    ticket_id: str | None = None  # None: the only suspended ticket of the counter
+
+
+class Reinstate(_Command):
+    ticket_id: str
+
+
+class CancelTicket(_Command):
+    ticket_id: str
+
+
+class OpenCounter(_AtCounter):
+    pass
+
+
+class PauseCounter(_AtCounter):
+    reason: str = ""
+
+
+class CloseCounter(_AtCounter):
+    pass
+
+
+class SignIn(_AtCounter):
+    pass
+
+
+class SignOut(_AtCounter):
+    pass
+
+
+class ReconfigureCounter(_AtCounter):
+    """A manager's change; fields left None keep their value."""
+
+    name: str | None = None
+    kind: CounterKind | None = None
+    domains: tuple[str, ...] | None = None
+    items: tuple[str, ...] | None = None
+    profile: str | None = None
+
+
+class DefineCounter(_Command):
+    """The hall file defines (or redefines) a counter; replaces any runtime change."""
+
+    spec: CounterSpec
+
+
+class RetireCounter(_Command):
+    counter: int
+
+
+Command = (
+    StartDay
+    | IssueTicket
+    | CallNext
+    | Recall
+    | StartService
+    | CompleteService
+    | MarkNoShow
+    | Transfer
+    | Suspend
+    | Resume
+    | Reinstate
+    | CancelTicket
+    | OpenCounter
+    | PauseCounter
+    | CloseCounter
+    | SignIn
+    | SignOut
+    | ReconfigureCounter
+    | DefineCounter
+    | RetireCounter
+)

@@ -1,0 +1,206 @@
+"""Events: what happened in a hall, in order. The event record is the source of truth.
+
+Every event carries the decisions that were made (the number given, the place in the
+line), so replaying the record rebuilds the live state exactly even if the hall's
+rules changed since. Events are msgspec Structs tagged with ``kind``; the store keeps
+them as JSON next to the columns statistics need (hall, sequence, time, ticket,
+counter, actor).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+
+from counters.kinds import CounterSpec
+from queueing.commands import Priority
+
+__all__ = [
+    "CounterClosed",
+    "CounterDefined",
+    "CounterOpened",
+    "CounterPaused",
+    "CounterReconfigured",
+    "CounterRetired",
+    "DayStarted",
+    "Event",
+    "OrderKey",
+    "Recorded",
+    "ServiceCompleted",
+    "ServiceStarted",
+    "StaffSignedIn",
+    "StaffSignedOut",
+    "TicketCalled",
+    "TicketCancelled",
+    "TicketIssued",
+    "TicketMissed",
+    "TicketRecalled",
+    "TicketReinstated",
+    "TicketResumed",
+    "TicketSuspended",
+    "TicketTransferred",
+    "decode_event",
+    "encode_event",
+]
+
+# A place in a line: (microseconds since the epoch, tie-breaker, …); compared as tuples.
+# The first element is also the time the ticket counts as waiting since (for fairness).
+OrderKey = tuple[int, ...]
+
+
+class _Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", omit_defaults=True):
+    at: dt.datetime
+    actor: str | None = None
+
+
+class DayStarted(_Event, tag="day_started"):
+    day: dt.date
+    expired: tuple[str, ...] = ()  # tickets still open from the previous day
+
+
+class TicketIssued(_Event, tag="ticket_issued"):
+    ticket_id: str
+    number: str
+    group: str
+    seq: int
+    item: str
+    priority: Priority
+    key: OrderKey
+    appointment_slot: dt.datetime | None = None
+    idempotency_key: str | None = None
+    channel: str = "kiosk"
+
+
+class TicketCalled(_Event, tag="ticket_called"):
+    ticket_id: str
+    counter: int
+
+
+class TicketRecalled(_Event, tag="ticket_recalled"):
+    ticket_id: str
+    counter: int
+    recalls: int
+
+
+class ServiceStarted(_Event, tag="service_started"):
+    ticket_id: str
+    counter: int
+
+
+class ServiceCompleted(_Event, tag="service_completed"):
+    ticket_id: str
+    counter: int
+
+
+class TicketMissed(_Event, tag="ticket_missed"):
+    """过号: called, did not come."""
+
+    ticket_id: str
+    counter: int
+
+
+class TicketReinstated(_Event, tag="ticket_reinstated"):
+    ticket_id: str
+    key: OrderKey
+
+
+class TicketTransferred(_Event, tag="ticket_transferred"):
+    ticket_id: str
+    counter: int  # where it was
+    item: str  # the item it now waits for
+    to_counter: int | None = None  # only this counter may call it
+
+
+class TicketSuspended(_Event, tag="ticket_suspended"):
+    ticket_id: str
+    counter: int
+
+
+class TicketResumed(_Event, tag="ticket_resumed"):
+    ticket_id: str
+    counter: int
+
+
+class TicketCancelled(_Event, tag="ticket_cancelled"):
+    ticket_id: str
+
+
+class CounterOpened(_Event, tag="counter_opened"):
+    counter: int
+
+
+class CounterPaused(_Event, tag="counter_paused"):
+    counter: int
+    reason: str = ""
+
+
+class CounterClosed(_Event, tag="counter_closed"):
+    counter: int
+
+
+class StaffSignedIn(_Event, tag="staff_signed_in"):
+    counter: int
+    staff: str
+
+
+class StaffSignedOut(_Event, tag="staff_signed_out"):
+    counter: int
+    staff: str
+
+
+class CounterReconfigured(_Event, tag="counter_reconfigured"):
+    counter: int
+    spec: CounterSpec
+
+
+class CounterDefined(_Event, tag="counter_defined"):
+    counter: int
+    spec: CounterSpec
+
+
+class CounterRetired(_Event, tag="counter_retired"):
+    counter: int
+
+
+Event = (
+    DayStarted
+    | TicketIssued
+    | TicketCalled
+    | TicketRecalled
+    | ServiceStarted
+    | ServiceCompleted
+    | TicketMissed
+    | TicketReinstated
+    | TicketTransferred
+    | TicketSuspended
+    | TicketResumed
+    | TicketCancelled
+    | CounterOpened
+    | CounterPaused
+    | CounterClosed
+    | StaffSignedIn
+    | StaffSignedOut
+    | CounterReconfigured
+    | CounterDefined
+    | CounterRetired
+)
+
+
+class Recorded(msgspec.Struct, frozen=True):
+    """An event with its place in the hall's record."""
+
+    seq: int
+    event: Event
+
+
+_encoder = msgspec.json.Encoder()
+_decoder = msgspec.json.Decoder(Event)
+
+
+def encode_event(event: Event) -> bytes:
+    return _encoder.encode(event)
+
+
+def decode_event(data: bytes | str) -> Event:
+    return _decoder.decode(data)

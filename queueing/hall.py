@@ -1,0 +1,1007 @@
+"""``HallQueue``: the sans-I/O queue core of one hall.
+
+Commands go in (``handle``), recorded events come out; the same events, replayed
+through ``apply``, rebuild the state exactly. The core reads no clock (every command
+carries its time), touches no database or network, and draws no random numbers (the
+caller picks ticket ids). The live hall, the simulator and the tests all drive it the
+same way:
+
+    queue = HallQueue(rules)
+    recorded = queue.handle(IssueTicket(at=now, ticket_id="t1", item="QY001"))
+    # persist ``recorded``; on restart: queue.apply(r) for r in the record
+
+``handle`` checks everything before it changes anything: a refused command raises a
+``Refusal`` and leaves the state as it was (except a day rollover that came first,
+which is real and is handed back in ``refusal.recorded`` to be kept).
+
+The calling rule is in ``calling.py``, the transition tables in ``lifecycle.py``, the
+estimates in ``estimates.py``; this file wires them to the state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Iterator
+from typing import Any, ClassVar, NamedTuple
+
+import msgspec
+
+from counters.kinds import CounterKind, CounterSpec, default_profile_name, preferred_items, served_items
+from queueing.calling import Candidate, choose_next
+from queueing.commands import (
+    Actor,
+    CallNext,
+    CancelTicket,
+    CloseCounter,
+    Command,
+    CompleteService,
+    DefineCounter,
+    IssueTicket,
+    MarkNoShow,
+    OpenCounter,
+    PauseCounter,
+    Priority,
+    Recall,
+    ReconfigureCounter,
+    Reinstate,
+    Resume,
+    RetireCounter,
+    Role,
+    SignIn,
+    SignOut,
+    StartDay,
+    StartService,
+    Suspend,
+    Transfer,
+)
+from queueing.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
+from queueing.estimates import count_ahead, update_service_time, wait_minutes
+from queueing.events import (
+    CounterClosed,
+    CounterDefined,
+    CounterOpened,
+    CounterPaused,
+    CounterReconfigured,
+    CounterRetired,
+    DayStarted,
+    Event,
+    OrderKey,
+    Recorded,
+    ServiceCompleted,
+    ServiceStarted,
+    StaffSignedIn,
+    StaffSignedOut,
+    TicketCalled,
+    TicketCancelled,
+    TicketIssued,
+    TicketMissed,
+    TicketRecalled,
+    TicketReinstated,
+    TicketResumed,
+    TicketSuspended,
+    TicketTransferred,
+)
+from queueing.lifecycle import (
+    CounterState,
+    CounterStep,
+    TicketState,
+    TicketStep,
+    next_counter_state,
+    next_ticket_state,
+)
+from queueing.lines import Line, WaitingLines, key_time, micros
+from queueing.numbering import format_number
+from queueing.policy import HallRules, ReinstatePosition
+from queueing.records import CounterRecord, HallSnapshot, TicketRecord
+from queueing.views import (
+    CounterView,
+    CurrentTicket,
+    Estimate,
+    GroupWaiting,
+    ItemWaiting,
+    QueueView,
+    TicketView,
+)
+
+__all__ = ["HallQueue"]
+
+RANKS = tuple(p.rank for p in Priority)
+_DEFAULT_SERVICE_SECONDS = 600.0
+_STAFF_ROLES = frozenset({Role.STAFF, Role.MANAGER, Role.ADMIN, Role.SYSTEM})
+
+
+class _Competition(NamedTuple):
+    """The counters that can serve a ticket and the lines that compete for them."""
+
+    active: tuple[int, ...]  # counters not closed (all of them if every one is closed)
+    open: tuple[int, ...]
+    lines: tuple[Line, ...]
+    share: dict[str | None, float]  # per item: the share of its counters among ``active``
+
+
+class HallQueue:
+    """The live state of one hall and the rules that move it."""
+
+    def __init__(self, rules: HallRules) -> None:
+        self.rules = rules
+        self.seq = 0
+        self.day: dt.date | None = None
+        self.tickets: dict[str, TicketRecord] = {}
+        self.counters: dict[int, CounterRecord] = {}
+        self.lines = WaitingLines()
+        self.group_seq: dict[str, int] = {}
+        self.idempotency: dict[str, str] = {}
+        self.service_seconds: dict[str, float] = {}
+        self._cache: dict[Any, Any] = {}  # derived from counters; cleared when a counter changes
+        self._fairness_us = (
+            None if rules.calling.fairness_minutes is None else rules.calling.fairness_minutes * 60_000_000
+        )
+
+    # ------------------------------------------------------------------ commands
+
+    def handle(self, command: Command) -> list[Recorded]:
+        """Decide a command, apply its events and return them for the record."""
+        recorded: list[Recorded] = []
+        if self.day_due(command.at):
+            recorded = self._record([self._day_started(command.at)])
+        try:
+            events = self._DECIDERS[type(command)](self, command)
+        except Refusal as refusal:
+            refusal.recorded = recorded
+            raise
+        return recorded + self._record(events)
+
+    def day_due(self, at: dt.datetime) -> bool:
+        return self.day is None or self.rules.hall_day(at) > self.day
+
+    def _record(self, events: list[Event]) -> list[Recorded]:
+        recorded = []
+        for event in events:
+            entry = Recorded(self.seq + 1, event)
+            self.apply(entry)
+            recorded.append(entry)
+        return recorded
+
+    def _day_started(self, at: dt.datetime) -> DayStarted:
+        expired = tuple(t.id for t in self.tickets.values() if t.state.is_open)
+        return DayStarted(at=at, day=self.rules.hall_day(at), expired=expired)
+
+    def _start_day(self, command: StartDay) -> list[Event]:
+        return []  # handle() has already rolled the day over if it was due
+
+    def _issue(self, cmd: IssueTicket) -> list[Event]:
+        if cmd.idempotency_key is not None and cmd.idempotency_key in self.idempotency:
+            earlier = self.tickets[self.idempotency[cmd.idempotency_key]]
+            if (earlier.item, earlier.priority) != (cmd.item, cmd.priority):
+                raise Invalid(
+                    f"idempotency key {cmd.idempotency_key!r} was already used for ticket {earlier.number} "
+                    f"({earlier.item}); use a new key for a new ticket",
+                    f"该请求编号已用于{earlier.number}号，请重新取号",
+                )
+            return []  # the same request again: the caller gets the same ticket
+        item = self.rules.item_by_code.get(cmd.item)
+        if item is None:
+            raise Invalid(f"unknown item {cmd.item!r} in hall {self.rules.hall}", f"事项 {cmd.item} 不存在")
+        if (cmd.priority is Priority.APPOINTMENT) != (cmd.appointment_slot is not None):
+            raise Invalid("an appointment ticket needs its slot time, and only an appointment ticket has one")
+        if cmd.ticket_id in self.tickets:
+            raise Conflict(f"ticket id {cmd.ticket_id} is taken")
+        if cmd.priority is Priority.GREEN and cmd.actor.role is Role.DEVICE and not self.rules.issuing.green_channel_at_kiosk:
+            raise Forbidden(
+                "green-channel tickets are issued at the reception desk in this hall",
+                "绿色通道请到服务台取号",
+            )
+        if not self.rules.may_issue_at(cmd.at):
+            raise Conflict(*self._closed_messages(cmd.at))
+        if not self._item_counters().get(item.code):
+            raise Conflict(
+                f"no counter of hall {self.rules.hall} serves {item.code} ({item.name_en or item.name})",
+                f"暂无窗口办理“{item.name}”，请咨询导服人员",
+            )
+        group = self.rules.group_by_prefix[item.group]
+        seq = self.group_seq.get(group.prefix, 0) + 1
+        if group.daily_cap is not None and seq > group.daily_cap:
+            raise Conflict(
+                f"today's {group.prefix} tickets ({group.name_en or group.name}) have run out: "
+                f"the daily cap is {group.daily_cap}",
+                f"今日“{group.name}”号已取完（每日限{group.daily_cap}个），请改日办理或网上预约",
+            )
+        waiting_since = cmd.appointment_slot or cmd.at
+        return [
+            TicketIssued(
+                at=cmd.at,
+                actor=cmd.actor.name,
+                ticket_id=cmd.ticket_id,
+                number=format_number(group.prefix, seq),
+                group=group.prefix,
+                seq=seq,
+                item=item.code,
+                priority=cmd.priority,
+                key=(micros(waiting_since), self.seq + 1),
+                appointment_slot=cmd.appointment_slot,
+                idempotency_key=cmd.idempotency_key,
+                channel=cmd.channel,
+            )
+        ]
+
+    def _closed_messages(self, at: dt.datetime) -> tuple[str, str]:
+        window = self.rules.issuing_window(self.rules.hall_day(at))
+        if window is None:
+            return ("the hall does not issue tickets today", "今日大厅不办公，暂停取号")
+        start, end = (f"{m // 60:02d}:{m % 60:02d}" for m in window)
+        return (
+            f"tickets are issued from {start} to {end} today",
+            f"当前不在取号时间，今日取号时间为 {start}-{end}",
+        )
+
+    def _call_next(self, cmd: CallNext) -> list[Event]:
+        counter = self._operated_counter(cmd.counter, cmd.actor)
+        if counter.state is not CounterState.OPEN:
+            raise Conflict(
+                f"counter {counter.number} is {counter.state}: open it before calling",
+                f"{counter.number}号窗口{counter.state.label_zh}，请先开始服务再叫号",
+            )
+        if counter.current is not None:
+            number = self.tickets[counter.current].number
+            raise Conflict(
+                f"counter {counter.number} is still on ticket {number}: complete it, "
+                "mark it no-show, suspend or transfer it first",
+                f"{counter.number}号窗口当前还有{number}号，请先办结、过号、挂起或转移",
+            )
+        chosen = choose_next(self._candidates(counter.number), micros(cmd.at), self._fairness_us)
+        if chosen is None:
+            return []
+        return [TicketCalled(at=cmd.at, actor=cmd.actor.name, ticket_id=chosen.ticket_id, counter=counter.number)]
+
+    def _candidates(self, number: int) -> Iterator[Candidate]:
+        preferred = self._preferred_by(number)
+        head = self.lines.head
+        for item in self._served_by(number):
+            for rank in RANKS:
+                found = head(Line(item, None, rank))
+                if found is not None:
+                    yield Candidate(found[0], found[1], rank, item in preferred)
+        for rank in RANKS:
+            found = head(Line(None, number, rank))
+            if found is not None:
+                yield Candidate(found[0], found[1], rank, True)
+
+    def _recall(self, cmd: Recall) -> list[Event]:
+        counter, ticket = self._current(cmd.counter, cmd.actor, cmd.expected_ticket, TicketStep.RECALL)
+        limit = self.rules.calling.max_recalls
+        if ticket.recalls >= limit:
+            raise Conflict(
+                f"ticket {ticket.number} has been recalled {ticket.recalls} times, the limit: "
+                "mark it no-show or start serving",
+                f"{ticket.number}号已重呼{ticket.recalls}次（上限{limit}次），请过号或开始办理",
+            )
+        return [
+            TicketRecalled(
+                at=cmd.at, actor=cmd.actor.name, ticket_id=ticket.id, counter=counter.number, recalls=ticket.recalls + 1
+            )
+        ]
+
+    def _start(self, cmd: StartService) -> list[Event]:
+        counter, ticket = self._current(cmd.counter, cmd.actor, cmd.expected_ticket, TicketStep.START)
+        return [ServiceStarted(at=cmd.at, actor=cmd.actor.name, ticket_id=ticket.id, counter=counter.number)]
+
+    def _complete(self, cmd: CompleteService) -> list[Event]:
+        counter, ticket = self._current(cmd.counter, cmd.actor, cmd.expected_ticket, TicketStep.COMPLETE)
+        return [ServiceCompleted(at=cmd.at, actor=cmd.actor.name, ticket_id=ticket.id, counter=counter.number)]
+
+    def _no_show(self, cmd: MarkNoShow) -> list[Event]:
+        counter, ticket = self._current(cmd.counter, cmd.actor, cmd.expected_ticket, TicketStep.NO_SHOW)
+        return [TicketMissed(at=cmd.at, actor=cmd.actor.name, ticket_id=ticket.id, counter=counter.number)]
+
+    def _suspend(self, cmd: Suspend) -> list[Event]:
+        counter, ticket = self._current(cmd.counter, cmd.actor, cmd.expected_ticket, TicketStep.SUSPEND)
+        return [TicketSuspended(at=cmd.at, actor=cmd.actor.name, ticket_id=ticket.id, counter=counter.number)]
+
+    def _transfer(self, cmd: Transfer) -> list[Event]:
+        counter, ticket = self._current(cmd.counter, cmd.actor, cmd.expected_ticket, TicketStep.TRANSFER)
+        if cmd.item is None and cmd.to_counter is None:
+            raise Invalid("name the item or the counter to transfer the ticket to", "请选择要转移到的事项或窗口")
+        item = cmd.item or ticket.item
+        if item not in self.rules.item_by_code:
+            raise Invalid(f"unknown item {item!r} in hall {self.rules.hall}", f"事项 {item} 不存在")
+        if cmd.to_counter is not None:
+            target = self.counters.get(cmd.to_counter)
+            if target is None:
+                raise Invalid(f"counter {cmd.to_counter} does not exist", f"{cmd.to_counter}号窗口不存在")
+            if target is counter:
+                raise Invalid(
+                    f"ticket {ticket.number} is already at counter {counter.number}",
+                    f"{ticket.number}号已在{counter.number}号窗口",
+                )
+            if target.state is CounterState.CLOSED:
+                raise Conflict(f"counter {target.number} is closed", f"{target.number}号窗口已关闭")
+        else:
+            if item == ticket.item:
+                raise Invalid(
+                    f"ticket {ticket.number} is already for {item}: choose another item or a counter",
+                    "请选择其他事项或指定窗口",
+                )
+            if not self._item_counters().get(item):
+                raise Conflict(f"no counter serves {item}", "暂无窗口办理该事项")
+        return [
+            TicketTransferred(
+                at=cmd.at,
+                actor=cmd.actor.name,
+                ticket_id=ticket.id,
+                counter=counter.number,
+                item=item,
+                to_counter=cmd.to_counter,
+            )
+        ]
+
+    def _resume(self, cmd: Resume) -> list[Event]:
+        counter = self._operated_counter(cmd.counter, cmd.actor)
+        if counter.state is CounterState.CLOSED:
+            raise Conflict(
+                f"counter {counter.number} is closed: open it to resume a ticket",
+                f"{counter.number}号窗口已关闭，请先开始服务",
+            )
+        if counter.current is not None:
+            number = self.tickets[counter.current].number
+            raise Conflict(
+                f"counter {counter.number} is on ticket {number}: finish it first",
+                f"{counter.number}号窗口当前还有{number}号，请先处理",
+            )
+        if cmd.ticket_id is None:
+            if not counter.parked:
+                raise Conflict(f"counter {counter.number} has no suspended ticket", f"{counter.number}号窗口没有挂起的号")
+            if len(counter.parked) > 1:
+                raise Invalid(
+                    f"counter {counter.number} has {len(counter.parked)} suspended tickets: name the one to resume",
+                    "该窗口有多个挂起的号，请选择要恢复的号",
+                )
+            ticket = self.tickets[counter.parked[0]]
+        else:
+            ticket = self._find(cmd.ticket_id)
+            if ticket.id not in counter.parked:
+                raise Conflict(
+                    f"ticket {ticket.number} is not suspended at counter {counter.number}",
+                    f"{ticket.number}号不是在{counter.number}号窗口挂起的",
+                )
+        self._step(ticket, TicketStep.RESUME)
+        return [TicketResumed(at=cmd.at, actor=cmd.actor.name, ticket_id=ticket.id, counter=counter.number)]
+
+    def _reinstate(self, cmd: Reinstate) -> list[Event]:
+        self._require_staff(cmd.actor)
+        ticket = self._find(cmd.ticket_id)
+        self._step(ticket, TicketStep.REINSTATE)
+        grace = self.rules.calling.no_show_grace_minutes
+        assert ticket.missed_at is not None
+        if cmd.at - ticket.missed_at > dt.timedelta(minutes=grace):
+            raise Conflict(
+                f"ticket {ticket.number} was marked no-show more than {grace} minutes ago: take a new ticket",
+                f"{ticket.number}号过号已超过{grace}分钟，请重新取号",
+            )
+        return [
+            TicketReinstated(at=cmd.at, actor=cmd.actor.name, ticket_id=ticket.id, key=self._reinstate_key(ticket, cmd.at))
+        ]
+
+    def _reinstate_key(self, ticket: TicketRecord, at: dt.datetime) -> OrderKey:
+        policy = self.rules.calling
+        line = self._line_of(ticket)
+        at_end = (micros(at), self.seq + 1)
+        if policy.reinstate_position is ReinstatePosition.ORIGINAL:
+            return ticket.key
+        if policy.reinstate_position is ReinstatePosition.END:
+            return at_end
+        behind = policy.reinstate_behind
+        if behind == 0:
+            head = self.lines.key_at(line, 0)
+            return ticket.key if head is None or ticket.key < head else (head[0] - 1, self.seq + 1)
+        ahead = self.lines.key_at(line, behind - 1)
+        if ahead is None:  # fewer than that wait: the end of the line
+            return at_end
+        return (*ahead, self.seq + 1)
+
+    def _cancel(self, cmd: CancelTicket) -> list[Event]:
+        self._require_staff(cmd.actor)
+        ticket = self._find(cmd.ticket_id)
+        self._step(ticket, TicketStep.CANCEL)
+        return [TicketCancelled(at=cmd.at, actor=cmd.actor.name, ticket_id=ticket.id)]
+
+    def _counter_step(self, cmd: OpenCounter | PauseCounter | CloseCounter) -> list[Event]:
+        step = _COUNTER_COMMAND_STEPS[type(cmd)]
+        counter = self._operated_counter(cmd.counter, cmd.actor)
+        if next_counter_state(counter.state, step) is None:
+            raise Conflict(
+                f"counter {counter.number} is {counter.state}: it cannot {step}",
+                f"{counter.number}号窗口{counter.state.label_zh}，不能{_COUNTER_STEP_ZH[step]}",
+            )
+        if step is CounterStep.CLOSE and counter.current is not None:
+            number = self.tickets[counter.current].number
+            raise Conflict(
+                f"counter {counter.number} is still on ticket {number}: complete or transfer it before closing",
+                f"{counter.number}号窗口还有{number}号未处理，请先办结或转移",
+            )
+        base: dict[str, Any] = {"at": cmd.at, "actor": cmd.actor.name, "counter": counter.number}
+        if isinstance(cmd, PauseCounter):
+            return [CounterPaused(**base, reason=cmd.reason)]
+        return [CounterOpened(**base) if step is CounterStep.OPEN else CounterClosed(**base)]
+
+    def _sign_in(self, cmd: SignIn) -> list[Event]:
+        counter = self._counter(cmd.counter)
+        if cmd.actor.role not in _STAFF_ROLES:
+            raise Forbidden("only staff accounts sign in at counters", "只有工作人员可以签到")
+        if counter.staff == cmd.actor.name:
+            return []
+        if counter.staff is not None:
+            raise Conflict(
+                f"counter {counter.number} is signed in by {counter.staff}: "
+                "they sign out first, or a manager signs them out",
+                f"{counter.number}号窗口已由{counter.staff}签到，请其先签退或由管理员签退",
+            )
+        elsewhere = next((c for c in self.counters.values() if c.staff == cmd.actor.name), None)
+        if elsewhere is not None:
+            raise Conflict(
+                f"{cmd.actor.name} is signed in at counter {elsewhere.number}: sign out there first",
+                f"您已在{elsewhere.number}号窗口签到，请先签退",
+            )
+        return [StaffSignedIn(at=cmd.at, actor=cmd.actor.name, counter=counter.number, staff=cmd.actor.name)]
+
+    def _sign_out(self, cmd: SignOut) -> list[Event]:
+        counter = self._counter(cmd.counter)
+        if counter.staff is None:
+            raise Conflict(f"nobody is signed in at counter {counter.number}", f"{counter.number}号窗口无人签到")
+        if not cmd.actor.role.manages and cmd.actor.name != counter.staff:
+            raise Forbidden(
+                f"counter {counter.number} is signed in by {counter.staff}, not {cmd.actor.name}",
+                f"{counter.number}号窗口不是由您签到的",
+            )
+        if counter.current is not None:
+            number = self.tickets[counter.current].number
+            raise Conflict(
+                f"counter {counter.number} is still on ticket {number}: finish it before signing out",
+                f"{counter.number}号窗口还有{number}号未处理，请先处理再签退",
+            )
+        events: list[Event] = [
+            StaffSignedOut(at=cmd.at, actor=cmd.actor.name, counter=counter.number, staff=counter.staff)
+        ]
+        if counter.state is CounterState.OPEN:  # nobody there: stop calling
+            events.append(CounterPaused(at=cmd.at, actor=cmd.actor.name, counter=counter.number, reason="signed_out"))
+        return events
+
+    def _reconfigure(self, cmd: ReconfigureCounter) -> list[Event]:
+        counter = self._counter(cmd.counter)
+        if not cmd.actor.role.manages:
+            raise Forbidden("only a manager can change a counter", "只有大厅管理员可以调整窗口")
+        changes = {
+            name: getattr(cmd, name)
+            for name in ("name", "kind", "domains", "items", "profile")
+            if getattr(cmd, name) is not None
+        }
+        spec = msgspec.structs.replace(counter.spec, **changes)
+        self._check_spec(spec)
+        if spec == counter.spec:
+            return []
+        return [CounterReconfigured(at=cmd.at, actor=cmd.actor.name, counter=counter.number, spec=spec)]
+
+    def _define(self, cmd: DefineCounter) -> list[Event]:
+        self._require_system(cmd.actor)
+        self._check_spec(cmd.spec)
+        existing = self.counters.get(cmd.spec.number)
+        if existing is not None and existing.baseline == cmd.spec:
+            return []
+        return [CounterDefined(at=cmd.at, actor=cmd.actor.name, counter=cmd.spec.number, spec=cmd.spec)]
+
+    def _retire(self, cmd: RetireCounter) -> list[Event]:
+        self._require_system(cmd.actor)
+        self._counter(cmd.counter)
+        return [CounterRetired(at=cmd.at, actor=cmd.actor.name, counter=cmd.counter)]
+
+    _DECIDERS: ClassVar[dict[type, Callable[[HallQueue, Any], list[Event]]]] = {
+        StartDay: _start_day,
+        IssueTicket: _issue,
+        CallNext: _call_next,
+        Recall: _recall,
+        StartService: _start,
+        CompleteService: _complete,
+        MarkNoShow: _no_show,
+        Transfer: _transfer,
+        Suspend: _suspend,
+        Resume: _resume,
+        Reinstate: _reinstate,
+        CancelTicket: _cancel,
+        OpenCounter: _counter_step,
+        PauseCounter: _counter_step,
+        CloseCounter: _counter_step,
+        SignIn: _sign_in,
+        SignOut: _sign_out,
+        ReconfigureCounter: _reconfigure,
+        DefineCounter: _define,
+        RetireCounter: _retire,
+    }
+
+    # ------------------------------------------------------------------ checks
+
+    def _counter(self, number: int) -> CounterRecord:
+        counter = self.counters.get(number)
+        if counter is None:
+            raise NotFound(
+                f"counter {number} does not exist in hall {self.rules.hall}", f"{number}号窗口不存在"
+            )
+        return counter
+
+    def _operated_counter(self, number: int, actor: Actor) -> CounterRecord:
+        """The counter, if ``actor`` may operate it: the staff signed in there, or a manager."""
+        counter = self._counter(number)
+        if actor.role.manages or (actor.role is Role.STAFF and counter.staff == actor.name):
+            return counter
+        if counter.staff is None:
+            raise Forbidden(
+                f"{actor.name} is not signed in at counter {number}: sign in first", f"请先在{number}号窗口签到"
+            )
+        raise Forbidden(
+            f"counter {number} is signed in by {counter.staff}, not {actor.name}",
+            f"{number}号窗口由{counter.staff}签到，您无权操作",
+        )
+
+    def _current(
+        self, number: int, actor: Actor, expected: str | None, step: TicketStep
+    ) -> tuple[CounterRecord, TicketRecord]:
+        counter = self._operated_counter(number, actor)
+        if counter.current is None:
+            raise Conflict(
+                f"counter {number} has no current ticket to {step.replace('_', '-')}",
+                f"{number}号窗口当前没有可{step.label_zh}的号",
+            )
+        ticket = self.tickets[counter.current]
+        if expected is not None and expected not in (ticket.id, ticket.number):
+            raise Conflict(
+                f"counter {number} is on ticket {ticket.number}, not {expected}",
+                f"{number}号窗口当前是{ticket.number}号，不是{expected}",
+            )
+        self._step(ticket, step)
+        return counter, ticket
+
+    def _step(self, ticket: TicketRecord, step: TicketStep) -> TicketState:
+        new = next_ticket_state(ticket.state, step)
+        if new is None:
+            raise Conflict(
+                f"ticket {ticket.number} is {ticket.state.replace('_', '-')}: it cannot {step.replace('_', '-')}",
+                f"{ticket.number}号{ticket.state.label_zh}，不能{step.label_zh}",
+            )
+        return new
+
+    def _find(self, id_or_number: str) -> TicketRecord:
+        ticket = self.tickets.get(id_or_number)
+        if ticket is None:  # numbers are unique within a hall day, ids forever
+            ticket = next((t for t in self.tickets.values() if t.number == id_or_number), None)
+        if ticket is None:
+            raise NotFound(f"no ticket {id_or_number} in hall {self.rules.hall} today", f"今日没有{id_or_number}号")
+        return ticket
+
+    def _require_staff(self, actor: Actor) -> None:
+        if actor.role not in _STAFF_ROLES:
+            raise Forbidden("only staff may do this", "只有工作人员可以操作")
+
+    def _require_system(self, actor: Actor) -> None:
+        if actor.role is not Role.SYSTEM:
+            raise Forbidden("counters are defined in the hall file", "窗口定义来自大厅配置文件")
+
+    def _check_spec(self, spec: CounterSpec) -> None:
+        rules = self.rules
+        known_domains = {d.code for d in rules.domains}
+        if unknown := [d for d in spec.domains if d not in known_domains]:
+            raise Invalid(f"counter {spec.number}: unknown domains {unknown}", f"未知领域 {unknown}")
+        if unknown := [i for i in spec.items if i not in rules.item_by_code]:
+            raise Invalid(f"counter {spec.number}: unknown items {unknown}", f"未知事项 {unknown}")
+        if spec.profile is not None and spec.profile not in rules.all_profiles:
+            raise Invalid(
+                f"counter {spec.number}: unknown profile {spec.profile!r}; "
+                f"known: {sorted(rules.all_profiles)}",
+                f"未知叫号策略 {spec.profile}",
+            )
+        if spec.kind is CounterKind.DOMAIN and not spec.domains and not spec.items:
+            raise Invalid(f"counter {spec.number}: a domain counter lists its domains", "分领域窗口须指定领域")
+        if not served_items(spec, rules.items):
+            raise Invalid(f"counter {spec.number} would serve no item", f"{spec.number}号窗口没有可办理的事项")
+
+    # ------------------------------------------------------------------ events
+
+    def apply(self, recorded: Recorded) -> None:
+        """Apply one recorded event: the only way the state changes."""
+        if recorded.seq != self.seq + 1:
+            raise ValueError(f"hall {self.rules.hall}: event {recorded.seq} follows {self.seq}; the record has a gap")
+        self._APPLIERS[type(recorded.event)](self, recorded.event)
+        self.seq = recorded.seq
+
+    def _on_day_started(self, e: DayStarted) -> None:
+        # Yesterday's tickets leave memory (the store keeps them); counters start the day closed.
+        self.day = e.day
+        self.tickets.clear()
+        self.lines = WaitingLines()
+        self.group_seq.clear()
+        self.idempotency.clear()
+        for counter in self.counters.values():
+            counter.state, counter.state_since, counter.pause_reason = CounterState.CLOSED, e.at, ""
+            counter.staff, counter.current = None, None
+            counter.parked.clear()
+        self._cache.clear()
+
+    def _on_issued(self, e: TicketIssued) -> None:
+        ticket = TicketRecord(
+            id=e.ticket_id,
+            number=e.number,
+            group=e.group,
+            seq=e.seq,
+            item=e.item,
+            priority=e.priority,
+            key=e.key,
+            issued_at=e.at,
+            appointment_slot=e.appointment_slot,
+            idempotency_key=e.idempotency_key,
+            channel=e.channel,
+        )
+        self.tickets[ticket.id] = ticket
+        self.lines.add(ticket.id, self._line_of(ticket), ticket.key)
+        self.group_seq[e.group] = max(self.group_seq.get(e.group, 0), e.seq)
+        if e.idempotency_key is not None:
+            self.idempotency[e.idempotency_key] = ticket.id
+
+    def _on_called(self, e: TicketCalled) -> None:
+        ticket = self.tickets[e.ticket_id]
+        self.lines.remove(ticket.id)
+        ticket.state, ticket.counter, ticket.to_counter = TicketState.CALLED, e.counter, None
+        ticket.called_at, ticket.recalls = e.at, 0
+        self.counters[e.counter].current = ticket.id
+
+    def _on_recalled(self, e: TicketRecalled) -> None:
+        self.tickets[e.ticket_id].recalls = e.recalls
+
+    def _on_started(self, e: ServiceStarted) -> None:
+        ticket = self.tickets[e.ticket_id]
+        ticket.state, ticket.started_at = TicketState.SERVING, e.at
+
+    def _on_completed(self, e: ServiceCompleted) -> None:
+        ticket = self.tickets[e.ticket_id]
+        ticket.state, ticket.ended_at = TicketState.COMPLETED, e.at
+        self.counters[e.counter].current = None
+        began = ticket.started_at or ticket.called_at or e.at
+        self.service_seconds[ticket.item] = update_service_time(
+            self._service_seconds(ticket.item), (e.at - began).total_seconds()
+        )
+
+    def _on_missed(self, e: TicketMissed) -> None:
+        ticket = self.tickets[e.ticket_id]
+        ticket.state, ticket.missed_at = TicketState.NO_SHOW, e.at
+        self.counters[e.counter].current = None
+
+    def _on_reinstated(self, e: TicketReinstated) -> None:
+        ticket = self.tickets[e.ticket_id]
+        ticket.state, ticket.key, ticket.counter = TicketState.WAITING, e.key, None
+        ticket.called_at = ticket.started_at = ticket.missed_at = None
+        self.lines.add(ticket.id, self._line_of(ticket), ticket.key)
+
+    def _on_transferred(self, e: TicketTransferred) -> None:
+        ticket = self.tickets[e.ticket_id]
+        self.counters[e.counter].current = None
+        ticket.state, ticket.item, ticket.to_counter, ticket.counter = TicketState.WAITING, e.item, e.to_counter, None
+        ticket.called_at = ticket.started_at = None
+        ticket.recalls, ticket.transfers = 0, ticket.transfers + 1
+        self.lines.add(ticket.id, self._line_of(ticket), ticket.key)
+
+    def _on_suspended(self, e: TicketSuspended) -> None:
+        ticket = self.tickets[e.ticket_id]
+        ticket.state = TicketState.SUSPENDED
+        counter = self.counters[e.counter]
+        counter.current = None
+        counter.parked.append(ticket.id)
+
+    def _on_resumed(self, e: TicketResumed) -> None:
+        ticket = self.tickets[e.ticket_id]
+        ticket.state = TicketState.SERVING
+        ticket.started_at = ticket.started_at or e.at
+        counter = self.counters[e.counter]
+        counter.parked.remove(ticket.id)
+        counter.current = ticket.id
+
+    def _on_cancelled(self, e: TicketCancelled) -> None:
+        ticket = self.tickets[e.ticket_id]
+        if ticket.id in self.lines:
+            self.lines.remove(ticket.id)
+        if ticket.state is TicketState.SUSPENDED and ticket.counter in self.counters:
+            self.counters[ticket.counter].parked.remove(ticket.id)
+        ticket.state, ticket.ended_at = TicketState.CANCELLED, e.at
+
+    def _on_counter_state(self, e: CounterOpened | CounterPaused | CounterClosed) -> None:
+        counter = self.counters[e.counter]
+        counter.state = _COUNTER_EVENT_STATES[type(e)]
+        counter.state_since = e.at
+        counter.pause_reason = e.reason if isinstance(e, CounterPaused) else ""
+        self._cache.clear()
+
+    def _on_signed_in(self, e: StaffSignedIn) -> None:
+        self.counters[e.counter].staff = e.staff
+
+    def _on_signed_out(self, e: StaffSignedOut) -> None:
+        self.counters[e.counter].staff = None
+
+    def _on_reconfigured(self, e: CounterReconfigured) -> None:
+        self.counters[e.counter].spec = e.spec
+        self._cache.clear()
+
+    def _on_defined(self, e: CounterDefined) -> None:
+        counter = self.counters.get(e.counter)
+        if counter is None:
+            self.counters[e.counter] = CounterRecord(spec=e.spec, baseline=e.spec, state_since=e.at)
+        else:
+            counter.spec = counter.baseline = e.spec
+        self._cache.clear()
+
+    def _on_retired(self, e: CounterRetired) -> None:
+        counter = self.counters.pop(e.counter)
+        self._cache.clear()
+        # Whatever the counter held goes back to waiting, in its old place.
+        stranded = [*([counter.current] if counter.current else []), *counter.parked]
+        stranded += [t for rank in RANKS for t in self.lines.ticket_ids(Line(None, e.counter, rank))]
+        for ticket_id in stranded:
+            ticket = self.tickets[ticket_id]
+            if ticket_id in self.lines:
+                self.lines.remove(ticket_id)
+            ticket.state, ticket.counter, ticket.to_counter = TicketState.WAITING, None, None
+            self.lines.add(ticket_id, self._line_of(ticket), ticket.key)
+
+    _APPLIERS: ClassVar[dict[type, Callable[[HallQueue, Any], None]]] = {
+        DayStarted: _on_day_started,
+        TicketIssued: _on_issued,
+        TicketCalled: _on_called,
+        TicketRecalled: _on_recalled,
+        ServiceStarted: _on_started,
+        ServiceCompleted: _on_completed,
+        TicketMissed: _on_missed,
+        TicketReinstated: _on_reinstated,
+        TicketTransferred: _on_transferred,
+        TicketSuspended: _on_suspended,
+        TicketResumed: _on_resumed,
+        TicketCancelled: _on_cancelled,
+        CounterOpened: _on_counter_state,
+        CounterPaused: _on_counter_state,
+        CounterClosed: _on_counter_state,
+        StaffSignedIn: _on_signed_in,
+        StaffSignedOut: _on_signed_out,
+        CounterReconfigured: _on_reconfigured,
+        CounterDefined: _on_defined,
+        CounterRetired: _on_retired,
+    }
+
+    # ------------------------------------------------------------------ derived facts
+
+    def _line_of(self, ticket: TicketRecord) -> Line:
+        rank = ticket.priority.rank
+        if ticket.to_counter is not None:
+            return Line(None, ticket.to_counter, rank)
+        return Line(ticket.item, None, rank)
+
+    def _served_by(self, number: int) -> frozenset[str]:
+        key = ("served", number)
+        if key not in self._cache:
+            self._cache[key] = served_items(self.counters[number].spec, self.rules.items)
+        return self._cache[key]
+
+    def _preferred_by(self, number: int) -> frozenset[str]:
+        key = ("preferred", number)
+        if key not in self._cache:
+            spec = self.counters[number].spec
+            profile = self.rules.all_profiles[spec.profile or default_profile_name(spec.kind)]
+            self._cache[key] = preferred_items(spec, profile, self.rules.items)
+        return self._cache[key]
+
+    def _item_counters(self) -> dict[str, tuple[int, ...]]:
+        """For each item, the counters that may serve it (whatever their state)."""
+        if "item_counters" not in self._cache:
+            serving: dict[str, list[int]] = {}
+            for number in sorted(self.counters):
+                for item in self._served_by(number):
+                    serving.setdefault(item, []).append(number)
+            self._cache["item_counters"] = {item: tuple(numbers) for item, numbers in serving.items()}
+        return self._cache["item_counters"]
+
+    def _active(self, numbers: tuple[int, ...]) -> tuple[int, ...]:
+        """The counters not closed among ``numbers``; all of them if every one is closed."""
+        active = tuple(n for n in numbers if self.counters[n].state is not CounterState.CLOSED)
+        return active or numbers
+
+    def _competition(self, item: str, to_counter: int | None) -> _Competition:
+        key = ("competition", item, to_counter)
+        if key in self._cache:
+            return self._cache[key]
+        if to_counter is not None:
+            candidates: tuple[int, ...] = (to_counter,) if to_counter in self.counters else ()
+        else:
+            candidates = self._item_counters().get(item, ())
+        active = self._active(candidates)
+        items = sorted({i for n in active for i in self._served_by(n)})
+        lines = tuple(
+            [Line(i, None, rank) for i in items for rank in RANKS] + [Line(None, n, rank) for n in active for rank in RANKS]
+        )
+        active_set = set(active)
+        share: dict[str | None, float] = {None: 1.0}
+        for other in items:
+            theirs = self._active(self._item_counters().get(other, ()))
+            share[other] = len(active_set.intersection(theirs)) / len(theirs) if theirs else 1.0
+        open_ = tuple(n for n in active if self.counters[n].state is CounterState.OPEN)
+        result = _Competition(active, open_, lines, share)
+        self._cache[key] = result
+        return result
+
+    def _service_seconds(self, item: str) -> float:
+        if item in self.service_seconds:
+            return self.service_seconds[item]
+        known = self.rules.item_by_code.get(item)
+        return known.service_minutes * 60 if known else _DEFAULT_SERVICE_SECONDS
+
+    # ------------------------------------------------------------------ queries
+
+    def ticket(self, ticket_id: str) -> TicketRecord | None:
+        return self.tickets.get(ticket_id)
+
+    def ticket_by_key(self, idempotency_key: str) -> TicketRecord | None:
+        ticket_id = self.idempotency.get(idempotency_key)
+        return None if ticket_id is None else self.tickets[ticket_id]
+
+    def estimate(self, ticket: TicketRecord, at: dt.datetime) -> Estimate | None:
+        """People ahead and estimated wait of a waiting ticket; None if it no longer waits."""
+        if ticket.state is not TicketState.WAITING:
+            return None
+        competition = self._competition(ticket.item, ticket.to_counter)
+        ahead = count_ahead(self.lines, competition.lines, ticket.priority.rank, ticket.key)
+        own_seconds = self._service_seconds(ticket.item)
+        work = sum(
+            n * (self._service_seconds(line.item) if line.item else own_seconds) * competition.share[line.item]
+            for line, n in ahead.items()
+        )
+        remaining, idle = 0.0, False
+        for number in competition.open:
+            current = self.counters[number].current
+            if current is None:
+                idle = True
+                continue
+            serving = self.tickets[current]
+            began = serving.started_at or serving.called_at or at
+            remaining += max(0.0, self._service_seconds(serving.item) - (at - began).total_seconds())
+        servers = len(competition.open) or len(competition.active)
+        return Estimate(sum(ahead.values()), wait_minutes(work, remaining, servers, idle))
+
+    def waiting_for(self, number: int) -> int:
+        """How many waiting tickets counter ``number`` could call now."""
+        size = self.lines.size
+        served = sum(size(Line(item, None, rank)) for item in self._served_by(number) for rank in RANKS)
+        return served + sum(size(Line(None, number, rank)) for rank in RANKS)
+
+    def ticket_view(self, ticket: TicketRecord, at: dt.datetime) -> TicketView:
+        item = self.rules.item_by_code.get(ticket.item)
+        estimate = self.estimate(ticket, at)
+        counter = self.counters.get(ticket.counter) if ticket.counter is not None else None
+        return TicketView(
+            id=ticket.id,
+            number=ticket.number,
+            item=ticket.item,
+            item_name=item.name if item else ticket.item,
+            item_name_en=item.name_en if item else "",
+            group=ticket.group,
+            priority=ticket.priority,
+            state=ticket.state,
+            people_ahead=estimate.people_ahead if estimate else None,
+            estimated_wait_minutes=estimate.wait_minutes if estimate else None,
+            issued_at=ticket.issued_at,
+            counter=ticket.counter,
+            counter_name=counter.spec.name if counter else None,
+            called_at=ticket.called_at,
+            started_at=ticket.started_at,
+            ended_at=ticket.ended_at,
+            missed_at=ticket.missed_at,
+            recalls=ticket.recalls,
+            transferred_to_counter=ticket.to_counter,
+            appointment_slot=ticket.appointment_slot,
+        )
+
+    def _current_view(self, ticket_id: str) -> CurrentTicket:
+        ticket = self.tickets[ticket_id]
+        item = self.rules.item_by_code.get(ticket.item)
+        return CurrentTicket(
+            id=ticket.id,
+            number=ticket.number,
+            item=ticket.item,
+            item_name=item.name if item else ticket.item,
+            state=ticket.state,
+            called_at=ticket.called_at,
+            recalls=ticket.recalls,
+        )
+
+    def counter_view(self, number: int) -> CounterView:
+        counter = self._counter(number)
+        spec = counter.spec
+        return CounterView(
+            number=spec.number,
+            name=spec.name,
+            kind=spec.kind,
+            kind_name=spec.kind.label_zh,
+            domains=spec.domains,
+            items=tuple(sorted(self._served_by(number))),
+            profile=spec.profile or default_profile_name(spec.kind),
+            state=counter.state,
+            state_since=counter.state_since,
+            pause_reason=counter.pause_reason,
+            staff=counter.staff,
+            current=self._current_view(counter.current) if counter.current else None,
+            suspended=[self._current_view(t) for t in counter.parked],
+            waiting=self.waiting_for(number),
+        )
+
+    def queue_view(self, at: dt.datetime) -> QueueView:
+        per_item: dict[str, int] = {}
+        for line, n in self.lines.lines():
+            if line.item is not None:
+                per_item[line.item] = per_item.get(line.item, 0) + n
+            else:
+                for ticket_id in self.lines.ticket_ids(line):
+                    item = self.tickets[ticket_id].item
+                    per_item[item] = per_item.get(item, 0) + 1
+        per_group: dict[str, int] = {}
+        items = []
+        for item in self.rules.items:
+            n = per_item.get(item.code, 0)
+            per_group[item.group] = per_group.get(item.group, 0) + n
+            items.append(ItemWaiting(item.code, item.name, item.name_en, item.domain, item.group, n))
+        groups = [GroupWaiting(g.prefix, g.name, g.name_en, per_group.get(g.prefix, 0)) for g in self.rules.groups]
+        return QueueView(
+            hall=self.rules.hall,
+            day=self.day,
+            seq=self.seq,
+            at=at,
+            waiting=len(self.lines),
+            groups=groups,
+            items=items,
+            counters=[self.counter_view(n) for n in sorted(self.counters)],
+        )
+
+    def waiting_since(self, ticket: TicketRecord) -> dt.datetime:
+        """When the ticket counts as waiting since, for fairness (its place in line)."""
+        return key_time(ticket.key)
+
+    # ------------------------------------------------------------------ snapshots
+
+    def export(self) -> HallSnapshot:
+        return HallSnapshot(
+            hall=self.rules.hall,
+            seq=self.seq,
+            day=self.day,
+            tickets=list(self.tickets.values()),
+            counters=list(self.counters.values()),
+            group_seq=dict(self.group_seq),
+            service_seconds=dict(self.service_seconds),
+        )
+
+    @classmethod
+    def restore(cls, rules: HallRules, snapshot: HallSnapshot) -> HallQueue:
+        queue = cls(rules)
+        queue.seq, queue.day = snapshot.seq, snapshot.day
+        queue.group_seq = dict(snapshot.group_seq)
+        queue.service_seconds = dict(snapshot.service_seconds)
+        for counter in snapshot.counters:
+            queue.counters[counter.number] = counter
+        for ticket in snapshot.tickets:
+            queue.tickets[ticket.id] = ticket
+            if ticket.idempotency_key is not None:
+                queue.idempotency[ticket.idempotency_key] = ticket.id
+            if ticket.state is TicketState.WAITING:
+                queue.lines.add(ticket.id, queue._line_of(ticket), ticket.key)
+        return queue
+
+
+_COUNTER_COMMAND_STEPS: dict[type, CounterStep] = {
+    OpenCounter: CounterStep.OPEN,
+    PauseCounter: CounterStep.PAUSE,
+    CloseCounter: CounterStep.CLOSE,
+}
+_COUNTER_EVENT_STATES: dict[type, CounterState] = {
+    CounterOpened: CounterState.OPEN,
+    CounterPaused: CounterState.PAUSED,
+    CounterClosed: CounterState.CLOSED,
+}
+_COUNTER_STEP_ZH = {CounterStep.OPEN: "开始服务", CounterStep.PAUSE: "暂停", CounterStep.CLOSE: "关闭"}

@@ -1,0 +1,104 @@
+"""The waiting lines: an index of waiting tickets, sorted, one line per item and class.
+
+A ticket waits in exactly one line: the line of its item and priority class, or, after
+a transfer to a named counter, the line of that counter and its class. Each line is a
+list kept sorted by order key, so the head of a line is its next ticket and "who is
+before me" is a binary search. Calling next looks only at line heads: its cost grows
+with the number of items a counter serves, never with the number of people waiting.
+"""
+
+from __future__ import annotations
+
+import bisect
+import datetime as dt
+from collections.abc import Iterator
+from typing import NamedTuple
+
+from queueing.events import OrderKey
+
+__all__ = ["Line", "WaitingLines", "key_time", "micros"]
+
+_EPOCH = dt.datetime(1970, 1, 1, tzinfo=dt.UTC)
+_MICRO = dt.timedelta(microseconds=1)
+
+
+def micros(at: dt.datetime) -> int:
+    """Microseconds since the epoch: exact, unlike float timestamps."""
+    return (at - _EPOCH) // _MICRO
+
+
+def key_time(key: OrderKey) -> dt.datetime:
+    """The instant a ticket counts as waiting since (the first element of its key)."""
+    return _EPOCH + key[0] * _MICRO
+
+
+class Line(NamedTuple):
+    """An item's line (``counter`` None) or a named counter's line, for one class rank."""
+
+    item: str | None
+    counter: int | None
+    rank: int
+
+    @classmethod
+    def for_item(cls, item: str, rank: int) -> Line:
+        return cls(item, None, rank)
+
+    @classmethod
+    def for_counter(cls, counter: int, rank: int) -> Line:
+        return cls(None, counter, rank)
+
+
+class WaitingLines:
+    __slots__ = ("_lines", "_place")
+
+    def __init__(self) -> None:
+        self._lines: dict[Line, list[tuple[OrderKey, str]]] = {}
+        self._place: dict[str, tuple[Line, OrderKey]] = {}
+
+    def add(self, ticket_id: str, line: Line, key: OrderKey) -> None:
+        if ticket_id in self._place:
+            raise ValueError(f"ticket {ticket_id} is already waiting")
+        bisect.insort(self._lines.setdefault(line, []), (key, ticket_id))
+        self._place[ticket_id] = (line, key)
+
+    def remove(self, ticket_id: str) -> None:
+        line, key = self._place.pop(ticket_id)
+        entries = self._lines[line]
+        index = bisect.bisect_left(entries, (key, ticket_id))
+        del entries[index]
+
+    def __contains__(self, ticket_id: str) -> bool:
+        return ticket_id in self._place
+
+    def __len__(self) -> int:
+        return len(self._place)
+
+    def place(self, ticket_id: str) -> tuple[Line, OrderKey]:
+        return self._place[ticket_id]
+
+    def head(self, line: Line) -> tuple[OrderKey, str] | None:
+        entries = self._lines.get(line)
+        return entries[0] if entries else None
+
+    def size(self, line: Line) -> int:
+        return len(self._lines.get(line, ()))
+
+    def count_before(self, line: Line, key: OrderKey) -> int:
+        """How many in ``line`` come before ``key``."""
+        entries = self._lines.get(line)
+        return bisect.bisect_left(entries, (key,)) if entries else 0
+
+    def key_at(self, line: Line, index: int) -> OrderKey | None:
+        entries = self._lines.get(line)
+        return entries[index][0] if entries and index < len(entries) else None
+
+    def last_key(self, line: Line) -> OrderKey | None:
+        entries = self._lines.get(line)
+        return entries[-1][0] if entries else None
+
+    def lines(self) -> Iterator[tuple[Line, int]]:
+        """Every non-empty line with its length."""
+        return ((line, len(entries)) for line, entries in self._lines.items() if entries)
+
+    def ticket_ids(self, line: Line) -> list[str]:
+        return [ticket_id for _, ticket_id in self._lines.get(line, ())]

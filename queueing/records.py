@@ -1,0 +1,67 @@
+"""The core's live state, record by record, and its snapshot form.
+
+These are mutable Structs owned by ``HallQueue``: only its ``apply`` changes them. A
+``HallSnapshot`` is the whole state at one sequence number, so a restart replays only
+the events after the latest snapshot.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+
+from counters.kinds import CounterSpec
+from queueing.commands import Priority
+from queueing.events import OrderKey
+from queueing.lifecycle import CounterState, TicketState
+
+__all__ = ["CounterRecord", "HallSnapshot", "TicketRecord"]
+
+
+class TicketRecord(msgspec.Struct, kw_only=True):
+    id: str
+    number: str
+    group: str
+    seq: int
+    item: str
+    priority: Priority
+    key: OrderKey  # its place in its line
+    issued_at: dt.datetime
+    state: TicketState = TicketState.WAITING
+    counter: int | None = None  # the counter holding it (called, serving, suspended) or that missed it
+    to_counter: int | None = None  # transferred to this counter by name
+    recalls: int = 0
+    called_at: dt.datetime | None = None
+    started_at: dt.datetime | None = None
+    missed_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    appointment_slot: dt.datetime | None = None
+    idempotency_key: str | None = None
+    channel: str = "kiosk"
+    transfers: int = 0
+
+
+class CounterRecord(msgspec.Struct, kw_only=True):
+    spec: CounterSpec  # what it is now (the hall file's, or a manager's change)
+    baseline: CounterSpec  # what the hall file last said
+    state: CounterState = CounterState.CLOSED
+    state_since: dt.datetime | None = None
+    pause_reason: str = ""
+    staff: str | None = None
+    current: str | None = None  # the ticket called or being served
+    parked: list[str] = msgspec.field(default_factory=list)  # suspended tickets (挂起)
+
+    @property
+    def number(self) -> int:
+        return self.spec.number
+
+
+class HallSnapshot(msgspec.Struct, kw_only=True):
+    hall: str
+    seq: int
+    day: dt.date | None
+    tickets: list[TicketRecord]
+    counters: list[CounterRecord]
+    group_seq: dict[str, int]
+    service_seconds: dict[str, float]

@@ -1,0 +1,373 @@
+"""The queue service: each hall's core, driven inside database transactions.
+
+One ``HallRuntime`` per hall and process. All of a hall's work runs on one thread of its
+own, so the in-memory core is never touched by two requests at once, and the event
+loop never waits on the database. Commands are handled like this:
+
+1. begin a transaction and lock the hall's head row (the sequence number);
+2. catch up: apply the events other processes appended since we last looked;
+3. stamp each waiting command with the time, let the core decide and apply it;
+4. append the events and the ticket rows, commit;
+5. only then answer the clients.
+
+If anything fails after the core changed but before the commit, the runtime reloads its
+state from the store before the next step, so memory never runs ahead of the record.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import Future
+from queue import Empty, SimpleQueue
+from typing import Any, TypeVar
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from config.database import read_connection, write_transaction
+from config.halls import HallDefinition
+from queueing import store
+from queueing.commands import Command, DefineCounter, Priority, RetireCounter, StartDay
+from queueing.errors import NotFound, Refusal
+from queueing.events import DayStarted, Recorded
+from queueing.hall import HallQueue
+from queueing.lifecycle import TicketState
+from queueing.models import TicketRow
+from queueing.policy import HallRules
+from queueing.views import TicketView
+
+__all__ = ["Clock", "HallRegistry", "HallRuntime", "utc_now"]
+
+log = logging.getLogger("hall.queue")
+T = TypeVar("T")
+Clock = Callable[[], dt.datetime]
+Listener = Callable[["HallRuntime", list[Recorded]], None]
+
+
+def utc_now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class _Job:
+    """Work for a hall's thread: a command, a read, or any other call."""
+
+    __slots__ = ("call", "command", "future", "present")
+
+    def __init__(
+        self,
+        *,
+        command: Command | None = None,
+        present: Callable[..., Any] | None = None,
+        call: Callable[[], Any] | None = None,
+    ) -> None:
+        self.command, self.present, self.call = command, present, call
+        self.future: Future[Any] = Future()
+
+
+class HallRuntime:
+    """One hall in this process: its core, its thread and its transactions.
+
+    Commands that arrive together are decided one after the other and committed in one
+    transaction (group commit): under load a hall pays one commit per batch, not per
+    command, and every client still hears back only after its command is on disk.
+    """
+
+    MAX_BATCH = 64
+
+    def __init__(
+        self, definition: HallDefinition, engine: Engine, *, clock: Clock = utc_now, snapshot_every: int = 2000
+    ) -> None:
+        self.definition = definition
+        self.engine = engine
+        self.clock = clock
+        self.snapshot_every = snapshot_every
+        self.listeners: list[Listener] = []  # called on the hall thread after each commit
+        self._jobs: SimpleQueue[_Job | None] = SimpleQueue()
+        self._worker = threading.Thread(target=self._work, name=f"hall-{definition.id}", daemon=True)
+        self._queue = HallQueue(definition.rules)
+        self._stale = True
+        self._last_at: dt.datetime | None = None
+        self._snapshot_seq = 0
+
+    @property
+    def id(self) -> str:
+        return self.definition.id
+
+    # ------------------------------------------------------------------ async surface
+
+    async def start(self) -> None:
+        self._worker.start()
+        await self._submit(_Job(call=self._start))
+
+    async def close(self) -> None:
+        if self._worker.is_alive():
+            self._jobs.put(None)
+            await asyncio.to_thread(self._worker.join)
+
+    async def execute(
+        self, command: Command, present: Callable[[HallQueue, list[Recorded], dt.datetime], T] | None = None
+    ) -> T | list[Recorded]:
+        """Handle ``command`` durably; ``present`` turns the outcome into an answer, on the
+        hall thread, from the state just committed."""
+        return await self._submit(_Job(command=command, present=present))
+
+    async def read(self, present: Callable[[HallQueue, dt.datetime], T]) -> T:
+        """Answer from the live state, caught up with every other process."""
+        return await self._submit(_Job(present=present))
+
+    async def ticket_status(self, ticket_id: str) -> TicketView | None:
+        """A ticket of today from the live state, or of an earlier day from the ticket table."""
+        view = await self.read(lambda q, at: q.ticket_view(t, at) if (t := q.ticket(ticket_id)) else None)
+        if view is not None:
+            return view
+        row = await self._submit(_Job(call=lambda: self._stored_ticket(ticket_id)))
+        return None if row is None else _view_of_row(row, self.definition.rules)
+
+    async def _submit(self, job: _Job) -> Any:
+        self._jobs.put(job)
+        return await asyncio.wrap_future(job.future)
+
+    # ------------------------------------------------------------------ on the hall thread
+
+    def _work(self) -> None:
+        while True:
+            job = self._jobs.get()
+            if job is None:
+                return
+            batch = [job]
+            while len(batch) < self.MAX_BATCH:
+                try:
+                    more = self._jobs.get_nowait()
+                except Empty:
+                    break
+                if more is None:
+                    self._jobs.put(None)  # finish this batch, then stop
+                    break
+                batch.append(more)
+            commands = [j for j in batch if j.command is not None]
+            if commands:
+                self._run_commands(commands)
+            for other in batch:
+                if other.command is None:
+                    self._run_other(other)
+
+    def _run_other(self, job: _Job) -> None:
+        try:
+            result = job.call() if job.call is not None else self._read(job.present)  # type: ignore[arg-type]
+        except BaseException as exc:
+            job.future.set_exception(exc)
+        else:
+            job.future.set_result(result)
+
+    def _start(self) -> None:
+        with write_transaction(self.engine) as conn, conn.begin():
+            store.ensure_head(conn, self.id)
+        self._reload()
+        # The hall file says which counters exist; runtime changes survive until it changes.
+        jobs = [_Job(command=DefineCounter(at=self.clock(), spec=spec)) for spec in self.definition.counters]
+        retired = sorted(set(self._queue.counters) - {c.number for c in self.definition.counters})
+        jobs += [_Job(command=RetireCounter(at=self.clock(), counter=number)) for number in retired]
+        self._run_commands(jobs)
+        for job in jobs:
+            job.future.result()  # raises the first failure
+        for warning in self.definition.warnings:
+            log.warning(warning, extra={"hall": self.id})
+
+    def _reload(self) -> None:
+        started = time.perf_counter()
+        with read_connection(self.engine) as conn, conn.begin():
+            snapshot = store.latest_snapshot(conn, self.id)
+            queue = HallQueue.restore(self.definition.rules, snapshot) if snapshot else HallQueue(self.definition.rules)
+            replayed = 0
+            for recorded in store.read_since(conn, self.id, queue.seq):
+                queue.apply(recorded)
+                replayed += 1
+            self._last_at = store.last_event_at(conn, self.id)
+        self._queue, self._stale = queue, False
+        self._snapshot_seq = snapshot.seq if snapshot else 0
+        log.info(
+            "hall state loaded",
+            extra={
+                "hall": self.id,
+                "seq": queue.seq,
+                "snapshot_seq": self._snapshot_seq,
+                "replayed": replayed,
+                "ms": round((time.perf_counter() - started) * 1000, 1),
+            },
+        )
+
+    def _now(self) -> dt.datetime:
+        now = self.clock()
+        # The record's times never run backwards, even if two servers' clocks disagree a little.
+        return now if self._last_at is None or now >= self._last_at else self._last_at
+
+    def _catch_up(self, conn: sa.Connection, head_seq: int) -> None:
+        queue = self._queue
+        if head_seq < queue.seq:
+            raise store.StoreError(f"hall {self.id}: the record ends at {head_seq}, memory at {queue.seq}")
+        if head_seq > queue.seq:
+            for recorded in store.read_since(conn, self.id, queue.seq):
+                queue.apply(recorded)
+                self._last_at = recorded.event.at
+
+    def _run_commands(self, jobs: list[_Job]) -> None:
+        """Decide ``jobs`` in order in one transaction; answer each after the commit."""
+        pending = list(jobs)
+        while pending:
+            outcomes: list[tuple[_Job, list[Recorded], Refusal | None, dt.datetime]] = []
+            culprit: _Job | None = None
+            try:
+                if self._stale:
+                    self._reload()
+                with write_transaction(self.engine) as conn, conn.begin():
+                    self._catch_up(conn, store.lock_head(conn, self.id))
+                    batch: list[Recorded] = []
+                    for job in pending:
+                        at = self._now()
+                        command = msgspec.structs.replace(job.command, at=at)  # type: ignore[type-var]
+                        culprit = job
+                        try:
+                            recorded, refusal = self._queue.handle(command), None
+                        except Refusal as exc:
+                            recorded, refusal = exc.recorded, exc
+                        culprit = None
+                        if recorded:
+                            self._last_at = recorded[-1].event.at
+                        batch += recorded
+                        outcomes.append((job, recorded, refusal, at))
+                    store.append(conn, self._queue, batch)
+            except Exception as exc:
+                self._stale = True  # memory may be ahead of the record: reload before going on
+                if culprit is not None:  # one command broke the core: fail it, retry the others
+                    log.exception("command failed", extra={"hall": self.id, "command": type(culprit.command).__name__})
+                    culprit.future.set_exception(exc)
+                    pending.remove(culprit)
+                    continue
+                for job in pending:
+                    job.future.set_exception(exc)
+                return
+            break
+        else:
+            return
+        if batch:
+            self._after_commit(batch, outcomes[-1][3])
+        for job, recorded, refusal, at in outcomes:
+            self._answer(job, recorded, refusal, at)
+
+    def _answer(self, job: _Job, recorded: list[Recorded], refusal: Refusal | None, at: dt.datetime) -> None:
+        command_name = type(job.command).__name__
+        if refusal is not None:
+            log.info("refused", extra={"hall": self.id, "command": command_name, "reason": refusal.message})
+            job.future.set_exception(refusal)
+            return
+        for entry in recorded:
+            event = entry.event
+            log.info(
+                type(event).__struct_config__.tag,
+                extra={
+                    "hall": self.id,
+                    "seq": entry.seq,
+                    "ticket": getattr(event, "number", None) or self._number_of(getattr(event, "ticket_id", None)),
+                    "counter": getattr(event, "counter", None),
+                    "actor": event.actor,
+                },
+            )
+        try:
+            result = job.present(self._queue, recorded, at) if job.present else recorded
+        except BaseException as exc:
+            job.future.set_exception(exc)
+        else:
+            job.future.set_result(result)
+
+    def _number_of(self, ticket_id: str | None) -> str | None:
+        ticket = self._queue.tickets.get(ticket_id) if ticket_id else None
+        return ticket.number if ticket else None
+
+    def _read(self, present: Callable[[HallQueue, dt.datetime], T]) -> T:
+        if self._stale:
+            self._reload()
+        if self._queue.day_due(self._now()):
+            job = _Job(command=StartDay(at=self._now()))
+            self._run_commands([job])
+            job.future.result()
+        with read_connection(self.engine) as conn, conn.begin():
+            self._catch_up(conn, store.head(conn, self.id)[0])
+        return present(self._queue, self._now())
+
+    def _stored_ticket(self, ticket_id: str) -> TicketRow | None:
+        with read_connection(self.engine) as conn, conn.begin():
+            return store.stored_ticket(conn, self.id, ticket_id)
+
+    def _after_commit(self, recorded: list[Recorded], at: dt.datetime) -> None:
+        day_started = any(isinstance(r.event, DayStarted) for r in recorded)
+        if day_started or self._queue.seq - self._snapshot_seq >= self.snapshot_every:
+            try:
+                with write_transaction(self.engine) as conn, conn.begin():
+                    store.save_snapshot(conn, self._queue, at)
+                self._snapshot_seq = self._queue.seq
+            except sa.exc.IntegrityError:
+                self._snapshot_seq = self._queue.seq  # another process took the same one
+            except sa.exc.SQLAlchemyError:
+                log.exception("snapshot failed; the events are safe, the next restart replays more")
+        for listener in self.listeners:
+            try:
+                listener(self, recorded)
+            except Exception:
+                log.exception("event listener failed", extra={"hall": self.id})
+
+
+def _view_of_row(row: TicketRow, rules: HallRules) -> TicketView:
+    item = rules.item_by_code.get(row.item)
+    return TicketView(
+        id=row.id,
+        number=row.number,
+        item=row.item,
+        item_name=item.name if item else row.item,
+        item_name_en=item.name_en if item else "",
+        group=row.group,
+        priority=Priority(row.priority),
+        state=TicketState(row.state),
+        people_ahead=None,
+        estimated_wait_minutes=None,
+        issued_at=row.issued_at,
+        counter=row.counter,
+        called_at=row.called_at,
+        started_at=row.started_at,
+        ended_at=row.ended_at,
+        missed_at=row.missed_at,
+        recalls=row.recalls,
+        appointment_slot=row.appointment_slot,
+    )
+
+
+class HallRegistry:
+    """The halls this process serves."""
+
+    def __init__(self, runtimes: list[HallRuntime]) -> None:
+        self._halls = {runtime.id: runtime for runtime in runtimes}
+
+    def get(self, hall: str) -> HallRuntime:
+        runtime = self._halls.get(hall)
+        if runtime is None:
+            raise NotFound(f"no hall {hall!r}; halls here: {', '.join(sorted(self._halls))}", f"没有大厅 {hall}")
+        return runtime
+
+    def __iter__(self):  # type: ignore[no-untyped-def]
+        return iter(self._halls.values())
+
+    def __len__(self) -> int:
+        return len(self._halls)
+
+    async def start(self) -> None:
+        for runtime in self._halls.values():
+            await runtime.start()
+
+    async def close(self) -> None:
+        for runtime in self._halls.values():
+            await runtime.close()

@@ -1,0 +1,91 @@
+// The ticket machine: tap an item, get a number. A double tap or a retry reuses the
+// same idempotency key, so it never prints two tickets for one person.
+"use strict";
+
+(function () {
+  const { hall, zone } = window.KIOSK;
+  const tokenKey = "kiosk-token:" + hall;
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (fromHash) {
+    localStorage.setItem(tokenKey, fromHash);
+    history.replaceState(null, "", location.pathname);  // keep the token out of sight
+  }
+  const token = localStorage.getItem(tokenKey);
+  document.getElementById("setup").hidden = !!token;
+  Hall.startClock(document.getElementById("clock"), zone);
+
+  // Tabs
+  const tabs = document.querySelectorAll("[data-tab]");
+  tabs.forEach((tab) => tab.addEventListener("click", () => {
+    tabs.forEach((t) => t.setAttribute("aria-selected", t === tab ? "true" : "false"));
+    document.querySelectorAll("[data-panel]").forEach((p) => { p.hidden = p.dataset.panel !== tab.dataset.tab; });
+  }));
+
+  // Green channel
+  const green = document.getElementById("green");
+  if (green) green.addEventListener("click", () => {
+    green.setAttribute("aria-pressed", green.getAttribute("aria-pressed") === "true" ? "false" : "true");
+  });
+
+  // Issuing
+  let pending = null;  // {item, key}: one request in flight, one key per tap
+  const overlay = document.getElementById("result");
+  let closeTimer = null;
+
+  async function issue(button) {
+    if (!token) { Hall.toast("本机尚未配置设备令牌，请联系工作人员", true); return; }
+    const item = button.dataset.item;
+    if (pending) return;  // a second tap while the first is on its way
+    const priority = green && green.getAttribute("aria-pressed") === "true" ? "green" : null;
+    pending = { item, key: Hall.newKey() };
+    document.querySelectorAll(".item-btn").forEach((b) => { b.disabled = true; });
+    try {
+      let result;
+      for (let attempt = 0; attempt < 3; attempt++) {  // retries reuse the key: still one ticket
+        result = await Hall.api("POST", `/api/halls/${hall}/tickets`,
+          { item, priority, idempotency_key: pending.key }, token);
+        if (result.status !== 0 && result.status < 500) break;
+        await new Promise((r) => setTimeout(r, 800));
+      }
+      if (result.ok) show(result.data);
+      else Hall.toast(Hall.message(result), true);
+    } finally {
+      pending = null;
+      document.querySelectorAll(".item-btn").forEach((b) => { b.disabled = false; });
+      if (green) green.setAttribute("aria-pressed", "false");
+    }
+  }
+
+  function show(ticket) {
+    document.getElementById("result-number").textContent = ticket.number;
+    document.getElementById("result-item").textContent = ticket.item_name;
+    document.getElementById("result-ahead").textContent = ticket.people_ahead ?? "-";
+    document.getElementById("result-wait").textContent = ticket.estimated_wait_minutes ?? "-";
+    document.getElementById("result-green").hidden = ticket.priority !== "green";
+    document.getElementById("result-time").textContent =
+      "取号时间 " + new Date(ticket.issued_at).toLocaleString("zh-CN", { timeZone: zone });
+    const link = `${location.origin}/halls/${hall}/tickets/${ticket.id}`;
+    const a = document.createElement("a");
+    a.href = link; a.textContent = link;
+    document.getElementById("result-link").replaceChildren(a);
+    overlay.classList.add("show");
+    clearTimeout(closeTimer);
+    closeTimer = setTimeout(close, 20000);
+  }
+
+  function close() { overlay.classList.remove("show"); refresh(); }
+  document.getElementById("result-close").addEventListener("click", close);
+  document.querySelectorAll(".item-btn").forEach((b) => b.addEventListener("click", () => issue(b)));
+
+  // Waiting counts on the buttons
+  async function refresh() {
+    const result = await Hall.api("GET", `/api/halls/${hall}/queue`);
+    if (!result.ok) return;
+    for (const item of result.data.items) {
+      const el = document.querySelector(`[data-waiting="${item.code}"]`);
+      if (el) el.textContent = `等候 ${item.waiting} 人`;
+    }
+  }
+  refresh();
+  setInterval(refresh, 5000);
+})();

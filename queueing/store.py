@@ -1,0 +1,214 @@
+"""The event store: appending to a hall's record, reading it back, snapshots, tickets.
+
+Every function takes an open connection: the caller (``service.py``) owns the
+transaction, so the events, the head and the ticket rows of one command commit or roll
+back together.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterator
+
+import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection
+
+from queueing.events import DayStarted, Recorded, decode_event, encode_event
+from queueing.hall import HallQueue
+from queueing.models import HallEventRow, HallHeadRow, HallSnapshotRow, TicketRow
+from queueing.records import HallSnapshot, TicketRecord
+
+__all__ = [
+    "append",
+    "ensure_head",
+    "head",
+    "last_event_at",
+    "latest_snapshot",
+    "lock_head",
+    "read_since",
+    "save_snapshot",
+    "stored_ticket",
+]
+
+_events = HallEventRow.__table__
+_heads = HallHeadRow.__table__
+_snapshots = HallSnapshotRow.__table__
+_tickets = TicketRow.__table__
+_snapshot_decoder = msgspec.msgpack.Decoder(HallSnapshot)
+_snapshot_encoder = msgspec.msgpack.Encoder()
+
+
+class StoreError(Exception):
+    pass
+
+
+def ensure_head(conn: Connection, hall: str) -> None:
+    exists = conn.execute(sa.select(_heads.c.hall).where(_heads.c.hall == hall)).first()
+    if exists is None:
+        try:
+            with conn.begin_nested():
+                conn.execute(_heads.insert().values(hall=hall, seq=0, snapshot_seq=0))
+        except sa.exc.IntegrityError:
+            pass  # another process created it first
+
+
+def head(conn: Connection, hall: str) -> tuple[int, int]:
+    """(last sequence number, last snapshot's sequence number)."""
+    row = conn.execute(sa.select(_heads.c.seq, _heads.c.snapshot_seq).where(_heads.c.hall == hall)).first()
+    if row is None:
+        raise StoreError(f"hall {hall} has no head row")
+    return row.seq, row.snapshot_seq
+
+
+def lock_head(conn: Connection, hall: str) -> int:
+    """The last sequence number, locked until the transaction ends (SQLite: already locked)."""
+    query = sa.select(_heads.c.seq).where(_heads.c.hall == hall)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update()
+    seq = conn.execute(query).scalar()
+    if seq is None:
+        raise StoreError(f"hall {hall} has no head row")
+    return seq
+
+
+def read_since(conn: Connection, hall: str, after: int, batch: int = 5000) -> Iterator[Recorded]:
+    """The recorded events with a sequence number above ``after``, in order."""
+    while True:
+        rows = conn.execute(
+            sa.select(_events.c.seq, _events.c.data)
+            .where(_events.c.hall == hall, _events.c.seq > after)
+            .order_by(_events.c.seq)
+            .limit(batch)
+        ).all()
+        for seq, data in rows:
+            yield Recorded(seq, decode_event(data))
+        if len(rows) < batch:
+            return
+        after = rows[-1][0]
+
+
+def append(conn: Connection, queue: HallQueue, recorded: list[Recorded]) -> None:
+    """Write ``recorded`` (already applied to ``queue``) and the tickets they touched."""
+    if not recorded:
+        return
+    hall, rules = queue.rules.hall, queue.rules
+    conn.execute(
+        _events.insert(),
+        [
+            {
+                "hall": hall,
+                "seq": r.seq,
+                "at": r.event.at,
+                "day": rules.hall_day(r.event.at),
+                "kind": type(r.event).__struct_config__.tag,
+                "ticket_id": getattr(r.event, "ticket_id", None),
+                "counter": getattr(r.event, "counter", None),
+                "actor": r.event.actor,
+                "data": encode_event(r.event).decode(),
+            }
+            for r in recorded
+        ],
+    )
+    last = recorded[-1].seq
+    updated = conn.execute(
+        _heads.update().where(_heads.c.hall == hall, _heads.c.seq == recorded[0].seq - 1).values(seq=last)
+    )
+    if updated.rowcount != 1:
+        raise StoreError(f"hall {hall}: the record moved on under us before event {recorded[0].seq}")
+    _project_tickets(conn, queue, recorded)
+
+
+def _project_tickets(conn: Connection, queue: HallQueue, recorded: list[Recorded]) -> None:
+    issued: set[str] = set()
+    touched: dict[str, int] = {}
+    for r in recorded:
+        event = r.event
+        if isinstance(event, DayStarted):
+            if event.expired:
+                conn.execute(
+                    _tickets.update()
+                    .where(_tickets.c.id.in_(event.expired))
+                    .values(state="expired", ended_at=event.at, updated_seq=r.seq)
+                )
+            continue
+        ticket_id = getattr(event, "ticket_id", None)
+        if ticket_id is None:
+            continue
+        if type(event).__struct_config__.tag == "ticket_issued":
+            issued.add(ticket_id)
+        touched[ticket_id] = r.seq
+    new_rows, changed_rows = [], []
+    for ticket_id, seq in touched.items():
+        ticket = queue.tickets.get(ticket_id)
+        if ticket is None:  # a later DayStarted in the same batch already expired it
+            continue
+        row = _ticket_row(ticket, queue, seq)
+        (new_rows if ticket_id in issued else changed_rows).append(row)
+    if new_rows:
+        conn.execute(_tickets.insert(), new_rows)
+    for row in changed_rows:
+        conn.execute(_tickets.update().where(_tickets.c.id == row["id"]).values(row))
+
+
+def _ticket_row(ticket: TicketRecord, queue: HallQueue, seq: int) -> dict:
+    return {
+        "id": ticket.id,
+        "hall": queue.rules.hall,
+        "day": queue.rules.hall_day(ticket.issued_at),
+        "number": ticket.number,
+        "group": ticket.group,
+        "seq": ticket.seq,
+        "item": ticket.item,
+        "priority": ticket.priority.value,
+        "state": ticket.state.value,
+        "counter": ticket.counter,
+        "to_counter": ticket.to_counter,
+        "recalls": ticket.recalls,
+        "transfers": ticket.transfers,
+        "channel": ticket.channel,
+        "idempotency_key": ticket.idempotency_key,
+        "issued_at": ticket.issued_at,
+        "called_at": ticket.called_at,
+        "started_at": ticket.started_at,
+        "missed_at": ticket.missed_at,
+        "ended_at": ticket.ended_at,
+        "appointment_slot": ticket.appointment_slot,
+        "updated_seq": seq,
+    }
+
+
+def stored_ticket(conn: Connection, hall: str, ticket_id: str) -> TicketRow | None:
+    """A ticket of any day, as the ticket table keeps it."""
+    row = conn.execute(sa.select(_tickets).where(_tickets.c.hall == hall, _tickets.c.id == ticket_id)).first()
+    return None if row is None else TicketRow.model_validate(row._mapping)
+
+
+def save_snapshot(conn: Connection, queue: HallQueue, at: dt.datetime) -> None:
+    data = _snapshot_encoder.encode(queue.export())
+    conn.execute(_snapshots.insert().values(hall=queue.rules.hall, seq=queue.seq, at=at, data=data))
+    conn.execute(_heads.update().where(_heads.c.hall == queue.rules.hall).values(snapshot_seq=queue.seq))
+    # Keep the last few; the events themselves are never deleted.
+    keep = conn.execute(
+        sa.select(_snapshots.c.seq)
+        .where(_snapshots.c.hall == queue.rules.hall)
+        .order_by(_snapshots.c.seq.desc())
+        .offset(3)
+        .limit(1)
+    ).scalar()
+    if keep is not None:
+        conn.execute(_snapshots.delete().where(_snapshots.c.hall == queue.rules.hall, _snapshots.c.seq <= keep))
+
+
+def latest_snapshot(conn: Connection, hall: str) -> HallSnapshot | None:
+    data = conn.execute(
+        sa.select(_snapshots.c.data).where(_snapshots.c.hall == hall).order_by(_snapshots.c.seq.desc()).limit(1)
+    ).scalar()
+    return None if data is None else _snapshot_decoder.decode(data)
+
+
+
+def last_event_at(conn: Connection, hall: str) -> dt.datetime | None:
+    return conn.execute(
+        sa.select(_events.c.at).where(_events.c.hall == hall).order_by(_events.c.seq.desc()).limit(1)
+    ).scalar()
