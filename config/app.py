@@ -86,7 +86,8 @@ def create_app(
             queueing_pages,
             counters_pages,
             create_static_files_router(
-                path="/static", directories=[PROJECT_ROOT / p / "static" for p in _PACKAGES if (PROJECT_ROOT / p / "static").is_dir()]
+                path="/static",
+                directories=[PROJECT_ROOT / p / "static" for p in _PACKAGES if (PROJECT_ROOT / p / "static").is_dir()],
             ),
         ],
         dependencies={
@@ -111,4 +112,3 @@ def create_app(
         on_shutdown=[stop],
         logging_config=None,
     )
-

@@ -29,6 +29,7 @@ from litestar import Request, post
 from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
+from litestar.params import JSONBody
 
 from config.crypto import TokenClaims, TokenSigner, device_token_digest, verify_password
 from config.halls import ConfigError, DeviceSpec, HallDefinition, StaffSpec, load_hall
@@ -203,6 +204,8 @@ def _require(connection: ASGIConnection, allowed: Callable[[Principal], bool], n
             headers={"WWW-Authenticate": "Bearer"},
         )
     hall = connection.path_params.get("hall")
+    if hall is not None:
+        connection.app.state.registry.get(hall)  # an unknown hall is a 404 whoever asks
     if hall is not None and principal.hall != hall:
         raise PermissionDeniedException(detail=f"your token is for hall {principal.hall!r}, not {hall!r}")
     if not allowed(principal):
@@ -238,6 +241,6 @@ async def provide_actor(request: Request) -> Actor:
 
 
 @post("/api/auth/login", tags=["auth"], summary="Sign in; returns a bearer token", status_code=200)
-async def login(data: LoginRequest, request: Request) -> LoginResponse:
+async def login(data: JSONBody[LoginRequest], request: Request) -> LoginResponse:
     auth: Authenticator = request.app.state.auth
     return await asyncio.to_thread(auth.login, data)  # scrypt takes tens of milliseconds

@@ -202,10 +202,9 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
                 live.apply(recorded)
         same = rebuilt.export() == live.export()
         status |= 0 if same else 1
-        print(
-            f"{hall.id}: replayed {rebuilt.seq} events in {seconds:.3f} s; "
-            f"{'identical to' if same else 'DIFFERENT from'} the live state (snapshot {snapshot.seq if snapshot else '-'} + tail)"
-        )
+        verdict = "identical to" if same else "DIFFERENT from"
+        base = f"snapshot {snapshot.seq} + tail" if snapshot else "no snapshot"
+        print(f"{hall.id}: replayed {rebuilt.seq} events in {seconds:.3f} s; {verdict} the live state ({base})")
     return status
 
 

@@ -36,9 +36,7 @@ class Migration(NamedTuple):
     upgrade: Callable[[Connection], None] | None  # None: the baseline, created from the models
 
 
-MIGRATIONS: tuple[Migration, ...] = (
-    Migration(1, "hall_event, hall_head, hall_snapshot, ticket", None),
-)
+MIGRATIONS: tuple[Migration, ...] = (Migration(1, "hall_event, hall_head, hall_snapshot, ticket", None),)
 
 _meta = sa.MetaData()
 _versions = sa.Table(

@@ -1,9 +1,9 @@
 """Masking personal information (GB/T 35273): what screens, slips and logs may show.
 
-    mask_id_number("320102199001011234") -> "3201**********1234"
-    mask_phone("13812345678")            -> "138****5678"
-    mask_name("张三丰")                   -> "张**"
-    mask_text("call 13812345678")        -> "call 138****5678"  (anything that looks like one)
+mask_id_number("320102199001011234") -> "3201**********1234"
+mask_phone("13812345678")            -> "138****5678"
+mask_name("张三丰")                   -> "张**"
+mask_text("call 13812345678")        -> "call 138****5678"  (anything that looks like one)
 """
 
 from __future__ import annotations

@@ -16,7 +16,9 @@ import enum
 from collections.abc import Callable
 
 from litestar import Response, Router, get, patch, post
+from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
+from litestar.params import FromPath, JSONBody
 
 from config.auth import Principal, manager_guard, staff_guard
 from counters.schemas import (
@@ -82,9 +84,7 @@ _ON_COUNTER: dict[CounterAction, type] = {
 
 def _result(number: int) -> Callable[[HallQueue, list[Recorded], dt.datetime], CounterActionResult]:
     def present(queue: HallQueue, recorded: list[Recorded], at: dt.datetime) -> CounterActionResult:
-        ticket_id = next(
-            (r.event.ticket_id for r in reversed(recorded) if hasattr(r.event, "ticket_id")), None
-        )
+        ticket_id = next((r.event.ticket_id for r in reversed(recorded) if hasattr(r.event, "ticket_id")), None)
         ticket = queue.ticket(ticket_id) if ticket_id else None
         return CounterActionResult(queue.counter_view(number), queue.ticket_view(ticket, at) if ticket else None)
 
@@ -96,12 +96,14 @@ async def _act(registry: HallRegistry, hall: str, counter: int, command: Command
 
 
 @get("/api/halls/{hall:str}/counters", summary="Every counter now")
-async def list_counters(hall: str, registry: HallRegistry) -> list[CounterView]:
+async def list_counters(hall: FromPath[str], registry: NamedDependency[HallRegistry]) -> list[CounterView]:
     return await registry.get(hall).read(lambda q, at: [q.counter_view(n) for n in sorted(q.counters)])
 
 
 @get("/api/halls/{hall:str}/counters/{counter:int}", summary="A counter now")
-async def counter_status(hall: str, counter: int, registry: HallRegistry) -> CounterView:
+async def counter_status(
+    hall: FromPath[str], counter: FromPath[int], registry: NamedDependency[HallRegistry]
+) -> CounterView:
     return await registry.get(hall).read(lambda q, at: q.counter_view(counter))
 
 
@@ -112,7 +114,12 @@ async def counter_status(hall: str, counter: int, registry: HallRegistry) -> Cou
     summary="Call the next ticket (叫号)",
     responses={204: ResponseSpec(None, description="No ticket this counter may serve is waiting")},
 )
-async def call_next(hall: str, counter: int, registry: HallRegistry, principal: Principal) -> Response[TicketView]:
+async def call_next(
+    hall: FromPath[str],
+    counter: FromPath[int],
+    registry: NamedDependency[HallRegistry],
+    principal: NamedDependency[Principal],
+) -> Response[TicketView]:
     runtime = registry.get(hall)
 
     def present(queue: HallQueue, recorded: list[Recorded], at: dt.datetime) -> TicketView | None:
@@ -130,7 +137,11 @@ async def call_next(hall: str, counter: int, registry: HallRegistry, principal: 
     summary="Transfer the current ticket to another item or counter, keeping its number (一票到底)",
 )
 async def transfer(
-    hall: str, counter: int, data: TransferRequest, registry: HallRegistry, principal: Principal
+    hall: FromPath[str],
+    counter: FromPath[int],
+    data: JSONBody[TransferRequest],
+    registry: NamedDependency[HallRegistry],
+    principal: NamedDependency[Principal],
 ) -> CounterActionResult:
     command = Transfer(
         at=registry.get(hall).clock(),
@@ -150,7 +161,11 @@ async def transfer(
     summary="Pause the counter (暂停服务): it finishes its ticket but calls nobody new",
 )
 async def pause(
-    hall: str, counter: int, registry: HallRegistry, principal: Principal, data: PauseRequest | None = None
+    hall: FromPath[str],
+    counter: FromPath[int],
+    registry: NamedDependency[HallRegistry],
+    principal: NamedDependency[Principal],
+    data: JSONBody[PauseRequest | None] = None,
 ) -> CounterActionResult:
     reason = data.reason if data else ""
     command = PauseCounter(at=registry.get(hall).clock(), actor=principal.actor, counter=counter, reason=reason)
@@ -164,7 +179,11 @@ async def pause(
     summary="Resume a suspended ticket at this counter (恢复挂起)",
 )
 async def resume(
-    hall: str, counter: int, registry: HallRegistry, principal: Principal, data: ResumeRequest | None = None
+    hall: FromPath[str],
+    counter: FromPath[int],
+    registry: NamedDependency[HallRegistry],
+    principal: NamedDependency[Principal],
+    data: JSONBody[ResumeRequest | None] = None,
 ) -> CounterActionResult:
     command = Resume(
         at=registry.get(hall).clock(), actor=principal.actor, counter=counter, ticket_id=data.ticket if data else None
@@ -179,12 +198,12 @@ async def resume(
     summary="recall, no-show, start, complete, suspend, open, close, sign-in, sign-out",
 )
 async def counter_action(
-    hall: str,
-    counter: int,
-    action: str,
-    registry: HallRegistry,
-    principal: Principal,
-    data: OnTicket | None = None,
+    hall: FromPath[str],
+    counter: FromPath[int],
+    action: FromPath[str],
+    registry: NamedDependency[HallRegistry],
+    principal: NamedDependency[Principal],
+    data: JSONBody[OnTicket | None] = None,
 ) -> CounterActionResult:
     try:
         action = CounterAction(action)
@@ -205,7 +224,11 @@ async def counter_action(
     summary="Change a counter's kind, domains, items, profile or name (manager); effective on its next call",
 )
 async def reconfigure(
-    hall: str, counter: int, data: CounterPatch, registry: HallRegistry, principal: Principal
+    hall: FromPath[str],
+    counter: FromPath[int],
+    data: JSONBody[CounterPatch],
+    registry: NamedDependency[HallRegistry],
+    principal: NamedDependency[Principal],
 ) -> CounterView:
     command = ReconfigureCounter(
         at=registry.get(hall).clock(),

@@ -105,14 +105,10 @@ def served_items(spec: CounterSpec, items: Iterable[ServiceItem]) -> frozenset[s
         return frozenset(spec.items)
     serves = _KIND_SERVES[spec.kind]
     restrict = spec.kind is CounterKind.DOMAIN or bool(spec.domains)
-    return frozenset(
-        item.code for item in items if serves(item) and (not restrict or item.domain in spec.domains)
-    )
+    return frozenset(item.code for item in items if serves(item) and (not restrict or item.domain in spec.domains))
 
 
-def preferred_items(
-    spec: CounterSpec, profile: CallingProfile, items: Iterable[ServiceItem]
-) -> frozenset[str]:
+def preferred_items(spec: CounterSpec, profile: CallingProfile, items: Iterable[ServiceItem]) -> frozenset[str]:
     """The items this counter takes first within a priority class (empty: no preference)."""
     domains = set(profile.prefer_domains)
     if profile.own_domains_first:

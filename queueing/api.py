@@ -14,7 +14,8 @@ import secrets
 from typing import Annotated
 
 from litestar import Router, get, post
-from litestar.params import Parameter
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from config.auth import Principal, issuer_guard, staff_guard
 from queueing.commands import CancelTicket, IssueTicket, Priority, Reinstate
@@ -34,12 +35,12 @@ def new_ticket_id() -> str:
 
 
 @get("/api/halls", summary="The halls this server runs")
-async def list_halls(registry: HallRegistry) -> list[HallSummary]:
+async def list_halls(registry: NamedDependency[HallRegistry]) -> list[HallSummary]:
     return [HallSummary(r.id, r.definition.info.name, r.definition.info.name_en) for r in registry]
 
 
 @get("/api/halls/{hall:str}", summary="A hall: its domains, items and today's issuing hours")
-async def hall_info(hall: str, registry: HallRegistry) -> HallInfo:
+async def hall_info(hall: FromPath[str], registry: NamedDependency[HallRegistry]) -> HallInfo:
     runtime = registry.get(hall)
     info, rules = runtime.definition.info, runtime.definition.rules
     window = rules.issuing_window(rules.hall_day(runtime.clock()))
@@ -66,7 +67,12 @@ async def hall_info(hall: str, registry: HallRegistry) -> HallInfo:
     summary="Issue a ticket (取号)",
     description="A retried request with the same idempotency_key returns the same ticket.",
 )
-async def issue_ticket(hall: str, data: IssueRequest, registry: HallRegistry, principal: Principal) -> TicketView:
+async def issue_ticket(
+    hall: FromPath[str],
+    data: JSONBody[IssueRequest],
+    registry: NamedDependency[HallRegistry],
+    principal: NamedDependency[Principal],
+) -> TicketView:
     runtime = registry.get(hall)
     command = IssueTicket(
         at=runtime.clock(),
@@ -89,7 +95,9 @@ async def issue_ticket(hall: str, data: IssueRequest, registry: HallRegistry, pr
 
 
 @get("/api/halls/{hall:str}/tickets/{ticket_id:str}", summary="A ticket's status")
-async def ticket_status(hall: str, ticket_id: str, registry: HallRegistry) -> TicketView:
+async def ticket_status(
+    hall: FromPath[str], ticket_id: FromPath[str], registry: NamedDependency[HallRegistry]
+) -> TicketView:
     view = await registry.get(hall).ticket_status(ticket_id)
     if view is None:
         raise NotFound(f"no ticket {ticket_id!r} in hall {hall}", "没有找到该号")
@@ -102,12 +110,12 @@ async def ticket_status(hall: str, ticket_id: str, registry: HallRegistry) -> Ti
     summary="Today's tickets, filtered (staff)",
 )
 async def find_tickets(
-    hall: str,
-    registry: HallRegistry,
-    ticket_state: Annotated[TicketState | None, Parameter(query="state")] = None,
-    counter: int | None = None,
-    number: str | None = None,
-    limit: Annotated[int, Parameter(ge=1, le=500)] = 100,
+    hall: FromPath[str],
+    registry: NamedDependency[HallRegistry],
+    ticket_state: Annotated[TicketState | None, QueryParameter(name="state")] = None,
+    counter: FromQuery[int | None] = None,
+    number: FromQuery[str | None] = None,
+    limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
 ) -> list[TicketView]:
     def present(queue: HallQueue, at: dt.datetime) -> list[TicketView]:
         found = [
@@ -123,24 +131,42 @@ async def find_tickets(
     return await registry.get(hall).read(present)
 
 
-@post("/api/halls/{hall:str}/tickets/{ticket_id:str}/reinstate", guards=[staff_guard], status_code=200,
-      summary="Put a no-show ticket back in line, within the grace period (过号恢复)")
-async def reinstate_ticket(hall: str, ticket_id: str, registry: HallRegistry, principal: Principal) -> TicketView:
+@post(
+    "/api/halls/{hall:str}/tickets/{ticket_id:str}/reinstate",
+    guards=[staff_guard],
+    status_code=200,
+    summary="Put a no-show ticket back in line, within the grace period (过号恢复)",
+)
+async def reinstate_ticket(
+    hall: FromPath[str],
+    ticket_id: FromPath[str],
+    registry: NamedDependency[HallRegistry],
+    principal: NamedDependency[Principal],
+) -> TicketView:
     runtime = registry.get(hall)
     command = Reinstate(at=runtime.clock(), actor=principal.actor, ticket_id=ticket_id)
     return await runtime.execute(command, lambda q, rec, at: q.ticket_view(q.tickets[rec[-1].event.ticket_id], at))
 
 
-@post("/api/halls/{hall:str}/tickets/{ticket_id:str}/cancel", guards=[staff_guard], status_code=200,
-      summary="Cancel a waiting, no-show or suspended ticket (the citizen left)")
-async def cancel_ticket(hall: str, ticket_id: str, registry: HallRegistry, principal: Principal) -> TicketView:
+@post(
+    "/api/halls/{hall:str}/tickets/{ticket_id:str}/cancel",
+    guards=[staff_guard],
+    status_code=200,
+    summary="Cancel a waiting, no-show or suspended ticket (the citizen left)",
+)
+async def cancel_ticket(
+    hall: FromPath[str],
+    ticket_id: FromPath[str],
+    registry: NamedDependency[HallRegistry],
+    principal: NamedDependency[Principal],
+) -> TicketView:
     runtime = registry.get(hall)
     command = CancelTicket(at=runtime.clock(), actor=principal.actor, ticket_id=ticket_id)
     return await runtime.execute(command, lambda q, rec, at: q.ticket_view(q.tickets[rec[-1].event.ticket_id], at))
 
 
 @get("/api/halls/{hall:str}/queue", summary="The queue now: waiting per group and item, every counter")
-async def queue_snapshot(hall: str, registry: HallRegistry) -> QueueView:
+async def queue_snapshot(hall: FromPath[str], registry: NamedDependency[HallRegistry]) -> QueueView:
     return await registry.get(hall).read(lambda q, at: q.queue_view(at))
 
 

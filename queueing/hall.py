@@ -186,7 +186,11 @@ class HallQueue:
             raise Invalid("an appointment ticket needs its slot time, and only an appointment ticket has one")
         if cmd.ticket_id in self.tickets:
             raise Conflict(f"ticket id {cmd.ticket_id} is taken")
-        if cmd.priority is Priority.GREEN and cmd.actor.role is Role.DEVICE and not self.rules.issuing.green_channel_at_kiosk:
+        if (
+            cmd.priority is Priority.GREEN
+            and cmd.actor.role is Role.DEVICE
+            and not self.rules.issuing.green_channel_at_kiosk
+        ):
             raise Forbidden(
                 "green-channel tickets are issued at the reception desk in this hall",
                 "绿色通道请到服务台取号",
@@ -349,7 +353,9 @@ class HallQueue:
             )
         if cmd.ticket_id is None:
             if not counter.parked:
-                raise Conflict(f"counter {counter.number} has no suspended ticket", f"{counter.number}号窗口没有挂起的号")
+                raise Conflict(
+                    f"counter {counter.number} has no suspended ticket", f"{counter.number}号窗口没有挂起的号"
+                )
             if len(counter.parked) > 1:
                 raise Invalid(
                     f"counter {counter.number} has {len(counter.parked)} suspended tickets: name the one to resume",
@@ -378,7 +384,9 @@ class HallQueue:
                 f"{ticket.number}号过号已超过{grace}分钟，请重新取号",
             )
         return [
-            TicketReinstated(at=cmd.at, actor=cmd.actor.name, ticket_id=ticket.id, key=self._reinstate_key(ticket, cmd.at))
+            TicketReinstated(
+                at=cmd.at, actor=cmd.actor.name, ticket_id=ticket.id, key=self._reinstate_key(ticket, cmd.at)
+            )
         ]
 
     def _reinstate_key(self, ticket: TicketRecord, at: dt.datetime) -> OrderKey:
@@ -521,9 +529,7 @@ class HallQueue:
     def _counter(self, number: int) -> CounterRecord:
         counter = self.counters.get(number)
         if counter is None:
-            raise NotFound(
-                f"counter {number} does not exist in hall {self.rules.hall}", f"{number}号窗口不存在"
-            )
+            raise NotFound(f"counter {number} does not exist in hall {self.rules.hall}", f"{number}号窗口不存在")
         return counter
 
     def _operated_counter(self, number: int, actor: Actor) -> CounterRecord:
@@ -592,8 +598,7 @@ class HallQueue:
             raise Invalid(f"counter {spec.number}: unknown items {unknown}", f"未知事项 {unknown}")
         if spec.profile is not None and spec.profile not in rules.all_profiles:
             raise Invalid(
-                f"counter {spec.number}: unknown profile {spec.profile!r}; "
-                f"known: {sorted(rules.all_profiles)}",
+                f"counter {spec.number}: unknown profile {spec.profile!r}; known: {sorted(rules.all_profiles)}",
                 f"未知叫号策略 {spec.profile}",
             )
         if spec.kind is CounterKind.DOMAIN and not spec.domains and not spec.items:
@@ -817,7 +822,8 @@ class HallQueue:
         active = self._active(candidates)
         items = sorted({i for n in active for i in self._served_by(n)})
         lines = tuple(
-            [Line(i, None, rank) for i in items for rank in RANKS] + [Line(None, n, rank) for n in active for rank in RANKS]
+            [Line(i, None, rank) for i in items for rank in RANKS]
+            + [Line(None, n, rank) for n in active for rank in RANKS]
         )
         active_set = set(active)
         share: dict[str | None, float] = {None: 1.0}

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from litestar import Router, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
 from litestar.response import Template
 
 from config.halls import HallDefinition
@@ -31,12 +33,12 @@ def kiosk_tabs(hall: HallDefinition) -> list[dict]:
 
 
 @get("/", include_in_schema=False)
-async def index(registry: HallRegistry) -> Template:
+async def index(registry: NamedDependency[HallRegistry]) -> Template:
     return Template("index.html", context={"halls": [r.definition for r in registry]})
 
 
 @get("/halls/{hall:str}/kiosk", include_in_schema=False)
-async def kiosk(hall: str, registry: HallRegistry) -> Template:
+async def kiosk(hall: FromPath[str], registry: NamedDependency[HallRegistry]) -> Template:
     definition = registry.get(hall).definition
     return Template(
         "kiosk.html",
@@ -49,7 +51,9 @@ async def kiosk(hall: str, registry: HallRegistry) -> Template:
 
 
 @get("/halls/{hall:str}/tickets/{ticket_id:str}", include_in_schema=False)
-async def ticket_page(hall: str, ticket_id: str, registry: HallRegistry) -> Template:
+async def ticket_page(
+    hall: FromPath[str], ticket_id: FromPath[str], registry: NamedDependency[HallRegistry]
+) -> Template:
     runtime = registry.get(hall)
     view = await runtime.ticket_status(ticket_id)
     if view is None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import itertools
 import re
 from functools import cached_property
 from typing import Final
@@ -31,6 +32,7 @@ __all__ = [
 _SPAN = re.compile(r"^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$")
 WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 
+
 def parse_span(text: str) -> tuple[int, int]:
     """'09:00-12:00' -> (540, 720) minutes after midnight."""
     match = _SPAN.match(text.strip())
@@ -45,7 +47,7 @@ def parse_span(text: str) -> tuple[int, int]:
 
 def _check_spans(spans: list[str]) -> None:
     parsed = sorted(parse_span(s) for s in spans)
-    for (_, end), (start, _) in zip(parsed, parsed[1:]):
+    for (_, end), (start, _) in itertools.pairwise(parsed):
         if start < end:
             raise ValueError(f"spans {spans} overlap")
 

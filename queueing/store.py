@@ -207,7 +207,6 @@ def latest_snapshot(conn: Connection, hall: str) -> HallSnapshot | None:
     return None if data is None else _snapshot_decoder.decode(data)
 
 
-
 def last_event_at(conn: Connection, hall: str) -> dt.datetime | None:
     return conn.execute(
         sa.select(_events.c.at).where(_events.c.hall == hall).order_by(_events.c.seq.desc()).limit(1)

@@ -1,0 +1,137 @@
+"""Helpers shared by the tests: a movable clock, core drivers, a live server process."""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+from config.halls import HallDefinition, load_hall
+from queueing.commands import Actor, DefineCounter, OpenCounter, Role, SignIn
+from queueing.hall import HallQueue
+
+ROOT = Path(__file__).resolve().parent.parent
+DEMO_HALL = ROOT / "config" / "halls" / "demo.toml"
+SMALL_HALL = ROOT / "tests" / "halls" / "small.toml"
+SHANGHAI = dt.timezone(dt.timedelta(hours=8))
+# A Monday morning in the hall's zone, inside opening hours.
+MONDAY_9 = dt.datetime(2026, 11, 23, 9, 0, tzinfo=SHANGHAI)
+MANAGER = Actor("manager", Role.MANAGER)
+KIOSK = Actor("kiosk-1", Role.DEVICE)
+
+
+def staff(name: str) -> Actor:
+    return Actor(name, Role.STAFF)
+
+
+class Clock:
+    """A clock the test moves by hand; the service and the app read it."""
+
+    def __init__(self, start: dt.datetime = MONDAY_9) -> None:
+        self.now = start
+
+    def __call__(self) -> dt.datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> dt.datetime:
+        self.now += dt.timedelta(**delta)
+        return self.now
+
+
+def demo_hall() -> HallDefinition:
+    return load_hall(DEMO_HALL)
+
+
+def demo_queue(at: dt.datetime = MONDAY_9, open_counters: tuple[int, ...] = ()) -> HallQueue:
+    """The demo hall's core with its counters defined and ``open_counters`` opened by the manager."""
+    hall = demo_hall()
+    queue = HallQueue(hall.rules)
+    for spec in hall.counters:
+        queue.handle(DefineCounter(at=at, spec=spec))
+    for number in open_counters:
+        queue.handle(OpenCounter(at=at, actor=MANAGER, counter=number))
+    return queue
+
+
+def sign_in_and_open(queue: HallQueue, counter: int, who: str, at: dt.datetime) -> Actor:
+    actor = staff(who)
+    queue.handle(SignIn(at=at, actor=actor, counter=counter))
+    queue.handle(OpenCounter(at=at, actor=actor, counter=counter))
+    return actor
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    """``hall serve`` in a child process, as an operator would start it."""
+
+    def __init__(self, env: dict[str, str], port: int | None = None, workers: int = 1, log: Path | None = None):
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.env = {**os.environ, **env, "HALL_PORT": str(self.port), "HALL_WORKERS": str(workers)}
+        self.log = log
+        self.process: subprocess.Popen | None = None
+
+    def start(self, timeout: float = 30) -> Server:
+        out = open(self.log, "ab") if self.log else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(
+            [sys.executable, "-m", "config.cli", "serve"],
+            cwd=ROOT,
+            env=self.env,
+            stdout=out,
+            stderr=out,
+            start_new_session=True,  # its own process group: kill() takes any worker with it
+        )
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(f"server exited with {self.process.returncode}; see {self.log}")
+            try:
+                if httpx.get(self.url + "/api/halls", timeout=1).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                pass
+            time.sleep(0.1)
+        raise TimeoutError(f"server on {self.url} did not come up")
+
+    def kill(self) -> None:
+        """kill -9: no shutdown hooks, no flushing, like a power cut to the process."""
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@contextmanager
+def running(env: dict[str, str], **kwargs) -> Iterator[Server]:
+    server = Server(env, **kwargs).start()
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def login(client, username: str, password: str, hall: str = "demo") -> dict[str, str]:
+    response = client.post("/api/auth/login", json={"hall": hall, "username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": "Bearer " + response.json()["token"]}

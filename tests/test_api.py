@@ -1,0 +1,415 @@
+"""The HTTP API, operation by operation and refusal by refusal, on the real app (SQLite).
+
+Every refusal is checked for its status, its message in both languages, and that it
+recorded nothing (the hall's sequence number does not move).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from litestar.testing import TestClient
+
+from tests.support import Clock, login
+
+KIOSK = {"Authorization": "Bearer demo-kiosk-token"}
+SMALL_KIOSK = {"Authorization": "Bearer small-kiosk-token"}
+
+
+def seq(client: TestClient, hall: str = "demo") -> int:
+    return client.get(f"/api/halls/{hall}/queue").json()["seq"]
+
+
+def issue(client: TestClient, item: str = "SB01", hall: str = "demo", headers=KIOSK, **body) -> dict:
+    response = client.post(f"/api/halls/{hall}/tickets", json={"item": item, **body}, headers=headers)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def refused(client: TestClient, status: int, method: str, path: str, hall: str = "demo", **kwargs) -> dict:
+    """Send a request that must be refused; check it said why and recorded nothing."""
+    before = seq(client, hall)
+    response = client.request(method, path, **kwargs)
+    assert response.status_code == status, response.text
+    body = response.json()
+    assert body["detail"], body
+    assert seq(client, hall) == before, "a refused request recorded something"
+    return body
+
+
+@pytest.fixture
+def clerk(client: TestClient) -> dict[str, str]:
+    """zhangwei, signed in and open at counter 1 of the demo hall."""
+    headers = login(client, "zhangwei", "demo-staff")
+    assert client.post("/api/halls/demo/counters/1/sign-in", headers=headers).status_code == 200
+    assert client.post("/api/halls/demo/counters/1/open", headers=headers).status_code == 200
+    return headers
+
+
+@pytest.fixture
+def manager(client: TestClient) -> dict[str, str]:
+    return login(client, "manager", "demo-manager")
+
+
+# ---------------------------------------------------------------- signing in
+
+
+def test_login_gives_a_token_for_the_staff_member(client: TestClient) -> None:
+    response = client.post("/api/auth/login", json={"hall": "demo", "username": "lina", "password": "demo-staff"})
+    assert response.status_code == 200
+    body = response.json()
+    assert body["name"] == "李娜" and body["role"] == "staff" and body["token"].startswith("st1.")
+
+
+@pytest.mark.parametrize(
+    ("hall", "username", "password"),
+    [("demo", "lina", "wrong"), ("demo", "nobody", "demo-staff"), ("small", "lina", "demo-staff")],
+)
+def test_login_refused(client: TestClient, hall: str, username: str, password: str) -> None:
+    response = client.post("/api/auth/login", json={"hall": hall, "username": username, "password": password})
+    assert response.status_code == 401
+    assert "用户名或密码错误" in response.json()["detail"]
+
+
+def test_changes_need_a_token(client: TestClient) -> None:
+    refused(client, 401, "POST", "/api/halls/demo/tickets", json={"item": "SB01"})
+    refused(client, 401, "POST", "/api/halls/demo/counters/1/call-next")
+    refused(client, 401, "POST", "/api/halls/demo/counters/1/call-next", headers={"Authorization": "Bearer forged"})
+
+
+def test_a_device_token_issues_but_does_not_operate_counters(client: TestClient) -> None:
+    issue(client)
+    body = refused(client, 403, "POST", "/api/halls/demo/counters/1/call-next", headers=KIOSK)
+    assert "staff token" in body["detail"]
+
+
+def test_tokens_are_scoped_to_their_hall(client: TestClient) -> None:
+    refused(client, 403, "POST", "/api/halls/small/tickets", hall="small", json={"item": "SW01"}, headers=KIOSK)
+    staff = login(client, "zhangwei", "demo-staff")
+    refused(client, 403, "POST", "/api/halls/small/counters/1/sign-in", hall="small", headers=staff)
+
+
+def test_a_staff_token_expires_after_its_shift(client: TestClient, clock: Clock) -> None:
+    staff = login(client, "zhangwei", "demo-staff")
+    assert client.post("/api/halls/demo/counters/1/sign-in", headers=staff).status_code == 200
+    clock.advance(hours=12, minutes=1)
+    refused(client, 401, "POST", "/api/halls/demo/counters/1/open", headers=staff)
+
+
+# ---------------------------------------------------------------- tickets
+
+
+def test_issue_a_ticket(client: TestClient, clock: Clock) -> None:
+    ticket = issue(client, "QY01")
+    assert ticket["number"] == "A001" and ticket["item"] == "QY01" and ticket["item_name"] == "企业设立登记"
+    assert ticket["state"] == "waiting" and ticket["people_ahead"] == 0
+    assert ticket["estimated_wait_minutes"] >= 0
+    assert dt.datetime.fromisoformat(ticket["issued_at"]) == clock.now
+    assert len(ticket["id"]) >= 16
+    second = issue(client, "QY02")
+    assert second["number"] == "A002" and second["people_ahead"] == 1
+    assert second["estimated_wait_minutes"] > 0
+
+
+def test_reception_desk_issues_with_a_staff_token(client: TestClient) -> None:
+    ticket = issue(client, "SB01", headers=login(client, "lina", "demo-staff"), priority="green")
+    assert ticket["priority"] == "green"
+
+
+def test_the_same_idempotency_key_gives_the_same_ticket(client: TestClient) -> None:
+    first = issue(client, "SB01", idempotency_key="tap-1")
+    again = issue(client, "SB01", idempotency_key="tap-1")
+    assert again["id"] == first["id"] and again["number"] == "B001"
+    assert client.get("/api/halls/demo/queue").json()["waiting"] == 1
+    body = refused(
+        client, 422, "POST", "/api/halls/demo/tickets", json={"item": "SB02", "idempotency_key": "tap-1"}, headers=KIOSK
+    )
+    assert "already used" in body["detail"]
+
+
+def test_issue_refusals(client: TestClient) -> None:
+    body = refused(client, 422, "POST", "/api/halls/demo/tickets", json={"item": "NOPE"}, headers=KIOSK)
+    assert body["detail_zh"] == "事项 NOPE 不存在"
+    refused(client, 400, "POST", "/api/halls/demo/tickets", json={"priority": "green"}, headers=KIOSK)
+    refused(client, 400, "POST", "/api/halls/demo/tickets", json={"item": "SB01", "priority": "vip"}, headers=KIOSK)
+    refused(client, 404, "POST", "/api/halls/nowhere/tickets", json={"item": "SB01"}, headers=KIOSK)
+
+
+def test_numbers_stop_at_the_daily_cap(client: TestClient) -> None:
+    numbers = [issue(client, "MZ01", hall="small", headers=SMALL_KIOSK)["number"] for _ in range(3)]
+    assert numbers == ["M001", "M002", "M003"]
+    body = refused(
+        client, 409, "POST", "/api/halls/small/tickets", hall="small", json={"item": "MZ01"}, headers=SMALL_KIOSK
+    )
+    assert "daily cap is 3" in body["detail"] and "已取完" in body["detail_zh"]
+    # Another group of the same hall is not affected, nor a failed request leaves a gap.
+    assert issue(client, "SW01", hall="small", headers=SMALL_KIOSK)["number"] == "S001"
+
+
+def test_tickets_only_in_issuing_hours(client: TestClient, clock: Clock) -> None:
+    # The clock only moves forward (the record's times never run backwards).
+    clock.now = clock.now.replace(day=24, hour=10)  # Tuesday 24 November: a closed date in the small hall
+    body = refused(
+        client, 409, "POST", "/api/halls/small/tickets", hall="small", json={"item": "SW01"}, headers=SMALL_KIOSK
+    )
+    assert "does not issue tickets today" in body["detail"] and "不办公" in body["detail_zh"]
+    clock.now = clock.now.replace(day=25, hour=8, minute=20)  # Wednesday: opens 9:00, tickets from 8:30 to 16:30
+    body = refused(
+        client, 409, "POST", "/api/halls/small/tickets", hall="small", json={"item": "SW01"}, headers=SMALL_KIOSK
+    )
+    assert "08:30 to 16:30" in body["detail"] and "08:30-16:30" in body["detail_zh"]
+    clock.now = clock.now.replace(hour=8, minute=30)
+    assert issue(client, "SW01", hall="small", headers=SMALL_KIOSK)["number"] == "S001"
+    clock.now = clock.now.replace(hour=16, minute=30)
+    refused(client, 409, "POST", "/api/halls/small/tickets", hall="small", json={"item": "SW01"}, headers=SMALL_KIOSK)
+
+
+def test_a_new_day_starts_numbering_again_and_expires_yesterday(client: TestClient, clock: Clock) -> None:
+    old = issue(client, "SB01")
+    clock.advance(days=1)
+    new = issue(client, "SB01")
+    assert new["number"] == "B001"
+    yesterday = client.get(f"/api/halls/demo/tickets/{old['id']}").json()
+    assert yesterday["state"] == "expired" and yesterday["number"] == "B001"
+
+
+def test_ticket_status_json_and_page(client: TestClient, clerk: dict) -> None:
+    ticket = issue(client, "SB01")
+    status = client.get(f"/api/halls/demo/tickets/{ticket['id']}").json()
+    assert status["state"] == "waiting" and status["people_ahead"] == 0
+    client.post("/api/halls/demo/counters/1/call-next", headers=clerk)
+    status = client.get(f"/api/halls/demo/tickets/{ticket['id']}").json()
+    assert status["state"] == "called" and status["counter"] == 1 and status["counter_name"] == "1号 无差别综合窗口"
+    page = client.get(f"/halls/demo/tickets/{ticket['id']}")
+    assert page.status_code == 200 and "B001" in page.text and "1号 无差别综合窗口" in page.text
+    assert client.get("/api/halls/demo/tickets/nope").status_code == 404
+    assert client.get("/halls/demo/tickets/nope").status_code == 404
+
+
+def test_queue_snapshot(client: TestClient, clerk: dict) -> None:
+    issue(client, "SB01")
+    issue(client, "SB02")
+    issue(client, "QY01")
+    client.post("/api/halls/demo/counters/1/call-next", headers=clerk)
+    queue = client.get("/api/halls/demo/queue").json()
+    assert queue["waiting"] == 2
+    groups = {g["prefix"]: g["waiting"] for g in queue["groups"]}
+    assert groups["A"] == 1 and groups["B"] == 1
+    items = {i["code"]: i["waiting"] for i in queue["items"]}
+    assert items["SB02"] == 1 and items["QY01"] == 1 and items["SB01"] == 0
+    counter = next(c for c in queue["counters"] if c["number"] == 1)
+    assert counter["state"] == "open" and counter["staff"] == "zhangwei"
+    assert counter["current"]["number"] == "B001" and counter["waiting"] == 2
+    assert next(c for c in queue["counters"] if c["number"] == 13)["waiting"] == 0
+
+
+# ---------------------------------------------------------------- the virtual caller
+
+
+def test_a_service_from_call_to_completion(client: TestClient, clerk: dict, clock: Clock) -> None:
+    ticket = issue(client, "SB01")
+    called = client.post("/api/halls/demo/counters/1/call-next", headers=clerk)
+    assert called.status_code == 200 and called.json()["number"] == "B001" and called.json()["state"] == "called"
+    clock.advance(minutes=1)
+    recall = client.post("/api/halls/demo/counters/1/recall", headers=clerk, json={"ticket": ticket["id"]})
+    assert recall.status_code == 200 and recall.json()["ticket"]["recalls"] == 1
+    start = client.post("/api/halls/demo/counters/1/start", headers=clerk)
+    assert start.json()["ticket"]["state"] == "serving"
+    clock.advance(minutes=9)
+    done = client.post("/api/halls/demo/counters/1/complete", headers=clerk)
+    assert done.status_code == 200
+    assert done.json()["ticket"]["state"] == "completed" and done.json()["counter"]["current"] is None
+    nothing = client.post("/api/halls/demo/counters/1/call-next", headers=clerk)
+    assert nothing.status_code == 204 and nothing.content == b""
+
+
+def test_recall_limit(client: TestClient, clerk: dict) -> None:
+    issue(client)
+    client.post("/api/halls/demo/counters/1/call-next", headers=clerk)
+    for _ in range(2):
+        assert client.post("/api/halls/demo/counters/1/recall", headers=clerk).status_code == 200
+    body = refused(client, 409, "POST", "/api/halls/demo/counters/1/recall", headers=clerk)
+    assert "recalled 2 times, the limit" in body["detail"]
+
+
+def test_no_show_and_reinstate_within_grace(client: TestClient, clerk: dict, clock: Clock) -> None:
+    first = issue(client)
+    issue(client)
+    client.post("/api/halls/demo/counters/1/call-next", headers=clerk)
+    missed = client.post("/api/halls/demo/counters/1/no-show", headers=clerk)
+    assert missed.json()["ticket"]["state"] == "no_show"
+    listed = client.get("/api/halls/demo/tickets?state=no_show&counter=1", headers=clerk).json()
+    assert [t["number"] for t in listed] == ["B001"]
+    clock.advance(minutes=5)
+    back = client.post(f"/api/halls/demo/tickets/{first['id']}/reinstate", headers=clerk)
+    assert back.status_code == 200 and back.json()["state"] == "waiting"
+    # The demo hall puts it 3 places behind the head; only B002 waits, so it goes behind B002.
+    assert back.json()["people_ahead"] == 1
+    client.post("/api/halls/demo/counters/1/call-next", headers=clerk)
+    client.post("/api/halls/demo/counters/1/complete", headers=clerk)
+    assert client.post("/api/halls/demo/counters/1/call-next", headers=clerk).json()["number"] == "B001"
+    client.post("/api/halls/demo/counters/1/no-show", headers=clerk)
+    clock.advance(minutes=31)
+    body = refused(client, 409, "POST", f"/api/halls/demo/tickets/{first['id']}/reinstate", headers=clerk)
+    assert "more than 30 minutes" in body["detail"]
+
+
+def test_transfer_one_ticket_to_the_end(client: TestClient, clerk: dict, manager: dict) -> None:
+    client.post("/api/halls/demo/counters/9/open", headers=manager)
+    ticket = issue(client, "SB01")
+    client.post("/api/halls/demo/counters/1/call-next", headers=clerk)
+    moved = client.post("/api/halls/demo/counters/1/transfer", headers=clerk, json={"item": "GJ01", "counter": 9})
+    assert moved.status_code == 200
+    assert moved.json()["ticket"]["number"] == "B001" and moved.json()["ticket"]["item"] == "GJ01"
+    assert moved.json()["ticket"]["transferred_to_counter"] == 9
+    status = client.get(f"/api/halls/demo/tickets/{ticket['id']}").json()
+    assert status["state"] == "waiting" and status["transferred_to_counter"] == 9
+
+
+def test_transfer_refusals(client: TestClient, clerk: dict) -> None:
+    issue(client)
+    refused(client, 409, "POST", "/api/halls/demo/counters/1/transfer", headers=clerk, json={"item": "SB02"})
+    client.post("/api/halls/demo/counters/1/call-next", headers=clerk)
+    body = refused(client, 422, "POST", "/api/halls/demo/counters/1/transfer", headers=clerk, json={"item": "XX99"})
+    assert body["detail_zh"] == "事项 XX99 不存在"
+    refused(client, 422, "POST", "/api/halls/demo/counters/1/transfer", headers=clerk, json={"counter": 99})
+    refused(client, 422, "POST", "/api/halls/demo/counters/1/transfer", headers=clerk, json={})
+    refused(client, 409, "POST", "/api/halls/demo/counters/1/transfer", headers=clerk, json={"counter": 5})  # closed
+
+
+def test_suspend_and_resume_at_the_same_counter(client: TestClient, clerk: dict) -> None:
+    issue(client, "SB01")
+    issue(client, "SB02")
+    client.post("/api/halls/demo/counters/1/call-next", headers=clerk)
+    client.post("/api/halls/demo/counters/1/start", headers=clerk)
+    parked = client.post("/api/halls/demo/counters/1/suspend", headers=clerk).json()
+    assert parked["ticket"]["state"] == "suspended"
+    assert [t["number"] for t in parked["counter"]["suspended"]] == ["B001"]
+    # The counter serves someone else meanwhile.
+    assert client.post("/api/halls/demo/counters/1/call-next", headers=clerk).json()["number"] == "B002"
+    body = refused(client, 409, "POST", "/api/halls/demo/counters/1/resume", headers=clerk)
+    assert "B002" in body["detail"]
+    client.post("/api/halls/demo/counters/1/complete", headers=clerk)
+    resumed = client.post("/api/halls/demo/counters/1/resume", headers=clerk, json={"ticket": "B001"})
+    assert resumed.json()["ticket"]["state"] == "serving" and resumed.json()["counter"]["suspended"] == []
+    other = login(client, "lina", "demo-staff")
+    client.post("/api/halls/demo/counters/2/sign-in", headers=other)
+    client.post("/api/halls/demo/counters/2/open", headers=other)
+    refused(client, 409, "POST", "/api/halls/demo/counters/2/resume", headers=other, json={"ticket": "B001"})
+
+
+def test_pause_reopen_and_close(client: TestClient, clerk: dict) -> None:
+    issue(client)
+    paused = client.post("/api/halls/demo/counters/1/pause", headers=clerk, json={"reason": "meeting"})
+    assert paused.json()["counter"]["state"] == "paused" and paused.json()["counter"]["pause_reason"] == "meeting"
+    body = refused(client, 409, "POST", "/api/halls/demo/counters/1/call-next", headers=clerk)
+    assert body["detail_zh"].startswith("1号窗口暂停服务")
+    client.post("/api/halls/demo/counters/1/open", headers=clerk)
+    client.post("/api/halls/demo/counters/1/call-next", headers=clerk)
+    body = refused(client, 409, "POST", "/api/halls/demo/counters/1/close", headers=clerk)
+    assert "complete or transfer it before closing" in body["detail"]
+    client.post("/api/halls/demo/counters/1/complete", headers=clerk)
+    assert client.post("/api/halls/demo/counters/1/close", headers=clerk).json()["counter"]["state"] == "closed"
+    refused(client, 409, "POST", "/api/halls/demo/counters/1/close", headers=clerk)
+    refused(client, 409, "POST", "/api/halls/demo/counters/1/pause", headers=clerk)
+
+
+def test_illegal_steps_are_refused(client: TestClient, clerk: dict) -> None:
+    body = refused(client, 409, "POST", "/api/halls/demo/counters/1/complete", headers=clerk)
+    assert body["detail"] == "counter 1 has no current ticket to complete"
+    refused(client, 409, "POST", "/api/halls/demo/counters/1/start", headers=clerk)
+    refused(client, 409, "POST", "/api/halls/demo/counters/1/no-show", headers=clerk)
+    refused(client, 404, "POST", "/api/halls/demo/counters/99/call-next", headers=clerk)
+    refused(client, 404, "POST", "/api/halls/demo/counters/1/dance", headers=clerk)
+    issue(client)
+    issue(client)
+    client.post("/api/halls/demo/counters/1/call-next", headers=clerk)
+    client.post("/api/halls/demo/counters/1/start", headers=clerk)
+    body = refused(client, 409, "POST", "/api/halls/demo/counters/1/no-show", headers=clerk)
+    assert body["detail"] == "ticket B001 is serving: it cannot no-show"
+    refused(client, 409, "POST", "/api/halls/demo/counters/1/recall", headers=clerk)
+    # A stale screen showing another ticket cannot complete this one.
+    body = refused(client, 409, "POST", "/api/halls/demo/counters/1/complete", headers=clerk, json={"ticket": "B002"})
+    assert "on ticket B001, not B002" in body["detail"]
+
+
+def test_a_clerk_acts_only_where_signed_in(client: TestClient, clerk: dict) -> None:
+    other = login(client, "lina", "demo-staff")
+    body = refused(client, 403, "POST", "/api/halls/demo/counters/1/call-next", headers=other)
+    assert "signed in by zhangwei" in body["detail"]
+    refused(client, 403, "POST", "/api/halls/demo/counters/2/open", headers=other)
+    refused(client, 409, "POST", "/api/halls/demo/counters/1/sign-in", headers=other)
+    refused(client, 409, "POST", "/api/halls/demo/counters/2/sign-in", headers=clerk)  # already at counter 1
+    refused(client, 403, "POST", "/api/halls/demo/counters/1/sign-out", headers=other)
+
+
+def test_sign_out_pauses_an_open_counter(client: TestClient, clerk: dict) -> None:
+    out = client.post("/api/halls/demo/counters/1/sign-out", headers=clerk).json()
+    assert out["counter"]["staff"] is None and out["counter"]["state"] == "paused"
+    assert out["counter"]["pause_reason"] == "signed_out"
+
+
+def test_a_manager_acts_at_any_counter(client: TestClient, manager: dict) -> None:
+    issue(client)
+    assert client.post("/api/halls/demo/counters/4/open", headers=manager).status_code == 200
+    assert client.post("/api/halls/demo/counters/4/call-next", headers=manager).json()["number"] == "B001"
+
+
+def test_manager_reconfigures_a_counter(client: TestClient, manager: dict, clerk: dict) -> None:
+    issue(client, "SW01")
+    issue(client, "SB01")
+    body = refused(client, 403, "PATCH", "/api/halls/demo/counters/1", headers=clerk, json={"kind": "pickup"})
+    assert "manager" in body["detail"]
+    changed = client.patch(
+        "/api/halls/demo/counters/1", headers=manager, json={"kind": "domain", "domains": ["social"]}
+    )
+    assert changed.status_code == 200 and changed.json()["items"] == ["SB01", "SB02", "SB03", "SB04"]
+    assert client.post("/api/halls/demo/counters/1/call-next", headers=clerk).json()["number"] == "B001"
+    refused(client, 422, "PATCH", "/api/halls/demo/counters/1", headers=manager, json={"domains": ["nope"]})
+    refused(client, 422, "PATCH", "/api/halls/demo/counters/1", headers=manager, json={"profile": "nope"})
+    refused(client, 400, "PATCH", "/api/halls/demo/counters/1", headers=manager, json={"kind": "vip"})
+    refused(client, 404, "PATCH", "/api/halls/demo/counters/77", headers=manager, json={"name": "x"})
+
+
+def test_counters_listing_and_openapi(client: TestClient) -> None:
+    counters = client.get("/api/halls/demo/counters").json()
+    assert len(counters) == 14 and {c["kind"] for c in counters} == {
+        "no_difference",
+        "domain",
+        "cross_province",
+        "pickup",
+    }
+    assert client.get("/api/halls/demo/counters/13").json()["items"] == ["KS01", "KS02"]
+    spec = client.get("/api/docs/openapi.json").json()
+    for path in (
+        "/api/halls/{hall}/tickets",
+        "/api/halls/{hall}/tickets/{ticket_id}",
+        "/api/halls/{hall}/queue",
+        "/api/halls/{hall}/counters/{counter}/call-next",
+        "/api/halls/{hall}/counters/{counter}/{action}",
+        "/api/halls/{hall}/counters/{counter}",
+        "/api/auth/login",
+    ):
+        assert path in spec["paths"], path
+
+
+def test_halls_are_separate(client: TestClient) -> None:
+    assert {h["id"] for h in client.get("/api/halls").json()} == {"demo", "small"}
+    issue(client, "SB01")
+    issue(client, "SW01", hall="small", headers=SMALL_KIOSK)
+    assert client.get("/api/halls/demo/queue").json()["waiting"] == 1
+    assert client.get("/api/halls/small/queue").json()["waiting"] == 1
+    info = client.get("/api/halls/small").json()
+    assert info["name"] == "小型测试大厅" and [i["code"] for i in info["items"]] == ["MZ01", "SW01", "KS01", "PK01"]
+
+
+def test_pages_render(client: TestClient) -> None:
+    for path, text in (
+        ("/", "示范区政务服务中心"),
+        ("/halls/demo/kiosk", "企业设立登记"),
+        ("/halls/demo/counters", "14号 统一出件窗口"),
+        ("/halls/demo/counters/3", "3号 无差别综合窗口"),
+    ):
+        response = client.get(path)
+        assert response.status_code == 200 and text in response.text, path
