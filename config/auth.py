@@ -95,9 +95,9 @@ class AccountBook:
             devices={d.token_sha256: d for d in hall.devices},
         )
 
-    def _refresh(self) -> None:
+    def _refresh(self, force: bool = False) -> None:
         now = time.monotonic()
-        if now - self._checked < self.RECHECK_SECONDS:
+        if not force and now - self._checked < self.RECHECK_SECONDS:
             return
         with self._lock:
             self._checked = now
@@ -111,16 +111,21 @@ class AccountBook:
                     log.error("hall file changed but cannot be read; keeping the old accounts: %s", exc)
 
     def staff(self, hall: str, username: str) -> StaffSpec | None:
-        self._refresh()
-        accounts = self._halls.get(hall)
-        return accounts.staff.get(username) if accounts else None
+        for force in (False, True):  # an unknown name: look at the file again, it may be new
+            self._refresh(force)
+            accounts = self._halls.get(hall)
+            found = accounts.staff.get(username) if accounts else None
+            if found is not None:
+                return found
+        return None
 
     def device(self, token: str) -> tuple[str, DeviceSpec] | None:
-        self._refresh()
         digest = device_token_digest(token)
-        for hall_id, accounts in self._halls.items():
-            if digest in accounts.devices:
-                return hall_id, accounts.devices[digest]
+        for force in (False, True):
+            self._refresh(force)
+            for hall_id, accounts in self._halls.items():
+                if digest in accounts.devices:
+                    return hall_id, accounts.devices[digest]
         return None
 
 

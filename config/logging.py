@@ -19,7 +19,7 @@ from config.privacy import mask_name, mask_text
 __all__ = ["JsonFormatter", "MaskingFilter", "configure_logging", "logging_config"]
 
 _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskName", "color_message"}
-NAME_FIELDS = frozenset({"name", "citizen", "citizen_name", "applicant"})
+NAME_FIELDS = frozenset({"citizen", "citizen_name", "applicant", "contact"})  # extra fields holding names
 
 
 def _mask_value(key: str, value: Any) -> Any:

@@ -32,13 +32,15 @@ def clock() -> Clock:
     return Clock()
 
 
-@pytest.fixture
-def app_settings(tmp_path: Path) -> Settings:
-    """The demo hall and the small test hall, on a fresh SQLite file."""
+@pytest.fixture(params=["sqlite", "postgresql"])
+def app_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
+    """The demo hall and the small test hall, on a fresh SQLite file or PostgreSQL database."""
+    database_url = request.getfixturevalue("pg_url") if request.param == "postgresql" else ""
     return load_settings(
         env={},
         halls=[str(DEMO_HALL), str(SMALL_HALL)],
         data_dir=str(tmp_path / "var"),
+        database_url=database_url,
         log_format="text",
         log_level="WARNING",
     )

@@ -85,12 +85,17 @@
     if (form.get("counter")) body.counter = Number(form.get("counter"));
     const r = await act("transfer", body);
     if (r.ok) Hall.toast("已转移 Transferred");
+    await refresh();
   });
 
   document.querySelectorAll("[data-do]").forEach((button) => button.addEventListener("click", async () => {
     if (busy) return;
     busy = true;
-    try { await handlers[button.dataset.do](); } finally { busy = false; await refresh(); }
+    try { await handlers[button.dataset.do](); } finally {
+      busy = false;
+      await refresh();
+      if (session && button.dataset.do === "no-show") await refreshMissed();  // show its 恢复 button now
+    }
   }));
 
   function render() {
