@@ -31,7 +31,8 @@ class Ledger:
     def __init__(self) -> None:
         self.number: dict[str, str] = {}
         self.state: dict[str, str] = {}
-        self.in_flight: set[str] = set()
+        self.in_flight: set[str] = set()  # tickets with a "complete" sent but not answered
+        self.calling: set[int] = set()  # counters with a "call next" sent but not answered
         self.acknowledged = 0
 
 
@@ -57,10 +58,12 @@ async def _kiosk(client: httpx.AsyncClient, base: str, ledger: Ledger, index: in
 
 async def _counter(client: httpx.AsyncClient, base: str, ledger: Ledger, number: int, headers: dict) -> None:
     while True:
+        ledger.calling.add(number)
         try:
             response = await client.post(f"{base}/api/halls/demo/counters/{number}/call-next", headers=headers)
         except httpx.HTTPError:
-            return  # a call in flight: whichever ticket it was, the ledger never heard of it
+            return  # a call in flight: it may have called someone the ledger has as waiting
+        ledger.calling.discard(number)
         if response.status_code != 200:
             await asyncio.sleep(0.005)
             continue
@@ -120,13 +123,20 @@ def test_acknowledged_tickets_survive_kill_9(backend: str, tmp_path: Path, reque
     restarted = Server(env, port=server.port, log=tmp_path / "server.log").start()
     try:
         with httpx.Client(base_url=restarted.url, timeout=10) as client:
+            called_unheard: list[int] = []  # called by a "call next" whose answer never came
             for ticket_id, acknowledged in ledger.state.items():
                 response = client.get(f"/api/halls/demo/tickets/{ticket_id}")
                 assert response.status_code == 200, f"acknowledged ticket {ticket_id} lost"
                 status = response.json()
                 assert status["number"] == ledger.number[ticket_id]
+                if acknowledged == "waiting" and status["state"] == "called":
+                    called_unheard.append(status["counter"])
+                    continue
                 allowed = {acknowledged} | (NEXT_STATE[acknowledged] if ticket_id in ledger.in_flight else set())
                 assert status["state"] in allowed, (ticket_id, acknowledged, status["state"])
+            # Each unanswered "call next" may have called one ticket, at its own counter.
+            assert sorted(called_unheard) == sorted(set(called_unheard)), called_unheard
+            assert set(called_unheard) <= ledger.calling, (called_unheard, ledger.calling)
             # Numbering goes on from where it was: no number is given twice.
             response = client.post("/api/halls/demo/tickets", json={"item": "SB01"}, headers=KIOSK)
             assert response.status_code == 201, response.text

@@ -26,7 +26,10 @@
     const form = new FormData(e.target);
     const r = await Hall.api("POST", "/api/auth/login",
       { hall, username: form.get("username"), password: form.get("password") });
-    if (!r.ok) { Hall.toast(Hall.message(r), true); return; }
+    if (!r.ok) {  // a 401 here is a refused password, not "please sign in"
+      Hall.toast(r.status === 401 ? "用户名或密码错误 / wrong username or password" : Hall.message(r), true);
+      return;
+    }
     session = r.data;
     localStorage.setItem(tokenKey, JSON.stringify(session));
     e.target.reset();

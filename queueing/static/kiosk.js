@@ -48,6 +48,7 @@
         await new Promise((r) => setTimeout(r, 800));
       }
       if (result.ok) show(result.data);
+      else if (result.status === 401) Hall.toast("本机设备令牌无效，请联系工作人员", true);  // not "please sign in"
       else Hall.toast(Hall.message(result), true);
     } finally {
       pending = null;

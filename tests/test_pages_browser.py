@@ -1,0 +1,659 @@
+"""The pages in a real browser: the ticket machine, the counter's virtual caller and the ticket status page.
+
+Each test starts ``hall serve`` as a child process on a fresh data directory (as an operator
+would) and drives Debian's Chromium headless through Playwright. The tests look at what a
+person sees (texts, what is shown or hidden, which buttons can be pressed) and check the
+outcome through the public API. Screenshots go to ``test-artifacts/pages/``.
+
+The counter page and the status page poll the server on timers; those tests pause the page's
+clock (Playwright's fake timers) and move it on by hand, so that every update on the screen is
+the one the test caused and nothing races a click.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+
+from tests.support import DEMO_HALL, Server, running
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+KIOSK_AUTH = {"Authorization": "Bearer demo-kiosk-token"}
+PORTRAIT = {"width": 1080, "height": 1920}
+LANDSCAPE = {"width": 1920, "height": 1080}
+DESK = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+DEMO_TABS = ["企业服务", "社保医保", "不动产登记", "住房公积金", "公安户政", "税务服务", "跨省通办", "出件领证"]
+
+expect.set_options(timeout=5_000)
+
+
+# ---------------------------------------------------------------- fixtures
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    # Never skipped: a machine without the browser fails here (``make system-deps`` installs it).
+    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk"
+    with sync_playwright() as playwright:
+        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            yield chromium
+        finally:
+            chromium.close()
+
+
+@pytest.fixture
+def server(tmp_path: Path) -> Iterator[Server]:
+    """``hall serve`` with the demo hall on a fresh data directory."""
+    env = {"HALL_DATA_DIR": str(tmp_path / "var"), "HALL_FILES": str(DEMO_HALL), "HALL_LOG_FORMAT": "text"}
+    with running(env, log=tmp_path / "server.log") as live:
+        yield live
+
+
+@pytest.fixture
+def api(server: Server) -> Iterator[httpx.Client]:
+    with httpx.Client(base_url=server.url, timeout=10) as client:
+        yield client
+
+
+@pytest.fixture
+def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
+    """Pages in fresh browser contexts (own storage: a new device); fails the test on any script error."""
+    contexts: list[BrowserContext] = []
+    errors: list[str] = []
+
+    def make(viewport: dict[str, int], **options) -> Page:
+        context = browser.new_context(viewport=viewport, locale="zh-CN", **options)
+        contexts.append(context)
+        page = context.new_page()
+        page.on("pageerror", lambda error: errors.append(str(error)))
+        return page
+
+    yield make
+    for context in contexts:
+        context.close()
+    assert not errors, f"script errors on the page: {errors}"
+
+
+@pytest.fixture
+def shot(request: pytest.FixtureRequest, artifacts: Path) -> Callable[[Page, str], None]:
+    folder = artifacts / "pages"
+    folder.mkdir(exist_ok=True)
+    test = re.sub(r"[^\w-]+", "-", request.node.name).strip("-")
+
+    def save(page: Page, label: str) -> None:
+        page.screenshot(path=folder / f"{test}--{label}.png")
+
+    return save
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def issue(api: httpx.Client, item: str, **body) -> dict:
+    response = api.post("/api/halls/demo/tickets", json={"item": item, **body}, headers=KIOSK_AUTH)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def ticket(api: httpx.Client, ticket_id: str) -> dict:
+    response = api.get(f"/api/halls/demo/tickets/{ticket_id}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def waiting(api: httpx.Client) -> int:
+    return api.get("/api/halls/demo/queue").json()["waiting"]
+
+
+def staff_login(api: httpx.Client, username: str, password: str) -> dict[str, str]:
+    response = api.post("/api/auth/login", json={"hall": "demo", "username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": "Bearer " + response.json()["token"]}
+
+
+def inside_viewport(page: Page, locator: Locator) -> None:
+    """The element is shown whole, without scrolling."""
+    box = locator.bounding_box()
+    assert box is not None, f"{locator} is not rendered"
+    size = page.viewport_size
+    assert box["x"] >= 0 and box["y"] >= 0, (locator, box)
+    assert box["x"] + box["width"] <= size["width"] + 0.5, (locator, box, size)
+    assert box["y"] + box["height"] <= size["height"] + 0.5, (locator, box, size)
+
+
+def no_sideways_scroll(page: Page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"the page is {width}px wide in a {page.viewport_size} viewport"
+
+
+def pause_clock(page: Page) -> None:
+    """Fake timers, paused: the page's polls run only when the test moves the clock on (``run_for``)."""
+    now = dt.datetime.now(dt.UTC)
+    page.clock.install(time=now)
+    page.clock.pause_at(now + dt.timedelta(seconds=1))
+
+
+# ---- the ticket machine
+
+
+def kiosk(new_page: Callable[..., Page], server: Server, viewport: dict[str, int], token: str | None) -> Page:
+    page = new_page(viewport)
+    page.goto(f"{server.url}/halls/demo/kiosk" + (f"#token={token}" if token else ""))
+    expect(page.locator("[data-tab]")).to_have_count(len(DEMO_TABS))
+    return page
+
+
+def item_button(page: Page, code: str) -> Locator:
+    return page.locator(f'.item-btn[data-item="{code}"]')
+
+
+def overlay(page: Page) -> Locator:
+    return page.locator("#result")
+
+
+def slip_ticket_id(page: Page) -> str:
+    """The ticket's id, read from the status link printed on the slip."""
+    link = page.locator("#result-link a").get_attribute("href")
+    match = re.search(r"/halls/demo/tickets/([\w-]+)$", link or "")
+    assert match, link
+    return match.group(1)
+
+
+def close_slip(page: Page) -> None:
+    page.get_by_role("button", name="完成 Done").click()
+    expect(overlay(page)).to_be_hidden()
+
+
+# ---- the counter page
+
+
+def do(page: Page, action: str) -> Locator:
+    return page.locator(f'[data-do="{action}"]')
+
+
+def counter_desk(new_page: Callable[..., Page], server: Server, counter: int = 1) -> Page:
+    """Counter ``counter``'s page, logged in as zhangwei, signed in there and open."""
+    page = new_page(DESK)
+    pause_clock(page)
+    page.goto(f"{server.url}/halls/demo/counters/{counter}")
+    log_in(page, "zhangwei", "demo-staff")
+    expect(page.locator("#desk")).to_be_visible()
+    do(page, "sign-in").click()
+    expect(page.locator("#who")).to_have_text("签到：zhangwei")
+    do(page, "open").click()
+    expect(page.locator("#state-badge")).to_have_text("服务中")
+    expect(do(page, "open")).to_be_disabled()
+    return page
+
+
+def log_in(page: Page, username: str, password: str) -> None:
+    expect(page.locator("#login")).to_be_visible()
+    page.get_by_placeholder("用户名 username").fill(username)
+    page.get_by_placeholder("密码 password").fill(password)
+    page.get_by_role("button", name="登录 Sign in").click()
+
+
+def enabled_actions(page: Page) -> set[str]:
+    return set(
+        page.eval_on_selector_all("[data-do]", "buttons => buttons.filter(b => !b.disabled).map(b => b.dataset.do)")
+    )
+
+
+def call_next(page: Page, number: str) -> None:
+    do(page, "call-next").click()
+    expect(page.locator("#cur-number")).to_have_text(number)
+
+
+# ---------------------------------------------------------------- the ticket machine
+
+
+@pytest.mark.parametrize("viewport", [PORTRAIT, LANDSCAPE], ids=["portrait", "landscape"])
+def test_kiosk_tabs_and_two_tickets_of_one_group(new_page, server, api, shot, viewport) -> None:
+    page = kiosk(new_page, server, viewport, token="demo-kiosk-token")
+    assert "token" not in page.url, "the device token stays in the address bar"
+    expect(page.locator("#setup")).to_be_hidden()
+    expect(page).to_have_title("取号 · 示范区政务服务中心")
+
+    # Domain tabs, in Chinese, all on screen; the first one is chosen.
+    tabs = page.get_by_role("tab")
+    expect(tabs).to_have_text(DEMO_TABS)
+    for index in range(len(DEMO_TABS)):
+        inside_viewport(page, tabs.nth(index))
+    expect(tabs.first).to_have_attribute("aria-selected", "true")
+    expect(item_button(page, "QY01")).to_be_visible()
+    expect(item_button(page, "SB01")).to_be_hidden()
+    # An item shows its Chinese name first, the English one under it.
+    expect(item_button(page, "QY01")).to_have_text(
+        re.compile(r"^\s*企业设立登记\s*Company registration\s*等候 0 人\s*$")
+    )
+    chinese_bottom, english_top = item_button(page, "QY01").evaluate(
+        """button => {
+          const range = document.createRange();
+          range.selectNodeContents(button.firstElementChild.firstChild);  // the Chinese name's text
+          return [range.getBoundingClientRect().bottom, button.querySelector(".en").getBoundingClientRect().top];
+        }"""
+    )
+    assert english_top >= chinese_bottom - 1, "the English name is not under the Chinese one"
+    inside_viewport(page, page.locator(".kiosk-foot"))
+    inside_viewport(page, page.get_by_role("button", name=re.compile("绿色通道")))
+    no_sideways_scroll(page)
+
+    # Switching to 社保医保 shows its four items, and only those.
+    page.get_by_role("tab", name="社保医保").click()
+    expect(page.get_by_role("tab", name="社保医保")).to_have_attribute("aria-selected", "true")
+    expect(tabs.first).to_have_attribute("aria-selected", "false")
+    panel = page.locator('[role="tabpanel"]:visible')
+    expect(panel).to_have_count(1)
+    expect(panel.locator(".item-btn")).to_have_count(4)
+    for name in ("社会保险参保登记", "社会保障卡申领", "退休待遇申领", "医疗保险参保登记"):
+        expect(panel.get_by_role("button", name=re.compile(name))).to_be_visible()
+    expect(item_button(page, "QY01")).to_be_hidden()
+    for code in ("SB01", "SB02", "SB03", "SB04"):
+        inside_viewport(page, item_button(page, code))
+    shot(page, "social-tab")
+
+    # The first ticket of group B.
+    item_button(page, "SB01").click()
+    expect(overlay(page)).to_be_visible()
+    expect(page.locator("#result-number")).to_have_text("B001")
+    expect(page.locator("#result-item")).to_have_text("社会保险参保登记")
+    expect(page.locator("#result-ahead")).to_have_text("0")
+    expect(page.locator("#result-wait")).to_have_text("0")
+    expect(page.locator("#result-green")).to_be_hidden()
+    expect(page.locator("#result-time")).to_contain_text("取号时间")
+    inside_viewport(page, page.locator(".slip"))
+    first = ticket(api, slip_ticket_id(page))
+    assert (first["number"], first["item"], first["state"], first["priority"]) == ("B001", "SB01", "waiting", "walk_in")
+    shot(page, "first-ticket")
+    close_slip(page)
+    expect(item_button(page, "SB01")).to_contain_text("等候 1 人")
+
+    # A second ticket of the same group: the next number, one person ahead.
+    page.get_by_role("button", name=re.compile("社会保障卡申领")).click()
+    expect(page.locator("#result-number")).to_have_text("B002")
+    expect(page.locator("#result-item")).to_have_text("社会保障卡申领")
+    expect(page.locator("#result-ahead")).to_have_text("1")
+    second = ticket(api, slip_ticket_id(page))
+    assert (second["number"], second["people_ahead"]) == ("B002", 1)
+    expect(page.locator("#result-wait")).to_have_text(str(second["estimated_wait_minutes"]))
+    assert second["estimated_wait_minutes"] > 0, "one person ahead and no counter open: some wait"
+    inside_viewport(page, page.locator(".slip"))
+    shot(page, "second-ticket")
+    close_slip(page)
+    expect(item_button(page, "SB01")).to_contain_text("等候 1 人")
+    expect(item_button(page, "SB02")).to_contain_text("等候 1 人")
+    assert waiting(api) == 2
+
+
+def test_kiosk_green_channel_ticket(new_page, server, api, shot) -> None:
+    walk_in = issue(api, "SB01")  # someone already waits in group B
+    page = kiosk(new_page, server, PORTRAIT, token="demo-kiosk-token")
+    green = page.get_by_role("button", name=re.compile("绿色通道"))
+    expect(green).to_have_attribute("aria-pressed", "false")
+    green.click()
+    expect(green).to_have_attribute("aria-pressed", "true")
+    shot(page, "green-pressed")
+
+    page.get_by_role("tab", name="社保医保").click()
+    item_button(page, "SB03").click()
+    expect(page.locator("#result-number")).to_have_text("B002")
+    expect(page.locator("#result-green")).to_be_visible()
+    expect(page.locator("#result-green")).to_have_text("绿色通道 Green channel")
+    expect(page.locator("#result-ahead")).to_have_text("0")  # served before the walk-in who came first
+    issued = ticket(api, slip_ticket_id(page))
+    assert (issued["priority"], issued["number"], issued["people_ahead"]) == ("green", "B002", 0)
+    assert ticket(api, walk_in["id"])["people_ahead"] == 1
+    shot(page, "green-ticket")
+
+    # The toggle is for one ticket only: the next person gets an ordinary one.
+    close_slip(page)
+    expect(green).to_have_attribute("aria-pressed", "false")
+    item_button(page, "SB03").click()
+    expect(page.locator("#result-number")).to_have_text("B003")
+    expect(page.locator("#result-green")).to_be_hidden()
+    assert ticket(api, slip_ticket_id(page))["priority"] == "walk_in"
+
+
+def test_kiosk_double_tap_issues_one_ticket(new_page, server, api) -> None:
+    page = kiosk(new_page, server, LANDSCAPE, token="demo-kiosk-token")
+    sent: list[str] = []
+    page.on("request", lambda r: sent.append(r.url) if r.method == "POST" and r.url.endswith("/tickets") else None)
+    item_button(page, "QY02").dblclick()
+    expect(page.locator("#result-number")).to_have_text("A001")
+    page.wait_for_timeout(300)  # a second request, if any, would have been answered by now
+    assert len(sent) == 1
+    assert waiting(api) == 1
+    close_slip(page)
+
+    # Two taps in the same instant, before the first request has left.
+    item_button(page, "QY02").evaluate("button => { button.click(); button.click(); }")
+    expect(page.locator("#result-number")).to_have_text("A002")
+    page.wait_for_timeout(300)
+    assert len(sent) == 2
+    assert waiting(api) == 2
+    close_slip(page)
+    expect(item_button(page, "QY02")).to_contain_text("等候 2 人")
+
+
+def test_kiosk_without_device_token_issues_nothing(new_page, server, api, shot) -> None:
+    page = kiosk(new_page, server, PORTRAIT, token=None)  # a new machine: nothing in its storage
+    setup = page.locator("#setup")
+    expect(setup).to_be_visible()
+    expect(setup).to_contain_text("本机尚未配置设备令牌")
+    expect(setup).to_contain_text("/halls/demo/kiosk#token=")
+
+    item_button(page, "QY01").click()
+    toast = page.locator("#toast")
+    expect(toast).to_be_visible()
+    expect(toast).to_have_text("本机尚未配置设备令牌，请联系工作人员")
+    expect(toast).to_have_class(re.compile(r"\berror\b"))
+    expect(overlay(page)).to_be_hidden()
+    shot(page, "no-token")
+    assert waiting(api) == 0
+
+
+def test_kiosk_with_a_wrong_token_shows_the_refusal(new_page, server, api) -> None:
+    page = kiosk(new_page, server, PORTRAIT, token="not-a-device-token")
+    expect(page.locator("#setup")).to_be_hidden()  # it has a token, just not a valid one
+    item_button(page, "QY01").click()
+    toast = page.locator("#toast")
+    expect(toast).to_be_visible()
+    expect(toast).to_have_class(re.compile(r"\berror\b"))
+    expect(toast).to_have_text("本机设备令牌无效，请联系工作人员")
+    expect(overlay(page)).to_be_hidden()
+    expect(item_button(page, "QY01")).to_be_enabled()  # the machine is usable again
+    assert waiting(api) == 0
+
+
+def test_kiosk_waiting_counts_follow_the_queue(new_page, server, api) -> None:
+    issue(api, "HZ01")
+    page = new_page(PORTRAIT)
+    pause_clock(page)
+    page.goto(f"{server.url}/halls/demo/kiosk#token=demo-kiosk-token")
+    page.get_by_role("tab", name="公安户政").click()
+    expect(item_button(page, "HZ01")).to_contain_text("等候 1 人")  # read when the page loads
+    expect(item_button(page, "HZ03")).to_contain_text("等候 0 人")
+
+    # Tickets from another machine show on the buttons at the next refresh (every 5 s).
+    issue(api, "HZ01")
+    issue(api, "HZ03")
+    page.clock.run_for(5_000)
+    expect(item_button(page, "HZ01")).to_contain_text("等候 2 人")
+    expect(item_button(page, "HZ03")).to_contain_text("等候 1 人")
+
+
+# ---------------------------------------------------------------- the counter page
+
+
+def test_counter_wrong_password_shows_an_error(new_page, server, shot) -> None:
+    page = new_page(DESK)
+    page.goto(f"{server.url}/halls/demo/counters/1")
+    expect(page.locator("#desk")).to_be_hidden()  # nothing of the desk before signing in
+    log_in(page, "zhangwei", "wrong-password")
+    toast = page.locator("#toast")
+    expect(toast).to_be_visible()
+    expect(toast).to_have_class(re.compile(r"\berror\b"))
+    expect(toast).to_contain_text("用户名或密码错误")
+    expect(page.locator("#login")).to_be_visible()
+    expect(page.locator("#desk")).to_be_hidden()
+    shot(page, "wrong-password")
+
+    # The right password then opens the desk.
+    log_in(page, "zhangwei", "demo-staff")
+    expect(page.locator("#desk")).to_be_visible()
+    expect(page.locator("#login")).to_be_hidden()
+
+
+def test_counter_call_recall_start_complete(new_page, server, api, shot) -> None:
+    b1, b2, a1 = issue(api, "SB01"), issue(api, "SB02"), issue(api, "QY01")
+    page = new_page(DESK)
+    pause_clock(page)
+    page.goto(f"{server.url}/halls/demo/counters/1")
+    expect(page.locator("h1")).to_contain_text("1号 无差别综合窗口")
+    log_in(page, "zhangwei", "demo-staff")
+
+    # Closed and nobody signed in: only 签到 can be pressed.
+    expect(page.locator("#state-badge")).to_have_text("已关闭")
+    expect(page.locator("#who")).to_have_text("未签到")
+    expect(page.locator("#waiting")).to_have_text("3")
+    assert enabled_actions(page) == {"sign-in"}
+    do(page, "sign-in").click()
+    expect(page.locator("#who")).to_have_text("签到：zhangwei")
+    expect(do(page, "sign-in")).to_be_disabled()
+    expect(do(page, "call-next")).to_be_disabled()  # not open yet
+    do(page, "open").click()
+    expect(page.locator("#state-badge")).to_have_text("服务中")
+    expect(page.locator("#cur-number")).to_have_text("—")
+    expect(do(page, "complete")).to_be_disabled()  # nothing to complete
+    assert {"recall", "start", "complete", "no-show", "suspend", "transfer"}.isdisjoint(enabled_actions(page))
+    expect(do(page, "call-next")).to_be_enabled()
+    shot(page, "open")
+
+    # 叫号: the first ticket, in large type; one fewer waiting.
+    expect(do(page, "call-next")).to_have_text("叫号 Call next")
+    call_next(page, "B001")
+    number_size = float(page.locator("#cur-number").evaluate("e => parseFloat(getComputedStyle(e).fontSize)"))
+    assert number_size >= 96, f"the current number is {number_size}px"
+    assert page.locator("#cur-number").bounding_box()["height"] >= 96
+    expect(page.locator("#cur-item")).to_have_text("社会保险参保登记")
+    expect(page.locator("#cur-meta")).to_contain_text("已叫号")
+    expect(page.locator("#cur-meta")).to_contain_text("重呼 0/2")
+    expect(page.locator("#toast")).to_have_text("请 B001 号到 1 号窗口")
+    expect(page.locator("#waiting")).to_have_text("2")
+    expect(do(page, "call-next")).to_be_disabled()  # one ticket at a time
+    expect(do(page, "close")).to_be_disabled()
+    for action in ("recall", "start", "complete", "no-show", "suspend", "transfer"):
+        expect(do(page, action)).to_be_enabled()
+    assert ticket(api, b1["id"])["state"] == "called"
+    shot(page, "called")
+
+    # 重呼 counts up to the hall's limit of two, then is refused on screen.
+    do(page, "recall").click()
+    expect(page.locator("#cur-meta")).to_contain_text("重呼 1/2")
+    do(page, "recall").click()
+    expect(page.locator("#cur-meta")).to_contain_text("重呼 2/2")
+    expect(do(page, "recall")).to_be_disabled()
+    assert ticket(api, b1["id"])["recalls"] == 2
+
+    # 开始办理, then 办结.
+    do(page, "start").click()
+    expect(page.locator("#cur-meta")).to_contain_text("办理中")
+    for action in ("start", "recall", "no-show"):
+        expect(do(page, action)).to_be_disabled()
+    assert ticket(api, b1["id"])["state"] == "serving"
+    do(page, "complete").click()
+    expect(page.locator("#cur-number")).to_have_text("—")
+    expect(page.locator("#cur-item")).to_have_text("")
+    expect(do(page, "complete")).to_be_disabled()
+    expect(do(page, "call-next")).to_be_enabled()
+    assert ticket(api, b1["id"])["state"] == "completed"
+
+    # 办结并叫号: with nobody at the desk it just calls; with someone, it completes them and calls the next.
+    do(page, "complete-next").click()
+    expect(page.locator("#cur-number")).to_have_text("B002")
+    expect(page.locator("#waiting")).to_have_text("1")
+    do(page, "complete-next").click()
+    expect(page.locator("#cur-number")).to_have_text("A001")
+    expect(page.locator("#cur-item")).to_have_text("企业设立登记")
+    expect(page.locator("#waiting")).to_have_text("0")
+    assert ticket(api, b2["id"])["state"] == "completed"
+    assert ticket(api, a1["id"])["state"] == "called"
+    shot(page, "done-and-next")
+
+    # Finished with nobody waiting: 叫号 says so.
+    do(page, "complete").click()
+    expect(page.locator("#cur-number")).to_have_text("—")
+    do(page, "call-next").click()
+    expect(page.locator("#toast")).to_have_text("暂无等候的号 No one is waiting")
+    expect(page.locator("#cur-number")).to_have_text("—")
+
+
+def test_counter_waiting_count_follows_new_tickets(new_page, server, api) -> None:
+    page = counter_desk(new_page, server)
+    expect(page.locator("#waiting")).to_have_text("0")
+    issue(api, "SW01")
+    issue(api, "GJ01")
+    page.clock.run_for(2_000)  # the page reads its counter every 2 s
+    expect(page.locator("#waiting")).to_have_text("2")
+    call_next(page, "E001")
+    expect(page.locator("#waiting")).to_have_text("1")
+
+
+def test_counter_no_show_and_reinstate(new_page, server, api, shot) -> None:
+    b1, b2 = issue(api, "SB01"), issue(api, "SB04")
+    page = counter_desk(new_page, server)
+    missed = page.locator("#missed-box")
+    expect(missed).to_be_hidden()
+    call_next(page, "B001")
+    expect(page.locator("#waiting")).to_have_text("1")
+
+    do(page, "no-show").click()
+    expect(page.locator("#cur-number")).to_have_text("—")
+    expect(missed).to_be_visible()
+    row = page.locator("#missed li")
+    expect(row).to_have_count(1)
+    expect(row).to_contain_text("B001 · 社会保险参保登记")
+    assert ticket(api, b1["id"])["state"] == "no_show"
+    expect(do(page, "no-show")).to_be_disabled()
+    shot(page, "no-show")
+
+    row.get_by_role("button", name="恢复 Reinstate").click()
+    expect(page.locator("#toast")).to_have_text("B001 已恢复排队")
+    expect(missed).to_be_hidden()
+    assert ticket(api, b1["id"])["state"] == "waiting"
+    expect(page.locator("#waiting")).to_have_text("2")
+    # Reinstated behind the others who wait: B002 comes first.
+    call_next(page, "B002")
+    assert ticket(api, b2["id"])["state"] == "called"
+
+
+def test_counter_suspend_and_resume(new_page, server, api, shot) -> None:
+    b1 = issue(api, "SB02")
+    issue(api, "SB02")
+    page = counter_desk(new_page, server)
+    call_next(page, "B001")
+    do(page, "start").click()
+    expect(page.locator("#cur-meta")).to_contain_text("办理中")
+
+    do(page, "suspend").click()
+    expect(page.locator("#cur-number")).to_have_text("—")
+    box = page.locator("#suspended-box")
+    expect(box).to_be_visible()
+    expect(box).to_contain_text("挂起")
+    expect(page.locator("#suspended li")).to_have_text(re.compile(r"B001 · 社会保障卡申领\s*恢复办理"))
+    assert ticket(api, b1["id"])["state"] == "suspended"
+    shot(page, "suspended")
+
+    # The counter serves the next person meanwhile, then takes B001 back.
+    call_next(page, "B002")
+    do(page, "complete").click()
+    expect(page.locator("#cur-number")).to_have_text("—")
+    page.locator("#suspended").get_by_role("button", name="恢复办理").click()
+    expect(page.locator("#cur-number")).to_have_text("B001")
+    expect(page.locator("#cur-meta")).to_contain_text("办理中")
+    expect(box).to_be_hidden()
+    assert ticket(api, b1["id"])["state"] == "serving"
+
+
+def test_counter_transfer_keeps_the_number(new_page, server, api, shot) -> None:
+    b1 = issue(api, "SB01")
+    page = counter_desk(new_page, server)
+    call_next(page, "B001")
+
+    # Cancel first: nothing changes.
+    do(page, "transfer").click()
+    dialog = page.locator("#transfer-dialog")
+    expect(dialog).to_be_visible()
+    expect(page.locator("#transfer-number")).to_have_text("B001")
+    dialog.get_by_role("button", name="取消 Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#cur-number")).to_have_text("B001")
+    assert ticket(api, b1["id"])["state"] == "called"
+
+    do(page, "transfer").click()
+    expect(dialog).to_be_visible()
+    dialog.locator('select[name="item"]').select_option(label="企业设立登记 · QY01")
+    shot(page, "transfer-dialog")
+    dialog.get_by_role("button", name="转移 Transfer").click()
+    expect(dialog).to_be_hidden()
+    expect(page.locator("#toast")).to_have_text("已转移 Transferred")
+    expect(page.locator("#cur-number")).to_have_text("—")
+    moved = ticket(api, b1["id"])
+    assert (moved["number"], moved["item"], moved["item_name"], moved["state"]) == (
+        "B001",
+        "QY01",
+        "企业设立登记",
+        "waiting",
+    )
+    # Counter 1 serves every item: it can call the transferred ticket again, under its old number.
+    expect(page.locator("#waiting")).to_have_text("1")
+    call_next(page, "B001")
+    expect(page.locator("#cur-item")).to_have_text("企业设立登记")
+
+
+# ---------------------------------------------------------------- the ticket status page
+
+
+def test_ticket_status_page_on_a_phone(new_page, server, api, shot) -> None:
+    first, mine = issue(api, "SB01"), issue(api, "SB01")
+    page = new_page(PHONE, device_scale_factor=3, is_mobile=True, has_touch=True)
+    pause_clock(page)
+    page.goto(f"{server.url}/halls/demo/tickets/{mine['id']}")
+    expect(page.locator("#t-number")).to_have_text("B002")
+    expect(page.locator("#t-item")).to_have_text("社会保险参保登记")
+    expect(page.locator("#t-state")).to_have_text("等候中")
+    expect(page.locator("#t-ahead")).to_have_text("1 人")
+    expect(page.locator("#t-wait")).to_have_text(f"{mine['estimated_wait_minutes']} 分钟")
+    expect(page.locator("#t-issued")).to_have_text(re.compile(r"^\d\d:\d\d$"))
+    expect(page.locator("#t-callout")).to_be_hidden()
+    inside_viewport(page, page.locator("#t-number"))
+    inside_viewport(page, page.locator("#t-state"))
+    no_sideways_scroll(page)
+    shot(page, "waiting")
+
+    manager = staff_login(api, "manager", "demo-manager")
+    assert api.post("/api/halls/demo/counters/1/open", headers=manager).status_code == 200
+    called = api.post("/api/halls/demo/counters/1/call-next", headers=manager)
+    assert called.status_code == 200 and called.json()["number"] == first["number"] == "B001"
+
+    # The page reads the ticket every 10 s: nobody ahead now.
+    page.clock.run_for(10_000)
+    expect(page.locator("#t-ahead")).to_have_text("0 人")
+    expect(page.locator("#t-state")).to_have_text("等候中")
+
+    assert api.post("/api/halls/demo/counters/1/complete", headers=manager).status_code == 200
+    called = api.post("/api/halls/demo/counters/1/call-next", headers=manager)
+    assert called.status_code == 200 and called.json()["number"] == "B002"
+    page.clock.run_for(10_000)
+    expect(page.locator("#t-state")).to_have_text("已叫号")
+    callout = page.locator("#t-callout")
+    expect(callout).to_be_visible()
+    expect(callout).to_have_text(re.compile(r"^\s*请到\s*1号 无差别综合窗口\s*办理\s*$"))
+    inside_viewport(page, callout)
+    no_sideways_scroll(page)
+    shot(page, "called-by-poll")
+
+    # A reload (the server's own rendering) says the same.
+    page.reload()
+    expect(page.locator("#t-state")).to_have_text("已叫号")
+    expect(page.locator("#t-callout")).to_be_visible()
+    expect(page.locator("#t-counter")).to_have_text("1号 无差别综合窗口")
+    expect(page.locator("#t-number")).to_have_text("B002")
+    shot(page, "called-after-reload")
