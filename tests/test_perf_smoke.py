@@ -1,0 +1,99 @@
+"""The benchmarks (tests/perf) at a tiny size, so that their code keeps working.
+
+Nothing here looks at how fast anything is: only that every benchmark runs, produces its
+figures, and that the figures are sane (positive, finite, the counts as planned).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from config.halls import load_hall
+from tests.perf.__main__ import main as perf_main
+from tests.perf.calling import bench_call_next_core, bench_call_next_http
+from tests.perf.common import BENCH_HALL, Figure, Outcome, issue_pools, table
+from tests.perf.rebuild import bench_rebuild
+from tests.perf.throughput import bench_throughput
+from tests.support import DEMO_HALL
+
+
+def _sane(outcome: Outcome, expected_keys: set[str]) -> dict[str, Figure]:
+    figures = {f.key: f for f in outcome.figures}
+    assert set(figures) == expected_keys
+    for figure in outcome.figures:
+        assert math.isfinite(figure.value), figure
+        # CPU shares come from /proc in 10 ms ticks: a tiny run may see none.
+        assert figure.value >= 0 if figure.unit == "cores" else figure.value > 0, figure
+        assert figure.result in {"PASS", "MISS", "info"}, figure
+        assert (figure.ok is None) == (not figure.target), figure
+    assert table(outcome.figures).count("\n") == len(outcome.figures) + 1
+    json.dumps(outcome.as_json())
+    return figures
+
+
+def test_the_bench_hall_is_the_demo_hall_without_caps() -> None:
+    demo, bench = load_hall(DEMO_HALL), load_hall(BENCH_HALL)
+    assert bench.id == "bench" and all(g.daily_cap is None for g in bench.rules.groups)
+    assert [g.prefix for g in bench.rules.groups] == [g.prefix for g in demo.rules.groups]
+    assert bench.rules.items == demo.rules.items and bench.rules.domains == demo.rules.domains
+    assert bench.counters == demo.counters and bench.staff == demo.staff and bench.devices == demo.devices
+    assert len(issue_pools(bench)) == len(bench.counters)
+
+
+@pytest.mark.parametrize("setup", ["sqlite", "postgres", "postgres-2"])
+def test_throughput_benchmark_runs(setup: str) -> None:
+    outcome = bench_throughput(
+        setup, rate=40, rate_seconds=0.6, closed_seconds=0.4, warmup_seconds=0, kiosks=2, backlog=30
+    )
+    _sane(outcome, {f"{setup}.at_rate_p99_ms", f"{setup}.max_ops_per_second", f"{setup}.at_rate_cpu_cores"})
+    phases = {p["phase"]: p for p in outcome.details["phases"]}
+    assert set(phases) == {"rate", "closed"}
+    for phase in phases.values():
+        assert phase["errors"] == 0 and phase["ops"] > 0
+        assert phase["ops"] == sum(op["count"] for op in phase["per_op"].values())
+        assert set(phase["per_op"]) <= {"issue", "call-next", "complete"} and "issue" in phase["per_op"]
+    assert phases["rate"]["ops"] == 24  # 40 a second for 0.6 s, on schedule
+    assert outcome.details["clients"] == {"kiosks": 2, "counters": 14}
+    assert outcome.details["setup"]["servers"] == (2 if setup == "postgres-2" else 1)
+    assert outcome.details["final_queue"]["seq"] > 30 + 28  # prefill, sign-ins and opens at least
+
+
+def test_call_next_http_benchmark_runs() -> None:
+    outcome = bench_call_next_http(waiting=60, samples=14, baseline_waiting=10)
+    _sane(outcome, {"call_next_http.p99_ms", "call_next_http.baseline_p99_ms"})
+    for key, waiting in (("loaded", 60), ("baseline", 10)):
+        result = outcome.details[key]
+        assert result["waiting_before"] == result["waiting_after"] == waiting
+        assert result["latency"]["count"] == 14
+
+
+def test_call_next_core_benchmark_runs() -> None:
+    outcome = bench_call_next_core(sizes=(20, 200), samples=28)
+    figures = _sane(outcome, {"call_next_core.20.p50_us", "call_next_core.200.p50_us"})
+    assert figures["call_next_core.20.p50_us"].ok is None and figures["call_next_core.200.p50_us"].ok is not None
+    assert {r["samples"] for r in outcome.details["by_waiting"].values()} == {28}
+
+
+def test_rebuild_benchmark_runs() -> None:
+    outcome = bench_rebuild(events=3000, repeats=1)
+    _sane(outcome, {"rebuild.seconds", "rebuild.cli_seconds"})
+    record = outcome.details["record"]
+    assert record["events"] >= 3000 and record["days"] >= 1
+    assert record["refused"] == {}
+    assert sum(record["events_by_kind"].values()) == record["events"]
+    for kind in ("ticket_issued", "ticket_called", "service_completed", "ticket_missed", "day_started"):
+        assert record["events_by_kind"].get(kind), kind
+    assert outcome.details["cli"]["identical"] and outcome.details["cli"]["events"] == record["events"]
+
+
+def test_the_command_prints_a_table_and_writes_json(tmp_path: Path, capsys) -> None:
+    report = tmp_path / "perf.json"
+    assert perf_main(["--only", "core", "--json", str(report)]) == 0
+    out = capsys.readouterr().out
+    assert "machine:" in out and "core CallNext" in out
+    data = json.loads(report.read_text())
+    assert data["summary"]["error"] == 0 and len(data["figures"]) == 3
