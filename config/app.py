@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import logging
 
 import msgspec
@@ -72,11 +73,16 @@ def create_app(
     async def start(_: Litestar) -> None:
         await asyncio.to_thread(upgrade, engine)
         await registry.start()
+        # Everything loaded so far lives as long as the process: keep it out of the
+        # collector's full passes, which would otherwise pause every request for ~50 ms.
+        gc.collect()
+        gc.freeze()
         log.info("serving", extra={"halls": [h.id for h in halls], "database": engine.dialect.name})
 
     async def stop(_: Litestar) -> None:
         await registry.close()
         engine.dispose()
+        gc.unfreeze()
 
     return Litestar(
         route_handlers=[

@@ -218,15 +218,15 @@ def _require(connection: ASGIConnection, allowed: Callable[[Principal], bool], n
     return principal
 
 
-def staff_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def staff_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     _require(connection, lambda p: p.kind == "staff", "a staff token (sign in at /api/auth/login)")
 
 
-def manager_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def manager_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     _require(connection, lambda p: p.kind == "staff" and p.role.manages, "a manager's token")
 
 
-def issuer_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def issuer_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     _require(
         connection,
         lambda p: p.kind == "staff" or p.device_kind == "ticket_machine",

@@ -239,9 +239,11 @@ class HallRuntime:
                         culprit = None
                         if recorded:
                             self._last_at = recorded[-1].event.at
+                            # Written now, from the state right after this command: a later
+                            # command of the batch may start a new day and empty the memory.
+                            store.append(conn, self._queue, recorded)
                         batch += recorded
                         outcomes.append((job, recorded, refusal, at))
-                    store.append(conn, self._queue, batch)
             except Exception as exc:
                 self._stale = True  # memory may be ahead of the record: reload before going on
                 if culprit is not None:  # one command broke the core: fail it, retry the others

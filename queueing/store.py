@@ -35,6 +35,12 @@ _events = HallEventRow.__table__
 _heads = HallHeadRow.__table__
 _snapshots = HallSnapshotRow.__table__
 _tickets = TicketRow.__table__
+# One statement for every ticket update, compiled once; rows are sent together (executemany).
+_UPDATE_TICKET = (
+    _tickets.update()
+    .where(_tickets.c.id == sa.bindparam("ticket_id"))
+    .values({c.name: sa.bindparam(f"new_{c.name}") for c in _tickets.c if c.name != "id"})
+)
 _snapshot_decoder = msgspec.msgpack.Decoder(HallSnapshot)
 _snapshot_encoder = msgspec.msgpack.Encoder()
 
@@ -147,8 +153,11 @@ def _project_tickets(conn: Connection, queue: HallQueue, recorded: list[Recorded
         (new_rows if ticket_id in issued else changed_rows).append(row)
     if new_rows:
         conn.execute(_tickets.insert(), new_rows)
-    for row in changed_rows:
-        conn.execute(_tickets.update().where(_tickets.c.id == row["id"]).values(row))
+    if changed_rows:
+        conn.execute(
+            _UPDATE_TICKET,
+            [{"ticket_id": row["id"], **{f"new_{k}": v for k, v in row.items() if k != "id"}} for row in changed_rows],
+        )
 
 
 def _ticket_row(ticket: TicketRecord, queue: HallQueue, seq: int) -> dict:
