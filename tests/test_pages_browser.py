@@ -196,7 +196,7 @@ def counter_desk(new_page: Callable[..., Page], server: Server, counter: int = 1
     log_in(page, "zhangwei", "demo-staff")
     expect(page.locator("#desk")).to_be_visible()
     do(page, "sign-in").click()
-    expect(page.locator("#who")).to_have_text("签到：zhangwei")
+    expect(page.locator("#who")).to_have_text("签到：张伟")
     do(page, "open").click()
     expect(page.locator("#state-badge")).to_have_text("服务中")
     expect(do(page, "open")).to_be_disabled()
@@ -435,7 +435,7 @@ def test_counter_call_recall_start_complete(new_page, server, api, shot) -> None
     expect(page.locator("#waiting")).to_have_text("3")
     assert enabled_actions(page) == {"sign-in"}
     do(page, "sign-in").click()
-    expect(page.locator("#who")).to_have_text("签到：zhangwei")
+    expect(page.locator("#who")).to_have_text("签到：张伟")
     expect(do(page, "sign-in")).to_be_disabled()
     expect(do(page, "call-next")).to_be_disabled()  # not open yet
     do(page, "open").click()
@@ -647,6 +647,8 @@ def test_ticket_status_page_on_a_phone(new_page, server, api, shot) -> None:
     expect(callout).to_be_visible()
     expect(callout).to_have_text(re.compile(r"^\s*请到\s*1号 无差别综合窗口\s*办理\s*$"))
     inside_viewport(page, callout)
+    expect(page.locator("#t-ahead")).to_be_hidden()  # no "— 人" once it is called
+    expect(page.locator("#t-wait")).to_be_hidden()
     no_sideways_scroll(page)
     shot(page, "called-by-poll")
 
@@ -656,4 +658,5 @@ def test_ticket_status_page_on_a_phone(new_page, server, api, shot) -> None:
     expect(page.locator("#t-callout")).to_be_visible()
     expect(page.locator("#t-counter")).to_have_text("1号 无差别综合窗口")
     expect(page.locator("#t-number")).to_have_text("B002")
+    expect(page.locator("#t-ahead")).to_be_hidden()
     shot(page, "called-after-reload")

@@ -4,7 +4,7 @@
 "use strict";
 
 (function () {
-  const { hall, zone, number, maxRecalls, graceMinutes } = window.COUNTER;
+  const { hall, zone, number, maxRecalls, graceMinutes, staffNames } = window.COUNTER;
   const base = `/api/halls/${hall}/counters/${number}`;
   const tokenKey = "staff-token:" + hall;
   let session = JSON.parse(localStorage.getItem(tokenKey) || "null");
@@ -106,7 +106,7 @@
     const badge = $("state-badge");
     badge.textContent = labels[view.state] + (view.pause_reason === "signed_out" ? "（无人）" : "");
     badge.className = "badge " + view.state;
-    $("who").textContent = view.staff ? `签到：${view.staff}` : "未签到";
+    $("who").textContent = view.staff ? `签到：${staffNames[view.staff] || view.staff}` : "未签到";
     const cur = view.current;
     $("cur-number").textContent = cur ? cur.number : "—";
     $("cur-item").textContent = cur ? cur.item_name : "";
