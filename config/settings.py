@@ -47,10 +47,19 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             return self.secret_key.encode()
         path = Path(self.data_dir) / "secret.key"
         if not path.exists():
+            # Several workers may start at once: each writes its own file and links it into
+            # place; the first link wins and everyone reads the winner's key.
             path.parent.mkdir(parents=True, exist_ok=True)
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+            draft = path.with_name(f".secret.key.{os.getpid()}")
+            fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
             with os.fdopen(fd, "w") as handle:
                 handle.write(os.urandom(32).hex())
+            try:
+                os.link(draft, path)
+            except FileExistsError:
+                pass
+            finally:
+                draft.unlink()
         return path.read_text().strip().encode()
 
 

@@ -114,3 +114,18 @@ def test_a_settings_mistake_names_where_it_came_from(tmp_path: Path) -> None:
     path.write_text("colour = 'blue'\n")
     with pytest.raises(ConfigError, match="unknown field `colour`"):
         load_settings(path, env={})
+
+
+def test_workers_starting_together_share_one_secret_key(tmp_path: Path) -> None:
+    from concurrent.futures import ProcessPoolExecutor
+
+    settings = load_settings(env={}, data_dir=str(tmp_path / "var"))
+    with ProcessPoolExecutor(4) as pool:
+        keys = set(pool.map(_secret_of, [settings] * 8))
+    assert len(keys) == 1 and len(keys.pop()) == 64
+    assert oct((tmp_path / "var" / "secret.key").stat().st_mode)[-3:] == "600"
+    assert [p.name for p in (tmp_path / "var").iterdir()] == ["secret.key"]
+
+
+def _secret_of(settings) -> bytes:
+    return settings.secret()
