@@ -4,6 +4,7 @@ Which items a counter serves
 ----------------------------
 - ``no_difference`` (无差别综合窗口): every acceptance item of the hall, except the
   cross-province items, which the standard puts in cross-province counters (4.3.3.4 c).
+  Domains listed on it only matter to its profile (``own_domains_first``).
 - ``domain`` (分领域综合窗口): the acceptance items of the domains it lists, again
   except cross-province items.
 - ``cross_province`` (跨省通办窗口): the cross-province items (of the listed domains, if any).
@@ -17,7 +18,7 @@ the same priority class a counter takes its preferred items first, oldest first.
 from __future__ import annotations
 
 import enum
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable
 from typing import Final
 
 import msgspec
@@ -32,6 +33,7 @@ __all__ = [
     "default_profile_name",
     "preferred_items",
     "served_items",
+    "spec_problems",
 ]
 
 
@@ -104,8 +106,31 @@ def served_items(spec: CounterSpec, items: Iterable[ServiceItem]) -> frozenset[s
     if spec.items:
         return frozenset(spec.items)
     serves = _KIND_SERVES[spec.kind]
-    restrict = spec.kind is CounterKind.DOMAIN or bool(spec.domains)
+    restrict = spec.kind is CounterKind.DOMAIN or (bool(spec.domains) and spec.kind is not CounterKind.NO_DIFFERENCE)
     return frozenset(item.code for item in items if serves(item) and (not restrict or item.domain in spec.domains))
+
+
+def spec_problems(
+    spec: CounterSpec, items: Collection[ServiceItem], domains: Collection[str], profiles: Collection[str]
+) -> list[tuple[str, str]]:
+    """What is wrong with a counter's definition, as (field, message); empty when nothing is.
+
+    The hall file's loader and the core's check of a manager's change both ask this.
+    """
+    problems = []
+    if spec.number < 1:
+        problems.append(("number", "counter numbers start at 1"))
+    if unknown := sorted(set(spec.domains) - set(domains)):
+        problems.append(("domains", f"unknown domains {unknown}; known: {sorted(domains)}"))
+    if unknown := sorted(set(spec.items) - {item.code for item in items}):
+        problems.append(("items", f"unknown items {unknown}"))
+    if spec.profile is not None and spec.profile not in profiles:
+        problems.append(("profile", f"unknown profile {spec.profile!r}; known: {sorted(profiles)}"))
+    if spec.kind is CounterKind.DOMAIN and not spec.domains and not spec.items:
+        problems.append(("domains", "a domain counter (分领域综合窗口) lists its domains"))
+    if not problems and not served_items(spec, items):
+        problems.append(("", f"counter {spec.number} would serve no item"))
+    return problems
 
 
 def preferred_items(spec: CounterSpec, profile: CallingProfile, items: Iterable[ServiceItem]) -> frozenset[str]:

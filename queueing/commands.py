@@ -56,8 +56,9 @@ class Role(enum.StrEnum):
 
 
 class Actor(msgspec.Struct, frozen=True):
-    name: str
+    name: str  # the username or device name
     role: Role
+    display_name: str = ""  # 张伟: shown on the counter
 
 
 SYSTEM = Actor("system", Role.SYSTEM)

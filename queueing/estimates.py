@@ -1,18 +1,21 @@
 """People ahead and the estimated wait of a waiting ticket.
 
-People ahead
-    The waiting tickets that the calling rule puts before this one at the counters that
-    can serve it: every ticket of a higher priority class, and every ticket of the same
-    class with an earlier place, in the lines those counters serve. Lines of other
-    counters do not count: they do not compete for the same desks.
+A ticket is served by whichever of its counters reaches it first, so the estimate looks
+at each counter that can serve it, in that counter's own calling order:
 
-Estimated wait
-    A fluid estimate: the work ahead (each ticket ahead times the recent service time of
-    its item, counted in the share of its counters that also serve this ticket) plus
-    what remains of the services under way at those counters, divided by the number of
-    those counters that are open. Recent service times are an exponentially weighted
-    average of completed services, seeded with the item's expected time from the hall
-    file. With nobody ahead and an idle open counter, the wait is zero.
+- **ahead at a counter**: the waiting tickets that counter would call before this one:
+  every ticket of a higher priority class, its preferred items before the others within a
+  class, and within that every ticket with an earlier place;
+- **time at a counter**: what remains of the service under way there, plus its share of
+  the work ahead: each ticket ahead takes its item's recent service time, shared equally
+  among the counters that can take it;
+- the ticket's estimate is the counter that reaches it first: its time, in whole minutes
+  rounded up, and the people ahead there.
+
+Counters that are open are looked at; if none is, the paused ones; if none is, all of
+them (the hall has not opened yet). Recent service times are an exponentially weighted
+average of completed services, seeded with the item's expected time from the hall file.
+Fairness (a ticket overdue jumps ahead) is left out: it moves people by minutes, rarely.
 """
 
 from __future__ import annotations
@@ -23,32 +26,33 @@ from collections.abc import Iterable
 from queueing.events import OrderKey
 from queueing.lines import Line, WaitingLines
 
-__all__ = ["EWMA_WEIGHT", "count_ahead", "update_service_time", "wait_minutes"]
+__all__ = ["EWMA_WEIGHT", "ahead_at_counter", "minutes", "update_service_time"]
 
 EWMA_WEIGHT = 0.3  # weight of the newest service in the running average
 _SHORTEST, _LONGEST = 15.0, 3 * 3600.0  # a service outside these is a mistake, not a measurement
 
 
-def count_ahead(lines: WaitingLines, competing: Iterable[Line], rank: int, key: OrderKey) -> dict[Line, int]:
-    """For each competing line, how many of its tickets come before (rank, key)."""
+def ahead_at_counter(
+    lines: WaitingLines, counter_lines: Iterable[tuple[Line, bool]], rank: int, key: OrderKey, preferred: bool
+) -> dict[Line, int]:
+    """For each line a counter serves (with whether it prefers that line), how many of its
+    tickets that counter calls before a ticket of class ``rank`` at place ``key``."""
     ahead: dict[Line, int] = {}
-    for line in competing:
-        if line.rank < rank:
-            n = lines.size(line)
-        elif line.rank == rank:
-            n = lines.count_before(line, key)
-        else:
+    for line, line_preferred in counter_lines:
+        if line.rank > rank or (line.rank == rank and preferred and not line_preferred):
             continue
+        n = (
+            lines.size(line)
+            if line.rank < rank or (not preferred and line_preferred)
+            else lines.count_before(line, key)
+        )
         if n:
             ahead[line] = n
     return ahead
 
 
-def wait_minutes(work_ahead: float, remaining: float, open_counters: int, idle_counter: bool) -> int:
-    """Whole minutes, rounded up, from seconds of work ahead and seconds still in progress."""
-    if work_ahead <= 0 and idle_counter:
-        return 0
-    return math.ceil((work_ahead + remaining) / max(open_counters, 1) / 60)
+def minutes(seconds: float) -> int:
+    return math.ceil(max(seconds, 0.0) / 60)
 
 
 def update_service_time(previous: float, measured: float) -> float:

@@ -57,6 +57,7 @@ class _Event(msgspec.Struct, frozen=True, kw_only=True, tag_field="kind", omit_d
 class DayStarted(_Event, tag="day_started"):
     day: dt.date
     expired: tuple[str, ...] = ()  # tickets still open from the previous day
+    expired_at: dt.datetime | None = None  # when that day ended (midnight in the hall's zone)
 
 
 class TicketIssued(_Event, tag="ticket_issued"):
@@ -91,6 +92,8 @@ class ServiceStarted(_Event, tag="service_started"):
 class ServiceCompleted(_Event, tag="service_completed"):
     ticket_id: str
     counter: int
+    duration_seconds: float = 0.0  # at the counter, from call or start, without time suspended
+    item_seconds: float = 0.0  # the item's recent service time after this one (for estimates)
 
 
 class TicketMissed(_Event, tag="ticket_missed"):
@@ -137,11 +140,13 @@ class CounterPaused(_Event, tag="counter_paused"):
 
 class CounterClosed(_Event, tag="counter_closed"):
     counter: int
+    released: tuple[str, ...] = ()  # tickets transferred to it by name: back in their item's line
 
 
 class StaffSignedIn(_Event, tag="staff_signed_in"):
     counter: int
     staff: str
+    staff_name: str = ""
 
 
 class StaffSignedOut(_Event, tag="staff_signed_out"):
@@ -160,7 +165,10 @@ class CounterDefined(_Event, tag="counter_defined"):
 
 
 class CounterRetired(_Event, tag="counter_retired"):
+    """The hall file no longer has this counter; what it held waits again, in its old place."""
+
     counter: int
+    released: tuple[str, ...] = ()
 
 
 Event = (

@@ -22,11 +22,11 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Iterator
-from typing import Any, ClassVar, NamedTuple
+from typing import Any, ClassVar
 
 import msgspec
 
-from counters.kinds import CounterKind, CounterSpec, default_profile_name, preferred_items, served_items
+from counters.kinds import CounterSpec, default_profile_name, preferred_items, served_items, spec_problems
 from queueing.calling import Candidate, choose_next
 from queueing.commands import (
     Actor,
@@ -55,7 +55,7 @@ from queueing.commands import (
     Transfer,
 )
 from queueing.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
-from queueing.estimates import count_ahead, update_service_time, wait_minutes
+from queueing.estimates import ahead_at_counter, minutes, update_service_time
 from queueing.events import (
     CounterClosed,
     CounterDefined,
@@ -86,10 +86,12 @@ from queueing.lifecycle import (
     CounterStep,
     TicketState,
     TicketStep,
+    advance_counter,
+    advance_ticket,
     next_counter_state,
     next_ticket_state,
 )
-from queueing.lines import Line, WaitingLines, key_time, micros
+from queueing.lines import Line, WaitingLines, micros
 from queueing.numbering import format_number
 from queueing.policy import HallRules, ReinstatePosition
 from queueing.records import CounterRecord, HallSnapshot, TicketRecord
@@ -108,15 +110,6 @@ __all__ = ["HallQueue"]
 RANKS = tuple(p.rank for p in Priority)
 _DEFAULT_SERVICE_SECONDS = 600.0
 _STAFF_ROLES = frozenset({Role.STAFF, Role.MANAGER, Role.ADMIN, Role.SYSTEM})
-
-
-class _Competition(NamedTuple):
-    """The counters that can serve a ticket and the lines that compete for them."""
-
-    active: tuple[int, ...]  # counters not closed (all of them if every one is closed)
-    open: tuple[int, ...]
-    lines: tuple[Line, ...]
-    share: dict[str | None, float]  # per item: the share of its counters among ``active``
 
 
 class HallQueue:
@@ -164,7 +157,10 @@ class HallQueue:
 
     def _day_started(self, at: dt.datetime) -> DayStarted:
         expired = tuple(t.id for t in self.tickets.values() if t.state.is_open)
-        return DayStarted(at=at, day=self.rules.hall_day(at), expired=expired)
+        ended = None
+        if self.day is not None:  # midnight after the old day, in the hall's zone
+            ended = dt.datetime.combine(self.day + dt.timedelta(days=1), dt.time(), tzinfo=self.rules.zone)
+        return DayStarted(at=at, day=self.rules.hall_day(at), expired=expired, expired_at=ended)
 
     def _start_day(self, command: StartDay) -> list[Event]:
         return []  # handle() has already rolled the day over if it was due
@@ -210,7 +206,8 @@ class HallQueue:
                 f"the daily cap is {group.daily_cap}",
                 f"今日“{group.name}”号已取完（每日限{group.daily_cap}个），请改日办理或网上预约",
             )
-        waiting_since = cmd.appointment_slot or cmd.at
+        # An appointment is ordered by its slot; one checked in late waits from its arrival.
+        waiting_since = max(cmd.appointment_slot, cmd.at) if cmd.appointment_slot else cmd.at
         return [
             TicketIssued(
                 at=cmd.at,
@@ -291,7 +288,18 @@ class HallQueue:
 
     def _complete(self, cmd: CompleteService) -> list[Event]:
         counter, ticket = self._current(cmd.counter, cmd.actor, cmd.expected_ticket, TicketStep.COMPLETE)
-        return [ServiceCompleted(at=cmd.at, actor=cmd.actor.name, ticket_id=ticket.id, counter=counter.number)]
+        began = ticket.started_at or ticket.called_at or cmd.at
+        duration = max((cmd.at - began).total_seconds() - ticket.suspended_seconds, 0.0)
+        return [
+            ServiceCompleted(
+                at=cmd.at,
+                actor=cmd.actor.name,
+                ticket_id=ticket.id,
+                counter=counter.number,
+                duration_seconds=duration,
+                item_seconds=update_service_time(self._service_seconds(ticket.item), duration),
+            )
+        ]
 
     def _no_show(self, cmd: MarkNoShow) -> list[Event]:
         counter, ticket = self._current(cmd.counter, cmd.actor, cmd.expected_ticket, TicketStep.NO_SHOW)
@@ -429,7 +437,9 @@ class HallQueue:
         base: dict[str, Any] = {"at": cmd.at, "actor": cmd.actor.name, "counter": counter.number}
         if isinstance(cmd, PauseCounter):
             return [CounterPaused(**base, reason=cmd.reason)]
-        return [CounterOpened(**base) if step is CounterStep.OPEN else CounterClosed(**base)]
+        if step is CounterStep.CLOSE:  # those sent to it by name go back to their item's line
+            return [CounterClosed(**base, released=self._named_line(counter.number))]
+        return [CounterOpened(**base)]
 
     def _sign_in(self, cmd: SignIn) -> list[Event]:
         counter = self._counter(cmd.counter)
@@ -449,7 +459,15 @@ class HallQueue:
                 f"{cmd.actor.name} is signed in at counter {elsewhere.number}: sign out there first",
                 f"您已在{elsewhere.number}号窗口签到，请先签退",
             )
-        return [StaffSignedIn(at=cmd.at, actor=cmd.actor.name, counter=counter.number, staff=cmd.actor.name)]
+        return [
+            StaffSignedIn(
+                at=cmd.at,
+                actor=cmd.actor.name,
+                counter=counter.number,
+                staff=cmd.actor.name,
+                staff_name=cmd.actor.display_name,
+            )
+        ]
 
     def _sign_out(self, cmd: SignOut) -> list[Event]:
         counter = self._counter(cmd.counter)
@@ -486,6 +504,13 @@ class HallQueue:
         self._check_spec(spec)
         if spec == counter.spec:
             return []
+        if stranded := self._unserved_waiting_items({**self._specs(), counter.number: spec}):
+            names = "、".join(self.rules.item_by_code[i].name for i in stranded if i in self.rules.item_by_code)
+            raise Conflict(
+                f"tickets for {', '.join(stranded)} are waiting and no other counter serves them: "
+                "keep a counter for them, or transfer them first",
+                f"“{names}”还有人在等候，且没有其他窗口可办理，请保留可办理的窗口或先转移",
+            )
         return [CounterReconfigured(at=cmd.at, actor=cmd.actor.name, counter=counter.number, spec=spec)]
 
     def _define(self, cmd: DefineCounter) -> list[Event]:
@@ -498,8 +523,10 @@ class HallQueue:
 
     def _retire(self, cmd: RetireCounter) -> list[Event]:
         self._require_system(cmd.actor)
-        self._counter(cmd.counter)
-        return [CounterRetired(at=cmd.at, actor=cmd.actor.name, counter=cmd.counter)]
+        counter = self._counter(cmd.counter)
+        held = ([counter.current] if counter.current else []) + counter.parked
+        released = (*held, *self._named_line(counter.number))
+        return [CounterRetired(at=cmd.at, actor=cmd.actor.name, counter=cmd.counter, released=released)]
 
     _DECIDERS: ClassVar[dict[type, Callable[[HallQueue, Any], list[Event]]]] = {
         StartDay: _start_day,
@@ -591,20 +618,11 @@ class HallQueue:
 
     def _check_spec(self, spec: CounterSpec) -> None:
         rules = self.rules
-        known_domains = {d.code for d in rules.domains}
-        if unknown := [d for d in spec.domains if d not in known_domains]:
-            raise Invalid(f"counter {spec.number}: unknown domains {unknown}", f"未知领域 {unknown}")
-        if unknown := [i for i in spec.items if i not in rules.item_by_code]:
-            raise Invalid(f"counter {spec.number}: unknown items {unknown}", f"未知事项 {unknown}")
-        if spec.profile is not None and spec.profile not in rules.all_profiles:
-            raise Invalid(
-                f"counter {spec.number}: unknown profile {spec.profile!r}; known: {sorted(rules.all_profiles)}",
-                f"未知叫号策略 {spec.profile}",
-            )
-        if spec.kind is CounterKind.DOMAIN and not spec.domains and not spec.items:
-            raise Invalid(f"counter {spec.number}: a domain counter lists its domains", "分领域窗口须指定领域")
-        if not served_items(spec, rules.items):
-            raise Invalid(f"counter {spec.number} would serve no item", f"{spec.number}号窗口没有可办理的事项")
+        problems = spec_problems(spec, rules.items, [d.code for d in rules.domains], rules.all_profiles)
+        if problems:
+            field, message = problems[0]
+            where = f"{field}: " if field else ""
+            raise Invalid(f"counter {spec.number}: {where}{message}", f"{spec.number}号窗口设置有误：{where}{message}")
 
     # ------------------------------------------------------------------ events
 
@@ -624,7 +642,7 @@ class HallQueue:
         self.idempotency.clear()
         for counter in self.counters.values():
             counter.state, counter.state_since, counter.pause_reason = CounterState.CLOSED, e.at, ""
-            counter.staff, counter.current = None, None
+            counter.staff, counter.staff_name, counter.current = None, "", None
             counter.parked.clear()
         self._cache.clear()
 
@@ -638,6 +656,7 @@ class HallQueue:
             priority=e.priority,
             key=e.key,
             issued_at=e.at,
+            state=advance_ticket(TicketState.NEW, TicketStep.ISSUE),
             appointment_slot=e.appointment_slot,
             idempotency_key=e.idempotency_key,
             channel=e.channel,
@@ -650,57 +669,58 @@ class HallQueue:
 
     def _on_called(self, e: TicketCalled) -> None:
         ticket = self.tickets[e.ticket_id]
+        ticket.state = advance_ticket(ticket.state, TicketStep.CALL)
         self.lines.remove(ticket.id)
-        ticket.state, ticket.counter, ticket.to_counter = TicketState.CALLED, e.counter, None
-        ticket.called_at, ticket.recalls = e.at, 0
+        ticket.counter, ticket.to_counter, ticket.called_at, ticket.recalls = e.counter, None, e.at, 0
         self.counters[e.counter].current = ticket.id
 
     def _on_recalled(self, e: TicketRecalled) -> None:
-        self.tickets[e.ticket_id].recalls = e.recalls
+        ticket = self.tickets[e.ticket_id]
+        ticket.state = advance_ticket(ticket.state, TicketStep.RECALL)
+        ticket.recalls = e.recalls
 
     def _on_started(self, e: ServiceStarted) -> None:
         ticket = self.tickets[e.ticket_id]
-        ticket.state, ticket.started_at = TicketState.SERVING, e.at
+        ticket.state, ticket.started_at = advance_ticket(ticket.state, TicketStep.START), e.at
 
     def _on_completed(self, e: ServiceCompleted) -> None:
         ticket = self.tickets[e.ticket_id]
-        ticket.state, ticket.ended_at = TicketState.COMPLETED, e.at
+        ticket.state, ticket.ended_at = advance_ticket(ticket.state, TicketStep.COMPLETE), e.at
         self.counters[e.counter].current = None
-        began = ticket.started_at or ticket.called_at or e.at
-        self.service_seconds[ticket.item] = update_service_time(
-            self._service_seconds(ticket.item), (e.at - began).total_seconds()
-        )
+        self.service_seconds[ticket.item] = e.item_seconds  # decided with the event: replay is exact
 
     def _on_missed(self, e: TicketMissed) -> None:
         ticket = self.tickets[e.ticket_id]
-        ticket.state, ticket.missed_at = TicketState.NO_SHOW, e.at
+        ticket.state, ticket.missed_at = advance_ticket(ticket.state, TicketStep.NO_SHOW), e.at
         self.counters[e.counter].current = None
 
     def _on_reinstated(self, e: TicketReinstated) -> None:
         ticket = self.tickets[e.ticket_id]
-        ticket.state, ticket.key, ticket.counter = TicketState.WAITING, e.key, None
+        ticket.state = advance_ticket(ticket.state, TicketStep.REINSTATE)
+        ticket.key, ticket.counter = e.key, None
         ticket.called_at = ticket.started_at = ticket.missed_at = None
         self.lines.add(ticket.id, self._line_of(ticket), ticket.key)
 
     def _on_transferred(self, e: TicketTransferred) -> None:
         ticket = self.tickets[e.ticket_id]
+        ticket.state = advance_ticket(ticket.state, TicketStep.TRANSFER)
         self.counters[e.counter].current = None
-        ticket.state, ticket.item, ticket.to_counter, ticket.counter = TicketState.WAITING, e.item, e.to_counter, None
-        ticket.called_at = ticket.started_at = None
-        ticket.recalls, ticket.transfers = 0, ticket.transfers + 1
-        self.lines.add(ticket.id, self._line_of(ticket), ticket.key)
+        ticket.item, ticket.to_counter, ticket.transfers = e.item, e.to_counter, ticket.transfers + 1
+        self._back_in_line(ticket)
 
     def _on_suspended(self, e: TicketSuspended) -> None:
         ticket = self.tickets[e.ticket_id]
-        ticket.state = TicketState.SUSPENDED
+        ticket.state, ticket.suspended_at = advance_ticket(ticket.state, TicketStep.SUSPEND), e.at
         counter = self.counters[e.counter]
         counter.current = None
         counter.parked.append(ticket.id)
 
     def _on_resumed(self, e: TicketResumed) -> None:
         ticket = self.tickets[e.ticket_id]
-        ticket.state = TicketState.SERVING
-        ticket.started_at = ticket.started_at or e.at
+        ticket.state = advance_ticket(ticket.state, TicketStep.RESUME)
+        if ticket.suspended_at is not None:  # the time away is not service time
+            ticket.suspended_seconds += (e.at - ticket.suspended_at).total_seconds()
+        ticket.suspended_at, ticket.started_at = None, ticket.started_at or e.at
         counter = self.counters[e.counter]
         counter.parked.remove(ticket.id)
         counter.current = ticket.id
@@ -711,20 +731,28 @@ class HallQueue:
             self.lines.remove(ticket.id)
         if ticket.state is TicketState.SUSPENDED and ticket.counter in self.counters:
             self.counters[ticket.counter].parked.remove(ticket.id)
-        ticket.state, ticket.ended_at = TicketState.CANCELLED, e.at
+        ticket.state, ticket.ended_at = advance_ticket(ticket.state, TicketStep.CANCEL), e.at
 
     def _on_counter_state(self, e: CounterOpened | CounterPaused | CounterClosed) -> None:
         counter = self.counters[e.counter]
-        counter.state = _COUNTER_EVENT_STATES[type(e)]
+        counter.state = advance_counter(counter.state, _COUNTER_EVENT_STEPS[type(e)])
         counter.state_since = e.at
         counter.pause_reason = e.reason if isinstance(e, CounterPaused) else ""
+        if isinstance(e, CounterClosed):
+            for ticket_id in e.released:  # sent to it by name: back in their item's line, same place
+                ticket = self.tickets[ticket_id]
+                self.lines.remove(ticket_id)
+                ticket.to_counter = None
+                self.lines.add(ticket_id, self._line_of(ticket), ticket.key)
         self._cache.clear()
 
     def _on_signed_in(self, e: StaffSignedIn) -> None:
-        self.counters[e.counter].staff = e.staff
+        counter = self.counters[e.counter]
+        counter.staff, counter.staff_name = e.staff, e.staff_name
 
     def _on_signed_out(self, e: StaffSignedOut) -> None:
-        self.counters[e.counter].staff = None
+        counter = self.counters[e.counter]
+        counter.staff, counter.staff_name = None, ""
 
     def _on_reconfigured(self, e: CounterReconfigured) -> None:
         self.counters[e.counter].spec = e.spec
@@ -739,17 +767,22 @@ class HallQueue:
         self._cache.clear()
 
     def _on_retired(self, e: CounterRetired) -> None:
-        counter = self.counters.pop(e.counter)
+        self.counters.pop(e.counter)
         self._cache.clear()
-        # Whatever the counter held goes back to waiting, in its old place.
-        stranded = [*([counter.current] if counter.current else []), *counter.parked]
-        stranded += [t for rank in RANKS for t in self.lines.ticket_ids(Line(None, e.counter, rank))]
-        for ticket_id in stranded:
+        for ticket_id in e.released:  # what it held or was sent by name waits again, in its old place
             ticket = self.tickets[ticket_id]
             if ticket_id in self.lines:
                 self.lines.remove(ticket_id)
-            ticket.state, ticket.counter, ticket.to_counter = TicketState.WAITING, None, None
-            self.lines.add(ticket_id, self._line_of(ticket), ticket.key)
+            else:
+                ticket.state = advance_ticket(ticket.state, TicketStep.RELEASE)
+            ticket.to_counter = None
+            self._back_in_line(ticket)
+
+    def _back_in_line(self, ticket: TicketRecord) -> None:
+        """A ticket that was at a counter waits again, keeping its place: a new visit begins."""
+        ticket.counter, ticket.called_at, ticket.started_at, ticket.recalls = None, None, None, 0
+        ticket.suspended_at, ticket.suspended_seconds = None, 0.0
+        self.lines.add(ticket.id, self._line_of(ticket), ticket.key)
 
     _APPLIERS: ClassVar[dict[type, Callable[[HallQueue, Any], None]]] = {
         DayStarted: _on_day_started,
@@ -782,64 +815,88 @@ class HallQueue:
             return Line(None, ticket.to_counter, rank)
         return Line(ticket.item, None, rank)
 
-    def _served_by(self, number: int) -> frozenset[str]:
-        key = ("served", number)
+    def _named_line(self, number: int) -> tuple[str, ...]:
+        """The tickets transferred to counter ``number`` by name, waiting for it."""
+        return tuple(t for rank in RANKS for t in self.lines.ticket_ids(Line(None, number, rank)))
+
+    def _cached(self, key: Any, compute: Callable[[], Any]) -> Any:
         if key not in self._cache:
-            self._cache[key] = served_items(self.counters[number].spec, self.rules.items)
+            self._cache[key] = compute()
         return self._cache[key]
 
+    def _served_by(self, number: int) -> frozenset[str]:
+        return self._cached(("served", number), lambda: served_items(self.counters[number].spec, self.rules.items))
+
     def _preferred_by(self, number: int) -> frozenset[str]:
-        key = ("preferred", number)
-        if key not in self._cache:
+        def compute() -> frozenset[str]:
             spec = self.counters[number].spec
             profile = self.rules.all_profiles[spec.profile or default_profile_name(spec.kind)]
-            self._cache[key] = preferred_items(spec, profile, self.rules.items)
-        return self._cache[key]
+            return preferred_items(spec, profile, self.rules.items)
+
+        return self._cached(("preferred", number), compute)
+
+    def _specs(self) -> dict[int, CounterSpec]:
+        return {number: counter.spec for number, counter in self.counters.items()}
 
     def _item_counters(self) -> dict[str, tuple[int, ...]]:
         """For each item, the counters that may serve it (whatever their state)."""
-        if "item_counters" not in self._cache:
+
+        def compute() -> dict[str, tuple[int, ...]]:
             serving: dict[str, list[int]] = {}
             for number in sorted(self.counters):
                 for item in self._served_by(number):
                     serving.setdefault(item, []).append(number)
-            self._cache["item_counters"] = {item: tuple(numbers) for item, numbers in serving.items()}
-        return self._cache["item_counters"]
+            return {item: tuple(numbers) for item, numbers in serving.items()}
 
-    def _active(self, numbers: tuple[int, ...]) -> tuple[int, ...]:
-        """The counters not closed among ``numbers``; all of them if every one is closed."""
-        active = tuple(n for n in numbers if self.counters[n].state is not CounterState.CLOSED)
-        return active or numbers
+        return self._cached("item_counters", compute)
 
-    def _competition(self, item: str, to_counter: int | None) -> _Competition:
-        key = ("competition", item, to_counter)
-        if key in self._cache:
-            return self._cache[key]
-        if to_counter is not None:
-            candidates: tuple[int, ...] = (to_counter,) if to_counter in self.counters else ()
-        else:
-            candidates = self._item_counters().get(item, ())
-        active = self._active(candidates)
-        items = sorted({i for n in active for i in self._served_by(n)})
-        lines = tuple(
-            [Line(i, None, rank) for i in items for rank in RANKS]
-            + [Line(None, n, rank) for n in active for rank in RANKS]
+    def _unserved_waiting_items(self, specs: dict[int, CounterSpec]) -> list[str]:
+        """Items with tickets waiting in their line that no counter of ``specs`` serves."""
+        served = set().union(*(served_items(spec, self.rules.items) for spec in specs.values()))
+        return sorted({line.item for line, _ in self.lines.lines() if line.item is not None} - served)
+
+    def _available(self, numbers: tuple[int, ...]) -> tuple[int, ...]:
+        """Who will serve: the open ones among ``numbers``; else the paused; else all (not yet open)."""
+        for usable in ((CounterState.OPEN,), (CounterState.OPEN, CounterState.PAUSED)):
+            found = tuple(n for n in numbers if self.counters[n].state in usable)
+            if found:
+                return found
+        return numbers
+
+    def _counter_lines(self, number: int) -> tuple[tuple[Line, bool], ...]:
+        """Every line counter ``number`` calls from, with whether it prefers that line."""
+
+        def compute() -> tuple[tuple[Line, bool], ...]:
+            preferred = self._preferred_by(number)
+            served = sorted(self._served_by(number))
+            named = [(Line(None, number, rank), True) for rank in RANKS]
+            return tuple([(Line(item, None, rank), item in preferred) for item in served for rank in RANKS] + named)
+
+        return self._cached(("lines", number), compute)
+
+    def _sharers(self, line: Line) -> int:
+        """How many counters share the work of a line (a counter's own line: one)."""
+        if line.item is None:
+            return 1
+        return self._cached(
+            ("sharers", line.item), lambda: len(self._available(self._item_counters().get(line.item, ()))) or 1
         )
-        active_set = set(active)
-        share: dict[str | None, float] = {None: 1.0}
-        for other in items:
-            theirs = self._active(self._item_counters().get(other, ()))
-            share[other] = len(active_set.intersection(theirs)) / len(theirs) if theirs else 1.0
-        open_ = tuple(n for n in active if self.counters[n].state is CounterState.OPEN)
-        result = _Competition(active, open_, lines, share)
-        self._cache[key] = result
-        return result
 
     def _service_seconds(self, item: str) -> float:
         if item in self.service_seconds:
             return self.service_seconds[item]
         known = self.rules.item_by_code.get(item)
         return known.service_minutes * 60 if known else _DEFAULT_SERVICE_SECONDS
+
+    def _remaining(self, number: int, at: dt.datetime) -> float:
+        """Seconds still to go at counter ``number`` with its current ticket."""
+        current = self.counters[number].current
+        if current is None:
+            return 0.0
+        ticket = self.tickets[current]
+        began = ticket.started_at or ticket.called_at or at
+        spent = (at - began).total_seconds() - ticket.suspended_seconds
+        return max(self._service_seconds(ticket.item) - spent, 0.0)
 
     # ------------------------------------------------------------------ queries
 
@@ -851,27 +908,30 @@ class HallQueue:
         return None if ticket_id is None else self.tickets[ticket_id]
 
     def estimate(self, ticket: TicketRecord, at: dt.datetime) -> Estimate | None:
-        """People ahead and estimated wait of a waiting ticket; None if it no longer waits."""
+        """People ahead and the estimated wait (see ``estimates.py``); None if it no longer
+        waits, or if no counter of the hall can serve it now."""
         if ticket.state is not TicketState.WAITING:
             return None
-        competition = self._competition(ticket.item, ticket.to_counter)
-        ahead = count_ahead(self.lines, competition.lines, ticket.priority.rank, ticket.key)
-        own_seconds = self._service_seconds(ticket.item)
-        work = sum(
-            n * (self._service_seconds(line.item) if line.item else own_seconds) * competition.share[line.item]
-            for line, n in ahead.items()
-        )
-        remaining, idle = 0.0, False
-        for number in competition.open:
-            current = self.counters[number].current
-            if current is None:
-                idle = True
-                continue
-            serving = self.tickets[current]
-            began = serving.started_at or serving.called_at or at
-            remaining += max(0.0, self._service_seconds(serving.item) - (at - began).total_seconds())
-        servers = len(competition.open) or len(competition.active)
-        return Estimate(sum(ahead.values()), wait_minutes(work, remaining, servers, idle))
+        if ticket.to_counter is not None:
+            candidates: tuple[int, ...] = (ticket.to_counter,) if ticket.to_counter in self.counters else ()
+        else:
+            candidates = self._item_counters().get(ticket.item, ())
+        best: tuple[float, int] | None = None
+        for number in self._available(candidates):
+            preferred = ticket.to_counter == number or ticket.item in self._preferred_by(number)
+            ahead = ahead_at_counter(
+                self.lines, self._counter_lines(number), ticket.priority.rank, ticket.key, preferred
+            )
+            work = sum(
+                n * self._service_seconds(line.item or ticket.item) / self._sharers(line) for line, n in ahead.items()
+            )
+            option = (self._remaining(number, at) + work, sum(ahead.values()))
+            best = option if best is None or option < best else best
+        return None if best is None else Estimate(people_ahead=best[1], wait_minutes=minutes(best[0]))
+
+    def unserved_waiting_items(self) -> list[str]:
+        """Items whose waiting tickets no counter can call (the hall file dropped their counter)."""
+        return self._unserved_waiting_items(self._specs())
 
     def waiting_for(self, number: int) -> int:
         """How many waiting tickets counter ``number`` could call now."""
@@ -910,7 +970,6 @@ class HallQueue:
         ticket = self.tickets[ticket_id]
         item = self.rules.item_by_code.get(ticket.item)
         return CurrentTicket(
-            id=ticket.id,
             number=ticket.number,
             item=ticket.item,
             item_name=item.name if item else ticket.item,
@@ -934,6 +993,7 @@ class HallQueue:
             state_since=counter.state_since,
             pause_reason=counter.pause_reason,
             staff=counter.staff,
+            staff_name=counter.staff_name,
             current=self._current_view(counter.current) if counter.current else None,
             suspended=[self._current_view(t) for t in counter.parked],
             waiting=self.waiting_for(number),
@@ -965,10 +1025,6 @@ class HallQueue:
             items=items,
             counters=[self.counter_view(n) for n in sorted(self.counters)],
         )
-
-    def waiting_since(self, ticket: TicketRecord) -> dt.datetime:
-        """When the ticket counts as waiting since, for fairness (its place in line)."""
-        return key_time(ticket.key)
 
     # ------------------------------------------------------------------ snapshots
 
@@ -1005,9 +1061,9 @@ _COUNTER_COMMAND_STEPS: dict[type, CounterStep] = {
     PauseCounter: CounterStep.PAUSE,
     CloseCounter: CounterStep.CLOSE,
 }
-_COUNTER_EVENT_STATES: dict[type, CounterState] = {
-    CounterOpened: CounterState.OPEN,
-    CounterPaused: CounterState.PAUSED,
-    CounterClosed: CounterState.CLOSED,
+_COUNTER_EVENT_STEPS: dict[type, CounterStep] = {
+    CounterOpened: CounterStep.OPEN,
+    CounterPaused: CounterStep.PAUSE,
+    CounterClosed: CounterStep.CLOSE,
 }
 _COUNTER_STEP_ZH = {CounterStep.OPEN: "开始服务", CounterStep.PAUSE: "暂停", CounterStep.CLOSE: "关闭"}

@@ -20,10 +20,15 @@ A ticket (票号)::
 
 ``complete`` is also allowed straight from CALLED (the clerk served without pressing
 start); ``suspend`` from CALLED too. Any ticket still open when the hall day ends is
-EXPIRED. A waiting, no-show or suspended ticket can be CANCELLED (the citizen left).
+EXPIRED. A waiting, no-show or suspended ticket can be CANCELLED (the citizen left). A
+ticket held by a counter that the hall file no longer has is RELEASED back to waiting.
 
 A counter (窗口) is CLOSED, OPEN (calling) or PAUSED (暂停服务: finishes its current
 ticket but calls nobody new).
+
+The core changes a ticket's or a counter's state only through ``next_ticket_state`` and
+``next_counter_state``, when it decides and again when it applies a recorded event, so a
+record that breaks these tables is caught on replay.
 
 This file knows nothing of counters' kinds, of priorities or of time: only of steps.
 """
@@ -38,9 +43,11 @@ __all__ = [
     "TICKET_STEPS",
     "CounterState",
     "CounterStep",
+    "IllegalRecord",
     "TicketState",
     "TicketStep",
-    "counter_step_allowed",
+    "advance_counter",
+    "advance_ticket",
     "next_counter_state",
     "next_ticket_state",
 ]
@@ -98,6 +105,7 @@ class TicketStep(enum.StrEnum):
     RESUME = "resume"
     CANCEL = "cancel"
     EXPIRE = "expire"
+    RELEASE = "release"  # its counter was removed from the hall file
 
     @property
     def label_zh(self) -> str:
@@ -117,6 +125,7 @@ _STEP_LABELS: Final = {
     TicketStep.RESUME: "恢复办理",
     TicketStep.CANCEL: "取消",
     TicketStep.EXPIRE: "过期",
+    TicketStep.RELEASE: "重新排队",
 }
 
 
@@ -140,6 +149,9 @@ TICKET_STEPS: Final[dict[tuple[TicketState, TicketStep], TicketState]] = {
     (_T.WAITING, _S.CANCEL): _T.CANCELLED,
     (_T.NO_SHOW, _S.CANCEL): _T.CANCELLED,
     (_T.SUSPENDED, _S.CANCEL): _T.CANCELLED,
+    (_T.CALLED, _S.RELEASE): _T.WAITING,
+    (_T.SERVING, _S.RELEASE): _T.WAITING,
+    (_T.SUSPENDED, _S.RELEASE): _T.WAITING,
     **{(state, _S.EXPIRE): _T.EXPIRED for state in TicketState if state.is_open and state is not _T.NEW},
 }
 
@@ -177,9 +189,24 @@ def next_ticket_state(state: TicketState, step: TicketStep) -> TicketState | Non
     return TICKET_STEPS.get((state, step))
 
 
+class IllegalRecord(Exception):
+    """A recorded event asks for a step the tables forbid: the record is corrupt."""
+
+
+def advance_ticket(state: TicketState, step: TicketStep) -> TicketState:
+    """The state after ``step``, for applying a recorded event: an illegal step is corruption."""
+    new = TICKET_STEPS.get((state, step))
+    if new is None:
+        raise IllegalRecord(f"the record moves a {state} ticket by {step}")
+    return new
+
+
+def advance_counter(state: CounterState, step: CounterStep) -> CounterState:
+    new = COUNTER_STEPS.get((state, step))
+    if new is None:
+        raise IllegalRecord(f"the record moves a {state} counter by {step}")
+    return new
+
+
 def next_counter_state(state: CounterState, step: CounterStep) -> CounterState | None:
     return COUNTER_STEPS.get((state, step))
-
-
-def counter_step_allowed(state: CounterState, step: CounterStep) -> bool:
-    return (state, step) in COUNTER_STEPS

@@ -92,10 +92,6 @@ class WaitingLines:
         entries = self._lines.get(line)
         return entries[index][0] if entries and index < len(entries) else None
 
-    def last_key(self, line: Line) -> OrderKey | None:
-        entries = self._lines.get(line)
-        return entries[-1][0] if entries else None
-
     def lines(self) -> Iterator[tuple[Line, int]]:
         """Every non-empty line with its length."""
         return ((line, len(entries)) for line, entries in self._lines.items() if entries)

@@ -35,6 +35,8 @@ class TicketRecord(msgspec.Struct, kw_only=True):
     called_at: dt.datetime | None = None
     started_at: dt.datetime | None = None
     missed_at: dt.datetime | None = None
+    suspended_at: dt.datetime | None = None
+    suspended_seconds: float = 0.0  # time away while suspended, not service time
     ended_at: dt.datetime | None = None
     appointment_slot: dt.datetime | None = None
     idempotency_key: str | None = None
@@ -49,6 +51,7 @@ class CounterRecord(msgspec.Struct, kw_only=True):
     state_since: dt.datetime | None = None
     pause_reason: str = ""
     staff: str | None = None
+    staff_name: str = ""
     current: str | None = None  # the ticket called or being served
     parked: list[str] = msgspec.field(default_factory=list)  # suspended tickets (挂起)
 

@@ -27,7 +27,10 @@ class Estimate(msgspec.Struct, frozen=True):
 
 
 class TicketView(msgspec.Struct, kw_only=True):
-    """A ticket as its holder, the kiosk and the counter see it."""
+    """A ticket as its holder, the kiosk and the counter see it.
+
+    ``people_ahead`` and ``estimated_wait_minutes`` are None once it no longer waits, and
+    also while no counter of the hall can serve it."""
 
     id: str
     number: str
@@ -37,7 +40,7 @@ class TicketView(msgspec.Struct, kw_only=True):
     group: str
     priority: Priority
     state: TicketState
-    people_ahead: int | None  # None once it is no longer waiting
+    people_ahead: int | None
     estimated_wait_minutes: int | None
     issued_at: dt.datetime
     counter: int | None = None
@@ -68,7 +71,9 @@ class ItemWaiting(msgspec.Struct, frozen=True):
 
 
 class CurrentTicket(msgspec.Struct, frozen=True):
-    id: str
+    """A ticket at a counter, as public screens may show it: its number, never its id (the id
+    is the capability printed on the slip)."""
+
     number: str
     item: str
     item_name: str
@@ -89,6 +94,7 @@ class CounterView(msgspec.Struct, kw_only=True):
     state_since: dt.datetime | None
     pause_reason: str
     staff: str | None
+    staff_name: str
     current: CurrentTicket | None
     suspended: list[CurrentTicket]
     waiting: int  # tickets this counter could call now

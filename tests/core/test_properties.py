@@ -38,6 +38,7 @@ from queueing.commands import (
     ReconfigureCounter,
     Reinstate,
     Resume,
+    RetireCounter,
     Role,
     SignIn,
     SignOut,
@@ -65,6 +66,7 @@ HALL = demo_hall()
 RULES = HALL.rules
 ITEMS = [item.code for item in RULES.items]
 COUNTERS = [spec.number for spec in HALL.counters]
+SPECS = {spec.number: spec for spec in HALL.counters}
 DOMAINS = [domain.code for domain in RULES.domains]
 CLERKS = [Actor(name, Role.STAFF) for name in ("zhangwei", "lina", "wangfang")]
 FAIRNESS = dt.timedelta(minutes=RULES.calling.fairness_minutes)
@@ -175,6 +177,9 @@ class HallDay(RuleBasedStateMachine):
     def call_next(self, counter: int) -> None:
         if self.queue.day_due(self.now):
             return  # a new day would empty the hall first; the next rules will see it
+        if counter not in self.queue.counters:  # the hall file dropped it
+            assert self.run(CallNext(at=self.now, actor=MANAGER, counter=counter)) is None
+            return
         state = self.queue.counters[counter]
         eligible = self.eligible(counter)
         can_call = state.state == "open" and state.current is None
@@ -240,7 +245,7 @@ class HallDay(RuleBasedStateMachine):
 
     @rule(counter=st.sampled_from(COUNTERS), data=st.data())
     def resume(self, counter: int, data: st.DataObject) -> None:
-        parked = self.queue.counters[counter].parked
+        parked = self.queue.counters[counter].parked if counter in self.queue.counters else []
         ticket = data.draw(st.sampled_from(parked)) if parked and data.draw(st.booleans()) else None
         self.run(Resume(at=self.now, actor=MANAGER, counter=counter, ticket_id=ticket))
 
@@ -264,6 +269,19 @@ class HallDay(RuleBasedStateMachine):
     def reconfigure(self, counter: int, kind: CounterKind, domains: list[str]) -> None:
         self.run(ReconfigureCounter(at=self.now, actor=MANAGER, counter=counter, kind=kind, domains=tuple(domains)))
 
+    @rule(counter=st.sampled_from(COUNTERS))
+    def hall_file_drops_a_counter(self, counter: int) -> None:
+        self.run(RetireCounter(at=self.now, counter=counter))
+
+    @rule(counter=st.sampled_from(COUNTERS), renamed=st.booleans())
+    def hall_file_defines_a_counter(self, counter: int, renamed: bool) -> None:
+        spec = SPECS[counter]
+        self.run(
+            DefineCounter(
+                at=self.now, spec=msgspec.structs.replace(spec, name=spec.name + " (新)") if renamed else spec
+            )
+        )
+
     @rule(counter=st.sampled_from(COUNTERS), clerk=st.sampled_from(CLERKS), sign_in=st.booleans())
     def sign(self, counter: int, clerk: Actor, sign_in: bool) -> None:
         self.run((SignIn if sign_in else SignOut)(at=self.now, actor=clerk, counter=counter))
@@ -283,6 +301,17 @@ class HallDay(RuleBasedStateMachine):
             assert (line.item, line.counter) == (
                 (ticket.item, None) if ticket.to_counter is None else (None, ticket.to_counter)
             )
+
+    @invariant()
+    def estimates_are_sane(self) -> None:
+        waiting = [t for t in self.queue.tickets.values() if t.state is TicketState.WAITING]
+        served = set().union(*(served_items(c.spec, RULES.items) for c in self.queue.counters.values()))
+        for ticket in waiting[:: max(1, len(waiting) // 12)]:  # a dozen across the queue is plenty
+            estimate = self.queue.estimate(ticket, self.now)
+            servable = ticket.to_counter in self.queue.counters if ticket.to_counter else ticket.item in served
+            assert (estimate is not None) == servable, (ticket, estimate)
+            if estimate is not None:
+                assert 0 <= estimate.people_ahead < len(waiting) and estimate.wait_minutes >= 0
 
     @invariant()
     def every_ticket_in_exactly_one_place(self) -> None:

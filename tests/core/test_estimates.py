@@ -1,0 +1,117 @@
+"""People ahead and the estimated wait: the numbers a citizen reads on the slip."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from queueing.commands import (
+    CallNext,
+    CompleteService,
+    IssueTicket,
+    Priority,
+    Resume,
+    RetireCounter,
+    StartService,
+    Suspend,
+)
+from queueing.events import ServiceCompleted
+from queueing.hall import HallQueue
+from queueing.views import Estimate
+from tests.support import MANAGER, MONDAY_9, demo_queue
+
+T0 = MONDAY_9
+
+
+def at(minutes: float) -> dt.datetime:
+    return T0 + dt.timedelta(minutes=minutes)
+
+
+def issue(queue: HallQueue, ticket_id: str, item: str, minute: float, priority=Priority.WALK_IN) -> None:
+    queue.handle(IssueTicket(at=at(minute), ticket_id=ticket_id, item=item, priority=priority))
+
+
+def estimate(queue: HallQueue, ticket_id: str, minute: float) -> Estimate | None:
+    return queue.estimate(queue.tickets[ticket_id], at(minute))
+
+
+def test_a_domain_item_is_not_stuck_behind_items_its_counter_never_takes() -> None:
+    queue = demo_queue(open_counters=(1, 10))  # 1: no-difference; 10: property and housing fund
+    for n in range(30):
+        issue(queue, f"q{n}", "QY01", n * 0.1)  # 30 enterprise walk-ins: only counter 1 takes them
+    issue(queue, "fund", "GJ01", 4)
+    assert estimate(queue, "fund", 4) == Estimate(people_ahead=0, wait_minutes=0)  # counter 10 is idle
+    called = queue.handle(CallNext(at=at(5), actor=MANAGER, counter=10))
+    assert called[-1].event.ticket_id == "fund"  # as the slip said
+
+
+def test_busy_counters_then_the_line_shared_among_them() -> None:
+    queue = demo_queue(open_counters=(1, 2, 3, 4, 5))
+    for n in range(5):
+        issue(queue, f"first{n}", "SB01", 0)
+    for counter in (1, 2, 3, 4, 5):  # all five just started a 10-minute service
+        queue.handle(CallNext(at=at(1), actor=MANAGER, counter=counter))
+    for n in range(10):
+        issue(queue, f"w{n}", "SB01", 1)
+    issue(queue, "mine", "SB01", 1)
+    # 10 minutes until a counter frees, then 10 ahead over 5 counters: two more rounds of 10.
+    assert estimate(queue, "mine", 1) == Estimate(people_ahead=10, wait_minutes=30)
+    assert estimate(queue, "mine", 6) == Estimate(people_ahead=10, wait_minutes=25)  # five minutes on
+
+
+def test_green_channel_only_waits_for_green() -> None:
+    queue = demo_queue(open_counters=(8,))
+    for n in range(4):
+        issue(queue, f"w{n}", "SB02", n)
+    issue(queue, "g1", "SB03", 5, Priority.GREEN)
+    issue(queue, "g2", "SB01", 6, Priority.GREEN)
+    assert estimate(queue, "g2", 6).people_ahead == 1
+    assert estimate(queue, "w0", 6).people_ahead == 2  # the green ones go first
+
+
+def test_before_opening_every_counter_that_will_serve_counts() -> None:
+    queue = demo_queue()  # 8:30, nothing open yet
+    for n in range(6):
+        issue(queue, f"w{n}", "SB01", n)
+    issue(queue, "mine", "SB01", 6)
+    # SB01 is served by counters 1-5 and 8: six ahead, one round of 10 minutes.
+    assert estimate(queue, "mine", 6) == Estimate(people_ahead=6, wait_minutes=10)
+
+
+def test_the_counter_that_reaches_you_first_is_the_one_that_counts() -> None:
+    queue = demo_queue(open_counters=(9, 10))  # 10 prefers housing-fund items, 9 has no preference
+    issue(queue, "busy", "BD03", 0)
+    queue.handle(CallNext(at=at(0), actor=MANAGER, counter=9))  # 9 is busy for 15 minutes
+    issue(queue, "property", "BD01", 1)
+    for n in range(3):
+        issue(queue, f"fund{n}", "GJ01", 2)
+    # At 10 the three fund tickets go first (its profile); at 9 nobody is ahead, after 10 more minutes.
+    assert estimate(queue, "property", 5) == Estimate(people_ahead=0, wait_minutes=10)
+
+
+def test_no_estimate_when_no_counter_serves_the_ticket() -> None:
+    queue = demo_queue(open_counters=(13,))
+    issue(queue, "far", "KS01", 0)
+    queue.handle(RetireCounter(at=at(1), counter=13))  # the hall file dropped the only 跨省通办 counter
+    assert estimate(queue, "far", 1) is None
+    assert queue.unserved_waiting_items() == ["KS01"]
+    assert queue.ticket_view(queue.tickets["far"], at(1)).people_ahead is None
+
+
+def test_recent_service_times_drive_the_estimate_and_ignore_time_away() -> None:
+    queue = demo_queue(open_counters=(8,))
+    issue(queue, "a", "SB04", 0)  # expected 8 minutes
+    queue.handle(CallNext(at=at(1), actor=MANAGER, counter=8))
+    queue.handle(StartService(at=at(2), actor=MANAGER, counter=8))
+    queue.handle(Suspend(at=at(4), actor=MANAGER, counter=8))  # fetches a document for 40 minutes
+    queue.handle(Resume(at=at(44), actor=MANAGER, counter=8))
+    done = queue.handle(CompleteService(at=at(50), actor=MANAGER, counter=8))[-1].event
+    assert isinstance(done, ServiceCompleted)
+    assert done.duration_seconds == 8 * 60  # 2 minutes, then 6 after coming back
+    assert done.item_seconds == 8 * 60  # the average, seeded at 8 minutes, stays at 8
+    issue(queue, "b", "SB04", 50)
+    queue.handle(CallNext(at=at(50), actor=MANAGER, counter=8))
+    queue.handle(CompleteService(at=at(70), actor=MANAGER, counter=8))  # a long one: 20 minutes
+    assert queue.service_seconds["SB04"] == (0.7 * 8 + 0.3 * 20) * 60
+    issue(queue, "c", "SB04", 70)
+    issue(queue, "d", "SB04", 70)
+    assert estimate(queue, "d", 70) == Estimate(people_ahead=1, wait_minutes=12)  # 11.6 minutes, rounded up
