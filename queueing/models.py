@@ -66,7 +66,6 @@ class HallHeadRow(SQLModel, table=True):
 
     hall: str = Field(primary_key=True, max_length=64)
     seq: int = Field(default=0, sa_type=sa.BigInteger)
-    snapshot_seq: int = Field(default=0, sa_type=sa.BigInteger)
 
 
 class HallSnapshotRow(SQLModel, table=True):

@@ -47,7 +47,6 @@ __all__ = ["Clock", "HallRegistry", "HallRuntime", "utc_now"]
 log = logging.getLogger("hall.queue")
 T = TypeVar("T")
 Clock = Callable[[], dt.datetime]
-Listener = Callable[["HallRuntime", list[Recorded]], None]
 
 
 def utc_now() -> dt.datetime:
@@ -70,6 +69,26 @@ class _Job:
         self.future: Future[Any] = Future()
 
 
+class _Outcome:
+    """What a command caused and what its caller will be told, once the batch is committed."""
+
+    __slots__ = ("error", "job", "logs", "recorded", "result")
+
+    def __init__(self, job: _Job, recorded: list[Recorded]) -> None:
+        self.job, self.recorded = job, recorded
+        self.result: Any = None
+        self.error: BaseException | None = None
+        self.logs: list[tuple[str, dict[str, Any]]] = []
+
+    def send(self) -> None:
+        for message, fields in self.logs:
+            log.info(message, extra=fields)
+        if self.error is not None:
+            self.job.future.set_exception(self.error)
+        else:
+            self.job.future.set_result(self.result)
+
+
 class HallRuntime:
     """One hall in this process: its core, its thread and its transactions.
 
@@ -87,7 +106,6 @@ class HallRuntime:
         self.engine = engine
         self.clock = clock
         self.snapshot_every = snapshot_every
-        self.listeners: list[Listener] = []  # called on the hall thread after each commit
         self._jobs: SimpleQueue[_Job | None] = SimpleQueue()
         self._worker = threading.Thread(target=self._work, name=f"hall-{definition.id}", daemon=True)
         self._queue = HallQueue(definition.rules)
@@ -113,8 +131,9 @@ class HallRuntime:
     async def execute(
         self, command: Command, present: Callable[[HallQueue, list[Recorded], dt.datetime], T] | None = None
     ) -> T | list[Recorded]:
-        """Handle ``command`` durably; ``present`` turns the outcome into an answer, on the
-        hall thread, from the state just committed."""
+        """Handle ``command`` durably and answer once it is committed. ``present`` turns the
+        outcome into the answer, on the hall thread, from the state right after the command.
+        The command's ``at`` is replaced by the time the hall thread decides it."""
         return await self._submit(_Job(command=command, present=present))
 
     async def read(self, present: Callable[[HallQueue, dt.datetime], T]) -> T:
@@ -127,7 +146,8 @@ class HallRuntime:
         if view is not None:
             return view
         row = await self._submit(_Job(call=lambda: self._stored_ticket(ticket_id)))
-        return None if row is None else _view_of_row(row, self.definition.rules)
+        names = {c.number: c.name for c in self.definition.counters}
+        return None if row is None else _view_of_row(row, self.definition.rules, names)
 
     async def _submit(self, job: _Job) -> Any:
         self._jobs.put(job)
@@ -178,6 +198,11 @@ class HallRuntime:
             job.future.result()  # raises the first failure
         for warning in self.definition.warnings:
             log.warning(warning, extra={"hall": self.id})
+        if unserved := self._queue.unserved_waiting_items():
+            log.warning(
+                "tickets wait for items no counter serves any more; add a counter for them or transfer them",
+                extra={"hall": self.id, "items": unserved},
+            )
 
     def _reload(self) -> None:
         started = time.perf_counter()
@@ -220,33 +245,22 @@ class HallRuntime:
         """Decide ``jobs`` in order in one transaction; answer each after the commit."""
         pending = list(jobs)
         while pending:
-            outcomes: list[tuple[_Job, list[Recorded], Refusal | None, dt.datetime]] = []
+            outcomes: list[_Outcome] = []
+            batch: list[Recorded] = []
             culprit: _Job | None = None
             try:
                 if self._stale:
                     self._reload()
                 with write_transaction(self.engine) as conn, conn.begin():
                     self._catch_up(conn, store.lock_head(conn, self.id))
-                    batch: list[Recorded] = []
                     for job in pending:
-                        at = self._now()
-                        command = msgspec.structs.replace(job.command, at=at)  # type: ignore[type-var]
                         culprit = job
-                        try:
-                            recorded, refusal = self._queue.handle(command), None
-                        except Refusal as exc:
-                            recorded, refusal = exc.recorded, exc
-                        culprit = None
-                        if recorded:
-                            self._last_at = recorded[-1].event.at
-                            # Written now, from the state right after this command: a later
-                            # command of the batch may start a new day and empty the memory.
-                            store.append(conn, self._queue, recorded)
-                        batch += recorded
-                        outcomes.append((job, recorded, refusal, at))
+                        outcomes.append(self._decide(conn, job))
+                        batch += outcomes[-1].recorded
+                    culprit = None
             except Exception as exc:
                 self._stale = True  # memory may be ahead of the record: reload before going on
-                if culprit is not None:  # one command broke the core: fail it, retry the others
+                if culprit is not None:  # one command broke the core or its write: fail it alone
                     log.exception("command failed", extra={"hall": self.id, "command": type(culprit.command).__name__})
                     culprit.future.set_exception(exc)
                     pending.remove(culprit)
@@ -254,42 +268,50 @@ class HallRuntime:
                 for job in pending:
                     job.future.set_exception(exc)
                 return
-            break
-        else:
+            if batch:
+                self._after_commit(batch, batch[-1].event.at)
+            for outcome in outcomes:
+                outcome.send()
             return
-        if batch:
-            self._after_commit(batch, outcomes[-1][3])
-        for job, recorded, refusal, at in outcomes:
-            self._answer(job, recorded, refusal, at)
 
-    def _answer(self, job: _Job, recorded: list[Recorded], refusal: Refusal | None, at: dt.datetime) -> None:
-        command_name = type(job.command).__name__
+    def _decide(self, conn: sa.Connection, job: _Job) -> _Outcome:
+        """Decide one command, write what it caused, and prepare its answer from the state
+        right after it (a later command of the batch may start a new day and empty memory)."""
+        at = self._now()
+        command = msgspec.structs.replace(job.command, at=at)  # type: ignore[type-var]
+        try:
+            recorded, refusal = self._queue.handle(command), None
+        except Refusal as exc:
+            recorded, refusal = exc.recorded, exc
+        if recorded:
+            self._last_at = recorded[-1].event.at
+            store.append(conn, self._queue, recorded)
+        outcome = _Outcome(job, recorded)
+        name = type(command).__name__
         if refusal is not None:
-            log.info("refused", extra={"hall": self.id, "command": command_name, "reason": refusal.message})
-            job.future.set_exception(refusal)
-            return
+            outcome.logs.append(("refused", {"hall": self.id, "command": name, "reason": refusal.message}))
+            outcome.error = refusal
+            return outcome
         for entry in recorded:
             event = entry.event
-            log.info(
-                type(event).__struct_config__.tag,
-                extra={
-                    "hall": self.id,
-                    "seq": entry.seq,
-                    "ticket": getattr(event, "number", None) or self._number_of(getattr(event, "ticket_id", None)),
-                    "counter": getattr(event, "counter", None),
-                    "actor": event.actor,
-                },
+            ticket = self._queue.tickets.get(getattr(event, "ticket_id", None) or "")
+            outcome.logs.append(
+                (
+                    type(event).__struct_config__.tag,
+                    {
+                        "hall": self.id,
+                        "seq": entry.seq,
+                        "ticket": ticket.number if ticket else None,
+                        "counter": getattr(event, "counter", None),
+                        "actor": event.actor,
+                    },
+                )
             )
         try:
-            result = job.present(self._queue, recorded, at) if job.present else recorded
-        except BaseException as exc:
-            job.future.set_exception(exc)
-        else:
-            job.future.set_result(result)
-
-    def _number_of(self, ticket_id: str | None) -> str | None:
-        ticket = self._queue.tickets.get(ticket_id) if ticket_id else None
-        return ticket.number if ticket else None
+            outcome.result = job.present(self._queue, recorded, at) if job.present else recorded
+        except Exception as exc:  # a presenter's bug fails its own answer, not the batch
+            outcome.error = exc
+        return outcome
 
     def _read(self, present: Callable[[HallQueue, dt.datetime], T]) -> T:
         if self._stale:
@@ -299,7 +321,7 @@ class HallRuntime:
             self._run_commands([job])
             job.future.result()
         with read_connection(self.engine) as conn, conn.begin():
-            self._catch_up(conn, store.head(conn, self.id)[0])
+            self._catch_up(conn, store.head(conn, self.id))
         return present(self._queue, self._now())
 
     def _stored_ticket(self, ticket_id: str) -> TicketRow | None:
@@ -317,14 +339,9 @@ class HallRuntime:
                 self._snapshot_seq = self._queue.seq  # another process took the same one
             except sa.exc.SQLAlchemyError:
                 log.exception("snapshot failed; the events are safe, the next restart replays more")
-        for listener in self.listeners:
-            try:
-                listener(self, recorded)
-            except Exception:
-                log.exception("event listener failed", extra={"hall": self.id})
 
 
-def _view_of_row(row: TicketRow, rules: HallRules) -> TicketView:
+def _view_of_row(row: TicketRow, rules: HallRules, counter_names: dict[int, str]) -> TicketView:
     item = rules.item_by_code.get(row.item)
     return TicketView(
         id=row.id,
@@ -339,11 +356,13 @@ def _view_of_row(row: TicketRow, rules: HallRules) -> TicketView:
         estimated_wait_minutes=None,
         issued_at=row.issued_at,
         counter=row.counter,
+        counter_name=counter_names.get(row.counter) if row.counter is not None else None,
         called_at=row.called_at,
         started_at=row.started_at,
         ended_at=row.ended_at,
         missed_at=row.missed_at,
         recalls=row.recalls,
+        transferred_to_counter=row.to_counter,
         appointment_slot=row.appointment_slot,
     )
 

@@ -8,13 +8,14 @@ back together.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from collections.abc import Iterator
 
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from queueing.events import DayStarted, Recorded, decode_event, encode_event
+from queueing.events import CounterClosed, CounterRetired, DayStarted, Recorded, decode_event, encode_event
 from queueing.hall import HallQueue
 from queueing.models import HallEventRow, HallHeadRow, HallSnapshotRow, TicketRow
 from queueing.records import HallSnapshot, TicketRecord
@@ -43,6 +44,7 @@ _UPDATE_TICKET = (
 )
 _snapshot_decoder = msgspec.msgpack.Decoder(HallSnapshot)
 _snapshot_encoder = msgspec.msgpack.Encoder()
+log = logging.getLogger("hall.store")
 
 
 class StoreError(Exception):
@@ -54,17 +56,17 @@ def ensure_head(conn: Connection, hall: str) -> None:
     if exists is None:
         try:
             with conn.begin_nested():
-                conn.execute(_heads.insert().values(hall=hall, seq=0, snapshot_seq=0))
+                conn.execute(_heads.insert().values(hall=hall, seq=0))
         except sa.exc.IntegrityError:
             pass  # another process created it first
 
 
-def head(conn: Connection, hall: str) -> tuple[int, int]:
-    """(last sequence number, last snapshot's sequence number)."""
-    row = conn.execute(sa.select(_heads.c.seq, _heads.c.snapshot_seq).where(_heads.c.hall == hall)).first()
-    if row is None:
+def head(conn: Connection, hall: str) -> int:
+    """The last sequence number of the hall's record."""
+    seq = conn.execute(sa.select(_heads.c.seq).where(_heads.c.hall == hall)).scalar()
+    if seq is None:
         raise StoreError(f"hall {hall} has no head row")
-    return row.seq, row.snapshot_seq
+    return seq
 
 
 def lock_head(conn: Connection, hall: str) -> int:
@@ -126,17 +128,21 @@ def append(conn: Connection, queue: HallQueue, recorded: list[Recorded]) -> None
 
 
 def _project_tickets(conn: Connection, queue: HallQueue, recorded: list[Recorded]) -> None:
+    """Bring the ticket rows in line with ``queue``, which has just applied ``recorded``."""
     issued: set[str] = set()
     touched: dict[str, int] = {}
     for r in recorded:
         event = r.event
         if isinstance(event, DayStarted):
-            if event.expired:
+            if event.expired:  # they left memory with the old day
                 conn.execute(
                     _tickets.update()
                     .where(_tickets.c.id.in_(event.expired))
-                    .values(state="expired", ended_at=event.at, updated_seq=r.seq)
+                    .values(state="expired", ended_at=event.expired_at or event.at, updated_seq=r.seq)
                 )
+            continue
+        if isinstance(event, CounterClosed | CounterRetired):
+            touched.update(dict.fromkeys(event.released, r.seq))
             continue
         ticket_id = getattr(event, "ticket_id", None)
         if ticket_id is None:
@@ -144,13 +150,8 @@ def _project_tickets(conn: Connection, queue: HallQueue, recorded: list[Recorded
         if type(event).__struct_config__.tag == "ticket_issued":
             issued.add(ticket_id)
         touched[ticket_id] = r.seq
-    new_rows, changed_rows = [], []
-    for ticket_id, seq in touched.items():
-        ticket = queue.tickets.get(ticket_id)
-        if ticket is None:  # a later DayStarted in the same batch already expired it
-            continue
-        row = _ticket_row(ticket, queue, seq)
-        (new_rows if ticket_id in issued else changed_rows).append(row)
+    new_rows = [_ticket_row(queue.tickets[t], queue, seq) for t, seq in touched.items() if t in issued]
+    changed_rows = [_ticket_row(queue.tickets[t], queue, seq) for t, seq in touched.items() if t not in issued]
     if new_rows:
         conn.execute(_tickets.insert(), new_rows)
     if changed_rows:
@@ -196,7 +197,6 @@ def stored_ticket(conn: Connection, hall: str, ticket_id: str) -> TicketRow | No
 def save_snapshot(conn: Connection, queue: HallQueue, at: dt.datetime) -> None:
     data = _snapshot_encoder.encode(queue.export())
     conn.execute(_snapshots.insert().values(hall=queue.rules.hall, seq=queue.seq, at=at, data=data))
-    conn.execute(_heads.update().where(_heads.c.hall == queue.rules.hall).values(snapshot_seq=queue.seq))
     # Keep the last few; the events themselves are never deleted.
     keep = conn.execute(
         sa.select(_snapshots.c.seq)
@@ -210,10 +210,17 @@ def save_snapshot(conn: Connection, queue: HallQueue, at: dt.datetime) -> None:
 
 
 def latest_snapshot(conn: Connection, hall: str) -> HallSnapshot | None:
+    """The newest snapshot this program can read; None if there is none (replay it all)."""
     data = conn.execute(
         sa.select(_snapshots.c.data).where(_snapshots.c.hall == hall).order_by(_snapshots.c.seq.desc()).limit(1)
     ).scalar()
-    return None if data is None else _snapshot_decoder.decode(data)
+    if data is None:
+        return None
+    try:
+        return _snapshot_decoder.decode(data)
+    except (msgspec.DecodeError, msgspec.ValidationError):
+        log.warning("the latest snapshot of hall %s is unreadable (an older format?); replaying the record", hall)
+        return None
 
 
 def last_event_at(conn: Connection, hall: str) -> dt.datetime | None:

@@ -1,6 +1,6 @@
-"""Two server processes sharing one PostgreSQL database, hammered at once.
+"""Two server processes sharing one database (PostgreSQL, or one SQLite file), hammered at once.
 
-Real ``hall serve`` processes, real HTTP, real PostgreSQL: tickets issued through both
+Real ``hall serve`` processes, real HTTP, a real database: tickets issued through both
 get unique numbers without gaps, and counters calling through both never get the same
 ticket; every ticket is called exactly once.
 """
@@ -13,6 +13,7 @@ import random
 from pathlib import Path
 
 import httpx
+import pytest
 
 from tests.support import DEMO_HALL, running
 
@@ -115,9 +116,11 @@ async def _scenario(bases: list[str]) -> None:
         assert views[0]["seq"] == views[1]["seq"] and views[0]["waiting"] == views[1]["waiting"] == 0
 
 
-def test_two_processes_share_postgresql(pg_url: str, tmp_path: Path) -> None:
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_two_processes_share_one_database(backend: str, tmp_path: Path, request: pytest.FixtureRequest) -> None:
+    shared = request.getfixturevalue("pg_url") if backend == "postgresql" else f"sqlite:///{tmp_path / 'hall.db'}"
     env = {
-        "DATABASE_URL": pg_url,
+        "DATABASE_URL": shared,
         "HALL_FILES": str(DEMO_HALL),
         "HALL_SECRET_KEY": "shared-secret-of-this-deployment",
         "HALL_LOG_FORMAT": "text",

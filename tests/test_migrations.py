@@ -34,7 +34,7 @@ def test_a_new_database_gets_the_latest_schema(engine) -> None:
 def test_an_older_database_is_upgraded_keeping_its_data(engine) -> None:
     upgrade(engine)
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO hall_head (hall, seq, snapshot_seq) VALUES ('demo', 41, 0)"))
+        conn.execute(sa.text("INSERT INTO hall_head (hall, seq) VALUES ('demo', 41)"))
 
     def add_column(conn: sa.Connection) -> None:
         conn.execute(sa.text("ALTER TABLE hall_head ADD COLUMN note VARCHAR(40) DEFAULT 'kept'"))
@@ -50,7 +50,7 @@ def test_an_older_database_is_upgraded_keeping_its_data(engine) -> None:
 def test_a_failed_upgrade_changes_nothing(engine) -> None:
     upgrade(engine)
     with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO hall_head (hall, seq, snapshot_seq) VALUES ('demo', 7, 0)"))
+        conn.execute(sa.text("INSERT INTO hall_head (hall, seq) VALUES ('demo', 7)"))
 
     def broken(conn: sa.Connection) -> None:
         conn.execute(sa.text("ALTER TABLE hall_head ADD COLUMN half_done INTEGER"))

@@ -4,17 +4,19 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import logging
 import threading
 from collections.abc import Iterator
 from pathlib import Path
 
+import msgspec
 import pytest
 import sqlalchemy as sa
 
 from config.database import connect_engine
 from config.migrations import upgrade
 from queueing import store
-from queueing.commands import IssueTicket
+from queueing.commands import Actor, CallNext, IssueTicket, OpenCounter, Role
 from queueing.service import HallRuntime, _Job
 from tests.support import KIOSK, SHANGHAI, demo_hall
 
@@ -56,6 +58,11 @@ def _issue(runtime: HallRuntime, ticket_id: str) -> asyncio.Future:
     return asyncio.ensure_future(runtime.execute(command))
 
 
+def _issue_view(runtime: HallRuntime, ticket_id: str) -> asyncio.Future:
+    command = IssueTicket(at=dt.datetime.now(dt.UTC), actor=KIOSK, ticket_id=ticket_id, item="SB01")
+    return asyncio.ensure_future(runtime.execute(command, lambda q, rec, at: q.ticket_view(q.tickets[ticket_id], at)))
+
+
 def test_a_batch_across_midnight_keeps_both_days_tickets(engine: sa.Engine) -> None:
     evening = dt.datetime(2026, 11, 23, 23, 59, 59, tzinfo=SHANGHAI)
     clock = SteppingClock(evening)
@@ -65,10 +72,13 @@ def test_a_batch_across_midnight_keeps_both_days_tickets(engine: sa.Engine) -> N
         await runtime.start()
         release = _hold(runtime)
         clock.times = [evening, evening + dt.timedelta(seconds=2)]  # the second command is past midnight
-        late, early = _issue(runtime, "late"), _issue(runtime, "early")
+        late, early = _issue_view(runtime, "late"), _issue_view(runtime, "early")
         await asyncio.sleep(0.05)  # both are queued behind the held thread
         release.set()
-        await asyncio.gather(late, early)
+        # Each answer shows its own ticket as it was right after its own command.
+        late_view, early_view = await asyncio.gather(late, early)
+        assert (late_view.number, late_view.state, late_view.people_ahead) == ("B001", "waiting", 0)
+        assert (early_view.number, early_view.state) == ("B001", "waiting")
         day, tickets = await runtime.read(lambda q, at: (q.day, sorted(q.tickets)))
         assert day == evening.date() + dt.timedelta(days=1) and tickets == ["early"]
         yesterday = await runtime.ticket_status("late")
@@ -124,4 +134,75 @@ def test_a_failed_write_leaves_no_trace_in_memory(engine: sa.Engine, monkeypatch
     asyncio.run(scenario())
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM ticket")).scalar() == 1
-        assert store.head(conn, "demo")[0] == conn.execute(sa.text("SELECT max(seq) FROM hall_event")).scalar()
+        assert store.head(conn, "demo") == conn.execute(sa.text("SELECT max(seq) FROM hall_event")).scalar()
+
+
+def test_one_command_failing_in_a_batch_fails_alone(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    runtime = HallRuntime(demo_hall(), engine)
+    real_append = store.append
+
+    def append(conn, queue, recorded):  # the write of ticket "bad" fails, like a value the column refuses
+        if any(getattr(r.event, "ticket_id", None) == "bad" for r in recorded):
+            raise sa.exc.DataError("INSERT", {}, Exception("value too long for type character varying(40)"))
+        real_append(conn, queue, recorded)
+
+    async def scenario() -> None:
+        await runtime.start()
+        monkeypatch.setattr(store, "append", append)
+        release = _hold(runtime)
+        good1, bad, good2 = _issue(runtime, "good1"), _issue(runtime, "bad"), _issue(runtime, "good2")
+        await asyncio.sleep(0.05)
+        release.set()
+        results = await asyncio.gather(good1, bad, good2, return_exceptions=True)
+        assert isinstance(results[1], sa.exc.DataError)
+        assert [r[-1].event.number for r in (results[0], results[2])] == ["B001", "B002"]
+        assert await runtime.read(lambda q, at: sorted(q.tickets)) == ["good1", "good2"]
+        await runtime.close()
+
+    asyncio.run(scenario())
+
+
+def test_the_ticket_table_follows_a_counter_the_hall_file_dropped(
+    engine: sa.Engine, caplog: pytest.LogCaptureFixture
+) -> None:
+    hall = demo_hall()
+    manager = Actor("manager", Role.MANAGER)
+
+    async def before() -> None:
+        runtime = HallRuntime(hall, engine)
+        await runtime.start()
+        await runtime.execute(IssueTicket(at=dt.datetime.now(dt.UTC), actor=KIOSK, ticket_id="pick", item="CJ01"))
+        await runtime.execute(OpenCounter(at=dt.datetime.now(dt.UTC), actor=manager, counter=14))
+        await runtime.execute(CallNext(at=dt.datetime.now(dt.UTC), actor=manager, counter=14))
+        await runtime.close()
+
+    async def after() -> None:
+        runtime = HallRuntime(msgspec.structs.replace(hall, counters=hall.counters[:-1]), engine)  # no 14
+        await runtime.start()
+        view = await runtime.ticket_status("pick")
+        assert (view.state, view.counter) == ("waiting", None)
+        await runtime.close()
+
+    asyncio.run(before())
+    with caplog.at_level(logging.WARNING, logger="hall.queue"):
+        asyncio.run(after())
+    with engine.connect() as conn:
+        row = conn.execute(sa.text("SELECT state, counter FROM ticket WHERE id = 'pick'")).one()
+    assert tuple(row) == ("waiting", None)
+    assert any("no counter serves" in r.getMessage() and r.items == ["CJ01"] for r in caplog.records)
+
+
+def test_an_unreadable_snapshot_means_replaying_the_whole_record(engine: sa.Engine) -> None:
+    async def scenario(expected_tickets: list[str]) -> None:
+        runtime = HallRuntime(demo_hall(), engine)
+        await runtime.start()
+        if not expected_tickets:
+            await _issue(runtime, "a")
+        assert await runtime.read(lambda q, at: sorted(q.tickets)) == (expected_tickets or ["a"])
+        await runtime.close()
+
+    asyncio.run(scenario([]))  # the first start takes a snapshot at the start of the day
+    with engine.begin() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM hall_snapshot")).scalar() >= 1
+        conn.execute(sa.text("UPDATE hall_snapshot SET data = :junk"), {"junk": b"\x00not a snapshot"})
+    asyncio.run(scenario(["a"]))
