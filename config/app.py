@@ -14,13 +14,15 @@ import msgspec
 from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.di import Provide
+from litestar.exceptions import HTTPException
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
+from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
 
-from config.auth import AccountBook, Authenticator, login, provide_actor, provide_principal
+from config.auth import AccountBook, Authenticator, login, provide_principal
 from config.crypto import TokenSigner
 from config.database import connect_engine
 from config.halls import HallDefinition, load_halls
@@ -41,16 +43,46 @@ VERSION = "0.1.0"
 _PACKAGES = ("config", "queueing", "counters")
 
 
-class ErrorBody(msgspec.Struct, frozen=True):
+class ErrorBody(msgspec.Struct, frozen=True, omit_defaults=True):
+    """Every error the API answers: what went wrong, for integrators and for people."""
+
     status_code: int
     error: str
     detail: str  # English, for integrators and logs
     detail_zh: str  # Chinese, for the person at the kiosk or the counter
+    extra: list | dict | None = None  # which fields of a request were wrong
+
+
+_ERRORS = {
+    400: ("bad_request", "请求内容有误，请检查后重试"),
+    401: ("not_signed_in", "请先登录，或检查本机的设备令牌"),
+    403: ("forbidden", "无权进行此操作"),
+    404: ("not_found", "没有找到"),
+    405: ("method_not_allowed", "不支持该操作"),
+    429: ("too_many_requests", "尝试过于频繁，请稍后再试"),
+}
 
 
 def _refusal_response(_: Request, refusal: Refusal) -> Response[ErrorBody]:
     body = ErrorBody(refusal.status_code, refusal.code, refusal.message, refusal.message_zh)
     return Response(body, status_code=refusal.status_code)
+
+
+def _http_error_response(_: Request, exc: HTTPException) -> Response[ErrorBody]:
+    """Litestar's own refusals (validation, guards, unknown paths) in the same shape as ours."""
+    code, zh = _ERRORS.get(exc.status_code, ("error", "请求失败"))
+    extra = exc.extra
+    if isinstance(extra, dict) and "detail_zh" in extra:  # a Chinese message given where it was raised
+        extra = dict(extra)
+        zh = extra.pop("detail_zh")
+    body = ErrorBody(exc.status_code, code, exc.detail, zh, extra or None)
+    return Response(body, status_code=exc.status_code, headers=exc.headers)
+
+
+def _internal_error_response(_: Request, exc: Exception) -> Response[ErrorBody]:
+    log.error("internal error", exc_info=exc)
+    body = ErrorBody(500, "internal", "internal server error", "系统内部错误，请稍后重试或联系工作人员")
+    return Response(body, status_code=500)
 
 
 def create_app(
@@ -99,9 +131,12 @@ def create_app(
         dependencies={
             "registry": Provide(lambda: registry, sync_to_thread=False, use_cache=True),
             "principal": Provide(provide_principal),
-            "actor": Provide(provide_actor),
         },
-        exception_handlers={Refusal: _refusal_response},
+        exception_handlers={
+            Refusal: _refusal_response,
+            HTTPException: _http_error_response,
+            HTTP_500_INTERNAL_SERVER_ERROR: _internal_error_response,
+        },
         state=State({"auth": auth, "registry": registry, "settings": settings, "engine": engine}),
         template_config=TemplateConfig(
             directory=[PROJECT_ROOT / p / "templates" for p in _PACKAGES if (PROJECT_ROOT / p / "templates").is_dir()],

@@ -21,13 +21,14 @@ import logging
 import os
 import threading
 import time
+from collections import deque
 from collections.abc import Callable
 from typing import Literal
 
 import msgspec
 from litestar import Request, post
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
+from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, TooManyRequestsException
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody
 
@@ -44,7 +45,6 @@ __all__ = [
     "issuer_guard",
     "login",
     "manager_guard",
-    "provide_actor",
     "provide_principal",
     "staff_guard",
 ]
@@ -62,7 +62,7 @@ class Principal(msgspec.Struct, frozen=True):
 
     @property
     def actor(self) -> Actor:
-        return Actor(self.name, self.role)
+        return Actor(self.name, self.role, self.display_name)
 
 
 class _HallAccounts(msgspec.Struct):
@@ -145,18 +145,70 @@ class LoginResponse(msgspec.Struct, frozen=True):
     staff_no: str
 
 
+class LoginThrottle:
+    """Slows password guessing: after ``MAX_FAILURES`` failed sign-ins within ``WINDOW`` for one
+    account, or from one address, further attempts are refused until the oldest failure ages
+    out. Kept per server process."""
+
+    MAX_FAILURES = 5
+    WINDOW = dt.timedelta(minutes=15)
+
+    def __init__(self, clock: Callable[[], dt.datetime]) -> None:
+        self.clock = clock
+        self._failures: dict[tuple[str, ...], deque[dt.datetime]] = {}
+        self._lock = threading.Lock()
+
+    def _recent(self, key: tuple[str, ...], now: dt.datetime) -> deque[dt.datetime]:
+        failures = self._failures.get(key, deque())
+        while failures and now - failures[0] >= self.WINDOW:
+            failures.popleft()
+        return failures
+
+    def check(self, keys: list[tuple[str, ...]]) -> None:
+        now = self.clock()
+        with self._lock:
+            for key in keys:
+                failures = self._recent(key, now)
+                if len(failures) >= self.MAX_FAILURES:
+                    wait = max(1, int((failures[0] + self.WINDOW - now).total_seconds() // 60) + 1)
+                    raise TooManyRequestsException(
+                        detail=f"too many failed sign-ins; try again in {wait} minutes",
+                        extra={"detail_zh": f"登录失败次数过多，请{wait}分钟后再试"},
+                    )
+
+    def failed(self, keys: list[tuple[str, ...]]) -> None:
+        now = self.clock()
+        with self._lock:
+            if len(self._failures) > 10_000:  # forget what has aged out
+                self._failures = {k: v for k, v in self._failures.items() if self._recent(k, now)}
+            for key in keys:
+                self._failures.setdefault(key, deque()).append(now)
+
+    def succeeded(self, key: tuple[str, ...]) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+
 class Authenticator:
     def __init__(
         self, book: AccountBook, signer: TokenSigner, token_hours: int, clock: Callable[[], dt.datetime]
     ) -> None:
         self.book, self.signer, self.token_hours, self.clock = book, signer, token_hours, clock
+        self.throttle = LoginThrottle(clock)
 
-    def login(self, request: LoginRequest) -> LoginResponse:
+    def login(self, request: LoginRequest, address: str = "") -> LoginResponse:
+        account = ("account", request.hall, request.username)
+        keys = [account, ("address", address)] if address else [account]
+        self.throttle.check(keys)
         staff = self.book.staff(request.hall, request.username)
         # Same answer for an unknown user and a wrong password: no account probing.
         if staff is None or not staff.password_hash or not verify_password(request.password, staff.password_hash):
+            self.throttle.failed(keys)
             log.info("login refused", extra={"hall": request.hall, "username": request.username})
-            raise NotAuthorizedException(detail="wrong hall, username or password (用户名或密码错误)")
+            raise NotAuthorizedException(
+                detail="wrong hall, username or password", extra={"detail_zh": "用户名或密码错误"}
+            )
+        self.throttle.succeeded(account)
         expires = self.clock() + dt.timedelta(hours=self.token_hours)
         claims = TokenClaims(
             hall=request.hall, sub=staff.username, role=staff.role, name=staff.name, exp=int(expires.timestamp())
@@ -207,14 +259,20 @@ def _require(connection: ASGIConnection, allowed: Callable[[Principal], bool], n
         raise NotAuthorizedException(
             detail=f"this needs {needs}: send 'Authorization: Bearer <token>'",
             headers={"WWW-Authenticate": "Bearer"},
+            extra={"detail_zh": "请先登录，或检查本机的设备令牌"},
         )
     hall = connection.path_params.get("hall")
     if hall is not None:
         connection.app.state.registry.get(hall)  # an unknown hall is a 404 whoever asks
     if hall is not None and principal.hall != hall:
-        raise PermissionDeniedException(detail=f"your token is for hall {principal.hall!r}, not {hall!r}")
+        raise PermissionDeniedException(
+            detail=f"your token is for hall {principal.hall!r}, not {hall!r}", extra={"detail_zh": "该令牌不属于本大厅"}
+        )
     if not allowed(principal):
-        raise PermissionDeniedException(detail=f"this needs {needs}; you are {principal.kind} {principal.name}")
+        raise PermissionDeniedException(
+            detail=f"this needs {needs}; you are {principal.kind} {principal.name}",
+            extra={"detail_zh": "无权进行此操作"},
+        )
     return principal
 
 
@@ -238,14 +296,8 @@ async def provide_principal(request: Request) -> Principal | None:
     return _principal(request)
 
 
-async def provide_actor(request: Request) -> Actor:
-    principal = _principal(request)
-    if principal is None:  # routes that take an actor are guarded; this is a wiring error
-        raise NotAuthorizedException(detail="not signed in")
-    return principal.actor
-
-
 @post("/api/auth/login", tags=["auth"], summary="Sign in; returns a bearer token", status_code=200)
 async def login(data: JSONBody[LoginRequest], request: Request) -> LoginResponse:
     auth: Authenticator = request.app.state.auth
-    return await asyncio.to_thread(auth.login, data)  # scrypt takes tens of milliseconds
+    address = request.client.host if request.client else ""
+    return await asyncio.to_thread(auth.login, data, address)  # scrypt takes tens of milliseconds

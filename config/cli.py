@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import getpass
 import os
+import shutil
 import sys
 import time
 from pathlib import Path
@@ -102,19 +103,31 @@ def cmd_check(args: argparse.Namespace) -> int:
 
 
 def _append_block(path: str, block: str) -> None:
-    """Append a TOML block to a hall file; put the file back if the result does not load."""
-    original = Path(path).read_bytes()
-    with open(path, "ab") as handle:
-        handle.write(("\n" + block).encode())
+    """Append a TOML block to a hall file, atomically: the new file is checked before it
+    replaces the old one, so a running server never reads half a file or a broken one."""
+    original = Path(path)
+    draft = original.with_name(f".{original.name}.{os.getpid()}.draft")
+    draft.write_bytes(original.read_bytes().rstrip(b"\n") + b"\n\n" + block.encode())
+    shutil.copymode(original, draft)
     try:
-        load_hall(path)
-    except ConfigError:
-        Path(path).write_bytes(original)
-        raise
+        load_hall(draft)
+    except ConfigError as exc:
+        draft.unlink()
+        raise ConfigError(str(exc).replace(str(draft), path)) from None
+    os.replace(draft, original)
 
 
 def _toml_string(value: str) -> str:
-    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    out = []
+    for char in value:
+        if char in ('"', "\\"):
+            out.append("\\" + char)
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
 
 
 def cmd_add_staff(args: argparse.Namespace) -> int:

@@ -88,7 +88,7 @@ class TokenSigner:
         if not token.startswith(_TOKEN_PREFIX):
             return None
         payload, _, mac = token[len(_TOKEN_PREFIX) :].partition(".")
-        if not hmac.compare_digest(mac, self._mac(payload)):
+        if not hmac.compare_digest(mac.encode(), self._mac(payload).encode()):  # bytes: any text is safe
             return None
         try:
             claims = msgspec.json.decode(_unb64(payload), type=TokenClaims)

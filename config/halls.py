@@ -12,11 +12,10 @@ from collections import Counter as Tally
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from counters.kinds import CallingProfile, CounterKind, CounterSpec, served_items
+from counters.kinds import CallingProfile, CounterSpec, served_items, spec_problems
 from queueing.catalogue import Domain, ServiceItem, TicketGroup
 from queueing.policy import CallingPolicy, HallRules, IssuingPolicy, OpeningHours
 
@@ -62,7 +61,7 @@ class StaffSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class DeviceSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """A device (取号机 …) and the SHA-256 of its token (``hall device-token``)."""
+    """A device (取号机 …) and the SHA-256 of its token (``hall add-device``)."""
 
     name: str
     token_sha256: str
@@ -138,10 +137,29 @@ def _field_message(validation: str) -> str:
     return f"{where.rstrip('`').removeprefix('$.')}: {message}"
 
 
+# What ends up in fixed-width columns (queueing/models.py) must fit them.
+_LIMITS = {"hall": 64, "code": 40, "prefix": 8, "username": 64, "device": 64}
+
+
+def _long_texts(hall: _HallFile) -> Iterable[tuple[str, str, int]]:
+    yield "hall.id", hall.hall.id, _LIMITS["hall"]
+    for index, item in enumerate(hall.items):
+        yield f"items[{index}].code", item.code, _LIMITS["code"]
+    for index, group in enumerate(hall.groups):
+        yield f"groups[{index}].prefix", group.prefix, _LIMITS["prefix"]
+    for index, staff in enumerate(hall.staff):
+        yield f"staff[{index}].username", staff.username, _LIMITS["username"]
+    for index, device in enumerate(hall.devices):
+        yield f"devices[{index}].name", device.name, _LIMITS["device"]
+
+
 def _check(path: Path, hall: _HallFile) -> HallDefinition:
     def fail(field: str, message: str) -> ConfigError:
         return ConfigError(f"{path}: {field}: {message}")
 
+    for field, value, limit in _long_texts(hall):
+        if len(value) > limit:
+            raise fail(field, f"{value[:20]!r}… is {len(value)} characters long; at most {limit}")
     if not _SLUG.match(hall.hall.id):
         raise fail("hall.id", f"{hall.hall.id!r} must be lower-case letters, digits and dashes (it is used in URLs)")
     for section, values in (
@@ -156,10 +174,6 @@ def _check(path: Path, hall: _HallFile) -> HallDefinition:
             if count > 1:
                 raise fail(f"{section}[{values.index(value, values.index(value) + 1)}]", f"{value!r} appears twice")
 
-    try:
-        ZoneInfo(hall.hall.timezone)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise fail("hall.timezone", f"unknown time zone {hall.hall.timezone!r} (e.g. Asia/Shanghai)") from None
     domains = {d.code for d in hall.domains}
     groups = {g.prefix for g in hall.groups}
     items = {i.code for i in hall.items}
@@ -183,31 +197,23 @@ def _check(path: Path, hall: _HallFile) -> HallDefinition:
         if unknown := sorted(set(profile.prefer_items) - items):
             raise fail(f"profiles.{name}.prefer_items", f"unknown items {unknown}")
 
-    rules = HallRules(
-        hall=hall.hall.id,
-        timezone=hall.hall.timezone,
-        domains=tuple(hall.domains),
-        groups=tuple(hall.groups),
-        items=tuple(hall.items),
-        profiles=hall.profiles,
-        calling=hall.calling,
-        issuing=hall.issuing,
-        hours=hall.hours,
-    )
+    try:
+        rules = HallRules(
+            hall=hall.hall.id,
+            timezone=hall.hall.timezone,
+            domains=tuple(hall.domains),
+            groups=tuple(hall.groups),
+            items=tuple(hall.items),
+            profiles=hall.profiles,
+            calling=hall.calling,
+            issuing=hall.issuing,
+            hours=hall.hours,
+        )
+    except ValueError as exc:  # the only check HallRules makes itself: its time zone
+        raise fail("hall.timezone", f"{exc} (e.g. Asia/Shanghai)") from None
     for index, counter in enumerate(hall.counters):
-        field = f"counters[{index}]"
-        if counter.number < 1:
-            raise fail(f"{field}.number", "counter numbers start at 1")
-        if unknown := sorted(set(counter.domains) - domains):
-            raise fail(f"{field}.domains", f"unknown domains {unknown}; known: {sorted(domains)}")
-        if unknown := sorted(set(counter.items) - items):
-            raise fail(f"{field}.items", f"unknown items {unknown}")
-        if counter.profile is not None and counter.profile not in rules.all_profiles:
-            raise fail(f"{field}.profile", f"unknown profile {counter.profile!r}; known: {sorted(rules.all_profiles)}")
-        if counter.kind is CounterKind.DOMAIN and not counter.domains and not counter.items:
-            raise fail(f"{field}.domains", "a domain counter (分领域综合窗口) lists its domains")
-        if not served_items(counter, hall.items):
-            raise fail(field, f"counter {counter.number} serves no item")
+        for field, message in spec_problems(counter, hall.items, domains, rules.all_profiles):
+            raise fail(f"counters[{index}]" + (f".{field}" if field else ""), message)
     for index, staff in enumerate(hall.staff):
         if not _SLUG.match(staff.username):
             raise fail(f"staff[{index}].username", "lower-case letters, digits and dashes only")
@@ -215,7 +221,9 @@ def _check(path: Path, hall: _HallFile) -> HallDefinition:
             raise fail(f"staff[{index}].password_hash", "not a hash from `hall hash-password`")
     for index, device in enumerate(hall.devices):
         if not _SHA256.match(device.token_sha256):
-            raise fail(f"devices[{index}].token_sha256", "must be 64 lower-case hex digits (`hall device-token`)")
+            raise fail(
+                f"devices[{index}].token_sha256", "must be 64 lower-case hex digits (`hall add-device` writes it)"
+            )
 
     served = set().union(*(served_items(c, hall.items) for c in hall.counters)) if hall.counters else set()
     warnings = tuple(

@@ -36,7 +36,6 @@ async def counter_page(
             "items": rules.items,
             "max_recalls": rules.calling.max_recalls,
             "grace_minutes": rules.calling.no_show_grace_minutes,
-            "staff_names": {s.username: s.name for s in runtime.definition.staff},
         },
     )
 

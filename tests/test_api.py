@@ -33,7 +33,7 @@ def refused(client: TestClient, status: int, method: str, path: str, hall: str =
     response = client.request(method, path, **kwargs)
     assert response.status_code == status, response.text
     body = response.json()
-    assert body["detail"], body
+    assert body["detail"] and body["detail_zh"] and body["status_code"] == status, body
     assert seq(client, hall) == before, "a refused request recorded something"
     return body
 
@@ -69,7 +69,7 @@ def test_login_gives_a_token_for_the_staff_member(client: TestClient) -> None:
 def test_login_refused(client: TestClient, hall: str, username: str, password: str) -> None:
     response = client.post("/api/auth/login", json={"hall": hall, "username": username, "password": password})
     assert response.status_code == 401
-    assert "用户名或密码错误" in response.json()["detail"]
+    assert response.json()["detail_zh"] == "用户名或密码错误"
 
 
 def test_changes_need_a_token(client: TestClient) -> None:
@@ -413,3 +413,49 @@ def test_pages_render(client: TestClient) -> None:
     ):
         response = client.get(path)
         assert response.status_code == 200 and text in response.text, path
+
+
+def test_public_views_show_numbers_never_ticket_ids(client: TestClient, clerk: dict) -> None:
+    ticket = issue(client, "SB01")
+    client.post("/api/halls/demo/counters/1/call-next", headers=clerk)
+    client.post("/api/halls/demo/counters/1/suspend", headers=clerk)
+    issue(client, "SB02")
+    client.post("/api/halls/demo/counters/1/call-next", headers=clerk)
+    for path in ("/api/halls/demo/queue", "/api/halls/demo/counters", "/api/halls/demo/counters/1"):
+        text = client.get(path).text
+        assert ticket["id"] not in text and "B001" in text, path  # the id on the slip is its key
+
+
+def test_odd_tokens_are_refused_not_crashed_on(client: TestClient) -> None:
+    for token in ("st1.abc.é", "st1.." + "x" * 500, "é", "st1.eyJ9.AAAA"):
+        body = refused(
+            client,
+            401,
+            "POST",
+            "/api/halls/demo/tickets",
+            json={"item": "SB01"},
+            headers={"Authorization": ("Bearer " + token).encode()},  # raw UTF-8 bytes on the wire
+        )
+        assert body["error"] == "not_signed_in"
+
+
+def test_password_guessing_is_slowed_down(client: TestClient, clock: Clock) -> None:
+    guess = {"hall": "demo", "username": "admin", "password": "guess"}
+    for _ in range(5):
+        assert client.post("/api/auth/login", json=guess).status_code == 401
+    blocked = client.post("/api/auth/login", json={**guess, "password": "demo-admin"})
+    assert blocked.status_code == 429 and "登录失败次数过多" in blocked.json()["detail_zh"]
+    clock.advance(minutes=16)
+    assert client.post("/api/auth/login", json={**guess, "password": "demo-admin"}).status_code == 200
+
+
+def test_every_client_error_has_both_languages(client: TestClient) -> None:
+    for method, path, kwargs, status in (
+        ("GET", "/api/halls/demo/nothing-here", {}, 404),
+        ("POST", "/api/halls/demo/tickets", {"json": {"item": ""}, "headers": KIOSK}, 400),
+        ("POST", "/api/halls/demo/tickets", {"content": b"{not json", "headers": KIOSK}, 400),
+        ("DELETE", "/api/halls/demo/queue", {}, 405),
+    ):
+        response = client.request(method, path, **kwargs)
+        body = response.json()
+        assert response.status_code == status and body["detail"] and body["detail_zh"], (path, body)

@@ -117,3 +117,46 @@ def test_migrate_and_rebuild(tmp_path: Path) -> None:
     rebuilt = hall("rebuild", env=env)
     assert rebuilt.returncode == 0, rebuilt.stderr
     assert "demo: replayed 18 events" in rebuilt.stdout and "identical to the live state" in rebuilt.stdout
+
+
+def test_names_with_quotes_and_control_characters_cannot_break_the_hall_file(tmp_path: Path) -> None:
+    halls = tmp_path / "halls"
+    halls.mkdir()
+    shutil.copy(SMALL_HALL, halls / "small.toml")
+    before = (halls / "small.toml").read_bytes()
+    env = {"HALL_FILES": str(halls), "HALL_DATA_DIR": str(tmp_path / "var")}
+    tricky = 'x"\nrole = "admin'
+    added = hall(
+        "add-staff",
+        "--hall",
+        "small",
+        "--username",
+        "mallory",
+        "--name",
+        tricky,
+        "--password-stdin",
+        env=env,
+        stdin="a-good-password\n",
+    )
+    assert added.returncode == 0, added.stderr
+    from config.halls import load_hall
+
+    mallory = next(s for s in load_hall(halls / "small.toml").staff if s.username == "mallory")
+    assert mallory.name == tricky and mallory.role == "staff"  # the name stayed a name
+    # A username the hall file refuses leaves the file exactly as it was.
+    refused = hall(
+        "add-staff",
+        "--hall",
+        "small",
+        "--username",
+        "Bad Name",
+        "--name",
+        "x",
+        "--password-stdin",
+        env=env,
+        stdin="a-good-password\n",
+    )
+    assert refused.returncode == 2 and "staff[4].username" in refused.stderr
+    assert str(halls / "small.toml") in refused.stderr and ".draft" not in refused.stderr
+    assert (halls / "small.toml").read_bytes().startswith(before)
+    assert sorted(p.name for p in halls.iterdir()) == ["small.toml"]

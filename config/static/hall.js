@@ -21,10 +21,7 @@ const Hall = {
 
   message(result) {
     const d = result.data || {};
-    if (d.detail_zh) return d.detail_zh;
-    if (result.status === 401) return "请先登录 / please sign in";
-    if (result.status === 403) return "无权操作 / not allowed: " + (d.detail || "");
-    return d.detail || ("请求失败 (" + result.status + ")");
+    return d.detail_zh || d.detail || ("请求失败 (" + result.status + ")");
   },
 
   toast(text, isError) {

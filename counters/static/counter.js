@@ -4,7 +4,7 @@
 "use strict";
 
 (function () {
-  const { hall, zone, number, maxRecalls, graceMinutes, staffNames } = window.COUNTER;
+  const { hall, zone, number, maxRecalls, graceMinutes } = window.COUNTER;
   const base = `/api/halls/${hall}/counters/${number}`;
   const tokenKey = "staff-token:" + hall;
   let session = JSON.parse(localStorage.getItem(tokenKey) || "null");
@@ -26,10 +26,7 @@
     const form = new FormData(e.target);
     const r = await Hall.api("POST", "/api/auth/login",
       { hall, username: form.get("username"), password: form.get("password") });
-    if (!r.ok) {  // a 401 here is a refused password, not "please sign in"
-      Hall.toast(r.status === 401 ? "用户名或密码错误 / wrong username or password" : Hall.message(r), true);
-      return;
-    }
+    if (!r.ok) { Hall.toast(Hall.message(r), true); return; }
     session = r.data;
     localStorage.setItem(tokenKey, JSON.stringify(session));
     e.target.reset();
@@ -48,7 +45,8 @@
     return r;
   }
 
-  const current = () => (view && view.current ? view.current.id : null);
+  // The number on screen guards every action: a stale screen cannot act on another ticket.
+  const current = () => (view && view.current ? view.current.number : null);
 
   const handlers = {
     "call-next": async () => {
@@ -106,7 +104,7 @@
     const badge = $("state-badge");
     badge.textContent = labels[view.state] + (view.pause_reason === "signed_out" ? "（无人）" : "");
     badge.className = "badge " + view.state;
-    $("who").textContent = view.staff ? `签到：${staffNames[view.staff] || view.staff}` : "未签到";
+    $("who").textContent = view.staff ? `签到：${view.staff_name || view.staff}` : "未签到";
     const cur = view.current;
     $("cur-number").textContent = cur ? cur.number : "—";
     $("cur-item").textContent = cur ? cur.item_name : "";
@@ -134,7 +132,7 @@
     document.querySelectorAll("[data-do]").forEach((b) => { b.disabled = !enable[b.dataset.do]; });
 
     const suspended = $("suspended");
-    suspended.replaceChildren(...view.suspended.map((t) => row(t, "恢复办理", () => act("resume", { ticket: t.id }))));
+    suspended.replaceChildren(...view.suspended.map((t) => row(t, "恢复办理", () => act("resume", { ticket: t.number }))));
     $("suspended-box").hidden = view.suspended.length === 0;
   }
 
