@@ -22,7 +22,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from queue import Empty, SimpleQueue
 from typing import Any, TypeVar
 
@@ -112,6 +112,8 @@ class HallRuntime:
         self._stale = True
         self._last_at: dt.datetime | None = None
         self._snapshot_seq = 0
+        self._snapshots = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hall-{definition.id}-snapshot")
+        self._snapshot_writing: Future[None] | None = None
 
     @property
     def id(self) -> str:
@@ -127,6 +129,7 @@ class HallRuntime:
         if self._worker.is_alive():
             self._jobs.put(None)
             await asyncio.to_thread(self._worker.join)
+        await asyncio.to_thread(self._snapshots.shutdown, wait=True)
 
     async def execute(
         self, command: Command, present: Callable[[HallQueue, list[Recorded], dt.datetime], T] | None = None
@@ -242,42 +245,44 @@ class HallRuntime:
                 self._last_at = recorded.event.at
 
     def _run_commands(self, jobs: list[_Job]) -> None:
-        """Decide ``jobs`` in order in one transaction; answer each after the commit."""
-        pending = list(jobs)
-        while pending:
-            outcomes: list[_Outcome] = []
-            batch: list[Recorded] = []
-            culprit: _Job | None = None
-            try:
-                if self._stale:
-                    self._reload()
-                with write_transaction(self.engine) as conn, conn.begin():
-                    self._catch_up(conn, store.lock_head(conn, self.id))
-                    for job in pending:
-                        culprit = job
-                        outcomes.append(self._decide(conn, job))
-                        batch += outcomes[-1].recorded
-                    culprit = None
-            except Exception as exc:
-                self._stale = True  # memory may be ahead of the record: reload before going on
-                if culprit is not None:  # one command broke the core or its write: fail it alone
-                    log.exception("command failed", extra={"hall": self.id, "command": type(culprit.command).__name__})
-                    culprit.future.set_exception(exc)
-                    pending.remove(culprit)
-                    continue
-                for job in pending:
-                    job.future.set_exception(exc)
+        """Decide ``jobs`` in order in one transaction; answer each after the commit. If the
+        batch fails, its commands are tried again one per transaction: a command that breaks
+        the core or its write fails alone."""
+        outcomes: list[_Outcome] = []
+        batch: list[Recorded] = []
+        try:
+            if self._stale:
+                self._reload()
+            with write_transaction(self.engine) as conn, conn.begin():
+                self._catch_up(conn, store.lock_head(conn, self.id))
+                unwritten: list[Recorded] = []
+                for job in jobs:
+                    at = self._now()
+                    if unwritten and self._queue.day_due(at):
+                        # The new day empties memory: write what the old day's commands did first.
+                        store.append(conn, self._queue, unwritten)
+                        unwritten = []
+                    outcomes.append(self._decide(job, at))
+                    unwritten += outcomes[-1].recorded
+                    batch += outcomes[-1].recorded
+                store.append(conn, self._queue, unwritten)
+        except Exception as exc:
+            self._stale = True  # memory may be ahead of the record: reload before going on
+            if len(jobs) > 1:
+                for job in jobs:
+                    self._run_commands([job])
                 return
-            if batch:
-                self._after_commit(batch, batch[-1].event.at)
-            for outcome in outcomes:
-                outcome.send()
+            log.exception("command failed", extra={"hall": self.id, "command": type(jobs[0].command).__name__})
+            jobs[0].future.set_exception(exc)
             return
+        if batch:
+            self._after_commit(batch, batch[-1].event.at)
+        for outcome in outcomes:
+            outcome.send()
 
-    def _decide(self, conn: sa.Connection, job: _Job) -> _Outcome:
-        """Decide one command, write what it caused, and prepare its answer from the state
-        right after it (a later command of the batch may start a new day and empty memory)."""
-        at = self._now()
+    def _decide(self, job: _Job, at: dt.datetime) -> _Outcome:
+        """Decide one command and prepare its answer from the state right after it (a later
+        command of the batch may start a new day and empty memory)."""
         command = msgspec.structs.replace(job.command, at=at)  # type: ignore[type-var]
         try:
             recorded, refusal = self._queue.handle(command), None
@@ -285,7 +290,6 @@ class HallRuntime:
             recorded, refusal = exc.recorded, exc
         if recorded:
             self._last_at = recorded[-1].event.at
-            store.append(conn, self._queue, recorded)
         outcome = _Outcome(job, recorded)
         name = type(command).__name__
         if refusal is not None:
@@ -329,16 +333,26 @@ class HallRuntime:
             return store.stored_ticket(conn, self.id, ticket_id)
 
     def _after_commit(self, recorded: list[Recorded], at: dt.datetime) -> None:
+        """Now and then, a snapshot: encoded here, where the state is consistent, and written
+        by the snapshot thread, so that a large write never holds up the hall."""
         day_started = any(isinstance(r.event, DayStarted) for r in recorded)
-        if day_started or self._queue.seq - self._snapshot_seq >= self.snapshot_every:
-            try:
-                with write_transaction(self.engine) as conn, conn.begin():
-                    store.save_snapshot(conn, self._queue, at)
-                self._snapshot_seq = self._queue.seq
-            except sa.exc.IntegrityError:
-                self._snapshot_seq = self._queue.seq  # another process took the same one
-            except sa.exc.SQLAlchemyError:
-                log.exception("snapshot failed; the events are safe, the next restart replays more")
+        if not (day_started or self._queue.seq - self._snapshot_seq >= self.snapshot_every):
+            return
+        if self._snapshot_writing is not None and not self._snapshot_writing.done():
+            return  # the last one is still being written; the next commit tries again
+        self._snapshot_seq = self._queue.seq
+        self._snapshot_writing = self._snapshots.submit(
+            self._write_snapshot, self._queue.seq, at, store.encode_snapshot(self._queue)
+        )
+
+    def _write_snapshot(self, seq: int, at: dt.datetime, data: bytes) -> None:
+        try:
+            with write_transaction(self.engine) as conn, conn.begin():
+                store.save_snapshot(conn, self.id, seq, at, data)
+        except sa.exc.IntegrityError:
+            pass  # another process took the same one
+        except sa.exc.SQLAlchemyError:
+            log.exception("snapshot failed; the events are safe, the next restart replays more")
 
 
 def _view_of_row(row: TicketRow, rules: HallRules, counter_names: dict[int, str]) -> TicketView:

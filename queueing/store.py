@@ -22,6 +22,7 @@ from queueing.records import HallSnapshot, TicketRecord
 
 __all__ = [
     "append",
+    "encode_snapshot",
     "ensure_head",
     "head",
     "last_event_at",
@@ -36,8 +37,23 @@ _events = HallEventRow.__table__
 _heads = HallHeadRow.__table__
 _snapshots = HallSnapshotRow.__table__
 _tickets = TicketRow.__table__
-# One statement for every ticket update, compiled once; rows are sent together (executemany).
-_UPDATE_TICKET = (
+# The statements of the hot path, built once: building a statement costs more than running it.
+_HEAD = sa.select(_heads.c.seq).where(_heads.c.hall == sa.bindparam("hall"))
+_LOCK_HEAD = _HEAD.with_for_update()
+_ADVANCE_HEAD = (
+    _heads.update()
+    .where(_heads.c.hall == sa.bindparam("of_hall"), _heads.c.seq == sa.bindparam("expected"))
+    .values(seq=sa.bindparam("new_seq"))
+)
+_INSERT_EVENTS = _events.insert()
+_INSERT_TICKETS = _tickets.insert()
+_READ_SINCE = (
+    sa.select(_events.c.seq, _events.c.data)
+    .where(_events.c.hall == sa.bindparam("hall"), _events.c.seq > sa.bindparam("after"))
+    .order_by(_events.c.seq)
+    .limit(sa.bindparam("batch"))
+)
+_UPDATE_TICKET = (  # one statement for every ticket update, its rows sent together (executemany)
     _tickets.update()
     .where(_tickets.c.id == sa.bindparam("ticket_id"))
     .values({c.name: sa.bindparam(f"new_{c.name}") for c in _tickets.c if c.name != "id"})
@@ -63,7 +79,7 @@ def ensure_head(conn: Connection, hall: str) -> None:
 
 def head(conn: Connection, hall: str) -> int:
     """The last sequence number of the hall's record."""
-    seq = conn.execute(sa.select(_heads.c.seq).where(_heads.c.hall == hall)).scalar()
+    seq = conn.execute(_HEAD, {"hall": hall}).scalar()
     if seq is None:
         raise StoreError(f"hall {hall} has no head row")
     return seq
@@ -71,10 +87,7 @@ def head(conn: Connection, hall: str) -> int:
 
 def lock_head(conn: Connection, hall: str) -> int:
     """The last sequence number, locked until the transaction ends (SQLite: already locked)."""
-    query = sa.select(_heads.c.seq).where(_heads.c.hall == hall)
-    if conn.dialect.name == "postgresql":
-        query = query.with_for_update()
-    seq = conn.execute(query).scalar()
+    seq = conn.execute(_LOCK_HEAD if conn.dialect.name == "postgresql" else _HEAD, {"hall": hall}).scalar()
     if seq is None:
         raise StoreError(f"hall {hall} has no head row")
     return seq
@@ -83,12 +96,7 @@ def lock_head(conn: Connection, hall: str) -> int:
 def read_since(conn: Connection, hall: str, after: int, batch: int = 5000) -> Iterator[Recorded]:
     """The recorded events with a sequence number above ``after``, in order."""
     while True:
-        rows = conn.execute(
-            sa.select(_events.c.seq, _events.c.data)
-            .where(_events.c.hall == hall, _events.c.seq > after)
-            .order_by(_events.c.seq)
-            .limit(batch)
-        ).all()
+        rows = conn.execute(_READ_SINCE, {"hall": hall, "after": after, "batch": batch}).all()
         for seq, data in rows:
             yield Recorded(seq, decode_event(data))
         if len(rows) < batch:
@@ -102,7 +110,7 @@ def append(conn: Connection, queue: HallQueue, recorded: list[Recorded]) -> None
         return
     hall, rules = queue.rules.hall, queue.rules
     conn.execute(
-        _events.insert(),
+        _INSERT_EVENTS,
         [
             {
                 "hall": hall,
@@ -119,9 +127,7 @@ def append(conn: Connection, queue: HallQueue, recorded: list[Recorded]) -> None
         ],
     )
     last = recorded[-1].seq
-    updated = conn.execute(
-        _heads.update().where(_heads.c.hall == hall, _heads.c.seq == recorded[0].seq - 1).values(seq=last)
-    )
+    updated = conn.execute(_ADVANCE_HEAD, {"of_hall": hall, "expected": recorded[0].seq - 1, "new_seq": last})
     if updated.rowcount != 1:
         raise StoreError(f"hall {hall}: the record moved on under us before event {recorded[0].seq}")
     _project_tickets(conn, queue, recorded)
@@ -153,7 +159,7 @@ def _project_tickets(conn: Connection, queue: HallQueue, recorded: list[Recorded
     new_rows = [_ticket_row(queue.tickets[t], queue, seq) for t, seq in touched.items() if t in issued]
     changed_rows = [_ticket_row(queue.tickets[t], queue, seq) for t, seq in touched.items() if t not in issued]
     if new_rows:
-        conn.execute(_tickets.insert(), new_rows)
+        conn.execute(_INSERT_TICKETS, new_rows)
     if changed_rows:
         conn.execute(
             _UPDATE_TICKET,
@@ -194,19 +200,22 @@ def stored_ticket(conn: Connection, hall: str, ticket_id: str) -> TicketRow | No
     return None if row is None else TicketRow.model_validate(row._mapping)
 
 
-def save_snapshot(conn: Connection, queue: HallQueue, at: dt.datetime) -> None:
-    data = _snapshot_encoder.encode(queue.export())
-    conn.execute(_snapshots.insert().values(hall=queue.rules.hall, seq=queue.seq, at=at, data=data))
-    # Keep the last few; the events themselves are never deleted.
+def encode_snapshot(queue: HallQueue) -> bytes:
+    return _snapshot_encoder.encode(queue.export())
+
+
+def save_snapshot(conn: Connection, hall: str, seq: int, at: dt.datetime, data: bytes) -> None:
+    """Store an encoded snapshot of ``hall`` at ``seq``, keeping the last few."""
+    conn.execute(_snapshots.insert().values(hall=hall, seq=seq, at=at, data=data))
     keep = conn.execute(
         sa.select(_snapshots.c.seq)
-        .where(_snapshots.c.hall == queue.rules.hall)
+        .where(_snapshots.c.hall == hall)
         .order_by(_snapshots.c.seq.desc())
         .offset(3)
         .limit(1)
     ).scalar()
-    if keep is not None:
-        conn.execute(_snapshots.delete().where(_snapshots.c.hall == queue.rules.hall, _snapshots.c.seq <= keep))
+    if keep is not None:  # the events themselves are never deleted
+        conn.execute(_snapshots.delete().where(_snapshots.c.hall == hall, _snapshots.c.seq <= keep))
 
 
 def latest_snapshot(conn: Connection, hall: str) -> HallSnapshot | None:

@@ -330,7 +330,7 @@ class _Writer:
         day_started = any(type(r.event).__name__ == "DayStarted" for r in batch)
         if day_started or queue.seq - self.snapshot_seq >= self.snapshot_every:
             with write_transaction(self.engine) as conn, conn.begin():
-                store.save_snapshot(conn, queue, batch[-1].event.at)
+                store.save_snapshot(conn, queue.rules.hall, queue.seq, batch[-1].event.at, store.encode_snapshot(queue))
             self.snapshot_seq = queue.seq
             self.snapshots += 1
 
