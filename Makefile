@@ -7,8 +7,8 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Debian packages the tests use: the browser for page tests and a CJK font to render Chinese.
-DEBS   := chromium fonts-noto-cjk
+# Debian packages: the browser for page tests, a CJK font to render Chinese, espeak-ng for the voice.
+DEBS   := chromium fonts-noto-cjk espeak-ng
 
 .PHONY: demo test perf system-deps clean
 

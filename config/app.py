@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from pathlib import Path
 
 import msgspec
 from litestar import Litestar, Request, Response
@@ -31,6 +32,10 @@ from config.migrations import upgrade
 from config.settings import PROJECT_ROOT, Settings, load_settings
 from counters.api import router as counters_api
 from counters.pages import router as counters_pages
+from displays.api import router as displays_api
+from displays.hub import DisplayHub, DisplayPublisher
+from displays.pages import router as displays_pages
+from displays.voice import Synthesizer
 from queueing.api import router as queueing_api
 from queueing.errors import Refusal
 from queueing.pages import router as queueing_pages
@@ -40,7 +45,7 @@ __all__ = ["create_app"]
 
 log = logging.getLogger("hall.app")
 VERSION = "0.1.0"
-_PACKAGES = ("config", "queueing", "counters")
+_PACKAGES = ("config", "queueing", "counters", "displays")
 
 
 class ErrorBody(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -97,13 +102,25 @@ def create_app(
         configure_logging(settings.log_level, settings.log_format)
     halls = halls or load_halls(settings.halls)
     engine = connect_engine(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
+    hub = DisplayHub(settings.redis_url)
+    synthesizer = Synthesizer(Path(settings.data_dir) / "voice")
     registry = HallRegistry(
-        [HallRuntime(hall, engine, clock=clock, snapshot_every=settings.snapshot_every) for hall in halls]
+        [
+            HallRuntime(
+                hall,
+                engine,
+                clock=clock,
+                snapshot_every=settings.snapshot_every,
+                observer=DisplayPublisher(hall, hub),
+            )
+            for hall in halls
+        ]
     )
     auth = Authenticator(AccountBook(halls), TokenSigner(settings.secret()), settings.token_hours, clock)
 
     async def start(_: Litestar) -> None:
         await asyncio.to_thread(upgrade, engine)
+        await hub.start()
         await registry.start()
         # Everything loaded so far lives as long as the process: keep it out of the
         # collector's full passes, which would otherwise pause every request for ~50 ms.
@@ -113,6 +130,8 @@ def create_app(
 
     async def stop(_: Litestar) -> None:
         await registry.close()
+        await hub.stop()
+        synthesizer.close()
         engine.dispose()
         gc.unfreeze()
 
@@ -123,6 +142,8 @@ def create_app(
             counters_api,
             queueing_pages,
             counters_pages,
+            displays_api,
+            displays_pages,
             create_static_files_router(
                 path="/static",
                 directories=[PROJECT_ROOT / p / "static" for p in _PACKAGES if (PROJECT_ROOT / p / "static").is_dir()],
@@ -137,7 +158,16 @@ def create_app(
             HTTPException: _http_error_response,
             HTTP_500_INTERNAL_SERVER_ERROR: _internal_error_response,
         },
-        state=State({"auth": auth, "registry": registry, "settings": settings, "engine": engine}),
+        state=State(
+            {
+                "auth": auth,
+                "registry": registry,
+                "settings": settings,
+                "engine": engine,
+                "hub": hub,
+                "synthesizer": synthesizer,
+            }
+        ),
         template_config=TemplateConfig(
             directory=[PROJECT_ROOT / p / "templates" for p in _PACKAGES if (PROJECT_ROOT / p / "templates").is_dir()],
             engine=JinjaTemplateEngine,

@@ -16,12 +16,14 @@ from typing import Literal
 import msgspec
 
 from counters.kinds import CallingProfile, CounterSpec, served_items, spec_problems
+from displays.voice import VoiceSettings
 from queueing.catalogue import Domain, ServiceItem, TicketGroup
 from queueing.policy import CallingPolicy, HallRules, IssuingPolicy, OpeningHours
 
 __all__ = [
     "ConfigError",
     "DeviceSpec",
+    "DisplaySettings",
     "HallDefinition",
     "HallInfo",
     "StaffSpec",
@@ -68,6 +70,20 @@ class DeviceSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     kind: DeviceKind = "ticket_machine"
 
 
+class DisplaySettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The hall file's ``[display]``: how the hall screen shows calls."""
+
+    english: bool = True  # English beside the Chinese
+    recent_calls: int = 8  # calls listed on the hall screen
+    flash_seconds: int = 6  # the newest call flashes this long
+
+    def __post_init__(self) -> None:
+        if not 1 <= self.recent_calls <= 20:
+            raise ValueError("recent_calls must be from 1 to 20")
+        if not 0 <= self.flash_seconds <= 60:
+            raise ValueError("flash_seconds must be from 0 to 60")
+
+
 class _HallFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     hall: HallInfo
     domains: list[Domain]
@@ -78,6 +94,8 @@ class _HallFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     calling: CallingPolicy = msgspec.field(default_factory=CallingPolicy)
     issuing: IssuingPolicy = msgspec.field(default_factory=IssuingPolicy)
     profiles: dict[str, CallingProfile] = msgspec.field(default_factory=dict)
+    voice: VoiceSettings = msgspec.field(default_factory=VoiceSettings)
+    display: DisplaySettings = msgspec.field(default_factory=DisplaySettings)
     staff: list[StaffSpec] = msgspec.field(default_factory=list)
     devices: list[DeviceSpec] = msgspec.field(default_factory=list)
 
@@ -91,6 +109,8 @@ class HallDefinition(msgspec.Struct, frozen=True):
     counters: tuple[CounterSpec, ...]
     staff: tuple[StaffSpec, ...]
     devices: tuple[DeviceSpec, ...]
+    voice: VoiceSettings = VoiceSettings()
+    display: DisplaySettings = DisplaySettings()
     warnings: tuple[str, ...] = ()
 
     @property
@@ -238,5 +258,7 @@ def _check(path: Path, hall: _HallFile) -> HallDefinition:
         counters=tuple(hall.counters),
         staff=tuple(hall.staff),
         devices=tuple(hall.devices),
+        voice=hall.voice,
+        display=hall.display,
         warnings=warnings,
     )

@@ -14,6 +14,7 @@ __all__ = ["mask_id_number", "mask_name", "mask_phone", "mask_text"]
 
 _ID_NUMBER = re.compile(r"(?<![0-9A-Za-z])(\d{6})(\d{8})(\d{3}[\dXx])(?![0-9A-Za-z])")
 _PHONE = re.compile(r"(?<!\d)(1[3-9]\d)(\d{4})(\d{4})(?!\d)")
+_SECRET = re.compile(r"(?i)((?:[?&]token=)|(?:bearer\s+)|(?:password[\"']?\s*[:=]\s*[\"']?))([^&\s\"']+)")
 
 
 def mask_id_number(value: str) -> str:
@@ -38,6 +39,8 @@ def mask_name(value: str) -> str:
 
 
 def mask_text(text: str) -> str:
-    """Mask every ID number and mobile number found in free text (log lines)."""
+    """Mask every ID number and mobile number found in free text (log lines), and the
+    secrets a request line can carry (``?token=…``, ``Bearer …``, ``password=…``)."""
+    text = _SECRET.sub(lambda m: m.group(1) + "***", text)
     text = _ID_NUMBER.sub(lambda m: mask_id_number(m.group(0)), text)
     return _PHONE.sub(lambda m: mask_phone(m.group(0)), text)

@@ -16,6 +16,7 @@ from counters.kinds import CounterKind, CounterSpec
 
 __all__ = [
     "Actor",
+    "Announce",
     "CallNext",
     "CancelTicket",
     "CloseCounter",
@@ -179,6 +180,13 @@ class ReconfigureCounter(_AtCounter):
     profile: str | None = None
 
 
+class Announce(_Command):
+    """A manager's announcement to the hall (广播), spoken and shown on the hall screens."""
+
+    text: str
+    text_en: str = ""
+
+
 class DefineCounter(_Command):
     """The hall file defines (or redefines) a counter; replaces any runtime change."""
 
@@ -208,6 +216,7 @@ Command = (
     | SignIn
     | SignOut
     | ReconfigureCounter
+    | Announce
     | DefineCounter
     | RetireCounter
 )

@@ -17,6 +17,7 @@ from counters.kinds import CounterSpec
 from queueing.commands import Priority
 
 __all__ = [
+    "Announced",
     "CounterClosed",
     "CounterDefined",
     "CounterOpened",
@@ -154,6 +155,13 @@ class StaffSignedOut(_Event, tag="staff_signed_out"):
     staff: str
 
 
+class Announced(_Event, tag="announced"):
+    """Said to the hall; it changes nothing in the queue, but it is part of the record."""
+
+    text: str
+    text_en: str = ""
+
+
 class CounterReconfigured(_Event, tag="counter_reconfigured"):
     counter: int
     spec: CounterSpec
@@ -189,6 +197,7 @@ Event = (
     | CounterClosed
     | StaffSignedIn
     | StaffSignedOut
+    | Announced
     | CounterReconfigured
     | CounterDefined
     | CounterRetired

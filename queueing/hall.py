@@ -30,6 +30,7 @@ from counters.kinds import CounterSpec, default_profile_name, preferred_items, s
 from queueing.calling import Candidate, choose_next
 from queueing.commands import (
     Actor,
+    Announce,
     CallNext,
     CancelTicket,
     CloseCounter,
@@ -57,6 +58,7 @@ from queueing.commands import (
 from queueing.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
 from queueing.estimates import ahead_at_counter, minutes, update_service_time
 from queueing.events import (
+    Announced,
     CounterClosed,
     CounterDefined,
     CounterOpened,
@@ -513,6 +515,14 @@ class HallQueue:
             )
         return [CounterReconfigured(at=cmd.at, actor=cmd.actor.name, counter=counter.number, spec=spec)]
 
+    def _announce(self, cmd: Announce) -> list[Event]:
+        if not cmd.actor.role.manages:
+            raise Forbidden("only a manager can make announcements", "只有大厅管理员可以发布广播")
+        text, text_en = cmd.text.strip(), cmd.text_en.strip()
+        if not text or len(text) > 200 or len(text_en) > 400:
+            raise Invalid("an announcement has 1 to 200 characters (English: up to 400)", "广播内容应为1至200字")
+        return [Announced(at=cmd.at, actor=cmd.actor.name, text=text, text_en=text_en)]
+
     def _define(self, cmd: DefineCounter) -> list[Event]:
         self._require_system(cmd.actor)
         self._check_spec(cmd.spec)
@@ -547,6 +557,7 @@ class HallQueue:
         SignIn: _sign_in,
         SignOut: _sign_out,
         ReconfigureCounter: _reconfigure,
+        Announce: _announce,
         DefineCounter: _define,
         RetireCounter: _retire,
     }
@@ -802,6 +813,7 @@ class HallQueue:
         CounterClosed: _on_counter_state,
         StaffSignedIn: _on_signed_in,
         StaffSignedOut: _on_signed_out,
+        Announced: lambda self, e: None,  # nothing in the queue changes
         CounterReconfigured: _on_reconfigured,
         CounterDefined: _on_defined,
         CounterRetired: _on_retired,
@@ -999,29 +1011,37 @@ class HallQueue:
             waiting=self.waiting_for(number),
         )
 
-    def queue_view(self, at: dt.datetime) -> QueueView:
+    def waiting_by_item(self) -> dict[str, int]:
         per_item: dict[str, int] = {}
         for line, n in self.lines.lines():
             if line.item is not None:
                 per_item[line.item] = per_item.get(line.item, 0) + n
-            else:
+            else:  # a counter's own line: count each ticket under its item
                 for ticket_id in self.lines.ticket_ids(line):
                     item = self.tickets[ticket_id].item
                     per_item[item] = per_item.get(item, 0) + 1
+        return per_item
+
+    def waiting_by_group(self, per_item: dict[str, int] | None = None) -> list[GroupWaiting]:
+        per_item = self.waiting_by_item() if per_item is None else per_item
         per_group: dict[str, int] = {}
-        items = []
         for item in self.rules.items:
-            n = per_item.get(item.code, 0)
-            per_group[item.group] = per_group.get(item.group, 0) + n
-            items.append(ItemWaiting(item.code, item.name, item.name_en, item.domain, item.group, n))
-        groups = [GroupWaiting(g.prefix, g.name, g.name_en, per_group.get(g.prefix, 0)) for g in self.rules.groups]
+            per_group[item.group] = per_group.get(item.group, 0) + per_item.get(item.code, 0)
+        return [GroupWaiting(g.prefix, g.name, g.name_en, per_group.get(g.prefix, 0)) for g in self.rules.groups]
+
+    def queue_view(self, at: dt.datetime) -> QueueView:
+        per_item = self.waiting_by_item()
+        items = [
+            ItemWaiting(item.code, item.name, item.name_en, item.domain, item.group, per_item.get(item.code, 0))
+            for item in self.rules.items
+        ]
         return QueueView(
             hall=self.rules.hall,
             day=self.day,
             seq=self.seq,
             at=at,
             waiting=len(self.lines),
-            groups=groups,
+            groups=self.waiting_by_group(per_item),
             items=items,
             counters=[self.counter_view(n) for n in sorted(self.counters)],
         )

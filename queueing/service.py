@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from queue import Empty, SimpleQueue
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 import msgspec
 import sqlalchemy as sa
@@ -35,7 +35,7 @@ from config.halls import HallDefinition
 from queueing import store
 from queueing.commands import Command, DefineCounter, Priority, RetireCounter, StartDay
 from queueing.errors import NotFound, Refusal
-from queueing.events import DayStarted, Recorded
+from queueing.events import DayStarted, Event, Recorded
 from queueing.hall import HallQueue
 from queueing.lifecycle import TicketState
 from queueing.models import TicketRow
@@ -47,6 +47,16 @@ __all__ = ["Clock", "HallRegistry", "HallRuntime", "utc_now"]
 log = logging.getLogger("hall.queue")
 T = TypeVar("T")
 Clock = Callable[[], dt.datetime]
+
+
+class CommitObserver(Protocol):
+    """Something that follows a hall's commands (the display channel): ``observe`` sees the
+    state right after each command, on the hall thread; ``committed`` gets what it returned,
+    in order, once those commands are committed. Neither may block or fail the hall."""
+
+    def observe(self, queue: HallQueue, recorded: list[Recorded]) -> Any: ...
+
+    def committed(self, observed: list[Any]) -> None: ...
 
 
 def utc_now() -> dt.datetime:
@@ -72,10 +82,11 @@ class _Job:
 class _Outcome:
     """What a command caused and what its caller will be told, once the batch is committed."""
 
-    __slots__ = ("error", "job", "logs", "recorded", "result")
+    __slots__ = ("error", "job", "logs", "observed", "recorded", "result")
 
     def __init__(self, job: _Job, recorded: list[Recorded]) -> None:
         self.job, self.recorded = job, recorded
+        self.observed: Any = None
         self.result: Any = None
         self.error: BaseException | None = None
         self.logs: list[tuple[str, dict[str, Any]]] = []
@@ -100,9 +111,16 @@ class HallRuntime:
     MAX_BATCH = 64
 
     def __init__(
-        self, definition: HallDefinition, engine: Engine, *, clock: Clock = utc_now, snapshot_every: int = 2000
+        self,
+        definition: HallDefinition,
+        engine: Engine,
+        *,
+        clock: Clock = utc_now,
+        snapshot_every: int = 2000,
+        observer: CommitObserver | None = None,
     ) -> None:
         self.definition = definition
+        self.observer = observer
         self.engine = engine
         self.clock = clock
         self.snapshot_every = snapshot_every
@@ -151,6 +169,10 @@ class HallRuntime:
         row = await self._submit(_Job(call=lambda: self._stored_ticket(ticket_id)))
         names = {c.number: c.name for c in self.definition.counters}
         return None if row is None else _view_of_row(row, self.definition.rules, names)
+
+    async def recorded_event(self, seq: int) -> Event | None:
+        """One event of the hall's record, by its sequence number."""
+        return await self._submit(_Job(call=lambda: self._event_at(seq)))
 
     async def _submit(self, job: _Job) -> Any:
         self._jobs.put(job)
@@ -277,6 +299,11 @@ class HallRuntime:
             return
         if batch:
             self._after_commit(batch, batch[-1].event.at)
+            if self.observer is not None:
+                try:
+                    self.observer.committed([o.observed for o in outcomes if o.observed is not None])
+                except Exception:
+                    log.exception("commit observer failed", extra={"hall": self.id})
         for outcome in outcomes:
             outcome.send()
 
@@ -291,6 +318,11 @@ class HallRuntime:
         if recorded:
             self._last_at = recorded[-1].event.at
         outcome = _Outcome(job, recorded)
+        if recorded and self.observer is not None:
+            try:
+                outcome.observed = self.observer.observe(self._queue, recorded)
+            except Exception:  # the displays must never fail a command
+                log.exception("commit observer failed", extra={"hall": self.id})
         name = type(command).__name__
         if refusal is not None:
             outcome.logs.append(("refused", {"hall": self.id, "command": name, "reason": refusal.message}))
@@ -327,6 +359,10 @@ class HallRuntime:
         with read_connection(self.engine) as conn, conn.begin():
             self._catch_up(conn, store.head(conn, self.id))
         return present(self._queue, self._now())
+
+    def _event_at(self, seq: int) -> Event | None:
+        with read_connection(self.engine) as conn, conn.begin():
+            return store.event_at(conn, self.id, seq)
 
     def _stored_ticket(self, ticket_id: str) -> TicketRow | None:
         with read_connection(self.engine) as conn, conn.begin():

@@ -15,7 +15,15 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from queueing.events import CounterClosed, CounterRetired, DayStarted, Recorded, decode_event, encode_event
+from queueing.events import (
+    CounterClosed,
+    CounterRetired,
+    DayStarted,
+    Event,
+    Recorded,
+    decode_event,
+    encode_event,
+)
 from queueing.hall import HallQueue
 from queueing.models import HallEventRow, HallHeadRow, HallSnapshotRow, TicketRow
 from queueing.records import HallSnapshot, TicketRecord
@@ -24,6 +32,7 @@ __all__ = [
     "append",
     "encode_snapshot",
     "ensure_head",
+    "event_at",
     "head",
     "last_event_at",
     "latest_snapshot",
@@ -230,6 +239,11 @@ def latest_snapshot(conn: Connection, hall: str) -> HallSnapshot | None:
     except (msgspec.DecodeError, msgspec.ValidationError):
         log.warning("the latest snapshot of hall %s is unreadable (an older format?); replaying the record", hall)
         return None
+
+
+def event_at(conn: Connection, hall: str, seq: int) -> Event | None:
+    data = conn.execute(sa.select(_events.c.data).where(_events.c.hall == hall, _events.c.seq == seq)).scalar()
+    return None if data is None else decode_event(data)
 
 
 def last_event_at(conn: Connection, hall: str) -> dt.datetime | None:

@@ -1,0 +1,251 @@
+"""The device channel (websockets), the voice files and announcements.
+
+- ``ws /ws/halls/{hall}?token=…``                    everything a hall screen shows
+- ``ws /ws/halls/{hall}/counters/{counter}?token=…`` one counter's board (and, later, its pad)
+- ``GET /halls/{hall}/voice/call/{number}/{counter}``  the WAV of a call (请A001号到3号窗口办理)
+- ``GET /halls/{hall}/voice/announcements/{seq}``      the WAV of an announcement
+- ``POST /api/halls/{hall}/announcements``             a manager's announcement to the hall
+
+A device authenticates with a device token of its hall (or a staff token), in the query
+string because browsers cannot set headers on a websocket; a bad token is refused at the
+handshake (HTTP 403). On connect the device gets a snapshot, then every message in order;
+``{"type": "resync"}`` gets it a fresh snapshot. When the channel is quiet the server sends
+a heartbeat every ``device_heartbeat_seconds`` and expects the device to answer
+(``{"type": "pong"}``); a device silent for three heartbeats is disconnected.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+from pathlib import Path
+from typing import Annotated
+
+import msgspec
+from litestar import Request, Router, WebSocket, get, post, websocket
+from litestar.di import NamedDependency
+from litestar.exceptions import WebSocketDisconnect
+from litestar.params import FromPath, JSONBody
+from litestar.response import File
+
+from config.auth import Principal, manager_guard
+from displays.hub import DisplayHub, Subscriber
+from displays.messages import DeviceMessage, Heartbeat, Resync
+from displays.render import snapshot
+from displays.voice import Synthesizer, announcement_texts, call_texts
+from queueing.commands import Announce
+from queueing.errors import NotFound
+from queueing.events import Announced
+from queueing.service import HallRegistry, HallRuntime
+
+__all__ = ["AnnouncementRequest", "router"]
+
+_encoder = msgspec.json.Encoder()
+_device_decoder = msgspec.json.Decoder(DeviceMessage)
+_NUMBER = re.compile(r"^[A-Z]{1,3}\d{1,5}$")
+_SEND_TIMEOUT = 10.0  # a device that takes longer to take a message is dropped
+
+
+async def _serve(socket: WebSocket, runtime: HallRuntime, counter: int | None) -> None:
+    app = socket.app
+    principal: Principal | None = app.state.auth.authenticate(f"Bearer {socket.query_params.get('token', '')}")
+    if principal is None or principal.hall != runtime.id:
+        await socket.close(code=4401, reason="a device token of this hall is needed")  # before accept: HTTP 403
+        return
+    hub: DisplayHub = app.state.hub
+    heartbeat: float = app.state.settings.device_heartbeat_seconds
+    await socket.accept()
+    subscriber = hub.subscribe(runtime.id, counter, principal.name)  # before the snapshot: nothing falls between
+    tasks = [
+        asyncio.create_task(_send(socket, runtime, hub, subscriber, counter, heartbeat)),
+        asyncio.create_task(_receive(socket, subscriber, heartbeat)),
+    ]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    except (WebSocketDisconnect, TimeoutError, ConnectionError):
+        pass  # the device went away, or stopped answering
+    finally:
+        hub.unsubscribe(runtime.id, subscriber)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        with contextlib.suppress(Exception):
+            await socket.close(code=1001)
+
+
+async def _send(
+    socket: WebSocket, runtime: HallRuntime, hub: DisplayHub, subscriber: Subscriber, counter: int | None, every: float
+) -> None:
+    async def send(text: str) -> None:
+        await asyncio.wait_for(socket.send_text(text), timeout=_SEND_TIMEOUT)
+
+    async def send_snapshot() -> int:
+        view = await runtime.read(lambda q, at: snapshot(q, runtime.definition, at, counter))
+        await send(_encoder.encode(view).decode())
+        subscriber.snapshots += 1
+        subscriber.sent = view.seq
+        return view.seq
+
+    last = await send_snapshot()
+    while True:
+        try:
+            await asyncio.wait_for(subscriber.wake.wait(), timeout=every)
+        except TimeoutError:  # quiet: say so, with the newest seq, so a missed message shows
+            beat = Heartbeat(seq=max(last, hub.latest(runtime.id)), at=runtime.clock())
+            await send(_encoder.encode(beat).decode())
+            continue
+        subscriber.wake.clear()
+        if subscriber.resync:
+            subscriber.resync = False
+            last = await send_snapshot()
+        while subscriber.pending:
+            seq, text = subscriber.pending.popleft()
+            if seq > last:  # what the snapshot already holds is not sent again
+                await send(text)
+                last = subscriber.sent = seq
+
+
+async def _receive(socket: WebSocket, subscriber: Subscriber, every: float) -> None:
+    while True:
+        raw = await asyncio.wait_for(socket.receive_text(), timeout=3 * every)  # silent too long: gone
+        try:
+            message = _device_decoder.decode(raw)
+        except msgspec.DecodeError:
+            continue  # not ours to understand; the device is alive all the same
+        if isinstance(message, Resync):
+            subscriber.ask_resync()
+
+
+def _counter_of(runtime: HallRuntime, counter: int) -> None:
+    if all(spec.number != counter for spec in runtime.definition.counters):
+        raise NotFound(f"counter {counter} does not exist in hall {runtime.id}", f"{counter}号窗口不存在")
+
+
+@websocket("/ws/halls/{hall:str}")
+async def hall_channel(socket: WebSocket, hall: FromPath[str], registry: NamedDependency[HallRegistry]) -> None:
+    try:
+        runtime = registry.get(hall)
+    except NotFound:
+        await socket.close(code=4404, reason=f"no hall {hall}")
+        return
+    await _serve(socket, runtime, None)
+
+
+@websocket("/ws/halls/{hall:str}/counters/{counter:int}")
+async def counter_channel(
+    socket: WebSocket, hall: FromPath[str], counter: FromPath[int], registry: NamedDependency[HallRegistry]
+) -> None:
+    try:
+        runtime = registry.get(hall)
+        _counter_of(runtime, counter)
+    except NotFound as refusal:
+        await socket.close(code=4404, reason=refusal.message)
+        return
+    await _serve(socket, runtime, counter)
+
+
+def _wav(path: Path) -> File:
+    # The same words always sound the same: a screen may keep them.
+    return File(
+        path, media_type="audio/wav", content_disposition_type="inline", headers={"Cache-Control": "max-age=86400"}
+    )
+
+
+@get("/halls/{hall:str}/voice/call/{number:str}/{counter:int}", include_in_schema=False)
+async def call_voice(
+    hall: FromPath[str],
+    number: FromPath[str],
+    counter: FromPath[int],
+    registry: NamedDependency[HallRegistry],
+    request: Request,
+) -> File:
+    runtime = registry.get(hall)
+    if not _NUMBER.match(number):
+        raise NotFound(f"{number!r} is not a ticket number", "号码有误")
+    _counter_of(runtime, counter)
+    voice = runtime.definition.voice
+    synthesizer: Synthesizer = request.app.state.synthesizer
+    return _wav(await synthesizer.wav(voice, call_texts(voice, number, counter)))
+
+
+@get("/halls/{hall:str}/voice/announcements/{seq:int}", include_in_schema=False)
+async def announcement_voice(
+    hall: FromPath[str], seq: FromPath[int], registry: NamedDependency[HallRegistry], request: Request
+) -> File:
+    runtime = registry.get(hall)
+    event = await runtime.recorded_event(seq)
+    texts = (
+        announcement_texts(runtime.definition.voice, event.text, event.text_en) if isinstance(event, Announced) else {}
+    )
+    if not texts:
+        raise NotFound(f"no announcement {seq} in hall {hall}", "没有该广播")
+    synthesizer: Synthesizer = request.app.state.synthesizer
+    return _wav(await synthesizer.wav(runtime.definition.voice, texts))
+
+
+class ConnectedDevice(msgspec.Struct, frozen=True):
+    device: str
+    counter: int | None  # None: the hall channel
+    connected_seconds: float
+    sent_seq: int  # the newest message it has been sent
+    behind: int  # messages waiting to be sent to it
+    snapshots: int
+
+
+@get(
+    "/api/halls/{hall:str}/devices",
+    guards=[manager_guard],
+    summary="The screens and boards connected to this server now, and how far behind each is",
+    tags=["displays"],
+)
+async def connected_devices(
+    hall: FromPath[str], registry: NamedDependency[HallRegistry], request: Request
+) -> list[ConnectedDevice]:
+    registry.get(hall)
+    hub: DisplayHub = request.app.state.hub
+    now = asyncio.get_running_loop().time()
+    return [
+        ConnectedDevice(s.device, s.counter, round(now - s.since, 1), s.sent, len(s.pending), s.snapshots)
+        for s in sorted(hub.devices(hall), key=lambda s: s.since)
+    ]
+
+
+class AnnouncementRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=200)]
+    text_en: Annotated[str, msgspec.Meta(max_length=400)] = ""
+
+
+class AnnouncementResult(msgspec.Struct, frozen=True):
+    seq: int
+    text: str
+    text_en: str
+
+
+@post(
+    "/api/halls/{hall:str}/announcements",
+    guards=[manager_guard],
+    status_code=201,
+    summary="Announce to the hall (广播): shown on the hall screens and spoken",
+    tags=["displays"],
+)
+async def announce(
+    hall: FromPath[str],
+    data: JSONBody[AnnouncementRequest],
+    registry: NamedDependency[HallRegistry],
+    principal: NamedDependency[Principal],
+) -> AnnouncementResult:
+    runtime = registry.get(hall)
+    command = Announce(at=runtime.clock(), actor=principal.actor, text=data.text, text_en=data.text_en)
+    recorded = await runtime.execute(command)
+    event = recorded[-1].event
+    return AnnouncementResult(seq=recorded[-1].seq, text=event.text, text_en=event.text_en)
+
+
+router = Router(
+    path="/",
+    route_handlers=[hall_channel, counter_channel, call_voice, announcement_voice, announce, connected_devices],
+)

@@ -1,0 +1,169 @@
+"""Fan-out of display frames to the devices connected to this process, and between processes.
+
+Each hall runtime renders the frames of a command on its own thread, right after the
+command (``DisplayPublisher.observe``), and hands them over once they are committed
+(``committed``). The hub lives on the event loop:
+
+- without Redis, it delivers the frames to this process's devices;
+- with ``REDIS_URL``, it publishes them to ``hallq:display:<hall>`` and delivers what it
+  receives from there, its own frames included, so every process's devices get every
+  process's calls. If Redis is unreachable it still delivers locally, and devices of other
+  processes catch up from a snapshot when they notice the gap.
+
+A device's queue is bounded: a device that cannot keep up loses its backlog and gets one
+fresh snapshot instead, so a stuck screen never slows the others or grows memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import deque
+
+import msgspec
+
+from config.halls import HallDefinition
+from displays.render import Frame, frames_for
+from queueing.events import Recorded
+from queueing.hall import HallQueue
+
+__all__ = ["DisplayHub", "DisplayPublisher", "Subscriber"]
+
+log = logging.getLogger("hall.displays")
+_CHANNEL = "hallq:display:"
+
+
+class Subscriber:
+    """One connected device: the frames waiting to be sent to it."""
+
+    LIMIT = 256  # frames; past this the device gets a snapshot instead
+
+    def __init__(self, counter: int | None, device: str = "", since: float = 0.0) -> None:
+        self.counter = counter
+        self.device, self.since = device, since  # who, and when it connected (loop time)
+        self.sent = 0  # the last sequence number sent to it
+        self.snapshots = 0
+        self.pending: deque[tuple[int, str]] = deque()
+        self.wake = asyncio.Event()
+        self.resync = False  # send a snapshot before anything else
+
+    def offer(self, frames: list[Frame]) -> None:
+        for frame in frames:
+            mine = self.counter is None or frame.everyone or frame.counter == self.counter
+            self.pending.append((frame.seq, frame.text if mine else frame.tick))
+        if len(self.pending) > self.LIMIT:
+            self.pending.clear()
+            self.resync = True
+        self.wake.set()
+
+    def ask_resync(self) -> None:
+        self.resync = True
+        self.wake.set()
+
+
+class DisplayHub:
+    def __init__(self, redis_url: str = "") -> None:
+        self.redis_url = redis_url
+        self._halls: dict[str, set[Subscriber]] = {}
+        self._latest: dict[str, int] = {}
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._redis = None
+        self._listener: asyncio.Task | None = None
+        self._listening = asyncio.Event()
+
+    # ---------------------------------------------------------------- life
+
+    async def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        if self.redis_url:
+            import redis.asyncio as redis
+
+            self._redis = redis.from_url(self.redis_url)
+            self._listener = asyncio.create_task(self._listen(), name="display-relay")
+            await asyncio.wait_for(self._listening.wait(), timeout=10)
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        if self._redis is not None:
+            await self._redis.aclose()
+
+    # ---------------------------------------------------------------- devices
+
+    def subscribe(self, hall: str, counter: int | None, device: str = "") -> Subscriber:
+        subscriber = Subscriber(counter, device, asyncio.get_running_loop().time())
+        self._halls.setdefault(hall, set()).add(subscriber)
+        return subscriber
+
+    def unsubscribe(self, hall: str, subscriber: Subscriber) -> None:
+        self._halls.get(hall, set()).discard(subscriber)
+
+    def devices(self, hall: str) -> list[Subscriber]:
+        return list(self._halls.get(hall, ()))
+
+    def latest(self, hall: str) -> int:
+        """The newest sequence number delivered for ``hall`` in this process."""
+        return self._latest.get(hall, 0)
+
+    # ---------------------------------------------------------------- frames
+
+    def publish_threadsafe(self, hall: str, frames: list[Frame]) -> None:
+        """From a hall's thread, after the commit."""
+        if self._loop is not None and frames:
+            self._loop.call_soon_threadsafe(self._publish, hall, frames)
+
+    def _publish(self, hall: str, frames: list[Frame]) -> None:
+        if self._redis is None:
+            self.deliver(hall, frames)
+        else:
+            asyncio.create_task(self._publish_redis(hall, frames))  # noqa: RUF006 (done when sent)
+
+    async def _publish_redis(self, hall: str, frames: list[Frame]) -> None:
+        try:
+            await self._redis.publish(_CHANNEL + hall, msgspec.msgpack.encode(frames))
+        except Exception:  # Redis away: this process's devices still hear it
+            log.warning("display relay: Redis publish failed; delivering locally", exc_info=True)
+            self.deliver(hall, frames)
+
+    def deliver(self, hall: str, frames: list[Frame]) -> None:
+        self._latest[hall] = max(self._latest.get(hall, 0), frames[-1].seq)
+        for subscriber in tuple(self._halls.get(hall, ())):
+            subscriber.offer(frames)
+
+    async def _listen(self) -> None:
+        backoff = 0.5
+        while True:
+            try:
+                async with self._redis.pubsub() as pubsub:
+                    await pubsub.psubscribe(_CHANNEL + "*")
+                    self._listening.set()
+                    backoff = 0.5
+                    async for message in pubsub.listen():
+                        if message.get("type") != "pmessage":
+                            continue
+                        hall = message["channel"].decode().removeprefix(_CHANNEL)
+                        frames = [Frame(*f) for f in msgspec.msgpack.decode(message["data"])]
+                        self.deliver(hall, frames)
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("display relay: Redis subscription lost; retrying in %.1f s", backoff, exc_info=True)
+                # Devices notice the gap from their next message or heartbeat and resync.
+                await asyncio.sleep(backoff)
+                backoff = min(backoff * 2, 15)
+
+
+class DisplayPublisher:
+    """A hall runtime's observer: renders each command's frames, publishes them once committed."""
+
+    def __init__(self, hall: HallDefinition, hub: DisplayHub) -> None:
+        self.hall, self.hub = hall, hub
+
+    def observe(self, queue: HallQueue, recorded: list[Recorded]) -> list[Frame]:
+        return frames_for(queue, self.hall, recorded)
+
+    def committed(self, observed: list[list[Frame]]) -> None:
+        self.hub.publish_threadsafe(self.hall.id, [frame for batch in observed for frame in batch])

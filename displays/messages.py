@@ -1,0 +1,165 @@
+"""What travels on the device channel: msgspec Structs tagged by ``type``.
+
+Every message of a hall carries ``seq``, the sequence number of the hall event it comes
+from: the database numbers events without gaps, so the sequence is the same in every
+server process and a device can tell when it missed something. A device keeps the last
+``seq`` it applied; a message with the next one is applied, an older one is ignored, a
+later one means a gap: the device asks for a fresh ``snapshot`` (``{"type": "resync"}``).
+
+A counter's channel carries the same sequence; what does not concern that counter comes as
+a bare ``tick``, so the sequence stays whole there too.
+
+Server to device: snapshot, call, recall, counter, queue, announcement, reset, tick,
+heartbeat. Device to server: resync, pong.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import msgspec
+
+from counters.kinds import CounterKind
+from queueing.lifecycle import CounterState
+
+__all__ = [
+    "Announcement",
+    "Call",
+    "CallItem",
+    "CounterBoard",
+    "CounterChanged",
+    "DeviceMessage",
+    "GroupCount",
+    "HallHeader",
+    "Heartbeat",
+    "Message",
+    "Pong",
+    "QueueCounts",
+    "Recall",
+    "Reset",
+    "Resync",
+    "Snapshot",
+    "Tick",
+    "Voice",
+]
+
+
+class HallHeader(msgspec.Struct, frozen=True):
+    id: str
+    name: str
+    name_en: str
+    timezone: str
+    notice: str
+    english: bool  # show English beside the Chinese
+    recent_calls: int  # how many calls the hall screen lists
+    flash_seconds: int  # how long the newest call flashes
+
+
+class CounterBoard(msgspec.Struct, frozen=True):
+    """What a counter's LED board shows, and the hall screen's tile for that counter."""
+
+    number: int
+    name: str
+    kind: CounterKind
+    state: CounterState
+    state_text: str  # 服务中 / 暂停服务 / 已关闭
+    current: str | None  # the ticket number at the counter
+    current_item: str | None
+    staff_name: str
+
+
+class GroupCount(msgspec.Struct, frozen=True):
+    prefix: str
+    name: str
+    name_en: str
+    waiting: int
+
+
+class CallItem(msgspec.Struct, frozen=True):
+    number: str
+    counter: int
+    counter_name: str
+    item_name: str
+    at: dt.datetime
+    recalls: int = 0
+
+
+class Voice(msgspec.Struct, frozen=True):
+    """An announcement to play: one WAV (chime, then every language, repeated)."""
+
+    texts: dict[str, str]  # language -> what is said
+    audio: str  # the WAV's path on this server
+
+
+class _Message(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
+    seq: int
+
+
+class Snapshot(_Message, tag="snapshot"):
+    at: dt.datetime
+    day: dt.date | None
+    hall: HallHeader
+    counters: list[CounterBoard]
+    groups: list[GroupCount]
+    waiting: int
+    recent: list[CallItem]  # newest first
+
+
+class Call(_Message, tag="call"):
+    call: CallItem
+    counter: CounterBoard
+    groups: list[GroupCount]
+    waiting: int
+    voice: Voice | None
+
+
+class Recall(_Message, tag="recall"):
+    call: CallItem
+    counter: CounterBoard
+    voice: Voice | None
+
+
+class CounterChanged(_Message, tag="counter"):
+    counter: CounterBoard
+    groups: list[GroupCount]
+    waiting: int
+
+
+class QueueCounts(_Message, tag="queue"):
+    groups: list[GroupCount]
+    waiting: int
+
+
+class Announcement(_Message, tag="announcement"):
+    text: str
+    text_en: str
+    voice: Voice | None
+
+
+class Reset(_Message, tag="reset"):
+    """Everything changed (a new day, counters redefined): ask for a snapshot."""
+
+
+class Tick(_Message, tag="tick"):
+    """Something that does not concern this channel happened."""
+
+
+class Heartbeat(_Message, tag="heartbeat"):
+    """Sent when the channel is quiet; ``seq`` is the latest the server knows, so a device
+    that missed the last message notices it even if nothing else happens."""
+
+    at: dt.datetime
+
+
+Message = Snapshot | Call | Recall | CounterChanged | QueueCounts | Announcement | Reset | Tick | Heartbeat
+
+
+class Resync(msgspec.Struct, frozen=True, tag_field="type", tag="resync"):
+    """Device: send me a snapshot."""
+
+
+class Pong(msgspec.Struct, frozen=True, tag_field="type", tag="pong"):
+    """Device: I am here (the answer to a heartbeat)."""
+
+
+DeviceMessage = Resync | Pong

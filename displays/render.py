@@ -1,0 +1,247 @@
+"""Hall events into display messages: one message per event, rendered from the state right
+after the command that caused it (pure functions of the core's state, no I/O).
+
+A ``Frame`` is a message encoded once for every device: the hall channel sends ``text``;
+a counter's channel sends ``text`` if the message is about that counter (or about
+everyone) and the bare ``tick`` otherwise.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from typing import NamedTuple
+
+import msgspec
+
+from config.halls import HallDefinition
+from displays.messages import (
+    Announcement,
+    Call,
+    CallItem,
+    CounterBoard,
+    CounterChanged,
+    GroupCount,
+    HallHeader,
+    Message,
+    QueueCounts,
+    Recall,
+    Reset,
+    Snapshot,
+    Tick,
+    Voice,
+)
+from displays.voice import announcement_texts, call_texts
+from queueing.events import (
+    Announced,
+    CounterClosed,
+    CounterDefined,
+    CounterOpened,
+    CounterPaused,
+    CounterReconfigured,
+    CounterRetired,
+    DayStarted,
+    Event,
+    Recorded,
+    ServiceCompleted,
+    ServiceStarted,
+    StaffSignedIn,
+    StaffSignedOut,
+    TicketCalled,
+    TicketCancelled,
+    TicketIssued,
+    TicketMissed,
+    TicketRecalled,
+    TicketReinstated,
+    TicketResumed,
+    TicketSuspended,
+    TicketTransferred,
+)
+from queueing.hall import HallQueue
+from queueing.records import TicketRecord
+
+__all__ = ["Frame", "board", "frames_for", "message_for", "snapshot", "voice_path"]
+
+_encoder = msgspec.json.Encoder()
+
+
+class Frame(NamedTuple):
+    seq: int
+    text: str  # the message, for the hall channel
+    tick: str  # what the other counters' channels get
+    counter: int | None  # the counter the message is about
+    everyone: bool  # every channel gets the whole message (a reset)
+
+
+def header(hall: HallDefinition) -> HallHeader:
+    info, display = hall.info, hall.display
+    return HallHeader(
+        id=info.id,
+        name=info.name,
+        name_en=info.name_en,
+        timezone=info.timezone,
+        notice=info.notice,
+        english=display.english,
+        recent_calls=display.recent_calls,
+        flash_seconds=display.flash_seconds,
+    )
+
+
+def board(queue: HallQueue, number: int) -> CounterBoard:
+    counter = queue.counters[number]
+    current = queue.tickets[counter.current] if counter.current else None
+    item = queue.rules.item_by_code.get(current.item) if current else None
+    return CounterBoard(
+        number=number,
+        name=counter.spec.name,
+        kind=counter.spec.kind,
+        state=counter.state,
+        state_text=counter.state.label_zh,
+        current=current.number if current else None,
+        current_item=(item.name if item else current.item) if current else None,
+        staff_name=counter.staff_name,
+    )
+
+
+def groups(queue: HallQueue) -> tuple[list[GroupCount], int]:
+    counts = [GroupCount(g.prefix, g.name, g.name_en, g.waiting) for g in queue.waiting_by_group()]
+    return counts, len(queue.lines)
+
+
+def call_item(queue: HallQueue, ticket: TicketRecord, counter: int) -> CallItem:
+    item = queue.rules.item_by_code.get(ticket.item)
+    return CallItem(
+        number=ticket.number,
+        counter=counter,
+        counter_name=queue.counters[counter].spec.name if counter in queue.counters else f"{counter}号窗口",
+        item_name=item.name if item else ticket.item,
+        at=ticket.called_at or ticket.issued_at,
+        recalls=ticket.recalls,
+    )
+
+
+def voice_path(hall: str, kind: str, *parts: object) -> str:
+    """Where the server serves an announcement's WAV (``displays/api.py``)."""
+    return "/".join([f"/halls/{hall}/voice/{kind}", *map(str, parts)])
+
+
+def snapshot(queue: HallQueue, hall: HallDefinition, at: dt.datetime, counter: int | None = None) -> Snapshot:
+    """Everything a hall screen (or, with ``counter``, one counter's board) shows now."""
+    numbers = sorted(queue.counters) if counter is None else [counter]
+    called = sorted(
+        (t for t in queue.tickets.values() if t.called_at is not None and t.counter is not None),
+        key=lambda t: t.called_at,
+        reverse=True,
+    )
+    if counter is not None:
+        called = [t for t in called if t.counter == counter]
+    counts, waiting = groups(queue)
+    return Snapshot(
+        seq=queue.seq,
+        at=at,
+        day=queue.day,
+        hall=header(hall),
+        counters=[board(queue, n) for n in numbers],
+        groups=counts,
+        waiting=waiting,
+        recent=[call_item(queue, t, t.counter) for t in called[: hall.display.recent_calls]],
+    )
+
+
+# ---------------------------------------------------------------- one event, one message
+
+
+def _reset(queue: HallQueue, hall: HallDefinition, seq: int, event: Event) -> Message:
+    return Reset(seq=seq)
+
+
+def _queue_counts(queue: HallQueue, hall: HallDefinition, seq: int, event: Event) -> Message:
+    counts, waiting = groups(queue)
+    return QueueCounts(seq=seq, groups=counts, waiting=waiting)
+
+
+def _counter_changed(queue: HallQueue, hall: HallDefinition, seq: int, event: Event) -> Message:
+    if event.counter not in queue.counters:  # type: ignore[attr-defined]
+        return Reset(seq=seq)
+    counts, waiting = groups(queue)
+    return CounterChanged(seq=seq, counter=board(queue, event.counter), groups=counts, waiting=waiting)  # type: ignore[attr-defined]
+
+
+def _call_voice(hall: HallDefinition, ticket: TicketRecord, counter: int) -> Voice:
+    texts = call_texts(hall.voice, ticket.number, counter)
+    return Voice(texts=texts, audio=voice_path(hall.id, "call", ticket.number, counter))
+
+
+def _called(queue: HallQueue, hall: HallDefinition, seq: int, event: TicketCalled) -> Message:
+    ticket = queue.tickets[event.ticket_id]
+    counts, waiting = groups(queue)
+    return Call(
+        seq=seq,
+        call=call_item(queue, ticket, event.counter),
+        counter=board(queue, event.counter),
+        groups=counts,
+        waiting=waiting,
+        voice=_call_voice(hall, ticket, event.counter),
+    )
+
+
+def _recalled(queue: HallQueue, hall: HallDefinition, seq: int, event: TicketRecalled) -> Message:
+    ticket = queue.tickets[event.ticket_id]
+    return Recall(
+        seq=seq,
+        call=call_item(queue, ticket, event.counter),
+        counter=board(queue, event.counter),
+        voice=_call_voice(hall, ticket, event.counter),
+    )
+
+
+def _announced(queue: HallQueue, hall: HallDefinition, seq: int, event: Announced) -> Message:
+    texts = announcement_texts(hall.voice, event.text, event.text_en)
+    voice = Voice(texts=texts, audio=voice_path(hall.id, "announcements", seq)) if texts else None
+    return Announcement(seq=seq, text=event.text, text_en=event.text_en, voice=voice)
+
+
+_RENDER: dict[type, Callable[..., Message]] = {
+    DayStarted: _reset,
+    CounterDefined: _reset,
+    CounterRetired: _reset,
+    TicketIssued: _queue_counts,
+    TicketReinstated: _queue_counts,
+    TicketCancelled: _queue_counts,
+    TicketCalled: _called,
+    TicketRecalled: _recalled,
+    ServiceStarted: _counter_changed,
+    ServiceCompleted: _counter_changed,
+    TicketMissed: _counter_changed,
+    TicketTransferred: _counter_changed,
+    TicketSuspended: _counter_changed,
+    TicketResumed: _counter_changed,
+    CounterOpened: _counter_changed,
+    CounterPaused: _counter_changed,
+    CounterClosed: _counter_changed,
+    StaffSignedIn: _counter_changed,
+    StaffSignedOut: _counter_changed,
+    CounterReconfigured: _counter_changed,
+    Announced: _announced,
+}
+
+
+def message_for(queue: HallQueue, hall: HallDefinition, recorded: Recorded) -> Message:
+    return _RENDER[type(recorded.event)](queue, hall, recorded.seq, recorded.event)
+
+
+def frames_for(queue: HallQueue, hall: HallDefinition, recorded: list[Recorded]) -> list[Frame]:
+    frames = []
+    for entry in recorded:
+        message = message_for(queue, hall, entry)
+        about = getattr(message, "counter", None)
+        frames.append(
+            Frame(
+                seq=entry.seq,
+                text=_encoder.encode(message).decode(),
+                tick=_encoder.encode(Tick(seq=entry.seq)).decode(),
+                counter=about.number if isinstance(about, CounterBoard) else None,
+                everyone=isinstance(message, Reset),
+            )
+        )
+    return frames

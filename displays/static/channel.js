@@ -1,0 +1,79 @@
+// The device channel, as a screen sees it: a snapshot, then every message in order.
+// A message with the next sequence number is applied; an older one ignored; a later one
+// means something was missed: ask for a fresh snapshot. A channel quiet for three
+// heartbeats is presumed dead and reconnected; a closed one is reopened with backoff.
+"use strict";
+
+class DeviceChannel {
+  constructor(path, token, handlers, heartbeatSeconds) {
+    this.path = path;
+    this.token = token;
+    this.handlers = handlers;  // {snapshot(msg), message(msg), status(connected)}
+    this.deadAfter = 3 * heartbeatSeconds * 1000;
+    this.seq = -1;
+    this.resyncing = false;
+    this.backoff = 1000;
+    this.lastHeard = Date.now();
+    this.ws = null;
+    setInterval(() => this.watch(), 2000);
+  }
+
+  start() {
+    const scheme = location.protocol === "https:" ? "wss" : "ws";
+    const url = `${scheme}://${location.host}${this.path}?token=${encodeURIComponent(this.token)}`;
+    const ws = new WebSocket(url);
+    this.ws = ws;
+    ws.onopen = () => { this.backoff = 1000; this.lastHeard = Date.now(); this.handlers.status(true); };
+    ws.onmessage = (event) => { this.lastHeard = Date.now(); this.receive(JSON.parse(event.data)); };
+    ws.onclose = () => {
+      if (this.ws !== ws) return;
+      this.ws = null;
+      this.handlers.status(false);
+      const delay = this.backoff * (0.75 + Math.random() / 2);
+      this.backoff = Math.min(this.backoff * 2, 15000);
+      setTimeout(() => this.start(), delay);
+    };
+  }
+
+  send(message) {
+    if (this.ws && this.ws.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify(message));
+  }
+
+  resync() {
+    if (this.resyncing) return;
+    this.resyncing = true;
+    this.send({ type: "resync" });
+  }
+
+  receive(message) {
+    if (message.type === "snapshot") {
+      this.seq = message.seq;
+      this.resyncing = false;
+      this.handlers.snapshot(message);
+      return;
+    }
+    if (message.type === "heartbeat") {
+      this.send({ type: "pong" });
+      if (message.seq > this.seq) this.resync();  // we missed the latest message
+      return;
+    }
+    if (message.seq <= this.seq) return;  // already in the snapshot
+    if (message.seq !== this.seq + 1 || message.type === "reset") { this.resync(); return; }
+    this.seq = message.seq;
+    if (message.type !== "tick") this.handlers.message(message);
+  }
+
+  watch() {
+    if (this.ws && Date.now() - this.lastHeard > this.deadAfter) this.ws.close();  // onclose reconnects
+  }
+}
+
+function deviceToken(hall) {
+  const key = "display-token:" + hall;
+  const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
+  if (fromHash) {
+    localStorage.setItem(key, fromHash);
+    history.replaceState(null, "", location.pathname);
+  }
+  return localStorage.getItem(key);
+}

@@ -1,0 +1,187 @@
+"""The voice call (语音叫号): what is said, and the WAV the hall screen plays.
+
+What is said comes from a template per language (default 请{number}号到{counter}号窗口办理),
+with the ticket number read the way people say it: A001 is "A零零一", digit by digit, not
+"A一". Each distinct announcement is synthesised once, by pyttsx3 on espeak-ng in a worker
+process (so the event loop never waits on it and pyttsx3's global state stays out of the
+server), and kept as a WAV file: an optional chime, then every language, the whole repeated.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import io
+import math
+import os
+import struct
+import tempfile
+import wave
+from concurrent.futures import ProcessPoolExecutor
+from pathlib import Path
+from typing import Literal
+
+import msgspec
+
+__all__ = [
+    "DEFAULT_TEMPLATES",
+    "Synthesizer",
+    "VoiceSettings",
+    "announcement_texts",
+    "call_texts",
+    "spoken_number",
+]
+
+Language = Literal["zh", "en"]
+
+DEFAULT_TEMPLATES: dict[str, str] = {
+    "zh": "请{number}号到{counter}号窗口办理",
+    "en": "Number {number}, please go to counter {counter}",
+}
+DEFAULT_VOICES: dict[str, str] = {"zh": "sit/cmn", "en": "gmw/en"}  # espeak-ng voice names
+_ZH_DIGITS = "零一二三四五六七八九"
+_EN_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+RATE = 22050  # espeak-ng's output: 22.05 kHz, mono, 16 bit
+
+
+class VoiceSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The hall file's ``[voice]``: languages in the order they are spoken, and how."""
+
+    languages: tuple[Language, ...] = ("zh",)
+    repeat: int = 2
+    chime: bool = True
+    rate: int = 150  # words per minute; espeak-ng's own default (175) is fast for a hall
+    templates: dict[str, str] = msgspec.field(default_factory=dict)
+    voices: dict[str, str] = msgspec.field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if not self.languages:
+            raise ValueError("languages: at least one language")
+        if not 1 <= self.repeat <= 5:
+            raise ValueError("repeat must be from 1 to 5")
+        if not 80 <= self.rate <= 300:
+            raise ValueError("rate must be from 80 to 300 words a minute")
+        for language, template in self.templates.items():
+            try:
+                template.format(number="A001", counter=1)
+            except (KeyError, IndexError, ValueError) as exc:
+                raise ValueError(f"templates.{language}: {exc!r}; use {{number}} and {{counter}}") from None
+
+    def template(self, language: str) -> str:
+        return self.templates.get(language, DEFAULT_TEMPLATES[language])
+
+    def voice(self, language: str) -> str:
+        return self.voices.get(language, DEFAULT_VOICES[language])
+
+
+def spoken_number(number: str, language: str) -> str:
+    """A ticket number as a person reads it out: A001 -> "A零零一" / "A zero zero one"."""
+    letters = "".join(c for c in number if not c.isdigit())
+    digits = [int(c) for c in number if c.isdigit()]
+    if language == "zh":
+        return letters + "".join(_ZH_DIGITS[d] for d in digits)
+    return " ".join([*letters, *(_EN_DIGITS[d] for d in digits)])
+
+
+def call_texts(settings: VoiceSettings, number: str, counter: int) -> dict[str, str]:
+    return {
+        language: settings.template(language).format(number=spoken_number(number, language), counter=counter)
+        for language in settings.languages
+    }
+
+
+def announcement_texts(settings: VoiceSettings, text: str, text_en: str) -> dict[str, str]:
+    texts = {"zh": text, "en": text_en}
+    return {language: texts[language] for language in settings.languages if texts.get(language)}
+
+
+# ---------------------------------------------------------------- synthesis
+
+
+def _speak(text: str, voice: str, rate: int) -> bytes:
+    """In the worker process: one text, one voice, as 16-bit PCM at 22.05 kHz."""
+    import pyttsx3
+
+    engine = pyttsx3.init("espeak")
+    engine.setProperty("voice", voice)
+    engine.setProperty("rate", rate)
+    with tempfile.TemporaryDirectory() as folder, contextlib.redirect_stdout(io.StringIO()):  # it prints
+        path = os.path.join(folder, "speech.wav")
+        engine.save_to_file(text, path)
+        engine.runAndWait()
+        with wave.open(path, "rb") as audio:
+            if (audio.getnchannels(), audio.getsampwidth(), audio.getframerate()) != (1, 2, RATE):
+                raise RuntimeError("espeak-ng gave an unexpected audio format")
+            return audio.readframes(audio.getnframes())
+
+
+def _silence(seconds: float) -> bytes:
+    return b"\x00\x00" * int(RATE * seconds)
+
+
+def _chime() -> bytes:
+    """Two soft tones, high then low (叮咚), with a short fade so that nothing clicks."""
+    frames = bytearray()
+    for frequency, seconds in ((880.0, 0.28), (660.0, 0.42)):
+        count = int(RATE * seconds)
+        for i in range(count):
+            fade = min(1.0, i / 400, (count - i) / 1200)
+            frames += struct.pack("<h", int(9000 * fade * math.sin(2 * math.pi * frequency * i / RATE)))
+    return bytes(frames) + _silence(0.25)
+
+
+def compose(parts: list[bytes], repeat: int, chime: bool) -> bytes:
+    """A WAV: the chime, then the parts (one per language), the whole said ``repeat`` times."""
+    one_round = _silence(0.35).join(parts)
+    body = (_chime() if chime else b"") + _silence(0.9).join([one_round] * repeat)
+    out = io.BytesIO()
+    with wave.open(out, "wb") as audio:
+        audio.setnchannels(1)
+        audio.setsampwidth(2)
+        audio.setframerate(RATE)
+        audio.writeframes(body + _silence(0.2))
+    return out.getvalue()
+
+
+class Synthesizer:
+    """Makes and keeps the WAV of each distinct announcement, without blocking the loop."""
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+        self._pool: ProcessPoolExecutor | None = None
+        self._pending: dict[str, asyncio.Future[Path]] = {}
+
+    def key(self, settings: VoiceSettings, texts: dict[str, str]) -> str:
+        spec = [[texts[lang], settings.voice(lang)] for lang in texts], settings.rate, settings.repeat, settings.chime
+        return hashlib.sha256(msgspec.json.encode(spec)).hexdigest()[:32]
+
+    async def wav(self, settings: VoiceSettings, texts: dict[str, str]) -> Path:
+        """The file for ``texts``, made now if it was never made."""
+        key = self.key(settings, texts)
+        path = self.folder / f"{key}.wav"
+        if path.exists():
+            return path
+        if key not in self._pending:  # concurrent requests for the same text wait for one synthesis
+            self._pending[key] = asyncio.ensure_future(self._make(path, settings, texts))
+            self._pending[key].add_done_callback(lambda _: self._pending.pop(key, None))
+        return await asyncio.shield(self._pending[key])
+
+    async def _make(self, path: Path, settings: VoiceSettings, texts: dict[str, str]) -> Path:
+        loop = asyncio.get_running_loop()
+        if self._pool is None:
+            self._pool = ProcessPoolExecutor(max_workers=1)
+        parts = [
+            await loop.run_in_executor(self._pool, _speak, text, settings.voice(lang), settings.rate)
+            for lang, text in texts.items()
+        ]
+        data = compose(parts, settings.repeat, settings.chime)
+        self.folder.mkdir(parents=True, exist_ok=True)
+        draft = path.with_suffix(f".{os.getpid()}.part")
+        draft.write_bytes(data)
+        os.replace(draft, path)  # whole files only, even with several server processes
+        return path
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)

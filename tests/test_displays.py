@@ -1,0 +1,363 @@
+"""The device channel, with real ``websockets`` clients against ``hall serve`` processes.
+
+A ``Device`` here does what a screen does: it keeps the last sequence number, answers
+heartbeats, and asks for a snapshot when it sees a gap.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+import websockets
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from displays.hub import Subscriber
+from displays.render import Frame
+from tests.conftest import REDIS_URL
+from tests.support import DEMO_HALL, Server, running
+
+KIOSK = {"Authorization": "Bearer demo-kiosk-token"}
+SCREEN_TOKEN = "demo-screen-token"
+BOARD_TOKEN = "demo-board-token"
+
+
+class Device:
+    """A websocket client that keeps the sequence like a screen does."""
+
+    def __init__(self, url: str, path: str, token: str = SCREEN_TOKEN, **options) -> None:
+        self.uri = url.replace("http://", "ws://") + f"{path}?token={token}"
+        self.options = options
+        self.seq = -1
+        self.snapshot: dict = {}
+        self.ws = None
+
+    async def __aenter__(self) -> Device:
+        self.ws = await websockets.connect(self.uri, **self.options)
+        self.snapshot = json.loads(await asyncio.wait_for(self.ws.recv(), 5))
+        assert self.snapshot["type"] == "snapshot"
+        self.seq = self.snapshot["seq"]
+        return self
+
+    async def __aexit__(self, *exc) -> None:
+        await self.ws.close()
+
+    async def raw(self, timeout: float = 5) -> dict:
+        return json.loads(await asyncio.wait_for(self.ws.recv(), timeout))
+
+    async def next(self, timeout: float = 5) -> dict:
+        """The next message in sequence (heartbeats answered and skipped)."""
+        while True:
+            message = await self.raw(timeout)
+            if message["type"] == "heartbeat":
+                await self.ws.send(json.dumps({"type": "pong"}))
+                continue
+            if message["type"] == "snapshot":
+                self.snapshot, self.seq = message, message["seq"]
+                return message
+            assert message["seq"] == self.seq + 1, f"gap: {self.seq} then {message['seq']}"
+            self.seq = message["seq"]
+            return message
+
+    async def until(self, kind: str, timeout: float = 5) -> dict:
+        deadline = time.monotonic() + timeout
+        while True:
+            message = await self.next(max(deadline - time.monotonic(), 0.01))
+            if message["type"] == kind:
+                return message
+
+
+def api(server: Server) -> httpx.AsyncClient:
+    return httpx.AsyncClient(base_url=server.url, timeout=10)
+
+
+async def manager(client: httpx.AsyncClient) -> dict[str, str]:
+    login = await client.post(
+        "/api/auth/login", json={"hall": "demo", "username": "manager", "password": "demo-manager"}
+    )
+    return {"Authorization": "Bearer " + login.json()["token"]}
+
+
+def _env(tmp_path: Path, **more: str) -> dict[str, str]:
+    return {
+        "HALL_DATA_DIR": str(tmp_path / "var"),
+        "HALL_FILES": str(DEMO_HALL),
+        "HALL_LOG_FORMAT": "text",
+        "HALL_LOG_LEVEL": "WARNING",
+        **more,
+    }
+
+
+@pytest.fixture
+def server(tmp_path: Path):
+    with running(_env(tmp_path), log=tmp_path / "server.log") as live:
+        yield live
+
+
+def test_snapshot_then_every_event_in_order(server: Server) -> None:
+    async def scenario() -> None:
+        async with Device(server.url, "/ws/halls/demo") as screen, api(server) as client:
+            assert screen.snapshot["hall"]["name"] == "示范区政务服务中心"
+            assert len(screen.snapshot["counters"]) == 14 and screen.snapshot["waiting"] == 0
+            headers = await manager(client)
+            for item in ("SB01", "SB02", "QY01"):
+                (await client.post("/api/halls/demo/tickets", json={"item": item}, headers=KIOSK)).raise_for_status()
+            await client.post("/api/halls/demo/counters/3/open", headers=headers)
+            await client.post("/api/halls/demo/counters/3/call-next", headers=headers)
+            await client.post("/api/halls/demo/counters/3/recall", headers=headers)
+            await client.post("/api/halls/demo/counters/3/complete", headers=headers)
+            kinds = [(await screen.next())["type"] for _ in range(7)]  # next() asserts the seq has no gap
+            assert kinds == ["queue", "queue", "queue", "counter", "call", "recall", "counter"]
+
+            await client.post("/api/halls/demo/counters/3/call-next", headers=headers)
+            call = await screen.until("call")
+            assert call["call"]["number"] == "B002" and call["call"]["counter_name"] == "3号 无差别综合窗口"
+            assert call["counter"]["current"] == "B002" and call["waiting"] == 1
+            assert {g["prefix"]: g["waiting"] for g in call["groups"]}["A"] == 1
+            assert call["voice"]["texts"]["zh"] == "请B零零二号到3号窗口办理"
+            assert call["voice"]["texts"]["en"] == "Number B zero zero two, please go to counter 3"
+            wav = await client.get(call["voice"]["audio"])
+            assert wav.status_code == 200 and wav.headers["content-type"] == "audio/wav" and wav.content[:4] == b"RIFF"
+
+    asyncio.run(scenario())
+
+
+def test_a_counter_channel_carries_its_counter_and_ticks_for_the_rest(server: Server) -> None:
+    async def scenario() -> None:
+        async with (
+            Device(server.url, "/ws/halls/demo/counters/3", BOARD_TOKEN) as board3,
+            Device(server.url, "/ws/halls/demo/counters/4", BOARD_TOKEN) as board4,
+            api(server) as client,
+        ):
+            assert [c["number"] for c in board3.snapshot["counters"]] == [3]
+            assert board3.snapshot["counters"][0]["state"] == "closed"
+            headers = await manager(client)
+            await client.post("/api/halls/demo/tickets", json={"item": "SB01"}, headers=KIOSK)
+            await client.post("/api/halls/demo/counters/3/open", headers=headers)
+            await client.post("/api/halls/demo/counters/3/call-next", headers=headers)
+            assert [(await board3.next())["type"] for _ in range(3)] == ["tick", "counter", "call"]
+            assert [(await board4.next())["type"] for _ in range(3)] == ["tick", "tick", "tick"]
+            assert board3.seq == board4.seq  # one sequence, whatever the channel
+
+    asyncio.run(scenario())
+
+
+def test_a_device_that_misses_a_message_gets_a_fresh_snapshot(server: Server) -> None:
+    async def scenario() -> None:
+        async with Device(server.url, "/ws/halls/demo") as screen, api(server) as client:
+            for item in ("SB01", "SB02", "SB03"):
+                await client.post("/api/halls/demo/tickets", json={"item": item}, headers=KIOSK)
+            await screen.raw()  # one message "lost": the device never applies it
+            await screen.raw()
+            third = await screen.raw()
+            assert third["seq"] > screen.seq + 1  # the device sees the gap…
+            await screen.ws.send(json.dumps({"type": "resync"}))  # …and asks, like the screens do
+            fresh = await screen.raw()
+            assert fresh["type"] == "snapshot" and fresh["seq"] >= third["seq"] and fresh["waiting"] == 3
+
+    asyncio.run(scenario())
+
+
+def test_heartbeats_keep_live_devices_and_drop_silent_ones(tmp_path: Path) -> None:
+    async def scenario(server: Server) -> None:
+        async with Device(server.url, "/ws/halls/demo") as live, Device(server.url, "/ws/halls/demo") as silent:
+            beats: list[dict] = []
+
+            async def answer() -> None:  # what a screen does: answer every heartbeat
+                while True:
+                    message = await live.raw(timeout=5)
+                    beats.append(message)
+                    await live.ws.send(json.dumps({"type": "pong"}))
+
+            answering = asyncio.create_task(answer())
+            started = time.monotonic()
+            with pytest.raises(ConnectionClosed):  # never answers: closed after three quiet heartbeats
+                while True:
+                    await silent.raw(timeout=5)
+            assert time.monotonic() - started < 3
+            await asyncio.sleep(1.5)  # five more heartbeats: the live one is still there
+            assert not answering.done(), answering
+            answering.cancel()
+            assert len(beats) >= 5 and all(b["type"] == "heartbeat" and b["seq"] == live.seq for b in beats)
+
+    with running(_env(tmp_path, HALL_DEVICE_HEARTBEAT="0.3"), log=tmp_path / "server.log") as server:
+        asyncio.run(scenario(server))
+
+
+def test_bad_tokens_are_refused_at_the_handshake(server: Server) -> None:
+    async def refused(path: str, token: str) -> int:
+        with pytest.raises(InvalidStatus) as error:
+            async with websockets.connect(server.url.replace("http", "ws") + f"{path}?token={token}"):
+                pass
+        return error.value.response.status_code
+
+    async def scenario() -> None:
+        assert await refused("/ws/halls/demo", "not-a-token") == 403
+        assert await refused("/ws/halls/demo", "") == 403
+        assert await refused("/ws/halls/nowhere", SCREEN_TOKEN) == 403
+        assert await refused("/ws/halls/demo/counters/99", BOARD_TOKEN) == 403
+
+    asyncio.run(scenario())
+
+
+def _frozen_device(port: int, path: str) -> socket.socket:
+    """A device that completes the websocket handshake and then never reads again (a frozen
+    screen): a tiny receive window that fills, then nothing."""
+    frozen = socket.socket()
+    frozen.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
+    frozen.connect(("127.0.0.1", port))
+    frozen.sendall(
+        f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
+        "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n".encode()
+    )
+    assert frozen.recv(12) == b"HTTP/1.1 101"
+    return frozen
+
+
+def test_a_stuck_device_slows_no_one_and_holds_little(server: Server) -> None:
+    async def scenario() -> None:
+        frozen = _frozen_device(server.port, f"/ws/halls/demo?token={SCREEN_TOKEN}")
+        async with Device(server.url, "/ws/halls/demo") as live, api(server) as client:
+            headers = await manager(client)
+            # Announcements of some length: 3,000 of them are about 6 MB, more than the socket buffers hold.
+            text = "请各位办事群众保管好随身物品，按号码顺序等候叫号，过号请到服务台办理恢复。" * 3
+            text_en = "Please keep your belongings with you and wait for your number to be called. " * 4
+            flood = 3000
+            received: list[str] = []
+            most_held = 0
+
+            async def read() -> None:  # a live screen reads as messages come
+                while len(received) < flood:
+                    received.append((await live.next(timeout=20))["type"])
+
+            reading = asyncio.create_task(read())
+            started = time.monotonic()
+            for start in range(0, flood, 50):
+                answers = await asyncio.gather(
+                    *(
+                        client.post(
+                            "/api/halls/demo/announcements",
+                            json={"text": f"{i}{text}"[:200], "text_en": text_en[:400]},
+                            headers=headers,
+                        )
+                        for i in range(start, start + 50)
+                    )
+                )
+                assert {a.status_code for a in answers} == {201}
+                devices = (await client.get("/api/halls/demo/devices", headers=headers)).json()
+                most_held = max([most_held, *(d["behind"] for d in devices)])
+            await asyncio.wait_for(reading, 60)
+            assert received == ["announcement"] * flood  # every one, in order, none missed
+            assert time.monotonic() - started < 90
+            assert 0 < most_held <= Subscriber.LIMIT, f"the frozen screen held {most_held} messages at most"
+            # The frozen one is dropped once a send has waited ten seconds; the live one stays.
+            for _ in range(40):
+                devices = (await client.get("/api/halls/demo/devices", headers=headers)).json()
+                if len(devices) == 1:
+                    break
+                await asyncio.sleep(0.5)
+            assert len(devices) == 1 and devices[0]["sent_seq"] == live.seq
+        frozen.close()
+
+    asyncio.run(scenario())
+
+
+def test_subscriber_backlog_is_bounded_and_ends_in_a_snapshot() -> None:
+    async def scenario() -> None:
+        subscriber = Subscriber(counter=None)
+        frames = [Frame(seq, f'{{"seq":{seq}}}', f'{{"seq":{seq}}}', None, False) for seq in range(1, 1001)]
+        for frame in frames:
+            subscriber.offer([frame])
+        assert len(subscriber.pending) <= Subscriber.LIMIT and subscriber.resync
+
+    asyncio.run(scenario())
+
+
+def test_screens_come_back_after_a_server_restart(tmp_path: Path) -> None:
+    env = _env(tmp_path)
+    server = Server(env, log=tmp_path / "server.log").start()
+
+    async def reconnect(deadline: float) -> Device:
+        while True:  # what a screen does: try again with a short backoff
+            try:
+                device = Device(server.url, "/ws/halls/demo")
+                return await device.__aenter__()
+            except (OSError, InvalidStatus):
+                assert time.monotonic() < deadline, "could not reconnect"
+                await asyncio.sleep(0.2)
+
+    async def scenario() -> None:
+        async with Device(server.url, "/ws/halls/demo") as screen, api(server) as client:
+            await client.post("/api/halls/demo/tickets", json={"item": "SB01"}, headers=KIOSK)
+            await screen.until("queue")
+            before = screen.seq
+            server.kill()
+            with pytest.raises(ConnectionClosed):
+                await screen.raw(timeout=5)
+        restarted = Server(env, port=server.port, log=tmp_path / "server.log").start()
+        try:
+            screen = await reconnect(time.monotonic() + 20)
+            assert screen.seq >= before and screen.snapshot["waiting"] == 1
+            async with api(restarted) as client:
+                await client.post("/api/halls/demo/tickets", json={"item": "SB02"}, headers=KIOSK)
+                assert (await screen.until("queue"))["waiting"] == 2
+            await screen.__aexit__()
+        finally:
+            restarted.stop()
+
+    asyncio.run(scenario())
+
+
+def test_announcements_reach_the_screens_with_their_voice(server: Server) -> None:
+    async def scenario() -> None:
+        async with Device(server.url, "/ws/halls/demo") as screen, api(server) as client:
+            headers = await manager(client)
+            made = await client.post(
+                "/api/halls/demo/announcements",
+                json={"text": "大厅将于17:00停止取号", "text_en": "No more tickets after 17:00"},
+                headers=headers,
+            )
+            assert made.status_code == 201
+            message = await screen.until("announcement")
+            assert message["seq"] == made.json()["seq"] and message["text"] == "大厅将于17:00停止取号"
+            wav = await client.get(message["voice"]["audio"])
+            assert wav.status_code == 200 and wav.content[:4] == b"RIFF" and len(wav.content) > 100_000
+            refused = await client.post("/api/halls/demo/announcements", json={"text": "x"}, headers=KIOSK)
+            assert refused.status_code == 403
+
+    asyncio.run(scenario())
+
+
+@pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
+def test_calls_through_one_process_reach_devices_of_another_through_redis(
+    backend: str, tmp_path: Path, request: pytest.FixtureRequest
+) -> None:
+    shared = request.getfixturevalue("pg_url") if backend == "postgresql" else f"sqlite:///{tmp_path / 'hall.db'}"
+    env = _env(tmp_path, DATABASE_URL=shared, REDIS_URL=REDIS_URL, HALL_SECRET_KEY="one-secret-for-both-servers")
+
+    async def scenario(first: Server, second: Server) -> None:
+        async with (
+            Device(first.url, "/ws/halls/demo") as on_first,
+            Device(second.url, "/ws/halls/demo") as on_second,
+            Device(second.url, "/ws/halls/demo/counters/5", BOARD_TOKEN) as board_on_second,
+            api(first) as via_first,
+            api(second) as via_second,
+        ):
+            headers = await manager(via_first)
+            await via_first.post("/api/halls/demo/tickets", json={"item": "HZ01"}, headers=KIOSK)
+            await via_second.post("/api/halls/demo/tickets", json={"item": "HZ02"}, headers=KIOSK)
+            await via_second.post("/api/halls/demo/counters/5/open", headers=headers)
+            await via_first.post("/api/halls/demo/counters/5/call-next", headers=headers)
+            calls = [await device.until("call", timeout=10) for device in (on_first, on_second, board_on_second)]
+            assert {c["call"]["number"] for c in calls} == {"D001"} and len({c["seq"] for c in calls}) == 1
+
+    with (
+        running({**env, "HALL_DATA_DIR": str(tmp_path / "a")}, log=tmp_path / "a.log") as first,
+        running({**env, "HALL_DATA_DIR": str(tmp_path / "b")}, log=tmp_path / "b.log") as second,
+    ):
+        asyncio.run(scenario(first, second))
