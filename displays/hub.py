@@ -70,6 +70,8 @@ class DisplayHub:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._redis = None
         self._listener: asyncio.Task | None = None
+        self._publisher: asyncio.Task | None = None
+        self._outbox: asyncio.Queue[tuple[str, list[Frame]]] = asyncio.Queue()
         self._listening = asyncio.Event()
 
     # ---------------------------------------------------------------- life
@@ -80,14 +82,16 @@ class DisplayHub:
             import redis.asyncio as redis
 
             self._redis = redis.from_url(self.redis_url)
-            self._listener = asyncio.create_task(self._listen(), name="display-relay")
+            self._listener = asyncio.create_task(self._listen(), name="display-relay-in")
+            self._publisher = asyncio.create_task(self._send_out(), name="display-relay-out")
             await asyncio.wait_for(self._listening.wait(), timeout=10)
 
     async def stop(self) -> None:
-        if self._listener is not None:
-            self._listener.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._listener
+        for task in (self._listener, self._publisher):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
         if self._redis is not None:
             await self._redis.aclose()
 
@@ -119,14 +123,17 @@ class DisplayHub:
         if self._redis is None:
             self.deliver(hall, frames)
         else:
-            asyncio.create_task(self._publish_redis(hall, frames))  # noqa: RUF006 (done when sent)
+            self._outbox.put_nowait((hall, frames))
 
-    async def _publish_redis(self, hall: str, frames: list[Frame]) -> None:
-        try:
-            await self._redis.publish(_CHANNEL + hall, msgspec.msgpack.encode(frames))
-        except Exception:  # Redis away: this process's devices still hear it
-            log.warning("display relay: Redis publish failed; delivering locally", exc_info=True)
-            self.deliver(hall, frames)
+    async def _send_out(self) -> None:
+        """One publisher, one message at a time: frames leave in the order they were committed."""
+        while True:
+            hall, frames = await self._outbox.get()
+            try:
+                await self._redis.publish(_CHANNEL + hall, msgspec.msgpack.encode(frames))
+            except Exception:  # Redis away: this process's devices still hear it
+                log.warning("display relay: Redis publish failed; delivering locally", exc_info=True)
+                self.deliver(hall, frames)
 
     def deliver(self, hall: str, frames: list[Frame]) -> None:
         self._latest[hall] = max(self._latest.get(hall, 0), frames[-1].seq)

@@ -1,0 +1,123 @@
+"""The voice call: what is said, and real WAVs from espeak-ng through pyttsx3."""
+
+from __future__ import annotations
+
+import array
+import asyncio
+import time
+import wave
+from pathlib import Path
+
+import pytest
+
+from config.halls import ConfigError, load_hall
+from displays.voice import Synthesizer, VoiceSettings, announcement_texts, call_texts, spoken_number
+from tests.support import SMALL_HALL
+
+
+def test_numbers_are_read_digit_by_digit() -> None:
+    assert spoken_number("A001", "zh") == "A零零一"
+    assert spoken_number("B120", "zh") == "B一二零"
+    assert spoken_number("KS1000", "zh") == "KS一零零零"
+    assert spoken_number("A001", "en") == "A zero zero one"
+
+
+def test_the_templates_say_the_number_and_the_counter() -> None:
+    settings = VoiceSettings(languages=("zh", "en"))
+    assert call_texts(settings, "A001", 3) == {
+        "zh": "请A零零一号到3号窗口办理",
+        "en": "Number A zero zero one, please go to counter 3",
+    }
+    custom = VoiceSettings(languages=("zh",), templates={"zh": "{number}号请到{counter}号窗口"})
+    assert call_texts(custom, "C012", 10) == {"zh": "C零一二号请到10号窗口"}
+    assert announcement_texts(settings, "请保管好随身物品", "") == {"zh": "请保管好随身物品"}
+
+
+def test_a_bad_template_names_the_file_and_the_field(tmp_path: Path) -> None:
+    path = tmp_path / "hall.toml"
+    path.write_text(SMALL_HALL.read_text() + '\n[voice]\nlanguages = ["zh"]\n[voice.templates]\nzh = "请{ticket}号"\n')
+    with pytest.raises(ConfigError, match=r"hall.toml: voice: templates.zh: KeyError\('ticket'\)"):
+        load_hall(path)
+    path.write_text(SMALL_HALL.read_text() + '\n[voice]\nlanguages = ["fr"]\n')
+    with pytest.raises(ConfigError, match=r"voice.languages\[0\]"):
+        load_hall(path)
+
+
+def _audio(path: Path) -> tuple[float, array.array]:
+    with wave.open(str(path)) as audio:
+        assert (audio.getnchannels(), audio.getsampwidth(), audio.getframerate()) == (1, 2, 22050)
+        samples = array.array("h", audio.readframes(audio.getnframes()))
+        return audio.getnframes() / audio.getframerate(), samples
+
+
+def _speech_seconds(samples: array.array, rate: int = 22050) -> float:
+    """Time during which the signal is clearly above silence (in 20 ms windows)."""
+    window = rate // 50
+    loud = 0
+    for start in range(0, len(samples) - window, window):
+        chunk = samples[start : start + window]
+        if (sum(s * s for s in chunk) / window) ** 0.5 > 300:
+            loud += 1
+    return loud / 50
+
+
+@pytest.mark.parametrize(
+    ("language", "text", "shortest", "longest"),
+    [("zh", "请A零零一号到3号窗口办理", 1.5, 6.0), ("en", "Number A zero zero one, please go to counter 3", 1.5, 6.0)],
+)
+def test_real_speech_of_a_plausible_length(tmp_path: Path, language: str, text: str, shortest: float, longest: float):
+    settings = VoiceSettings(languages=(language,), repeat=1, chime=False)
+    path = asyncio.run(_synthesize(tmp_path, settings, {language: text}))
+    seconds, samples = _audio(path)
+    assert shortest <= seconds <= longest, seconds
+    assert max(abs(s) for s in samples) > 4000, "no sound at all"
+    assert _speech_seconds(samples) > 0.6 * shortest, "mostly silence"
+
+
+def test_chime_then_the_words_repeated(tmp_path: Path) -> None:
+    texts = {"zh": "请A零零一号到3号窗口办理"}
+    once, _ = _audio(asyncio.run(_synthesize(tmp_path, VoiceSettings(repeat=1, chime=False), texts)))
+    twice, samples = _audio(asyncio.run(_synthesize(tmp_path, VoiceSettings(repeat=2, chime=True), texts)))
+    # A chime (0.95 s with its pause), then the words twice with 0.9 s between.
+    assert abs(twice - (0.95 + 2 * (once - 0.2) + 0.9 + 0.2)) < 0.05, (once, twice)
+    chime = samples[: int(0.7 * 22050)]
+    assert max(abs(s) for s in chime) > 4000  # the chime is there before the words
+
+
+def test_one_synthesis_per_text_and_the_loop_keeps_running(tmp_path: Path) -> None:
+    settings = VoiceSettings(languages=("zh", "en"), repeat=2)
+    texts = call_texts(settings, "B007", 12)
+
+    async def scenario() -> None:
+        synthesizer = Synthesizer(tmp_path)
+        gaps: list[float] = []
+
+        async def ticker() -> None:  # the event loop must stay responsive while speech is made
+            last = time.perf_counter()
+            while True:
+                await asyncio.sleep(0.005)
+                now = time.perf_counter()
+                gaps.append(now - last)
+                last = now
+
+        ticking = asyncio.create_task(ticker())
+        try:
+            paths = await asyncio.gather(*(synthesizer.wav(settings, texts) for _ in range(5)))
+        finally:
+            ticking.cancel()
+            synthesizer.close()
+        assert len(set(paths)) == 1 and list(tmp_path.glob("*.wav")) == [paths[0]]
+        assert max(gaps) < 0.1, f"the loop stalled for {max(gaps):.3f} s"
+        started = time.perf_counter()
+        again = await Synthesizer(tmp_path).wav(settings, texts)  # a new process finds it on disk
+        assert again == paths[0] and time.perf_counter() - started < 0.05
+
+    asyncio.run(scenario())
+
+
+async def _synthesize(folder: Path, settings: VoiceSettings, texts: dict[str, str]) -> Path:
+    synthesizer = Synthesizer(folder)
+    try:
+        return await synthesizer.wav(settings, texts)
+    finally:
+        synthesizer.close()
