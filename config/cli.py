@@ -8,8 +8,13 @@
     hall hash-password                      a password hash for a hall file
     hall migrate                            create or upgrade the database schema
     hall rebuild [--hall ID]                replay a hall's whole record and compare with the live state
+    hall led-bridge --server URL --hall ID --token T [--counter N] [--driver console|tcp]
+                    [--controller HOST:PORT] [--heartbeat 15] [--max-backoff 30]
+                                            drive counter LED boards from the device channel
 
-Every command reads the settings file given with ``--settings`` (or $HALL_SETTINGS) and
+``led-bridge`` talks to a running server only (``--server``, a device token of the hall),
+so it runs on whatever PC is wired to the boards; it runs until Ctrl-C or SIGTERM.
+Every other command reads the settings file given with ``--settings`` (or $HALL_SETTINGS) and
 the environment (DATABASE_URL, REDIS_URL, HALL_FILES …).
 """
 
@@ -221,6 +226,78 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     return status
 
 
+def _controller(value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    host = host.removeprefix("[").removesuffix("]")
+    if not host or not port.isdigit() or not 0 < int(port) < 65536:
+        raise argparse.ArgumentTypeError(f"{value!r} is not HOST:PORT")
+    return host, int(port)
+
+
+def _positive(value: str) -> float:
+    number = float(value)
+    if not number > 0:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a positive number of seconds")
+    return number
+
+
+def cmd_led_bridge(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+    import signal
+
+    from displays.led import Backoff, BoardDriver, ConsoleDriver, LedBridge, TcpDriver
+
+    if not args.token:
+        print("error: --token (or $HALL_DEVICE_TOKEN) is needed: a device token of the hall", file=sys.stderr)
+        return 2
+    if args.driver == "tcp" and args.controller is None:
+        print("error: --driver tcp needs --controller HOST:PORT", file=sys.stderr)
+        return 2
+    if args.driver == "tcp" and args.counter is not None and not 0 < args.counter < 256:
+        print(f"error: counter {args.counter} has no LED address (1-255)", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s led-bridge %(levelname)s %(message)s"
+    )
+
+    async def bridge() -> None:
+        driver: BoardDriver
+        if args.driver == "tcp":
+            host, port = args.controller
+            driver = TcpDriver(host, port, backoff=Backoff(cap=args.max_backoff))
+        else:
+            driver = ConsoleDriver()
+        follow = LedBridge(
+            args.server,
+            args.hall,
+            args.token,
+            driver,
+            counter=args.counter,
+            heartbeat=args.heartbeat,
+            backoff=Backoff(cap=args.max_backoff),
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        following = asyncio.create_task(follow.run())
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({following, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (following, stopping):
+                task.cancel()
+            await asyncio.gather(following, stopping, return_exceptions=True)
+            await driver.close()
+        if following.done() and not following.cancelled() and following.exception() is not None:
+            raise following.exception()  # type: ignore[misc]
+        print("led-bridge: stopped", file=sys.stderr)
+
+    asyncio.run(bridge())
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hall", description="Hall queue for government service centres")
     parser.add_argument("--settings", help="settings TOML file (default: $HALL_SETTINGS, else built-in defaults)")
@@ -263,6 +340,35 @@ def _parser() -> argparse.ArgumentParser:
     rebuild = commands.add_parser("rebuild", help="replay a hall's record and compare with the live state")
     rebuild.add_argument("--hall")
     rebuild.set_defaults(run=cmd_rebuild)
+
+    led = commands.add_parser(
+        "led-bridge",
+        help="drive counter LED boards from a hall's device channel",
+        description="Follow a hall's (or one counter's) device channel and drive the counter LED boards: "
+        "print them (console) or send GB18030 frames to an LED controller (tcp; the frame is documented "
+        "in displays/led.py). Reconnects by itself; stops on Ctrl-C or SIGTERM.",
+    )
+    led.add_argument("--server", default="http://127.0.0.1:8000", help="the server (default %(default)s)")
+    led.add_argument("--hall", required=True)
+    led.add_argument("--counter", type=int, help="only this counter's board (default: every counter of the hall)")
+    led.add_argument(
+        "--token",
+        default=os.environ.get("HALL_DEVICE_TOKEN", ""),
+        help="a device token of the hall, e.g. a counter_board (default $HALL_DEVICE_TOKEN)",
+    )
+    led.add_argument("--driver", choices=["console", "tcp"], default="console")
+    led.add_argument("--controller", type=_controller, help="the LED controller's HOST:PORT (with --driver tcp)")
+    led.add_argument(
+        "--heartbeat",
+        type=_positive,
+        default=15.0,
+        help="the server's heartbeat period in seconds (default %(default)s): three quiet periods and the "
+        "connection is presumed dead",
+    )
+    led.add_argument(
+        "--max-backoff", type=_positive, default=30.0, help="longest wait between reconnections (default %(default)s s)"
+    )
+    led.set_defaults(run=cmd_led_bridge)
     return parser
 
 

@@ -9,8 +9,8 @@
 A device authenticates with a device token of its hall (or a staff token), in the query
 string because browsers cannot set headers on a websocket; a bad token is refused at the
 handshake (HTTP 403). On connect the device gets a snapshot, then every message in order;
-``{"type": "resync"}`` gets it a fresh snapshot. When the channel is quiet the server sends
-a heartbeat every ``device_heartbeat_seconds`` and expects the device to answer
+``{"type": "resync"}`` gets it a fresh snapshot. The server sends a heartbeat every
+``device_heartbeat_seconds``, busy or quiet, and expects the device to answer
 (``{"type": "pong"}``); a device silent for three heartbeats is disconnected.
 """
 
@@ -91,12 +91,19 @@ async def _send(
         return view.seq
 
     last = await send_snapshot()
+    loop = asyncio.get_running_loop()
+    next_beat = loop.time() + every
     while True:
-        try:
-            await asyncio.wait_for(subscriber.wake.wait(), timeout=every)
-        except TimeoutError:  # quiet: say so, with the newest seq, so a missed message shows
+        if not subscriber.wake.is_set():
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(subscriber.wake.wait(), timeout=max(next_beat - loop.time(), 0))
+        if loop.time() >= next_beat:
+            # Every period, busy or quiet: the device answers it (that is how the server knows
+            # it is there), and its ``seq`` shows a device that missed the latest message.
             beat = Heartbeat(seq=max(last, hub.latest(runtime.id)), at=runtime.clock())
             await send(_encoder.encode(beat).decode())
+            next_beat = loop.time() + every
+        if not subscriber.wake.is_set():
             continue
         subscriber.wake.clear()
         if subscriber.resync:

@@ -189,6 +189,35 @@ def test_heartbeats_keep_live_devices_and_drop_silent_ones(tmp_path: Path) -> No
         asyncio.run(scenario(server))
 
 
+def test_a_busy_channel_still_keeps_its_devices(tmp_path: Path) -> None:
+    """Heartbeats come every period even while messages flow: devices answer them and stay."""
+
+    async def scenario(server: Server) -> None:
+        async with Device(server.url, "/ws/halls/demo") as screen, api(server) as client:
+            headers = await manager(client)
+            received: list[str] = []
+
+            async def follow() -> None:  # answers heartbeats, as the pages and the LED bridge do
+                while True:
+                    message = await screen.raw(timeout=5)
+                    received.append(message["type"])
+                    if message["type"] == "heartbeat":
+                        await screen.ws.send(json.dumps({"type": "pong"}))
+
+            following = asyncio.create_task(follow())
+            for n in range(40):  # three seconds of steady traffic, ten heartbeat periods
+                answer = await client.post("/api/halls/demo/announcements", json={"text": f"第{n}条"}, headers=headers)
+                assert answer.status_code == 201
+                await asyncio.sleep(0.075)
+            await asyncio.sleep(0.5)
+            assert not following.done(), following  # still connected
+            following.cancel()
+            assert received.count("announcement") == 40 and received.count("heartbeat") >= 8
+
+    with running(_env(tmp_path, HALL_DEVICE_HEARTBEAT="0.3"), log=tmp_path / "server.log") as server:
+        asyncio.run(scenario(server))
+
+
 def test_bad_tokens_are_refused_at_the_handshake(server: Server) -> None:
     async def refused(path: str, token: str) -> int:
         with pytest.raises(InvalidStatus) as error:
