@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import msgspec
 from litestar import Request, Router, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
+from config.halls import HallDefinition
 from displays.render import header
 from queueing.errors import NotFound
 from queueing.service import HallRegistry
@@ -14,12 +16,17 @@ from queueing.service import HallRegistry
 __all__ = ["router"]
 
 
+def _hall(definition: HallDefinition) -> dict:
+    """The hall's header as plain data: ``tojson`` writes it into the page (a Struct it cannot)."""
+    return msgspec.to_builtins(header(definition))
+
+
 @get("/halls/{hall:str}/screen", include_in_schema=False)
 async def hall_screen(hall: FromPath[str], registry: NamedDependency[HallRegistry], request: Request) -> Template:
     definition = registry.get(hall).definition
     return Template(
         "screen.html",
-        context={"hall": header(definition), "heartbeat": request.app.state.settings.device_heartbeat_seconds},
+        context={"hall": _hall(definition), "heartbeat": request.app.state.settings.device_heartbeat_seconds},
     )
 
 
@@ -34,7 +41,7 @@ async def counter_board(
     return Template(
         "board.html",
         context={
-            "hall": header(definition),
+            "hall": _hall(definition),
             "counter": spec,
             "heartbeat": request.app.state.settings.device_heartbeat_seconds,
         },

@@ -2,21 +2,21 @@
 
 What is said comes from a template per language (default 请{number}号到{counter}号窗口办理),
 with the ticket number read the way people say it: A001 is "A零零一", digit by digit, not
-"A一". Each distinct announcement is synthesised once, by pyttsx3 on espeak-ng in a worker
-process (so the event loop never waits on it and pyttsx3's global state stays out of the
-server), and kept as a WAV file: an optional chime, then every language, the whole repeated.
+"A一". Each distinct announcement is synthesised once, by espeak-ng through pyttsx3's binding
+in a worker process (so the event loop never waits on it and the library's global state stays
+out of the server), and kept as a WAV file: an optional chime, then every language, the whole
+repeated.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
+import ctypes
 import hashlib
 import io
 import math
 import os
 import struct
-import tempfile
 import wave
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -99,21 +99,39 @@ def announcement_texts(settings: VoiceSettings, text: str, text_en: str) -> dict
 # ---------------------------------------------------------------- synthesis
 
 
-def _speak(text: str, voice: str, rate: int) -> bytes:
-    """In the worker process: one text, one voice, as 16-bit PCM at 22.05 kHz."""
-    import pyttsx3
+_collected: list[bytes] = []
+_espeak_ready = False
 
-    engine = pyttsx3.init("espeak")
-    engine.setProperty("voice", voice)
-    engine.setProperty("rate", rate)
-    with tempfile.TemporaryDirectory() as folder, contextlib.redirect_stdout(io.StringIO()):  # it prints
-        path = os.path.join(folder, "speech.wav")
-        engine.save_to_file(text, path)
-        engine.runAndWait()
-        with wave.open(path, "rb") as audio:
-            if (audio.getnchannels(), audio.getsampwidth(), audio.getframerate()) != (1, 2, RATE):
-                raise RuntimeError("espeak-ng gave an unexpected audio format")
-            return audio.readframes(audio.getnframes())
+
+def _collect(wav, samples: int, events) -> int:  # type: ignore[no-untyped-def]
+    if samples > 0:  # every buffer, the last one too
+        _collected.append(ctypes.string_at(wav, samples * 2))
+    return 0
+
+
+def _speak(text: str, voice: str, rate: int) -> bytes:
+    """In the worker process: one text, one voice, as 16-bit PCM at 22.05 kHz.
+
+    pyttsx3's espeak binding, driven synchronously: ``Synth`` returns when the speech is
+    complete and every buffer has come through our callback. (pyttsx3 2.99's own
+    ``save_to_file`` writes the file before adding the last buffer, so its WAVs lose their
+    end, and the lost buffer turns up at the start of the next one.)
+    """
+    from pyttsx3.drivers import _espeak
+
+    global _espeak_ready
+    if not _espeak_ready:
+        if _espeak.Initialize(_espeak.AUDIO_OUTPUT_SYNCHRONOUS, 500) != RATE:
+            raise RuntimeError("espeak-ng did not start at 22.05 kHz")
+        _espeak.SetSynthCallback(_collect)
+        _espeak_ready = True
+    if _espeak.SetVoiceByName(voice.encode()) != _espeak.EE_OK:
+        raise RuntimeError(f"espeak-ng has no voice {voice!r}")
+    _espeak.SetParameter(_espeak.RATE, rate, 0)
+    _collected.clear()
+    if _espeak.Synth(text, flags=_espeak.CHARS_UTF8 | _espeak.ENDPAUSE) != _espeak.EE_OK:
+        raise RuntimeError(f"espeak-ng could not say {text!r}")
+    return b"".join(_collected)
 
 
 def _silence(seconds: float) -> bytes:

@@ -78,7 +78,7 @@
   }
 
   // ---- voice: one announcement at a time, in order
-  const player = new Audio();
+  const player = (config.player = new Audio());  // on window.SCREEN too, for whoever looks
   const waiting = [];
   let playing = false;
   function say(voice) {
@@ -91,7 +91,8 @@
     playing = true;
     const url = waiting.shift();
     player.src = url;
-    player.play().then(() => { log.played.push(url); $("sound").hidden = true; }).catch(() => {
+    player.play().then(() => { log.played.push(url); $("sound").hidden = true; }).catch((error) => {
+      if (error.name !== "NotAllowedError") return;  // the WAV failed (server away): "error" below skips it
       // The browser wants a tap first (autoplay policy): keep it, ask for the tap.
       waiting.unshift(url);
       playing = false;
