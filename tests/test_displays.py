@@ -178,14 +178,14 @@ def test_heartbeats_keep_live_devices_and_drop_silent_ones(tmp_path: Path) -> No
             started = time.monotonic()
             with pytest.raises(ConnectionClosed):  # never answers: closed after three quiet heartbeats
                 while True:
-                    await silent.raw(timeout=5)
-            assert time.monotonic() - started < 3
-            await asyncio.sleep(1.5)  # five more heartbeats: the live one is still there
+                    await silent.raw(timeout=10)
+            assert 1.4 < time.monotonic() - started < 6
+            await asyncio.sleep(2.5)  # five more heartbeats: the live one is still there
             assert not answering.done(), answering
             answering.cancel()
             assert len(beats) >= 5 and all(b["type"] == "heartbeat" and b["seq"] == live.seq for b in beats)
 
-    with running(_env(tmp_path, HALL_DEVICE_HEARTBEAT="0.3"), log=tmp_path / "server.log") as server:
+    with running(_env(tmp_path, HALL_DEVICE_HEARTBEAT="0.5"), log=tmp_path / "server.log") as server:
         asyncio.run(scenario(server))
 
 
@@ -205,16 +205,16 @@ def test_a_busy_channel_still_keeps_its_devices(tmp_path: Path) -> None:
                         await screen.ws.send(json.dumps({"type": "pong"}))
 
             following = asyncio.create_task(follow())
-            for n in range(40):  # three seconds of steady traffic, ten heartbeat periods
+            for n in range(40):  # four seconds of steady traffic, eight heartbeat periods
                 answer = await client.post("/api/halls/demo/announcements", json={"text": f"第{n}条"}, headers=headers)
                 assert answer.status_code == 201
-                await asyncio.sleep(0.075)
+                await asyncio.sleep(0.1)
             await asyncio.sleep(0.5)
             assert not following.done(), following  # still connected
             following.cancel()
-            assert received.count("announcement") == 40 and received.count("heartbeat") >= 8
+            assert received.count("announcement") == 40 and received.count("heartbeat") >= 5
 
-    with running(_env(tmp_path, HALL_DEVICE_HEARTBEAT="0.3"), log=tmp_path / "server.log") as server:
+    with running(_env(tmp_path, HALL_DEVICE_HEARTBEAT="0.5"), log=tmp_path / "server.log") as server:
         asyncio.run(scenario(server))
 
 
