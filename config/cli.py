@@ -80,6 +80,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_config=logging_config(settings.log_level, settings.log_format),
         access_log=False,
         timeout_graceful_shutdown=5,
+        # Device messages are small JSON on the hall's network; compressing each one once per
+        # device nearly doubled the server's cost of a call's fan-out (tests/perf/displays.py).
+        ws_per_message_deflate=False,
     )
     return 0
 

@@ -44,7 +44,6 @@ __all__ = ["AnnouncementRequest", "router"]
 _encoder = msgspec.json.Encoder()
 _device_decoder = msgspec.json.Decoder(DeviceMessage)
 _NUMBER = re.compile(r"^[A-Z]{1,3}\d{1,5}$")
-_SEND_TIMEOUT = 10.0  # a device that takes longer to take a message is dropped
 
 
 async def _serve(socket: WebSocket, runtime: HallRuntime, counter: int | None) -> None:
@@ -58,9 +57,10 @@ async def _serve(socket: WebSocket, runtime: HallRuntime, counter: int | None) -
     await socket.accept()
     subscriber = hub.subscribe(runtime.id, counter, principal.name)  # before the snapshot: nothing falls between
     tasks = [
-        asyncio.create_task(_send(socket, runtime, hub, subscriber, counter, heartbeat)),
+        asyncio.create_task(_send(socket, runtime, hub, subscriber, counter)),
         asyncio.create_task(_receive(socket, subscriber, heartbeat)),
     ]
+    subscriber.sender = tasks[0]
     try:
         done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         for task in done:
@@ -78,42 +78,40 @@ async def _serve(socket: WebSocket, runtime: HallRuntime, counter: int | None) -
 
 
 async def _send(
-    socket: WebSocket, runtime: HallRuntime, hub: DisplayHub, subscriber: Subscriber, counter: int | None, every: float
+    socket: WebSocket, runtime: HallRuntime, hub: DisplayHub, subscriber: Subscriber, counter: int | None
 ) -> None:
-    async def send(text: str) -> None:
-        await asyncio.wait_for(socket.send_text(text), timeout=_SEND_TIMEOUT)
-
     async def send_snapshot() -> int:
         view = await runtime.read(lambda q, at: snapshot(q, runtime.definition, at, counter))
-        await send(_encoder.encode(view).decode())
+        await socket.send_text(_encoder.encode(view).decode())
         subscriber.snapshots += 1
         subscriber.sent = view.seq
         return view.seq
 
-    last = await send_snapshot()
+    # No timer per send: the hub's clock drops a device stuck on a send for more than
+    # ``Subscriber.SEND_TIMEOUT`` (``sending_since``); its backlog is bounded meanwhile.
     loop = asyncio.get_running_loop()
-    next_beat = loop.time() + every
+    subscriber.sending_since = loop.time()
+    last = await send_snapshot()
+    subscriber.sending_since = 0.0
     while True:
-        if not subscriber.wake.is_set():
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(subscriber.wake.wait(), timeout=max(next_beat - loop.time(), 0))
-        if loop.time() >= next_beat:
-            # Every period, busy or quiet: the device answers it (that is how the server knows
-            # it is there), and its ``seq`` shows a device that missed the latest message.
-            beat = Heartbeat(seq=max(last, hub.latest(runtime.id)), at=runtime.clock())
-            await send(_encoder.encode(beat).decode())
-            next_beat = loop.time() + every
-        if not subscriber.wake.is_set():
-            continue
+        await subscriber.wake.wait()
         subscriber.wake.clear()
+        subscriber.sending_since = loop.time()
         if subscriber.resync:
             subscriber.resync = False
             last = await send_snapshot()
         while subscriber.pending:
             seq, text = subscriber.pending.popleft()
             if seq > last:  # what the snapshot already holds is not sent again
-                await send(text)
+                await socket.send_text(text)
                 last = subscriber.sent = seq
+        if subscriber.beat:
+            # Sent once what was queued is out, so its ``seq`` is ahead of the device's only
+            # if the device missed a message.
+            subscriber.beat = False
+            latest = last if subscriber.pending or subscriber.resync else max(last, hub.latest(runtime.id))
+            await socket.send_text(_encoder.encode(Heartbeat(seq=latest, at=runtime.clock())).decode())
+        subscriber.sending_since = 0.0
 
 
 async def _receive(socket: WebSocket, subscriber: Subscriber, every: float) -> None:

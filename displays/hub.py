@@ -38,6 +38,7 @@ class Subscriber:
     """One connected device: the frames waiting to be sent to it."""
 
     LIMIT = 256  # frames; past this the device gets a snapshot instead
+    SEND_TIMEOUT = 10.0  # seconds; a device that takes longer to take what is due is dropped
 
     def __init__(self, counter: int | None, device: str = "", since: float = 0.0) -> None:
         self.counter = counter
@@ -47,6 +48,9 @@ class Subscriber:
         self.pending: deque[tuple[int, str]] = deque()
         self.wake = asyncio.Event()
         self.resync = False  # send a snapshot before anything else
+        self.beat = False  # a heartbeat is due
+        self.sending_since = 0.0  # loop time its sender began what is due, 0 when idle
+        self.sender: asyncio.Task | None = None  # cancelled when it is stuck
 
     def offer(self, frames: list[Frame]) -> None:
         for frame in frames:
@@ -61,10 +65,17 @@ class Subscriber:
         self.resync = True
         self.wake.set()
 
+    def ask_beat(self) -> None:
+        self.beat = True
+        self.wake.set()
+
 
 class DisplayHub:
-    def __init__(self, redis_url: str = "") -> None:
-        self.redis_url = redis_url
+    """``heartbeat``: every so many seconds each device is sent a heartbeat, busy or quiet."""
+
+    def __init__(self, redis_url: str = "", heartbeat: float = 15.0) -> None:
+        self.redis_url, self.heartbeat = redis_url, heartbeat
+        self._ticker: asyncio.Task | None = None
         self._halls: dict[str, set[Subscriber]] = {}
         self._latest: dict[str, int] = {}
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -78,6 +89,7 @@ class DisplayHub:
 
     async def start(self) -> None:
         self._loop = asyncio.get_running_loop()
+        self._ticker = asyncio.create_task(self._tick(), name="display-heartbeats")
         if self.redis_url:
             import redis.asyncio as redis
 
@@ -87,7 +99,7 @@ class DisplayHub:
             await asyncio.wait_for(self._listening.wait(), timeout=10)
 
     async def stop(self) -> None:
-        for task in (self._listener, self._publisher):
+        for task in (self._ticker, self._listener, self._publisher):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -111,6 +123,28 @@ class DisplayHub:
     def latest(self, hall: str) -> int:
         """The newest sequence number delivered for ``hall`` in this process."""
         return self._latest.get(hall, 0)
+
+    async def _tick(self) -> None:
+        # One clock for every device, rather than timers per device and per send: a device's
+        # sender then waits on its wake-up alone, which counts when thousands are connected.
+        loop = asyncio.get_running_loop()
+        step = min(1.0, self.heartbeat)
+        next_beat = loop.time() + self.heartbeat
+        while True:
+            await asyncio.sleep(step)
+            now = loop.time()
+            beat = now >= next_beat
+            if beat:
+                next_beat = max(next_beat + self.heartbeat, now)
+            for hall, subscribers in tuple(self._halls.items()):
+                for subscriber in tuple(subscribers):
+                    if subscriber.sending_since and now - subscriber.sending_since > Subscriber.SEND_TIMEOUT:
+                        log.warning("device %s dropped: stuck on a send", subscriber.device, extra={"hall": hall})
+                        subscriber.sending_since = 0.0
+                        if subscriber.sender is not None:
+                            subscriber.sender.cancel()
+                    elif beat:
+                        subscriber.ask_beat()
 
     # ---------------------------------------------------------------- frames
 

@@ -318,13 +318,15 @@ class HallRuntime:
             return
         if batch:
             self._after_commit(batch, batch[-1].event.at)
-            if self.observer is not None:
-                try:
-                    self.observer.committed([o.observed for o in outcomes if o.observed is not None])
-                except Exception:
-                    log.exception("commit observer failed", extra={"hall": self.id})
+        # The callers first: a clerk's answer should not wait behind a fan-out to thousands
+        # of screens (both go to the event loop, in this order).
         for outcome in outcomes:
             outcome.send()
+        if batch and self.observer is not None:
+            try:
+                self.observer.committed([o.observed for o in outcomes if o.observed is not None])
+            except Exception:
+                log.exception("commit observer failed", extra={"hall": self.id})
 
     def _decide(self, job: _Job, at: dt.datetime) -> _Outcome:
         """Decide one command and prepare its answer from the state right after it (a later

@@ -16,6 +16,7 @@ from config.halls import load_hall
 from tests.perf.__main__ import main as perf_main
 from tests.perf.calling import bench_call_next_core, bench_call_next_http
 from tests.perf.common import BENCH_HALL, Figure, Outcome, issue_pools, table
+from tests.perf.displays import bench_displays
 from tests.perf.rebuild import bench_rebuild
 from tests.perf.throughput import bench_throughput
 from tests.support import DEMO_HALL
@@ -88,6 +89,61 @@ def test_rebuild_benchmark_runs() -> None:
     for kind in ("ticket_issued", "ticket_called", "service_completed", "ticket_missed", "day_started"):
         assert record["events_by_kind"].get(kind), kind
     assert outcome.details["cli"]["identical"] and outcome.details["cli"]["events"] == record["events"]
+
+
+def test_displays_benchmark_runs() -> None:
+    outcome = bench_displays(
+        devices=12,
+        calls=6,
+        many_devices=30,
+        many_processes=2,
+        many_rate=2,
+        many_calls=4,
+        redis_devices=12,
+        redis_calls=6,
+        steps=(4, 8),
+        step_seconds=1,
+        step_p99_ms=60_000,  # sanity, not speed: every step passes unless something fails
+        heartbeat=1.0,
+        prefill=3,
+    )
+    figures = _sane(
+        outcome,
+        {
+            "displays.one.p99_ms",
+            "displays.one.from_request_p99_ms",
+            "displays.one.cpu_cores",
+            "displays.max_calls_per_second",
+            "displays.many.p99_ms",
+            "displays.many.cpu_cores",
+            "displays.redis.same_server.p99_ms",
+            "displays.redis.other_server.p99_ms",
+            "displays.redis.cpu_cores",
+        },
+    )
+    assert figures["displays.one.p99_ms"].ok is not None and figures["displays.max_calls_per_second"].ok is None
+    assert figures["displays.max_calls_per_second"].value == 8
+    details = outcome.details
+    one = details["one_worker"]
+    assert one["connect"]["connected"] == 12 and set(one["phases"]) == {"latency", "rate-4", "rate-8"}
+    assert [s["rate"] for s in details["rate_steps"]] == [4, 8]
+    planned = {"latency": 6, "rate-4": 4, "rate-8": 8}
+    for name, phase in one["phases"].items():
+        assert phase["http"]["calls"] == phase["http"]["answered_200"] == planned[name], name
+        delivery = phase["delivery"]["all"]
+        assert delivery["calls"] == planned[name] and delivery["devices"] == 12
+        # every (device, call) pair is either received, with its latency, or counted as missed
+        assert delivery["from_answer"]["count"] + delivery["missed"] == 12 * planned[name]
+        assert delivery["from_request"]["count"] == delivery["from_answer"]["count"]
+    assert one["device_totals"]["heartbeats"] >= 12  # every device answered heartbeats between rounds
+    assert one["device_totals"]["connect"]["count"] == 12
+    many = details["many"]
+    assert many["connect"]["connected"] == 30 and many["phase"]["http"]["answered_200"] == 4
+    assert many["phase"]["delivery"]["all"]["from_answer"]["count"] + many["phase"]["delivery"]["all"]["missed"] == 120
+    redis = details["redis"]["phase"]["delivery"]
+    assert redis["same_server"]["devices"] == redis["other_server"]["devices"] == 6
+    for part in redis.values():
+        assert part["calls"] == 6 and part["from_answer"]["count"] + part["missed"] == 36
 
 
 def test_the_command_prints_a_table_and_writes_json(tmp_path: Path, capsys) -> None:

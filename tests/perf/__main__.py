@@ -2,7 +2,7 @@
 
     python -m tests.perf                      everything (a few minutes)
     python -m tests.perf --only sqlite,core   some of them: sqlite, postgres, postgres-2,
-                                              calling, core, rebuild
+                                              calling, core, rebuild, displays
     python -m tests.perf --strict             exit 1 if a figure misses its target
 
 Prints the machine and a table, one line per figure with its target and PASS, MISS or
@@ -10,7 +10,8 @@ info; writes the figures and the details behind them to test-artifacts/perf.json
 benchmark that fails to run is reported as ERROR and makes the exit status 2.
 
 PostgreSQL: $TEST_POSTGRES_URL (default postgresql://postgres@127.0.0.1:5432/postgres);
-each benchmark creates a database of its own and drops it afterwards.
+each benchmark creates a database of its own and drops it afterwards. Redis (the displays
+benchmark's two-server part): $TEST_REDIS_URL (default redis://127.0.0.1:6379/0).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from pathlib import Path
 
 from tests.perf.calling import bench_call_next_core, bench_call_next_http
 from tests.perf.common import ARTIFACTS, ROOT, Figure, Outcome, machine, table
+from tests.perf.displays import bench_displays
 from tests.perf.rebuild import bench_rebuild
 from tests.perf.throughput import bench_throughput
 
@@ -38,6 +40,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[], Outcome]]] = {
     "calling": ("2. call-next over HTTP with 5,000 waiting", lambda: bench_call_next_http()),
     "core": ("2. the core's call-next at 500 / 5,000 / 50,000 waiting", lambda: bench_call_next_core()),
     "rebuild": ("3. rebuild from 100,000 events", lambda: bench_rebuild()),
+    "displays": ("4. device channel: 500 / 5,000 devices, Redis, most calls/s", lambda: bench_displays()),
 }
 
 
