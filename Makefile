@@ -7,8 +7,9 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
-# Debian packages: the browser for page tests, a CJK font to render Chinese, espeak-ng for the voice.
-DEBS   := chromium fonts-noto-cjk espeak-ng
+# Debian packages: the browser for page tests, a CJK font to render Chinese, espeak-ng for the voice,
+# poppler-utils to read PDFs back, a TrueType CJK font (WenQuanYi Micro Hei) to embed in PDF tickets.
+DEBS   := chromium fonts-noto-cjk espeak-ng poppler-utils fonts-wqy-microhei
 
 .PHONY: demo test perf system-deps clean
 

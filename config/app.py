@@ -36,6 +36,8 @@ from displays.api import router as displays_api
 from displays.hub import DisplayHub, DisplayPublisher
 from displays.pages import router as displays_pages
 from displays.voice import Synthesizer
+from printers.api import router as printers_api
+from printers.service import PrintBell, PrintService
 from queueing.api import router as queueing_api
 from queueing.errors import Refusal
 from queueing.pages import router as queueing_pages
@@ -117,11 +119,15 @@ def create_app(
             for hall in halls
         ]
     )
+    printing = PrintService(
+        engine, halls, clock, settings.public_url, PrintBell(settings.redis_url), data_dir=settings.data_dir
+    )
     auth = Authenticator(AccountBook(halls), TokenSigner(settings.secret()), settings.token_hours, clock)
 
     async def start(_: Litestar) -> None:
         await asyncio.to_thread(upgrade, engine)
         await hub.start()
+        await printing.bell.start()
         await registry.start()
         # Everything loaded so far lives as long as the process: keep it out of the
         # collector's full passes, which would otherwise pause every request for ~50 ms.
@@ -134,7 +140,9 @@ def create_app(
         log.info("serving", extra={"halls": [h.id for h in halls], "database": engine.dialect.name})
 
     async def stop(_: Litestar) -> None:
+        await printing.close()
         await registry.close()
+        await printing.bell.stop()
         await hub.stop()
         synthesizer.close()
         engine.dispose()
@@ -150,6 +158,7 @@ def create_app(
             counters_pages,
             displays_api,
             displays_pages,
+            printers_api,
             create_static_files_router(
                 path="/static",
                 directories=[PROJECT_ROOT / p / "static" for p in _PACKAGES if (PROJECT_ROOT / p / "static").is_dir()],
@@ -172,6 +181,7 @@ def create_app(
                 "engine": engine,
                 "hub": hub,
                 "synthesizer": synthesizer,
+                "printing": printing,
             }
         ),
         template_config=TemplateConfig(

@@ -11,9 +11,12 @@
     hall led-bridge --server URL --hall ID --token T [--counter N] [--driver console|tcp]
                     [--controller HOST:PORT] [--heartbeat 15] [--max-backoff 30]
                                             drive counter LED boards from the device channel
+    hall print-agent --server URL --hall ID --token T [--printer usb:VID:PID|file:PATH|dummy[:DIR]]
+                                            print a ticket machine's slips on the printer at its PC
 
-``led-bridge`` talks to a running server only (``--server``, a device token of the hall),
-so it runs on whatever PC is wired to the boards; it runs until Ctrl-C or SIGTERM.
+``led-bridge`` and ``print-agent`` talk to a running server only (``--server``, a device token
+of the hall), so they run on whatever PC is wired to the boards or the printer; they run until
+Ctrl-C or SIGTERM.
 Every other command reads the settings file given with ``--settings`` (or $HALL_SETTINGS) and
 the environment (DATABASE_URL, REDIS_URL, HALL_FILES …).
 """
@@ -301,6 +304,68 @@ def cmd_led_bridge(args: argparse.Namespace) -> int:
     return 0
 
 
+def _printer(text: str):  # type: ignore[no-untyped-def]
+    """``usb:0416:5011``, ``file:/dev/usb/lp0``, ``dummy`` or ``dummy:DIR``, ``network:HOST:PORT``."""
+    from printers.settings import PrinterSpec
+
+    kind, _, rest = text.partition(":")
+    try:
+        if kind == "usb":
+            vendor, _, product = rest.partition(":")
+            return PrinterSpec(driver="usb", at="agent", vendor_id=int(vendor, 16), product_id=int(product, 16))
+        if kind == "file":
+            return PrinterSpec(driver="file", at="agent", path=rest)
+        if kind == "dummy":
+            return PrinterSpec(driver="dummy", at="agent", path=rest)
+        if kind == "network":
+            host, _, port = rest.rpartition(":")
+            return PrinterSpec(driver="network", at="agent", host=host, port=int(port))
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{text!r}: {exc}") from None
+    raise argparse.ArgumentTypeError(f"{text!r}: use usb:VID:PID, file:PATH, dummy[:DIR] or network:HOST:PORT")
+
+
+def cmd_print_agent(args: argparse.Namespace) -> int:
+    import asyncio
+    import logging
+    import signal
+
+    from printers.agent import PrintAgent
+
+    if not args.token:
+        print("error: --token (or $HALL_DEVICE_TOKEN) is needed: the ticket machine's device token", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=logging.INFO,
+        stream=sys.stderr,
+        format="%(asctime)s print-agent %(levelname)s %(message)s",
+        force=True,  # python-escpos configures the root logger when imported
+    )
+
+    async def agent() -> None:
+        from displays.led import Backoff
+
+        printing = PrintAgent(
+            args.server, args.hall, args.token, printer=args.printer, backoff=Backoff(cap=args.max_backoff)
+        )
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for signum in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(signum, stop.set)
+        running = asyncio.create_task(printing.run())
+        stopping = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({running, stopping}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for task in (running, stopping):
+                task.cancel()
+            await asyncio.gather(running, stopping, return_exceptions=True)
+        print(f"print-agent: stopped ({printing.jobs_printed} printed, {printing.jobs_failed} failed)", file=sys.stderr)
+
+    asyncio.run(agent())
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hall", description="Hall queue for government service centres")
     parser.add_argument("--settings", help="settings TOML file (default: $HALL_SETTINGS, else built-in defaults)")
@@ -372,6 +437,30 @@ def _parser() -> argparse.ArgumentParser:
         "--max-backoff", type=_positive, default=30.0, help="longest wait between reconnections (default %(default)s s)"
     )
     led.set_defaults(run=cmd_led_bridge)
+
+    agent = commands.add_parser(
+        "print-agent",
+        help="print a ticket machine's slips on the printer at its PC (USB)",
+        description="Receive a ticket machine's print jobs over its channel and print them on the printer "
+        "hanging at this PC, as the hall file's [devices.printer] says (or --printer). Reports each job "
+        "printed or failed; reconnects by itself; stops on Ctrl-C or SIGTERM.",
+    )
+    agent.add_argument("--server", default="http://127.0.0.1:8000", help="the server (default %(default)s)")
+    agent.add_argument("--hall", required=True)
+    agent.add_argument(
+        "--token",
+        default=os.environ.get("HALL_DEVICE_TOKEN", ""),
+        help="the ticket machine's device token (default $HALL_DEVICE_TOKEN)",
+    )
+    agent.add_argument(
+        "--printer",
+        type=_printer,
+        help="override the printer: usb:VID:PID (hex, as lsusb shows), file:PATH, dummy[:DIR], network:HOST:PORT",
+    )
+    agent.add_argument(
+        "--max-backoff", type=_positive, default=30.0, help="longest wait between reconnections (default %(default)s s)"
+    )
+    agent.set_defaults(run=cmd_print_agent)
     return parser
 
 

@@ -17,6 +17,7 @@ import msgspec
 
 from counters.kinds import CallingProfile, CounterSpec, served_items, spec_problems
 from displays.voice import VoiceSettings
+from printers.settings import PrinterSpec, SlipSettings
 from queueing.catalogue import Domain, ServiceItem, TicketGroup
 from queueing.policy import CallingPolicy, HallRules, IssuingPolicy, OpeningHours
 
@@ -68,6 +69,7 @@ class DeviceSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     name: str
     token_sha256: str
     kind: DeviceKind = "ticket_machine"
+    printer: PrinterSpec | None = None  # a ticket machine's slip printer (``[devices.printer]``)
 
 
 class DisplaySettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -96,6 +98,7 @@ class _HallFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     profiles: dict[str, CallingProfile] = msgspec.field(default_factory=dict)
     voice: VoiceSettings = msgspec.field(default_factory=VoiceSettings)
     display: DisplaySettings = msgspec.field(default_factory=DisplaySettings)
+    slip: SlipSettings = msgspec.field(default_factory=SlipSettings)
     staff: list[StaffSpec] = msgspec.field(default_factory=list)
     devices: list[DeviceSpec] = msgspec.field(default_factory=list)
 
@@ -111,6 +114,7 @@ class HallDefinition(msgspec.Struct, frozen=True):
     devices: tuple[DeviceSpec, ...]
     voice: VoiceSettings = VoiceSettings()
     display: DisplaySettings = DisplaySettings()
+    slip: SlipSettings = SlipSettings()
     warnings: tuple[str, ...] = ()
 
     @property
@@ -244,6 +248,8 @@ def _check(path: Path, hall: _HallFile) -> HallDefinition:
             raise fail(
                 f"devices[{index}].token_sha256", "must be 64 lower-case hex digits (`hall add-device` writes it)"
             )
+        if device.printer is not None and device.kind != "ticket_machine":
+            raise fail(f"devices[{index}].printer", f"only a ticket machine has a slip printer, not a {device.kind}")
 
     served = set().union(*(served_items(c, hall.items) for c in hall.counters)) if hall.counters else set()
     warnings = tuple(
@@ -260,5 +266,6 @@ def _check(path: Path, hall: _HallFile) -> HallDefinition:
         devices=tuple(hall.devices),
         voice=hall.voice,
         display=hall.display,
+        slip=hall.slip,
         warnings=warnings,
     )

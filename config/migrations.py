@@ -36,7 +36,17 @@ class Migration(NamedTuple):
     upgrade: Callable[[Connection], None] | None  # None: the baseline, created from the models
 
 
-MIGRATIONS: tuple[Migration, ...] = (Migration(1, "hall_event, hall_head, hall_snapshot, ticket", None),)
+def _add_printing(conn: Connection) -> None:
+    from printers.models import PrinterStatusRow, PrintJobRow
+
+    for table in (PrintJobRow.__table__, PrinterStatusRow.__table__):
+        table.create(conn)  # type: ignore[attr-defined]
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "hall_event, hall_head, hall_snapshot, ticket", None),
+    Migration(2, "print_job, printer_status", _add_printing),
+)
 
 _meta = sa.MetaData()
 _versions = sa.Table(
@@ -59,6 +69,7 @@ def upgrade(
 ) -> int:
     """Bring the schema to the latest version; returns it."""
     # The models must be imported so that their tables are in the metadata.
+    import printers.models  # noqa: F401
     import queueing.models  # noqa: F401
 
     latest = migrations[-1].version

@@ -34,6 +34,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     token_hours: int = 12
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     snapshot_every: int = 2000  # events between state snapshots
+    pdf_font: str = ""  # a TrueType CJK font for PDF tickets; empty: the first of printers.pdf.FONT_CANDIDATES
     device_heartbeat_seconds: float = 15.0  # a quiet device channel says so this often
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
@@ -75,6 +76,7 @@ _ENV: dict[str, tuple[str, type]] = {
     "HALL_WORKERS": ("workers", int),
     "HALL_PUBLIC_URL": ("public_url", str),
     "HALL_DEVICE_HEARTBEAT": ("device_heartbeat_seconds", float),
+    "HALL_PDF_FONT": ("pdf_font", str),
     "HALL_LOG_LEVEL": ("log_level", str),
     "HALL_LOG_FORMAT": ("log_format", str),
 }

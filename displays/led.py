@@ -439,15 +439,19 @@ def _why(exc: BaseException) -> str:
 # ---------------------------------------------------------------- the bridge
 
 
-def channel_url(server: str, hall: str, counter: int | None, token: str) -> str:
-    """``http://host:port`` (or ``https://``) and a hall → its device channel's websocket URL."""
+def websocket_base(server: str) -> str:
+    """``http://host:port`` (or ``https://``, or a bare ``host:port``) → ``ws://host:port``."""
     base = server.rstrip("/")
     if base.startswith("https://"):
-        base = "wss://" + base.removeprefix("https://")
-    elif base.startswith("http://"):
-        base = "ws://" + base.removeprefix("http://")
-    elif not base.startswith(("ws://", "wss://")):
-        base = "ws://" + base
+        return "wss://" + base.removeprefix("https://")
+    if base.startswith("http://"):
+        return "ws://" + base.removeprefix("http://")
+    return base if base.startswith(("ws://", "wss://")) else "ws://" + base
+
+
+def channel_url(server: str, hall: str, counter: int | None, token: str) -> str:
+    """``http://host:port`` (or ``https://``) and a hall → its device channel's websocket URL."""
+    base = websocket_base(server)
     path = f"/ws/halls/{quote(hall, safe='')}" + (f"/counters/{counter}" if counter is not None else "")
     return f"{base}{path}?token={quote(token, safe='')}"
 

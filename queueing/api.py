@@ -13,7 +13,8 @@ import datetime as dt
 import secrets
 from typing import Annotated
 
-from litestar import Router, get, post
+import msgspec
+from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -22,7 +23,7 @@ from queueing.commands import CancelTicket, IssueTicket, Priority, Reinstate
 from queueing.errors import NotFound
 from queueing.hall import HallQueue
 from queueing.lifecycle import TicketState
-from queueing.schemas import DomainInfo, HallInfo, HallSummary, IssueRequest, ItemInfo
+from queueing.schemas import DomainInfo, HallInfo, HallSummary, IssuedTicket, IssueRequest, ItemInfo
 from queueing.service import HallRegistry
 from queueing.views import QueueView, TicketView
 
@@ -72,7 +73,8 @@ async def issue_ticket(
     data: JSONBody[IssueRequest],
     registry: NamedDependency[HallRegistry],
     principal: NamedDependency[Principal],
-) -> TicketView:
+    request: Request,
+) -> IssuedTicket:
     runtime = registry.get(hall)
     command = IssueTicket(
         at=runtime.clock(),
@@ -84,14 +86,22 @@ async def issue_ticket(
         channel="kiosk" if principal.kind == "device" else "desk",
     )
 
-    def present(queue: HallQueue, _: object, at: dt.datetime) -> TicketView:
+    def present(queue: HallQueue, _: object, at: dt.datetime) -> tuple[TicketView, bool]:
         ticket = queue.ticket(command.ticket_id)
+        new = ticket is not None
         if ticket is None and data.idempotency_key is not None:
             ticket = queue.ticket_by_key(data.idempotency_key)
         assert ticket is not None
-        return queue.ticket_view(ticket, at)
+        return queue.ticket_view(ticket, at), new
 
-    return await runtime.execute(command, present)
+    view, new = await runtime.execute(command, present)
+    issued = IssuedTicket(**msgspec.structs.asdict(view))
+    if new and principal.kind == "device":
+        # After the ticket is recorded, and never failing it: the job says how the print went.
+        issued.print_job = await request.app.state.printing.print_ticket(
+            hall, principal.name, view, str(request.base_url)
+        )
+    return issued
 
 
 @get("/api/halls/{hall:str}/tickets/{ticket_id:str}", summary="A ticket's status")

@@ -6,7 +6,10 @@ from typing import Annotated, Literal
 
 import msgspec
 
-__all__ = ["DomainInfo", "HallInfo", "HallSummary", "IssueRequest", "ItemInfo"]
+from printers.schemas import PrintJobView
+from queueing.views import TicketView
+
+__all__ = ["DomainInfo", "HallInfo", "HallSummary", "IssueRequest", "IssuedTicket", "ItemInfo"]
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 
@@ -15,6 +18,13 @@ class IssueRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     item: Code
     priority: Literal["green", "walk_in"] | None = None  # green: 绿色通道
     idempotency_key: Annotated[str, msgspec.Meta(min_length=1, max_length=80)] | None = None
+
+
+class IssuedTicket(TicketView, kw_only=True):
+    """A new ticket, and its slip's print job when a ticket machine with a printer issued it
+    (None otherwise, and for a retried request: its slip was printed the first time)."""
+
+    print_job: PrintJobView | None = None
 
 
 class HallSummary(msgspec.Struct, frozen=True):

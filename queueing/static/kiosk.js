@@ -69,12 +69,61 @@
     const a = document.createElement("a");
     a.href = link; a.textContent = link;
     document.getElementById("result-link").replaceChildren(a);
+    document.getElementById("result-qr").src = `/halls/${hall}/tickets/${ticket.id}/qr.svg`;
+    shown = ticket;
     overlay.classList.add("show");
-    clearTimeout(closeTimer);
-    closeTimer = setTimeout(close, 20000);
+    stayOpen(20000);
+    follow(ticket.print_job);
   }
 
-  function close() { overlay.classList.remove("show"); refresh(); }
+  // The slip: the ticket exists whatever the printer does; if it fails, the number and its
+  // QR code stay on screen longer and the citizen can print again.
+  let shown = null;
+  const printState = document.getElementById("result-print");
+  const reprint = document.getElementById("result-reprint");
+  const FAULTS = { offline: "打印机未连接", paper_out: "打印机缺纸", error: "打印机故障" };
+
+  function stayOpen(ms) { clearTimeout(closeTimer); closeTimer = setTimeout(close, ms); }
+
+  async function follow(job) {
+    reprint.hidden = true;
+    printState.hidden = !job;
+    if (!job) return;
+    const ticket = shown;
+    printState.className = "print-state";
+    printState.textContent = "正在打印凭条… Printing your slip…";
+    const result = await Hall.api("GET", `/api/halls/${hall}/print-jobs/${job.id}?wait=8`, undefined, token);
+    if (shown !== ticket) return;  // the next citizen's ticket is on screen by now
+    const state = result.ok ? result.data.state : "unknown";
+    if (state === "printed") {
+      printState.classList.add("ok");
+      printState.textContent = "请取走凭条 Please take your slip";
+      return;
+    }
+    printState.classList.add("bad");
+    if (state === "queued" || state === "sent") {
+      printState.textContent = "凭条尚未打出，请记下号码或扫码 Slip not printed yet: note your number or scan the code";
+    } else {
+      const why = (result.ok && FAULTS[result.data.fault]) || "未能打印";
+      printState.textContent = `${why}，请记下号码或扫码 Could not print your slip: note your number or scan the code`;
+    }
+    reprint.hidden = false;
+    stayOpen(60000);
+  }
+
+  reprint.addEventListener("click", async () => {
+    if (!shown) return;
+    reprint.disabled = true;
+    try {
+      const result = await Hall.api("POST", `/api/halls/${hall}/tickets/${shown.id}/print`, undefined, token);
+      if (result.ok) follow(result.data);
+      else Hall.toast(Hall.message(result), true);
+    } finally {
+      reprint.disabled = false;
+    }
+  });
+
+  function close() { overlay.classList.remove("show"); shown = null; refresh(); }
   document.getElementById("result-close").addEventListener("click", close);
   document.querySelectorAll(".item-btn").forEach((b) => b.addEventListener("click", () => issue(b)));
 

@@ -1,0 +1,242 @@
+"""Printing over HTTP and the print agent's channel.
+
+- ``POST /api/halls/{hall}/tickets/{id}/print``   print a ticket's slip again (the kiosk's 重新打印)
+- ``GET  /api/halls/{hall}/print-jobs/{job}``     how a print went (``?wait=5``: until it is done)
+- ``GET  /api/halls/{hall}/printers``             every ticket machine's printer (managers)
+- ``GET  /api/halls/{hall}/tickets/{id}/slip.pdf`` the ticket as a PDF (phones, web issuing)
+- ``GET  /halls/{hall}/tickets/{id}/qr.svg``       the QR code of the ticket's status page
+- ``ws   /ws/halls/{hall}/print-agent?token=…``    a ticket machine's print agent (``hall print-agent``)
+
+The agent authenticates with its ticket machine's device token. On connect it gets a
+``hello`` (its printer's settings), then every job waiting for it, oldest first, then each new
+one as it comes; it answers each with ``printed`` or ``failed``. A job it has not answered
+is given again after a reconnection (the agent skips one it has already printed), so none is
+lost; heartbeats go both ways as on the display channel.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import io
+import logging
+from typing import Annotated
+
+import msgspec
+from litestar import Request, Response, Router, WebSocket, get, post, websocket
+from litestar.di import NamedDependency
+from litestar.exceptions import WebSocketDisconnect
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from config.auth import Principal, issuer_guard, manager_guard
+from printers.schemas import (
+    AgentFailed,
+    AgentHeartbeat,
+    AgentHello,
+    AgentMessage,
+    AgentPrint,
+    AgentPrinted,
+    PrinterView,
+    PrintJobView,
+    ReprintRequest,
+)
+from printers.service import PrintService
+from queueing.errors import Invalid, NotFound, Refusal
+from queueing.service import HallRegistry
+
+__all__ = ["router"]
+
+log = logging.getLogger("hall.printers")
+
+_encoder = msgspec.json.Encoder()
+_agent_decoder = msgspec.json.Decoder(AgentMessage)
+_RECHECK_SECONDS = 5.0  # a job another process added is found this soon even without Redis
+
+
+def _service(request: Request | WebSocket) -> PrintService:
+    return request.app.state.printing
+
+
+async def _ticket(registry: HallRegistry, hall: str, ticket_id: str):  # type: ignore[no-untyped-def]
+    view = await registry.get(hall).ticket_status(ticket_id)
+    if view is None:
+        raise NotFound(f"no ticket {ticket_id!r} in hall {hall}", "没有找到该号")
+    return view
+
+
+@post(
+    "/api/halls/{hall:str}/tickets/{ticket_id:str}/print",
+    guards=[issuer_guard],
+    status_code=201,
+    summary="Print a ticket's slip again (重新打印)",
+    description="A ticket machine prints on its own printer; staff name the ticket machine (``device``).",
+)
+async def reprint(
+    hall: FromPath[str],
+    ticket_id: FromPath[str],
+    request: Request,
+    registry: NamedDependency[HallRegistry],
+    principal: NamedDependency[Principal],
+    data: JSONBody[ReprintRequest | None] = None,
+) -> PrintJobView:
+    device = principal.name if principal.kind == "device" else (data.device if data else None)
+    if not device:
+        raise Invalid('name the ticket machine that is to print it: {"device": "kiosk-1"}', "请指定取号机")
+    ticket = await _ticket(registry, hall, ticket_id)
+    return await _service(request).reprint(hall, device, ticket, str(request.base_url))
+
+
+@get("/api/halls/{hall:str}/print-jobs/{job_id:str}", guards=[issuer_guard], summary="How a print went")
+async def print_job(
+    hall: FromPath[str],
+    job_id: FromPath[str],
+    request: Request,
+    registry: NamedDependency[HallRegistry],
+    wait: Annotated[
+        float, QueryParameter(ge=0, le=30, description="seconds to wait until it is printed or failed")
+    ] = 0,
+) -> PrintJobView:
+    registry.get(hall)
+    return await _service(request).job(hall, job_id, wait)
+
+
+@get("/api/halls/{hall:str}/printers", guards=[manager_guard], summary="The ticket machines' printers (打印机状态)")
+async def printers(hall: FromPath[str], request: Request, registry: NamedDependency[HallRegistry]) -> list[PrinterView]:
+    registry.get(hall)
+    return await _service(request).printers(hall)
+
+
+@get("/api/halls/{hall:str}/tickets/{ticket_id:str}/slip.pdf", summary="The ticket as a PDF (电子凭条)")
+async def slip_pdf(
+    hall: FromPath[str], ticket_id: FromPath[str], request: Request, registry: NamedDependency[HallRegistry]
+) -> Response[bytes]:
+    from printers.pdf import FontMissing, find_font, render_pdf
+
+    ticket = await _ticket(registry, hall, ticket_id)
+    slip = _service(request).slip(hall, ticket, str(request.base_url))
+    try:
+        font = find_font(request.app.state.settings.pdf_font)
+    except FontMissing as exc:
+        log.error("PDF ticket: %s", exc)
+        return Response(
+            _encoder.encode({"detail": str(exc), "message": "暂不能生成电子凭条"}),
+            status_code=503,
+            media_type="application/json",
+        )
+    pdf = await asyncio.to_thread(render_pdf, slip, font)
+    return Response(
+        pdf,
+        media_type="application/pdf",
+        headers={
+            "Content-Disposition": f'inline; filename="{ticket.number}.pdf"',
+            "Cache-Control": "no-store",  # people ahead and the wait change
+        },
+    )
+
+
+@get("/halls/{hall:str}/tickets/{ticket_id:str}/qr.svg", include_in_schema=False)
+async def ticket_qr(
+    hall: FromPath[str], ticket_id: FromPath[str], request: Request, registry: NamedDependency[HallRegistry]
+) -> Response[bytes]:
+    await _ticket(registry, hall, ticket_id)
+    url = _service(request).status_url(hall, ticket_id, str(request.base_url))
+    return Response(qr_svg(url), media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400, immutable"})
+
+
+def qr_svg(text: str) -> bytes:
+    import qrcode
+    import qrcode.image.svg
+
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, border=2, box_size=10)
+    out = io.BytesIO()
+    image.save(out)
+    return out.getvalue()
+
+
+# ---------------------------------------------------------------- the print agent
+
+
+@websocket("/ws/halls/{hall:str}/print-agent")
+async def print_agent_channel(socket: WebSocket, hall: FromPath[str]) -> None:
+    app = socket.app
+    registry: HallRegistry = app.state.registry
+    try:
+        registry.get(hall)
+    except NotFound as refusal:
+        await socket.close(code=4404, reason=refusal.message)
+        return
+    principal: Principal | None = app.state.auth.authenticate(f"Bearer {socket.query_params.get('token', '')}")
+    if principal is None or principal.hall != hall or principal.kind != "device":
+        await socket.close(code=4401, reason="the ticket machine's device token is needed")
+        return
+    service = _service(socket)
+    try:
+        spec = service.agent_device(hall, principal.name)
+    except Refusal as refusal:
+        await socket.close(code=4403, reason=refusal.message)
+        return
+    assert spec.printer is not None
+    heartbeat: float = app.state.settings.device_heartbeat_seconds
+    await socket.accept()
+    await service.agent_seen(hall, spec.name, True)
+    log.info("print agent connected", extra={"hall": hall, "device": spec.name})
+    hello = AgentHello(device=spec.name, printer=msgspec.to_builtins(spec.printer), heartbeat_seconds=heartbeat)
+    await socket.send_text(_encoder.encode(hello).decode())
+    tasks = [
+        asyncio.create_task(_give_jobs(socket, service, hall, spec.name, heartbeat)),
+        asyncio.create_task(_take_results(socket, service, hall, heartbeat)),
+    ]
+    try:
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
+        for task in done:
+            if not task.cancelled() and task.exception() is not None:
+                raise task.exception()  # type: ignore[misc]
+    except (WebSocketDisconnect, TimeoutError, ConnectionError):
+        pass
+    finally:
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        await service.agent_seen(hall, spec.name, False)
+        log.info("print agent gone", extra={"hall": hall, "device": spec.name})
+        with contextlib.suppress(Exception):
+            await socket.close(code=1001)
+
+
+async def _give_jobs(socket: WebSocket, service: PrintService, hall: str, device: str, heartbeat: float) -> None:
+    bell = service.bell.event(hall, device)
+    given: set[str] = set()
+    loop = asyncio.get_running_loop()
+    next_beat = loop.time() + heartbeat
+    while True:
+        bell.clear()
+        for job in await service.agent_jobs(hall, device, frozenset(given)):
+            await socket.send_text(_encoder.encode(AgentPrint(job=job.id, number=job.number, data=job.data)).decode())
+            given.add(job.id)
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(max(0.0, min(next_beat - loop.time(), _RECHECK_SECONDS))):
+                await bell.wait()
+        if loop.time() >= next_beat:
+            await socket.send_text(_encoder.encode(AgentHeartbeat()).decode())
+            next_beat = loop.time() + heartbeat
+
+
+async def _take_results(socket: WebSocket, service: PrintService, hall: str, heartbeat: float) -> None:
+    while True:
+        async with asyncio.timeout(3 * heartbeat):  # silent too long: gone
+            raw = await socket.receive_text()
+        try:
+            message = _agent_decoder.decode(raw)
+        except msgspec.DecodeError:
+            continue
+        if isinstance(message, AgentPrinted):
+            await service.agent_result(hall, message.job)
+        elif isinstance(message, AgentFailed):
+            await service.agent_result(hall, message.job, message.fault, message.error or message.fault)
+
+
+router = Router(
+    path="/",
+    route_handlers=[reprint, print_job, printers, slip_pdf, ticket_qr, print_agent_channel],
+    tags=["printing"],
+)

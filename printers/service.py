@@ -1,0 +1,278 @@
+"""Printing slips: after a ticket is recorded, never in its way.
+
+A ticket machine with a printer gets a print job for each ticket it issues: the slip is laid
+out (``escpos.render_slip``) and stored with the job, then
+
+- a printer the server drives (network, file, dummy) is sent it at once, in a thread, one
+  slip at a time per printer;
+- a printer on the ticket machine's PC (USB) is printed by its ``hall print-agent``: the job
+  waits in the table until the agent takes it, so none is lost while the agent reconnects.
+
+Whatever the printer does, the ticket already exists: the kiosk shows the number and its QR
+code, learns how the print went (``job``, waiting up to a few seconds) and offers a reprint;
+a fault is logged and kept per printer for managers (``printers``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+
+import msgspec
+from sqlalchemy.engine import Engine
+
+from config.halls import DeviceSpec, HallDefinition
+from printers.drivers import PrinterFault, send
+from printers.escpos import render_slip
+from printers.models import PrintJobRow
+from printers.schemas import PrinterView, PrintJobView
+from printers.slip import Slip, slip_for
+from printers.store import PrintStore
+from queueing.errors import NotFound, Refusal
+from queueing.views import TicketView
+
+__all__ = ["PrintBell", "PrintService"]
+
+log = logging.getLogger("hall.printers")
+_CHANNEL = "hallq:print"
+
+
+class PrintBell:
+    """Wakes a print agent's session when a job for its device is added, in this process
+    or, with Redis, in any."""
+
+    def __init__(self, redis_url: str = "") -> None:
+        self.redis_url = redis_url
+        self._events: dict[tuple[str, str], asyncio.Event] = {}
+        self._redis = None
+        self._listener: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        if self.redis_url:
+            import redis.asyncio as redis
+
+            self._redis = redis.from_url(self.redis_url)
+            self._listener = asyncio.create_task(self._listen(), name="print-bell")
+
+    async def stop(self) -> None:
+        if self._listener is not None:
+            self._listener.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._listener
+        if self._redis is not None:
+            await self._redis.aclose()
+
+    def event(self, hall: str, device: str) -> asyncio.Event:
+        return self._events.setdefault((hall, device), asyncio.Event())
+
+    async def ring(self, hall: str, device: str) -> None:
+        self.event(hall, device).set()
+        if self._redis is not None:
+            try:
+                await self._redis.publish(_CHANNEL, f"{hall}\x00{device}")
+            except Exception:  # the other processes' agents find the job on their next look
+                log.warning("print bell: Redis publish failed", exc_info=True)
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                async with self._redis.pubsub() as pubsub:  # type: ignore[union-attr]
+                    await pubsub.subscribe(_CHANNEL)
+                    async for message in pubsub.listen():
+                        if message.get("type") == "message":
+                            hall, _, device = message["data"].decode().partition("\x00")
+                            self.event(hall, device).set()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.warning("print bell: Redis subscription lost; retrying", exc_info=True)
+                await asyncio.sleep(2)
+
+
+class PrintService:
+    def __init__(
+        self,
+        engine: Engine,
+        halls: list[HallDefinition],
+        clock: Callable[[], dt.datetime],
+        public_url: str = "",
+        bell: PrintBell | None = None,
+        data_dir: str = "var",
+    ) -> None:
+        self.store = PrintStore(engine)
+        self.halls = {h.id: h for h in halls}
+        self.clock = clock
+        self.public_url = public_url.rstrip("/")
+        self.bell = bell or PrintBell()
+        self.data_dir = Path(data_dir)
+        self._locks: dict[tuple[str, str], asyncio.Lock] = {}
+        self._tasks: set[asyncio.Task] = set()
+
+    async def close(self) -> None:
+        for task in list(self._tasks):  # a slip on its way gets a moment to finish
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(task), timeout=2)
+
+    # ---------------------------------------------------------------- slips
+
+    def status_url(self, hall: str, ticket_id: str, base_url: str) -> str:
+        return f"{self.public_url or base_url.rstrip('/')}/halls/{hall}/tickets/{ticket_id}"
+
+    def slip(self, hall: str, ticket: TicketView, base_url: str) -> Slip:
+        definition = self.halls[hall]
+        return slip_for(
+            ticket,
+            definition.info.name,
+            definition.info.name_en,
+            definition.info.timezone,
+            self.status_url(hall, ticket.id, base_url),
+            definition.slip,
+            definition.info.notice,
+        )
+
+    def printer_of(self, hall: str, device: str) -> DeviceSpec | None:
+        """The ticket machine ``device`` if it has a printer."""
+        for spec in self.halls[hall].devices:
+            if spec.name == device and spec.printer is not None:
+                return spec
+        return None
+
+    async def print_ticket(self, hall: str, device: str, ticket: TicketView, base_url: str) -> PrintJobView | None:
+        """A print job for ``ticket`` on ``device``'s printer (None: it has none). Never raises
+        for the printer's sake: a fault ends up in the job."""
+        spec = self.printer_of(hall, device)
+        if spec is None or spec.printer is None:
+            return None
+        printer = spec.printer
+        data = render_slip(self.slip(hall, ticket, base_url), printer)
+        job = PrintJobRow(
+            id=secrets.token_urlsafe(12),
+            hall=hall,
+            device=device,
+            ticket_id=ticket.id,
+            number=ticket.number,
+            created_at=self.clock(),
+            state="queued",
+            data=data,
+        )
+        view = await asyncio.to_thread(self.store.add, job)
+        if printer.where == "agent":
+            await self.bell.ring(hall, device)
+        else:
+            task = asyncio.create_task(self._print_here(job), name=f"print {hall}/{device}/{job.number}")
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+        return view
+
+    async def reprint(self, hall: str, device: str, ticket: TicketView, base_url: str) -> PrintJobView:
+        if self.printer_of(hall, device) is None:
+            raise NotFound(f"ticket machine {device!r} of hall {hall} has no printer", "该取号机没有打印机")
+        view = await self.print_ticket(hall, device, ticket, base_url)
+        assert view is not None
+        return view
+
+    async def _print_here(self, job: PrintJobRow) -> None:
+        spec = self.printer_of(job.hall, job.device)
+        assert spec is not None and spec.printer is not None
+        printer = spec.printer
+        if printer.driver == "dummy" and printer.path and not Path(printer.path).is_absolute():
+            # the dummy keeps slips under the data folder, not wherever the server was started
+            printer = msgspec.structs.replace(printer, path=str(self.data_dir / printer.path))
+        lock = self._locks.setdefault((job.hall, job.device), asyncio.Lock())
+        async with lock:  # one slip at a time on a printer: two at once would interleave
+            await asyncio.to_thread(self.store.mark_attempt, job.hall, job.id)
+            try:
+                async with asyncio.timeout(printer.timeout_seconds * 3):
+                    await asyncio.to_thread(send, printer, job.data, f"{job.number}-{job.id[:6]}")
+            except PrinterFault as fault:
+                await self._failed(job, fault.kind, str(fault))
+                return
+            except TimeoutError:
+                await self._failed(job, "offline", f"no answer in {printer.timeout_seconds * 3:g} s")
+                return
+            except Exception as exc:  # a driver's own bug must not lose the fault
+                await self._failed(job, "error", f"{type(exc).__name__}: {exc}")
+                return
+            await asyncio.to_thread(self.store.finish, job.hall, job.id, "printed", self.clock())
+
+    async def _failed(self, job: PrintJobRow, fault: str, error: str) -> None:
+        log.warning(
+            "slip not printed",
+            extra={"hall": job.hall, "device": job.device, "number": job.number, "fault": fault, "error": error},
+        )
+        await asyncio.to_thread(self.store.finish, job.hall, job.id, "failed", self.clock(), fault, error)
+
+    # ---------------------------------------------------------------- what happened
+
+    async def job(self, hall: str, job_id: str, wait: float = 0.0) -> PrintJobView:
+        """The job; with ``wait``, up to that many seconds for it to be printed or fail."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + max(0.0, min(wait, 30.0))
+        while True:
+            view = await asyncio.to_thread(self.store.job, hall, job_id)
+            if view is None:
+                raise NotFound(f"no print job {job_id!r} in hall {hall}", "没有该打印任务")
+            if view.state not in ("queued", "sent") or loop.time() >= deadline:
+                return view
+            await asyncio.sleep(min(0.1, max(0.0, deadline - loop.time())))
+
+    async def printers(self, hall: str) -> list[PrinterView]:
+        statuses, waiting = await asyncio.to_thread(self.store.printers, hall)
+        views = []
+        for spec in self.halls[hall].devices:
+            if spec.printer is None:
+                continue
+            row = statuses.get(spec.name)
+            agent = spec.printer.where == "agent"
+            views.append(
+                PrinterView(
+                    device=spec.name,
+                    printer=spec.printer.describe(),
+                    driven_by=spec.printer.where,
+                    state=row.state if row else "unknown",
+                    error=row.error if row else "",
+                    changed_at=row.changed_at if row else None,
+                    last_printed_at=row.last_printed_at if row else None,
+                    waiting_jobs=waiting.get(spec.name, 0),
+                    agent_connected=(bool(row.agent_connected) if row else False) if agent else None,
+                    agent_seen_at=row.agent_seen_at if row and agent else None,
+                )
+            )
+        return views
+
+    # ---------------------------------------------------------------- the print agent
+
+    def agent_device(self, hall: str, device: str) -> DeviceSpec:
+        spec = self.printer_of(hall, device)
+        if spec is None or spec.printer is None or spec.printer.where != "agent":
+            raise Refusal(
+                f'ticket machine {device!r} has no printer for a print agent (its printer needs at = "agent")',
+                "该设备没有由打印代理驱动的打印机",
+            )
+        return spec
+
+    async def agent_jobs(self, hall: str, device: str, given: frozenset[str] = frozenset()) -> list[PrintJobRow]:
+        """Jobs for the agent of ``device`` it was not ``given`` in this session."""
+        expiry = dt.timedelta(minutes=self.halls[hall].slip.job_expiry_minutes)
+        return await asyncio.to_thread(self.store.for_agent, hall, device, self.clock(), expiry, given)
+
+    async def agent_result(self, hall: str, job_id: str, fault: str = "", error: str = "") -> None:
+        at = self.clock()
+        if fault:
+            view = await asyncio.to_thread(self.store.job, hall, job_id)
+            if view is not None:
+                log.warning(
+                    "slip not printed",
+                    extra={"hall": hall, "device": view.device, "number": view.number, "fault": fault, "error": error},
+                )
+            await asyncio.to_thread(self.store.finish, hall, job_id, "failed", at, fault, error)
+        else:
+            await asyncio.to_thread(self.store.finish, hall, job_id, "printed", at)
+
+    async def agent_seen(self, hall: str, device: str, connected: bool) -> None:
+        await asyncio.to_thread(self.store.agent_seen, hall, device, self.clock(), connected)

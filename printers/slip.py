@@ -1,0 +1,141 @@
+"""What a ticket slip (取号凭条) says, the same on paper and in the PDF: pure, no I/O.
+
+``slip_for`` turns a ticket (as the kiosk sees it) into a ``Slip``; ``escpos.py`` lays it out
+for a thermal printer and ``pdf.py`` for a PDF. Nothing personal is on a slip: the ticket
+carries no name, ID or phone.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import unicodedata
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+import msgspec
+
+from printers.settings import SlipSettings
+from queueing.views import TicketView
+
+__all__ = ["Slip", "slip_for", "text_width", "wrap"]
+
+
+class Slip(msgspec.Struct, frozen=True, kw_only=True):
+    hall_name: str
+    hall_name_en: str = ""
+    number: str
+    item_name: str
+    item_name_en: str = ""
+    green: bool = False  # 绿色通道
+    appointment: bool = False
+    people_ahead: int | None
+    estimated_wait_minutes: int | None
+    issued_at: dt.datetime  # in the hall's zone
+    status_url: str  # what the QR code opens; "" for no QR code
+    notice: str = ""
+    notice_en: str = ""
+    english: bool = True
+
+    def ahead_line(self) -> tuple[str, str]:
+        if self.people_ahead is None:
+            return "暂无窗口办理该事项，请咨询服务台", "No counter serves this item now; please ask at the desk"
+        if self.people_ahead == 0:
+            return "前面没有人等候，请留意叫号", "You are next; please watch the screen"
+        return f"前面还有 {self.people_ahead} 人等候", f"{self.people_ahead} ahead of you"
+
+    def wait_line(self) -> tuple[str, str] | None:
+        if self.estimated_wait_minutes is None or self.people_ahead in (None, 0):
+            return None
+        return (
+            f"预计等候约 {self.estimated_wait_minutes} 分钟",
+            f"Estimated wait about {self.estimated_wait_minutes} min",
+        )
+
+    def time_line(self) -> str:
+        return f"{self.issued_at:%Y-%m-%d %H:%M:%S}"
+
+    def class_line(self) -> tuple[str, str] | None:
+        if self.green:
+            return "绿色通道", "Priority service"
+        if self.appointment:
+            return "预约", "Appointment"
+        return None
+
+
+def slip_for(
+    ticket: TicketView,
+    hall_name: str,
+    hall_name_en: str,
+    timezone: str,
+    status_url: str,
+    settings: SlipSettings,
+    hall_notice: str = "",
+) -> Slip:
+    return Slip(
+        hall_name=hall_name,
+        hall_name_en=hall_name_en,
+        number=ticket.number,
+        item_name=ticket.item_name,
+        item_name_en=ticket.item_name_en,
+        green=ticket.priority.name == "GREEN",
+        appointment=ticket.priority.name == "APPOINTMENT",
+        people_ahead=ticket.people_ahead,
+        estimated_wait_minutes=ticket.estimated_wait_minutes,
+        issued_at=ticket.issued_at.astimezone(ZoneInfo(timezone)),
+        status_url=status_url if settings.qr else "",
+        notice=hall_notice if settings.notice is None else settings.notice,
+        notice_en=settings.notice_en,
+        english=settings.english,
+    )
+
+
+def text_width(text: str) -> int:
+    """Columns on a printer or a fixed-width screen: wide (CJK) characters take two."""
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
+def wrap(text: str, limit: float, measure: Callable[[str], float] = text_width) -> list[str]:
+    """Lines no wider than ``limit`` (columns, or whatever ``measure`` counts, e.g. points in a
+    PDF): at spaces where there are any (English), else anywhere (Chinese has no spaces); a
+    word wider than a line is cut."""
+
+    def fits(line: str) -> bool:
+        return measure(line.rstrip()) <= limit
+
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line = ""
+        for word in _words(paragraph):
+            if fits(line + word):
+                line += word
+                continue
+            if line.strip():
+                lines.append(line.rstrip())
+            line = word.lstrip()
+            while not fits(line):  # wider than a line on its own
+                cut = next((i for i in range(len(line) - 1, 0, -1) if fits(line[:i])), 1)
+                lines.append(line[:cut])
+                line = line[cut:]
+        if line.strip() or not lines:
+            lines.append(line.rstrip())
+    return lines
+
+
+def _words(text: str) -> list[str]:
+    """Breakable pieces: a wide character alone, or a run of narrow ones with its trailing space."""
+    words: list[str] = []
+    run = ""
+    for char in text:
+        if unicodedata.east_asian_width(char) in "WF":
+            if run:
+                words.append(run)
+                run = ""
+            words.append(char)
+        else:
+            run += char
+            if char == " ":
+                words.append(run)
+                run = ""
+    if run:
+        words.append(run)
+    return words
