@@ -158,6 +158,7 @@ class PrintService:
             number=ticket.number,
             created_at=self.clock(),
             state="queued",
+            attempts=0 if printer.where == "agent" else 1,  # the server tries it at once; the agent counts its own
             data=data,
         )
         view = await asyncio.to_thread(self.store.add, job)
@@ -185,7 +186,6 @@ class PrintService:
             printer = msgspec.structs.replace(printer, path=str(self.data_dir / printer.path))
         lock = self._locks.setdefault((job.hall, job.device), asyncio.Lock())
         async with lock:  # one slip at a time on a printer: two at once would interleave
-            await asyncio.to_thread(self.store.mark_attempt, job.hall, job.id)
             try:
                 async with asyncio.timeout(printer.timeout_seconds * 3):
                     await asyncio.to_thread(send, printer, job.data, f"{job.number}-{job.id[:6]}")

@@ -105,12 +105,6 @@ class PrintStore:
                 )
         return [PrintJobRow(**r._mapping) for r in rows]
 
-    def mark_attempt(self, hall: str, job_id: str) -> None:
-        with write_transaction(self.engine) as conn, conn.begin():
-            conn.execute(
-                _jobs.update().where(_jobs.c.hall == hall, _jobs.c.id == job_id).values(attempts=_jobs.c.attempts + 1)
-            )
-
     def agent_seen(self, hall: str, device: str, at: dt.datetime, connected: bool) -> None:
         with write_transaction(self.engine) as conn, conn.begin():
             self._set_status(conn, hall, device, at, agent_connected=connected, agent_seen_at=at)

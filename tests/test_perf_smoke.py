@@ -18,6 +18,7 @@ from tests.perf.__main__ import main as perf_main
 from tests.perf.calling import bench_call_next_core, bench_call_next_http
 from tests.perf.common import BENCH_HALL, Figure, Outcome, issue_pools, table
 from tests.perf.displays import bench_displays
+from tests.perf.printing import bench_printing
 from tests.perf.rebuild import bench_rebuild
 from tests.perf.throughput import bench_throughput
 from tests.support import DEMO_HALL
@@ -147,6 +148,14 @@ def test_displays_benchmark_runs() -> None:
     assert redis["same_server"]["devices"] == redis["other_server"]["devices"] == 6
     for part in redis.values():
         assert part["calls"] == 6 and part["from_answer"]["count"] + part["missed"] == 36
+
+
+def test_printing_benchmark_runs() -> None:
+    outcome = bench_printing(count=30, rounds=2, service_count=20)
+    figures = _sane(outcome, {"printing.slips_80", "printing.slips_58", "printing.service_seconds"})
+    assert figures["printing.slips_80"].ok is not None and figures["printing.service_seconds"].ok is None
+    assert outcome.details["service"]["jobs"] == 20 and len(outcome.details["80 mm, GB18030"]["seconds"]) == 2
+    assert 600 < outcome.details["80 mm, GB18030"]["bytes_per_slip"] < 2000  # whole slips, QR code and cut
 
 
 def test_the_command_prints_a_table_and_writes_json(tmp_path: Path, capsys) -> None:
