@@ -8,8 +8,9 @@ BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 SUDO   := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 # Debian packages: the browser for page tests, a CJK font to render Chinese, espeak-ng for the voice,
-# poppler-utils to read PDFs back, a TrueType CJK font (WenQuanYi Micro Hei) to embed in PDF tickets.
-DEBS   := chromium fonts-noto-cjk espeak-ng poppler-utils fonts-wqy-microhei
+# poppler-utils to read PDFs back, a TrueType CJK font (WenQuanYi Micro Hei) to embed in PDF tickets,
+# libusb for pyusb (the USB printer driver's path to "no such printer").
+DEBS   := chromium fonts-noto-cjk espeak-ng poppler-utils fonts-wqy-microhei libusb-1.0-0
 
 .PHONY: demo test perf system-deps clean
 

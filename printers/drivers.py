@@ -126,6 +126,8 @@ def _send_usb(spec: PrinterSpec, data: bytes) -> None:
     except (DeviceNotFoundError, USBNotFoundError) as exc:
         raise PrinterFault("offline", f"{ident} is not connected ({_cause(exc)})") from None
     except Exception as exc:  # pyusb's own errors: permissions, no backend
+        if type(exc).__name__ == "NoBackendError":
+            raise PrinterFault("offline", f"{ident}: libusb is missing on this PC (apt install libusb-1.0-0)") from None
         raise PrinterFault("offline", f"{ident}: {_cause(exc)}") from None
     try:
         printer._raw(data)

@@ -25,6 +25,8 @@ from sqlmodel import SQLModel
 from config.database import connect_engine
 from config.halls import ConfigError, load_hall
 from config.migrations import MIGRATIONS, schema_version, upgrade
+from printers.drivers import PrinterFault, send
+from printers.settings import PrinterSpec
 from tests.escpos_decoder import decode
 from tests.support import DEMO_HALL, ROOT, Server, free_port, login, running
 
@@ -249,6 +251,14 @@ def test_a_device_that_fails_every_write_is_a_printer_error(tmp_path: Path) -> N
     with running(env(tmp_path, hall), log=tmp_path / "server2.log") as server, httpx.Client(base_url=server.url) as c:
         failed = job_after(c, issue(c)["print_job"])
         assert failed["state"] == "failed" and failed["fault"] == "offline" and str(missing_dir) in failed["error"]
+
+
+def test_a_usb_printer_that_is_not_plugged_in_is_offline() -> None:
+    # pyusb and libusb for real (make test installs libusb-1.0-0): no such device on this machine
+    spec = PrinterSpec(driver="usb", vendor_id=0x0416, product_id=0x5011)
+    with pytest.raises(PrinterFault) as fault:
+        send(spec, b"\x1b@")
+    assert fault.value.kind == "offline" and "USB 0416:5011 is not connected" in str(fault.value)
 
 
 # ---------------------------------------------------------------- the print agent
