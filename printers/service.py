@@ -40,6 +40,7 @@ __all__ = ["PrintBell", "PrintService"]
 
 log = logging.getLogger("hall.printers")
 _CHANNEL = "hallq:print"
+_STORING_SECONDS = 2.0  # how long a job just handed out may take to be stored
 
 
 class PrintBell:
@@ -161,14 +162,29 @@ class PrintService:
             attempts=0 if printer.where == "agent" else 1,  # the server tries it at once; the agent counts its own
             data=data,
         )
-        view = await asyncio.to_thread(self.store.add, job)
-        if printer.where == "agent":
-            await self.bell.ring(hall, device)
+        # Stored and printed after the answer: issuing waits for neither, and fails for neither.
+        task = asyncio.create_task(self._spool(job, printer.where), name=f"print {hall}/{device}/{job.number}")
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return PrintJobView(
+            id=job.id,
+            ticket_id=job.ticket_id,
+            number=job.number,
+            device=device,
+            state="queued",
+            created_at=job.created_at,
+        )
+
+    async def _spool(self, job: PrintJobRow, where: str) -> None:
+        try:
+            await asyncio.to_thread(self.store.add, job)
+        except Exception:  # the ticket stands; the kiosk finds no job and offers a reprint
+            log.exception("print job not stored", extra={"hall": job.hall, "device": job.device, "number": job.number})
+            return
+        if where == "agent":
+            await self.bell.ring(job.hall, job.device)
         else:
-            task = asyncio.create_task(self._print_here(job), name=f"print {hall}/{device}/{job.number}")
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        return view
+            await self._print_here(job)
 
     async def reprint(self, hall: str, device: str, ticket: TicketView, base_url: str) -> PrintJobView:
         if self.printer_of(hall, device) is None:
@@ -213,10 +229,15 @@ class PrintService:
         """The job; with ``wait``, up to that many seconds for it to be printed or fail."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + max(0.0, min(wait, 30.0))
+        # A job is stored just after the ticket is answered: one asked for at once may not be there yet.
+        unknown_until = loop.time() + _STORING_SECONDS
         while True:
             view = await asyncio.to_thread(self.store.job, hall, job_id)
             if view is None:
-                raise NotFound(f"no print job {job_id!r} in hall {hall}", "没有该打印任务")
+                if loop.time() >= unknown_until:
+                    raise NotFound(f"no print job {job_id!r} in hall {hall}", "没有该打印任务")
+                await asyncio.sleep(0.05)
+                continue
             if view.state not in ("queued", "sent") or loop.time() >= deadline:
                 return view
             await asyncio.sleep(min(0.1, max(0.0, deadline - loop.time())))

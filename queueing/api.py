@@ -10,6 +10,7 @@ The paths are a public contract for ticket machines, displays and integrators:
 from __future__ import annotations
 
 import datetime as dt
+import logging
 import secrets
 from typing import Annotated
 
@@ -28,6 +29,8 @@ from queueing.service import HallRegistry
 from queueing.views import QueueView, TicketView
 
 __all__ = ["router"]
+
+log = logging.getLogger("hall.queue")
 
 
 def new_ticket_id() -> str:
@@ -98,9 +101,12 @@ async def issue_ticket(
     issued = IssuedTicket(**msgspec.structs.asdict(view))
     if new and principal.kind == "device":
         # After the ticket is recorded, and never failing it: the job says how the print went.
-        issued.print_job = await request.app.state.printing.print_ticket(
-            hall, principal.name, view, str(request.base_url)
-        )
+        try:
+            issued.print_job = await request.app.state.printing.print_ticket(
+                hall, principal.name, view, str(request.base_url)
+            )
+        except Exception:  # a slip that cannot even be laid out must not lose the ticket's answer
+            log.exception("slip not printed", extra={"hall": hall, "number": view.number})
     return issued
 
 
