@@ -18,6 +18,7 @@ from tests.perf.__main__ import main as perf_main
 from tests.perf.calling import bench_call_next_core, bench_call_next_http
 from tests.perf.common import BENCH_HALL, Figure, Outcome, issue_pools, table
 from tests.perf.displays import bench_displays
+from tests.perf.floor import bench_floor
 from tests.perf.printing import bench_printing
 from tests.perf.rebuild import bench_rebuild
 from tests.perf.throughput import bench_throughput
@@ -148,6 +149,12 @@ def test_displays_benchmark_runs() -> None:
     assert redis["same_server"]["devices"] == redis["other_server"]["devices"] == 6
     for part in redis.values():
         assert part["calls"] == 6 and part["from_answer"]["count"] + part["missed"] == 36
+
+
+def test_floor_benchmark_runs() -> None:
+    outcome = bench_floor(devices=20, calls=4)
+    _sane(outcome, {"floor.p99_ms"})
+    assert outcome.details == {"devices": 20, "connected": 20, "calls": 4, "missed": 0}
 
 
 def test_printing_benchmark_runs() -> None:

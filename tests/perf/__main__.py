@@ -2,7 +2,7 @@
 
     python -m tests.perf                      everything (a few minutes)
     python -m tests.perf --only sqlite,core   some of them: sqlite, postgres, postgres-2,
-                                              calling, core, rebuild, displays, printing
+                                              calling, core, rebuild, displays, floor, printing
     python -m tests.perf --strict             exit 1 if a figure misses its target
 
 Prints the machine and a table, one line per figure with its target and PASS, MISS or
@@ -30,6 +30,7 @@ from pathlib import Path
 from tests.perf.calling import bench_call_next_core, bench_call_next_http
 from tests.perf.common import ARTIFACTS, ROOT, Figure, Outcome, machine, table
 from tests.perf.displays import bench_displays
+from tests.perf.floor import bench_floor
 from tests.perf.printing import bench_printing
 from tests.perf.rebuild import bench_rebuild
 from tests.perf.throughput import bench_throughput
@@ -42,6 +43,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[], Outcome]]] = {
     "core": ("2. the core's call-next at 500 / 5,000 / 50,000 waiting", lambda: bench_call_next_core()),
     "rebuild": ("3. rebuild from 100,000 events", lambda: bench_rebuild()),
     "displays": ("4. device channel: 500 / 5,000 devices, Redis, most calls/s", lambda: bench_displays()),
+    "floor": ("4. the machine's floor: a bare broadcast to 500 devices", lambda: bench_floor()),
     "printing": ("5. 1,000 slips to the dummy printer", lambda: bench_printing()),
 }
 
