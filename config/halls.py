@@ -15,6 +15,7 @@ from typing import Literal
 
 import msgspec
 
+from appointments.settings import AppointmentSettings
 from counters.kinds import CallingProfile, CounterSpec, served_items, spec_problems
 from displays.voice import VoiceSettings
 from printers.settings import PrinterSpec, SlipSettings
@@ -99,6 +100,7 @@ class _HallFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     voice: VoiceSettings = msgspec.field(default_factory=VoiceSettings)
     display: DisplaySettings = msgspec.field(default_factory=DisplaySettings)
     slip: SlipSettings = msgspec.field(default_factory=SlipSettings)
+    appointments: AppointmentSettings = msgspec.field(default_factory=AppointmentSettings)
     staff: list[StaffSpec] = msgspec.field(default_factory=list)
     devices: list[DeviceSpec] = msgspec.field(default_factory=list)
 
@@ -115,6 +117,7 @@ class HallDefinition(msgspec.Struct, frozen=True):
     voice: VoiceSettings = VoiceSettings()
     display: DisplaySettings = DisplaySettings()
     slip: SlipSettings = SlipSettings()
+    appointments: AppointmentSettings = AppointmentSettings()
     warnings: tuple[str, ...] = ()
 
     @property
@@ -267,5 +270,6 @@ def _check(path: Path, hall: _HallFile) -> HallDefinition:
         voice=hall.voice,
         display=hall.display,
         slip=hall.slip,
+        appointments=hall.appointments,
         warnings=warnings,
     )
