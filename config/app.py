@@ -23,6 +23,9 @@ from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
 
+from appointments.api import router as appointments_api
+from appointments.notify import build_notifier
+from appointments.service import AppointmentService
 from config.auth import AccountBook, Authenticator, login, provide_principal
 from config.crypto import TokenSigner
 from config.database import connect_engine
@@ -122,6 +125,9 @@ def create_app(
     printing = PrintService(
         engine, halls, clock, settings.public_url, PrintBell(settings.redis_url), data_dir=settings.data_dir
     )
+    appointments = AppointmentService(
+        engine, registry, clock, settings.secret(), build_notifier(settings.notify), settings.public_url
+    )
     auth = Authenticator(AccountBook(halls), TokenSigner(settings.secret()), settings.token_hours, clock)
 
     async def start(_: Litestar) -> None:
@@ -129,6 +135,7 @@ def create_app(
         await hub.start()
         await printing.bell.start()
         await registry.start()
+        await appointments.start()
         # Everything loaded so far lives as long as the process: keep it out of the
         # collector's full passes, which would otherwise pause every request for ~50 ms.
         gc.collect()
@@ -140,6 +147,7 @@ def create_app(
         log.info("serving", extra={"halls": [h.id for h in halls], "database": engine.dialect.name})
 
     async def stop(_: Litestar) -> None:
+        await appointments.stop()
         await printing.close()
         await registry.close()
         await printing.bell.stop()
@@ -159,6 +167,7 @@ def create_app(
             displays_api,
             displays_pages,
             printers_api,
+            appointments_api,
             create_static_files_router(
                 path="/static",
                 directories=[PROJECT_ROOT / p / "static" for p in _PACKAGES if (PROJECT_ROOT / p / "static").is_dir()],
@@ -182,6 +191,7 @@ def create_app(
                 "hub": hub,
                 "synthesizer": synthesizer,
                 "printing": printing,
+                "appointments": appointments,
             }
         ),
         template_config=TemplateConfig(

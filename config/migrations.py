@@ -43,9 +43,17 @@ def _add_printing(conn: Connection) -> None:
         table.create(conn)  # type: ignore[attr-defined]
 
 
+def _add_appointments(conn: Connection) -> None:
+    from appointments.models import AppointmentPersonRow, AppointmentReminderRow, AppointmentRow, AppointmentSlotRow
+
+    for model in (AppointmentRow, AppointmentSlotRow, AppointmentPersonRow, AppointmentReminderRow):
+        model.__table__.create(conn)  # type: ignore[attr-defined]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "hall_event, hall_head, hall_snapshot, ticket", None),
     Migration(2, "print_job, printer_status", _add_printing),
+    Migration(3, "appointment, appointment_slot, appointment_person, appointment_reminder", _add_appointments),
 )
 
 _meta = sa.MetaData()
@@ -69,6 +77,7 @@ def upgrade(
 ) -> int:
     """Bring the schema to the latest version; returns it."""
     # The models must be imported so that their tables are in the metadata.
+    import appointments.models  # noqa: F401
     import printers.models  # noqa: F401
     import queueing.models  # noqa: F401
 

@@ -13,6 +13,7 @@ from typing import Literal
 
 import msgspec
 
+from appointments.notify import NotifierSettings
 from config.halls import ConfigError
 
 __all__ = ["PROJECT_ROOT", "Settings", "load_settings"]
@@ -34,6 +35,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     token_hours: int = 12
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     snapshot_every: int = 2000  # events between state snapshots
+    notify: NotifierSettings = msgspec.field(default_factory=NotifierSettings)  # how citizens are told
     pdf_font: str = ""  # a TrueType CJK font for PDF tickets; empty: the first of printers.pdf.FONT_CANDIDATES
     device_heartbeat_seconds: float = 15.0  # a quiet device channel says so this often
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"

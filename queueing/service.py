@@ -28,7 +28,7 @@ from typing import Any, Protocol, TypeVar
 
 import msgspec
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from config.database import read_connection, write_transaction
 from config.halls import HallDefinition
@@ -66,7 +66,7 @@ def utc_now() -> dt.datetime:
 class _Job:
     """Work for a hall's thread: a command, a read, or any other call."""
 
-    __slots__ = ("call", "command", "future", "present")
+    __slots__ = ("also", "call", "command", "future", "present")
 
     def __init__(
         self,
@@ -74,8 +74,9 @@ class _Job:
         command: Command | None = None,
         present: Callable[..., Any] | None = None,
         call: Callable[[], Any] | None = None,
+        also: Callable[[Connection, list[Recorded]], None] | None = None,
     ) -> None:
-        self.command, self.present, self.call = command, present, call
+        self.command, self.present, self.call, self.also = command, present, call, also
         self.future: Future[Any] = Future()
 
 
@@ -150,12 +151,17 @@ class HallRuntime:
         await asyncio.to_thread(self._snapshots.shutdown, wait=True)
 
     async def execute(
-        self, command: Command, present: Callable[[HallQueue, list[Recorded], dt.datetime], T] | None = None
+        self,
+        command: Command,
+        present: Callable[[HallQueue, list[Recorded], dt.datetime], T] | None = None,
+        also: Callable[[Connection, list[Recorded]], None] | None = None,
     ) -> T | list[Recorded]:
         """Handle ``command`` durably and answer once it is committed. ``present`` turns the
         outcome into the answer, on the hall thread, from the state right after the command.
-        The command's ``at`` is replaced by the time the hall thread decides it."""
-        return await self._submit(_Job(command=command, present=present))
+        The command's ``at`` is replaced by the time the hall thread decides it. ``also``
+        writes what must commit with the command's events, in the same transaction (e.g. an
+        appointment checked in with its ticket); if it raises, neither is kept."""
+        return await self._submit(_Job(command=command, present=present, also=also))
 
     async def read(self, present: Callable[[HallQueue, dt.datetime], T]) -> T:
         """Answer from the live state, caught up with every other process."""
@@ -306,6 +312,10 @@ class HallRuntime:
                     outcomes.append(self._decide(job, at))
                     unwritten += outcomes[-1].recorded
                     batch += outcomes[-1].recorded
+                    if job.also is not None and outcomes[-1].recorded and outcomes[-1].error is None:
+                        store.append(conn, self._queue, unwritten)  # the rows ``also`` may refer to
+                        unwritten = []
+                        job.also(conn, outcomes[-1].recorded)
                 store.append(conn, self._queue, unwritten)
         except Exception as exc:
             self._stale = True  # memory may be ahead of the record: reload before going on
@@ -313,7 +323,8 @@ class HallRuntime:
                 for job in jobs:
                     self._run_commands([job])
                 return
-            log.exception("command failed", extra={"hall": self.id, "command": type(jobs[0].command).__name__})
+            if not isinstance(exc, Refusal):  # an ``also`` may refuse, like a command
+                log.exception("command failed", extra={"hall": self.id, "command": type(jobs[0].command).__name__})
             jobs[0].future.set_exception(exc)
             return
         if batch:

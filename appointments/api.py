@@ -1,0 +1,93 @@
+"""The appointment API, under ``/api/halls/{hall}/appointments``.
+
+- ``GET  …/slots?item=QY01&from=2026-11-23&days=7``  the slots and what is left (anyone)
+- ``POST …``                                         book (anyone: the person's ID, name, phone)
+- ``GET  …/{code}``                                  a booking's status (with its code)
+- ``POST …/{code}/cancel``                           cancel it (with its code), up to the cut-off
+- ``POST …/check-in``                                check in at a ticket machine or a counter
+- ``POST …/cancel-slots``                            the hall cannot keep some slots (managers)
+
+Refusals are HTTP 409 (422 for bad input) with ``code``, ``detail`` and ``detail_zh``: why,
+in words a person can act on.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from litestar import Request, Response, Router, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from appointments.rules import BookingRefused
+from appointments.schemas import BookingView, BookRequest, CancelSlotsRequest, CheckInRequest, CheckInResult, SlotView
+from appointments.service import AppointmentService
+from config.auth import Principal, issuer_guard, manager_guard
+
+__all__ = ["booking_refused", "router"]
+
+_BASE = "/api/halls/{hall:str}/appointments"
+
+
+def _service(request: Request) -> AppointmentService:
+    return request.app.state.appointments
+
+
+def booking_refused(_: Request, exc: BookingRefused) -> Response:
+    return Response(
+        {"code": exc.code, "detail": exc.message, "detail_zh": exc.message_zh, "status_code": 409}, status_code=409
+    )
+
+
+@get(f"{_BASE}/slots", summary="Bookable slots of an item (可预约时段)")
+async def slots(
+    hall: FromPath[str],
+    item: FromQuery[str],
+    request: Request,
+    first: Annotated[dt.date | None, QueryParameter(name="from")] = None,
+    days: Annotated[int, QueryParameter(ge=1, le=31)] = 7,
+) -> list[SlotView]:
+    return await _service(request).slots(hall, item, first, days)
+
+
+@post(_BASE, status_code=201, summary="Book a slot (网上预约)")
+async def book(hall: FromPath[str], data: JSONBody[BookRequest], request: Request) -> BookingView:
+    return await _service(request).book(hall, data.item, data.slot_start, data.person)
+
+
+@post(f"{_BASE}/check-in", guards=[issuer_guard], status_code=201, summary="Check in a booking: its ticket (签到取号)")
+async def check_in(
+    hall: FromPath[str], data: JSONBody[CheckInRequest], request: Request, principal: NamedDependency[Principal]
+) -> CheckInResult:
+    return await _service(request).check_in(hall, principal.actor, data.code, data.id_number)
+
+
+@post(
+    f"{_BASE}/cancel-slots",
+    guards=[manager_guard],
+    status_code=200,
+    summary="Cancel slots the hall cannot keep (managers)",
+)
+async def cancel_slots(hall: FromPath[str], data: JSONBody[CancelSlotsRequest], request: Request) -> list[BookingView]:
+    return await _service(request).cancel_slots(
+        hall, data.date, data.from_time, data.until_time, data.item, data.reason
+    )
+
+
+@get(f"{_BASE}/{{code:str}}", summary="A booking's status")
+async def status(hall: FromPath[str], code: FromPath[str], request: Request) -> BookingView:
+    return await _service(request).status(hall, code)
+
+
+@post(f"{_BASE}/{{code:str}}/cancel", status_code=200, summary="Cancel a booking (取消预约)")
+async def cancel(hall: FromPath[str], code: FromPath[str], request: Request) -> BookingView:
+    return await _service(request).cancel(hall, code)
+
+
+router = Router(
+    path="/",
+    route_handlers=[slots, book, check_in, cancel_slots, status, cancel],
+    tags=["appointments"],
+    exception_handlers={BookingRefused: booking_refused},
+)

@@ -1,0 +1,81 @@
+"""The appointment tables.
+
+- ``appointment``: every booking, its slot, its state and its person, protected: a keyed
+  hash to find the person's bookings, masked forms to show, the contact sealed.
+- ``appointment_slot``: per hall, capacity key (an item or a group) and slot start, how many
+  are booked. A booking takes a seat with one conditional ``UPDATE … SET booked = booked + 1
+  WHERE booked < capacity``: two clients racing for the last seat cannot both win, on
+  PostgreSQL (the row lock, and the condition checked again after it) or SQLite (one writer).
+- ``appointment_person``: one row per person and hall, locked while that person's booking is
+  decided, so the per-person rules hold under concurrent requests too.
+- ``appointment_reminder``: which reminders went out, so each goes once.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from queueing.models import UTCDateTime
+
+__all__ = ["AppointmentPersonRow", "AppointmentReminderRow", "AppointmentRow", "AppointmentSlotRow"]
+
+
+def _instant(nullable: bool = False, index: bool = False) -> sa.Column:
+    return sa.Column(UTCDateTime(), nullable=nullable, index=index)
+
+
+class AppointmentRow(SQLModel, table=True):
+    __tablename__ = "appointment"
+    __table_args__ = (
+        sa.UniqueConstraint("hall", "code", name="uq_appointment_code"),
+        sa.Index("ix_appointment_person", "hall", "person_key"),
+        sa.Index("ix_appointment_slot", "hall", "slot_start", "state"),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    hall: str = Field(max_length=64)
+    code: str = Field(max_length=16)  # the booking code (预约码) people type or scan
+    item: str = Field(max_length=40)
+    group: str = Field(max_length=8)
+    capacity_key: str = Field(max_length=48)
+    slot_start: dt.datetime = Field(sa_column=_instant())
+    slot_end: dt.datetime = Field(sa_column=_instant())
+    state: str = Field(max_length=20)  # booked, checked_in, late, cancelled, cancelled_by_hall, no_show
+    person_key: str = Field(max_length=64)
+    id_masked: str = Field(max_length=24)
+    name_masked: str = Field(max_length=40)
+    phone_masked: str = Field(max_length=20)
+    contact_sealed: bytes = Field(sa_type=sa.LargeBinary)
+    created_at: dt.datetime = Field(sa_column=_instant())
+    ended_at: dt.datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    checked_in_at: dt.datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    ticket_id: str | None = Field(default=None, max_length=40)
+    note: str = Field(default="", max_length=200)  # why the hall cancelled it
+
+
+class AppointmentSlotRow(SQLModel, table=True):
+    __tablename__ = "appointment_slot"
+
+    hall: str = Field(primary_key=True, max_length=64)
+    capacity_key: str = Field(primary_key=True, max_length=48)
+    slot_start: dt.datetime = Field(sa_column=sa.Column(UTCDateTime(), primary_key=True))
+    booked: int = 0
+    closed: bool = False  # an operator took the slot away
+
+
+class AppointmentPersonRow(SQLModel, table=True):
+    __tablename__ = "appointment_person"
+
+    hall: str = Field(primary_key=True, max_length=64)
+    person_key: str = Field(primary_key=True, max_length=64)
+
+
+class AppointmentReminderRow(SQLModel, table=True):
+    __tablename__ = "appointment_reminder"
+
+    appointment_id: str = Field(primary_key=True, max_length=40)
+    minutes_before: int = Field(primary_key=True)
+    sent_at: dt.datetime = Field(sa_column=_instant())

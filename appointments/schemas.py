@@ -1,0 +1,74 @@
+"""What the appointment API carries. Personal data only ever leaves masked."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+import msgspec
+
+from appointments.people import PersonInput
+from queueing.views import TicketView
+
+__all__ = ["BookRequest", "BookingView", "CancelSlotsRequest", "CheckInRequest", "CheckInResult", "SlotView"]
+
+BookingState = Literal["booked", "checked_in", "late", "cancelled", "cancelled_by_hall", "no_show"]
+
+
+class SlotView(msgspec.Struct, kw_only=True):
+    item: str
+    start: dt.datetime
+    end: dt.datetime
+    capacity: int  # bookable online (after the on-site share)
+    left: int
+    state: Literal["open", "full", "closed", "not_bookable"]  # not_bookable: too soon or too far ahead
+
+
+class BookRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    item: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
+    slot_start: dt.datetime  # with its offset, e.g. 2026-11-23T09:00:00+08:00
+    person: PersonInput
+
+
+class BookingView(msgspec.Struct, kw_only=True):
+    """A booking (预约) as its holder and the hall see it: the person masked."""
+
+    code: str  # 预约码: at the ticket machine, or as the QR code of ``status_path``
+    hall: str
+    item: str
+    item_name: str
+    item_name_en: str
+    slot_start: dt.datetime
+    slot_end: dt.datetime
+    state: BookingState
+    name: str  # 张*
+    id_number: str  # 3201**********1234
+    phone: str  # 138****5678
+    created_at: dt.datetime
+    checked_in_at: dt.datetime | None = None
+    ticket_id: str | None = None
+    status_path: str  # the booking's page
+    note: str = ""  # why the hall cancelled it
+
+
+class CheckInRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """By booking code (typed, or the QR code's link) or by ID number."""
+
+    code: Annotated[str, msgspec.Meta(max_length=200)] = ""
+    id_number: Annotated[str, msgspec.Meta(max_length=20)] = ""
+
+
+class CheckInResult(msgspec.Struct, kw_only=True):
+    booking: BookingView
+    ticket: TicketView
+    late: bool  # came after the check-in window: a walk-in ticket
+
+
+class CancelSlotsRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The hall cannot keep these slots: ``date`` from ``from_time`` to ``until_time``."""
+
+    date: dt.date
+    from_time: Annotated[str, msgspec.Meta(pattern=r"^\d{2}:\d{2}(:\d{2})?$")] = "00:00"  # 13:00
+    until_time: Annotated[str, msgspec.Meta(pattern=r"^\d{2}:\d{2}(:\d{2})?$")] = "23:59"
+    item: str | None = None  # only this item's bookings; default all
+    reason: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]

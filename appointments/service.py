@@ -1,0 +1,414 @@
+"""Appointments: booking, cancelling, checking in, and the clock's work (no-shows, reminders).
+
+Booking is one transaction: the person's rules on their history (under a per-person lock)
+and a seat taken with a conditional update, so a slot is never overbooked however many book
+its last seat at once. Checking in is one transaction too: the ticket's events and the
+booking marked used commit together in the hall's own transaction (``HallRuntime.execute``
+with ``also``), so a booking gives exactly one ticket.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Callable
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.engine import Connection, Engine
+
+from appointments.models import AppointmentRow
+from appointments.notify import LogNotifier, Message, Notifier, NotifyError
+from appointments.people import Contact, PersonInput, PersonKeys
+from appointments.rules import BookingRefused, Slot, arrival, check_booking, check_cancel, day_slots, no_show_due
+from appointments.schemas import BookingView, CheckInResult, SlotView
+from appointments.store import AppointmentStore, new_code
+from config.halls import HallDefinition
+from queueing.commands import Actor, IssueTicket, Priority
+from queueing.errors import Invalid, NotFound
+from queueing.events import Recorded
+from queueing.hall import HallQueue
+from queueing.service import HallRegistry
+from queueing.views import TicketView
+
+__all__ = ["AppointmentService"]
+
+log = logging.getLogger("hall.appointments")
+
+_SWEEP_SECONDS = 30.0
+
+
+class AppointmentService:
+    def __init__(
+        self,
+        engine: Engine,
+        registry: HallRegistry,
+        clock: Callable[[], dt.datetime],
+        secret: bytes,
+        notifier: Notifier | None = None,
+        public_url: str = "",
+    ) -> None:
+        self.store = AppointmentStore(engine)
+        self.registry = registry
+        self.clock = clock
+        self.keys = PersonKeys(secret)
+        self.notifier = notifier or LogNotifier()
+        self.public_url = public_url.rstrip("/")
+        self._sweeper: asyncio.Task | None = None
+        self._sending: set[asyncio.Task] = set()
+
+    # ---------------------------------------------------------------- life
+
+    async def start(self) -> None:
+        self._sweeper = asyncio.create_task(self._sweep_forever(), name="appointments-sweep")
+
+    async def stop(self) -> None:
+        if self._sweeper is not None:
+            self._sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._sweeper
+        for task in list(self._sending):
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(asyncio.shield(task), timeout=2)
+
+    async def settle(self) -> None:
+        """Until every notice on its way has been handed to the notifier (tests, shutdown)."""
+        while self._sending:
+            await asyncio.gather(*list(self._sending), return_exceptions=True)
+
+    # ---------------------------------------------------------------- the hall's view
+
+    def _hall(self, hall: str) -> tuple[HallDefinition, ZoneInfo]:
+        definition = self.registry.get(hall).definition
+        if not definition.appointments.enabled:
+            raise NotFound(f"hall {hall} takes no appointments", "本大厅暂未开通网上预约")
+        return definition, ZoneInfo(definition.info.timezone)
+
+    def _item(self, definition: HallDefinition, code: str) -> tuple[str, str, str, str, int]:
+        """(item, group, name, capacity key, online capacity) of a bookable item."""
+        item = next((i for i in definition.rules.items if i.code == code), None)
+        if item is None:
+            raise NotFound(f"no item {code!r} in hall {definition.id}", "没有该事项")
+        key, capacity = definition.appointments.capacity_for(item.code, item.group)
+        if capacity <= 0:
+            raise Invalid(
+                f"{item.name} ({code}) cannot be booked online; take a ticket on site", "该事项不接受网上预约"
+            )
+        return item.code, item.group, item.name, key, capacity
+
+    async def slots(self, hall: str, item: str, first: dt.date | None, days: int) -> list[SlotView]:
+        """Every slot of ``days`` days from ``first`` (today) for ``item``, with what is left."""
+        definition, zone = self._hall(hall)
+        code, _group, _name, key, capacity = self._item(definition, item)
+        settings = definition.appointments
+        now = self.clock()
+        first = first or now.astimezone(zone).date()
+        days = max(1, min(days, settings.latest_days_ahead + 1))
+        all_slots = [
+            s
+            for offset in range(days)
+            for s in day_slots(definition.rules.hours, first + dt.timedelta(days=offset), settings.slot_minutes, zone)
+        ]
+        if not all_slots:
+            return []
+        counts = await asyncio.to_thread(
+            self.store.booked, hall, [key], all_slots[0].start, all_slots[-1].end + dt.timedelta(seconds=1)
+        )
+        earliest = now + dt.timedelta(minutes=settings.earliest_minutes_ahead)
+        last_day = now.astimezone(zone).date() + dt.timedelta(days=settings.latest_days_ahead)
+        views = []
+        for slot in all_slots:
+            booked, closed = counts.get((key, slot.start), (0, False))
+            left = 0 if closed else max(0, capacity - booked)
+            if closed:
+                state = "closed"
+            elif slot.start < earliest or slot.start.date() > last_day:
+                state = "not_bookable"
+            else:
+                state = "full" if left == 0 else "open"
+            views.append(SlotView(item=code, start=slot.start, end=slot.end, capacity=capacity, left=left, state=state))
+        return views
+
+    def _slot(self, definition: HallDefinition, zone: ZoneInfo, start: dt.datetime) -> Slot:
+        if start.tzinfo is None:
+            raise Invalid("slot_start needs its time zone, e.g. 2026-11-23T09:00:00+08:00", "时段时间缺少时区")
+        local = start.astimezone(zone)
+        for slot in day_slots(definition.rules.hours, local.date(), definition.appointments.slot_minutes, zone):
+            if slot.start == local:
+                return slot
+        raise Invalid(f"{local:%Y-%m-%d %H:%M} is not a slot of hall {definition.id}", "该时段不存在或不开放")
+
+    # ---------------------------------------------------------------- booking
+
+    async def book(self, hall: str, item: str, slot_start: dt.datetime, person: PersonInput) -> BookingView:
+        definition, zone = self._hall(hall)
+        try:
+            person = person.checked()
+        except ValueError as exc:
+            raise Invalid(str(exc), "预约人信息有误") from None
+        code, group, name, key, capacity = self._item(definition, item)
+        slot = self._slot(definition, zone, slot_start)
+        now = self.clock()
+        id_masked, name_masked, phone_masked = PersonKeys.masked(person)
+        row = AppointmentRow(
+            id=secrets.token_urlsafe(12),
+            hall=hall,
+            code=new_code(),
+            item=code,
+            group=group,
+            capacity_key=key,
+            slot_start=slot.start,
+            slot_end=slot.end,
+            state="booked",
+            person_key=self.keys.person_key(person.id_number),
+            id_masked=id_masked,
+            name_masked=name_masked,
+            phone_masked=phone_masked,
+            contact_sealed=self.keys.seal(Contact(person.phone, person.email, person.name)),
+            created_at=now,
+        )
+        settings = definition.appointments
+
+        def check(history: list) -> None:
+            check_booking(code, slot, history, now, settings, zone)
+
+        row = await asyncio.to_thread(self.store.book, row, capacity, check)
+        log.info("booked", extra={"hall": hall, "code": row.code, "item": code, "slot": slot.start.isoformat()})
+        view = self._view(definition, row)
+        self._tell(
+            row,
+            "confirmation",
+            f"预约成功：{name}",
+            f"您已预约{definition.info.name}「{name}」，时间{slot.start.astimezone(zone):%m月%d日 %H:%M}，"
+            f"预约码{row.code}。请于时段开始前{settings.early_minutes}分钟至开始后{settings.late_minutes}分钟内"
+            f"凭预约码或身份证签到取号。",
+        )
+        return view
+
+    async def status(self, hall: str, code: str) -> BookingView:
+        definition, _zone = self._hall(hall)
+        row = await asyncio.to_thread(self.store.by_code, hall, code.strip().upper())
+        if row is None:
+            raise NotFound(f"no booking {code!r} in hall {hall}", "没有找到该预约")
+        return self._view(definition, row)
+
+    async def cancel(self, hall: str, code: str) -> BookingView:
+        definition, _zone = self._hall(hall)
+        row = await asyncio.to_thread(self.store.by_code, hall, code.strip().upper())
+        if row is None:
+            raise NotFound(f"no booking {code!r} in hall {hall}", "没有找到该预约")
+        now = self.clock()
+        check_cancel(row.slot_start, row.state, now, definition.appointments)
+        if not await asyncio.to_thread(self.store.end, hall, row.id, ("booked",), "cancelled", now):
+            raise BookingRefused("not_active", "该预约已办理、已取消或已失效", "the booking is no longer active")
+        row.state, row.ended_at = "cancelled", now
+        log.info("booking cancelled", extra={"hall": hall, "code": row.code})
+        self._tell(row, "cancelled", "预约已取消", f"您的预约（预约码{row.code}）已取消。")
+        return self._view(definition, row)
+
+    # ---------------------------------------------------------------- checking in
+
+    async def check_in(self, hall: str, actor: Actor, code: str = "", id_number: str = "") -> CheckInResult:
+        """At the ticket machine or the counter, by booking code (or its QR) or ID number."""
+        definition, zone = self._hall(hall)
+        runtime = self.registry.get(hall)
+        now = self.clock()
+        row = await self._booking_to_check_in(hall, zone, code, id_number, now)
+        slot = Slot(row.slot_start.astimezone(zone), row.slot_end.astimezone(zone))
+        how = arrival(slot, row.state, now, definition.appointments, zone)
+        command = IssueTicket(
+            at=now,
+            actor=actor,
+            ticket_id=secrets.token_urlsafe(12),
+            item=row.item,
+            priority=Priority.APPOINTMENT if how == "on_time" else Priority.WALK_IN,
+            appointment_slot=slot.start if how == "on_time" else None,
+            channel="appointment",
+        )
+        state = "checked_in" if how == "on_time" else "late"
+
+        def also(conn: Connection, _: list[Recorded]) -> None:
+            self.store.check_in(conn, row.id, state, command.ticket_id, now)
+
+        def present(queue: HallQueue, _: object, at: dt.datetime) -> TicketView:
+            ticket = queue.ticket(command.ticket_id)
+            assert ticket is not None
+            return queue.ticket_view(ticket, at)
+
+        ticket = await runtime.execute(command, present, also=also)
+        row.state, row.checked_in_at, row.ticket_id = state, now, command.ticket_id
+        log.info("checked in", extra={"hall": hall, "code": row.code, "number": ticket.number, "arrival": how})
+        return CheckInResult(booking=self._view(definition, row), ticket=ticket, late=how == "late")
+
+    async def _booking_to_check_in(
+        self, hall: str, zone: ZoneInfo, code: str, id_number: str, now: dt.datetime
+    ) -> AppointmentRow:
+        if code.strip():
+            row = await asyncio.to_thread(self.store.by_code, hall, _code_of(code))
+            if row is None:
+                raise NotFound(f"no booking {code!r} in hall {hall}", "没有找到该预约，请核对预约码")
+            return row
+        if not id_number.strip():
+            raise Invalid("give the booking code or the ID number", "请输入预约码或身份证号")
+        try:
+            key = self.keys.person_key(id_number)
+        except ValueError as exc:
+            raise Invalid(f"id_number: {exc}", "身份证号有误") from None
+        today = now.astimezone(zone).date()
+        rows = [
+            r
+            for r in await asyncio.to_thread(self.store.of_person, hall, key)
+            if r.slot_start.astimezone(zone).date() == today
+        ]
+        if not rows:
+            raise NotFound("no booking for this ID number today", "该身份证今日没有预约")
+        # the booking still to be used whose slot is nearest to now; else the latest one (to say why)
+        usable = [r for r in rows if r.state in ("booked", "no_show")]
+        return min(usable or rows, key=lambda r: abs((r.slot_start - now).total_seconds()))
+
+    # ---------------------------------------------------------------- the hall cancels
+
+    async def cancel_slots(
+        self, hall: str, day: dt.date, since: str, until: str, item: str | None, reason: str
+    ) -> list[BookingView]:
+        """The hall cannot keep these slots (closed for the day, a counter plan that can't
+        serve them): they close, their bookings are cancelled without counting against anyone,
+        and the people are told."""
+        definition, zone = self._hall(hall)
+        settings = definition.appointments
+        try:
+            start = dt.datetime.combine(day, dt.time.fromisoformat(since), zone)
+            end = dt.datetime.combine(day, dt.time.fromisoformat(until), zone)
+        except ValueError:
+            raise Invalid("from_time and until_time are times of day like 13:00", "时间格式应为 13:00") from None
+        if end <= start:
+            raise Invalid("until must be after from", "结束时间须晚于开始时间")
+        keys = {settings.capacity_for(i.code, i.group)[0] for i in definition.rules.items if item in (None, i.code)}
+        if item is not None and not keys:
+            raise NotFound(f"no item {item!r} in hall {hall}", "没有该事项")
+        for slot in day_slots(definition.rules.hours, day, settings.slot_minutes, zone):
+            if start <= slot.start < end:
+                for key in keys:
+                    await asyncio.to_thread(self.store.close_slot, hall, key, slot.start)
+        now = self.clock()
+        cancelled = []
+        for row in await asyncio.to_thread(self.store.in_slots, hall, start, end, ("booked",)):
+            if item is not None and row.item != item:
+                continue
+            if await asyncio.to_thread(self.store.end, hall, row.id, ("booked",), "cancelled_by_hall", now, reason):
+                row.state, row.ended_at, row.note = "cancelled_by_hall", now, reason
+                cancelled.append(self._view(definition, row))
+                self._tell(
+                    row,
+                    "cancelled_by_hall",
+                    "预约取消通知",
+                    f"抱歉，因{reason}，您{row.slot_start.astimezone(zone):%m月%d日 %H:%M}的预约（预约码{row.code}）"
+                    "已取消，不计入您的取消次数。请重新预约或现场取号。",
+                )
+        log.info(
+            "slots cancelled by the hall", extra={"hall": hall, "day": day.isoformat(), "bookings": len(cancelled)}
+        )
+        return cancelled
+
+    # ---------------------------------------------------------------- the clock's work
+
+    async def sweep(self) -> None:
+        """No-shows and reminders, for every hall that takes appointments (safe in several
+        processes at once: each change is conditional, each reminder recorded once)."""
+        now = self.clock()
+        for runtime in self.registry:
+            definition = runtime.definition
+            settings = definition.appointments
+            if not settings.enabled:
+                continue
+            zone = ZoneInfo(definition.info.timezone)
+            horizon = now + dt.timedelta(minutes=max(settings.reminders_minutes, default=0) + 1)
+            since = now - dt.timedelta(days=1)
+            for row in await asyncio.to_thread(self.store.in_slots, runtime.id, since, horizon, ("booked",)):
+                slot = Slot(row.slot_start, row.slot_end)
+                if now > no_show_due(slot, settings):
+                    if await asyncio.to_thread(self.store.end, runtime.id, row.id, ("booked",), "no_show", now):
+                        log.info("no-show", extra={"hall": runtime.id, "code": row.code})
+                    continue
+                for minutes in sorted(settings.reminders_minutes):
+                    due = row.slot_start - dt.timedelta(minutes=minutes)
+                    # only the nearest reminder due now: a booking made 30 minutes ahead gets
+                    # no "tomorrow" reminder after the fact
+                    if due <= now < due + dt.timedelta(minutes=min(minutes, 30)) and await asyncio.to_thread(
+                        self.store.reminder_due, row.id, minutes, now
+                    ):
+                        self._tell(
+                            row,
+                            "reminder",
+                            "预约提醒",
+                            f"提醒：您预约的{definition.info.name}办事时间为"
+                            f"{row.slot_start.astimezone(zone):%m月%d日 %H:%M}，预约码{row.code}，请准时签到。",
+                        )
+                        break
+
+    async def _sweep_forever(self) -> None:
+        while True:
+            try:
+                await self.sweep()
+            except Exception:
+                log.exception("appointment sweep failed")
+            await asyncio.sleep(_SWEEP_SECONDS)
+
+    # ---------------------------------------------------------------- helpers
+
+    def _view(self, definition: HallDefinition, row: AppointmentRow) -> BookingView:
+        item = next((i for i in definition.rules.items if i.code == row.item), None)
+        base = self.public_url
+        zone = ZoneInfo(definition.info.timezone)
+
+        def local(when: dt.datetime | None) -> dt.datetime | None:  # times as the hall reads them
+            return None if when is None else when.astimezone(zone)
+
+        return BookingView(
+            code=row.code,
+            hall=definition.id,
+            item=row.item,
+            item_name=item.name if item else row.item,
+            item_name_en=item.name_en if item else "",
+            slot_start=local(row.slot_start),  # type: ignore[arg-type]
+            slot_end=local(row.slot_end),  # type: ignore[arg-type]
+            state=row.state,  # type: ignore[arg-type]
+            name=row.name_masked,
+            id_number=row.id_masked,
+            phone=row.phone_masked,
+            created_at=local(row.created_at),  # type: ignore[arg-type]
+            checked_in_at=local(row.checked_in_at),
+            ticket_id=row.ticket_id,
+            status_path=f"{base}/halls/{definition.id}/appointments/{row.code}",
+            note=row.note,
+        )
+
+    def _tell(self, row: AppointmentRow, kind: str, subject: str, text: str) -> None:
+        """Send in the background: a slow gateway never holds up a booking."""
+        contact = self.keys.open(row.contact_sealed)
+        message = Message(
+            kind=kind,  # type: ignore[arg-type]
+            to_phone=contact.phone,
+            to_email=contact.email,
+            subject=subject,
+            text=text,
+            booking_code=row.code,
+        )
+
+        async def send() -> None:
+            try:
+                await self.notifier.send(message)
+            except NotifyError as exc:
+                log.warning("notice not sent", extra={"code": row.code, "kind": kind, "error": str(exc)})
+
+        task = asyncio.create_task(send())
+        self._sending.add(task)
+        task.add_done_callback(self._sending.discard)
+
+
+def _code_of(text: str) -> str:
+    """A booking code typed, or read from its QR code (the status link ends with it)."""
+    text = text.strip()
+    return text.rsplit("/", 1)[-1].upper() if "/" in text else text.upper()

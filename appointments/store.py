@@ -1,0 +1,215 @@
+"""Appointments in the database: short transactions, run in threads (or, for check-in, inside
+the hall's own transaction)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Callable, Iterable
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import IntegrityError
+
+from appointments.models import AppointmentPersonRow, AppointmentReminderRow, AppointmentRow, AppointmentSlotRow
+from appointments.rules import BookingRefused, PastBooking
+from config.database import is_postgres, read_connection, write_transaction
+
+__all__ = ["AppointmentStore", "new_code"]
+
+_appts: sa.Table = AppointmentRow.__table__  # type: ignore[attr-defined]
+_slots: sa.Table = AppointmentSlotRow.__table__  # type: ignore[attr-defined]
+_people: sa.Table = AppointmentPersonRow.__table__  # type: ignore[attr-defined]
+_reminders: sa.Table = AppointmentReminderRow.__table__  # type: ignore[attr-defined]
+_CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed at a kiosk
+
+
+def new_code() -> str:
+    """A booking code (预约码): 8 characters, 40 random bits."""
+    return "".join(secrets.choice(_CODE_LETTERS) for _ in range(8))
+
+
+def _past(row: sa.Row) -> PastBooking:
+    return PastBooking(row.item, row.slot_start, row.created_at, row.state, row.ended_at)
+
+
+class AppointmentStore:
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    # ---------------------------------------------------------------- booking
+
+    def book(
+        self,
+        row: AppointmentRow,
+        capacity: int,
+        check: Callable[[list[PastBooking]], None],
+    ) -> AppointmentRow:
+        """Take a seat of ``row``'s slot and record the booking, or ``BookingRefused``: the
+        person's rules (``check``, on their history read under their lock) and the capacity
+        are decided in one transaction."""
+        with write_transaction(self.engine) as conn, conn.begin():
+            self._lock_person(conn, row.hall, row.person_key)
+            history = [
+                _past(r)
+                for r in conn.execute(
+                    sa.select(_appts).where(_appts.c.hall == row.hall, _appts.c.person_key == row.person_key)
+                )
+            ]
+            check(history)
+            self._ensure_slot(conn, row.hall, row.capacity_key, row.slot_start)
+            taken = conn.execute(
+                _slots.update()
+                .where(
+                    _slots.c.hall == row.hall,
+                    _slots.c.capacity_key == row.capacity_key,
+                    _slots.c.slot_start == row.slot_start,
+                    _slots.c.booked < capacity,
+                    _slots.c.closed == sa.false(),
+                )
+                .values(booked=_slots.c.booked + 1)
+            ).rowcount
+            if taken != 1:
+                raise BookingRefused("full", "该时段已约满，请选择其他时段", "this slot is fully booked; pick another")
+            for _ in range(5):  # a code already taken in this hall: draw another
+                try:
+                    with conn.begin_nested():
+                        conn.execute(_appts.insert().values(**row.model_dump()))
+                    break
+                except IntegrityError:
+                    row.code = new_code()
+            else:
+                raise RuntimeError("could not draw a free booking code")
+        return row
+
+    def _lock_person(self, conn: Connection, hall: str, person_key: str) -> None:
+        values = {"hall": hall, "person_key": person_key}
+        if is_postgres(self.engine):
+            from sqlalchemy.dialects.postgresql import insert
+
+            conn.execute(insert(_people).values(**values).on_conflict_do_nothing())
+            conn.execute(
+                sa.select(_people.c.hall)
+                .where(_people.c.hall == hall, _people.c.person_key == person_key)
+                .with_for_update()
+            )
+        else:  # SQLite: the transaction already holds the only write lock
+            from sqlalchemy.dialects.sqlite import insert
+
+            conn.execute(insert(_people).values(**values).on_conflict_do_nothing())
+
+    def _ensure_slot(self, conn: Connection, hall: str, key: str, start: dt.datetime) -> None:
+        values = {"hall": hall, "capacity_key": key, "slot_start": start, "booked": 0, "closed": False}
+        if is_postgres(self.engine):
+            from sqlalchemy.dialects.postgresql import insert
+        else:
+            from sqlalchemy.dialects.sqlite import insert
+        conn.execute(insert(_slots).values(**values).on_conflict_do_nothing())
+
+    # ---------------------------------------------------------------- reading
+
+    def booked(self, hall: str, keys: Iterable[str], since: dt.datetime, until: dt.datetime) -> dict:
+        """``{(capacity_key, slot_start): (booked, closed)}`` for slots in [since, until)."""
+        with read_connection(self.engine) as conn, conn.begin():
+            rows = conn.execute(
+                sa.select(_slots.c.capacity_key, _slots.c.slot_start, _slots.c.booked, _slots.c.closed).where(
+                    _slots.c.hall == hall,
+                    _slots.c.capacity_key.in_(list(keys)),
+                    _slots.c.slot_start >= since,
+                    _slots.c.slot_start < until,
+                )
+            ).all()
+        return {(r.capacity_key, r.slot_start): (r.booked, r.closed) for r in rows}
+
+    def by_code(self, hall: str, code: str) -> AppointmentRow | None:
+        with read_connection(self.engine) as conn, conn.begin():
+            row = conn.execute(sa.select(_appts).where(_appts.c.hall == hall, _appts.c.code == code)).one_or_none()
+        return None if row is None else AppointmentRow(**row._mapping)
+
+    def of_person(self, hall: str, person_key: str) -> list[AppointmentRow]:
+        with read_connection(self.engine) as conn, conn.begin():
+            rows = conn.execute(
+                sa.select(_appts)
+                .where(_appts.c.hall == hall, _appts.c.person_key == person_key)
+                .order_by(_appts.c.slot_start)
+            ).all()
+        return [AppointmentRow(**r._mapping) for r in rows]
+
+    def in_slots(
+        self, hall: str, since: dt.datetime, until: dt.datetime, states: tuple[str, ...]
+    ) -> list[AppointmentRow]:
+        with read_connection(self.engine) as conn, conn.begin():
+            rows = conn.execute(
+                sa.select(_appts)
+                .where(
+                    _appts.c.hall == hall,
+                    _appts.c.slot_start >= since,
+                    _appts.c.slot_start < until,
+                    _appts.c.state.in_(states),
+                )
+                .order_by(_appts.c.slot_start)
+            ).all()
+        return [AppointmentRow(**r._mapping) for r in rows]
+
+    # ---------------------------------------------------------------- changes
+
+    def end(
+        self, hall: str, appointment_id: str, from_states: tuple[str, ...], state: str, at: dt.datetime, note: str = ""
+    ) -> bool:
+        """Cancel (by the person or the hall) or mark a no-show, giving its seat back;
+        False if it was no longer in one of ``from_states``."""
+        with write_transaction(self.engine) as conn, conn.begin():
+            row = conn.execute(
+                sa.select(_appts.c.capacity_key, _appts.c.slot_start).where(
+                    _appts.c.hall == hall, _appts.c.id == appointment_id, _appts.c.state.in_(from_states)
+                )
+            ).one_or_none()
+            if row is None:
+                return False
+            conn.execute(
+                _appts.update().where(_appts.c.id == appointment_id).values(state=state, ended_at=at, note=note[:200])
+            )
+            if state in ("cancelled", "cancelled_by_hall"):  # a no-show's seat is past: nothing to give back
+                conn.execute(
+                    _slots.update()
+                    .where(
+                        _slots.c.hall == hall,
+                        _slots.c.capacity_key == row.capacity_key,
+                        _slots.c.slot_start == row.slot_start,
+                    )
+                    .values(booked=_slots.c.booked - 1)
+                )
+        return True
+
+    @staticmethod
+    def check_in(conn: Connection, appointment_id: str, state: str, ticket_id: str, at: dt.datetime) -> None:
+        """Inside the hall's transaction that issued the ticket: the booking is used, once."""
+        done = conn.execute(
+            _appts.update()
+            .where(_appts.c.id == appointment_id, _appts.c.state.in_(("booked", "no_show")))
+            .values(state=state, checked_in_at=at, ticket_id=ticket_id, ended_at=None)
+        ).rowcount
+        if done != 1:
+            from queueing.errors import Conflict
+
+            raise Conflict("this booking is already checked in", "该预约已签到取号，请勿重复签到")
+
+    def close_slot(self, hall: str, key: str, start: dt.datetime) -> None:
+        with write_transaction(self.engine) as conn, conn.begin():
+            self._ensure_slot(conn, hall, key, start)
+            conn.execute(
+                _slots.update()
+                .where(_slots.c.hall == hall, _slots.c.capacity_key == key, _slots.c.slot_start == start)
+                .values(closed=True)
+            )
+
+    def reminder_due(self, appointment_id: str, minutes: int, at: dt.datetime) -> bool:
+        """Record the reminder; False if it went out before."""
+        try:
+            with write_transaction(self.engine) as conn, conn.begin():
+                conn.execute(
+                    _reminders.insert().values(appointment_id=appointment_id, minutes_before=minutes, sent_at=at)
+                )
+        except IntegrityError:
+            return False
+        return True

@@ -1,0 +1,254 @@
+"""Appointments through the API on the real app (SQLite and PostgreSQL), with the test's clock:
+slots, booking and every refusal, cancelling, checking in into the queue, no-shows and what
+they block, the hall cancelling slots, and what people are told."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from litestar.testing import TestClient
+
+from tests.support import SHANGHAI, Clock, login
+
+KIOSK = {"Authorization": "Bearer demo-kiosk-token"}
+BASE = "/api/halls/demo/appointments"
+
+
+def id_number(serial: int, birth: str = "19900101") -> str:
+    """A valid resident ID number (GB 11643 check digit)."""
+    body = f"320102{birth}{serial:03d}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+
+
+def person(serial: int = 1, **more: str) -> dict[str, str]:
+    return {"id_number": id_number(serial), "name": "张三丰", "phone": f"1381234{serial:04d}", **more}
+
+
+def at(hour: int, minute: int = 0, day: int = 23) -> str:
+    return dt.datetime(2026, 11, day, hour, minute, tzinfo=SHANGHAI).isoformat()
+
+
+def book(client: TestClient, slot: str, serial: int = 1, item: str = "QY01", status: int = 201) -> dict:
+    response = client.post(BASE, json={"item": item, "slot_start": slot, "person": person(serial)})
+    assert response.status_code == status, response.text
+    return response.json()
+
+
+def sweep(client: TestClient) -> None:
+    with client.portal() as portal:
+        portal.call(client.app.state.appointments.sweep)
+        portal.call(client.app.state.appointments.settle)
+
+
+def notices(client: TestClient) -> list:
+    """What people were told (the demo's log notifier keeps it), once all has gone out."""
+    with client.portal() as portal:
+        portal.call(client.app.state.appointments.settle)
+    return client.app.state.appointments.notifier.sent
+
+
+def slot_of(client: TestClient, item: str, start: str) -> dict:
+    day = start[:10]
+    return next(
+        s
+        for s in client.get(f"{BASE}/slots", params={"item": item, "from": day, "days": 1}).json()
+        if s["start"] == start
+    )
+
+
+def refusal(client: TestClient, slot: str, serial: int, code: str, item: str = "QY01") -> dict:
+    body = book(client, slot, serial, item, status=409)
+    assert body["code"] == code and body["detail"] and body["detail_zh"], body
+    return body
+
+
+# ---------------------------------------------------------------- slots and booking
+
+
+def test_slots_of_a_monday_with_what_is_left(client: TestClient) -> None:
+    slots = client.get(f"{BASE}/slots", params={"item": "QY01", "days": 1}).json()
+    assert [s["start"][11:16] for s in slots][:3] == ["09:00", "09:30", "10:00"] and len(slots) == 16
+    states = {s["start"][11:16]: s["state"] for s in slots}
+    assert states["09:00"] == states["09:30"] == "not_bookable"  # less than an hour ahead (it is 09:00)
+    assert states["10:00"] == "open"
+    assert {s["capacity"] for s in slots} == {4}  # group A: 6 a slot, a quarter kept for on-site
+    sunday = client.get(f"{BASE}/slots", params={"item": "QY01", "from": "2026-11-29", "days": 1}).json()
+    assert sunday == []
+    assert client.get(f"{BASE}/slots", params={"item": "KS01"}).status_code == 422  # not bookable online
+    assert client.get(f"{BASE}/slots", params={"item": "NOPE"}).status_code == 404
+
+
+def test_a_booking_is_masked_everywhere_and_has_a_code(client: TestClient) -> None:
+    response = client.post(BASE, json={"item": "QY01", "slot_start": at(10), "person": person(1, email="z@x.cn")})
+    assert response.status_code == 201, response.text
+    booking = response.json()
+    assert booking["state"] == "booked" and len(booking["code"]) == 8 and booking["item_name"] == "企业设立登记"
+    assert booking["id_number"] == "3201**********" + id_number(1)[-4:] and booking["name"] == "张**"
+    assert booking["phone"] == "138****0001"
+    assert id_number(1) not in response.text and "13812340001" not in response.text and "z@x.cn" not in response.text
+    status = client.get(f"{BASE}/{booking['code']}").json()
+    assert status["state"] == "booked" and status["slot_start"] == booking["slot_start"]
+    assert client.get(f"{BASE}/{booking['code'].lower()}").status_code == 200  # typed in lower case
+    slot = next(
+        s for s in client.get(f"{BASE}/slots", params={"item": "QY01", "days": 1}).json() if s["start"] == at(10)
+    )
+    assert slot["left"] == 3
+    # the confirmation went out, to the person's phone (the demo's log notifier keeps it)
+    sent = notices(client)
+    assert sent[-1].kind == "confirmation" and booking["code"] in sent[-1].text and sent[-1].to_phone == "13812340001"
+
+
+def test_every_booking_refusal_says_why(client: TestClient) -> None:
+    book(client, at(10), 1)
+    refusal(client, at(14), 1, "duplicate")  # the same item the same day
+    book(client, at(14), 1, item="SB01")  # another item is fine
+    refusal(client, at(9, 30), 2, "too_soon")
+    refusal(client, dt.datetime(2026, 12, 1, 10, tzinfo=SHANGHAI).isoformat(), 2, "too_far")
+    book(client, at(15), 1, item="GJ01")
+    refusal(client, at(16), 1, "too_many_active", item="SB02")  # three open bookings already
+    bad = client.post(
+        BASE, json={"item": "QY01", "slot_start": at(10), "person": {**person(3), "id_number": "320102199001011230"}}
+    )
+    assert bad.status_code in (400, 422) and "check digit" in bad.text
+    not_a_slot = client.post(BASE, json={"item": "QY01", "slot_start": at(10, 10), "person": person(3)})
+    assert not_a_slot.status_code in (400, 422) and "not a slot" in not_a_slot.text
+    no_zone = client.post(BASE, json={"item": "QY01", "slot_start": "2026-11-23T10:00:00", "person": person(3)})
+    assert no_zone.status_code in (400, 422)
+
+
+def test_the_last_seat_and_then_full(client: TestClient) -> None:
+    for serial in range(1, 5):
+        book(client, at(11), serial)
+    refusal(client, at(11), 5, "full")
+    slot = next(
+        s for s in client.get(f"{BASE}/slots", params={"item": "QY02", "days": 1}).json() if s["start"] == at(11)
+    )
+    assert slot["state"] == "full" and slot["left"] == 0  # QY02 shares group A's seats
+
+
+def test_cancel_gives_the_seat_back_until_the_cut_off(client: TestClient, clock: Clock) -> None:
+    first = book(client, at(11), 1)
+    for serial in range(2, 5):
+        book(client, at(11), serial)
+    cancelled = client.post(f"{BASE}/{first['code']}/cancel")
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+    book(client, at(11), 5)  # its seat is free again
+    again = client.post(f"{BASE}/{first['code']}/cancel")
+    assert again.status_code == 409 and again.json()["code"] == "not_active"
+    late = book(client, at(12), 6)
+    clock.advance(minutes=150)  # 11:30: half an hour before 12:00
+    too_late = client.post(f"{BASE}/{late['code']}/cancel")
+    assert too_late.status_code == 409 and too_late.json()["code"] == "cancel_too_late"
+
+
+# ---------------------------------------------------------------- checking in
+
+
+def test_check_in_issues_an_appointment_ticket_called_before_walk_ins(client: TestClient, clock: Clock) -> None:
+    booking = book(client, at(10), 1)
+    clock.advance(minutes=20)  # 09:20: too early
+    early = client.post(f"{BASE}/check-in", json={"code": booking["code"]}, headers=KIOSK)
+    assert early.status_code == 409 and "09:30" in early.json()["detail_zh"]
+    walk_in = client.post("/api/halls/demo/tickets", json={"item": "QY01"}, headers=KIOSK).json()
+    clock.advance(minutes=15)  # 09:35
+    checked = client.post(f"{BASE}/check-in", json={"code": booking["code"]}, headers=KIOSK)
+    assert checked.status_code == 201, checked.text
+    result = checked.json()
+    ticket = result["ticket"]
+    assert (
+        not result["late"]
+        and ticket["priority"] == "appointment"
+        and ticket["appointment_slot"] == booking["slot_start"]
+    )
+    assert result["booking"]["state"] == "checked_in" and result["booking"]["ticket_id"] == ticket["id"]
+    twice = client.post(f"{BASE}/check-in", json={"code": booking["code"]}, headers=KIOSK)
+    assert twice.status_code == 409 and "请勿重复签到" in twice.json()["detail_zh"]
+    # a counter calls the appointment before the walk-in who came earlier (预约优先)
+    clerk = login(client, "zhangwei", "demo-staff")
+    client.post("/api/halls/demo/counters/1/sign-in", headers=clerk)
+    client.post("/api/halls/demo/counters/1/open", headers=clerk)
+    called = client.post("/api/halls/demo/counters/1/call-next", headers=clerk).json()
+    assert called["id"] == ticket["id"] and called["id"] != walk_in["id"]
+    # checking in needs a ticket machine's or a clerk's token
+    assert client.post(f"{BASE}/check-in", json={"code": booking["code"]}).status_code == 401
+
+
+def test_check_in_by_id_number_or_the_qr_link(client: TestClient, clock: Clock) -> None:
+    by_id = book(client, at(10), 1)
+    by_link = book(client, at(10), 2)
+    clock.advance(minutes=45)
+    result = client.post(f"{BASE}/check-in", json={"id_number": id_number(1)}, headers=KIOSK).json()
+    assert result["booking"]["code"] == by_id["code"]
+    link = f"http://hall.example/halls/demo/appointments/{by_link['code']}"
+    assert (
+        client.post(f"{BASE}/check-in", json={"code": link}, headers=KIOSK).json()["booking"]["code"] == by_link["code"]
+    )
+    nobody = client.post(f"{BASE}/check-in", json={"id_number": id_number(9)}, headers=KIOSK)
+    assert nobody.status_code == 404 and "今日没有预约" in nobody.json()["detail_zh"]
+
+
+def test_late_is_a_walk_in_and_no_shows_block_booking(client: TestClient, clock: Clock) -> None:
+    late = book(client, at(10), 1)
+    missed = book(client, at(10), 2, item="SB01")
+    clock.advance(minutes=80)  # 10:20: five minutes past the window
+    result = client.post(f"{BASE}/check-in", json={"code": late["code"]}, headers=KIOSK).json()
+    assert result["late"] and result["ticket"]["priority"] == "walk_in" and result["booking"]["state"] == "late"
+    sweep(client)  # the clock's work: what was not checked in is a no-show
+    assert client.get(f"{BASE}/{missed['code']}").json()["state"] == "no_show"
+    assert client.get(f"{BASE}/{late['code']}").json()["state"] == "late"  # came: not a no-show
+    # a second no-show within 30 days blocks booking, and says until when
+    again = book(client, at(15, day=24), 2, item="SB01")
+    clock.advance(days=1, hours=6)  # the 24th, 16:20
+    sweep(client)
+    assert client.get(f"{BASE}/{again['code']}").json()["state"] == "no_show"
+    blocked = refusal(client, at(10, day=26), 2, "blocked")
+    assert "2次爽约" in blocked["detail_zh"] and "2026年12月24日" in blocked["detail_zh"]
+
+
+def test_the_hall_cancels_slots_and_tells_people_without_counting_it(client: TestClient) -> None:
+    manager = login(client, "manager", "demo-manager")
+    kept = book(client, at(10, day=24), 1)
+    gone = [book(client, at(14, day=24), serial) for serial in (2, 3)]
+    answer = client.post(
+        f"{BASE}/cancel-slots",
+        json={"date": "2026-11-24", "from_time": "13:00", "until_time": "17:00", "reason": "系统升级"},
+        headers=manager,
+    )
+    assert answer.status_code == 200, answer.text
+    assert sorted(b["code"] for b in answer.json()) == sorted(b["code"] for b in gone)
+    assert all(b["state"] == "cancelled_by_hall" and b["note"] == "系统升级" for b in answer.json())
+    assert client.get(f"{BASE}/{kept['code']}").json()["state"] == "booked"
+    afternoon = client.get(f"{BASE}/slots", params={"item": "QY01", "from": "2026-11-24", "days": 1}).json()
+    assert {s["state"] for s in afternoon if s["start"] >= at(13, day=24)} == {"closed"}
+    refusal(client, at(14, day=24), 4, "full")  # a closed slot takes no booking
+    sent = notices(client)
+    told = [m for m in sent if m.kind == "cancelled_by_hall"]
+    assert sorted(m.booking_code for m in told) == sorted(b["code"] for b in gone) and "系统升级" in told[0].text
+    # only managers cancel slots
+    refused = client.post(f"{BASE}/cancel-slots", json={"date": "2026-11-24", "reason": "x"}, headers=KIOSK)
+    assert refused.status_code == 403
+
+
+def test_reminders_the_day_before_and_an_hour_before_each_once(client: TestClient, clock: Clock) -> None:
+    booking = book(client, at(10, day=24), 1)
+
+    def reminders() -> list:
+        sweep(client)
+        return [m for m in notices(client) if m.kind == "reminder" and m.booking_code == booking["code"]]
+
+    assert reminders() == []  # 09:00 on the 23rd: more than a day ahead
+    clock.advance(hours=1, minutes=5)  # 10:05 on the 23rd: a day before
+    assert len(reminders()) == 1 and "11月24日 10:00" in reminders()[0].text
+    assert len(reminders()) == 1  # once
+    clock.advance(hours=22, minutes=10)  # 08:15 on the 24th
+    assert len(reminders()) == 1
+    clock.advance(minutes=50)  # 09:05: an hour before
+    assert len(reminders()) == 2
+
+
+@pytest.mark.parametrize("path", ["/slots?item=QY01", "/ABCDEFGH"])
+def test_a_hall_without_appointments_says_so(client: TestClient, path: str) -> None:
+    response = client.get(f"/api/halls/small/appointments{path}")
+    assert response.status_code == 404 and "网上预约" in response.json()["detail_zh"]
