@@ -15,6 +15,7 @@ import pytest
 
 from config.halls import load_hall
 from tests.perf.__main__ import main as perf_main
+from tests.perf.appointments import bench_appointments
 from tests.perf.calling import bench_call_next_core, bench_call_next_http
 from tests.perf.common import BENCH_HALL, Figure, Outcome, issue_pools, table
 from tests.perf.displays import bench_displays
@@ -155,6 +156,14 @@ def test_floor_benchmark_runs() -> None:
     outcome = bench_floor(devices=20, calls=4)
     _sane(outcome, {"floor.p99_ms"})
     assert outcome.details == {"devices": 20, "connected": 20, "calls": 4, "missed": 0}
+
+
+def test_appointments_benchmark_runs() -> None:
+    outcome = bench_appointments(listings=20, racers=12, prebook=6)
+    _sane(outcome, {"appointments.slots_week_p99_ms", "appointments.race_seconds"})
+    race = outcome.details["race"]
+    assert race["booked"] == race["seats"] == 4 and race["full"] == 8  # exactly the seats, the rest told full
+    assert outcome.details["listing"]["bookable_items"] == 21 and outcome.details["listing"]["slots_per_answer"] > 0
 
 
 def test_printing_benchmark_runs() -> None:

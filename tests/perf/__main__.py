@@ -2,7 +2,8 @@
 
     python -m tests.perf                      everything (a few minutes)
     python -m tests.perf --only sqlite,core   some of them: sqlite, postgres, postgres-2,
-                                              calling, core, rebuild, displays, floor, printing
+                                              calling, core, rebuild, displays, floor, printing,
+                                              appointments
     python -m tests.perf --strict             exit 1 if a figure misses its target
 
 Prints the machine and a table, one line per figure with its target and PASS, MISS or
@@ -27,6 +28,7 @@ import traceback
 from collections.abc import Callable
 from pathlib import Path
 
+from tests.perf.appointments import bench_appointments
 from tests.perf.calling import bench_call_next_core, bench_call_next_http
 from tests.perf.common import ARTIFACTS, ROOT, Figure, Outcome, machine, table
 from tests.perf.displays import bench_displays
@@ -45,6 +47,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[], Outcome]]] = {
     "displays": ("4. device channel: 500 / 5,000 devices, Redis, most calls/s", lambda: bench_displays()),
     "floor": ("4. the machine's floor: a bare broadcast to 500 devices", lambda: bench_floor()),
     "printing": ("5. 1,000 slips to the dummy printer", lambda: bench_printing()),
+    "appointments": ("6. a week of slots; 200 clients racing for one slot", lambda: bench_appointments()),
 }
 
 
