@@ -1,5 +1,6 @@
 """The appointment API, under ``/api/halls/{hall}/appointments``.
 
+- ``GET  …/items``                                   the items that can be booked online (anyone)
 - ``GET  …/slots?item=QY01&from=2026-11-23&days=7``  the slots and what is left (anyone)
 - ``POST …``                                         book (anyone: the person's ID, name, phone)
 - ``GET  …/{code}``                                  a booking's status (with its code)
@@ -14,6 +15,7 @@ in words a person can act on.
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Annotated
 
 from litestar import Request, Response, Router, get, post
@@ -21,11 +23,21 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from appointments.rules import BookingRefused
-from appointments.schemas import BookingView, BookRequest, CancelSlotsRequest, CheckInRequest, CheckInResult, SlotView
+from appointments.schemas import (
+    BookableItem,
+    BookingView,
+    BookRequest,
+    CancelSlotsRequest,
+    CheckInRequest,
+    CheckInResult,
+    SlotView,
+)
 from appointments.service import AppointmentService
 from config.auth import Principal, issuer_guard, manager_guard
 
 __all__ = ["booking_refused", "router"]
+
+log = logging.getLogger("hall.appointments")
 
 _BASE = "/api/halls/{hall:str}/appointments"
 
@@ -38,6 +50,11 @@ def booking_refused(_: Request, exc: BookingRefused) -> Response:
     return Response(
         {"code": exc.code, "detail": exc.message, "detail_zh": exc.message_zh, "status_code": 409}, status_code=409
     )
+
+
+@get(f"{_BASE}/items", summary="Items that can be booked online (可预约事项)")
+async def items(hall: FromPath[str], request: Request) -> list[BookableItem]:
+    return _service(request).bookable_items(hall)
 
 
 @get(f"{_BASE}/slots", summary="Bookable slots of an item (可预约时段)")
@@ -60,7 +77,15 @@ async def book(hall: FromPath[str], data: JSONBody[BookRequest], request: Reques
 async def check_in(
     hall: FromPath[str], data: JSONBody[CheckInRequest], request: Request, principal: NamedDependency[Principal]
 ) -> CheckInResult:
-    return await _service(request).check_in(hall, principal.actor, data.code, data.id_number)
+    result = await _service(request).check_in(hall, principal.actor, data.code, data.id_number)
+    if principal.kind == "device":  # a ticket machine prints the slip, as for any ticket it issues
+        try:
+            result.ticket.print_job = await request.app.state.printing.print_ticket(
+                hall, principal.name, result.ticket, str(request.base_url)
+            )
+        except Exception:  # the ticket stands: the screen shows it
+            log.exception("slip not printed", extra={"hall": hall, "number": result.ticket.number})
+    return result
 
 
 @post(
@@ -87,7 +112,7 @@ async def cancel(hall: FromPath[str], code: FromPath[str], request: Request) -> 
 
 router = Router(
     path="/",
-    route_handlers=[slots, book, check_in, cancel_slots, status, cancel],
+    route_handlers=[items, slots, book, check_in, cancel_slots, status, cancel],
     tags=["appointments"],
     exception_handlers={BookingRefused: booking_refused},
 )

@@ -166,11 +166,11 @@ def arrival(slot: Slot, state: str, now: dt.datetime, settings: AppointmentSetti
         raise BookingRefused("not_active", "该预约已取消或已失效", f"the booking is {state.replace('_', ' ')}")
     opens = slot.start - dt.timedelta(minutes=settings.early_minutes)
     if now < opens:
-        raise BookingRefused(
-            "too_early",
-            f"请于{opens.astimezone(zone):%H:%M}后签到",
-            f"check-in opens at {opens.astimezone(zone):%H:%M}",
-        )
+        local = opens.astimezone(zone)
+        when_zh = when = f"{local:%H:%M}"
+        if local.date() != now.astimezone(zone).date():  # another day's window: "09:30" alone reads as today's
+            when_zh, when = f"{local:%m月%d日 %H:%M}", f"{local:%Y-%m-%d %H:%M}"
+        raise BookingRefused("too_early", f"请于{when_zh}后签到", f"check-in opens at {when}")
     if now <= no_show_due(slot, settings) and state == "booked":
         return "on_time"
     if settings.late_as_walk_in and now.astimezone(zone).date() == slot.start.astimezone(zone).date():

@@ -8,11 +8,28 @@ from typing import Annotated, Literal
 import msgspec
 
 from appointments.people import PersonInput
-from queueing.views import TicketView
+from queueing.schemas import IssuedTicket
 
-__all__ = ["BookRequest", "BookingView", "CancelSlotsRequest", "CheckInRequest", "CheckInResult", "SlotView"]
+__all__ = [
+    "BookRequest",
+    "BookableItem",
+    "BookingView",
+    "CancelSlotsRequest",
+    "CheckInRequest",
+    "CheckInResult",
+    "SlotView",
+]
 
 BookingState = Literal["booked", "checked_in", "late", "cancelled", "cancelled_by_hall", "no_show"]
+
+
+class BookableItem(msgspec.Struct, kw_only=True):
+    """An item that can be booked online (its slots take bookings)."""
+
+    code: str
+    name: str
+    name_en: str
+    domain: str  # the domain's code, as in ``GET /api/halls/{hall}``
 
 
 class SlotView(msgspec.Struct, kw_only=True):
@@ -60,7 +77,7 @@ class CheckInRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 
 class CheckInResult(msgspec.Struct, kw_only=True):
     booking: BookingView
-    ticket: TicketView
+    ticket: IssuedTicket  # with its slip's print job when a ticket machine checked it in
     late: bool  # came after the check-in window: a walk-in ticket
 
 

@@ -17,19 +17,21 @@ import secrets
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
+import msgspec
 from sqlalchemy.engine import Connection, Engine
 
 from appointments.models import AppointmentRow
 from appointments.notify import LogNotifier, Message, Notifier, NotifyError
 from appointments.people import Contact, PersonInput, PersonKeys
 from appointments.rules import BookingRefused, Slot, arrival, check_booking, check_cancel, day_slots, no_show_due
-from appointments.schemas import BookingView, CheckInResult, SlotView
+from appointments.schemas import BookableItem, BookingView, CheckInResult, SlotView
 from appointments.store import AppointmentStore, new_code
 from config.halls import HallDefinition
 from queueing.commands import Actor, IssueTicket, Priority
 from queueing.errors import Invalid, NotFound
 from queueing.events import Recorded
 from queueing.hall import HallQueue
+from queueing.schemas import IssuedTicket
 from queueing.service import HallRegistry
 from queueing.views import TicketView
 
@@ -97,6 +99,16 @@ class AppointmentService:
                 f"{item.name} ({code}) cannot be booked online; take a ticket on site", "该事项不接受网上预约"
             )
         return item.code, item.group, item.name, key, capacity
+
+    def bookable_items(self, hall: str) -> list[BookableItem]:
+        """The hall's items that take bookings online (an online capacity above 0), in the hall file's order."""
+        definition, _zone = self._hall(hall)
+        settings = definition.appointments
+        return [
+            BookableItem(code=i.code, name=i.name, name_en=i.name_en, domain=i.domain)
+            for i in definition.rules.items
+            if settings.capacity_for(i.code, i.group)[1] > 0
+        ]
 
     async def slots(self, hall: str, item: str, first: dt.date | None, days: int) -> list[SlotView]:
         """Every slot of ``days`` days from ``first`` (today) for ``item``, with what is left."""
@@ -240,7 +252,8 @@ class AppointmentService:
         ticket = await runtime.execute(command, present, also=also)
         row.state, row.checked_in_at, row.ticket_id = state, now, command.ticket_id
         log.info("checked in", extra={"hall": hall, "code": row.code, "number": ticket.number, "arrival": how})
-        return CheckInResult(booking=self._view(definition, row), ticket=ticket, late=how == "late")
+        issued = IssuedTicket(**msgspec.structs.asdict(ticket))
+        return CheckInResult(booking=self._view(definition, row), ticket=issued, late=how == "late")
 
     async def _booking_to_check_in(
         self, hall: str, zone: ZoneInfo, code: str, id_number: str, now: dt.datetime

@@ -25,6 +25,7 @@ from litestar.template.config import TemplateConfig
 
 from appointments.api import router as appointments_api
 from appointments.notify import build_notifier
+from appointments.pages import router as appointments_pages
 from appointments.service import AppointmentService
 from config.auth import AccountBook, Authenticator, login, provide_principal
 from config.crypto import TokenSigner
@@ -51,7 +52,7 @@ __all__ = ["create_app"]
 _GC_DEFAULTS = gc.get_threshold()
 log = logging.getLogger("hall.app")
 VERSION = "0.1.0"
-_PACKAGES = ("config", "queueing", "counters", "displays")
+_PACKAGES = ("config", "queueing", "counters", "displays", "appointments")
 
 
 class ErrorBody(msgspec.Struct, frozen=True, omit_defaults=True):
@@ -168,6 +169,7 @@ def create_app(
             displays_pages,
             printers_api,
             appointments_api,
+            appointments_pages,
             create_static_files_router(
                 path="/static",
                 directories=[PROJECT_ROOT / p / "static" for p in _PACKAGES if (PROJECT_ROOT / p / "static").is_dir()],

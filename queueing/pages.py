@@ -46,6 +46,7 @@ async def kiosk(hall: FromPath[str], registry: NamedDependency[HallRegistry]) ->
             "hall": definition.info,
             "tabs": kiosk_tabs(definition),
             "green_at_kiosk": definition.rules.issuing.green_channel_at_kiosk,
+            "appointments": definition.appointments.enabled,  # 预约签到 at this machine
         },
     )
 

@@ -166,7 +166,10 @@ def test_check_in_from_thirty_early_to_fifteen_late_then_a_walk_in() -> None:
     booked = slot(at(23, 10))
     with pytest.raises(BookingRefused) as early:
         arrival(booked, "booked", at(23, 9, 29), SETTINGS, ZONE)
-    assert early.value.code == "too_early" and "09:30" in early.value.message_zh
+    assert early.value.code == "too_early" and early.value.message_zh == "请于09:30后签到"
+    with pytest.raises(BookingRefused) as a_day_early:  # the day before: "09:30" alone would read as today's
+        arrival(booked, "booked", at(22, 15), SETTINGS, ZONE)
+    assert a_day_early.value.message_zh == "请于11月23日 09:30后签到" and "2026-11-23 09:30" in str(a_day_early.value)
     assert arrival(booked, "booked", at(23, 9, 30), SETTINGS, ZONE) == "on_time"
     assert arrival(booked, "booked", at(23, 10, 15), SETTINGS, ZONE) == "on_time"
     assert arrival(booked, "booked", at(23, 10, 16), SETTINGS, ZONE) == "late"

@@ -163,6 +163,7 @@ def test_check_in_issues_an_appointment_ticket_called_before_walk_ins(client: Te
         and ticket["appointment_slot"] == booking["slot_start"]
     )
     assert result["booking"]["state"] == "checked_in" and result["booking"]["ticket_id"] == ticket["id"]
+    assert ticket["print_job"]["number"] == ticket["number"]  # the ticket machine prints its slip
     twice = client.post(f"{BASE}/check-in", json={"code": booking["code"]}, headers=KIOSK)
     assert twice.status_code == 409 and "请勿重复签到" in twice.json()["detail_zh"]
     # a counter calls the appointment before the walk-in who came earlier (预约优先)
@@ -248,7 +249,17 @@ def test_reminders_the_day_before_and_an_hour_before_each_once(client: TestClien
     assert len(reminders()) == 2
 
 
-@pytest.mark.parametrize("path", ["/slots?item=QY01", "/ABCDEFGH"])
+def test_the_items_that_can_be_booked_online(client: TestClient) -> None:
+    items = client.get(f"{BASE}/items").json()
+    codes = [i["code"] for i in items]
+    assert codes[:2] == ["QY01", "QY02"] and "KS01" not in codes and "KS02" not in codes  # capacity 0
+    first = {"code": "QY01", "name": "企业设立登记", "name_en": "Company registration", "domain": "enterprise"}
+    assert items[0] == first
+    for code in codes:  # each one answers for its slots
+        assert client.get(f"{BASE}/slots", params={"item": code, "days": 1}).status_code == 200
+
+
+@pytest.mark.parametrize("path", ["/slots?item=QY01", "/ABCDEFGH", "/items"])
 def test_a_hall_without_appointments_says_so(client: TestClient, path: str) -> None:
     response = client.get(f"/api/halls/small/appointments{path}")
     assert response.status_code == 404 and "网上预约" in response.json()["detail_zh"]

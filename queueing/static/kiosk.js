@@ -57,7 +57,12 @@
     }
   }
 
-  function show(ticket) {
+  // ``checkIn``: the line a checked-in booking adds ({text, late}); none for a ticket taken here.
+  function show(ticket, checkIn) {
+    const note = document.getElementById("result-checkin");
+    note.hidden = !checkIn;
+    note.textContent = checkIn ? checkIn.text : "";
+    note.classList.toggle("late", !!(checkIn && checkIn.late));
     document.getElementById("result-number").textContent = ticket.number;
     document.getElementById("result-item").textContent = ticket.item_name;
     document.getElementById("result-ahead").textContent = ticket.people_ahead ?? "-";
@@ -126,6 +131,71 @@
   function close() { overlay.classList.remove("show"); shown = null; refresh(); }
   document.getElementById("result-close").addEventListener("click", close);
   document.querySelectorAll(".item-btn").forEach((b) => b.addEventListener("click", () => issue(b)));
+
+  // 预约签到: a booking's code, its QR code's link (a scanner types it), or the ID number.
+  // Not retried on its own: a check-in that went through answers "already checked in" the second time.
+  const checkin = document.getElementById("checkin");
+  if (checkin) {
+    const form = document.getElementById("checkin-form");
+    const input = document.getElementById("checkin-input");
+    const submit = document.getElementById("checkin-submit");
+    let idleTimer = null;
+    const idle = () => { clearTimeout(idleTimer); idleTimer = setTimeout(closeCheckin, 60000); };
+    function openCheckin(typed) {
+      if (!token) { Hall.toast("本机尚未配置设备令牌，请联系工作人员", true); return; }
+      if (overlay.classList.contains("show")) { clearTimeout(closeTimer); close(); }
+      input.value = typed || "";
+      checkin.classList.add("show");
+      input.focus();
+      idle();
+    }
+    function closeCheckin() {
+      clearTimeout(idleTimer);
+      checkin.classList.remove("show");
+      input.value = "";
+    }
+    document.getElementById("checkin-open").addEventListener("click", () => openCheckin());
+    document.getElementById("checkin-close").addEventListener("click", closeCheckin);
+    input.addEventListener("input", idle);
+    // A scanner types into whatever has the focus: with the panel closed, its first key opens it.
+    document.addEventListener("keydown", (event) => {
+      if (checkin.classList.contains("show") || event.key.length !== 1 || event.key === " " || event.ctrlKey || event.altKey || event.metaKey) return;
+      if (event.target instanceof HTMLInputElement) return;
+      event.preventDefault();
+      openCheckin(event.key);
+    });
+
+    let checking = false;
+    form.addEventListener("submit", async (event) => {
+      event.preventDefault();
+      const text = input.value.trim();
+      if (!text) { Hall.toast("请输入预约码或身份证号", true); input.focus(); return; }
+      if (checking) return;
+      const body = /^\d{17}[\dXx]$/.test(text) ? { id_number: text.toUpperCase() } : { code: text };
+      checking = true;
+      submit.disabled = true;
+      try {
+        const result = await Hall.api("POST", `/api/halls/${hall}/appointments/check-in`, body, token);
+        if (result.ok) {
+          closeCheckin();
+          const toast = document.getElementById("toast");  // an earlier refusal is no longer the news
+          if (toast) toast.classList.remove("show");
+          const late = result.data.late;
+          show(result.data.ticket, {
+            late,
+            text: late ? "已超过签到时间，按现场号办理 Late: a walk-in ticket" : "预约签到成功 Checked in",
+          });
+        } else {
+          Hall.toast(result.status === 401 ? "本机设备令牌无效，请联系工作人员" : Hall.message(result), true);
+          input.select();
+          idle();
+        }
+      } finally {
+        checking = false;
+        submit.disabled = false;
+      }
+    });
+  }
 
   // Waiting counts on the buttons
   async function refresh() {

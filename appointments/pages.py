@@ -1,0 +1,128 @@
+"""Pages of appointments: booking on a phone (预约取号), a booking's page (预约详情) and its QR code.
+
+- ``GET /halls/{hall}/book``                       pick an item, a day, a slot; give name, ID, phone
+- ``GET /halls/{hall}/appointments/{code}``        the booking (masked), a countdown, cancel
+- ``GET /halls/{hall}/appointments/{code}/qr.svg`` the QR code of that page: scanned at the ticket machine
+
+The pages only ever show the masked person the API returns.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from litestar import Request, Response, Router, get
+from litestar.di import NamedDependency
+from litestar.params import FromPath
+from litestar.response import Template
+
+from appointments.schemas import BookingView
+from appointments.service import AppointmentService
+from appointments.settings import AppointmentSettings
+from printers.api import qr_svg
+from queueing.service import HallRegistry
+
+__all__ = ["STATE_LABELS", "check_in_window", "router", "slot_text"]
+
+STATE_LABELS = {
+    "booked": "已预约",
+    "checked_in": "已签到",
+    "late": "迟到（按现场号办理）",
+    "cancelled": "已取消",
+    "cancelled_by_hall": "大厅已取消",
+    "no_show": "已失约",
+}
+_WEEKDAYS = "一二三四五六日"
+
+
+def _service(request: Request) -> AppointmentService:
+    return request.app.state.appointments
+
+
+def slot_text(start: dt.datetime, end: dt.datetime) -> str:
+    """11月24日 周二 10:00–10:30 (the times as the hall reads them)."""
+    return f"{start.month}月{start.day}日 周{_WEEKDAYS[start.weekday()]} {start:%H:%M}–{end:%H:%M}"
+
+
+def check_in_window(settings: AppointmentSettings, start: dt.datetime | None = None) -> str:
+    """When a booking can be checked in, in words; with the clock times of ``start``'s window."""
+    text = f"从开始前{settings.early_minutes}分钟至开始后{settings.late_minutes}分钟"
+    if start is not None:
+        opens = start - dt.timedelta(minutes=settings.early_minutes)
+        closes = start + dt.timedelta(minutes=settings.late_minutes)
+        text += f"（{opens:%H:%M}–{closes:%H:%M}）"
+    return text
+
+
+def status_url(request: Request, hall: str, code: str) -> str:
+    """The booking page's absolute address: what its QR code holds."""
+    base = request.app.state.settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
+    return f"{base}/halls/{hall}/appointments/{code}"
+
+
+@get("/halls/{hall:str}/book", include_in_schema=False)
+async def book_page(hall: FromPath[str], request: Request, registry: NamedDependency[HallRegistry]) -> Template:
+    items = _service(request).bookable_items(hall)  # 404 when the hall takes no appointments
+    definition = registry.get(hall).definition
+    settings = definition.appointments
+    groups = []
+    for domain in definition.rules.domains:
+        mine = [i for i in items if i.domain == domain.code]
+        if mine:
+            groups.append({"code": domain.code, "name": domain.name, "name_en": domain.name_en, "items": mine})
+    return Template(
+        "book.html",
+        context={
+            "hall": definition.info,
+            "groups": groups,
+            "page": {
+                "hall": hall,
+                "zone": definition.info.timezone,
+                "days": min(settings.latest_days_ahead + 1, 31),  # today and the days ahead one may book
+                "show_days": 7,
+                "window": check_in_window(settings),
+            },
+        },
+    )
+
+
+@get("/halls/{hall:str}/appointments/{code:str}", include_in_schema=False)
+async def booking_page(
+    hall: FromPath[str], code: FromPath[str], request: Request, registry: NamedDependency[HallRegistry]
+) -> Template:
+    booking: BookingView = await _service(request).status(hall, code)  # 404 for an unknown code
+    definition = registry.get(hall).definition
+    settings = definition.appointments
+    return Template(
+        "appointment.html",
+        context={
+            "hall": definition.info,
+            "booking": booking,
+            "state_label": STATE_LABELS.get(booking.state, booking.state),
+            "slot": slot_text(booking.slot_start, booking.slot_end),
+            "window": check_in_window(settings, booking.slot_start),
+            "late_as_walk_in": settings.late_as_walk_in,
+            "cancel_cutoff": settings.cancel_cutoff_minutes,
+            "page": {
+                "hall": hall,
+                "code": booking.code,
+                "zone": definition.info.timezone,
+                "slot_start": booking.slot_start.isoformat(),
+                "state": booking.state,
+                "labels": STATE_LABELS,
+            },
+        },
+    )
+
+
+@get("/halls/{hall:str}/appointments/{code:str}/qr.svg", include_in_schema=False)
+async def booking_qr(hall: FromPath[str], code: FromPath[str], request: Request) -> Response[bytes]:
+    booking = await _service(request).status(hall, code)
+    return Response(
+        qr_svg(status_url(request, hall, booking.code)),
+        media_type="image/svg+xml",
+        headers={"Cache-Control": "max-age=86400, immutable"},
+    )
+
+
+router = Router(path="/", route_handlers=[book_page, booking_page, booking_qr])

@@ -1,0 +1,337 @@
+"""Appointments in a real browser: booking on a phone (预约取号), the booking's page (预约详情)
+with its countdown and cancelling, and checking in at the ticket machine (预约签到).
+
+Each test starts ``hall serve`` as a child process with a copy of the demo hall whose
+``[appointments]`` is adjusted for a server on the real clock (see each test), on a fresh data
+directory, and drives Debian's Chromium headless through Playwright. Outcomes are checked
+through the public API. Screenshots go to ``test-artifacts/``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import httpx
+from playwright.sync_api import Page, expect
+
+from tests import test_pages_browser as pages
+from tests.support import DEMO_HALL, Server, running
+from tests.test_appointments import id_number
+from tests.test_pages_browser import (
+    KIOSK_AUTH,
+    PHONE,
+    PORTRAIT,
+    inside_viewport,
+    no_sideways_scroll,
+    overlay,
+    slip_ticket_id,
+)
+
+expect.set_options(timeout=5_000)
+
+# The pages tests' fixtures: Debian's Chromium, and pages in fresh contexts that fail a test on a script error.
+browser = pages.browser
+new_page = pages.new_page
+
+BASE = "/api/halls/demo/appointments"
+HALL_ZONE = ZoneInfo("Asia/Shanghai")
+PHONE_NUMBER = "13812340001"
+DEMO_DOMAINS = ["企业服务", "社保医保", "不动产登记", "住房公积金", "公安户政", "税务服务"]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+@contextmanager
+def serve(tmp_path: Path, **appointments: int) -> Iterator[tuple[Server, httpx.Client]]:
+    """``hall serve`` with the demo hall, ``appointments`` added to its ``[appointments]``."""
+    text = DEMO_HALL.read_text(encoding="utf-8")
+    marker = "[appointments]\n"
+    assert marker in text
+    text = text.replace(marker, marker + "".join(f"{key} = {value}\n" for key, value in appointments.items()), 1)
+    hall = tmp_path / "demo.toml"
+    hall.write_text(text, encoding="utf-8")
+    env = {"HALL_DATA_DIR": str(tmp_path / "var"), "HALL_FILES": str(hall), "HALL_LOG_FORMAT": "text"}
+    with running(env, log=tmp_path / "server.log") as server, httpx.Client(base_url=server.url, timeout=10) as api:
+        yield server, api
+
+
+def open_slots(api: httpx.Client, item: str = "QY01", **params) -> list[dict]:
+    response = api.get(f"{BASE}/slots", params={"item": item, **params})
+    assert response.status_code == 200, response.text
+    return [s for s in response.json() if s["state"] == "open"]
+
+
+def book(api: httpx.Client, slot: str, serial: int, item: str = "QY01") -> dict:
+    person = {"id_number": id_number(serial), "name": "张三丰", "phone": f"1381234{serial:04d}"}
+    response = api.post(BASE, json={"item": item, "slot_start": slot, "person": person})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def booking(api: httpx.Client, code: str) -> dict:
+    response = api.get(f"{BASE}/{code}")
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def qr_loaded(page: Page, selector: str) -> None:
+    image = page.locator(selector)
+    expect(image).to_be_visible()
+    page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=5_000)
+
+
+def fill_person(page: Page, id_no: str) -> None:
+    page.get_by_label("姓名").fill("张三丰")
+    page.get_by_label("身份证号").fill(id_no)
+    page.get_by_label("手机号").fill(PHONE_NUMBER)
+
+
+def choose_first_open_slot(page: Page, item: str = "QY01") -> tuple[str, str]:
+    """Item, then the first day that has open slots, then its first open slot: (day, slot start)."""
+    page.locator(f'[data-item="{item}"]').click()
+    expect(page.locator(f'[data-item="{item}"]')).to_have_attribute("aria-pressed", "true")
+    day = page.locator("#days .choice:enabled").first
+    expect(day).to_be_visible()
+    day_iso = day.get_attribute("data-day") or ""
+    day.click()
+    slot = page.locator("#slots .choice:enabled").first
+    expect(slot).to_be_visible()
+    start = slot.get_attribute("data-start") or ""
+    slot.click()
+    expect(page.locator("#step-person")).to_be_visible()
+    return day_iso, start
+
+
+def clear_data_nowhere(page: Page) -> None:
+    html = page.content()
+    assert id_number(1) not in html, "the clear ID number is on the page"
+    assert PHONE_NUMBER not in html, "the clear phone number is on the page"
+
+
+# ---------------------------------------------------------------- booking on a phone
+
+
+def test_book_on_a_phone_then_follow_and_cancel_it(tmp_path: Path, new_page, artifacts: Path) -> None:
+    # The real clock: the first open slot may be barely an hour ahead, so the cut-off for
+    # cancelling is brought down from the demo's 60 minutes, or cancelling could race it.
+    with serve(tmp_path, cancel_cutoff_minutes=10) as (server, api):
+        page = new_page(PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+        page.goto(f"{server.url}/halls/demo/book")
+        expect(page).to_have_title("预约取号 · 示范区政务服务中心")
+
+        # The items that can be booked online, grouped by domain; not the cross-province ones.
+        expect(page.locator("h3.domain")).to_have_text([re.compile("^" + d) for d in DEMO_DOMAINS])
+        bookable = {i["code"] for i in api.get(f"{BASE}/items").json()}
+        shown = set(page.locator("[data-item]").evaluate_all("buttons => buttons.map(b => b.dataset.item)"))
+        assert shown == bookable and {"QY01", "SB01"} <= shown and not {"KS01", "KS02"} & shown
+        expect(page.locator("#step-day")).to_be_hidden()
+        no_sideways_scroll(page)
+
+        day, start = choose_first_open_slot(page)
+        first_open = open_slots(api, days=8)[0]
+        assert start == first_open["start"] and day == start[:10]
+        expect(page.locator("#chosen")).to_have_text(re.compile(rf"^企业设立登记 · .*{start[11:16]}–"))
+        # the days on offer: at most seven, the chosen one pressed
+        days = page.locator("#days .choice")
+        assert 1 <= days.count() <= 7
+        expect(page.locator(f'#days [data-day="{day}"]')).to_have_attribute("aria-pressed", "true")
+        expect(page.get_by_text("信息仅用于预约核验，页面只显示脱敏信息")).to_be_visible()
+        no_sideways_scroll(page)
+        page.screenshot(path=artifacts / "booking-phone-form.png", full_page=True)
+        page.set_viewport_size({"width": 360, "height": 740})  # the narrowest phones in use
+        no_sideways_scroll(page)
+        page.set_viewport_size(PHONE)
+
+        # A typo in the ID number is named before anything is sent.
+        wrong = id_number(1)[:-1] + ("0" if id_number(1)[-1] != "0" else "1")
+        fill_person(page, wrong)
+        page.get_by_role("button", name="提交预约 Book").click()
+        alert = page.get_by_role("alert")
+        expect(alert).to_be_visible()
+        expect(alert).to_have_text("身份证号有误，请核对后重新输入")
+        assert next(s for s in open_slots(api, days=8) if s["start"] == start)["left"] == first_open["left"]  # not sent
+
+        page.get_by_label("身份证号").fill(id_number(1))
+        page.get_by_role("button", name="提交预约 Book").click()
+        done = page.locator("#done")
+        expect(done).to_be_visible()
+        expect(alert).to_be_hidden()
+        code = page.locator("#done-code").inner_text()
+        assert re.fullmatch(r"[A-Z2-9]{8}", code), code
+        qr_loaded(page, "#done-qr")
+        expect(page.locator("#done-qr")).to_have_attribute("src", f"/halls/demo/appointments/{code}/qr.svg")
+        expect(page.locator("#done-slot")).to_contain_text(f"{start[11:16]}–")
+        expect(page.locator("#done")).to_contain_text("从开始前30分钟至开始后15分钟")
+        inside_viewport(page, page.locator("#done-code"))
+        no_sideways_scroll(page)
+
+        # The API has it; the page shows the person only masked, as the API gives it.
+        booked = booking(api, code)
+        assert (booked["state"], booked["item"], booked["slot_start"]) == ("booked", "QY01", start)
+        expect(page.locator("#done-name")).to_have_text(booked["name"])
+        expect(page.locator("#done-id")).to_have_text(booked["id_number"])
+        expect(page.locator("#done-phone")).to_have_text(booked["phone"])
+        assert booked["phone"] == "138****0001" and booked["id_number"].endswith(id_number(1)[-4:])
+        clear_data_nowhere(page)
+        page.screenshot(path=artifacts / "booking-phone.png", full_page=True)
+
+        # A refusal is shown where it can be seen: the same item the same day again.
+        page.get_by_role("button", name="再预约一项 Book another").click()
+        choose_first_open_slot(page)
+        fill_person(page, id_number(1))
+        page.get_by_role("button", name="提交预约 Book").click()
+        expect(alert).to_have_text("您当天已预约该事项，请勿重复预约")
+        inside_viewport(page, alert)
+        expect(page.locator("#done")).to_be_hidden()
+
+        # The booking's page, as its QR code or the link opens it.
+        page.goto(f"{server.url}{booked['status_path']}")
+        expect(page).to_have_title(re.compile(f"^预约详情 {code}"))
+        expect(page.locator("#b-code")).to_have_text(code)
+        expect(page.locator("#b-state")).to_have_text("已预约")
+        expect(page.locator("#b-item")).to_contain_text("企业设立登记")
+        expect(page.locator("#b-slot")).to_contain_text(f"{start[11:16]}–")
+        expect(page.locator("#b-id")).to_have_text(booked["id_number"])
+        expect(page.locator("#b-phone")).to_have_text("138****0001")
+        expect(page.locator("#window-box")).to_contain_text("从开始前30分钟至开始后15分钟")
+        qr_loaded(page, "#b-qr")
+        answer = page.request.get(f"{server.url}/halls/demo/appointments/{code}/qr.svg")
+        assert answer.status == 200 and answer.headers["content-type"].startswith("image/svg+xml")
+        countdown = page.locator("#countdown")
+        expect(countdown).to_have_text(re.compile(r"^(\d+天 )?\d\d小时 \d\d分 \d\d秒$"))
+        before = countdown.inner_text()
+        expect(countdown).not_to_have_text(before, timeout=2_000)  # it counts down every second
+        expect(page.get_by_text("预约倒计时")).to_be_visible()
+        clear_data_nowhere(page)
+        no_sideways_scroll(page)
+        page.screenshot(path=artifacts / "booking-status.png", full_page=True)
+
+        # 取消预约 asks first: saying no changes nothing.
+        cancel = page.get_by_role("button", name="取消预约 Cancel booking")
+        page.once("dialog", lambda dialog: dialog.dismiss())
+        cancel.click()
+        expect(page.locator("#b-state")).to_have_text("已预约")
+        assert booking(api, code)["state"] == "booked"
+        messages: list[str] = []
+
+        def accept(dialog) -> None:
+            messages.append(dialog.message)
+            dialog.accept()
+
+        page.once("dialog", accept)
+        cancel.click()
+        expect(page.locator("#b-state")).to_have_text("已取消")
+        expect(cancel).to_be_hidden()
+        expect(page.locator("#countdown-box")).to_be_hidden()
+        assert "确定取消该预约吗" in messages[0]
+        assert booking(api, code)["state"] == "cancelled"
+        page.reload()  # the server's own rendering says the same
+        expect(page.locator("#b-state")).to_have_text("已取消")
+        expect(page.get_by_role("button", name="取消预约 Cancel booking")).to_be_hidden()
+
+        assert api.get("/halls/demo/appointments/ZZZZZZZZ").status_code == 404
+
+
+# ---------------------------------------------------------------- checking in at the ticket machine
+
+
+def test_check_in_at_the_ticket_machine(tmp_path: Path, new_page, artifacts: Path) -> None:
+    # The real clock: slots can be booked from now on, and check-in opens 8 days ahead, so the
+    # first open slot (today's or the next open day's) can be checked in now. Booking goes 14
+    # days ahead, so a slot beyond those 8 days is still too early.
+    early = 60 * 24 * 8
+    with serve(tmp_path, earliest_minutes_ahead=0, early_minutes=early, latest_days_ahead=14) as (server, api):
+        near = open_slots(api, days=15)[0]["start"]
+        today = dt.datetime.now(HALL_ZONE).date()
+        far = open_slots(api, **{"from": (today + dt.timedelta(days=9)).isoformat(), "days": 5})[0]["start"]
+        mine, scanned, later = book(api, near, 1), book(api, near, 4), book(api, far, 2)
+
+        page = new_page(PORTRAIT)
+        page.goto(f"{server.url}/halls/demo/kiosk#token=demo-kiosk-token")
+        expect(page.locator("#setup")).to_be_hidden()
+        open_button = page.get_by_role("button", name="预约签到 Check in")
+        expect(open_button).to_be_visible()
+        inside_viewport(page, open_button)
+        inside_viewport(page, page.locator(".kiosk-foot"))
+        page.screenshot(path=artifacts / "kiosk-check-in-button.png")
+        panel = page.locator("#checkin")
+        field = page.get_by_placeholder("预约码或身份证号")
+        toast = page.locator("#toast")
+
+        # Too early: the toast says from when.
+        open_button.click()
+        expect(panel).to_be_visible()
+        expect(field).to_be_focused()
+        page.screenshot(path=artifacts / "kiosk-check-in-panel.png")
+        field.fill(later["code"])
+        page.get_by_role("button", name="签到 Check in", exact=True).click()
+        opens = dt.datetime.fromisoformat(far) - dt.timedelta(minutes=early)
+        expect(toast).to_be_visible()
+        expect(toast).to_have_class(re.compile(r"\berror\b"))
+        expect(toast).to_have_text(f"请于{opens:%m月%d日 %H:%M}后签到")
+        expect(toast).to_have_text(re.compile(r"^请于.*\d\d:\d\d后签到$"))
+        expect(overlay(page)).to_be_hidden()
+        expect(panel).to_be_visible()  # to try again
+        page.screenshot(path=artifacts / "kiosk-check-in-refused.png")
+        assert booking(api, later["code"])["state"] == "booked"
+
+        # 18 characters like an ID number go as one: nobody with this one has a booking today.
+        field.fill(id_number(3))
+        field.press("Enter")
+        expect(toast).to_have_text("该身份证今日没有预约")
+
+        # The booking whose slot is now: its ticket, on the same slip as a ticket taken here.
+        field.fill(mine["code"].lower())
+        field.press("Enter")
+        expect(overlay(page)).to_be_visible()
+        expect(panel).to_be_hidden()
+        expect(page.locator("#result-checkin")).to_have_text("预约签到成功 Checked in")
+        expect(toast).to_be_hidden()  # the refusals before it are gone
+        number = page.locator("#result-number")
+        expect(number).to_have_text(re.compile(r"^A\d{3}$"))
+        expect(page.locator("#result-item")).to_have_text("企业设立登记")
+        expect(page.locator("#result-print")).to_contain_text("请取走凭条")  # the machine prints its slip too
+        qr_loaded(page, "#result-qr")
+        ticket_id = slip_ticket_id(page)
+        checked = booking(api, mine["code"])
+        assert checked["state"] == "checked_in" and checked["ticket_id"] == ticket_id
+        ticket = api.get(f"/api/halls/demo/tickets/{ticket_id}").json()
+        assert (ticket["number"], ticket["priority"], ticket["item"]) == (number.inner_text(), "appointment", "QY01")
+        expect(page.locator("#result-ahead")).to_have_text(str(ticket["people_ahead"]))
+        inside_viewport(page, page.locator(".slip"))
+        page.screenshot(path=artifacts / "kiosk-check-in.png")
+        page.get_by_role("button", name="完成 Done").click()
+        expect(overlay(page)).to_be_hidden()
+
+        # Twice: refused, and said so.
+        open_button.click()
+        field.fill(mine["code"])
+        field.press("Enter")
+        expect(toast).to_have_text("该预约已签到取号，请勿重复签到")
+        page.get_by_role("button", name="返回 Back").click()
+        expect(panel).to_be_hidden()
+
+        # A scanner types the QR code's link and Enter, with nothing tapped first.
+        page.locator("body").click(position={"x": 5, "y": 5})
+        page.keyboard.type(f"{server.url}{scanned['status_path']}")
+        expect(panel).to_be_visible()
+        expect(field).to_have_value(f"{server.url}{scanned['status_path']}")  # the first key opened it, none lost
+        page.keyboard.press("Enter")
+        expect(overlay(page)).to_be_visible()
+        expect(page.locator("#result-checkin")).to_have_text("预约签到成功 Checked in")
+        expect(number).not_to_have_text(ticket["number"])
+        assert booking(api, scanned["code"])["state"] == "checked_in"
+        assert booking(api, scanned["code"])["ticket_id"] == slip_ticket_id(page)
+
+        # An ordinary ticket afterwards has no check-in line.
+        page.get_by_role("button", name="完成 Done").click()
+        page.locator('.item-btn[data-item="QY02"]').click()
+        expect(overlay(page)).to_be_visible()
+        expect(page.locator("#result-checkin")).to_be_hidden()
+        assert api.get("/api/halls/demo/tickets/" + slip_ticket_id(page), headers=KIOSK_AUTH).status_code == 200
