@@ -1,8 +1,8 @@
 """Figure 6: appointments.
 
 - Listing slots: ``GET /api/halls/demo/appointments/slots?item=…&days=7`` over HTTP against one
-  ``hall serve`` (SQLite), the demo hall's 21 bookable items in turn (23 items, two not
-  bookable), with bookings spread over the week first so the counts are read for real; one
+  ``hall serve`` (SQLite), the demo hall's 19 bookable items in turn (of 23: cross-province and
+  pick-up items are not booked online), with bookings spread over the week first so the counts are read for real; one
   request at a time, each timed from sending to the whole answer; target p99 < 20 ms.
 - Racing for one slot: 200 clients book the same slot at once (each a different person),
   through two ``hall serve`` processes on one PostgreSQL database; every answer must be a
