@@ -119,10 +119,23 @@ class Recall(_Message, tag="recall"):
     voice: Voice | None
 
 
+class CompletedService(msgspec.Struct, frozen=True):
+    """A service just completed at a counter: what its evaluation pad asks to rate (好差评)."""
+
+    service: int  # the completion's sequence number: one rating per service
+    ticket_id: str
+    number: str
+    item: str
+    item_name: str
+    staff: str  # username
+    staff_name: str
+
+
 class CounterChanged(_Message, tag="counter"):
     counter: CounterBoard
     groups: list[GroupCount]
     waiting: int
+    completed: CompletedService | None = None  # when the change is a completed service
 
 
 class QueueCounts(_Message, tag="queue"):

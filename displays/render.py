@@ -19,6 +19,7 @@ from displays.messages import (
     Announcement,
     Call,
     CallItem,
+    CompletedService,
     CounterBoard,
     CounterChanged,
     GroupCount,
@@ -167,6 +168,25 @@ def _counter_changed(queue: HallQueue, hall: HallDefinition, seq: int, event: Ev
     return CounterChanged(seq=seq, counter=board(queue, event.counter), groups=counts, waiting=waiting)  # type: ignore[attr-defined]
 
 
+def _service_completed(queue: HallQueue, hall: HallDefinition, seq: int, event: ServiceCompleted) -> Message:
+    message = _counter_changed(queue, hall, seq, event)
+    ticket = queue.tickets.get(event.ticket_id)
+    counter = queue.counters.get(event.counter)
+    if not isinstance(message, CounterChanged) or ticket is None or counter is None:
+        return message
+    item = queue.rules.item_by_code.get(ticket.item)
+    completed = CompletedService(
+        service=seq,
+        ticket_id=ticket.id,
+        number=ticket.number,
+        item=ticket.item,
+        item_name=item.name if item else ticket.item,
+        staff=counter.staff or "",
+        staff_name=counter.staff_name,
+    )
+    return msgspec.structs.replace(message, completed=completed)
+
+
 def _call_voice(hall: HallDefinition, ticket: TicketRecord, counter: int) -> Voice:
     texts = call_texts(hall.voice, ticket.number, counter)
     return Voice(texts=texts, audio=voice_path(hall.id, "call", ticket.number, counter))
@@ -211,7 +231,7 @@ _RENDER: dict[type, Callable[..., Message]] = {
     TicketCalled: _called,
     TicketRecalled: _recalled,
     ServiceStarted: _counter_changed,
-    ServiceCompleted: _counter_changed,
+    ServiceCompleted: _service_completed,
     TicketMissed: _counter_changed,
     TicketTransferred: _counter_changed,
     TicketSuspended: _counter_changed,
