@@ -35,6 +35,8 @@ from config.logging import configure_logging
 from config.migrations import upgrade
 from config.settings import PROJECT_ROOT, Settings, load_settings
 from counters.api import router as counters_api
+from counters.evaluation import EvaluationService
+from counters.evaluation_api import router as evaluation_api
 from counters.pages import router as counters_pages
 from displays.api import router as displays_api
 from displays.hub import DisplayHub, DisplayPublisher
@@ -129,6 +131,7 @@ def create_app(
     appointments = AppointmentService(
         engine, registry, clock, settings.secret(), build_notifier(settings.notify), settings.public_url
     )
+    evaluation = EvaluationService(engine, registry, clock)
     auth = Authenticator(AccountBook(halls), TokenSigner(settings.secret()), settings.token_hours, clock)
 
     async def start(_: Litestar) -> None:
@@ -169,6 +172,7 @@ def create_app(
             displays_pages,
             printers_api,
             appointments_api,
+            evaluation_api,
             appointments_pages,
             create_static_files_router(
                 path="/static",
@@ -194,6 +198,7 @@ def create_app(
                 "synthesizer": synthesizer,
                 "printing": printing,
                 "appointments": appointments,
+                "evaluation": evaluation,
             }
         ),
         template_config=TemplateConfig(

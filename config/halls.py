@@ -17,6 +17,7 @@ import msgspec
 
 from appointments.settings import AppointmentSettings
 from counters.kinds import CallingProfile, CounterSpec, served_items, spec_problems
+from counters.ratings import RatingRules
 from displays.voice import VoiceSettings
 from printers.settings import PrinterSpec, SlipSettings
 from queueing.catalogue import Domain, ServiceItem, TicketGroup
@@ -101,6 +102,7 @@ class _HallFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     display: DisplaySettings = msgspec.field(default_factory=DisplaySettings)
     slip: SlipSettings = msgspec.field(default_factory=SlipSettings)
     appointments: AppointmentSettings = msgspec.field(default_factory=AppointmentSettings)
+    ratings: RatingRules = msgspec.field(default_factory=RatingRules)
     staff: list[StaffSpec] = msgspec.field(default_factory=list)
     devices: list[DeviceSpec] = msgspec.field(default_factory=list)
 
@@ -118,6 +120,7 @@ class HallDefinition(msgspec.Struct, frozen=True):
     display: DisplaySettings = DisplaySettings()
     slip: SlipSettings = SlipSettings()
     appointments: AppointmentSettings = AppointmentSettings()
+    ratings: RatingRules = RatingRules()
     warnings: tuple[str, ...] = ()
 
     @property
@@ -271,5 +274,6 @@ def _check(path: Path, hall: _HallFile) -> HallDefinition:
         display=hall.display,
         slip=hall.slip,
         appointments=hall.appointments,
+        ratings=hall.ratings,
         warnings=warnings,
     )

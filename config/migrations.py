@@ -50,10 +50,18 @@ def _add_appointments(conn: Connection) -> None:
         model.__table__.create(conn)  # type: ignore[attr-defined]
 
 
+def _add_ratings(conn: Connection) -> None:
+    from counters.models import RatingCaseRow, RatingRow
+
+    for model in (RatingRow, RatingCaseRow):
+        model.__table__.create(conn)  # type: ignore[attr-defined]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "hall_event, hall_head, hall_snapshot, ticket", None),
     Migration(2, "print_job, printer_status", _add_printing),
     Migration(3, "appointment, appointment_slot, appointment_person, appointment_reminder", _add_appointments),
+    Migration(4, "rating, rating_case", _add_ratings),
 )
 
 _meta = sa.MetaData()
@@ -78,6 +86,7 @@ def upgrade(
     """Bring the schema to the latest version; returns it."""
     # The models must be imported so that their tables are in the metadata.
     import appointments.models  # noqa: F401
+    import counters.models  # noqa: F401
     import printers.models  # noqa: F401
     import queueing.models  # noqa: F401
 

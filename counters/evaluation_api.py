@@ -1,0 +1,142 @@
+"""好差评 over HTTP.
+
+- ``POST /api/halls/{hall}/ratings``                    rate a service: from a counter's pad (device
+  token, the ``service`` its channel announced) or from the ticket's page (``ticket_id``)
+- ``GET  /api/halls/{hall}/ratings/stats?by=counter``   per counter, staff member, item or day (managers)
+- ``GET  /api/halls/{hall}/rating-cases``               follow-up cases of bad ratings (managers)
+- ``POST /api/halls/{hall}/rating-cases/{id}/{action}`` reply, fix, appeal, uphold_appeal, reject_appeal
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Literal
+
+import msgspec
+from litestar import Request, Router, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from config.auth import Principal, manager_guard
+from counters.evaluation import EvaluationService
+from counters.ratings import CaseAction, Level, RatingStats
+from queueing.errors import Forbidden, Invalid
+
+__all__ = ["RateRequest", "router"]
+
+
+class RateRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    level: Level
+    service: int | None = None  # the pad: the completed service its channel announced
+    ticket_id: Annotated[str, msgspec.Meta(max_length=40)] | None = None  # the ticket's page
+    reason: Annotated[str, msgspec.Meta(max_length=40)] = ""  # 不满意/非常不满意: one of the hall's reasons
+    text: Annotated[str, msgspec.Meta(max_length=500)] = ""
+    phone: Annotated[str, msgspec.Meta(max_length=16)] = ""  # a real-name rating: the hall replies
+
+
+class RatingView(msgspec.Struct, kw_only=True):
+    id: str
+    service: int
+    number: str
+    item: str
+    counter: int
+    staff_name: str
+    level: Level
+    score: int
+    reason: str
+    channel: str
+    rated_at: dt.datetime
+
+
+class CaseActionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    text: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+
+
+def _service(request: Request) -> EvaluationService:
+    return request.app.state.evaluation
+
+
+@post("/api/halls/{hall:str}/ratings", status_code=201, summary="Rate a service (好差评)")
+async def rate(
+    hall: FromPath[str], data: JSONBody[RateRequest], request: Request, principal: NamedDependency[Principal | None]
+) -> RatingView:
+    if data.service is not None:
+        # a service number is easy to guess: only a device of the hall (the counter's pad) rates by it
+        if principal is None or principal.hall != hall or principal.kind != "device":
+            raise Forbidden("rating by service number needs the evaluation pad's device token", "请在评价器上评价")
+        channel = "pad"
+    elif data.ticket_id:
+        channel = "web"
+    else:
+        raise Invalid("name the service (the pad) or the ticket (its page)", "缺少评价对象")
+    row = await _service(request).rate(
+        hall,
+        data.level,
+        service=data.service,
+        ticket_id=data.ticket_id if data.service is None else None,
+        reason=data.reason,
+        text=data.text,
+        phone=data.phone,
+        channel=channel,
+    )
+    return RatingView(
+        id=row.id,
+        service=row.service,
+        number=row.number,
+        item=row.item,
+        counter=row.counter,
+        staff_name=row.staff_name,
+        level=Level(row.level),
+        score=row.score,
+        reason=row.reason,
+        channel=row.channel,
+        rated_at=row.rated_at,
+    )
+
+
+@get("/api/halls/{hall:str}/ratings/stats", guards=[manager_guard], summary="Rating statistics (managers)")
+async def rating_stats(
+    hall: FromPath[str],
+    request: Request,
+    by: FromQuery[Literal["counter", "staff", "item", "day"]] = "counter",
+    since: Annotated[dt.date | None, QueryParameter(name="from")] = None,
+    until: Annotated[dt.date | None, QueryParameter(name="to")] = None,
+) -> list[RatingStats]:
+    service = _service(request)
+    today = service.today(hall)  # the hall's day, by the server's clock
+    return await service.statistics(hall, by, since or today - dt.timedelta(days=30), until or today)
+
+
+@get("/api/halls/{hall:str}/rating-cases", guards=[manager_guard], summary="Follow-up cases of bad ratings")
+async def rating_cases(
+    hall: FromPath[str],
+    request: Request,
+    case_state: Annotated[
+        Literal["open", "replied", "fixed", "appealed", "void"] | None, QueryParameter(name="state")
+    ] = None,
+    overdue: FromQuery[bool | None] = None,
+) -> list[dict]:
+    return await _service(request).cases(hall, case_state, overdue)
+
+
+@post(
+    "/api/halls/{hall:str}/rating-cases/{case_id:str}/{action:str}",
+    guards=[manager_guard],
+    status_code=200,
+    summary="Work a case: reply, fix, appeal, uphold_appeal, reject_appeal",
+)
+async def act_on_case(
+    hall: FromPath[str],
+    case_id: FromPath[str],
+    action: FromPath[str],
+    data: JSONBody[CaseActionRequest],
+    request: Request,
+    principal: NamedDependency[Principal],
+) -> dict:
+    if action not in ("reply", "fix", "appeal", "uphold_appeal", "reject_appeal"):
+        raise Invalid(f"unknown action {action!r}: reply, fix, appeal, uphold_appeal or reject_appeal", "操作有误")
+    act: CaseAction = action  # type: ignore[assignment]
+    return await _service(request).act(hall, case_id, act, data.text, principal.name)
+
+
+router = Router(path="/", route_handlers=[rate, rating_stats, rating_cases, act_on_case], tags=["ratings"])

@@ -1,0 +1,71 @@
+"""The counters' tables: ratings (好差评) and their follow-up cases.
+
+- ``rating``: one per completed service (the completion's sequence number is the key, so a
+  second rating of the same service is refused by the database itself), with the ticket, the
+  item, the counter and the staff member it rates.
+- ``rating_case``: the follow-up of a bad rating (差评整改): its deadline in working days,
+  the reply to the citizen, the fix, an appeal and how it ended.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import sqlalchemy as sa
+from sqlmodel import Field, SQLModel
+
+from queueing.models import UTCDateTime
+
+__all__ = ["RatingCaseRow", "RatingRow"]
+
+
+def _instant(nullable: bool = False) -> sa.Column:
+    return sa.Column(UTCDateTime(), nullable=nullable)
+
+
+class RatingRow(SQLModel, table=True):
+    __tablename__ = "rating"
+    __table_args__ = (
+        sa.UniqueConstraint("hall", "service", name="uq_rating_service"),
+        sa.Index("ix_rating_hall_day", "hall", "day"),
+    )
+
+    id: str = Field(primary_key=True, max_length=40)
+    hall: str = Field(max_length=64)
+    service: int = Field(sa_type=sa.BigInteger)  # the ServiceCompleted event's sequence number
+    ticket_id: str = Field(max_length=40, index=True)
+    number: str = Field(max_length=16)
+    item: str = Field(max_length=40)
+    counter: int
+    staff: str = Field(max_length=64)
+    staff_name: str = Field(default="", max_length=64)
+    level: str = Field(max_length=24)
+    score: int
+    reason: str = Field(default="", max_length=40)
+    text: str = Field(default="", max_length=500)  # masked before it is stored
+    channel: str = Field(max_length=16)  # pad, web (the ticket's page), auto
+    contact_masked: str = Field(default="", max_length=20)  # a real-name rating's phone, masked
+    contact_sealed: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    served_at: dt.datetime = Field(sa_column=_instant())
+    rated_at: dt.datetime = Field(sa_column=_instant())
+    day: dt.date  # the hall day of the service
+
+
+class RatingCaseRow(SQLModel, table=True):
+    __tablename__ = "rating_case"
+
+    id: str = Field(primary_key=True, max_length=40)
+    hall: str = Field(max_length=64, index=True)
+    rating_id: str = Field(max_length=40, unique=True)
+    state: str = Field(max_length=16)  # open, replied, fixed, appealed, void
+    deadline: dt.date
+    opened_at: dt.datetime = Field(sa_column=_instant())
+    reply: str = Field(default="", max_length=1000)
+    replied_at: dt.datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    fix: str = Field(default="", max_length=1000)
+    fixed_at: dt.datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    appeal: str = Field(default="", max_length=1000)
+    appealed_at: dt.datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    resolution: str = Field(default="", max_length=1000)
+    closed_at: dt.datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    handled_by: str = Field(default="", max_length=64)
