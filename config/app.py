@@ -140,6 +140,7 @@ def create_app(
         await printing.bell.start()
         await registry.start()
         await appointments.start()
+        await evaluation.start()
         # Everything loaded so far lives as long as the process: keep it out of the
         # collector's full passes, which would otherwise pause every request for ~50 ms.
         gc.collect()
@@ -151,6 +152,7 @@ def create_app(
         log.info("serving", extra={"halls": [h.id for h in halls], "database": engine.dialect.name})
 
     async def stop(_: Litestar) -> None:
+        await evaluation.stop()
         await appointments.stop()
         await printing.close()
         await registry.close()

@@ -10,6 +10,7 @@ member come from the hall's own record, never from the client.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
 import secrets
@@ -39,9 +40,32 @@ _events: sa.Table = HallEventRow.__table__  # type: ignore[attr-defined]
 _tickets: sa.Table = TicketRow.__table__  # type: ignore[attr-defined]
 
 
+_UNRATED_EVERY_SECONDS = 600.0  # the rule for unrated services counts days: every ten minutes is plenty
+
+
 class EvaluationService:
     def __init__(self, engine: Engine, registry: HallRegistry, clock: Callable[[], dt.datetime]) -> None:
         self.engine, self.registry, self.clock = engine, registry, clock
+        self._task: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self._task = asyncio.create_task(self._count_unrated_forever(), name="ratings-unrated")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+
+    async def _count_unrated_forever(self) -> None:
+        while True:
+            for runtime in self.registry:
+                try:
+                    if counted := await self.rate_unrated(runtime.id):
+                        log.info("unrated services counted", extra={"hall": runtime.id, "services": counted})
+                except Exception:
+                    log.exception("counting unrated services failed", extra={"hall": runtime.id})
+            await asyncio.sleep(_UNRATED_EVERY_SECONDS)
 
     def _hall(self, hall: str) -> HallDefinition:
         return self.registry.get(hall).definition
@@ -171,20 +195,7 @@ class EvaluationService:
         if rules.auto_after_days is None:
             return 0
         before = self.clock() - dt.timedelta(days=rules.auto_after_days)
-        with read_connection(self.engine) as conn, conn.begin():
-            rated = sa.select(_ratings.c.service).where(_ratings.c.hall == hall)
-            services = (
-                conn.execute(
-                    sa.select(_events.c.seq).where(
-                        _events.c.hall == hall,
-                        _events.c.kind == "service_completed",
-                        _events.c.at < before,
-                        _events.c.seq.not_in(rated),
-                    )
-                )
-                .scalars()
-                .all()
-            )
+        services = await asyncio.to_thread(self._unrated, hall, before)
         count = 0
         for seq in services:
             try:
@@ -193,6 +204,17 @@ class EvaluationService:
             except Conflict:
                 pass  # rated meanwhile
         return count
+
+    def _unrated(self, hall: str, before: dt.datetime) -> list[int]:
+        with read_connection(self.engine) as conn, conn.begin():
+            rated = sa.select(_ratings.c.service).where(_ratings.c.hall == hall)
+            query = sa.select(_events.c.seq).where(
+                _events.c.hall == hall,
+                _events.c.kind == "service_completed",
+                _events.c.at < before,
+                _events.c.seq.not_in(rated),
+            )
+            return list(conn.execute(query).scalars())
 
     # ---------------------------------------------------------------- cases
 
