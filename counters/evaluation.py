@@ -221,12 +221,7 @@ class EvaluationService:
     async def cases(self, hall: str, state: str | None = None, overdue: bool | None = None) -> list[dict]:
         definition = self._hall(hall)
         today = self.clock().astimezone(ZoneInfo(definition.info.timezone)).date()
-        with read_connection(self.engine) as conn, conn.begin():
-            query = sa.select(_cases, _ratings).join(_ratings, _ratings.c.id == _cases.c.rating_id)
-            query = query.where(_cases.c.hall == hall).order_by(_cases.c.deadline, _cases.c.opened_at)
-            if state:
-                query = query.where(_cases.c.state == state)
-            rows = conn.execute(query).mappings().all()
+        rows = await asyncio.to_thread(self._case_rows, hall, state)
         result = []
         for row in rows:
             late = row["state"] in (CaseState.OPEN.value, CaseState.APPEALED.value) and row["deadline"] < today
@@ -234,8 +229,23 @@ class EvaluationService:
                 result.append({**_case_fields(row), "overdue": late})
         return result
 
+    def _case_rows(self, hall: str, state: str | None) -> list[sa.RowMapping]:
+        with read_connection(self.engine) as conn, conn.begin():
+            query = sa.select(_cases, _ratings).join(_ratings, _ratings.c.id == _cases.c.rating_id)
+            query = query.where(_cases.c.hall == hall).order_by(_cases.c.deadline, _cases.c.opened_at)
+            if state:
+                query = query.where(_cases.c.state == state)
+            return list(conn.execute(query).mappings().all())
+
     async def act(self, hall: str, case_id: str, action: CaseAction, text: str, by: str) -> dict:
-        now = self.clock()
+        if not text.strip():
+            raise Invalid(f"{action}: say what was done", "请填写处理内容")
+        await asyncio.to_thread(self._act, hall, case_id, action, text, by, self.clock())
+        [case] = [c for c in await self.cases(hall) if c["id"] == case_id]
+        log.info("rating case", extra={"hall": hall, "case": case_id, "action": action})
+        return case
+
+    def _act(self, hall: str, case_id: str, action: CaseAction, text: str, by: str, now: dt.datetime) -> None:
         with write_transaction(self.engine) as conn, conn.begin():
             row = (
                 conn.execute(sa.select(_cases).where(_cases.c.hall == hall, _cases.c.id == case_id))
@@ -248,8 +258,6 @@ class EvaluationService:
                 state = case_transition(CaseState(row["state"]), action)
             except ValueError as exc:
                 raise Conflict(str(exc), "该差评当前状态不能进行此操作") from None
-            if not text.strip():
-                raise Invalid(f"{action}: say what was done", "请填写处理内容")
             values: dict = {"state": state.value, "handled_by": by}
             field = {"reply": "reply", "fix": "fix", "appeal": "appeal"}.get(action, "resolution")
             values[field] = text.strip()[:1000]
@@ -259,24 +267,12 @@ class EvaluationService:
             if state in (CaseState.FIXED, CaseState.VOID):
                 values["closed_at"] = now
             conn.execute(_cases.update().where(_cases.c.id == case_id).values(**values))
-        [case] = [c for c in await self.cases(hall) if c["id"] == case_id]
-        log.info("rating case", extra={"hall": hall, "case": case_id, "action": action})
-        return case
 
     # ---------------------------------------------------------------- statistics
 
     async def statistics(self, hall: str, by: str, since: dt.date, until: dt.date) -> list[RatingStats]:
         rules = self._hall(hall).ratings
-        with read_connection(self.engine) as conn, conn.begin():
-            rows = (
-                conn.execute(
-                    sa.select(_ratings, _cases.c.state.label("case_state"), _cases.c.replied_at)
-                    .outerjoin(_cases, _cases.c.rating_id == _ratings.c.id)
-                    .where(_ratings.c.hall == hall, _ratings.c.day >= since, _ratings.c.day <= until)
-                )
-                .mappings()
-                .all()
-            )
+        rows = await asyncio.to_thread(self._rating_rows, hall, since, until)
         rated = [
             Rated(
                 level=Level(r["level"]),
@@ -292,6 +288,15 @@ class EvaluationService:
             if r["case_state"] != CaseState.VOID.value  # an upheld appeal takes the rating out
         ]
         return stats(rated, rules, by)  # type: ignore[arg-type]
+
+    def _rating_rows(self, hall: str, since: dt.date, until: dt.date) -> list[sa.RowMapping]:
+        with read_connection(self.engine) as conn, conn.begin():
+            query = (
+                sa.select(_ratings, _cases.c.state.label("case_state"), _cases.c.replied_at)
+                .outerjoin(_cases, _cases.c.rating_id == _ratings.c.id)
+                .where(_ratings.c.hall == hall, _ratings.c.day >= since, _ratings.c.day <= until)
+            )
+            return list(conn.execute(query).mappings().all())
 
 
 def _case_fields(row: sa.RowMapping) -> dict:
