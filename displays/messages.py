@@ -66,6 +66,7 @@ class CounterBoard(msgspec.Struct, frozen=True):
     current: str | None  # the ticket number at the counter
     current_item: str | None
     staff_name: str
+    staff: str = ""  # the signed-in staff member's username (the evaluation pad shows their number)
 
 
 class GroupCount(msgspec.Struct, frozen=True):

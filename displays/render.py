@@ -101,6 +101,7 @@ def board(queue: HallQueue, number: int) -> CounterBoard:
         current=current.number if current else None,
         current_item=(item.name if item else current.item) if current else None,
         staff_name=counter.staff_name,
+        staff=counter.staff or "",
     )
 
 
