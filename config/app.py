@@ -38,6 +38,8 @@ from counters.api import router as counters_api
 from counters.evaluation import EvaluationService
 from counters.evaluation_api import router as evaluation_api
 from counters.pages import router as counters_pages
+from counters.posts import PostService
+from counters.posts_api import router as posts_api
 from displays.api import router as displays_api
 from displays.hub import DisplayHub, DisplayPublisher
 from displays.pages import router as displays_pages
@@ -132,6 +134,7 @@ def create_app(
         engine, registry, clock, settings.secret(), build_notifier(settings.notify), settings.public_url
     )
     evaluation = EvaluationService(engine, registry, clock)
+    posts = PostService(engine, registry, clock)
     auth = Authenticator(AccountBook(halls), TokenSigner(settings.secret()), settings.token_hours, clock)
 
     async def start(_: Litestar) -> None:
@@ -175,6 +178,7 @@ def create_app(
             printers_api,
             appointments_api,
             evaluation_api,
+            posts_api,
             appointments_pages,
             create_static_files_router(
                 path="/static",
@@ -201,6 +205,7 @@ def create_app(
                 "printing": printing,
                 "appointments": appointments,
                 "evaluation": evaluation,
+                "posts": posts,
             }
         ),
         template_config=TemplateConfig(

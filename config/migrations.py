@@ -57,11 +57,18 @@ def _add_ratings(conn: Connection) -> None:
         model.__table__.create(conn)  # type: ignore[attr-defined]
 
 
+def _add_roster(conn: Connection) -> None:
+    from counters.models import PostRosterRow
+
+    PostRosterRow.__table__.create(conn)  # type: ignore[attr-defined]
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "hall_event, hall_head, hall_snapshot, ticket", None),
     Migration(2, "print_job, printer_status", _add_printing),
     Migration(3, "appointment, appointment_slot, appointment_person, appointment_reminder", _add_appointments),
     Migration(4, "rating, rating_case", _add_ratings),
+    Migration(5, "post_roster", _add_roster),
 )
 
 _meta = sa.MetaData()

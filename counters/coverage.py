@@ -89,7 +89,12 @@ def coverage(
         elif change.kind == "signed_out":
             staff = "" if change.staff in ("", staff) else staff
         elif change.kind == "paused":
-            paused, reason = True, change.reason or "暂停"
+            # signing out pauses the counter by itself ("signed_out"): keep the reason given before
+            if change.reason and change.reason != "signed_out":
+                reason = change.reason
+            elif not paused:
+                reason = ""
+            paused = True
         elif change.kind == "opened":
             open_, paused, reason = True, False, ""
         elif change.kind == "closed":
@@ -131,7 +136,7 @@ def _add(
         who: Who = roster.role(staff)
         piece = Interval(start, end, who, staff)
     else:
-        piece = Interval(start, end, "empty", "", why or ("无人签到" if not staff else "未开始服务"))
+        piece = Interval(start, end, "empty", "", why or ("无人签到" if not staff else "暂停服务"))
     last = intervals[-1] if intervals else None
     if (
         last is not None

@@ -3,6 +3,7 @@
 - ``rating``: one per completed service (the completion's sequence number is the key, so a
   second rating of the same service is refused by the database itself), with the ticket, the
   item, the counter and the staff member it rates.
+- ``post_roster``: per counter post and day, its A person and B person (AB岗).
 - ``rating_case``: the follow-up of a bad rating (差评整改): its deadline in working days,
   the reply to the citizen, the fix, an appeal and how it ended.
 """
@@ -16,7 +17,7 @@ from sqlmodel import Field, SQLModel
 
 from queueing.models import UTCDateTime
 
-__all__ = ["RatingCaseRow", "RatingRow"]
+__all__ = ["PostRosterRow", "RatingCaseRow", "RatingRow"]
 
 
 def _instant(nullable: bool = False) -> sa.Column:
@@ -69,3 +70,17 @@ class RatingCaseRow(SQLModel, table=True):
     resolution: str = Field(default="", max_length=1000)
     closed_at: dt.datetime | None = Field(default=None, sa_column=_instant(nullable=True))
     handled_by: str = Field(default="", max_length=64)
+
+
+class PostRosterRow(SQLModel, table=True):
+    """A counter post's A person and B person for a day (AB岗, DB31/T 862 9.2.5)."""
+
+    __tablename__ = "post_roster"
+
+    hall: str = Field(primary_key=True, max_length=64)
+    counter: int = Field(primary_key=True)
+    day: dt.date = Field(primary_key=True)
+    a_staff: str = Field(default="", max_length=64)
+    b_staff: str = Field(default="", max_length=64)
+    set_by: str = Field(default="", max_length=64)
+    set_at: dt.datetime = Field(sa_column=_instant())

@@ -1,0 +1,55 @@
+"""AB posts over HTTP (managers).
+
+- ``GET /api/halls/{hall}/roster/{day}``   the day's A and B person per counter post
+- ``PUT /api/halls/{hall}/roster/{day}``   set them: ``[{"counter": 1, "a": "zhangwei", "b": "lina"}, …]``
+- ``GET /api/halls/{hall}/coverage?from=…&to=…&counter=…``  minutes staffed by A, B, others, and
+  empty within opening hours, per post and day, with the intervals
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+from litestar import Request, Router, get, put
+from litestar.di import NamedDependency
+from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+
+from config.auth import Principal, manager_guard
+from counters.posts import PostCoverage, PostService, RosterEntry
+
+__all__ = ["router"]
+
+
+def _service(request: Request) -> PostService:
+    return request.app.state.posts
+
+
+@get("/api/halls/{hall:str}/roster/{day:date}", guards=[manager_guard], summary="The AB-post roster of a day")
+async def get_roster(hall: FromPath[str], day: FromPath[dt.date], request: Request) -> list[RosterEntry]:
+    return await _service(request).roster(hall, day)
+
+
+@put("/api/halls/{hall:str}/roster/{day:date}", guards=[manager_guard], summary="Set the AB-post roster of a day")
+async def set_roster(
+    hall: FromPath[str],
+    day: FromPath[dt.date],
+    data: JSONBody[list[RosterEntry]],
+    request: Request,
+    principal: NamedDependency[Principal],
+) -> list[RosterEntry]:
+    return await _service(request).set_roster(hall, day, data, principal.name)
+
+
+@get("/api/halls/{hall:str}/coverage", guards=[manager_guard], summary="AB-post coverage over a date range")
+async def post_coverage(
+    hall: FromPath[str],
+    request: Request,
+    since: Annotated[dt.date, QueryParameter(name="from")],
+    until: Annotated[dt.date, QueryParameter(name="to")],
+    counter: FromQuery[int | None] = None,
+) -> list[PostCoverage]:
+    return await _service(request).coverage(hall, since, until, counter)
+
+
+router = Router(path="/", route_handlers=[get_roster, set_roster, post_coverage], tags=["AB posts"])

@@ -1,0 +1,76 @@
+"""AB posts through the API on the real app (SQLite and PostgreSQL) with the test's clock: the
+roster, and the coverage of a post read back from the hall's record."""
+
+from __future__ import annotations
+
+from litestar.testing import TestClient
+
+from tests.support import Clock, login
+
+
+def act(client: TestClient, headers: dict, counter: int, action: str, **body: object) -> None:
+    response = client.post(f"/api/halls/demo/counters/{counter}/{action}", headers=headers, json=body or None)
+    assert response.status_code == 200, response.text
+
+
+def test_the_roster_is_set_checked_and_read_back(client: TestClient) -> None:
+    manager = login(client, "manager", "demo-manager")
+    roster = [{"counter": 1, "a": "zhangwei", "b": "lina"}, {"counter": 2, "a": "wangfang", "b": ""}]
+    answer = client.put("/api/halls/demo/roster/2026-11-23", json=roster, headers=manager)
+    assert answer.status_code == 200 and answer.json() == roster
+    assert client.get("/api/halls/demo/roster/2026-11-23", headers=manager).json() == roster
+    changed = client.put(
+        "/api/halls/demo/roster/2026-11-23", json=[{"counter": 2, "a": "lina", "b": "wangfang"}], headers=manager
+    )
+    assert changed.json() == [roster[0], {"counter": 2, "a": "lina", "b": "wangfang"}]
+    for bad, words in (
+        ([{"counter": 99, "a": "lina"}], "no such counter"),
+        ([{"counter": 1, "a": "nobody"}], "'nobody' is not a staff member"),
+        ([{"counter": 1, "a": "lina", "b": "lina"}], "two people"),
+    ):
+        refused = client.put("/api/halls/demo/roster/2026-11-23", json=bad, headers=manager)
+        assert refused.status_code == 422 and words in refused.json()["detail"], refused.text
+    clerk = login(client, "lina", "demo-staff")
+    assert client.get("/api/halls/demo/roster/2026-11-23", headers=clerk).status_code == 403
+
+
+def test_coverage_of_a_morning_read_from_the_record(client: TestClient, clock: Clock) -> None:
+    manager = login(client, "manager", "demo-manager")
+    client.put(
+        "/api/halls/demo/roster/2026-11-23", json=[{"counter": 1, "a": "zhangwei", "b": "lina"}], headers=manager
+    )
+    zhangwei, lina = login(client, "zhangwei", "demo-staff"), login(client, "lina", "demo-staff")
+    act(client, zhangwei, 1, "sign-in")  # 09:00
+    act(client, zhangwei, 1, "open")
+    clock.advance(minutes=60)  # 10:00: A goes for a break
+    act(client, zhangwei, 1, "pause", reason="休息")
+    act(client, zhangwei, 1, "sign-out")
+    clock.advance(minutes=10)  # 10:10: B covers the post
+    act(client, lina, 1, "sign-in")
+    act(client, lina, 1, "open")
+    clock.advance(minutes=50)  # 11:00: B leaves, nobody there
+    act(client, lina, 1, "sign-out")
+    clock.advance(minutes=30)  # 11:30: now
+    report = client.get(
+        "/api/halls/demo/coverage", params={"from": "2026-11-23", "to": "2026-11-23", "counter": 1}, headers=manager
+    )
+    assert report.status_code == 200, report.text
+    [post] = report.json()
+    assert (post["a"], post["b"]) == ("zhangwei", "lina")
+    assert (post["minutes_a"], post["minutes_b"], post["minutes_other"], post["minutes_empty"]) == (60, 50, 0, 40)
+    assert post["open_minutes"] == 150  # 09:00 to now
+    assert [(i["who"], i["staff"] or i["reason"]) for i in post["intervals"]] == [
+        ("A", "zhangwei"),
+        ("empty", "休息"),
+        ("B", "lina"),
+        ("empty", "无人签到"),
+    ]
+    # a whole week: every counter every day, closed days with no opening time
+    week = client.get(
+        "/api/halls/demo/coverage", params={"from": "2026-11-23", "to": "2026-11-29"}, headers=manager
+    ).json()
+    assert len(week) == 7 * 14 and all(p["open_minutes"] == 0 for p in week if p["day"] == "2026-11-29")
+    too_long = client.get(
+        "/api/halls/demo/coverage", params={"from": "2026-01-01", "to": "2026-11-29"}, headers=manager
+    )
+    assert too_long.status_code == 422
