@@ -150,6 +150,26 @@ class Announcement(_Message, tag="announcement"):
     voice: Voice | None
 
 
+class PostAlert(msgspec.Struct, frozen=True):
+    """空岗提醒: nobody serves a counter post while tickets wait that it could serve."""
+
+    counter: int
+    counter_name: str
+    a: str  # the post's A person (username) and name
+    a_name: str
+    b: str  # its B person, who is asked to cover it
+    b_name: str
+    waiting: int
+    since: dt.datetime
+
+
+class Alert(_Message, tag="alert"):
+    """For managers' pages and the B person's counter page (the hall channel, and the
+    counter's own channel)."""
+
+    alert: PostAlert
+
+
 class Reset(_Message, tag="reset"):
     """Everything changed (a new day, counters redefined): ask for a snapshot."""
 
@@ -165,7 +185,7 @@ class Heartbeat(_Message, tag="heartbeat"):
     at: dt.datetime
 
 
-Message = Snapshot | Call | Recall | CounterChanged | QueueCounts | Announcement | Reset | Tick | Heartbeat
+Message = Snapshot | Call | Recall | CounterChanged | QueueCounts | Announcement | Alert | Reset | Tick | Heartbeat
 
 
 class Resync(msgspec.Struct, frozen=True, tag_field="type", tag="resync"):

@@ -16,6 +16,7 @@ import msgspec
 
 from config.halls import HallDefinition
 from displays.messages import (
+    Alert,
     Announcement,
     Call,
     CallItem,
@@ -25,6 +26,7 @@ from displays.messages import (
     GroupCount,
     HallHeader,
     Message,
+    PostAlert,
     QueueCounts,
     Recall,
     Reset,
@@ -43,6 +45,7 @@ from queueing.events import (
     CounterRetired,
     DayStarted,
     Event,
+    PostAlerted,
     Recorded,
     ServiceCompleted,
     ServiceStarted,
@@ -222,6 +225,24 @@ def _announced(queue: HallQueue, hall: HallDefinition, seq: int, event: Announce
     return Announcement(seq=seq, text=event.text, text_en=event.text_en, voice=voice)
 
 
+def _post_alerted(queue: HallQueue, hall: HallDefinition, seq: int, event: PostAlerted) -> Message:
+    names = {s.username: s.name for s in hall.staff}
+    counter = queue.counters.get(event.counter)
+    return Alert(
+        seq=seq,
+        alert=PostAlert(
+            counter=event.counter,
+            counter_name=counter.spec.name if counter else f"{event.counter}号窗口",
+            a=event.a,
+            a_name=names.get(event.a, ""),
+            b=event.b,
+            b_name=names.get(event.b, ""),
+            waiting=event.waiting,
+            since=event.at,
+        ),
+    )
+
+
 _RENDER: dict[type, Callable[..., Message]] = {
     DayStarted: _reset,
     CounterDefined: _reset,
@@ -244,6 +265,7 @@ _RENDER: dict[type, Callable[..., Message]] = {
     StaffSignedOut: _counter_changed,
     CounterReconfigured: _counter_changed,
     Announced: _announced,
+    PostAlerted: _post_alerted,
 }
 
 
@@ -256,6 +278,8 @@ def frames_for(queue: HallQueue, hall: HallDefinition, recorded: list[Recorded])
     for entry in recorded:
         message = message_for(queue, hall, entry)
         about = getattr(message, "counter", None)
+        if isinstance(message, Alert):
+            about = board(queue, message.alert.counter) if message.alert.counter in queue.counters else None
         frames.append(
             Frame(
                 seq=entry.seq,

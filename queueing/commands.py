@@ -16,6 +16,7 @@ from counters.kinds import CounterKind, CounterSpec
 
 __all__ = [
     "Actor",
+    "AlertEmptyPost",
     "Announce",
     "CallNext",
     "CancelTicket",
@@ -187,6 +188,14 @@ class Announce(_Command):
     text_en: str = ""
 
 
+class AlertEmptyPost(_AtCounter):
+    """空岗提醒: the hall's watcher saw nobody serving an AB post while tickets wait that it
+    could serve; the event tells its B person and the managers (DB31/T 862 9.2.5)."""
+
+    a: str = ""  # the post's A and B person today (from the roster)
+    b: str = ""
+
+
 class DefineCounter(_Command):
     """The hall file defines (or redefines) a counter; replaces any runtime change."""
 
@@ -217,6 +226,7 @@ Command = (
     | SignOut
     | ReconfigureCounter
     | Announce
+    | AlertEmptyPost
     | DefineCounter
     | RetireCounter
 )

@@ -27,6 +27,7 @@ __all__ = [
     "DayStarted",
     "Event",
     "OrderKey",
+    "PostAlerted",
     "Recorded",
     "ServiceCompleted",
     "ServiceStarted",
@@ -162,6 +163,16 @@ class Announced(_Event, tag="announced"):
     text_en: str = ""
 
 
+class PostAlerted(_Event, tag="post_alerted"):
+    """空岗: nobody serves the counter while ``waiting`` tickets could be served there; its B
+    person and the managers are told. Cleared when the counter opens again."""
+
+    counter: int
+    a: str = ""
+    b: str = ""
+    waiting: int = 0
+
+
 class CounterReconfigured(_Event, tag="counter_reconfigured"):
     counter: int
     spec: CounterSpec
@@ -198,6 +209,7 @@ Event = (
     | StaffSignedIn
     | StaffSignedOut
     | Announced
+    | PostAlerted
     | CounterReconfigured
     | CounterDefined
     | CounterRetired

@@ -30,6 +30,7 @@ from counters.kinds import CounterSpec, default_profile_name, preferred_items, s
 from queueing.calling import Candidate, choose_next
 from queueing.commands import (
     Actor,
+    AlertEmptyPost,
     Announce,
     CallNext,
     CancelTicket,
@@ -68,6 +69,7 @@ from queueing.events import (
     DayStarted,
     Event,
     OrderKey,
+    PostAlerted,
     Recorded,
     ServiceCompleted,
     ServiceStarted,
@@ -523,6 +525,19 @@ class HallQueue:
             raise Invalid("an announcement has 1 to 200 characters (English: up to 400)", "广播内容应为1至200字")
         return [Announced(at=cmd.at, actor=cmd.actor.name, text=text, text_en=text_en)]
 
+    def _alert_empty_post(self, cmd: AlertEmptyPost) -> list[Event]:
+        if not (cmd.actor.role is Role.SYSTEM or cmd.actor.role.manages):
+            raise Forbidden("only the hall's watcher or a manager raises an empty-post alert", "无权发出空岗提醒")
+        counter = self._counter(cmd.counter)
+        if counter.state is CounterState.OPEN and counter.staff is not None:
+            raise Conflict(f"counter {cmd.counter} is staffed", f"{cmd.counter}号窗口有人在岗")
+        if counter.alerted_since is not None:
+            raise Conflict(f"counter {cmd.counter} is already alerted", f"{cmd.counter}号窗口已发出空岗提醒")
+        waiting = self.waiting_for(cmd.counter)
+        if waiting == 0:
+            raise Conflict(f"nobody waits for counter {cmd.counter}", f"{cmd.counter}号窗口无人等候")
+        return [PostAlerted(at=cmd.at, actor=cmd.actor.name, counter=cmd.counter, a=cmd.a, b=cmd.b, waiting=waiting)]
+
     def _define(self, cmd: DefineCounter) -> list[Event]:
         self._require_system(cmd.actor)
         self._check_spec(cmd.spec)
@@ -558,6 +573,7 @@ class HallQueue:
         SignOut: _sign_out,
         ReconfigureCounter: _reconfigure,
         Announce: _announce,
+        AlertEmptyPost: _alert_empty_post,
         DefineCounter: _define,
         RetireCounter: _retire,
     }
@@ -654,6 +670,7 @@ class HallQueue:
         for counter in self.counters.values():
             counter.state, counter.state_since, counter.pause_reason = CounterState.CLOSED, e.at, ""
             counter.staff, counter.staff_name, counter.current = None, "", None
+            counter.alerted_since = None
             counter.parked.clear()
         self._cache.clear()
 
@@ -749,6 +766,8 @@ class HallQueue:
         counter.state = advance_counter(counter.state, _COUNTER_EVENT_STEPS[type(e)])
         counter.state_since = e.at
         counter.pause_reason = e.reason if isinstance(e, CounterPaused) else ""
+        if isinstance(e, CounterOpened):
+            counter.alerted_since = None  # someone serves the post again
         if isinstance(e, CounterClosed):
             for ticket_id in e.released:  # sent to it by name: back in their item's line, same place
                 ticket = self.tickets[ticket_id]
@@ -756,6 +775,9 @@ class HallQueue:
                 ticket.to_counter = None
                 self.lines.add(ticket_id, self._line_of(ticket), ticket.key)
         self._cache.clear()
+
+    def _on_post_alerted(self, e: PostAlerted) -> None:
+        self.counters[e.counter].alerted_since = e.at
 
     def _on_signed_in(self, e: StaffSignedIn) -> None:
         counter = self.counters[e.counter]
@@ -814,6 +836,7 @@ class HallQueue:
         StaffSignedIn: _on_signed_in,
         StaffSignedOut: _on_signed_out,
         Announced: lambda self, e: None,  # nothing in the queue changes
+        PostAlerted: _on_post_alerted,
         CounterReconfigured: _on_reconfigured,
         CounterDefined: _on_defined,
         CounterRetired: _on_retired,

@@ -54,6 +54,7 @@ class CounterRecord(msgspec.Struct, kw_only=True):
     staff_name: str = ""
     current: str | None = None  # the ticket called or being served
     parked: list[str] = msgspec.field(default_factory=list)  # suspended tickets (挂起)
+    alerted_since: dt.datetime | None = None  # 空岗: an empty-post alert stands since then
 
     @property
     def number(self) -> int:
