@@ -134,7 +134,7 @@ def create_app(
         engine, registry, clock, settings.secret(), build_notifier(settings.notify), settings.public_url
     )
     evaluation = EvaluationService(engine, registry, clock)
-    posts = PostService(engine, registry, clock)
+    posts = PostService(engine, registry, clock, settings.post_watch_seconds)
     auth = Authenticator(AccountBook(halls), TokenSigner(settings.secret()), settings.token_hours, clock)
 
     async def start(_: Litestar) -> None:
@@ -144,6 +144,7 @@ def create_app(
         await registry.start()
         await appointments.start()
         await evaluation.start()
+        await posts.start()
         # Everything loaded so far lives as long as the process: keep it out of the
         # collector's full passes, which would otherwise pause every request for ~50 ms.
         gc.collect()
@@ -155,6 +156,7 @@ def create_app(
         log.info("serving", extra={"halls": [h.id for h in halls], "database": engine.dialect.name})
 
     async def stop(_: Litestar) -> None:
+        await posts.stop()
         await evaluation.stop()
         await appointments.stop()
         await printing.close()

@@ -4,7 +4,9 @@ hall's record (``coverage.py`` does the arithmetic; this module reads and writes
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
+import logging
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
@@ -16,13 +18,18 @@ from config.database import read_connection, write_transaction
 from config.halls import HallDefinition
 from counters.coverage import Interval, Presence, Roster, coverage
 from counters.models import PostRosterRow
-from queueing.errors import Invalid
+from queueing.commands import Actor, AlertEmptyPost, Role
+from queueing.errors import Invalid, Refusal
 from queueing.events import decode_event
+from queueing.hall import HallQueue
+from queueing.lifecycle import CounterState
 from queueing.models import HallEventRow
 from queueing.service import HallRegistry
 
 __all__ = ["PostCoverage", "PostService", "RosterEntry"]
 
+log = logging.getLogger("hall.posts")
+_WATCHER = Actor("post-watcher", Role.SYSTEM, "空岗提醒")
 _roster: sa.Table = PostRosterRow.__table__  # type: ignore[attr-defined]
 _events: sa.Table = HallEventRow.__table__  # type: ignore[attr-defined]
 _PRESENCE_KINDS = {
@@ -54,8 +61,70 @@ class PostCoverage(msgspec.Struct, kw_only=True):
 
 
 class PostService:
-    def __init__(self, engine: Engine, registry: HallRegistry, clock: Callable[[], dt.datetime]) -> None:
+    """``watch_seconds``: how often the watcher looks for empty posts (空岗) while the hall is open."""
+
+    def __init__(
+        self, engine: Engine, registry: HallRegistry, clock: Callable[[], dt.datetime], watch_seconds: float = 5.0
+    ) -> None:
         self.engine, self.registry, self.clock = engine, registry, clock
+        self.watch_seconds = watch_seconds
+        self._watcher: asyncio.Task | None = None
+
+    async def start(self) -> None:
+        self._watcher = asyncio.create_task(self._watch_forever(), name="post-watcher")
+
+    async def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._watcher
+
+    async def _watch_forever(self) -> None:
+        while True:
+            for runtime in self.registry:
+                try:
+                    await self.watch(runtime.id)
+                except Exception:
+                    log.exception("post watcher failed", extra={"hall": runtime.id})
+            await asyncio.sleep(self.watch_seconds)
+
+    async def watch(self, hall: str) -> list[int]:
+        """Alert every rostered post that nobody serves while the hall is open and tickets wait
+        that it could serve (once per empty spell: the core refuses a second alert, also from
+        another server process). Returns the counters alerted."""
+        runtime = self.registry.get(hall)
+        definition = runtime.definition
+        zone = ZoneInfo(definition.info.timezone)
+        now = self.clock()
+        local = now.astimezone(zone)
+        minute = local.hour * 60 + local.minute
+        if not any(a <= minute < b for a, b in definition.rules.hours.spans_on(local.date())):
+            return []
+        roster = {r.counter: r for r in await self.roster(hall, local.date()) if r.a or r.b}
+        if not roster:
+            return []
+
+        def empty_posts(queue: HallQueue, _: dt.datetime) -> list[int]:
+            return [
+                number
+                for number, counter in queue.counters.items()
+                if number in roster
+                and counter.alerted_since is None
+                and not (counter.state is CounterState.OPEN and counter.staff)
+                and queue.waiting_for(number) > 0
+            ]
+
+        alerted = []
+        for number in await runtime.read(empty_posts):
+            entry = roster[number]
+            command = AlertEmptyPost(at=now, actor=_WATCHER, counter=number, a=entry.a, b=entry.b)
+            try:
+                await runtime.execute(command)
+            except Refusal:
+                continue  # staffed meanwhile, or alerted by another process
+            alerted.append(number)
+            log.warning("empty post", extra={"hall": hall, "counter": number, "b": entry.b})
+        return alerted
 
     def _hall(self, hall: str) -> HallDefinition:
         return self.registry.get(hall).definition

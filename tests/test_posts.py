@@ -74,3 +74,32 @@ def test_coverage_of_a_morning_read_from_the_record(client: TestClient, clock: C
         "/api/halls/demo/coverage", params={"from": "2026-01-01", "to": "2026-11-29"}, headers=manager
     )
     assert too_long.status_code == 422
+
+
+def test_an_empty_post_is_alerted_once_while_tickets_wait(client: TestClient, clock: Clock) -> None:
+    manager = login(client, "manager", "demo-manager")
+    client.put(
+        "/api/halls/demo/roster/2026-11-23", json=[{"counter": 6, "a": "zhangwei", "b": "lina"}], headers=manager
+    )
+    zhangwei = login(client, "zhangwei", "demo-staff")
+    act(client, zhangwei, 6, "sign-in")
+    act(client, zhangwei, 6, "open")
+    posts = client.app.state.posts
+
+    def watch() -> list[int]:
+        with client.portal() as portal:
+            return portal.call(posts.watch, "demo")
+
+    assert watch() == []  # staffed
+    act(client, zhangwei, 6, "pause", reason="开会")
+    assert watch() == []  # empty, but nobody waits for it
+    client.post("/api/halls/demo/tickets", json={"item": "QY01"}, headers={"Authorization": "Bearer demo-kiosk-token"})
+    assert watch() == [6]
+    assert watch() == []  # once
+    act(client, zhangwei, 6, "open")
+    act(client, zhangwei, 6, "pause", reason="后台办理")
+    assert watch() == [6]  # a new empty spell
+    clock.advance(hours=9)  # 18:00: the hall is closed
+    act(client, login(client, "zhangwei", "demo-staff"), 6, "open")
+    act(client, login(client, "zhangwei", "demo-staff"), 6, "pause", reason="下班")
+    assert watch() == []
