@@ -27,6 +27,7 @@ from config.privacy import mask_phone, mask_text
 from counters.models import RatingCaseRow, RatingRow
 from counters.ratings import CaseAction, CaseState, Level, Rated, RatingStats, add_working_days, case_transition, stats
 from queueing.errors import Conflict, Invalid, NotFound
+from queueing.events import decode_event
 from queueing.models import HallEventRow, TicketRow
 from queueing.service import HallRegistry
 
@@ -104,7 +105,13 @@ class EvaluationService:
 
     def _completed(self, conn: sa.Connection, hall: str, service: int | None, ticket_id: str | None) -> sa.Row:
         query = sa.select(
-            _events.c.seq, _events.c.at, _events.c.day, _events.c.ticket_id, _events.c.counter, _events.c.actor
+            _events.c.seq,
+            _events.c.at,
+            _events.c.day,
+            _events.c.ticket_id,
+            _events.c.counter,
+            _events.c.actor,
+            _events.c.data,
         )
         query = query.where(_events.c.hall == hall, _events.c.kind == "service_completed")
         if service is not None:
@@ -144,6 +151,9 @@ class EvaluationService:
         names = {s.username: s.name for s in definition.staff}
         with write_transaction(self.engine) as conn, conn.begin():
             done = self._completed(conn, hall, service, ticket_id)
+            # the staff member signed in at the counter (not whoever pressed complete, e.g. a manager)
+            event = decode_event(done.data)
+            staff = getattr(event, "staff", "") or done.actor or ""
             ticket = conn.execute(
                 sa.select(_tickets.c.number, _tickets.c.item).where(_tickets.c.id == done.ticket_id)
             ).one_or_none()
@@ -155,8 +165,8 @@ class EvaluationService:
                 number=ticket.number if ticket else "",
                 item=ticket.item if ticket else "",
                 counter=done.counter or 0,
-                staff=done.actor or "",
-                staff_name=names.get(done.actor or "", ""),
+                staff=staff,
+                staff_name=names.get(staff, ""),
                 level=level.value,
                 score=rules.score(level),
                 reason=reason,

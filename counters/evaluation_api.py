@@ -62,7 +62,7 @@ async def rate(
 ) -> RatingView:
     if data.service is not None:
         # a service number is easy to guess: only a device of the hall (the counter's pad) rates by it
-        if principal is None or principal.hall != hall or principal.kind != "device":
+        if principal is None or principal.hall != hall or principal.device_kind != "evaluation_pad":
             raise Forbidden("rating by service number needs the evaluation pad's device token", "请在评价器上评价")
         channel = "pad"
     elif data.ticket_id:

@@ -96,6 +96,7 @@ class ServiceCompleted(_Event, tag="service_completed"):
     counter: int
     duration_seconds: float = 0.0  # at the counter, from call or start, without time suspended
     item_seconds: float = 0.0  # the item's recent service time after this one (for estimates)
+    staff: str = ""  # who was signed in at the counter: the one a rating of the service rates
 
 
 class TicketMissed(_Event, tag="ticket_missed"):

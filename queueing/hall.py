@@ -302,6 +302,7 @@ class HallQueue:
                 counter=counter.number,
                 duration_seconds=duration,
                 item_seconds=update_service_time(self._service_seconds(ticket.item), duration),
+                staff=counter.staff or "",
             )
         ]
 

@@ -49,7 +49,8 @@ def test_the_pad_rates_a_service_once(client: TestClient, clerk: dict) -> None:
     # a service number alone is not enough without the pad's token
     _, other = serve_one(client, clerk)
     assert rate(client, status=403, service=other, level="satisfied")["detail_zh"] == "请在评价器上评价"
-    assert rate(client, KIOSK, status=404, service=other - 1, level="satisfied")  # not a completion
+    assert rate(client, KIOSK, status=403, service=other, level="satisfied")  # only an evaluation pad
+    assert rate(client, PAD, status=404, service=other - 1, level="satisfied")  # not a completion
 
 
 def test_the_tickets_page_rates_when_the_pad_was_skipped(client: TestClient, clerk: dict) -> None:
@@ -141,3 +142,15 @@ def test_a_service_left_unrated_for_seven_days_counts_as_very_satisfied(
     ).json()
     assert one["ratings"] == 2 and one["levels"]["very_satisfied"] == 1 and one["score"] == 8.0
     assert rate(client, PAD, status=409, service=unrated, level="satisfied")
+
+
+def test_a_rating_goes_to_the_clerk_at_the_counter_even_when_a_manager_completed(
+    client: TestClient, clerk: dict
+) -> None:
+    manager = login(client, "manager", "demo-manager")
+    ticket = client.post("/api/halls/demo/tickets", json={"item": "QY01"}, headers=KIOSK).json()
+    assert client.post("/api/halls/demo/counters/1/call-next", headers=clerk).status_code == 200
+    done = client.post("/api/halls/demo/counters/1/complete", headers=manager, json={"ticket": ticket["id"]})
+    assert done.status_code == 200, done.text
+    service = client.get("/api/halls/demo/queue").json()["seq"]
+    assert rate(client, PAD, service=service, level="satisfied")["staff_name"] == "张伟"
