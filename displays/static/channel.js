@@ -68,8 +68,11 @@ class DeviceChannel {
   }
 }
 
-function deviceToken(hall) {
-  const key = "display-token:" + hall;
+// The device token: from the address (``#token=…``, as a technician sets a device up, then
+// taken out of the address bar) or as kept from then. ``kind`` keeps apart the tokens of
+// devices sharing a browser (an LED board's and an evaluation pad's).
+function deviceToken(hall, kind = "display-token") {
+  const key = kind + ":" + hall;
   const fromHash = new URLSearchParams(location.hash.slice(1)).get("token");
   if (fromHash) {
     localStorage.setItem(key, fromHash);
