@@ -196,6 +196,22 @@ class EvaluationService:
                 )
         return row
 
+    async def rateable(self, hall: str, ticket_id: str) -> bool:
+        """Whether the ticket has a completed service nobody rated yet (its page offers the rating)."""
+
+        def look() -> bool:
+            rated = sa.select(_ratings.c.service).where(_ratings.c.hall == hall, _ratings.c.ticket_id == ticket_id)
+            query = sa.select(_events.c.seq).where(
+                _events.c.hall == hall,
+                _events.c.kind == "service_completed",
+                _events.c.ticket_id == ticket_id,
+                _events.c.seq.not_in(rated),
+            )
+            with read_connection(self.engine) as conn, conn.begin():
+                return conn.execute(query.limit(1)).first() is not None
+
+        return await asyncio.to_thread(look)
+
     # ---------------------------------------------------------------- the rule for unrated services
 
     async def rate_unrated(self, hall: str) -> int:

@@ -2,22 +2,15 @@
 
 from __future__ import annotations
 
-import asyncio
-
-import sqlalchemy as sa
 from litestar import Request, Router, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
-from sqlalchemy.engine import Engine
 
-from config.database import read_connection
 from config.halls import HallDefinition
-from counters.models import RatingRow
 from displays.pages import rating_levels
 from queueing.errors import NotFound
 from queueing.lifecycle import TicketState
-from queueing.models import HallEventRow
 from queueing.service import HallRegistry
 
 __all__ = ["kiosk_tabs", "router"]
@@ -60,21 +53,6 @@ async def kiosk(hall: FromPath[str], registry: NamedDependency[HallRegistry]) ->
     )
 
 
-def _unrated_service(engine: Engine, hall: str, ticket_id: str) -> bool:
-    """Whether the ticket has a completed service nobody rated yet (好差评: once per service)."""
-    events: sa.Table = HallEventRow.__table__  # type: ignore[attr-defined]
-    ratings: sa.Table = RatingRow.__table__  # type: ignore[attr-defined]
-    rated = sa.select(ratings.c.service).where(ratings.c.hall == hall, ratings.c.ticket_id == ticket_id)
-    query = sa.select(events.c.seq).where(
-        events.c.hall == hall,
-        events.c.kind == "service_completed",
-        events.c.ticket_id == ticket_id,
-        events.c.seq.not_in(rated),
-    )
-    with read_connection(engine) as conn, conn.begin():
-        return conn.execute(query.limit(1)).first() is not None
-
-
 @get("/halls/{hall:str}/tickets/{ticket_id:str}", include_in_schema=False)
 async def ticket_page(
     hall: FromPath[str], ticket_id: FromPath[str], registry: NamedDependency[HallRegistry], request: Request
@@ -84,7 +62,7 @@ async def ticket_page(
     if view is None:
         raise NotFound(f"no ticket {ticket_id!r} in hall {hall}", "没有找到该号")
     completed = view.state == TicketState.COMPLETED
-    rateable = completed and await asyncio.to_thread(_unrated_service, request.app.state.engine, hall, ticket_id)
+    rateable = completed and await request.app.state.evaluation.rateable(hall, ticket_id)
     return Template(
         "ticket.html",
         context={
