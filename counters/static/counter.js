@@ -4,12 +4,13 @@
 "use strict";
 
 (function () {
-  const { hall, zone, number, maxRecalls, graceMinutes } = window.COUNTER;
+  const { hall, zone, number, maxRecalls, graceMinutes, heartbeat } = window.COUNTER;
   const base = `/api/halls/${hall}/counters/${number}`;
   const tokenKey = "staff-token:" + hall;
   let session = JSON.parse(localStorage.getItem(tokenKey) || "null");
   let view = null;
   let busy = false;
+  let alerts = null;  // the hall channel, for 空岗提醒 while someone is signed in
 
   const $ = (id) => document.getElementById(id);
   const labels = { closed: "已关闭", open: "服务中", paused: "暂停服务" };
@@ -32,15 +33,31 @@
     e.target.reset();
     start();
   });
-  $("logout").addEventListener("click", () => {
+  function signOut() {
     localStorage.removeItem(tokenKey);
     session = null;
+    stopAlerts();
     showLogin(true);
-  });
+  }
+  $("logout").addEventListener("click", signOut);
+
+  // 空岗提醒: the B person of an empty post is asked to cover it (a manager sees every alert).
+  function watchAlerts() {
+    stopAlerts();
+    const me = session;
+    alerts = PostAlerts.watch({
+      hall, zone, heartbeat, token: me.token, box: $("post-alerts"),
+      concerns: (alert) => alert.b === me.username || me.role === "manager" || me.role === "admin",
+    });
+  }
+  function stopAlerts() {
+    if (alerts) alerts.stop();
+    alerts = null;
+  }
 
   async function act(path, body) {
     const r = await Hall.api("POST", `${base}/${path}`, body, session.token);
-    if (r.status === 401) { localStorage.removeItem(tokenKey); session = null; showLogin(true); }
+    if (r.status === 401) signOut();
     if (!r.ok) Hall.toast(Hall.message(r), true);
     return r;
   }
@@ -178,6 +195,7 @@
     refresh();
     refreshMissed();
     timers = [setInterval(refresh, 2000), setInterval(refreshMissed, 10000)];
+    watchAlerts();
   }
 
   if (session && new Date(session.expires_at) > new Date()) start();
