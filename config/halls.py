@@ -63,6 +63,7 @@ class StaffSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     role: StaffRole = "staff"
     staff_no: str = ""
     password_hash: str = ""
+    photo: str = ""  # a picture for the evaluation pad: a URL, e.g. /static/staff/zhangwei.jpg
 
 
 class DeviceSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -101,6 +101,7 @@ async def evaluation_pad(
             "counter": spec,
             "heartbeat": request.app.state.settings.device_heartbeat_seconds,
             "staff_numbers": {s.username: s.staff_no for s in definition.staff},
+            "staff_photos": {s.username: s.photo for s in definition.staff if s.photo},
             "levels": rating_levels(),
             "reasons": list(rules.bad_reasons),
             "timeout": rules.pad_timeout_seconds,

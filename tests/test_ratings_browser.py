@@ -14,6 +14,7 @@ pauses the page's clock and moves it on by hand; the websocket itself is real.
 
 from __future__ import annotations
 
+import base64
 import colorsys
 import datetime as dt
 import re
@@ -27,7 +28,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expec
 
 from config.halls import load_hall
 from counters.ratings import add_working_days
-from tests.support import DEMO_HALL, Server, running
+from tests.support import DEMO_HALL, Server, login, running
 from tests.test_displays_browser import fits_without_scrolling, pause_clock, wait_for
 from tests.test_pages_browser import CHROMIUM, CHROMIUM_ARGS, KIOSK_AUTH, PHONE, inside_viewport, staff_login
 
@@ -494,3 +495,24 @@ def test_pad_without_a_token_says_how_to_set_it_up(new_page, server, api, clerk)
     page.wait_for_timeout(500)
     expect(page.locator("#idle")).to_be_visible()
     assert page.evaluate("window.PAD.log.requests") == []
+
+
+def test_the_pad_shows_the_clerks_photo_when_the_hall_file_has_one(new_page, tmp_path: Path) -> None:
+    # a picture in the hall file (a data URL here; a hall would serve /static/staff/….jpg)
+    svg = "<svg xmlns='http://www.w3.org/2000/svg' width='60' height='80'><rect width='60' height='80'/></svg>"
+    picture = "data:image/svg+xml;base64," + base64.b64encode(svg.encode()).decode()
+    text = DEMO_HALL.read_text(encoding="utf-8").replace(
+        'staff_no = "S001"\n', f'staff_no = "S001"\nphoto = "{picture}"\n', 1
+    )
+    hall = tmp_path / "demo.toml"
+    hall.write_text(text, encoding="utf-8")
+    env = {"HALL_DATA_DIR": str(tmp_path / "var"), "HALL_FILES": str(hall), "HALL_LOG_FORMAT": "text"}
+    with running(env, log=tmp_path / "server.log") as live, httpx.Client(base_url=live.url, timeout=10) as api:
+        zhangwei = login(api, "zhangwei", "demo-staff")
+        page = open_pad(new_page({"width": 1280, "height": 800}), live)
+        expect(page.locator("#staff-photo")).to_be_hidden()  # nobody signed in yet
+        sign_in_and_open(api, zhangwei)
+        photo = page.locator("#staff-photo")
+        expect(photo).to_be_visible()
+        expect(page.locator("#staff-name")).to_have_text("张伟")
+        assert page.evaluate("document.getElementById('staff-photo').naturalWidth") == 60

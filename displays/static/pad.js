@@ -8,7 +8,7 @@
 "use strict";
 
 (function () {
-  const { hall, counter, heartbeat, staffNumbers, levels, timeout } = window.PAD;
+  const { hall, counter, heartbeat, staffNumbers, staffPhotos, levels, timeout } = window.PAD;
   const $ = (id) => document.getElementById(id);
   const log = (window.PAD.log = { snapshots: 0, boards: [], requests: [], posted: [], views: [] });
   const THANKS_MS = 3000;
@@ -61,6 +61,10 @@
       number.dataset.no = "";
       state.textContent = "";
     }
+    const photo = $("staff-photo"), src = (board.staff_name && staffPhotos[board.staff]) || "";
+    photo.hidden = !src;
+    if (src && photo.getAttribute("src") !== src) photo.src = src;
+    photo.alt = board.staff_name || "";
     $("pad").classList.toggle("nobody", !board.staff_name);
     log.boards.push({ staff: board.staff, staff_name: board.staff_name, state: board.state });
   }
