@@ -92,6 +92,19 @@ class Voice(msgspec.Struct, frozen=True):
     audio: str  # the WAV's path on this server
 
 
+class PostAlert(msgspec.Struct, frozen=True):
+    """空岗提醒: nobody serves a counter post while tickets wait that it could serve."""
+
+    counter: int
+    counter_name: str
+    a: str  # the post's A person (username) and name
+    a_name: str
+    b: str  # its B person, who is asked to cover it
+    b_name: str
+    waiting: int
+    since: dt.datetime
+
+
 class _Message(msgspec.Struct, frozen=True, kw_only=True, tag_field="type"):
     seq: int
 
@@ -104,6 +117,7 @@ class Snapshot(_Message, tag="snapshot"):
     groups: list[GroupCount]
     waiting: int
     recent: list[CallItem]  # newest first
+    alerts: list[PostAlert] = msgspec.field(default_factory=list)  # empty posts standing now (空岗)
 
 
 class Call(_Message, tag="call"):
@@ -148,19 +162,6 @@ class Announcement(_Message, tag="announcement"):
     text: str
     text_en: str
     voice: Voice | None
-
-
-class PostAlert(msgspec.Struct, frozen=True):
-    """空岗提醒: nobody serves a counter post while tickets wait that it could serve."""
-
-    counter: int
-    counter_name: str
-    a: str  # the post's A person (username) and name
-    a_name: str
-    b: str  # its B person, who is asked to cover it
-    b_name: str
-    waiting: int
-    since: dt.datetime
 
 
 class Alert(_Message, tag="alert"):

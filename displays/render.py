@@ -150,6 +150,11 @@ def snapshot(queue: HallQueue, hall: HallDefinition, at: dt.datetime, counter: i
         groups=counts,
         waiting=waiting,
         recent=[call_item(queue, t, t.counter) for t in called[: hall.display.recent_calls]],
+        alerts=[
+            post_alert(queue, hall, n, c.alerted_a, c.alerted_b, queue.waiting_for(n), c.alerted_since)  # type: ignore[arg-type]
+            for n, c in sorted(queue.counters.items())
+            if c.alerted_since is not None and n in numbers
+        ],
     )
 
 
@@ -225,22 +230,26 @@ def _announced(queue: HallQueue, hall: HallDefinition, seq: int, event: Announce
     return Announcement(seq=seq, text=event.text, text_en=event.text_en, voice=voice)
 
 
-def _post_alerted(queue: HallQueue, hall: HallDefinition, seq: int, event: PostAlerted) -> Message:
+def post_alert(
+    queue: HallQueue, hall: HallDefinition, number: int, a: str, b: str, waiting: int, since: dt.datetime
+) -> PostAlert:
+    """空岗提醒 as pages show it: the post, its A and B person by name, how many wait."""
     names = {s.username: s.name for s in hall.staff}
-    counter = queue.counters.get(event.counter)
-    return Alert(
-        seq=seq,
-        alert=PostAlert(
-            counter=event.counter,
-            counter_name=counter.spec.name if counter else f"{event.counter}号窗口",
-            a=event.a,
-            a_name=names.get(event.a, ""),
-            b=event.b,
-            b_name=names.get(event.b, ""),
-            waiting=event.waiting,
-            since=event.at,
-        ),
+    counter = queue.counters.get(number)
+    return PostAlert(
+        counter=number,
+        counter_name=counter.spec.name if counter else f"{number}号窗口",
+        a=a,
+        a_name=names.get(a, ""),
+        b=b,
+        b_name=names.get(b, ""),
+        waiting=waiting,
+        since=since,
     )
+
+
+def _post_alerted(queue: HallQueue, hall: HallDefinition, seq: int, event: PostAlerted) -> Message:
+    return Alert(seq=seq, alert=post_alert(queue, hall, event.counter, event.a, event.b, event.waiting, event.at))
 
 
 _RENDER: dict[type, Callable[..., Message]] = {

@@ -778,7 +778,8 @@ class HallQueue:
         self._cache.clear()
 
     def _on_post_alerted(self, e: PostAlerted) -> None:
-        self.counters[e.counter].alerted_since = e.at
+        counter = self.counters[e.counter]
+        counter.alerted_since, counter.alerted_a, counter.alerted_b = e.at, e.a, e.b
 
     def _on_signed_in(self, e: StaffSignedIn) -> None:
         counter = self.counters[e.counter]

@@ -55,6 +55,8 @@ class CounterRecord(msgspec.Struct, kw_only=True):
     current: str | None = None  # the ticket called or being served
     parked: list[str] = msgspec.field(default_factory=list)  # suspended tickets (挂起)
     alerted_since: dt.datetime | None = None  # 空岗: an empty-post alert stands since then
+    alerted_b: str = ""  # and whom it asked to cover the post
+    alerted_a: str = ""
 
     @property
     def number(self) -> int:

@@ -75,6 +75,16 @@ def test_the_b_person_hears_of_the_empty_post_at_once(tmp_path: Path) -> None:
                 # once per empty spell: nothing more while it stays empty
                 await asyncio.sleep(1)
                 assert not [m async for m in _drain(lina_page) if m["type"] == "alert"]
+                # a page opened later finds it standing in its snapshot …
+                async with Device(url, "/ws/halls/demo", token=manager) as late:
+                    assert [a["counter"] for a in late.snapshot["alerts"]] == [6]
+                # … until the post is served again
+                assert (await client.post("/api/halls/demo/counters/6/open", headers=clerk)).status_code == 200
+                async with Device(url, "/ws/halls/demo", token=manager) as later:
+                    assert later.snapshot["alerts"] == []
+                assert (
+                    await client.post("/api/halls/demo/counters/6/pause", headers=clerk, json={"reason": "开会"})
+                ).status_code == 200
             # the record keeps it: the post's coverage counts the empty time from the pause
             coverage = await client.get(
                 "/api/halls/demo/coverage",

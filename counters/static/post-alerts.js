@@ -2,8 +2,8 @@
 // brings an ``alert`` when a rostered counter post is empty while tickets wait for it. The
 // page shows one banner per post, for as long as nobody serves the post again, or until the
 // reader dismisses it. ``concerns(alert)`` says whether this reader is to see an alert (the
-// B person asked to cover the post, or a manager). Alerts raised before the page opened are
-// not in the channel's snapshot: a page hears of the alerts raised while it is open.
+// B person asked to cover the post, or a manager). The channel's snapshot carries the alerts
+// standing when the page (re)connects, so a page opened later sees them too.
 "use strict";
 
 const PostAlerts = {
@@ -46,7 +46,11 @@ const PostAlerts = {
     }
 
     const channel = new DeviceChannel(`/ws/halls/${hall}`, token, {
-      snapshot() {},
+      snapshot(message) {
+        const standing = new Set((message.alerts || []).map((a) => a.counter));
+        for (const counter of [...shown.keys()]) if (!standing.has(counter)) clear(counter);
+        for (const alert of message.alerts || []) if (concerns(alert) && !shown.has(alert.counter)) show(alert);
+      },
       message(message) {
         if (message.type === "alert") {
           if (concerns(message.alert)) show(message.alert);
