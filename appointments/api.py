@@ -34,16 +34,13 @@ from appointments.schemas import (
 )
 from appointments.service import AppointmentService
 from config.auth import Principal, issuer_guard, manager_guard
+from queueing.ports import SlipPrinter
 
 __all__ = ["booking_refused", "router"]
 
 log = logging.getLogger("hall.appointments")
 
 _BASE = "/api/halls/{hall:str}/appointments"
-
-
-def _service(request: Request) -> AppointmentService:
-    return request.app.state.appointments
 
 
 def booking_refused(_: Request, exc: BookingRefused) -> Response:
@@ -53,34 +50,41 @@ def booking_refused(_: Request, exc: BookingRefused) -> Response:
 
 
 @get(f"{_BASE}/items", summary="Items that can be booked online (可预约事项)")
-async def items(hall: FromPath[str], request: Request) -> list[BookableItem]:
-    return _service(request).bookable_items(hall)
+async def items(hall: FromPath[str], appointments: NamedDependency[AppointmentService]) -> list[BookableItem]:
+    return appointments.bookable_items(hall)
 
 
 @get(f"{_BASE}/slots", summary="Bookable slots of an item (可预约时段)")
 async def slots(
     hall: FromPath[str],
     item: FromQuery[str],
-    request: Request,
+    appointments: NamedDependency[AppointmentService],
     first: Annotated[dt.date | None, QueryParameter(name="from")] = None,
     days: Annotated[int, QueryParameter(ge=1, le=31)] = 7,
 ) -> list[SlotView]:
-    return await _service(request).slots(hall, item, first, days)
+    return await appointments.slots(hall, item, first, days)
 
 
 @post(_BASE, status_code=201, summary="Book a slot (网上预约)")
-async def book(hall: FromPath[str], data: JSONBody[BookRequest], request: Request) -> BookingView:
-    return await _service(request).book(hall, data.item, data.slot_start, data.person)
+async def book(
+    hall: FromPath[str], data: JSONBody[BookRequest], appointments: NamedDependency[AppointmentService]
+) -> BookingView:
+    return await appointments.book(hall, data.item, data.slot_start, data.person)
 
 
 @post(f"{_BASE}/check-in", guards=[issuer_guard], status_code=201, summary="Check in a booking: its ticket (签到取号)")
 async def check_in(
-    hall: FromPath[str], data: JSONBody[CheckInRequest], request: Request, principal: NamedDependency[Principal]
+    hall: FromPath[str],
+    data: JSONBody[CheckInRequest],
+    request: Request,
+    principal: NamedDependency[Principal],
+    appointments: NamedDependency[AppointmentService],
+    slips: NamedDependency[SlipPrinter],
 ) -> CheckInResult:
-    result = await _service(request).check_in(hall, principal.actor, data.code, data.id_number)
+    result = await appointments.check_in(hall, principal.actor, data.code, data.id_number)
     if principal.kind == "device":  # a ticket machine prints the slip, as for any ticket it issues
         try:
-            result.ticket.print_job = await request.app.state.printing.print_ticket(
+            result.ticket.print_job = await slips.print_ticket(
                 hall, principal.name, result.ticket, str(request.base_url)
             )
         except Exception:  # the ticket stands: the screen shows it
@@ -94,20 +98,24 @@ async def check_in(
     status_code=200,
     summary="Cancel slots the hall cannot keep (managers)",
 )
-async def cancel_slots(hall: FromPath[str], data: JSONBody[CancelSlotsRequest], request: Request) -> list[BookingView]:
-    return await _service(request).cancel_slots(
-        hall, data.date, data.from_time, data.until_time, data.item, data.reason
-    )
+async def cancel_slots(
+    hall: FromPath[str], data: JSONBody[CancelSlotsRequest], appointments: NamedDependency[AppointmentService]
+) -> list[BookingView]:
+    return await appointments.cancel_slots(hall, data.date, data.from_time, data.until_time, data.item, data.reason)
 
 
 @get(f"{_BASE}/{{code:str}}", summary="A booking's status")
-async def status(hall: FromPath[str], code: FromPath[str], request: Request) -> BookingView:
-    return await _service(request).status(hall, code)
+async def status(
+    hall: FromPath[str], code: FromPath[str], appointments: NamedDependency[AppointmentService]
+) -> BookingView:
+    return await appointments.status(hall, code)
 
 
 @post(f"{_BASE}/{{code:str}}/cancel", status_code=200, summary="Cancel a booking (取消预约)")
-async def cancel(hall: FromPath[str], code: FromPath[str], request: Request) -> BookingView:
-    return await _service(request).cancel(hall, code)
+async def cancel(
+    hall: FromPath[str], code: FromPath[str], appointments: NamedDependency[AppointmentService]
+) -> BookingView:
+    return await appointments.cancel(hall, code)
 
 
 router = Router(

@@ -18,13 +18,10 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from queueing.models import UTCDateTime
+from config.database import UTCDateTime
+from config.database import instant as _instant
 
 __all__ = ["AppointmentPersonRow", "AppointmentReminderRow", "AppointmentRow", "AppointmentSlotRow"]
-
-
-def _instant(nullable: bool = False, index: bool = False) -> sa.Column:
-    return sa.Column(UTCDateTime(), nullable=nullable, index=index)
 
 
 class AppointmentRow(SQLModel, table=True):

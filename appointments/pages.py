@@ -20,7 +20,6 @@ from appointments.schemas import BookingView
 from appointments.service import AppointmentService
 from appointments.settings import AppointmentSettings
 from printers.api import qr_svg
-from queueing.service import HallRegistry
 
 __all__ = ["STATE_LABELS", "check_in_window", "router", "slot_text"]
 
@@ -33,10 +32,6 @@ STATE_LABELS = {
     "no_show": "已失约",
 }
 _WEEKDAYS = "一二三四五六日"
-
-
-def _service(request: Request) -> AppointmentService:
-    return request.app.state.appointments
 
 
 def slot_text(start: dt.datetime, end: dt.datetime) -> str:
@@ -54,17 +49,11 @@ def check_in_window(settings: AppointmentSettings, start: dt.datetime | None = N
     return text
 
 
-def status_url(request: Request, hall: str, code: str) -> str:
-    """The booking page's absolute address: what its QR code holds."""
-    base = request.app.state.settings.public_url.rstrip("/") or str(request.base_url).rstrip("/")
-    return f"{base}/halls/{hall}/appointments/{code}"
-
-
 @get("/halls/{hall:str}/book", include_in_schema=False)
-async def book_page(hall: FromPath[str], request: Request, registry: NamedDependency[HallRegistry]) -> Template:
-    items = _service(request).bookable_items(hall)  # 404 when the hall takes no appointments
-    definition = registry.get(hall).definition
-    settings = definition.appointments
+async def book_page(hall: FromPath[str], appointments: NamedDependency[AppointmentService]) -> Template:
+    items = appointments.bookable_items(hall)  # 404 when the hall takes no appointments
+    definition = appointments.part(hall)
+    settings = definition.settings
     groups = []
     for domain in definition.rules.domains:
         mine = [i for i in items if i.domain == domain.code]
@@ -88,11 +77,11 @@ async def book_page(hall: FromPath[str], request: Request, registry: NamedDepend
 
 @get("/halls/{hall:str}/appointments/{code:str}", include_in_schema=False)
 async def booking_page(
-    hall: FromPath[str], code: FromPath[str], request: Request, registry: NamedDependency[HallRegistry]
+    hall: FromPath[str], code: FromPath[str], appointments: NamedDependency[AppointmentService]
 ) -> Template:
-    booking: BookingView = await _service(request).status(hall, code)  # 404 for an unknown code
-    definition = registry.get(hall).definition
-    settings = definition.appointments
+    booking: BookingView = await appointments.status(hall, code)  # 404 for an unknown code
+    definition = appointments.part(hall)
+    settings = definition.settings
     return Template(
         "appointment.html",
         context={
@@ -116,10 +105,12 @@ async def booking_page(
 
 
 @get("/halls/{hall:str}/appointments/{code:str}/qr.svg", include_in_schema=False)
-async def booking_qr(hall: FromPath[str], code: FromPath[str], request: Request) -> Response[bytes]:
-    booking = await _service(request).status(hall, code)
+async def booking_qr(
+    hall: FromPath[str], code: FromPath[str], request: Request, appointments: NamedDependency[AppointmentService]
+) -> Response[bytes]:
+    booking = await appointments.status(hall, code)
     return Response(
-        qr_svg(status_url(request, hall, booking.code)),
+        qr_svg(appointments.page_url(hall, booking.code, str(request.base_url))),
         media_type="image/svg+xml",
         headers={"Cache-Control": "max-age=86400, immutable"},
     )

@@ -25,8 +25,8 @@ from appointments.notify import LogNotifier, Message, Notifier, NotifyError
 from appointments.people import Contact, PersonInput, PersonKeys
 from appointments.rules import BookingRefused, Slot, arrival, check_booking, check_cancel, day_slots, no_show_due
 from appointments.schemas import BookableItem, BookingView, CheckInResult, SlotView
+from appointments.settings import AppointmentHall
 from appointments.store import AppointmentStore, new_code
-from config.halls import HallDefinition
 from queueing.commands import Actor, IssueTicket, Priority
 from queueing.errors import Invalid, NotFound
 from queueing.events import Recorded
@@ -47,13 +47,15 @@ class AppointmentService:
         self,
         engine: Engine,
         registry: HallRegistry,
+        halls: list[AppointmentHall],
         clock: Callable[[], dt.datetime],
         secret: bytes,
         notifier: Notifier | None = None,
         public_url: str = "",
     ) -> None:
         self.store = AppointmentStore(engine)
-        self.registry = registry
+        self.registry = registry  # the halls' queues: a check-in issues its ticket there
+        self.halls = {h.id: h for h in halls}
         self.clock = clock
         self.keys = PersonKeys(secret)
         self.notifier = notifier or LogNotifier()
@@ -82,18 +84,28 @@ class AppointmentService:
 
     # ---------------------------------------------------------------- the hall's view
 
-    def _hall(self, hall: str) -> tuple[HallDefinition, ZoneInfo]:
-        definition = self.registry.get(hall).definition
-        if not definition.appointments.enabled:
+    def _hall(self, hall: str) -> tuple[AppointmentHall, ZoneInfo]:
+        definition = self.halls.get(hall)
+        if definition is None:
+            raise NotFound(f"no hall {hall!r}", f"没有大厅 {hall}")
+        if not definition.settings.enabled:
             raise NotFound(f"hall {hall} takes no appointments", "本大厅暂未开通网上预约")
         return definition, ZoneInfo(definition.info.timezone)
 
-    def _item(self, definition: HallDefinition, code: str) -> tuple[str, str, str, str, int]:
+    def part(self, hall: str) -> AppointmentHall:
+        """The hall's appointment part; 404 when it takes no appointments."""
+        return self._hall(hall)[0]
+
+    def page_url(self, hall: str, code: str, base_url: str) -> str:
+        """The booking page's absolute address: what its QR code holds."""
+        return f"{self.public_url or base_url.rstrip('/')}/halls/{hall}/appointments/{code}"
+
+    def _item(self, definition: AppointmentHall, code: str) -> tuple[str, str, str, str, int]:
         """(item, group, name, capacity key, online capacity) of a bookable item."""
         item = next((i for i in definition.rules.items if i.code == code), None)
         if item is None:
             raise NotFound(f"no item {code!r} in hall {definition.id}", "没有该事项")
-        key, capacity = definition.appointments.capacity_for(item.code, item.group)
+        key, capacity = definition.settings.capacity_for(item.code, item.group)
         if capacity <= 0:
             raise Invalid(
                 f"{item.name} ({code}) cannot be booked online; take a ticket on site", "该事项不接受网上预约"
@@ -103,7 +115,7 @@ class AppointmentService:
     def bookable_items(self, hall: str) -> list[BookableItem]:
         """The hall's items that take bookings online (an online capacity above 0), in the hall file's order."""
         definition, _zone = self._hall(hall)
-        settings = definition.appointments
+        settings = definition.settings
         return [
             BookableItem(code=i.code, name=i.name, name_en=i.name_en, domain=i.domain)
             for i in definition.rules.items
@@ -114,7 +126,7 @@ class AppointmentService:
         """Every slot of ``days`` days from ``first`` (today) for ``item``, with what is left."""
         definition, zone = self._hall(hall)
         code, _group, _name, key, capacity = self._item(definition, item)
-        settings = definition.appointments
+        settings = definition.settings
         now = self.clock()
         first = first or now.astimezone(zone).date()
         days = max(1, min(days, settings.latest_days_ahead + 1))
@@ -143,11 +155,11 @@ class AppointmentService:
             views.append(SlotView(item=code, start=slot.start, end=slot.end, capacity=capacity, left=left, state=state))
         return views
 
-    def _slot(self, definition: HallDefinition, zone: ZoneInfo, start: dt.datetime) -> Slot:
+    def _slot(self, definition: AppointmentHall, zone: ZoneInfo, start: dt.datetime) -> Slot:
         if start.tzinfo is None:
             raise Invalid("slot_start needs its time zone, e.g. 2026-11-23T09:00:00+08:00", "时段时间缺少时区")
         local = start.astimezone(zone)
-        for slot in day_slots(definition.rules.hours, local.date(), definition.appointments.slot_minutes, zone):
+        for slot in day_slots(definition.rules.hours, local.date(), definition.settings.slot_minutes, zone):
             if slot.start == local:
                 return slot
         raise Invalid(f"{local:%Y-%m-%d %H:%M} is not a slot of hall {definition.id}", "该时段不存在或不开放")
@@ -181,7 +193,7 @@ class AppointmentService:
             contact_sealed=self.keys.seal(Contact(person.phone, person.email, person.name)),
             created_at=now,
         )
-        settings = definition.appointments
+        settings = definition.settings
 
         def check(history: list) -> None:
             check_booking(code, slot, history, now, settings, zone)
@@ -212,7 +224,7 @@ class AppointmentService:
         if row is None:
             raise NotFound(f"no booking {code!r} in hall {hall}", "没有找到该预约")
         now = self.clock()
-        check_cancel(row.slot_start, row.state, now, definition.appointments)
+        check_cancel(row.slot_start, row.state, now, definition.settings)
         if not await asyncio.to_thread(self.store.end, hall, row.id, ("booked",), "cancelled", now):
             raise BookingRefused("not_active", "该预约已办理、已取消或已失效", "the booking is no longer active")
         row.state, row.ended_at = "cancelled", now
@@ -229,7 +241,7 @@ class AppointmentService:
         now = self.clock()
         row = await self._booking_to_check_in(hall, zone, code, id_number, now)
         slot = Slot(row.slot_start.astimezone(zone), row.slot_end.astimezone(zone))
-        how = arrival(slot, row.state, now, definition.appointments, zone)
+        how = arrival(slot, row.state, now, definition.settings, zone)
         command = IssueTicket(
             at=now,
             actor=actor,
@@ -290,7 +302,7 @@ class AppointmentService:
         serve them): they close, their bookings are cancelled without counting against anyone,
         and the people are told."""
         definition, zone = self._hall(hall)
-        settings = definition.appointments
+        settings = definition.settings
         try:
             start = dt.datetime.combine(day, dt.time.fromisoformat(since), zone)
             end = dt.datetime.combine(day, dt.time.fromisoformat(until), zone)
@@ -331,19 +343,18 @@ class AppointmentService:
         """No-shows and reminders, for every hall that takes appointments (safe in several
         processes at once: each change is conditional, each reminder recorded once)."""
         now = self.clock()
-        for runtime in self.registry:
-            definition = runtime.definition
-            settings = definition.appointments
+        for definition in self.halls.values():
+            settings = definition.settings
             if not settings.enabled:
                 continue
             zone = ZoneInfo(definition.info.timezone)
             horizon = now + dt.timedelta(minutes=max(settings.reminders_minutes, default=0) + 1)
             since = now - dt.timedelta(days=1)
-            for row in await asyncio.to_thread(self.store.in_slots, runtime.id, since, horizon, ("booked",)):
+            for row in await asyncio.to_thread(self.store.in_slots, definition.id, since, horizon, ("booked",)):
                 slot = Slot(row.slot_start, row.slot_end)
                 if now > no_show_due(slot, settings):
-                    if await asyncio.to_thread(self.store.end, runtime.id, row.id, ("booked",), "no_show", now):
-                        log.info("no-show", extra={"hall": runtime.id, "code": row.code})
+                    if await asyncio.to_thread(self.store.end, definition.id, row.id, ("booked",), "no_show", now):
+                        log.info("no-show", extra={"hall": definition.id, "code": row.code})
                     continue
                 for minutes in sorted(settings.reminders_minutes):
                     due = row.slot_start - dt.timedelta(minutes=minutes)
@@ -371,7 +382,7 @@ class AppointmentService:
 
     # ---------------------------------------------------------------- helpers
 
-    def _view(self, definition: HallDefinition, row: AppointmentRow) -> BookingView:
+    def _view(self, definition: AppointmentHall, row: AppointmentRow) -> BookingView:
         item = next((i for i in definition.rules.items if i.code == row.item), None)
         base = self.public_url
         zone = ZoneInfo(definition.info.timezone)

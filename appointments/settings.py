@@ -20,7 +20,10 @@ from typing import Literal
 
 import msgspec
 
-__all__ = ["AppointmentSettings", "BlockRule"]
+from queueing.catalogue import HallInfo
+from queueing.policy import HallRules
+
+__all__ = ["AppointmentHall", "AppointmentSettings", "BlockRule"]
 
 
 class BlockRule(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -87,3 +90,15 @@ class AppointmentSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=Tru
         else:
             key, total = f"group:{group}", self.default_capacity
         return key, math.floor(total * (1 - self.onsite_share) + 1e-9)
+
+
+class AppointmentHall(msgspec.Struct, frozen=True):
+    """A hall as its appointments know it: its items and hours (the rules) and ``[appointments]``."""
+
+    info: HallInfo
+    rules: HallRules
+    settings: AppointmentSettings = AppointmentSettings()
+
+    @property
+    def id(self) -> str:
+        return self.info.id

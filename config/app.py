@@ -9,15 +9,19 @@ from __future__ import annotations
 import asyncio
 import gc
 import logging
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import msgspec
 from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
+from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.params import FromPath
 from litestar.plugins.jinja import JinjaTemplateEngine
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
@@ -27,7 +31,7 @@ from appointments.api import router as appointments_api
 from appointments.notify import build_notifier
 from appointments.pages import router as appointments_pages
 from appointments.service import AppointmentService
-from config.auth import AccountBook, Authenticator, login, provide_principal
+from config.auth import AccountBook, Authenticator, PrincipalMiddleware, login, provide_principal
 from config.crypto import TokenSigner
 from config.database import connect_engine
 from config.halls import HallDefinition, load_halls
@@ -41,13 +45,14 @@ from counters.pages import router as counters_pages
 from counters.posts import PostService
 from counters.posts_api import router as posts_api
 from displays.api import router as displays_api
-from displays.hub import DisplayHub, DisplayPublisher
+from displays.hub import DisplayHub
 from displays.pages import router as displays_pages
+from displays.service import DisplayService
 from displays.voice import Synthesizer
 from printers.api import router as printers_api
 from printers.service import PrintBell, PrintService
 from queueing.api import router as queueing_api
-from queueing.errors import Refusal
+from queueing.errors import NotFound, Refusal
 from queueing.pages import router as queueing_pages
 from queueing.service import Clock, HallRegistry, HallRuntime, utc_now
 
@@ -101,6 +106,28 @@ def _internal_error_response(_: Request, exc: Exception) -> Response[ErrorBody]:
     return Response(body, status_code=500)
 
 
+def _constant(value: object) -> Provide:
+    return Provide(lambda: value, sync_to_thread=False, use_cache=True)
+
+
+def _by_hall(find: Callable[[str], Any]) -> Provide:
+    """A dependency resolved from the ``{hall}`` of the path (an unknown hall: 404)."""
+
+    def provide(hall: FromPath[str]) -> Any:
+        return find(hall)
+
+    return Provide(provide, sync_to_thread=False)
+
+
+def _lookup(parts: dict[str, Any]) -> Callable[[str], Any]:
+    def find(hall: str) -> Any:
+        if hall not in parts:
+            raise NotFound(f"no hall {hall!r}; halls here: {', '.join(sorted(parts))}", f"没有大厅 {hall}")
+        return parts[hall]
+
+    return find
+
+
 def create_app(
     settings: Settings | None = None,
     *,
@@ -113,28 +140,46 @@ def create_app(
         configure_logging(settings.log_level, settings.log_format)
     halls = halls or load_halls(settings.halls)
     engine = connect_engine(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
-    hub = DisplayHub(settings.redis_url, settings.device_heartbeat_seconds)
-    synthesizer = Synthesizer(Path(settings.data_dir) / "voice")
+    # Each package is given its own part of every hall file, and nothing else of it.
+    displays = DisplayService(
+        [h.display_part() for h in halls],
+        DisplayHub(settings.redis_url, settings.device_heartbeat_seconds),
+        Synthesizer(Path(settings.data_dir) / "voice"),
+        settings.device_heartbeat_seconds,
+    )
+    hub, synthesizer = displays.hub, displays.synthesizer
     registry = HallRegistry(
         [
             HallRuntime(
-                hall,
+                hall.queue_part(),
                 engine,
                 clock=clock,
                 snapshot_every=settings.snapshot_every,
-                observer=DisplayPublisher(hall, hub),
+                observer=displays.publisher(hall.id),
             )
             for hall in halls
         ]
     )
     printing = PrintService(
-        engine, halls, clock, settings.public_url, PrintBell(settings.redis_url), data_dir=settings.data_dir
+        engine,
+        [h.printing_part() for h in halls],
+        clock,
+        settings.public_url,
+        PrintBell(settings.redis_url),
+        data_dir=settings.data_dir,
     )
     appointments = AppointmentService(
-        engine, registry, clock, settings.secret(), build_notifier(settings.notify), settings.public_url
+        engine,
+        registry,
+        [h.appointment_part() for h in halls],
+        clock,
+        settings.secret(),
+        build_notifier(settings.notify),
+        settings.public_url,
     )
-    evaluation = EvaluationService(engine, registry, clock)
-    posts = PostService(engine, registry, clock, settings.post_watch_seconds)
+    counter_parts = [h.counter_part() for h in halls]
+    evaluation = EvaluationService(engine, counter_parts, clock)
+    posts = PostService(engine, registry, counter_parts, clock, settings.post_watch_seconds)
     auth = Authenticator(AccountBook(halls), TokenSigner(settings.secret()), settings.token_hours, clock)
 
     async def start(_: Litestar) -> None:
@@ -187,29 +232,44 @@ def create_app(
                 directories=[PROJECT_ROOT / p / "static" for p in _PACKAGES if (PROJECT_ROOT / p / "static").is_dir()],
             ),
         ],
+        # What handlers receive by name (``NamedDependency``): the services, the settings, the
+        # caller, and the ``{hall}`` of the path resolved to that hall's runtime or part.
         dependencies={
-            "registry": Provide(lambda: registry, sync_to_thread=False, use_cache=True),
-            "principal": Provide(provide_principal),
+            "settings": _constant(settings),
+            "auth": _constant(auth),
+            "registry": _constant(registry),
+            "displays": _constant(displays),
+            "printing": _constant(printing),
+            "slips": _constant(printing),  # the queue's SlipPrinter
+            "appointments": _constant(appointments),
+            "evaluation": _constant(evaluation),
+            "ratings": _constant(evaluation),  # the queue's RatingOffer
+            "posts": _constant(posts),
+            "principal": Provide(provide_principal, sync_to_thread=False),
+            "runtime": _by_hall(registry.get),
+            "counter_hall": _by_hall(_lookup({p.id: p for p in counter_parts})),
         },
-        exception_handlers={
-            Refusal: _refusal_response,
-            HTTPException: _http_error_response,
-            HTTP_500_INTERNAL_SERVER_ERROR: _internal_error_response,
-        },
+        middleware=[DefineMiddleware(PrincipalMiddleware, auth=auth)],
+        # The same services for whoever holds the app (tests, tools); handlers get them injected.
         state=State(
             {
                 "auth": auth,
                 "registry": registry,
                 "settings": settings,
                 "engine": engine,
+                "displays": displays,
                 "hub": hub,
-                "synthesizer": synthesizer,
                 "printing": printing,
                 "appointments": appointments,
                 "evaluation": evaluation,
                 "posts": posts,
             }
         ),
+        exception_handlers={
+            Refusal: _refusal_response,
+            HTTPException: _http_error_response,
+            HTTP_500_INTERNAL_SERVER_ERROR: _internal_error_response,
+        },
         template_config=TemplateConfig(
             directory=[PROJECT_ROOT / p / "templates" for p in _PACKAGES if (PROJECT_ROOT / p / "templates").is_dir()],
             engine=JinjaTemplateEngine,

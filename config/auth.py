@@ -9,6 +9,10 @@ restart. Authorisation is decided here, by the guards on the routes:
 - ``issuer_guard``: a ticket machine's device token of that hall, or a staff token
   (a reception desk issues tickets too).
 
+Who is calling is found once per request by ``PrincipalMiddleware`` (the bearer token; a
+websocket's ``token`` query parameter, as browsers cannot set its headers) and kept as the
+connection's ``user``; handlers receive it as the ``principal`` dependency.
+
 Whether a clerk may act at *this* counter (he must be signed in there) depends on the
 live state and is checked by the core, atomically with the action.
 """
@@ -24,13 +28,21 @@ import time
 from collections import deque
 from collections.abc import Callable
 from typing import Literal
+from urllib.parse import parse_qs
 
 import msgspec
 from litestar import Request, post
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException, TooManyRequestsException
+from litestar.di import NamedDependency
+from litestar.exceptions import (
+    NotAuthorizedException,
+    NotFoundException,
+    PermissionDeniedException,
+    TooManyRequestsException,
+)
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody
+from litestar.types import ASGIApp, Receive, Scope, Send
 
 from config.crypto import TokenClaims, TokenSigner, device_token_digest, verify_password
 from config.halls import ConfigError, DeviceSpec, HallDefinition, StaffSpec, load_hall
@@ -42,6 +54,7 @@ __all__ = [
     "LoginRequest",
     "LoginResponse",
     "Principal",
+    "PrincipalMiddleware",
     "issuer_guard",
     "login",
     "manager_guard",
@@ -109,6 +122,9 @@ class AccountBook:
                     log.info("accounts reloaded", extra={"hall": hall_id})
                 except (OSError, ConfigError) as exc:
                     log.error("hall file changed but cannot be read; keeping the old accounts: %s", exc)
+
+    def knows(self, hall: str) -> bool:
+        return hall in self._halls
 
     def staff(self, hall: str, username: str) -> StaffSpec | None:
         for force in (False, True):  # an unknown name: look at the file again, it may be new
@@ -245,12 +261,27 @@ class Authenticator:
         return None
 
 
+class PrincipalMiddleware:
+    """Finds who is calling, once per request, and keeps it as the connection's ``user``
+    (None: nobody signed in); the ``auth`` of the connection is the authenticator itself, for
+    the guards. Refuses nothing: the guards and the websocket handlers do."""
+
+    def __init__(self, app: ASGIApp, auth: Authenticator) -> None:
+        self.app, self.auth = app, auth
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "websocket":
+            tokens = parse_qs(scope.get("query_string", b"").decode("latin-1")).get("token")
+            credentials = f"Bearer {tokens[0]}" if tokens else None
+        else:
+            credentials = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None)
+        scope["user"] = self.auth.authenticate(credentials) if credentials else None  # type: ignore[typeddict-unknown-key]
+        scope["auth"] = self.auth  # type: ignore[typeddict-unknown-key]
+        await self.app(scope, receive, send)
+
+
 def _principal(connection: ASGIConnection) -> Principal | None:
-    state = connection.scope.setdefault("state", {})
-    if "principal" not in state:
-        auth: Authenticator = connection.app.state.auth
-        state["principal"] = auth.authenticate(connection.headers.get("authorization"))
-    return state["principal"]
+    return connection.scope.get("user")  # type: ignore[return-value]
 
 
 def _require(connection: ASGIConnection, allowed: Callable[[Principal], bool], needs: str) -> Principal:
@@ -262,9 +293,10 @@ def _require(connection: ASGIConnection, allowed: Callable[[Principal], bool], n
             extra={"detail_zh": "请先登录，或检查本机的设备令牌"},
         )
     hall = connection.path_params.get("hall")
-    if hall is not None:
-        connection.app.state.registry.get(hall)  # an unknown hall is a 404 whoever asks
     if hall is not None and principal.hall != hall:
+        auth: Authenticator = connection.auth
+        if not auth.book.knows(hall):  # an unknown hall is a 404 whoever asks
+            raise NotFoundException(detail=f"no hall {hall!r}", extra={"detail_zh": f"没有大厅 {hall}"})
         raise PermissionDeniedException(
             detail=f"your token is for hall {principal.hall!r}, not {hall!r}", extra={"detail_zh": "该令牌不属于本大厅"}
         )
@@ -292,12 +324,12 @@ async def issuer_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     )
 
 
-async def provide_principal(request: Request) -> Principal | None:
-    return _principal(request)
+def provide_principal(scope: Scope) -> Principal | None:
+    """The ``principal`` dependency: who is calling (None: nobody signed in), on HTTP and websockets."""
+    return scope.get("user")  # type: ignore[return-value]
 
 
 @post("/api/auth/login", tags=["auth"], summary="Sign in; returns a bearer token", status_code=200)
-async def login(data: JSONBody[LoginRequest], request: Request) -> LoginResponse:
-    auth: Authenticator = request.app.state.auth
+async def login(data: JSONBody[LoginRequest], request: Request, auth: NamedDependency[Authenticator]) -> LoginResponse:
     address = request.client.host if request.client else ""
     return await asyncio.to_thread(auth.login, data, address)  # scrypt takes tens of milliseconds

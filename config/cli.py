@@ -207,7 +207,6 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 def cmd_rebuild(args: argparse.Namespace) -> int:
     from config.database import connect_engine, read_connection
     from queueing import store
-    from queueing.hall import HallQueue
 
     settings = _settings(args)
     engine = connect_engine(settings.database)
@@ -216,18 +215,13 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     for hall in halls:
         with read_connection(engine) as conn, conn.begin():
             started = time.perf_counter()
-            rebuilt = HallQueue(hall.rules)
-            for recorded in store.read_since(conn, hall.id, 0):
-                rebuilt.apply(recorded)
+            rebuilt = store.load(conn, hall.rules, from_snapshot=False).queue
             seconds = time.perf_counter() - started
-            snapshot = store.latest_snapshot(conn, hall.id)
-            live = HallQueue.restore(hall.rules, snapshot) if snapshot else HallQueue(hall.rules)
-            for recorded in store.read_since(conn, hall.id, live.seq):
-                live.apply(recorded)
-        same = rebuilt.export() == live.export()
+            live = store.load(conn, hall.rules)  # as the service loads it
+        same = rebuilt.export() == live.queue.export()
         status |= 0 if same else 1
         verdict = "identical to" if same else "DIFFERENT from"
-        base = f"snapshot {snapshot.seq} + tail" if snapshot else "no snapshot"
+        base = f"snapshot {live.snapshot_seq} + tail" if live.snapshot_seq else "no snapshot"
         print(f"{hall.id}: replayed {rebuilt.seq} events in {seconds:.3f} s; {verdict} the live state ({base})")
     return status
 

@@ -8,13 +8,39 @@ the client hears of it.
 
 from __future__ import annotations
 
+import datetime as dt
 from pathlib import Path
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-__all__ = ["connect_engine", "is_postgres", "read_connection", "write_transaction"]
+__all__ = ["UTCDateTime", "connect_engine", "instant", "is_postgres", "read_connection", "write_transaction"]
+
+
+class UTCDateTime(sa.types.TypeDecorator):
+    """Zone-aware instants, stored as UTC in both SQLite and PostgreSQL (every table's times)."""
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetimes are not stored")
+        value = value.astimezone(dt.UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+def instant(nullable: bool = False, index: bool = False) -> sa.Column:
+    """A column of zone-aware instants."""
+    return sa.Column(UTCDateTime(), nullable=nullable, index=index)
 
 
 def _normalise(url: str) -> str:

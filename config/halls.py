@@ -3,6 +3,10 @@
 A mistake in a hall file stops the start-up with a message that names the file and the
 field (``config/halls/demo.toml: counters[3].domains: unknown domain 'tax2'``), before
 anything is recorded.
+
+Each package receives only its own part of a hall (``HallDefinition.queue_part()``,
+``display_part()``, ``printing_part()``, ``appointment_part()``, ``counter_part()``); the
+accounts (``staff``, ``devices``) stay here, with the authentication.
 """
 
 from __future__ import annotations
@@ -15,20 +19,21 @@ from typing import Literal
 
 import msgspec
 
-from appointments.settings import AppointmentSettings
-from counters.kinds import CallingProfile, CounterSpec, served_items, spec_problems
+from appointments.settings import AppointmentHall, AppointmentSettings
 from counters.ratings import RatingRules
+from counters.settings import CounterHall, StaffCard
+from displays.settings import DisplayHall, DisplaySettings
 from displays.voice import VoiceSettings
-from printers.settings import PrinterSpec, SlipSettings
-from queueing.catalogue import Domain, ServiceItem, TicketGroup
+from printers.settings import PrinterSpec, PrintingHall, SlipSettings
+from queueing.catalogue import Domain, HallInfo, ServiceItem, TicketGroup
+from queueing.kinds import CallingProfile, CounterSpec, served_items, spec_problems
 from queueing.policy import CallingPolicy, HallRules, IssuingPolicy, OpeningHours
+from queueing.settings import QueueHall
 
 __all__ = [
     "ConfigError",
     "DeviceSpec",
-    "DisplaySettings",
     "HallDefinition",
-    "HallInfo",
     "StaffSpec",
     "load_hall",
     "load_halls",
@@ -44,15 +49,6 @@ DeviceKind = Literal["ticket_machine", "display", "counter_board", "evaluation_p
 
 class ConfigError(Exception):
     """A hall or settings file is wrong; the message names the file and the field."""
-
-
-class HallInfo(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    id: str  # used in URLs: /api/halls/{id}/…
-    name: str
-    name_en: str = ""
-    timezone: str = "Asia/Shanghai"
-    address: str = ""
-    notice: str = ""  # a short line for slips and screens, e.g. 过号请重新取号
 
 
 class StaffSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -73,20 +69,6 @@ class DeviceSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     token_sha256: str
     kind: DeviceKind = "ticket_machine"
     printer: PrinterSpec | None = None  # a ticket machine's slip printer (``[devices.printer]``)
-
-
-class DisplaySettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """The hall file's ``[display]``: how the hall screen shows calls."""
-
-    english: bool = True  # English beside the Chinese
-    recent_calls: int = 8  # calls listed on the hall screen
-    flash_seconds: int = 6  # the newest call flashes this long
-
-    def __post_init__(self) -> None:
-        if not 1 <= self.recent_calls <= 20:
-            raise ValueError("recent_calls must be from 1 to 20")
-        if not 0 <= self.flash_seconds <= 60:
-            raise ValueError("flash_seconds must be from 0 to 60")
 
 
 class _HallFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -127,6 +109,35 @@ class HallDefinition(msgspec.Struct, frozen=True):
     @property
     def id(self) -> str:
         return self.info.id
+
+    def queue_part(self) -> QueueHall:
+        return QueueHall(
+            info=self.info,
+            rules=self.rules,
+            counters=self.counters,
+            warnings=self.warnings,
+            appointments=self.appointments.enabled,
+        )
+
+    def display_part(self) -> DisplayHall:
+        return DisplayHall(
+            info=self.info,
+            counters=self.counters,
+            voice=self.voice,
+            display=self.display,
+            staff_names={s.username: s.name for s in self.staff},
+        )
+
+    def printing_part(self) -> PrintingHall:
+        printers = {d.name: d.printer for d in self.devices if d.printer is not None}
+        return PrintingHall(info=self.info, slip=self.slip, printers=printers)
+
+    def appointment_part(self) -> AppointmentHall:
+        return AppointmentHall(info=self.info, rules=self.rules, settings=self.appointments)
+
+    def counter_part(self) -> CounterHall:
+        staff = tuple(StaffCard(s.username, s.name, s.role, s.staff_no, s.photo) for s in self.staff)
+        return CounterHall(info=self.info, rules=self.rules, counters=self.counters, staff=staff, ratings=self.ratings)
 
 
 def load_hall(path: str | Path) -> HallDefinition:

@@ -49,7 +49,7 @@ from queueing.commands import (
 from queueing.errors import NotFound
 from queueing.events import Recorded
 from queueing.hall import HallQueue
-from queueing.service import HallRegistry
+from queueing.service import HallRuntime
 from queueing.views import CounterView, TicketView
 
 __all__ = ["CounterAction", "router"]
@@ -91,20 +91,18 @@ def _result(number: int) -> Callable[[HallQueue, list[Recorded], dt.datetime], C
     return present
 
 
-async def _act(registry: HallRegistry, hall: str, counter: int, command: Command) -> CounterActionResult:
-    return await registry.get(hall).execute(command, _result(counter))
+async def _act(runtime: HallRuntime, counter: int, command: Command) -> CounterActionResult:
+    return await runtime.execute(command, _result(counter))
 
 
 @get("/api/halls/{hall:str}/counters", summary="Every counter now")
-async def list_counters(hall: FromPath[str], registry: NamedDependency[HallRegistry]) -> list[CounterView]:
-    return await registry.get(hall).read(lambda q, at: [q.counter_view(n) for n in sorted(q.counters)])
+async def list_counters(runtime: NamedDependency[HallRuntime]) -> list[CounterView]:
+    return await runtime.read(lambda q, at: [q.counter_view(n) for n in sorted(q.counters)])
 
 
 @get("/api/halls/{hall:str}/counters/{counter:int}", summary="A counter now")
-async def counter_status(
-    hall: FromPath[str], counter: FromPath[int], registry: NamedDependency[HallRegistry]
-) -> CounterView:
-    return await registry.get(hall).read(lambda q, at: q.counter_view(counter))
+async def counter_status(counter: FromPath[int], runtime: NamedDependency[HallRuntime]) -> CounterView:
+    return await runtime.read(lambda q, at: q.counter_view(counter))
 
 
 @post(
@@ -115,12 +113,8 @@ async def counter_status(
     responses={204: ResponseSpec(None, description="No ticket this counter may serve is waiting")},
 )
 async def call_next(
-    hall: FromPath[str],
-    counter: FromPath[int],
-    registry: NamedDependency[HallRegistry],
-    principal: NamedDependency[Principal],
+    counter: FromPath[int], runtime: NamedDependency[HallRuntime], principal: NamedDependency[Principal]
 ) -> Response[TicketView]:
-    runtime = registry.get(hall)
 
     def present(queue: HallQueue, recorded: list[Recorded], at: dt.datetime) -> TicketView | None:
         called = [r.event.ticket_id for r in recorded if hasattr(r.event, "ticket_id")]
@@ -137,21 +131,20 @@ async def call_next(
     summary="Transfer the current ticket to another item or counter, keeping its number (一票到底)",
 )
 async def transfer(
-    hall: FromPath[str],
     counter: FromPath[int],
     data: JSONBody[TransferRequest],
-    registry: NamedDependency[HallRegistry],
+    runtime: NamedDependency[HallRuntime],
     principal: NamedDependency[Principal],
 ) -> CounterActionResult:
     command = Transfer(
-        at=registry.get(hall).clock(),
+        at=runtime.clock(),
         actor=principal.actor,
         counter=counter,
         item=data.item,
         to_counter=data.counter,
         expected_ticket=data.ticket,
     )
-    return await _act(registry, hall, counter, command)
+    return await _act(runtime, counter, command)
 
 
 @post(
@@ -161,15 +154,14 @@ async def transfer(
     summary="Pause the counter (暂停服务): it finishes its ticket but calls nobody new",
 )
 async def pause(
-    hall: FromPath[str],
     counter: FromPath[int],
-    registry: NamedDependency[HallRegistry],
+    runtime: NamedDependency[HallRuntime],
     principal: NamedDependency[Principal],
     data: JSONBody[PauseRequest | None] = None,
 ) -> CounterActionResult:
     reason = data.reason if data else ""
-    command = PauseCounter(at=registry.get(hall).clock(), actor=principal.actor, counter=counter, reason=reason)
-    return await _act(registry, hall, counter, command)
+    command = PauseCounter(at=runtime.clock(), actor=principal.actor, counter=counter, reason=reason)
+    return await _act(runtime, counter, command)
 
 
 @post(
@@ -179,16 +171,15 @@ async def pause(
     summary="Resume a suspended ticket at this counter (恢复挂起)",
 )
 async def resume(
-    hall: FromPath[str],
     counter: FromPath[int],
-    registry: NamedDependency[HallRegistry],
+    runtime: NamedDependency[HallRuntime],
     principal: NamedDependency[Principal],
     data: JSONBody[ResumeRequest | None] = None,
 ) -> CounterActionResult:
     command = Resume(
-        at=registry.get(hall).clock(), actor=principal.actor, counter=counter, ticket_id=data.ticket if data else None
+        at=runtime.clock(), actor=principal.actor, counter=counter, ticket_id=data.ticket if data else None
     )
-    return await _act(registry, hall, counter, command)
+    return await _act(runtime, counter, command)
 
 
 @post(
@@ -198,10 +189,9 @@ async def resume(
     summary="recall, no-show, start, complete, suspend, open, close, sign-in, sign-out",
 )
 async def counter_action(
-    hall: FromPath[str],
     counter: FromPath[int],
     action: FromPath[str],
-    registry: NamedDependency[HallRegistry],
+    runtime: NamedDependency[HallRuntime],
     principal: NamedDependency[Principal],
     data: JSONBody[OnTicket | None] = None,
 ) -> CounterActionResult:
@@ -210,12 +200,12 @@ async def counter_action(
     except ValueError:
         known = ", ".join(a.value for a in CounterAction) + ", call-next, transfer, pause, resume"
         raise NotFound(f"no counter action {action!r}; the actions are {known}", "没有该操作") from None
-    at, actor = registry.get(hall).clock(), principal.actor
+    at, actor = runtime.clock(), principal.actor
     if action in _ON_TICKET:
         command = _ON_TICKET[action](at=at, actor=actor, counter=counter, expected_ticket=data.ticket if data else None)
     else:
         command = _ON_COUNTER[action](at=at, actor=actor, counter=counter)
-    return await _act(registry, hall, counter, command)
+    return await _act(runtime, counter, command)
 
 
 @patch(
@@ -224,14 +214,13 @@ async def counter_action(
     summary="Change a counter's kind, domains, items, profile or name (manager); effective on its next call",
 )
 async def reconfigure(
-    hall: FromPath[str],
     counter: FromPath[int],
     data: JSONBody[CounterPatch],
-    registry: NamedDependency[HallRegistry],
+    runtime: NamedDependency[HallRuntime],
     principal: NamedDependency[Principal],
 ) -> CounterView:
     command = ReconfigureCounter(
-        at=registry.get(hall).clock(),
+        at=runtime.clock(),
         actor=principal.actor,
         counter=counter,
         name=data.name,
@@ -240,7 +229,7 @@ async def reconfigure(
         items=tuple(data.items) if data.items is not None else None,
         profile=data.profile,
     )
-    return await registry.get(hall).execute(command, lambda q, rec, at: q.counter_view(counter))
+    return await runtime.execute(command, lambda q, rec, at: q.counter_view(counter))
 
 
 router = Router(

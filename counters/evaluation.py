@@ -15,38 +15,44 @@ import datetime as dt
 import logging
 import secrets
 from collections.abc import Callable
-from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import IntegrityError
 
-from config.database import read_connection, write_transaction
-from config.halls import HallDefinition
+from config.database import write_transaction
 from config.privacy import mask_phone, mask_text
 from counters.models import RatingCaseRow, RatingRow
-from counters.ratings import CaseAction, CaseState, Level, Rated, RatingStats, add_working_days, case_transition, stats
+from counters.ratings import (
+    CaseAction,
+    CaseState,
+    Level,
+    Rated,
+    RatingStats,
+    add_working_days,
+    case_transition,
+    level_choices,
+    stats,
+)
+from counters.settings import CounterHall
+from counters.store import AlreadyRated, CounterStore
 from queueing.errors import Conflict, Invalid, NotFound
-from queueing.events import decode_event
-from queueing.models import HallEventRow, TicketRow
-from queueing.service import HallRegistry
+from queueing.ports import RatingPrompt
+from queueing.store import StoredEvent
 
 __all__ = ["EvaluationService"]
 
 log = logging.getLogger("hall.ratings")
 
-_ratings: sa.Table = RatingRow.__table__  # type: ignore[attr-defined]
-_cases: sa.Table = RatingCaseRow.__table__  # type: ignore[attr-defined]
-_events: sa.Table = HallEventRow.__table__  # type: ignore[attr-defined]
-_tickets: sa.Table = TicketRow.__table__  # type: ignore[attr-defined]
-
-
 _UNRATED_EVERY_SECONDS = 600.0  # the rule for unrated services counts days: every ten minutes is plenty
 
 
 class EvaluationService:
-    def __init__(self, engine: Engine, registry: HallRegistry, clock: Callable[[], dt.datetime]) -> None:
-        self.engine, self.registry, self.clock = engine, registry, clock
+    """好差评 of ``halls`` (each hall's counters part); the queue's ``RatingOffer`` for ticket pages."""
+
+    def __init__(self, engine: Engine, halls: list[CounterHall], clock: Callable[[], dt.datetime]) -> None:
+        self.store = CounterStore(engine)
+        self.engine, self.clock = engine, clock
+        self.halls = {h.id: h for h in halls}
         self._task: asyncio.Task | None = None
 
     async def start(self) -> None:
@@ -60,19 +66,22 @@ class EvaluationService:
 
     async def _count_unrated_forever(self) -> None:
         while True:
-            for runtime in self.registry:
+            for hall in self.halls:
                 try:
-                    if counted := await self.rate_unrated(runtime.id):
-                        log.info("unrated services counted", extra={"hall": runtime.id, "services": counted})
+                    if counted := await self.rate_unrated(hall):
+                        log.info("unrated services counted", extra={"hall": hall, "services": counted})
                 except Exception:
-                    log.exception("counting unrated services failed", extra={"hall": runtime.id})
+                    log.exception("counting unrated services failed", extra={"hall": hall})
             await asyncio.sleep(_UNRATED_EVERY_SECONDS)
 
-    def _hall(self, hall: str) -> HallDefinition:
-        return self.registry.get(hall).definition
+    def _hall(self, hall: str) -> CounterHall:
+        found = self.halls.get(hall)
+        if found is None:
+            raise NotFound(f"no hall {hall!r}", f"没有大厅 {hall}")
+        return found
 
     def today(self, hall: str) -> dt.date:
-        return self.clock().astimezone(ZoneInfo(self._hall(hall).info.timezone)).date()
+        return self._hall(hall).rules.hall_day(self.clock())
 
     # ---------------------------------------------------------------- rating
 
@@ -88,56 +97,32 @@ class EvaluationService:
         phone: str = "",
         channel: str = "pad",
     ) -> RatingRow:
-        definition = self._hall(hall)
-        rules = definition.ratings
+        part = self._hall(hall)
+        rules = part.ratings
         try:
             rules.check(level, reason, text)
         except ValueError as exc:
             raise Invalid(str(exc), "请选择差评原因" if level.bad and not reason else "评价内容有误") from None
         if phone and not (phone.isdigit() and len(phone) == 11):
             raise Invalid("phone: a mobile number of 11 digits, or nothing", "手机号有误")
+        if service is None and not ticket_id:
+            raise Invalid("name the service (the pad) or the ticket (its page)", "缺少评价对象")
         now = self.clock()
-        row = await asyncio.to_thread(
-            self._insert, definition, level, service, ticket_id, reason, text, phone, now, channel
-        )
+        row = await asyncio.to_thread(self._insert, part, level, service, ticket_id, reason, text, phone, now, channel)
         log.info("rated", extra={"hall": hall, "counter": row.counter, "level": level.value, "channel": channel})
         return row
 
-    def _completed(self, conn: sa.Connection, hall: str, service: int | None, ticket_id: str | None) -> sa.Row:
-        query = sa.select(
-            _events.c.seq,
-            _events.c.at,
-            _events.c.day,
-            _events.c.ticket_id,
-            _events.c.counter,
-            _events.c.actor,
-            _events.c.data,
-        )
-        query = query.where(_events.c.hall == hall, _events.c.kind == "service_completed")
-        if service is not None:
-            query = query.where(_events.c.seq == service)
-        elif ticket_id:
-            rated = sa.select(_ratings.c.service).where(_ratings.c.hall == hall, _ratings.c.ticket_id == ticket_id)
-            query = query.where(_events.c.ticket_id == ticket_id, _events.c.seq.not_in(rated)).order_by(
-                _events.c.seq.desc()
-            )
-        else:
-            raise Invalid("name the service (the pad) or the ticket (its page)", "缺少评价对象")
-        row = conn.execute(query.limit(1)).one_or_none()
-        if row is None:
-            if (
-                ticket_id
-                and conn.execute(
-                    sa.select(_ratings.c.id).where(_ratings.c.hall == hall, _ratings.c.ticket_id == ticket_id)
-                ).first()
-            ):
+    def _completed(self, conn: sa.Connection, hall: str, service: int | None, ticket_id: str | None) -> StoredEvent:
+        done = self.store.completed_service(conn, hall, service, ticket_id)
+        if done is None:
+            if service is None and ticket_id and self.store.has_rating(conn, hall, ticket_id):
                 raise Conflict("this service is already rated", "该次服务已评价，感谢您的反馈")
             raise NotFound("no completed service to rate", "没有可评价的服务（办结后才能评价）")
-        return row
+        return done
 
     def _insert(
         self,
-        definition: HallDefinition,
+        part: CounterHall,
         level: Level,
         service: int | None,
         ticket_id: str | None,
@@ -147,26 +132,22 @@ class EvaluationService:
         now: dt.datetime,
         channel: str,
     ) -> RatingRow:
-        hall, rules = definition.id, definition.ratings
-        names = {s.username: s.name for s in definition.staff}
+        hall, rules = part.id, part.ratings
         with write_transaction(self.engine) as conn, conn.begin():
             done = self._completed(conn, hall, service, ticket_id)
             # the staff member signed in at the counter (not whoever pressed complete, e.g. a manager)
-            event = decode_event(done.data)
-            staff = getattr(event, "staff", "") or done.actor or ""
-            ticket = conn.execute(
-                sa.select(_tickets.c.number, _tickets.c.item).where(_tickets.c.id == done.ticket_id)
-            ).one_or_none()
+            staff = getattr(done.event, "staff", "") or done.actor or ""
+            ticket = self.store.ticket(conn, hall, done.ticket_id or "")
             row = RatingRow(
                 id=secrets.token_urlsafe(12),
                 hall=hall,
                 service=done.seq,
-                ticket_id=done.ticket_id,
+                ticket_id=done.ticket_id or "",
                 number=ticket.number if ticket else "",
                 item=ticket.item if ticket else "",
                 counter=done.counter or 0,
                 staff=staff,
-                staff_name=names.get(staff, ""),
+                staff_name=part.staff_names().get(staff, ""),
                 level=level.value,
                 score=rules.score(level),
                 reason=reason,
@@ -177,40 +158,36 @@ class EvaluationService:
                 rated_at=now,
                 day=done.day,
             )
-            try:
-                with conn.begin_nested():
-                    conn.execute(_ratings.insert().values(**row.model_dump()))
-            except IntegrityError:
-                raise Conflict("this service is already rated", "该次服务已评价，感谢您的反馈") from None
+            case = None
             if level.bad and channel != "auto":
-                deadline = add_working_days(done.day, rules.case_working_days, definition.rules.hours)
-                conn.execute(
-                    _cases.insert().values(
-                        id=secrets.token_urlsafe(12),
-                        hall=hall,
-                        rating_id=row.id,
-                        state=CaseState.OPEN.value,
-                        deadline=deadline,
-                        opened_at=now,
-                    )
+                case = RatingCaseRow(
+                    id=secrets.token_urlsafe(12),
+                    hall=hall,
+                    rating_id=row.id,
+                    state=CaseState.OPEN.value,
+                    deadline=add_working_days(done.day, rules.case_working_days, part.rules.hours),
+                    opened_at=now,
                 )
+            try:
+                self.store.add_rating(conn, row, case)
+            except AlreadyRated:
+                raise Conflict("this service is already rated", "该次服务已评价，感谢您的反馈") from None
         return row
 
     async def rateable(self, hall: str, ticket_id: str) -> bool:
         """Whether the ticket has a completed service nobody rated yet (its page offers the rating)."""
+        return await asyncio.to_thread(self.store.rateable, hall, ticket_id)
 
-        def look() -> bool:
-            rated = sa.select(_ratings.c.service).where(_ratings.c.hall == hall, _ratings.c.ticket_id == ticket_id)
-            query = sa.select(_events.c.seq).where(
-                _events.c.hall == hall,
-                _events.c.kind == "service_completed",
-                _events.c.ticket_id == ticket_id,
-                _events.c.seq.not_in(rated),
-            )
-            with read_connection(self.engine) as conn, conn.begin():
-                return conn.execute(query.limit(1)).first() is not None
-
-        return await asyncio.to_thread(look)
+    async def rating_prompt(self, hall: str, ticket_id: str, completed: bool) -> RatingPrompt:
+        """What a ticket's page offers (the queue's ``RatingOffer``): the rating, once its
+        service is done and until it is rated."""
+        rateable = completed and await self.rateable(hall, ticket_id)
+        return RatingPrompt(
+            open=rateable,
+            rated=completed and not rateable,
+            levels=level_choices(),
+            reasons=list(self._hall(hall).ratings.bad_reasons),
+        )
 
     # ---------------------------------------------------------------- the rule for unrated services
 
@@ -221,7 +198,7 @@ class EvaluationService:
         if rules.auto_after_days is None:
             return 0
         before = self.clock() - dt.timedelta(days=rules.auto_after_days)
-        services = await asyncio.to_thread(self._unrated, hall, before)
+        services = await asyncio.to_thread(self.store.unrated, hall, before)
         count = 0
         for seq in services:
             try:
@@ -231,23 +208,11 @@ class EvaluationService:
                 pass  # rated meanwhile
         return count
 
-    def _unrated(self, hall: str, before: dt.datetime) -> list[int]:
-        with read_connection(self.engine) as conn, conn.begin():
-            rated = sa.select(_ratings.c.service).where(_ratings.c.hall == hall)
-            query = sa.select(_events.c.seq).where(
-                _events.c.hall == hall,
-                _events.c.kind == "service_completed",
-                _events.c.at < before,
-                _events.c.seq.not_in(rated),
-            )
-            return list(conn.execute(query).scalars())
-
     # ---------------------------------------------------------------- cases
 
     async def cases(self, hall: str, state: str | None = None, overdue: bool | None = None) -> list[dict]:
-        definition = self._hall(hall)
-        today = self.clock().astimezone(ZoneInfo(definition.info.timezone)).date()
-        rows = await asyncio.to_thread(self._case_rows, hall, state)
+        today = self.today(hall)
+        rows = await asyncio.to_thread(self.store.cases, hall, state)
         result = []
         for row in rows:
             late = row["state"] in (CaseState.OPEN.value, CaseState.APPEALED.value) and row["deadline"] < today
@@ -255,15 +220,8 @@ class EvaluationService:
                 result.append({**_case_fields(row), "overdue": late})
         return result
 
-    def _case_rows(self, hall: str, state: str | None) -> list[sa.RowMapping]:
-        with read_connection(self.engine) as conn, conn.begin():
-            query = sa.select(_cases, _ratings).join(_ratings, _ratings.c.id == _cases.c.rating_id)
-            query = query.where(_cases.c.hall == hall).order_by(_cases.c.deadline, _cases.c.opened_at)
-            if state:
-                query = query.where(_cases.c.state == state)
-            return list(conn.execute(query).mappings().all())
-
     async def act(self, hall: str, case_id: str, action: CaseAction, text: str, by: str) -> dict:
+        self._hall(hall)
         if not text.strip():
             raise Invalid(f"{action}: say what was done", "请填写处理内容")
         await asyncio.to_thread(self._act, hall, case_id, action, text, by, self.clock())
@@ -273,11 +231,7 @@ class EvaluationService:
 
     def _act(self, hall: str, case_id: str, action: CaseAction, text: str, by: str, now: dt.datetime) -> None:
         with write_transaction(self.engine) as conn, conn.begin():
-            row = (
-                conn.execute(sa.select(_cases).where(_cases.c.hall == hall, _cases.c.id == case_id))
-                .mappings()
-                .one_or_none()
-            )
+            row = self.store.case(conn, hall, case_id)
             if row is None:
                 raise NotFound(f"no case {case_id!r} in hall {hall}", "没有该差评整改记录")
             try:
@@ -292,13 +246,13 @@ class EvaluationService:
                 values[stamp] = now
             if state in (CaseState.FIXED, CaseState.VOID):
                 values["closed_at"] = now
-            conn.execute(_cases.update().where(_cases.c.id == case_id).values(**values))
+            self.store.update_case(conn, case_id, values)
 
     # ---------------------------------------------------------------- statistics
 
     async def statistics(self, hall: str, by: str, since: dt.date, until: dt.date) -> list[RatingStats]:
         rules = self._hall(hall).ratings
-        rows = await asyncio.to_thread(self._rating_rows, hall, since, until)
+        rows = await asyncio.to_thread(self.store.ratings, hall, since, until)
         rated = [
             Rated(
                 level=Level(r["level"]),
@@ -314,15 +268,6 @@ class EvaluationService:
             if r["case_state"] != CaseState.VOID.value  # an upheld appeal takes the rating out
         ]
         return stats(rated, rules, by)  # type: ignore[arg-type]
-
-    def _rating_rows(self, hall: str, since: dt.date, until: dt.date) -> list[sa.RowMapping]:
-        with read_connection(self.engine) as conn, conn.begin():
-            query = (
-                sa.select(_ratings, _cases.c.state.label("case_state"), _cases.c.replied_at)
-                .outerjoin(_cases, _cases.c.rating_id == _ratings.c.id)
-                .where(_ratings.c.hall == hall, _ratings.c.day >= since, _ratings.c.day <= until)
-            )
-            return list(conn.execute(query).mappings().all())
 
 
 def _case_fields(row: sa.RowMapping) -> dict:

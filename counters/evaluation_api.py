@@ -13,7 +13,7 @@ import datetime as dt
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import Request, Router, get, post
+from litestar import Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -52,13 +52,12 @@ class CaseActionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
     text: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
 
 
-def _service(request: Request) -> EvaluationService:
-    return request.app.state.evaluation
-
-
 @post("/api/halls/{hall:str}/ratings", status_code=201, summary="Rate a service (好差评)")
 async def rate(
-    hall: FromPath[str], data: JSONBody[RateRequest], request: Request, principal: NamedDependency[Principal | None]
+    hall: FromPath[str],
+    data: JSONBody[RateRequest],
+    evaluation: NamedDependency[EvaluationService],
+    principal: NamedDependency[Principal | None],
 ) -> RatingView:
     if data.service is not None:
         # a service number is easy to guess: only a device of the hall (the counter's pad) rates by it
@@ -69,7 +68,7 @@ async def rate(
         channel = "web"
     else:
         raise Invalid("name the service (the pad) or the ticket (its page)", "缺少评价对象")
-    row = await _service(request).rate(
+    row = await evaluation.rate(
         hall,
         data.level,
         service=data.service,
@@ -97,26 +96,25 @@ async def rate(
 @get("/api/halls/{hall:str}/ratings/stats", guards=[manager_guard], summary="Rating statistics (managers)")
 async def rating_stats(
     hall: FromPath[str],
-    request: Request,
+    evaluation: NamedDependency[EvaluationService],
     by: FromQuery[Literal["counter", "staff", "item", "day"]] = "counter",
     since: Annotated[dt.date | None, QueryParameter(name="from")] = None,
     until: Annotated[dt.date | None, QueryParameter(name="to")] = None,
 ) -> list[RatingStats]:
-    service = _service(request)
-    today = service.today(hall)  # the hall's day, by the server's clock
-    return await service.statistics(hall, by, since or today - dt.timedelta(days=30), until or today)
+    today = evaluation.today(hall)  # the hall's day, by the server's clock
+    return await evaluation.statistics(hall, by, since or today - dt.timedelta(days=30), until or today)
 
 
 @get("/api/halls/{hall:str}/rating-cases", guards=[manager_guard], summary="Follow-up cases of bad ratings")
 async def rating_cases(
     hall: FromPath[str],
-    request: Request,
+    evaluation: NamedDependency[EvaluationService],
     case_state: Annotated[
         Literal["open", "replied", "fixed", "appealed", "void"] | None, QueryParameter(name="state")
     ] = None,
     overdue: FromQuery[bool | None] = None,
 ) -> list[dict]:
-    return await _service(request).cases(hall, case_state, overdue)
+    return await evaluation.cases(hall, case_state, overdue)
 
 
 @post(
@@ -130,13 +128,13 @@ async def act_on_case(
     case_id: FromPath[str],
     action: FromPath[str],
     data: JSONBody[CaseActionRequest],
-    request: Request,
+    evaluation: NamedDependency[EvaluationService],
     principal: NamedDependency[Principal],
 ) -> dict:
     if action not in ("reply", "fix", "appeal", "uphold_appeal", "reject_appeal"):
         raise Invalid(f"unknown action {action!r}: reply, fix, appeal, uphold_appeal or reject_appeal", "操作有误")
     act: CaseAction = action  # type: ignore[assignment]
-    return await _service(request).act(hall, case_id, act, data.text, principal.name)
+    return await evaluation.act(hall, case_id, act, data.text, principal.name)
 
 
 router = Router(path="/", route_handlers=[rate, rating_stats, rating_cases, act_on_case], tags=["ratings"])

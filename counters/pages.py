@@ -1,51 +1,73 @@
-"""Pages of the counters: the list of counters, the counter's virtual caller (虚拟叫号器), and
-the managers' pages: AB posts (AB岗排班与在岗情况) and ratings (好差评)."""
+"""Pages of the counters: the list of counters, the counter's virtual caller (虚拟叫号器), its
+evaluation pad (评价器), and the managers' pages: AB posts (AB岗排班与在岗情况) and ratings (好差评)."""
 
 from __future__ import annotations
 
 import datetime as dt
 
-from litestar import Request, Router, get
+import msgspec
+from litestar import Router, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
-from counters.ratings import Level
+from config.settings import Settings
+from counters.ratings import Level, level_choices
+from counters.settings import CounterHall
+from queueing.errors import NotFound
 from queueing.policy import WEEKDAYS, OpeningHours, parse_span
-from queueing.service import HallRegistry, HallRuntime
+from queueing.service import HallRuntime
 
 __all__ = ["router"]
 
 
-def _heartbeat(request: Request) -> float:
-    return request.app.state.settings.device_heartbeat_seconds
-
-
 @get("/halls/{hall:str}/counters", include_in_schema=False)
-async def counter_list(hall: FromPath[str], registry: NamedDependency[HallRegistry]) -> Template:
-    runtime = registry.get(hall)
+async def counter_list(runtime: NamedDependency[HallRuntime]) -> Template:
     counters = await runtime.read(lambda q, at: [q.counter_view(n) for n in sorted(q.counters)])
-    return Template("counters.html", context={"hall": runtime.definition.info, "counters": counters})
+    return Template("counters.html", context={"hall": runtime.hall.info, "counters": counters})
 
 
 @get("/halls/{hall:str}/counters/{counter:int}", include_in_schema=False)
 async def counter_page(
-    hall: FromPath[str], counter: FromPath[int], registry: NamedDependency[HallRegistry], request: Request
+    counter: FromPath[int], runtime: NamedDependency[HallRuntime], settings: NamedDependency[Settings]
 ) -> Template:
-    runtime = registry.get(hall)
     view = await runtime.read(lambda q, at: q.counter_view(counter))
     counters = await runtime.read(lambda q, at: [(n, q.counters[n].spec.name) for n in sorted(q.counters)])
-    rules = runtime.definition.rules
+    rules = runtime.hall.rules
     return Template(
         "counter.html",
         context={
-            "hall": runtime.definition.info,
+            "hall": runtime.hall.info,
             "counter": view,
             "counters": counters,
             "items": rules.items,
             "max_recalls": rules.calling.max_recalls,
             "grace_minutes": rules.calling.no_show_grace_minutes,
-            "heartbeat": _heartbeat(request),
+            "heartbeat": settings.device_heartbeat_seconds,
+        },
+    )
+
+
+@get("/halls/{hall:str}/counters/{counter:int}/pad", include_in_schema=False)
+async def evaluation_pad(
+    counter: FromPath[int], counter_hall: NamedDependency[CounterHall], settings: NamedDependency[Settings]
+) -> Template:
+    """The counter's evaluation pad (评价器): a tablet facing the citizen, on the counter's device channel."""
+    spec = counter_hall.counter(counter)
+    if spec is None:
+        raise NotFound(f"counter {counter} does not exist in hall {counter_hall.id}", f"{counter}号窗口不存在")
+    rules = counter_hall.ratings
+    return Template(
+        "pad.html",
+        context={
+            "hall": msgspec.to_builtins(counter_hall.info),
+            "counter": spec,
+            "heartbeat": settings.device_heartbeat_seconds,
+            "staff_numbers": {s.username: s.staff_no for s in counter_hall.staff},
+            "staff_photos": {s.username: s.photo for s in counter_hall.staff if s.photo},
+            "levels": msgspec.to_builtins(level_choices()),
+            "reasons": list(rules.bad_reasons),
+            "timeout": rules.pad_timeout_seconds,
         },
     )
 
@@ -59,40 +81,44 @@ def _axis(hours: OpeningHours) -> tuple[int, int]:
     return (min(a for a, _ in spans), max(b for _, b in spans))
 
 
-def _manage_context(runtime: HallRuntime, request: Request) -> dict:
+def _manage_context(part: CounterHall, today: dt.date, heartbeat: float) -> dict:
     """What both manager pages put in the page: the hall, its counters and staff, its day."""
-    definition = runtime.definition
-    today = definition.rules.hall_day(runtime.clock())
     return {
-        "hall": definition.info,
+        "hall": part.info,
         "today": today.isoformat(),
-        "heartbeat": _heartbeat(request),
-        "axis": _axis(definition.rules.hours),
-        "counters": [{"number": c.number, "name": c.name} for c in sorted(definition.counters, key=lambda c: c.number)],
-        "staff": [
-            {"username": s.username, "name": s.name, "role": s.role, "staff_no": s.staff_no} for s in definition.staff
-        ],
+        "heartbeat": heartbeat,
+        "axis": _axis(part.rules.hours),
+        "counters": [{"number": c.number, "name": c.name} for c in sorted(part.counters, key=lambda c: c.number)],
+        "staff": [{"username": s.username, "name": s.name, "role": s.role, "staff_no": s.staff_no} for s in part.staff],
     }
 
 
 @get("/halls/{hall:str}/manage/posts", include_in_schema=False)
-async def manage_posts(hall: FromPath[str], registry: NamedDependency[HallRegistry], request: Request) -> Template:
-    runtime = registry.get(hall)
-    return Template("manage_posts.html", context={**_manage_context(runtime, request), "page": "posts"})
+async def manage_posts(
+    runtime: NamedDependency[HallRuntime],
+    counter_hall: NamedDependency[CounterHall],
+    settings: NamedDependency[Settings],
+) -> Template:
+    today = counter_hall.rules.hall_day(runtime.clock())
+    context = _manage_context(counter_hall, today, settings.device_heartbeat_seconds)
+    return Template("manage_posts.html", context={**context, "page": "posts"})
 
 
 @get("/halls/{hall:str}/manage/ratings", include_in_schema=False)
-async def manage_ratings(hall: FromPath[str], registry: NamedDependency[HallRegistry], request: Request) -> Template:
-    runtime = registry.get(hall)
-    context = _manage_context(runtime, request)
-    today = dt.date.fromisoformat(context["today"])
+async def manage_ratings(
+    runtime: NamedDependency[HallRuntime],
+    counter_hall: NamedDependency[CounterHall],
+    settings: NamedDependency[Settings],
+) -> Template:
+    today = counter_hall.rules.hall_day(runtime.clock())
+    context = _manage_context(counter_hall, today, settings.device_heartbeat_seconds)
     context.update(
         page="ratings",
         since=(today - dt.timedelta(days=30)).isoformat(),
-        items=[{"code": i.code, "name": i.name} for i in runtime.definition.rules.items],
+        items=[{"code": i.code, "name": i.name} for i in counter_hall.rules.items],
         levels=[{"value": level.value, "name": level.label_zh, "bad": level.bad} for level in Level],
     )
     return Template("manage_ratings.html", context=context)
 
 
-router = Router(path="/", route_handlers=[counter_list, counter_page, manage_posts, manage_ratings])
+router = Router(path="/", route_handlers=[counter_list, counter_page, evaluation_pad, manage_posts, manage_ratings])

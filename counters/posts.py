@@ -11,27 +11,21 @@ from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
 import msgspec
-import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from config.database import read_connection, write_transaction
-from config.halls import HallDefinition
 from counters.coverage import Interval, Presence, Roster, coverage
-from counters.models import PostRosterRow
+from counters.settings import CounterHall
+from counters.store import CounterStore
 from queueing.commands import Actor, AlertEmptyPost, Role
-from queueing.errors import Invalid, Refusal
-from queueing.events import decode_event
+from queueing.errors import Invalid, NotFound, Refusal
 from queueing.hall import HallQueue
 from queueing.lifecycle import CounterState
-from queueing.models import HallEventRow
 from queueing.service import HallRegistry
 
 __all__ = ["PostCoverage", "PostService", "RosterEntry"]
 
 log = logging.getLogger("hall.posts")
 _WATCHER = Actor("post-watcher", Role.SYSTEM, "空岗提醒")
-_roster: sa.Table = PostRosterRow.__table__  # type: ignore[attr-defined]
-_events: sa.Table = HallEventRow.__table__  # type: ignore[attr-defined]
 _PRESENCE_KINDS = {
     "staff_signed_in": "signed_in",
     "staff_signed_out": "signed_out",
@@ -64,9 +58,16 @@ class PostService:
     """``watch_seconds``: how often the watcher looks for empty posts (空岗) while the hall is open."""
 
     def __init__(
-        self, engine: Engine, registry: HallRegistry, clock: Callable[[], dt.datetime], watch_seconds: float = 5.0
+        self,
+        engine: Engine,
+        registry: HallRegistry,
+        halls: list[CounterHall],
+        clock: Callable[[], dt.datetime],
+        watch_seconds: float = 5.0,
     ) -> None:
-        self.engine, self.registry, self.clock = engine, registry, clock
+        self.store = CounterStore(engine)
+        self.registry, self.clock = registry, clock
+        self.halls = {h.id: h for h in halls}
         self.watch_seconds = watch_seconds
         self._watcher: asyncio.Task | None = None
 
@@ -81,11 +82,11 @@ class PostService:
 
     async def _watch_forever(self) -> None:
         while True:
-            for runtime in self.registry:
+            for hall in self.halls:
                 try:
-                    await self.watch(runtime.id)
+                    await self.watch(hall)
                 except Exception:
-                    log.exception("post watcher failed", extra={"hall": runtime.id})
+                    log.exception("post watcher failed", extra={"hall": hall})
             await asyncio.sleep(self.watch_seconds)
 
     async def watch(self, hall: str) -> list[int]:
@@ -93,12 +94,12 @@ class PostService:
         that it could serve (once per empty spell: the core refuses a second alert, also from
         another server process). Returns the counters alerted."""
         runtime = self.registry.get(hall)
-        definition = runtime.definition
-        zone = ZoneInfo(definition.info.timezone)
+        part = self._hall(hall)
+        zone = ZoneInfo(part.info.timezone)
         now = self.clock()
         local = now.astimezone(zone)
         minute = local.hour * 60 + local.minute
-        if not any(a <= minute < b for a, b in definition.rules.hours.spans_on(local.date())):
+        if not any(a <= minute < b for a, b in part.rules.hours.spans_on(local.date())):
             return []
         roster = {r.counter: r for r in await self.roster(hall, local.date()) if r.a or r.b}
         if not roster:
@@ -126,15 +127,18 @@ class PostService:
             log.warning("empty post", extra={"hall": hall, "counter": number, "b": entry.b})
         return alerted
 
-    def _hall(self, hall: str) -> HallDefinition:
-        return self.registry.get(hall).definition
+    def _hall(self, hall: str) -> CounterHall:
+        found = self.halls.get(hall)
+        if found is None:
+            raise NotFound(f"no hall {hall!r}", f"没有大厅 {hall}")
+        return found
 
     # ---------------------------------------------------------------- the roster
 
     async def set_roster(self, hall: str, day: dt.date, entries: list[RosterEntry], by: str) -> list[RosterEntry]:
-        definition = self._hall(hall)
-        staff = {s.username for s in definition.staff}
-        counters = {c.number for c in definition.counters}
+        part = self._hall(hall)
+        staff = {s.username for s in part.staff}
+        counters = {c.number for c in part.counters}
         for index, entry in enumerate(entries):
             where = f"[{index}] (counter {entry.counter})"
             if entry.counter not in counters:
@@ -146,39 +150,14 @@ class PostService:
                 raise Invalid(f"{where}: the A and the B person must be two people", "A岗与B岗不能为同一人")
         if len({e.counter for e in entries}) != len(entries):
             raise Invalid("each counter once", "窗口重复")
-        await asyncio.to_thread(self._write_roster, hall, day, entries, by, self.clock())
+        rows = [(e.counter, e.a, e.b) for e in entries]
+        await asyncio.to_thread(self.store.write_roster, hall, day, rows, by, self.clock())
         return await self.roster(hall, day)
 
-    def _write_roster(self, hall: str, day: dt.date, entries: list[RosterEntry], by: str, at: dt.datetime) -> None:
-        with write_transaction(self.engine) as conn, conn.begin():
-            for entry in entries:
-                key = (_roster.c.hall == hall, _roster.c.counter == entry.counter, _roster.c.day == day)
-                conn.execute(_roster.delete().where(*key))
-                conn.execute(
-                    _roster.insert().values(
-                        hall=hall,
-                        counter=entry.counter,
-                        day=day,
-                        a_staff=entry.a,
-                        b_staff=entry.b,
-                        set_by=by,
-                        set_at=at,
-                    )
-                )
-
     async def roster(self, hall: str, day: dt.date) -> list[RosterEntry]:
-        rows = await asyncio.to_thread(self._read_roster, hall, day, day)
+        self._hall(hall)
+        rows = await asyncio.to_thread(self.store.roster, hall, day, day)
         return [RosterEntry(counter=r.counter, a=r.a_staff, b=r.b_staff) for r in rows]
-
-    def _read_roster(self, hall: str, since: dt.date, until: dt.date) -> list[sa.Row]:
-        with read_connection(self.engine) as conn, conn.begin():
-            return list(
-                conn.execute(
-                    sa.select(_roster)
-                    .where(_roster.c.hall == hall, _roster.c.day >= since, _roster.c.day <= until)
-                    .order_by(_roster.c.day, _roster.c.counter)
-                )
-            )
 
     # ---------------------------------------------------------------- coverage
 
@@ -189,19 +168,19 @@ class PostService:
         within opening hours, with the intervals (today: up to now)."""
         if until < since or (until - since).days > 92:
             raise Invalid("from must not be after to, and at most 93 days apart", "日期范围有误")
-        definition = self._hall(hall)
-        zone = ZoneInfo(definition.info.timezone)
+        part = self._hall(hall)
+        zone = ZoneInfo(part.info.timezone)
         now = self.clock()
-        rosters = {(r.counter, r.day): r for r in await asyncio.to_thread(self._read_roster, hall, since, until)}
+        rosters = {(r.counter, r.day): r for r in await asyncio.to_thread(self.store.roster, hall, since, until)}
         changes = await asyncio.to_thread(self._presence, hall, since, until, counter)
-        numbers = sorted(c.number for c in definition.counters if counter in (None, c.number))
+        numbers = sorted(c.number for c in part.counters if counter in (None, c.number))
         result = []
         day = since
         while day <= until:
             midnight = dt.datetime.combine(day, dt.time(), zone)
             spans = [
                 (midnight + dt.timedelta(minutes=a), midnight + dt.timedelta(minutes=b))
-                for a, b in definition.rules.hours.spans_on(day)
+                for a, b in part.rules.hours.spans_on(day)
             ]
             for number in numbers:
                 row = rosters.get((number, day))
@@ -228,28 +207,15 @@ class PostService:
         self, hall: str, since: dt.date, until: dt.date, counter: int | None
     ) -> dict[tuple[int, dt.date], list[Presence]]:
         """Each counter's sign-ins, sign-outs, pauses, openings and closings per hall day."""
-        query = (
-            sa.select(_events.c.day, _events.c.counter, _events.c.kind, _events.c.data)
-            .where(
-                _events.c.hall == hall,
-                _events.c.day >= since,
-                _events.c.day <= until,
-                _events.c.kind.in_(list(_PRESENCE_KINDS)),
-            )
-            .order_by(_events.c.seq)
-        )
-        if counter is not None:
-            query = query.where(_events.c.counter == counter)
         found: dict[tuple[int, dt.date], list[Presence]] = {}
-        with read_connection(self.engine) as conn, conn.begin():
-            for row in conn.execute(query):
-                event = decode_event(row.data)
-                found.setdefault((row.counter, row.day), []).append(
-                    Presence(
-                        at=event.at,
-                        kind=_PRESENCE_KINDS[row.kind],  # type: ignore[arg-type]
-                        staff=getattr(event, "staff", "") or "",
-                        reason=getattr(event, "reason", "") or "",
-                    )
+        for stored in self.store.presence(hall, since, until, counter, _PRESENCE_KINDS):
+            event = stored.event
+            found.setdefault((stored.counter, stored.day), []).append(  # type: ignore[arg-type]
+                Presence(
+                    at=event.at,
+                    kind=_PRESENCE_KINDS[stored.kind],  # type: ignore[arg-type]
+                    staff=getattr(event, "staff", "") or "",
+                    reason=getattr(event, "reason", "") or "",
                 )
+            )
         return found

@@ -11,7 +11,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from litestar import Request, Router, get, put
+from litestar import Router, get, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
@@ -21,13 +21,11 @@ from counters.posts import PostCoverage, PostService, RosterEntry
 __all__ = ["router"]
 
 
-def _service(request: Request) -> PostService:
-    return request.app.state.posts
-
-
 @get("/api/halls/{hall:str}/roster/{day:date}", guards=[manager_guard], summary="The AB-post roster of a day")
-async def get_roster(hall: FromPath[str], day: FromPath[dt.date], request: Request) -> list[RosterEntry]:
-    return await _service(request).roster(hall, day)
+async def get_roster(
+    hall: FromPath[str], day: FromPath[dt.date], posts: NamedDependency[PostService]
+) -> list[RosterEntry]:
+    return await posts.roster(hall, day)
 
 
 @put("/api/halls/{hall:str}/roster/{day:date}", guards=[manager_guard], summary="Set the AB-post roster of a day")
@@ -35,21 +33,21 @@ async def set_roster(
     hall: FromPath[str],
     day: FromPath[dt.date],
     data: JSONBody[list[RosterEntry]],
-    request: Request,
+    posts: NamedDependency[PostService],
     principal: NamedDependency[Principal],
 ) -> list[RosterEntry]:
-    return await _service(request).set_roster(hall, day, data, principal.name)
+    return await posts.set_roster(hall, day, data, principal.name)
 
 
 @get("/api/halls/{hall:str}/coverage", guards=[manager_guard], summary="AB-post coverage over a date range")
 async def post_coverage(
     hall: FromPath[str],
-    request: Request,
+    posts: NamedDependency[PostService],
     since: Annotated[dt.date, QueryParameter(name="from")],
     until: Annotated[dt.date, QueryParameter(name="to")],
     counter: FromQuery[int | None] = None,
 ) -> list[PostCoverage]:
-    return await _service(request).coverage(hall, since, until, counter)
+    return await posts.coverage(hall, since, until, counter)
 
 
 router = Router(path="/", route_handlers=[get_roster, set_roster, post_coverage], tags=["AB posts"])

@@ -13,6 +13,7 @@ from typing import Literal
 import msgspec
 
 from queueing.policy import OpeningHours
+from queueing.ports import RatingLevelChoice
 
 __all__ = [
     "CaseState",
@@ -21,6 +22,7 @@ __all__ = [
     "RatingStats",
     "add_working_days",
     "case_transition",
+    "level_choices",
     "stats",
 ]
 
@@ -51,6 +53,30 @@ _LABELS = {
     Level.DISSATISFIED: "不满意",
     Level.VERY_DISSATISFIED: "非常不满意",
 }
+
+
+# How pages offer the levels, best to worst: green to red.
+_COLOURS = {
+    Level.VERY_SATISFIED: "#1b8a3a",
+    Level.SATISFIED: "#5aa832",
+    Level.BASIC: "#c99a06",
+    Level.DISSATISFIED: "#e0671b",
+    Level.VERY_DISSATISFIED: "#c62828",
+}
+_ENGLISH = {
+    Level.VERY_SATISFIED: "Very satisfied",
+    Level.SATISFIED: "Satisfied",
+    Level.BASIC: "Fair",
+    Level.DISSATISFIED: "Dissatisfied",
+    Level.VERY_DISSATISFIED: "Very dissatisfied",
+}
+
+
+def level_choices() -> list[RatingLevelChoice]:
+    """The five levels as the pad and the ticket's page offer them, best first."""
+    return [
+        RatingLevelChoice(level.value, level.label_zh, _ENGLISH[level], level.bad, _COLOURS[level]) for level in Level
+    ]
 
 
 class RatingRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -6,7 +6,7 @@ from typing import Annotated
 
 import msgspec
 
-from counters.kinds import CounterKind
+from queueing.kinds import CounterKind
 from queueing.views import CounterView, TicketView
 
 __all__ = [

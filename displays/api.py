@@ -23,7 +23,7 @@ from pathlib import Path
 from typing import Annotated
 
 import msgspec
-from litestar import Request, Router, WebSocket, get, post, websocket
+from litestar import Router, WebSocket, get, post, websocket
 from litestar.di import NamedDependency
 from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath, JSONBody
@@ -33,7 +33,9 @@ from config.auth import Principal, manager_guard
 from displays.hub import DisplayHub, Subscriber
 from displays.messages import DeviceMessage, Heartbeat, Resync
 from displays.render import snapshot
-from displays.voice import Synthesizer, announcement_texts, call_texts
+from displays.service import DisplayService
+from displays.settings import DisplayHall
+from displays.voice import announcement_texts, call_texts
 from queueing.commands import Announce
 from queueing.errors import NotFound
 from queueing.events import Announced
@@ -46,18 +48,28 @@ _device_decoder = msgspec.json.Decoder(DeviceMessage)
 _NUMBER = re.compile(r"^[A-Z]{1,3}\d{1,5}$")
 
 
-async def _serve(socket: WebSocket, runtime: HallRuntime, counter: int | None) -> None:
-    app = socket.app
-    principal: Principal | None = app.state.auth.authenticate(f"Bearer {socket.query_params.get('token', '')}")
+async def _serve(
+    socket: WebSocket,
+    principal: Principal | None,
+    displays: DisplayService,
+    registry: HallRegistry,
+    hall: str,
+    counter: int | None,
+) -> None:
+    try:
+        runtime = registry.get(hall)
+        part = displays.hall(hall) if counter is None else displays.counter_of(hall, counter)
+    except NotFound as refusal:
+        await socket.close(code=4404, reason=refusal.message)
+        return
     if principal is None or principal.hall != runtime.id:
         await socket.close(code=4401, reason="a device token of this hall is needed")  # before accept: HTTP 403
         return
-    hub: DisplayHub = app.state.hub
-    heartbeat: float = app.state.settings.device_heartbeat_seconds
+    hub, heartbeat = displays.hub, displays.heartbeat_seconds
     await socket.accept()
     subscriber = hub.subscribe(runtime.id, counter, principal.name)  # before the snapshot: nothing falls between
     tasks = [
-        asyncio.create_task(_send(socket, runtime, hub, subscriber, counter)),
+        asyncio.create_task(_send(socket, runtime, part, hub, subscriber, counter)),
         asyncio.create_task(_receive(socket, subscriber, heartbeat)),
     ]
     subscriber.sender = tasks[0]
@@ -78,10 +90,15 @@ async def _serve(socket: WebSocket, runtime: HallRuntime, counter: int | None) -
 
 
 async def _send(
-    socket: WebSocket, runtime: HallRuntime, hub: DisplayHub, subscriber: Subscriber, counter: int | None
+    socket: WebSocket,
+    runtime: HallRuntime,
+    part: DisplayHall,
+    hub: DisplayHub,
+    subscriber: Subscriber,
+    counter: int | None,
 ) -> None:
     async def send_snapshot() -> int:
-        view = await runtime.read(lambda q, at: snapshot(q, runtime.definition, at, counter))
+        view = await runtime.read(lambda q, at: snapshot(q, part, at, counter))
         await socket.send_text(_encoder.encode(view).decode())
         subscriber.snapshots += 1
         subscriber.sent = view.seq
@@ -125,32 +142,27 @@ async def _receive(socket: WebSocket, subscriber: Subscriber, every: float) -> N
             subscriber.ask_resync()
 
 
-def _counter_of(runtime: HallRuntime, counter: int) -> None:
-    if all(spec.number != counter for spec in runtime.definition.counters):
-        raise NotFound(f"counter {counter} does not exist in hall {runtime.id}", f"{counter}号窗口不存在")
-
-
 @websocket("/ws/halls/{hall:str}")
-async def hall_channel(socket: WebSocket, hall: FromPath[str], registry: NamedDependency[HallRegistry]) -> None:
-    try:
-        runtime = registry.get(hall)
-    except NotFound:
-        await socket.close(code=4404, reason=f"no hall {hall}")
-        return
-    await _serve(socket, runtime, None)
+async def hall_channel(
+    socket: WebSocket,
+    hall: FromPath[str],
+    principal: NamedDependency[Principal | None],
+    displays: NamedDependency[DisplayService],
+    registry: NamedDependency[HallRegistry],
+) -> None:
+    await _serve(socket, principal, displays, registry, hall, None)
 
 
 @websocket("/ws/halls/{hall:str}/counters/{counter:int}")
 async def counter_channel(
-    socket: WebSocket, hall: FromPath[str], counter: FromPath[int], registry: NamedDependency[HallRegistry]
+    socket: WebSocket,
+    hall: FromPath[str],
+    counter: FromPath[int],
+    principal: NamedDependency[Principal | None],
+    displays: NamedDependency[DisplayService],
+    registry: NamedDependency[HallRegistry],
 ) -> None:
-    try:
-        runtime = registry.get(hall)
-        _counter_of(runtime, counter)
-    except NotFound as refusal:
-        await socket.close(code=4404, reason=refusal.message)
-        return
-    await _serve(socket, runtime, counter)
+    await _serve(socket, principal, displays, registry, hall, counter)
 
 
 def _wav(path: Path) -> File:
@@ -162,34 +174,27 @@ def _wav(path: Path) -> File:
 
 @get("/halls/{hall:str}/voice/call/{number:str}/{counter:int}", include_in_schema=False)
 async def call_voice(
-    hall: FromPath[str],
-    number: FromPath[str],
-    counter: FromPath[int],
-    registry: NamedDependency[HallRegistry],
-    request: Request,
+    hall: FromPath[str], number: FromPath[str], counter: FromPath[int], displays: NamedDependency[DisplayService]
 ) -> File:
-    runtime = registry.get(hall)
+    part = displays.counter_of(hall, counter)
     if not _NUMBER.match(number):
         raise NotFound(f"{number!r} is not a ticket number", "号码有误")
-    _counter_of(runtime, counter)
-    voice = runtime.definition.voice
-    synthesizer: Synthesizer = request.app.state.synthesizer
-    return _wav(await synthesizer.wav(voice, call_texts(voice, number, counter)))
+    return _wav(await displays.synthesizer.wav(part.voice, call_texts(part.voice, number, counter)))
 
 
 @get("/halls/{hall:str}/voice/announcements/{seq:int}", include_in_schema=False)
 async def announcement_voice(
-    hall: FromPath[str], seq: FromPath[int], registry: NamedDependency[HallRegistry], request: Request
+    hall: FromPath[str],
+    seq: FromPath[int],
+    runtime: NamedDependency[HallRuntime],
+    displays: NamedDependency[DisplayService],
 ) -> File:
-    runtime = registry.get(hall)
+    voice = displays.hall(hall).voice
     event = await runtime.recorded_event(seq)
-    texts = (
-        announcement_texts(runtime.definition.voice, event.text, event.text_en) if isinstance(event, Announced) else {}
-    )
+    texts = announcement_texts(voice, event.text, event.text_en) if isinstance(event, Announced) else {}
     if not texts:
         raise NotFound(f"no announcement {seq} in hall {hall}", "没有该广播")
-    synthesizer: Synthesizer = request.app.state.synthesizer
-    return _wav(await synthesizer.wav(runtime.definition.voice, texts))
+    return _wav(await displays.synthesizer.wav(voice, texts))
 
 
 class ConnectedDevice(msgspec.Struct, frozen=True):
@@ -207,11 +212,9 @@ class ConnectedDevice(msgspec.Struct, frozen=True):
     summary="The screens and boards connected to this server now, and how far behind each is",
     tags=["displays"],
 )
-async def connected_devices(
-    hall: FromPath[str], registry: NamedDependency[HallRegistry], request: Request
-) -> list[ConnectedDevice]:
-    registry.get(hall)
-    hub: DisplayHub = request.app.state.hub
+async def connected_devices(hall: FromPath[str], displays: NamedDependency[DisplayService]) -> list[ConnectedDevice]:
+    hub = displays.hub
+    displays.hall(hall)
     now = asyncio.get_running_loop().time()
     return [
         ConnectedDevice(s.device, s.counter, round(now - s.since, 1), s.sent, len(s.pending), s.snapshots)
@@ -238,12 +241,10 @@ class AnnouncementResult(msgspec.Struct, frozen=True):
     tags=["displays"],
 )
 async def announce(
-    hall: FromPath[str],
     data: JSONBody[AnnouncementRequest],
-    registry: NamedDependency[HallRegistry],
+    runtime: NamedDependency[HallRuntime],
     principal: NamedDependency[Principal],
 ) -> AnnouncementResult:
-    runtime = registry.get(hall)
     command = Announce(at=runtime.clock(), actor=principal.actor, text=data.text, text_en=data.text_en)
     recorded = await runtime.execute(command)
     event = recorded[-1].event

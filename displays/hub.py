@@ -23,8 +23,8 @@ from collections import deque
 
 import msgspec
 
-from config.halls import HallDefinition
 from displays.render import Frame, frames_for
+from displays.settings import DisplayHall
 from queueing.events import Recorded
 from queueing.hall import HallQueue
 
@@ -200,7 +200,7 @@ class DisplayHub:
 class DisplayPublisher:
     """A hall runtime's observer: renders each command's frames, publishes them once committed."""
 
-    def __init__(self, hall: HallDefinition, hub: DisplayHub) -> None:
+    def __init__(self, hall: DisplayHall, hub: DisplayHub) -> None:
         self.hall, self.hub = hall, hub
 
     def observe(self, queue: HallQueue, recorded: list[Recorded]) -> list[Frame]:

@@ -19,7 +19,7 @@ import datetime as dt
 
 import msgspec
 
-from counters.kinds import CounterKind
+from queueing.kinds import CounterKind
 from queueing.lifecycle import CounterState
 
 __all__ = [

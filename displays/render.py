@@ -14,7 +14,6 @@ from typing import NamedTuple
 
 import msgspec
 
-from config.halls import HallDefinition
 from displays.messages import (
     Alert,
     Announcement,
@@ -34,6 +33,7 @@ from displays.messages import (
     Tick,
     Voice,
 )
+from displays.settings import DisplayHall
 from displays.voice import announcement_texts, call_texts
 from queueing.events import (
     Announced,
@@ -77,7 +77,7 @@ class Frame(NamedTuple):
     everyone: bool  # every channel gets the whole message (a reset)
 
 
-def header(hall: HallDefinition) -> HallHeader:
+def header(hall: DisplayHall) -> HallHeader:
     info, display = hall.info, hall.display
     return HallHeader(
         id=info.id,
@@ -130,7 +130,7 @@ def voice_path(hall: str, kind: str, *parts: object) -> str:
     return "/".join([f"/halls/{hall}/voice/{kind}", *map(str, parts)])
 
 
-def snapshot(queue: HallQueue, hall: HallDefinition, at: dt.datetime, counter: int | None = None) -> Snapshot:
+def snapshot(queue: HallQueue, hall: DisplayHall, at: dt.datetime, counter: int | None = None) -> Snapshot:
     """Everything a hall screen (or, with ``counter``, one counter's board) shows now."""
     numbers = sorted(queue.counters) if counter is None else [counter]
     called = sorted(
@@ -161,23 +161,23 @@ def snapshot(queue: HallQueue, hall: HallDefinition, at: dt.datetime, counter: i
 # ---------------------------------------------------------------- one event, one message
 
 
-def _reset(queue: HallQueue, hall: HallDefinition, seq: int, event: Event) -> Message:
+def _reset(queue: HallQueue, hall: DisplayHall, seq: int, event: Event) -> Message:
     return Reset(seq=seq)
 
 
-def _queue_counts(queue: HallQueue, hall: HallDefinition, seq: int, event: Event) -> Message:
+def _queue_counts(queue: HallQueue, hall: DisplayHall, seq: int, event: Event) -> Message:
     counts, waiting = groups(queue)
     return QueueCounts(seq=seq, groups=counts, waiting=waiting)
 
 
-def _counter_changed(queue: HallQueue, hall: HallDefinition, seq: int, event: Event) -> Message:
+def _counter_changed(queue: HallQueue, hall: DisplayHall, seq: int, event: Event) -> Message:
     if event.counter not in queue.counters:  # type: ignore[attr-defined]
         return Reset(seq=seq)
     counts, waiting = groups(queue)
     return CounterChanged(seq=seq, counter=board(queue, event.counter), groups=counts, waiting=waiting)  # type: ignore[attr-defined]
 
 
-def _service_completed(queue: HallQueue, hall: HallDefinition, seq: int, event: ServiceCompleted) -> Message:
+def _service_completed(queue: HallQueue, hall: DisplayHall, seq: int, event: ServiceCompleted) -> Message:
     message = _counter_changed(queue, hall, seq, event)
     ticket = queue.tickets.get(event.ticket_id)
     counter = queue.counters.get(event.counter)
@@ -196,12 +196,12 @@ def _service_completed(queue: HallQueue, hall: HallDefinition, seq: int, event: 
     return msgspec.structs.replace(message, completed=completed)
 
 
-def _call_voice(hall: HallDefinition, ticket: TicketRecord, counter: int) -> Voice:
+def _call_voice(hall: DisplayHall, ticket: TicketRecord, counter: int) -> Voice:
     texts = call_texts(hall.voice, ticket.number, counter)
     return Voice(texts=texts, audio=voice_path(hall.id, "call", ticket.number, counter))
 
 
-def _called(queue: HallQueue, hall: HallDefinition, seq: int, event: TicketCalled) -> Message:
+def _called(queue: HallQueue, hall: DisplayHall, seq: int, event: TicketCalled) -> Message:
     ticket = queue.tickets[event.ticket_id]
     counts, waiting = groups(queue)
     return Call(
@@ -214,7 +214,7 @@ def _called(queue: HallQueue, hall: HallDefinition, seq: int, event: TicketCalle
     )
 
 
-def _recalled(queue: HallQueue, hall: HallDefinition, seq: int, event: TicketRecalled) -> Message:
+def _recalled(queue: HallQueue, hall: DisplayHall, seq: int, event: TicketRecalled) -> Message:
     ticket = queue.tickets[event.ticket_id]
     return Recall(
         seq=seq,
@@ -224,17 +224,17 @@ def _recalled(queue: HallQueue, hall: HallDefinition, seq: int, event: TicketRec
     )
 
 
-def _announced(queue: HallQueue, hall: HallDefinition, seq: int, event: Announced) -> Message:
+def _announced(queue: HallQueue, hall: DisplayHall, seq: int, event: Announced) -> Message:
     texts = announcement_texts(hall.voice, event.text, event.text_en)
     voice = Voice(texts=texts, audio=voice_path(hall.id, "announcements", seq)) if texts else None
     return Announcement(seq=seq, text=event.text, text_en=event.text_en, voice=voice)
 
 
 def post_alert(
-    queue: HallQueue, hall: HallDefinition, number: int, a: str, b: str, waiting: int, since: dt.datetime
+    queue: HallQueue, hall: DisplayHall, number: int, a: str, b: str, waiting: int, since: dt.datetime
 ) -> PostAlert:
     """空岗提醒 as pages show it: the post, its A and B person by name, how many wait."""
-    names = {s.username: s.name for s in hall.staff}
+    names = hall.staff_names
     counter = queue.counters.get(number)
     return PostAlert(
         counter=number,
@@ -248,7 +248,7 @@ def post_alert(
     )
 
 
-def _post_alerted(queue: HallQueue, hall: HallDefinition, seq: int, event: PostAlerted) -> Message:
+def _post_alerted(queue: HallQueue, hall: DisplayHall, seq: int, event: PostAlerted) -> Message:
     return Alert(seq=seq, alert=post_alert(queue, hall, event.counter, event.a, event.b, event.waiting, event.at))
 
 
@@ -278,11 +278,11 @@ _RENDER: dict[type, Callable[..., Message]] = {
 }
 
 
-def message_for(queue: HallQueue, hall: HallDefinition, recorded: Recorded) -> Message:
+def message_for(queue: HallQueue, hall: DisplayHall, recorded: Recorded) -> Message:
     return _RENDER[type(recorded.event)](queue, hall, recorded.seq, recorded.event)
 
 
-def frames_for(queue: HallQueue, hall: HallDefinition, recorded: list[Recorded]) -> list[Frame]:
+def frames_for(queue: HallQueue, hall: DisplayHall, recorded: list[Recorded]) -> list[Frame]:
     frames = []
     for entry in recorded:
         message = message_for(queue, hall, entry)

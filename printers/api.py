@@ -29,6 +29,7 @@ from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from config.auth import Principal, issuer_guard, manager_guard
+from config.settings import Settings
 from printers.schemas import (
     AgentFailed,
     AgentHeartbeat,
@@ -42,7 +43,7 @@ from printers.schemas import (
 )
 from printers.service import PrintService
 from queueing.errors import Invalid, NotFound, Refusal
-from queueing.service import HallRegistry
+from queueing.service import HallRegistry, HallRuntime
 
 __all__ = ["router"]
 
@@ -51,17 +52,6 @@ log = logging.getLogger("hall.printers")
 _encoder = msgspec.json.Encoder()
 _agent_decoder = msgspec.json.Decoder(AgentMessage)
 _RECHECK_SECONDS = 5.0  # a job another process added is found this soon even without Redis
-
-
-def _service(request: Request | WebSocket) -> PrintService:
-    return request.app.state.printing
-
-
-async def _ticket(registry: HallRegistry, hall: str, ticket_id: str):  # type: ignore[no-untyped-def]
-    view = await registry.get(hall).ticket_status(ticket_id)
-    if view is None:
-        raise NotFound(f"no ticket {ticket_id!r} in hall {hall}", "没有找到该号")
-    return view
 
 
 @post(
@@ -75,47 +65,50 @@ async def reprint(
     hall: FromPath[str],
     ticket_id: FromPath[str],
     request: Request,
-    registry: NamedDependency[HallRegistry],
+    runtime: NamedDependency[HallRuntime],
     principal: NamedDependency[Principal],
+    printing: NamedDependency[PrintService],
     data: JSONBody[ReprintRequest | None] = None,
 ) -> PrintJobView:
     device = principal.name if principal.kind == "device" else (data.device if data else None)
     if not device:
         raise Invalid('name the ticket machine that is to print it: {"device": "kiosk-1"}', "请指定取号机")
-    ticket = await _ticket(registry, hall, ticket_id)
-    return await _service(request).reprint(hall, device, ticket, str(request.base_url))
+    ticket = await runtime.ticket(ticket_id)
+    return await printing.reprint(hall, device, ticket, str(request.base_url))
 
 
 @get("/api/halls/{hall:str}/print-jobs/{job_id:str}", guards=[issuer_guard], summary="How a print went")
 async def print_job(
     hall: FromPath[str],
     job_id: FromPath[str],
-    request: Request,
-    registry: NamedDependency[HallRegistry],
+    printing: NamedDependency[PrintService],
     wait: Annotated[
         float, QueryParameter(ge=0, le=30, description="seconds to wait until it is printed or failed")
     ] = 0,
 ) -> PrintJobView:
-    registry.get(hall)
-    return await _service(request).job(hall, job_id, wait)
+    return await printing.job(hall, job_id, wait)
 
 
 @get("/api/halls/{hall:str}/printers", guards=[manager_guard], summary="The ticket machines' printers (打印机状态)")
-async def printers(hall: FromPath[str], request: Request, registry: NamedDependency[HallRegistry]) -> list[PrinterView]:
-    registry.get(hall)
-    return await _service(request).printers(hall)
+async def printers(hall: FromPath[str], printing: NamedDependency[PrintService]) -> list[PrinterView]:
+    return await printing.printers(hall)
 
 
 @get("/api/halls/{hall:str}/tickets/{ticket_id:str}/slip.pdf", summary="The ticket as a PDF (电子凭条)")
 async def slip_pdf(
-    hall: FromPath[str], ticket_id: FromPath[str], request: Request, registry: NamedDependency[HallRegistry]
+    hall: FromPath[str],
+    ticket_id: FromPath[str],
+    request: Request,
+    runtime: NamedDependency[HallRuntime],
+    printing: NamedDependency[PrintService],
+    settings: NamedDependency[Settings],
 ) -> Response[bytes]:
     from printers.pdf import FontMissing, find_font, render_pdf
 
-    ticket = await _ticket(registry, hall, ticket_id)
-    slip = _service(request).slip(hall, ticket, str(request.base_url))
+    ticket = await runtime.ticket(ticket_id)
+    slip = printing.slip(hall, ticket, str(request.base_url))
     try:
-        font = find_font(request.app.state.settings.pdf_font)
+        font = find_font(settings.pdf_font)
     except FontMissing as exc:
         log.error("PDF ticket: %s", exc)
         return Response(
@@ -136,10 +129,14 @@ async def slip_pdf(
 
 @get("/halls/{hall:str}/tickets/{ticket_id:str}/qr.svg", include_in_schema=False)
 async def ticket_qr(
-    hall: FromPath[str], ticket_id: FromPath[str], request: Request, registry: NamedDependency[HallRegistry]
+    hall: FromPath[str],
+    ticket_id: FromPath[str],
+    request: Request,
+    runtime: NamedDependency[HallRuntime],
+    printing: NamedDependency[PrintService],
 ) -> Response[bytes]:
-    await _ticket(registry, hall, ticket_id)
-    url = _service(request).status_url(hall, ticket_id, str(request.base_url))
+    await runtime.ticket(ticket_id)
+    url = printing.status_url(hall, ticket_id, str(request.base_url))
     return Response(qr_svg(url), media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400, immutable"})
 
 
@@ -157,33 +154,36 @@ def qr_svg(text: str) -> bytes:
 
 
 @websocket("/ws/halls/{hall:str}/print-agent")
-async def print_agent_channel(socket: WebSocket, hall: FromPath[str]) -> None:
-    app = socket.app
-    registry: HallRegistry = app.state.registry
+async def print_agent_channel(
+    socket: WebSocket,
+    hall: FromPath[str],
+    registry: NamedDependency[HallRegistry],
+    principal: NamedDependency[Principal | None],
+    printing: NamedDependency[PrintService],
+    settings: NamedDependency[Settings],
+) -> None:
     try:
         registry.get(hall)
     except NotFound as refusal:
         await socket.close(code=4404, reason=refusal.message)
         return
-    principal: Principal | None = app.state.auth.authenticate(f"Bearer {socket.query_params.get('token', '')}")
     if principal is None or principal.hall != hall or principal.kind != "device":
         await socket.close(code=4401, reason="the ticket machine's device token is needed")
         return
-    service = _service(socket)
+    service, device = printing, principal.name
     try:
-        spec = service.agent_device(hall, principal.name)
+        printer = service.agent_printer(hall, device)
     except Refusal as refusal:
         await socket.close(code=4403, reason=refusal.message)
         return
-    assert spec.printer is not None
-    heartbeat: float = app.state.settings.device_heartbeat_seconds
+    heartbeat = settings.device_heartbeat_seconds
     await socket.accept()
-    await service.agent_seen(hall, spec.name, True)
-    log.info("print agent connected", extra={"hall": hall, "device": spec.name})
-    hello = AgentHello(device=spec.name, printer=msgspec.to_builtins(spec.printer), heartbeat_seconds=heartbeat)
+    await service.agent_seen(hall, device, True)
+    log.info("print agent connected", extra={"hall": hall, "device": device})
+    hello = AgentHello(device=device, printer=msgspec.to_builtins(printer), heartbeat_seconds=heartbeat)
     await socket.send_text(_encoder.encode(hello).decode())
     tasks = [
-        asyncio.create_task(_give_jobs(socket, service, hall, spec.name, heartbeat)),
+        asyncio.create_task(_give_jobs(socket, service, hall, device, heartbeat)),
         asyncio.create_task(_take_results(socket, service, hall, heartbeat)),
     ]
     try:
@@ -197,8 +197,8 @@ async def print_agent_channel(socket: WebSocket, hall: FromPath[str]) -> None:
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        await service.agent_seen(hall, spec.name, False)
-        log.info("print agent gone", extra={"hall": hall, "device": spec.name})
+        await service.agent_seen(hall, device, False)
+        log.info("print agent gone", extra={"hall": hall, "device": device})
         with contextlib.suppress(Exception):
             await socket.close(code=1001)
 

@@ -15,13 +15,9 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-from queueing.models import UTCDateTime
+from config.database import instant as _instant
 
 __all__ = ["PrintJobRow", "PrinterStatusRow"]
-
-
-def _instant(nullable: bool = False) -> sa.Column:
-    return sa.Column(UTCDateTime(), nullable=nullable)
 
 
 class PrintJobRow(SQLModel, table=True):

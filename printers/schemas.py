@@ -7,6 +7,8 @@ from typing import Literal
 
 import msgspec
 
+from queueing.ports import PrintJobView  # the answer of the queue's SlipPrinter port; printing keeps it
+
 __all__ = [
     "AgentFailed",
     "AgentHello",
@@ -18,22 +20,6 @@ __all__ = [
     "PrinterView",
     "ReprintRequest",
 ]
-
-JobState = Literal["queued", "sent", "printed", "failed", "expired"]
-
-
-class PrintJobView(msgspec.Struct, kw_only=True):
-    """A slip sent to a ticket machine's printer, and how it went."""
-
-    id: str
-    ticket_id: str
-    number: str
-    device: str
-    state: JobState
-    created_at: dt.datetime
-    done_at: dt.datetime | None = None
-    fault: str = ""  # offline, paper_out, error
-    error: str = ""  # what the printer or its driver said, for managers
 
 
 class PrinterView(msgspec.Struct, kw_only=True):

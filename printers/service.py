@@ -26,11 +26,11 @@ from pathlib import Path
 import msgspec
 from sqlalchemy.engine import Engine
 
-from config.halls import DeviceSpec, HallDefinition
 from printers.drivers import PrinterFault, send
 from printers.escpos import render_slip
 from printers.models import PrintJobRow
 from printers.schemas import PrinterView, PrintJobView
+from printers.settings import PrinterSpec, PrintingHall
 from printers.slip import Slip, slip_for
 from printers.store import PrintStore
 from queueing.errors import NotFound, Refusal
@@ -96,10 +96,13 @@ class PrintBell:
 
 
 class PrintService:
+    """Slips for the ticket machines of ``halls`` (each hall's printing part); the queue's
+    ``SlipPrinter``."""
+
     def __init__(
         self,
         engine: Engine,
-        halls: list[HallDefinition],
+        halls: list[PrintingHall],
         clock: Callable[[], dt.datetime],
         public_url: str = "",
         bell: PrintBell | None = None,
@@ -124,32 +127,34 @@ class PrintService:
     def status_url(self, hall: str, ticket_id: str, base_url: str) -> str:
         return f"{self.public_url or base_url.rstrip('/')}/halls/{hall}/tickets/{ticket_id}"
 
+    def _hall(self, hall: str) -> PrintingHall:
+        found = self.halls.get(hall)
+        if found is None:
+            raise NotFound(f"no hall {hall!r}", f"没有大厅 {hall}")
+        return found
+
     def slip(self, hall: str, ticket: TicketView, base_url: str) -> Slip:
-        definition = self.halls[hall]
+        part = self._hall(hall)
         return slip_for(
             ticket,
-            definition.info.name,
-            definition.info.name_en,
-            definition.info.timezone,
+            part.info.name,
+            part.info.name_en,
+            part.info.timezone,
             self.status_url(hall, ticket.id, base_url),
-            definition.slip,
-            definition.info.notice,
+            part.slip,
+            part.info.notice,
         )
 
-    def printer_of(self, hall: str, device: str) -> DeviceSpec | None:
-        """The ticket machine ``device`` if it has a printer."""
-        for spec in self.halls[hall].devices:
-            if spec.name == device and spec.printer is not None:
-                return spec
-        return None
+    def printer_of(self, hall: str, device: str) -> PrinterSpec | None:
+        """The printer of the ticket machine ``device``, if it has one."""
+        return self._hall(hall).printers.get(device)
 
     async def print_ticket(self, hall: str, device: str, ticket: TicketView, base_url: str) -> PrintJobView | None:
         """A print job for ``ticket`` on ``device``'s printer (None: it has none). Never raises
         for the printer's sake: a fault ends up in the job."""
-        spec = self.printer_of(hall, device)
-        if spec is None or spec.printer is None:
+        printer = self.printer_of(hall, device)
+        if printer is None:
             return None
-        printer = spec.printer
         data = render_slip(self.slip(hall, ticket, base_url), printer)
         job = PrintJobRow(
             id=secrets.token_urlsafe(12),
@@ -194,9 +199,8 @@ class PrintService:
         return view
 
     async def _print_here(self, job: PrintJobRow) -> None:
-        spec = self.printer_of(job.hall, job.device)
-        assert spec is not None and spec.printer is not None
-        printer = spec.printer
+        printer = self.printer_of(job.hall, job.device)
+        assert printer is not None
         if printer.driver == "dummy" and printer.path and not Path(printer.path).is_absolute():
             # the dummy keeps slips under the data folder, not wherever the server was started
             printer = msgspec.structs.replace(printer, path=str(self.data_dir / printer.path))
@@ -245,21 +249,19 @@ class PrintService:
     async def printers(self, hall: str) -> list[PrinterView]:
         statuses, waiting = await asyncio.to_thread(self.store.printers, hall)
         views = []
-        for spec in self.halls[hall].devices:
-            if spec.printer is None:
-                continue
-            row = statuses.get(spec.name)
-            agent = spec.printer.where == "agent"
+        for device, printer in self._hall(hall).printers.items():
+            row = statuses.get(device)
+            agent = printer.where == "agent"
             views.append(
                 PrinterView(
-                    device=spec.name,
-                    printer=spec.printer.describe(),
-                    driven_by=spec.printer.where,
+                    device=device,
+                    printer=printer.describe(),
+                    driven_by=printer.where,
                     state=row.state if row else "unknown",
                     error=row.error if row else "",
                     changed_at=row.changed_at if row else None,
                     last_printed_at=row.last_printed_at if row else None,
-                    waiting_jobs=waiting.get(spec.name, 0),
+                    waiting_jobs=waiting.get(device, 0),
                     agent_connected=(bool(row.agent_connected) if row else False) if agent else None,
                     agent_seen_at=row.agent_seen_at if row and agent else None,
                 )
@@ -268,18 +270,19 @@ class PrintService:
 
     # ---------------------------------------------------------------- the print agent
 
-    def agent_device(self, hall: str, device: str) -> DeviceSpec:
-        spec = self.printer_of(hall, device)
-        if spec is None or spec.printer is None or spec.printer.where != "agent":
+    def agent_printer(self, hall: str, device: str) -> PrinterSpec:
+        """The printer the print agent of ``device`` drives."""
+        printer = self.printer_of(hall, device)
+        if printer is None or printer.where != "agent":
             raise Refusal(
                 f'ticket machine {device!r} has no printer for a print agent (its printer needs at = "agent")',
                 "该设备没有由打印代理驱动的打印机",
             )
-        return spec
+        return printer
 
     async def agent_jobs(self, hall: str, device: str, given: frozenset[str] = frozenset()) -> list[PrintJobRow]:
         """Jobs for the agent of ``device`` it was not ``given`` in this session."""
-        expiry = dt.timedelta(minutes=self.halls[hall].slip.job_expiry_minutes)
+        expiry = dt.timedelta(minutes=self._hall(hall).slip.job_expiry_minutes)
         return await asyncio.to_thread(self.store.for_agent, hall, device, self.clock(), expiry, given)
 
     async def agent_result(self, hall: str, job_id: str, fault: str = "", error: str = "") -> None:

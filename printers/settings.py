@@ -21,7 +21,9 @@ from typing import Literal
 
 import msgspec
 
-__all__ = ["PrinterSpec", "SlipSettings"]
+from queueing.catalogue import HallInfo
+
+__all__ = ["PrinterSpec", "PrintingHall", "SlipSettings"]
 
 Driver = Literal["network", "usb", "file", "dummy"]
 
@@ -94,3 +96,15 @@ class SlipSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError("notice: at most 60 characters (three lines of a 58 mm slip)")
         if not 1 <= self.job_expiry_minutes <= 120:
             raise ValueError("job_expiry_minutes must be from 1 to 120")
+
+
+class PrintingHall(msgspec.Struct, frozen=True):
+    """A hall as its printing knows it: what a slip says, and each ticket machine's printer."""
+
+    info: HallInfo
+    slip: SlipSettings = SlipSettings()
+    printers: dict[str, PrinterSpec] = msgspec.field(default_factory=dict)  # ticket machine -> its printer
+
+    @property
+    def id(self) -> str:
+        return self.info.id

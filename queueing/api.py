@@ -21,11 +21,11 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from config.auth import Principal, issuer_guard, staff_guard
 from queueing.commands import CancelTicket, IssueTicket, Priority, Reinstate
-from queueing.errors import NotFound
 from queueing.hall import HallQueue
 from queueing.lifecycle import TicketState
-from queueing.schemas import DomainInfo, HallInfo, HallSummary, IssuedTicket, IssueRequest, ItemInfo
-from queueing.service import HallRegistry
+from queueing.ports import SlipPrinter
+from queueing.schemas import DomainInfo, HallDetails, HallSummary, IssuedTicket, IssueRequest, ItemInfo
+from queueing.service import HallRegistry, HallRuntime
 from queueing.views import QueueView, TicketView
 
 __all__ = ["router"]
@@ -40,15 +40,14 @@ def new_ticket_id() -> str:
 
 @get("/api/halls", summary="The halls this server runs")
 async def list_halls(registry: NamedDependency[HallRegistry]) -> list[HallSummary]:
-    return [HallSummary(r.id, r.definition.info.name, r.definition.info.name_en) for r in registry]
+    return [HallSummary(r.id, r.hall.info.name, r.hall.info.name_en) for r in registry]
 
 
 @get("/api/halls/{hall:str}", summary="A hall: its domains, items and today's issuing hours")
-async def hall_info(hall: FromPath[str], registry: NamedDependency[HallRegistry]) -> HallInfo:
-    runtime = registry.get(hall)
-    info, rules = runtime.definition.info, runtime.definition.rules
+async def hall_info(runtime: NamedDependency[HallRuntime]) -> HallDetails:
+    info, rules = runtime.hall.info, runtime.hall.rules
     window = rules.issuing_window(rules.hall_day(runtime.clock()))
-    return HallInfo(
+    return HallDetails(
         id=info.id,
         name=info.name,
         name_en=info.name_en,
@@ -74,11 +73,11 @@ async def hall_info(hall: FromPath[str], registry: NamedDependency[HallRegistry]
 async def issue_ticket(
     hall: FromPath[str],
     data: JSONBody[IssueRequest],
-    registry: NamedDependency[HallRegistry],
+    runtime: NamedDependency[HallRuntime],
     principal: NamedDependency[Principal],
+    slips: NamedDependency[SlipPrinter],
     request: Request,
 ) -> IssuedTicket:
-    runtime = registry.get(hall)
     command = IssueTicket(
         at=runtime.clock(),
         actor=principal.actor,
@@ -102,22 +101,15 @@ async def issue_ticket(
     if new and principal.kind == "device":
         # After the ticket is recorded, and never failing it: the job says how the print went.
         try:
-            issued.print_job = await request.app.state.printing.print_ticket(
-                hall, principal.name, view, str(request.base_url)
-            )
+            issued.print_job = await slips.print_ticket(hall, principal.name, view, str(request.base_url))
         except Exception:  # a slip that cannot even be laid out must not lose the ticket's answer
             log.exception("slip not printed", extra={"hall": hall, "number": view.number})
     return issued
 
 
 @get("/api/halls/{hall:str}/tickets/{ticket_id:str}", summary="A ticket's status")
-async def ticket_status(
-    hall: FromPath[str], ticket_id: FromPath[str], registry: NamedDependency[HallRegistry]
-) -> TicketView:
-    view = await registry.get(hall).ticket_status(ticket_id)
-    if view is None:
-        raise NotFound(f"no ticket {ticket_id!r} in hall {hall}", "没有找到该号")
-    return view
+async def ticket_status(ticket_id: FromPath[str], runtime: NamedDependency[HallRuntime]) -> TicketView:
+    return await runtime.ticket(ticket_id)
 
 
 @get(
@@ -126,8 +118,7 @@ async def ticket_status(
     summary="Today's tickets, filtered (staff)",
 )
 async def find_tickets(
-    hall: FromPath[str],
-    registry: NamedDependency[HallRegistry],
+    runtime: NamedDependency[HallRuntime],
     ticket_state: Annotated[TicketState | None, QueryParameter(name="state")] = None,
     counter: FromQuery[int | None] = None,
     number: FromQuery[str | None] = None,
@@ -144,7 +135,7 @@ async def find_tickets(
         found.sort(key=lambda t: t.issued_at, reverse=True)
         return [queue.ticket_view(t, at) for t in found[:limit]]
 
-    return await registry.get(hall).read(present)
+    return await runtime.read(present)
 
 
 @post(
@@ -154,12 +145,8 @@ async def find_tickets(
     summary="Put a no-show ticket back in line, within the grace period (过号恢复)",
 )
 async def reinstate_ticket(
-    hall: FromPath[str],
-    ticket_id: FromPath[str],
-    registry: NamedDependency[HallRegistry],
-    principal: NamedDependency[Principal],
+    ticket_id: FromPath[str], runtime: NamedDependency[HallRuntime], principal: NamedDependency[Principal]
 ) -> TicketView:
-    runtime = registry.get(hall)
     command = Reinstate(at=runtime.clock(), actor=principal.actor, ticket_id=ticket_id)
     return await runtime.execute(command, lambda q, rec, at: q.ticket_view(q.tickets[rec[-1].event.ticket_id], at))
 
@@ -171,19 +158,15 @@ async def reinstate_ticket(
     summary="Cancel a waiting, no-show or suspended ticket (the citizen left)",
 )
 async def cancel_ticket(
-    hall: FromPath[str],
-    ticket_id: FromPath[str],
-    registry: NamedDependency[HallRegistry],
-    principal: NamedDependency[Principal],
+    ticket_id: FromPath[str], runtime: NamedDependency[HallRuntime], principal: NamedDependency[Principal]
 ) -> TicketView:
-    runtime = registry.get(hall)
     command = CancelTicket(at=runtime.clock(), actor=principal.actor, ticket_id=ticket_id)
     return await runtime.execute(command, lambda q, rec, at: q.ticket_view(q.tickets[rec[-1].event.ticket_id], at))
 
 
 @get("/api/halls/{hall:str}/queue", summary="The queue now: waiting per group and item, every counter")
-async def queue_snapshot(hall: FromPath[str], registry: NamedDependency[HallRegistry]) -> QueueView:
-    return await registry.get(hall).read(lambda q, at: q.queue_view(at))
+async def queue_snapshot(runtime: NamedDependency[HallRuntime]) -> QueueView:
+    return await runtime.read(lambda q, at: q.queue_view(at))
 
 
 router = Router(

@@ -1,4 +1,4 @@
-"""What a hall offers: domains (领域), ticket groups and service items (事项).
+"""What a hall is and offers: its identity, domains (领域), ticket groups and service items (事项).
 
 These are plain, frozen values read from the hall's TOML file; the core only reads them.
 """
@@ -7,7 +7,18 @@ from __future__ import annotations
 
 import msgspec
 
-__all__ = ["Domain", "ServiceItem", "TicketGroup"]
+__all__ = ["Domain", "HallInfo", "ServiceItem", "TicketGroup"]
+
+
+class HallInfo(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """The hall file's ``[hall]``: which hall this is, for URLs, pages, slips and screens."""
+
+    id: str  # used in URLs: /api/halls/{id}/…
+    name: str
+    name_en: str = ""
+    timezone: str = "Asia/Shanghai"
+    address: str = ""
+    notice: str = ""  # a short line for slips and screens, e.g. 过号请重新取号
 
 
 class Domain(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -12,7 +12,7 @@ import enum
 
 import msgspec
 
-from counters.kinds import CounterKind, CounterSpec
+from queueing.kinds import CounterKind, CounterSpec
 
 __all__ = [
     "Actor",

@@ -13,8 +13,8 @@ import datetime as dt
 
 import msgspec
 
-from counters.kinds import CounterSpec
 from queueing.commands import Priority
+from queueing.kinds import CounterSpec
 
 __all__ = [
     "Announced",

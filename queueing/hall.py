@@ -26,7 +26,6 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from counters.kinds import CounterSpec, default_profile_name, preferred_items, served_items, spec_problems
 from queueing.calling import Candidate, choose_next
 from queueing.commands import (
     Actor,
@@ -85,6 +84,7 @@ from queueing.events import (
     TicketSuspended,
     TicketTransferred,
 )
+from queueing.kinds import CounterSpec, default_profile_name, preferred_items, served_items, spec_problems
 from queueing.lifecycle import (
     CounterState,
     CounterStep,
@@ -107,6 +107,7 @@ from queueing.views import (
     ItemWaiting,
     QueueView,
     TicketView,
+    ticket_view,
 )
 
 __all__ = ["HallQueue"]
@@ -129,6 +130,7 @@ class HallQueue:
         self.group_seq: dict[str, int] = {}
         self.idempotency: dict[str, str] = {}
         self.service_seconds: dict[str, float] = {}
+        self.expired: list[TicketRecord] = []  # the tickets the latest day start expired, for the store
         self._cache: dict[Any, Any] = {}  # derived from counters; cleared when a counter changes
         self._fairness_us = (
             None if rules.calling.fairness_minutes is None else rules.calling.fairness_minutes * 60_000_000
@@ -662,14 +664,22 @@ class HallQueue:
         self.seq = recorded.seq
 
     def _on_day_started(self, e: DayStarted) -> None:
-        # Yesterday's tickets leave memory (the store keeps them); counters start the day closed.
+        # Yesterday's open tickets expire and leave memory (the store keeps them, from
+        # ``expired``); counters end the day closed, everybody signed out.
+        ended = e.expired_at or e.at
+        self.expired = []
+        for ticket_id in e.expired:
+            ticket = self.tickets[ticket_id]
+            ticket.state, ticket.ended_at = advance_ticket(ticket.state, TicketStep.EXPIRE), ended
+            self.expired.append(ticket)
         self.day = e.day
         self.tickets.clear()
         self.lines = WaitingLines()
         self.group_seq.clear()
         self.idempotency.clear()
         for counter in self.counters.values():
-            counter.state, counter.state_since, counter.pause_reason = CounterState.CLOSED, e.at, ""
+            counter.state = advance_counter(counter.state, CounterStep.DAY_END)
+            counter.state_since, counter.pause_reason = e.at, ""
             counter.staff, counter.staff_name, counter.current = None, "", None
             counter.alerted_since = None
             counter.parked.clear()
@@ -977,30 +987,12 @@ class HallQueue:
         return served + sum(size(Line(None, number, rank)) for rank in RANKS)
 
     def ticket_view(self, ticket: TicketRecord, at: dt.datetime) -> TicketView:
-        item = self.rules.item_by_code.get(ticket.item)
-        estimate = self.estimate(ticket, at)
         counter = self.counters.get(ticket.counter) if ticket.counter is not None else None
-        return TicketView(
-            id=ticket.id,
-            number=ticket.number,
-            item=ticket.item,
-            item_name=item.name if item else ticket.item,
-            item_name_en=item.name_en if item else "",
-            group=ticket.group,
-            priority=ticket.priority,
-            state=ticket.state,
-            people_ahead=estimate.people_ahead if estimate else None,
-            estimated_wait_minutes=estimate.wait_minutes if estimate else None,
-            issued_at=ticket.issued_at,
-            counter=ticket.counter,
-            counter_name=counter.spec.name if counter else None,
-            called_at=ticket.called_at,
-            started_at=ticket.started_at,
-            ended_at=ticket.ended_at,
-            missed_at=ticket.missed_at,
-            recalls=ticket.recalls,
-            transferred_to_counter=ticket.to_counter,
-            appointment_slot=ticket.appointment_slot,
+        return ticket_view(
+            ticket,
+            self.rules.item_by_code.get(ticket.item),
+            counter.spec.name if counter else None,
+            self.estimate(ticket, at),
         )
 
     def _current_view(self, ticket_id: str) -> CurrentTicket:

@@ -20,11 +20,13 @@ A ticket (票号)::
 
 ``complete`` is also allowed straight from CALLED (the clerk served without pressing
 start); ``suspend`` from CALLED too. Any ticket still open when the hall day ends is
-EXPIRED. A waiting, no-show or suspended ticket can be CANCELLED (the citizen left). A
-ticket held by a counter that the hall file no longer has is RELEASED back to waiting.
+EXPIRED (the ``expire`` step, taken by the day's start for each of them). A waiting,
+no-show or suspended ticket can be CANCELLED (the citizen left). A ticket held by a counter
+that the hall file no longer has is RELEASED back to waiting.
 
 A counter (窗口) is CLOSED, OPEN (calling) or PAUSED (暂停服务: finishes its current
-ticket but calls nobody new).
+ticket but calls nobody new). When the hall day ends every counter takes the ``day_end``
+step to CLOSED, whatever its state.
 
 The core changes a ticket's or a counter's state only through ``next_ticket_state`` and
 ``next_counter_state``, when it decides and again when it applies a recorded event, so a
@@ -170,6 +172,7 @@ class CounterStep(enum.StrEnum):
     OPEN = "open"
     PAUSE = "pause"
     CLOSE = "close"
+    DAY_END = "day_end"  # the hall day is over: closed, whatever it was
 
 
 _C = CounterState
@@ -181,6 +184,7 @@ COUNTER_STEPS: Final[dict[tuple[CounterState, CounterStep], CounterState]] = {
     (_C.OPEN, _CS.PAUSE): _C.PAUSED,
     (_C.OPEN, _CS.CLOSE): _C.CLOSED,
     (_C.PAUSED, _CS.CLOSE): _C.CLOSED,
+    **{(state, _CS.DAY_END): _C.CLOSED for state in CounterState},
 }
 
 

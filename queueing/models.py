@@ -19,31 +19,9 @@ import datetime as dt
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
 
-__all__ = ["HallEventRow", "HallHeadRow", "HallSnapshotRow", "TicketRow", "UTCDateTime"]
+from config.database import instant as _instant
 
-
-class UTCDateTime(sa.types.TypeDecorator):
-    """Zone-aware instants, stored as UTC in both SQLite and PostgreSQL."""
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            raise ValueError("naive datetimes are not stored")
-        value = value.astimezone(dt.UTC)
-        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
-
-    def process_result_value(self, value: dt.datetime | None, dialect: sa.Dialect) -> dt.datetime | None:
-        if value is None:
-            return None
-        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
-
-
-def _instant(nullable: bool = False, index: bool = False) -> sa.Column:
-    return sa.Column(UTCDateTime(), nullable=nullable, index=index)
+__all__ = ["HallEventRow", "HallHeadRow", "HallSnapshotRow", "TicketRow"]
 
 
 class HallEventRow(SQLModel, table=True):

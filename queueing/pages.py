@@ -2,21 +2,20 @@
 
 from __future__ import annotations
 
-from litestar import Request, Router, get
+from litestar import Router, get
 from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
-from config.halls import HallDefinition
-from displays.pages import rating_levels
-from queueing.errors import NotFound
 from queueing.lifecycle import TicketState
-from queueing.service import HallRegistry
+from queueing.ports import RatingOffer
+from queueing.service import HallRegistry, HallRuntime
+from queueing.settings import QueueHall
 
 __all__ = ["kiosk_tabs", "router"]
 
 
-def kiosk_tabs(hall: HallDefinition) -> list[dict]:
+def kiosk_tabs(hall: QueueHall) -> list[dict]:
     """The ticket machine's tabs: one per domain, then cross-province and pick-up."""
     rules = hall.rules
     tabs = []
@@ -36,46 +35,33 @@ def kiosk_tabs(hall: HallDefinition) -> list[dict]:
 
 @get("/", include_in_schema=False)
 async def index(registry: NamedDependency[HallRegistry]) -> Template:
-    return Template("index.html", context={"halls": [r.definition for r in registry]})
+    return Template("index.html", context={"halls": [r.hall for r in registry]})
 
 
 @get("/halls/{hall:str}/kiosk", include_in_schema=False)
-async def kiosk(hall: FromPath[str], registry: NamedDependency[HallRegistry]) -> Template:
-    definition = registry.get(hall).definition
+async def kiosk(runtime: NamedDependency[HallRuntime]) -> Template:
+    hall = runtime.hall
     return Template(
         "kiosk.html",
         context={
-            "hall": definition.info,
-            "tabs": kiosk_tabs(definition),
-            "green_at_kiosk": definition.rules.issuing.green_channel_at_kiosk,
-            "appointments": definition.appointments.enabled,  # 预约签到 at this machine
+            "hall": hall.info,
+            "tabs": kiosk_tabs(hall),
+            "green_at_kiosk": hall.rules.issuing.green_channel_at_kiosk,
+            "appointments": hall.appointments,  # 预约签到 at this machine
         },
     )
 
 
 @get("/halls/{hall:str}/tickets/{ticket_id:str}", include_in_schema=False)
 async def ticket_page(
-    hall: FromPath[str], ticket_id: FromPath[str], registry: NamedDependency[HallRegistry], request: Request
+    hall: FromPath[str],
+    ticket_id: FromPath[str],
+    runtime: NamedDependency[HallRuntime],
+    ratings: NamedDependency[RatingOffer],
 ) -> Template:
-    runtime = registry.get(hall)
-    view = await runtime.ticket_status(ticket_id)
-    if view is None:
-        raise NotFound(f"no ticket {ticket_id!r} in hall {hall}", "没有找到该号")
-    completed = view.state == TicketState.COMPLETED
-    rateable = completed and await request.app.state.evaluation.rateable(hall, ticket_id)
-    return Template(
-        "ticket.html",
-        context={
-            "hall": runtime.definition.info,
-            "ticket": view,
-            "rating": {  # 评价本次服务, once the service is done and until it is rated
-                "open": rateable,
-                "rated": completed and not rateable,
-                "levels": rating_levels(),
-                "reasons": list(runtime.definition.ratings.bad_reasons),
-            },
-        },
-    )
+    view = await runtime.ticket(ticket_id)
+    prompt = await ratings.rating_prompt(hall, ticket_id, view.state == TicketState.COMPLETED)
+    return Template("ticket.html", context={"hall": runtime.hall.info, "ticket": view, "rating": prompt})
 
 
 router = Router(path="/", route_handlers=[index, kiosk, ticket_page])

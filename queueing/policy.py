@@ -17,8 +17,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import msgspec
 
-from counters.kinds import BUILTIN_PROFILES, CallingProfile
 from queueing.catalogue import Domain, ServiceItem, TicketGroup
+from queueing.kinds import BUILTIN_PROFILES, CallingProfile
 
 __all__ = [
     "CallingPolicy",

@@ -11,9 +11,9 @@ import datetime as dt
 
 import msgspec
 
-from counters.kinds import CounterSpec
 from queueing.commands import Priority
 from queueing.events import OrderKey
+from queueing.kinds import CounterSpec
 from queueing.lifecycle import CounterState, TicketState
 
 __all__ = ["CounterRecord", "HallSnapshot", "TicketRecord"]

@@ -6,10 +6,10 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from printers.schemas import PrintJobView
+from queueing.ports import PrintJobView
 from queueing.views import TicketView
 
-__all__ = ["DomainInfo", "HallInfo", "HallSummary", "IssueRequest", "IssuedTicket", "ItemInfo"]
+__all__ = ["DomainInfo", "HallDetails", "HallSummary", "IssueRequest", "IssuedTicket", "ItemInfo"]
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 
@@ -50,7 +50,9 @@ class DomainInfo(msgspec.Struct, frozen=True):
     name_en: str
 
 
-class HallInfo(msgspec.Struct, frozen=True):
+class HallDetails(msgspec.Struct, frozen=True):
+    """A hall as the API describes it: who it is, what it offers, when it issues today."""
+
     id: str
     name: str
     name_en: str

@@ -31,16 +31,13 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from config.database import read_connection, write_transaction
-from config.halls import HallDefinition
 from queueing import store
-from queueing.commands import Command, DefineCounter, Priority, RetireCounter, StartDay
+from queueing.commands import Command, DefineCounter, RetireCounter, StartDay
 from queueing.errors import NotFound, Refusal
 from queueing.events import DayStarted, Event, Recorded
 from queueing.hall import HallQueue
-from queueing.lifecycle import TicketState
-from queueing.models import TicketRow
-from queueing.policy import HallRules
-from queueing.views import TicketView
+from queueing.settings import QueueHall
+from queueing.views import TicketView, ticket_view
 
 __all__ = ["Clock", "HallRegistry", "HallRuntime", "utc_now"]
 
@@ -113,30 +110,30 @@ class HallRuntime:
 
     def __init__(
         self,
-        definition: HallDefinition,
+        hall: QueueHall,
         engine: Engine,
         *,
         clock: Clock = utc_now,
         snapshot_every: int = 2000,
         observer: CommitObserver | None = None,
     ) -> None:
-        self.definition = definition
+        self.hall = hall
         self.observer = observer
         self.engine = engine
         self.clock = clock
         self.snapshot_every = snapshot_every
         self._jobs: SimpleQueue[_Job | None] = SimpleQueue()
-        self._worker = threading.Thread(target=self._work, name=f"hall-{definition.id}", daemon=True)
-        self._queue = HallQueue(definition.rules)
+        self._worker = threading.Thread(target=self._work, name=f"hall-{hall.id}", daemon=True)
+        self._queue = HallQueue(hall.rules)
         self._stale = True
         self._last_at: dt.datetime | None = None
         self._snapshot_seq = 0
-        self._snapshots = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hall-{definition.id}-snapshot")
+        self._snapshots = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hall-{hall.id}-snapshot")
         self._snapshot_writing: Future[None] | None = None
 
     @property
     def id(self) -> str:
-        return self.definition.id
+        return self.hall.id
 
     # ------------------------------------------------------------------ async surface
 
@@ -172,9 +169,18 @@ class HallRuntime:
         view = await self.read(lambda q, at: q.ticket_view(t, at) if (t := q.ticket(ticket_id)) else None)
         if view is not None:
             return view
-        row = await self._submit(_Job(call=lambda: self._stored_ticket(ticket_id)))
-        names = {c.number: c.name for c in self.definition.counters}
-        return None if row is None else _view_of_row(row, self.definition.rules, names)
+        facts = await self._submit(_Job(call=lambda: self._stored_ticket(ticket_id)))
+        if facts is None:
+            return None
+        counter = self.hall.counter(facts.counter) if facts.counter is not None else None
+        return ticket_view(facts, self.hall.rules.item_by_code.get(facts.item), counter.name if counter else None)
+
+    async def ticket(self, ticket_id: str) -> TicketView:
+        """A ticket of any day, as ``ticket_status``; 404 if the hall never had it."""
+        view = await self.ticket_status(ticket_id)
+        if view is None:
+            raise NotFound(f"no ticket {ticket_id!r} in hall {self.id}", "没有找到该号")
+        return view
 
     async def recorded_event(self, seq: int) -> Event | None:
         """One event of the hall's record, by its sequence number."""
@@ -240,13 +246,13 @@ class HallRuntime:
             store.ensure_head(conn, self.id)
         self._reload()
         # The hall file says which counters exist; runtime changes survive until it changes.
-        jobs = [_Job(command=DefineCounter(at=self.clock(), spec=spec)) for spec in self.definition.counters]
-        retired = sorted(set(self._queue.counters) - {c.number for c in self.definition.counters})
+        jobs = [_Job(command=DefineCounter(at=self.clock(), spec=spec)) for spec in self.hall.counters]
+        retired = sorted(set(self._queue.counters) - {c.number for c in self.hall.counters})
         jobs += [_Job(command=RetireCounter(at=self.clock(), counter=number)) for number in retired]
         self._run_commands(jobs)
         for job in jobs:
             job.future.result()  # raises the first failure
-        for warning in self.definition.warnings:
+        for warning in self.hall.warnings:
             log.warning(warning, extra={"hall": self.id})
         if unserved := self._queue.unserved_waiting_items():
             log.warning(
@@ -257,22 +263,16 @@ class HallRuntime:
     def _reload(self) -> None:
         started = time.perf_counter()
         with read_connection(self.engine) as conn, conn.begin():
-            snapshot = store.latest_snapshot(conn, self.id)
-            queue = HallQueue.restore(self.definition.rules, snapshot) if snapshot else HallQueue(self.definition.rules)
-            replayed = 0
-            for recorded in store.read_since(conn, self.id, queue.seq):
-                queue.apply(recorded)
-                replayed += 1
-            self._last_at = store.last_event_at(conn, self.id)
-        self._queue, self._stale = queue, False
-        self._snapshot_seq = snapshot.seq if snapshot else 0
+            loaded = store.load(conn, self.hall.rules)
+        self._queue, self._stale, self._last_at = loaded.queue, False, loaded.last_at
+        self._snapshot_seq = loaded.snapshot_seq
         log.info(
             "hall state loaded",
             extra={
                 "hall": self.id,
-                "seq": queue.seq,
+                "seq": loaded.queue.seq,
                 "snapshot_seq": self._snapshot_seq,
-                "replayed": replayed,
+                "replayed": loaded.replayed,
                 "ms": round((time.perf_counter() - started) * 1000, 1),
             },
         )
@@ -395,9 +395,9 @@ class HallRuntime:
         with read_connection(self.engine) as conn, conn.begin():
             return store.event_at(conn, self.id, seq)
 
-    def _stored_ticket(self, ticket_id: str) -> TicketRow | None:
+    def _stored_ticket(self, ticket_id: str) -> store.TicketFacts | None:
         with read_connection(self.engine) as conn, conn.begin():
-            return store.stored_ticket(conn, self.id, ticket_id)
+            return store.ticket(conn, self.id, ticket_id)
 
     def _after_commit(self, recorded: list[Recorded], at: dt.datetime) -> None:
         """Now and then, a snapshot: encoded here, where the state is consistent, and written
@@ -420,32 +420,6 @@ class HallRuntime:
             pass  # another process took the same one
         except sa.exc.SQLAlchemyError:
             log.exception("snapshot failed; the events are safe, the next restart replays more")
-
-
-def _view_of_row(row: TicketRow, rules: HallRules, counter_names: dict[int, str]) -> TicketView:
-    item = rules.item_by_code.get(row.item)
-    return TicketView(
-        id=row.id,
-        number=row.number,
-        item=row.item,
-        item_name=item.name if item else row.item,
-        item_name_en=item.name_en if item else "",
-        group=row.group,
-        priority=Priority(row.priority),
-        state=TicketState(row.state),
-        people_ahead=None,
-        estimated_wait_minutes=None,
-        issued_at=row.issued_at,
-        counter=row.counter,
-        counter_name=counter_names.get(row.counter) if row.counter is not None else None,
-        called_at=row.called_at,
-        started_at=row.started_at,
-        ended_at=row.ended_at,
-        missed_at=row.missed_at,
-        recalls=row.recalls,
-        transferred_to_counter=row.to_counter,
-        appointment_slot=row.appointment_slot,
-    )
 
 
 class HallRegistry:

@@ -1,20 +1,27 @@
 """The event store: appending to a hall's record, reading it back, snapshots, tickets.
 
-Every function takes an open connection: the caller (``service.py``) owns the
-transaction, so the events, the head and the ticket rows of one command commit or roll
-back together.
+Every function takes an open connection: the caller owns the transaction, so the events,
+the head and the ticket rows of one command commit or roll back together.
+
+This is the one read path to the record. Whoever reads a hall's history (the service
+replaying it, the ratings finding a service, the AB posts' coverage, the statistics) asks
+``events`` (by kind, hall day, counter, ticket, time) and ``tickets`` (a ticket's facts as
+the ticket table keeps them); no module outside ``queueing/`` touches the tables.
+``load`` rebuilds a hall's live state, for the service and for ``hall rebuild`` alike.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
+from typing import NamedTuple
 
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from queueing.commands import Priority
 from queueing.events import (
     CounterClosed,
     CounterRetired,
@@ -25,21 +32,30 @@ from queueing.events import (
     encode_event,
 )
 from queueing.hall import HallQueue
+from queueing.lifecycle import TicketState
 from queueing.models import HallEventRow, HallHeadRow, HallSnapshotRow, TicketRow
+from queueing.policy import HallRules
 from queueing.records import HallSnapshot, TicketRecord
 
 __all__ = [
+    "Loaded",
+    "StoreError",
+    "StoredEvent",
+    "TicketFacts",
     "append",
     "encode_snapshot",
     "ensure_head",
     "event_at",
+    "events",
     "head",
     "last_event_at",
     "latest_snapshot",
+    "load",
     "lock_head",
     "read_since",
     "save_snapshot",
-    "stored_ticket",
+    "ticket",
+    "tickets",
 ]
 
 _events = HallEventRow.__table__
@@ -146,15 +162,11 @@ def _project_tickets(conn: Connection, queue: HallQueue, recorded: list[Recorded
     """Bring the ticket rows in line with ``queue``, which has just applied ``recorded``."""
     issued: set[str] = set()
     touched: dict[str, int] = {}
+    expired: list[dict] = []
     for r in recorded:
         event = r.event
-        if isinstance(event, DayStarted):
-            if event.expired:  # they left memory with the old day
-                conn.execute(
-                    _tickets.update()
-                    .where(_tickets.c.id.in_(event.expired))
-                    .values(state="expired", ended_at=event.expired_at or event.at, updated_seq=r.seq)
-                )
+        if isinstance(event, DayStarted):  # the core expired them and let them go with the old day
+            expired.extend(_ticket_row(t, queue, r.seq) for t in queue.expired)
             continue
         if isinstance(event, CounterClosed | CounterRetired):
             touched.update(dict.fromkeys(event.released, r.seq))
@@ -166,7 +178,9 @@ def _project_tickets(conn: Connection, queue: HallQueue, recorded: list[Recorded
             issued.add(ticket_id)
         touched[ticket_id] = r.seq
     new_rows = [_ticket_row(queue.tickets[t], queue, seq) for t, seq in touched.items() if t in issued]
-    changed_rows = [_ticket_row(queue.tickets[t], queue, seq) for t, seq in touched.items() if t not in issued]
+    changed_rows = expired + [
+        _ticket_row(queue.tickets[t], queue, seq) for t, seq in touched.items() if t not in issued
+    ]
     if new_rows:
         conn.execute(_INSERT_TICKETS, new_rows)
     if changed_rows:
@@ -203,10 +217,127 @@ def _ticket_row(ticket: TicketRecord, queue: HallQueue, seq: int) -> dict:
     }
 
 
-def stored_ticket(conn: Connection, hall: str, ticket_id: str) -> TicketRow | None:
-    """A ticket of any day, as the ticket table keeps it."""
-    row = conn.execute(sa.select(_tickets).where(_tickets.c.hall == hall, _tickets.c.id == ticket_id)).first()
-    return None if row is None else TicketRow.model_validate(row._mapping)
+# ---------------------------------------------------------------- reading the record
+
+
+class StoredEvent(msgspec.Struct, frozen=True):
+    """One event of a hall's record as it was kept: its place, time and hall day, what it names."""
+
+    seq: int
+    at: dt.datetime
+    day: dt.date  # the hall day, in the hall's time zone
+    kind: str  # the event's tag, e.g. "service_completed"
+    ticket_id: str | None
+    counter: int | None
+    actor: str | None
+    event: Event
+
+
+class TicketFacts(msgspec.Struct, frozen=True, kw_only=True):
+    """A ticket of any day as the ticket table keeps it (the latest of its record)."""
+
+    id: str
+    hall: str
+    day: dt.date
+    number: str
+    group: str
+    item: str
+    priority: Priority
+    state: TicketState
+    counter: int | None = None
+    to_counter: int | None = None
+    recalls: int = 0
+    transfers: int = 0
+    channel: str = "kiosk"
+    issued_at: dt.datetime
+    called_at: dt.datetime | None = None
+    started_at: dt.datetime | None = None
+    missed_at: dt.datetime | None = None
+    ended_at: dt.datetime | None = None
+    appointment_slot: dt.datetime | None = None
+
+
+_EVENT_COLUMNS = (
+    _events.c.seq,
+    _events.c.at,
+    _events.c.day,
+    _events.c.kind,
+    _events.c.ticket_id,
+    _events.c.counter,
+    _events.c.actor,
+    _events.c.data,
+)
+_FACT_COLUMNS = tuple(_tickets.c[name] for name in TicketFacts.__struct_fields__)
+
+
+def events(
+    conn: Connection,
+    hall: str,
+    *,
+    kinds: Collection[str] = (),
+    since: dt.date | None = None,
+    until: dt.date | None = None,
+    counter: int | None = None,
+    ticket_id: str | None = None,
+    seq: int | None = None,
+    before: dt.datetime | None = None,
+    excluding: sa.Select | None = None,
+    newest_first: bool = False,
+    limit: int | None = None,
+    batch: int = 5000,
+) -> Iterator[StoredEvent]:
+    """The events of ``hall`` that match every filter given, in record order (``newest_first``:
+    the reverse). ``since``/``until``: hall days, both included; ``before``: earlier than that
+    instant; ``excluding``: a select of sequence numbers to leave out (e.g. services already
+    rated). Read in batches, so a year of events never sits in memory at once."""
+    query = sa.select(*_EVENT_COLUMNS).where(_events.c.hall == hall)
+    if kinds:
+        query = query.where(_events.c.kind.in_(list(kinds)))
+    if since is not None:
+        query = query.where(_events.c.day >= since)
+    if until is not None:
+        query = query.where(_events.c.day <= until)
+    if counter is not None:
+        query = query.where(_events.c.counter == counter)
+    if ticket_id is not None:
+        query = query.where(_events.c.ticket_id == ticket_id)
+    if seq is not None:
+        query = query.where(_events.c.seq == seq)
+    if before is not None:
+        query = query.where(_events.c.at < before)
+    if excluding is not None:
+        query = query.where(_events.c.seq.not_in(excluding))
+    order = _events.c.seq.desc() if newest_first else _events.c.seq
+    left = limit
+    last: int | None = None
+    while left is None or left > 0:
+        page = query
+        if last is not None:
+            page = page.where(_events.c.seq < last if newest_first else _events.c.seq > last)
+        size = batch if left is None else min(batch, left)
+        rows = conn.execute(page.order_by(order).limit(size)).all()
+        for row in rows:
+            yield StoredEvent(*row[:-1], decode_event(row.data))  # type: ignore[arg-type]
+        if len(rows) < size:
+            return
+        last = rows[-1].seq
+        if left is not None:
+            left -= len(rows)
+
+
+def tickets(conn: Connection, hall: str, ticket_ids: Collection[str]) -> dict[str, TicketFacts]:
+    """The facts of the tickets named, of any day (those that exist)."""
+    if not ticket_ids:
+        return {}
+    rows = conn.execute(
+        sa.select(*_FACT_COLUMNS).where(_tickets.c.hall == hall, _tickets.c.id.in_(list(ticket_ids)))
+    ).mappings()
+    return {row["id"]: msgspec.convert(dict(row), TicketFacts) for row in rows}
+
+
+def ticket(conn: Connection, hall: str, ticket_id: str) -> TicketFacts | None:
+    """One ticket of any day, as the ticket table keeps it."""
+    return tickets(conn, hall, [ticket_id]).get(ticket_id)
 
 
 def encode_snapshot(queue: HallQueue) -> bytes:
@@ -242,11 +373,34 @@ def latest_snapshot(conn: Connection, hall: str) -> HallSnapshot | None:
 
 
 def event_at(conn: Connection, hall: str, seq: int) -> Event | None:
-    data = conn.execute(sa.select(_events.c.data).where(_events.c.hall == hall, _events.c.seq == seq)).scalar()
-    return None if data is None else decode_event(data)
+    found = next(events(conn, hall, seq=seq), None)
+    return None if found is None else found.event
 
 
 def last_event_at(conn: Connection, hall: str) -> dt.datetime | None:
     return conn.execute(
         sa.select(_events.c.at).where(_events.c.hall == hall).order_by(_events.c.seq.desc()).limit(1)
     ).scalar()
+
+
+# ---------------------------------------------------------------- the live state from the record
+
+
+class Loaded(NamedTuple):
+    queue: HallQueue
+    snapshot_seq: int  # 0: replayed from the first event
+    replayed: int  # events applied after the snapshot
+    last_at: dt.datetime | None  # the time of the record's latest event
+
+
+def load(conn: Connection, rules: HallRules, *, from_snapshot: bool = True) -> Loaded:
+    """A hall's live state: its latest snapshot (unless ``from_snapshot`` is off) and every
+    event after it, applied in order. The service loads this way at start-up and after a
+    failure; ``hall rebuild`` compares both ways."""
+    snapshot = latest_snapshot(conn, rules.hall) if from_snapshot else None
+    queue = HallQueue.restore(rules, snapshot) if snapshot else HallQueue(rules)
+    replayed = 0
+    for recorded in read_since(conn, rules.hall, queue.seq):
+        queue.apply(recorded)
+        replayed += 1
+    return Loaded(queue, snapshot.seq if snapshot else 0, replayed, last_event_at(conn, rules.hall))

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+from typing import Protocol
 
 import msgspec
 
-from counters.kinds import CounterKind
+from queueing.catalogue import ServiceItem
 from queueing.commands import Priority
+from queueing.kinds import CounterKind
 from queueing.lifecycle import CounterState, TicketState
 
 __all__ = [
@@ -18,6 +20,7 @@ __all__ = [
     "ItemWaiting",
     "QueueView",
     "TicketView",
+    "ticket_view",
 ]
 
 
@@ -52,6 +55,55 @@ class TicketView(msgspec.Struct, kw_only=True):
     recalls: int = 0
     transferred_to_counter: int | None = None
     appointment_slot: dt.datetime | None = None
+
+
+class _Ticket(Protocol):
+    """What a ticket view is made of: a live ticket (``TicketRecord``) or a stored one
+    (``store.TicketFacts``) both have it."""
+
+    id: str
+    number: str
+    item: str
+    group: str
+    priority: Priority
+    state: TicketState
+    issued_at: dt.datetime
+    counter: int | None
+    to_counter: int | None
+    called_at: dt.datetime | None
+    started_at: dt.datetime | None
+    ended_at: dt.datetime | None
+    missed_at: dt.datetime | None
+    recalls: int
+    appointment_slot: dt.datetime | None
+
+
+def ticket_view(
+    ticket: _Ticket, item: ServiceItem | None, counter_name: str | None, estimate: Estimate | None = None
+) -> TicketView:
+    """The one way a ticket becomes a ``TicketView``, live or from the ticket table."""
+    return TicketView(
+        id=ticket.id,
+        number=ticket.number,
+        item=ticket.item,
+        item_name=item.name if item else ticket.item,
+        item_name_en=item.name_en if item else "",
+        group=ticket.group,
+        priority=ticket.priority,
+        state=ticket.state,
+        people_ahead=estimate.people_ahead if estimate else None,
+        estimated_wait_minutes=estimate.wait_minutes if estimate else None,
+        issued_at=ticket.issued_at,
+        counter=ticket.counter,
+        counter_name=counter_name,
+        called_at=ticket.called_at,
+        started_at=ticket.started_at,
+        ended_at=ticket.ended_at,
+        missed_at=ticket.missed_at,
+        recalls=ticket.recalls,
+        transferred_to_counter=ticket.to_counter,
+        appointment_slot=ticket.appointment_slot,
+    )
 
 
 class GroupWaiting(msgspec.Struct, frozen=True):

@@ -24,7 +24,6 @@ import msgspec
 import pytest
 
 from config.cli import main as hall_command
-from counters.kinds import CounterKind
 from displays.led import (
     Backoff,
     BoardState,
@@ -52,6 +51,7 @@ from displays.messages import (
     Snapshot,
     Tick,
 )
+from queueing.kinds import CounterKind
 from queueing.lifecycle import CounterState
 from tests.support import DEMO_HALL, ROOT, Server, free_port
 

@@ -16,7 +16,7 @@ def minutes(n: int) -> dt.datetime:
 
 
 def test_a_completed_service_carries_what_the_pad_asks_to_rate() -> None:
-    hall = demo_hall()
+    hall = demo_hall().display_part()
     queue = demo_queue()
     clerk = Actor("zhangwei", Role.STAFF, "张伟")
     queue.handle(SignIn(at=MONDAY_9, actor=clerk, counter=6))

@@ -66,7 +66,7 @@ def _issue_view(runtime: HallRuntime, ticket_id: str) -> asyncio.Future:
 def test_a_batch_across_midnight_keeps_both_days_tickets(engine: sa.Engine) -> None:
     evening = dt.datetime(2026, 11, 23, 23, 59, 59, tzinfo=SHANGHAI)
     clock = SteppingClock(evening)
-    runtime = HallRuntime(demo_hall(), engine, clock=clock)
+    runtime = HallRuntime(demo_hall().queue_part(), engine, clock=clock)
 
     async def scenario() -> None:
         await runtime.start()
@@ -91,7 +91,7 @@ def test_a_batch_across_midnight_keeps_both_days_tickets(engine: sa.Engine) -> N
 
 
 def test_group_commit_puts_concurrent_commands_in_one_transaction(engine: sa.Engine) -> None:
-    runtime = HallRuntime(demo_hall(), engine)
+    runtime = HallRuntime(demo_hall().queue_part(), engine)
     commits = []
     sa.event.listen(engine, "commit", lambda conn: commits.append(1))
 
@@ -111,7 +111,7 @@ def test_group_commit_puts_concurrent_commands_in_one_transaction(engine: sa.Eng
 
 
 def test_a_failed_write_leaves_no_trace_in_memory(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    runtime = HallRuntime(demo_hall(), engine)
+    runtime = HallRuntime(demo_hall().queue_part(), engine)
     real_append = store.append
     failures = iter([True])
 
@@ -138,7 +138,7 @@ def test_a_failed_write_leaves_no_trace_in_memory(engine: sa.Engine, monkeypatch
 
 
 def test_one_command_failing_in_a_batch_fails_alone(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
-    runtime = HallRuntime(demo_hall(), engine)
+    runtime = HallRuntime(demo_hall().queue_part(), engine)
     real_append = store.append
 
     def append(conn, queue, recorded):  # the write of ticket "bad" fails, like a value the column refuses
@@ -169,7 +169,7 @@ def test_the_ticket_table_follows_a_counter_the_hall_file_dropped(
     manager = Actor("manager", Role.MANAGER)
 
     async def before() -> None:
-        runtime = HallRuntime(hall, engine)
+        runtime = HallRuntime(hall.queue_part(), engine)
         await runtime.start()
         await runtime.execute(IssueTicket(at=dt.datetime.now(dt.UTC), actor=KIOSK, ticket_id="pick", item="CJ01"))
         await runtime.execute(OpenCounter(at=dt.datetime.now(dt.UTC), actor=manager, counter=14))
@@ -177,7 +177,7 @@ def test_the_ticket_table_follows_a_counter_the_hall_file_dropped(
         await runtime.close()
 
     async def after() -> None:
-        runtime = HallRuntime(msgspec.structs.replace(hall, counters=hall.counters[:-1]), engine)  # no 14
+        runtime = HallRuntime(msgspec.structs.replace(hall.queue_part(), counters=hall.counters[:-1]), engine)  # no 14
         await runtime.start()
         view = await runtime.ticket_status("pick")
         assert (view.state, view.counter) == ("waiting", None)
@@ -194,7 +194,7 @@ def test_the_ticket_table_follows_a_counter_the_hall_file_dropped(
 
 def test_an_unreadable_snapshot_means_replaying_the_whole_record(engine: sa.Engine) -> None:
     async def scenario(expected_tickets: list[str]) -> None:
-        runtime = HallRuntime(demo_hall(), engine)
+        runtime = HallRuntime(demo_hall().queue_part(), engine)
         await runtime.start()
         if not expected_tickets:
             await _issue(runtime, "a")

@@ -7,7 +7,6 @@ import datetime as dt
 import msgspec
 import pytest
 
-from counters.kinds import CounterKind
 from queueing.commands import (
     CallNext,
     CompleteService,
@@ -23,6 +22,7 @@ from queueing.commands import (
 )
 from queueing.errors import Conflict, Forbidden, Invalid
 from queueing.hall import HallQueue
+from queueing.kinds import CounterKind
 from queueing.policy import ReinstatePosition
 from tests.support import MANAGER, MONDAY_9, demo_hall, demo_queue, sign_in_and_open, staff
 

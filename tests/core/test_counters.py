@@ -7,7 +7,6 @@ import datetime as dt
 import msgspec
 import pytest
 
-from counters.kinds import CounterKind, CounterSpec
 from queueing.commands import (
     CallNext,
     CloseCounter,
@@ -23,6 +22,7 @@ from queueing.commands import (
 )
 from queueing.errors import Conflict
 from queueing.hall import HallQueue
+from queueing.kinds import CounterKind, CounterSpec
 from queueing.lifecycle import TicketState
 from tests.support import MANAGER, MONDAY_9, demo_hall, demo_queue
 

@@ -24,6 +24,7 @@ from queueing.commands import (
     Recall,
     Reinstate,
     Resume,
+    StartDay,
     StartService,
     Suspend,
     Transfer,
@@ -127,6 +128,8 @@ def test_an_open_ticket_expires_when_the_day_ends(state: TicketState) -> None:
     day_started = recorded[0].event
     assert ticket_id in day_started.expired
     assert ticket_id not in queue.tickets  # yesterday leaves memory; the store keeps it
+    [expired] = queue.expired  # by the EXPIRE step of the table, for the store to keep
+    assert (expired.id, expired.state, expired.ended_at) == (ticket_id, TicketState.EXPIRED, day_started.expired_at)
     assert queue.tickets["next-day"].number == "B001"  # numbering starts again
 
 
@@ -147,6 +150,7 @@ COUNTER_COMMANDS = {
     CounterStep.OPEN: lambda: OpenCounter(at=_at(5), actor=MANAGER, counter=3),
     CounterStep.PAUSE: lambda: PauseCounter(at=_at(5), actor=MANAGER, counter=3, reason="meeting"),
     CounterStep.CLOSE: lambda: CloseCounter(at=_at(5), actor=MANAGER, counter=3),
+    CounterStep.DAY_END: lambda: StartDay(at=_at(5) + dt.timedelta(days=1)),  # the next day's start takes it
 }
 COUNTER_PATHS = {
     CounterState.CLOSED: [],

@@ -20,7 +20,6 @@ from hypothesis import event, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, precondition, rule
 
-from counters.kinds import CounterKind, default_profile_name, preferred_items, served_items
 from queueing.commands import (
     Actor,
     CallNext,
@@ -57,6 +56,7 @@ from queueing.events import (
     TicketTransferred,
 )
 from queueing.hall import HallQueue
+from queueing.kinds import CounterKind, default_profile_name, preferred_items, served_items
 from queueing.lifecycle import TicketState
 from queueing.lines import key_time
 from queueing.records import HallSnapshot

@@ -24,9 +24,9 @@ import time
 import msgspec
 
 from config.database import connect_engine
-from counters.kinds import served_items
 from queueing.commands import CallNext, CompleteService, DefineCounter, IssueTicket
 from queueing.hall import HallQueue
+from queueing.kinds import served_items
 from queueing.service import HallRuntime, utc_now
 from tests.perf.common import (
     HALL,
@@ -114,7 +114,7 @@ def bench_call_next_http(
 async def _prefill(database_url: str, tickets: int, pools: list[list[str]]) -> None:
     """Issue ``tickets`` through the service in this process, as a second server would."""
     engine = connect_engine(database_url)
-    runtime = HallRuntime(bench_hall(), engine)
+    runtime = HallRuntime(bench_hall().queue_part(), engine)
     await runtime.start()
     try:
         items = itertools.cycle([item for pool in pools for item in pool[:1]] + [p[-1] for p in pools])

@@ -21,7 +21,7 @@ import httpx
 import psycopg
 
 from config.halls import HallDefinition, load_hall
-from counters.kinds import served_items
+from queueing.kinds import served_items
 from tests.support import ROOT, Server
 
 BENCH_HALL = Path(__file__).resolve().parent / "bench.toml"

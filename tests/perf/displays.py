@@ -69,7 +69,7 @@ from pathlib import Path
 
 import msgspec
 
-from counters.kinds import served_items
+from queueing.kinds import served_items
 from tests.perf.common import (
     HALL,
     KIOSK_TOKEN,

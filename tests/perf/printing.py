@@ -140,7 +140,9 @@ async def _service_way(folder: Path, tickets: list[TicketView]) -> float:
     )
     engine = connect_engine(f"sqlite:///{folder / 'print.db'}")
     upgrade(engine)
-    service = PrintService(engine, [hall], lambda: dt.datetime.now(dt.UTC), "http://hall.example.gov.cn")
+    service = PrintService(
+        engine, [hall.printing_part()], lambda: dt.datetime.now(dt.UTC), "http://hall.example.gov.cn"
+    )
     began = time.perf_counter()
     jobs = [await service.print_ticket("demo", kiosk.name, t, "http://127.0.0.1:8000") for t in tickets]
     await service.close()

@@ -37,7 +37,6 @@ import sqlalchemy as sa
 from config.database import connect_engine, read_connection, write_transaction
 from config.halls import HallDefinition, load_hall
 from config.migrations import upgrade
-from counters.kinds import served_items
 from queueing import store
 from queueing.commands import (
     CallNext,
@@ -63,6 +62,7 @@ from queueing.commands import (
 from queueing.errors import Refusal
 from queueing.events import Recorded, TicketCalled
 from queueing.hall import HallQueue
+from queueing.kinds import served_items
 from queueing.lifecycle import CounterState, TicketState
 from queueing.models import HallEventRow
 from tests.perf.common import ROOT, Figure, Outcome, clerks, fmt, issue_pools, python, scratch_dir
