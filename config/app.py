@@ -31,7 +31,8 @@ from appointments.api import router as appointments_api
 from appointments.notify import build_notifier
 from appointments.pages import router as appointments_pages
 from appointments.service import AppointmentService
-from config.auth import AccountBook, Authenticator, PrincipalMiddleware, login, provide_principal
+from config.accounts import AccountBook
+from config.auth import Authenticator, PrincipalMiddleware, login, provide_principal
 from config.crypto import TokenSigner
 from config.database import connect_engine
 from config.halls import HallDefinition, load_halls

@@ -199,8 +199,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     from config.migrations import upgrade
 
     settings = _settings(args)
-    version = upgrade(connect_engine(settings.database))
-    print(f"schema at version {version}")
+    revision = upgrade(connect_engine(settings.database))
+    print(f"schema at revision {revision}")
     return 0
 
 

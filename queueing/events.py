@@ -92,10 +92,13 @@ class ServiceStarted(_Event, tag="service_started"):
 
 
 class ServiceCompleted(_Event, tag="service_completed"):
+    """办结. ``duration_seconds`` and ``item_seconds`` are None only in records of the first
+    release, which did not keep them (the core works them out when it replays such a record)."""
+
     ticket_id: str
     counter: int
-    duration_seconds: float = 0.0  # at the counter, from call or start, without time suspended
-    item_seconds: float = 0.0  # the item's recent service time after this one (for estimates)
+    duration_seconds: float | None = None  # at the counter, from call or start, without time suspended
+    item_seconds: float | None = None  # the item's recent service time after this one (for estimates)
     staff: str = ""  # who was signed in at the counter: the one a rating of the service rates
 
 

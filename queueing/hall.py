@@ -294,8 +294,7 @@ class HallQueue:
 
     def _complete(self, cmd: CompleteService) -> list[Event]:
         counter, ticket = self._current(cmd.counter, cmd.actor, cmd.expected_ticket, TicketStep.COMPLETE)
-        began = ticket.started_at or ticket.called_at or cmd.at
-        duration = max((cmd.at - began).total_seconds() - ticket.suspended_seconds, 0.0)
+        duration = self._service_duration(ticket, cmd.at)
         return [
             ServiceCompleted(
                 at=cmd.at,
@@ -724,9 +723,12 @@ class HallQueue:
 
     def _on_completed(self, e: ServiceCompleted) -> None:
         ticket = self.tickets[e.ticket_id]
+        item_seconds = e.item_seconds  # decided with the event: replay is exact
+        if item_seconds is None:  # recorded by the first release, which decided it here
+            item_seconds = update_service_time(self._service_seconds(ticket.item), self._service_duration(ticket, e.at))
         ticket.state, ticket.ended_at = advance_ticket(ticket.state, TicketStep.COMPLETE), e.at
         self.counters[e.counter].current = None
-        self.service_seconds[ticket.item] = e.item_seconds  # decided with the event: replay is exact
+        self.service_seconds[ticket.item] = item_seconds
 
     def _on_missed(self, e: TicketMissed) -> None:
         ticket = self.tickets[e.ticket_id]
@@ -934,6 +936,11 @@ class HallQueue:
             return self.service_seconds[item]
         known = self.rules.item_by_code.get(item)
         return known.service_minutes * 60 if known else _DEFAULT_SERVICE_SECONDS
+
+    def _service_duration(self, ticket: TicketRecord, end: dt.datetime) -> float:
+        """Seconds at the counter, from the call (or the start) to ``end``, less time away suspended."""
+        began = ticket.started_at or ticket.called_at or end
+        return max((end - began).total_seconds() - ticket.suspended_seconds, 0.0)
 
     def _remaining(self, number: int, at: dt.datetime) -> float:
         """Seconds still to go at counter ``number`` with its current ticket."""

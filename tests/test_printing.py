@@ -19,12 +19,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-import sqlalchemy as sa
-from sqlmodel import SQLModel
 
-from config.database import connect_engine
 from config.halls import ConfigError, load_hall
-from config.migrations import MIGRATIONS, schema_version, upgrade
 from printers.drivers import PrinterFault, send
 from printers.settings import PrinterSpec
 from tests.escpos_decoder import decode
@@ -423,21 +419,3 @@ def test_only_a_ticket_machine_has_a_printer(tmp_path: Path) -> None:
     path.write_text(text, encoding="utf-8")
     with pytest.raises(ConfigError, match=r"devices\[2\]\.printer: only a ticket machine"):
         load_hall(path)
-
-
-def test_a_database_of_the_first_schema_gains_the_printing_tables(tmp_path: Path) -> None:
-    engine = connect_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    first = sa.MetaData()  # the tables of schema version 1, as an older release created them
-    for name in ("hall_event", "hall_head", "hall_snapshot", "ticket"):
-        SQLModel.metadata.tables[name].to_metadata(first)
-    upgrade(engine, MIGRATIONS[:1], first)
-    with engine.connect() as conn:
-        assert "print_job" not in sa.inspect(conn).get_table_names()
-    with engine.begin() as conn:
-        conn.execute(sa.text("INSERT INTO hall_head (hall, seq) VALUES ('demo', 7)"))
-    assert upgrade(engine) == MIGRATIONS[-1].version
-    with engine.connect() as conn:
-        assert schema_version(conn) == MIGRATIONS[-1].version
-        assert conn.execute(sa.text("SELECT seq FROM hall_head WHERE hall = 'demo'")).scalar() == 7
-        tables = set(sa.inspect(conn).get_table_names())
-    assert {"print_job", "printer_status"} <= tables
