@@ -14,12 +14,11 @@ from __future__ import annotations
 import asyncio
 import collections
 import logging
-import time
 from urllib.parse import quote
 
 import msgspec
 
-from displays.led import Backoff, websocket_base
+from displays.client import Backoff, Channel, DeviceClient, channel_url
 from printers.drivers import PrinterFault, send
 from printers.schemas import AgentFailed, AgentHeartbeat, AgentHello, AgentPong, AgentPrint, AgentPrinted
 from printers.settings import PrinterSpec
@@ -34,11 +33,7 @@ _REMEMBERED = 1000  # printed jobs kept in mind, against printing one twice afte
 
 
 def agent_url(server: str, hall: str, token: str) -> str:
-    return f"{websocket_base(server)}/ws/halls/{quote(hall, safe='')}/print-agent?token={quote(token, safe='')}"
-
-
-class _Silent(Exception):
-    pass
+    return channel_url(server, f"/ws/halls/{quote(hall, safe='')}/print-agent", token)
 
 
 class PrintAgent:
@@ -51,72 +46,41 @@ class PrintAgent:
         printer: PrinterSpec | None = None,
         backoff: Backoff | None = None,
     ) -> None:
-        self.url = agent_url(server, hall, token)
         self.where = f"{server.rstrip('/')} hall {hall}"
         self.hall = hall
         self.override = printer
-        self.backoff = backoff or Backoff()
         self.printer: PrinterSpec | None = printer
         self.printed: collections.OrderedDict[str, None] = collections.OrderedDict()
         self.connections = 0
         self.jobs_printed = self.jobs_failed = 0
+        self.client = DeviceClient(
+            agent_url(server, hall, token),
+            self.where,
+            backoff=backoff,
+            refused="check --token (the ticket machine's device token), --hall, and that its printer in the hall "
+            'file has at = "agent"',
+            calls_itself="agent",
+            user_agent="hall-print-agent",
+            max_size=4 * 2**20,
+        )
 
     async def run(self) -> None:
-        from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus, InvalidURI
+        await self.client.run(self._serve)
 
-        while True:
-            try:
-                await self._serve()
-                problem = "the server closed the channel"
-            except InvalidURI as exc:
-                problem = f"bad server address: {exc}"
-            except InvalidStatus as exc:
-                status = exc.response.status_code
-                problem = (
-                    f"the server refused the agent (HTTP {status}): check --token (the ticket machine's device "
-                    f'token), --hall, and that its printer in the hall file has at = "agent"'
-                    if status == 403
-                    else f"the server answered HTTP {status} instead of opening the channel"
-                )
-            except _Silent:
-                problem = "nothing heard for three heartbeats: the connection is dead"
-            except ConnectionClosed as exc:
-                problem = f"the connection closed ({exc.rcvd.reason if exc.rcvd else 'no reason given'})"
-            except (OSError, TimeoutError, InvalidHandshake, EOFError) as exc:
-                problem = f"cannot reach the server ({type(exc).__name__}: {exc})"
-            except Exception as exc:  # an agent on a kiosk PC keeps going whatever happens
-                log.exception("%s: unexpected error", self.where)
-                problem = f"unexpected error ({type(exc).__name__})"
-            delay = self.backoff.next()
-            log.warning("%s: %s; reconnecting in %.1f s", self.where, problem, delay)
-            await asyncio.sleep(delay)
-
-    async def _serve(self) -> None:
-        from websockets.asyncio.client import connect
-
-        async with connect(
-            self.url, open_timeout=10, close_timeout=2, max_size=4 * 2**20, user_agent_header="hall-print-agent"
-        ) as ws:
-            heartbeat = 15.0
-            heard = time.monotonic()
-            while True:
-                try:  # a server silent for three heartbeats is gone
-                    raw = await asyncio.wait_for(ws.recv(), max(heard + 3 * heartbeat - time.monotonic(), 0.05))
-                except TimeoutError:
-                    raise _Silent() from None
-                heard = time.monotonic()
-                message = _decoder.decode(raw)
-                if isinstance(message, AgentHello):
-                    heartbeat = message.heartbeat_seconds
-                    self.printer = self.override or msgspec.convert(message.printer, PrinterSpec)
-                    self.connections += 1
-                    self.backoff.reset()
-                    log.info("%s: connected as %s; printer %s", self.where, message.device, self.printer.describe())
-                elif isinstance(message, AgentHeartbeat):
-                    await ws.send(_encoder.encode(AgentPong()).decode())
-                else:
-                    answer = await self._print(message)
-                    await ws.send(_encoder.encode(answer).decode())
+    async def _serve(self, channel: Channel) -> None:
+        async for raw in channel.messages():
+            message = _decoder.decode(raw)
+            if isinstance(message, AgentHello):
+                channel.heartbeat = message.heartbeat_seconds  # the server says how often it beats
+                self.printer = self.override or msgspec.convert(message.printer, PrinterSpec)
+                self.connections += 1
+                channel.working()
+                log.info("%s: connected as %s; printer %s", self.where, message.device, self.printer.describe())
+            elif isinstance(message, AgentHeartbeat):
+                await channel.send(_encoder.encode(AgentPong()).decode())
+            else:
+                answer = await self._print(message)
+                await channel.send(_encoder.encode(answer).decode())
 
     async def _print(self, job: AgentPrint) -> AgentPrinted | AgentFailed:
         if job.job in self.printed:  # given again after a reconnection: it is on paper already

@@ -1,0 +1,53 @@
+"""The ``hall`` command, by audience: the server's administrator (``admin.py``: serve, halls,
+check, migrate, rebuild), accounts (``accounts.py``: add-staff, add-device, hash-password)
+and the device agents on the PCs wired to boards and printers (``agents.py``: led-bridge,
+print-agent).
+
+    hall serve [--workers N] [--port P]     start the server (the demo hall by default)
+    hall halls                              list the halls and what they hold
+    hall check                              check the settings and hall files, say what is wrong
+    hall add-staff --hall ID --username U --name NAME [--role staff|manager|admin]
+    hall add-device --hall ID --name NAME [--kind ticket_machine]   prints the new token once
+    hall hash-password                      a password hash for a hall file
+    hall migrate                            create or upgrade the database schema
+    hall rebuild [--hall ID]                replay a hall's whole record and compare with the live state
+    hall led-bridge --server URL --hall ID --token T [--counter N] [--driver console|tcp]
+                    [--controller HOST:PORT] [--heartbeat 15] [--max-backoff 30]
+                                            drive counter LED boards from the device channel
+    hall print-agent --server URL --hall ID --token T [--printer usb:VID:PID|file:PATH|dummy[:DIR]]
+                                            print a ticket machine's slips on the printer at its PC
+
+``led-bridge`` and ``print-agent`` talk to a running server only (``--server``, a device token
+of the hall), so they run on whatever PC is wired to the boards or the printer; they run until
+Ctrl-C or SIGTERM.
+Every other command reads the settings file given with ``--settings`` (or $HALL_SETTINGS) and
+the environment (DATABASE_URL, REDIS_URL, HALL_FILES …).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from config.cli import accounts, admin, agents
+from config.halls import ConfigError
+
+__all__ = ["main"]
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hall", description="Hall queue for government service centres")
+    parser.add_argument("--settings", help="settings TOML file (default: $HALL_SETTINGS, else built-in defaults)")
+    commands = parser.add_subparsers(dest="command", required=True)
+    for audience in (admin, accounts, agents):
+        audience.add_commands(commands)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except ConfigError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2

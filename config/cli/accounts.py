@@ -1,0 +1,121 @@
+"""Accounts in the hall files: add-staff, add-device, hash-password."""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from config.cli.common import hall_by_id, settings_of
+from config.halls import ConfigError, load_hall
+
+__all__ = ["add_commands"]
+
+
+def _append_block(path: str, block: str) -> None:
+    """Append a TOML block to a hall file, atomically: the new file is checked before it
+    replaces the old one, so a running server never reads half a file or a broken one."""
+    original = Path(path)
+    draft = original.with_name(f".{original.name}.{os.getpid()}.draft")
+    draft.write_bytes(original.read_bytes().rstrip(b"\n") + b"\n\n" + block.encode())
+    shutil.copymode(original, draft)
+    try:
+        load_hall(draft)
+    except ConfigError as exc:
+        draft.unlink()
+        raise ConfigError(str(exc).replace(str(draft), path)) from None
+    os.replace(draft, original)
+
+
+def _toml_string(value: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    out = []
+    for char in value:
+        if char in ('"', "\\"):
+            out.append("\\" + char)
+        elif ord(char) < 0x20 or ord(char) == 0x7F:
+            out.append(f"\\u{ord(char):04x}")
+        else:
+            out.append(char)
+    return '"' + "".join(out) + '"'
+
+
+def cmd_add_staff(args: argparse.Namespace) -> int:
+    from config.crypto import hash_password
+
+    hall = hall_by_id(settings_of(args), args.hall)
+    if any(s.username == args.username for s in hall.staff):
+        raise ConfigError(f"{hall.path}: staff: {args.username!r} exists already")
+    if args.password_stdin:
+        password = sys.stdin.readline().rstrip("\n")
+    else:
+        password = getpass.getpass(f"password for {args.username}: ")
+        if getpass.getpass("again: ") != password:
+            print("the passwords differ", file=sys.stderr)
+            return 2
+    if len(password) < 8:
+        print("a password has at least 8 characters", file=sys.stderr)
+        return 2
+    block = (
+        f"[[staff]]\nusername = {_toml_string(args.username)}\nname = {_toml_string(args.name)}\n"
+        f"staff_no = {_toml_string(args.staff_no)}\nrole = {_toml_string(args.role)}\n"
+        f"password_hash = {_toml_string(hash_password(password))}\n"
+    )
+    _append_block(hall.path, block)
+    print(f"added {args.role} {args.username} to {hall.path}; running servers pick it up within a second")
+    return 0
+
+
+def cmd_add_device(args: argparse.Namespace) -> int:
+    from config.crypto import device_token_digest, new_device_token
+
+    hall = hall_by_id(settings_of(args), args.hall)
+    if any(d.name == args.name for d in hall.devices):
+        raise ConfigError(f"{hall.path}: devices: {args.name!r} exists already")
+    token = new_device_token()
+    block = (
+        f"[[devices]]\nname = {_toml_string(args.name)}\nkind = {_toml_string(args.kind)}\n"
+        f'token_sha256 = "{device_token_digest(token)}"\n'
+    )
+    _append_block(hall.path, block)
+    print(f"added {args.kind} {args.name} to {hall.path}")
+    print(f"its token (shown once, keep it on the device): {token}")
+    if args.kind == "ticket_machine":
+        print(f"open the ticket machine once as /halls/{hall.id}/kiosk#token={token}")
+    return 0
+
+
+def cmd_hash_password(args: argparse.Namespace) -> int:
+    from config.crypto import hash_password
+
+    password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass("password: ")
+    print(hash_password(password))
+    return 0
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    staff = commands.add_parser("add-staff", help="add a staff account to a hall file")
+    staff.add_argument("--hall", required=True)
+    staff.add_argument("--username", required=True)
+    staff.add_argument("--name", required=True)
+    staff.add_argument("--role", choices=["staff", "manager", "admin"], default="staff")
+    staff.add_argument("--staff-no", default="")
+    staff.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    staff.set_defaults(run=cmd_add_staff)
+
+    device = commands.add_parser("add-device", help="add a device and print its token")
+    device.add_argument("--hall", required=True)
+    device.add_argument("--name", required=True)
+    device.add_argument(
+        "--kind",
+        choices=["ticket_machine", "display", "counter_board", "evaluation_pad", "print_agent"],
+        default="ticket_machine",
+    )
+    device.set_defaults(run=cmd_add_device)
+
+    hashing = commands.add_parser("hash-password", help="print a password hash")
+    hashing.add_argument("--password-stdin", action="store_true")
+    hashing.set_defaults(run=cmd_hash_password)

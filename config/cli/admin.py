@@ -1,0 +1,129 @@
+"""The server's administrator: serve, halls, check, migrate, rebuild."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+from config.cli.common import hall_by_id, settings_of
+from config.halls import load_halls
+from config.settings import load_settings
+
+__all__ = ["add_commands"]
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    overrides = {"HALL_HOST": args.host, "HALL_PORT": args.port, "HALL_WORKERS": args.workers}
+    for variable, value in overrides.items():
+        if value is not None:
+            os.environ[variable] = str(value)  # the worker processes read the same settings
+    if args.settings:
+        os.environ["HALL_SETTINGS"] = str(Path(args.settings).resolve())
+    settings = load_settings()
+    halls = load_halls(settings.halls)  # fail here, with a clear message, not in a worker
+
+    import uvicorn
+
+    from config.logging import logging_config
+
+    base = f"http://{settings.host}:{settings.port}"
+    print(f"Hall queue on {base}/  (API documentation: {base}/api/docs)", file=sys.stderr)
+    for hall in halls:
+        print(f"  {hall.info.name} [{hall.id}]", file=sys.stderr)
+        print(f"    ticket machine  {base}/halls/{hall.id}/kiosk", file=sys.stderr)
+        print(f"    counters        {base}/halls/{hall.id}/counters", file=sys.stderr)
+    if any(hall.id == "demo" for hall in halls):
+        print(
+            f"  demo: open the ticket machine once as {base}/halls/demo/kiosk#token=demo-kiosk-token;"
+            " counters: zhangwei / demo-staff, manager / demo-manager",
+            file=sys.stderr,
+        )
+    uvicorn.run(
+        "config.app:create_app",
+        factory=True,
+        host=settings.host,
+        port=settings.port,
+        workers=settings.workers,
+        log_config=logging_config(settings.log_level, settings.log_format),
+        access_log=False,
+        timeout_graceful_shutdown=5,
+        # Device messages are small JSON on the hall's network; compressing each one once per
+        # device nearly doubled the server's cost of a call's fan-out (tests/perf/displays.py).
+        ws_per_message_deflate=False,
+    )
+    return 0
+
+
+def cmd_halls(args: argparse.Namespace) -> int:
+    for hall in load_halls(settings_of(args).halls):
+        kinds: dict[str, int] = {}
+        for counter in hall.counters:
+            kinds[counter.kind] = kinds.get(counter.kind, 0) + 1
+        print(f"{hall.id}\t{hall.info.name}\t{hall.path}")
+        print(
+            f"\t{len(hall.rules.domains)} domains, {len(hall.rules.items)} items, {len(hall.counters)} counters "
+            f"({', '.join(f'{n} {k}' for k, n in kinds.items())}), {len(hall.staff)} staff, {len(hall.devices)} devices"
+        )
+    return 0
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    settings = settings_of(args)
+    for hall in load_halls(settings.halls):
+        print(f"ok  {hall.path} ({hall.id})")
+        for warning in hall.warnings:
+            print(f"warning  {warning}")
+    print(f"database  {settings.database.split('@')[-1]}")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    from config.database import connect_engine
+    from config.migrations import upgrade
+
+    settings = settings_of(args)
+    revision = upgrade(connect_engine(settings.database))
+    print(f"schema at revision {revision}")
+    return 0
+
+
+def cmd_rebuild(args: argparse.Namespace) -> int:
+    from config.database import connect_engine, read_connection
+    from queueing import store
+
+    settings = settings_of(args)
+    engine = connect_engine(settings.database)
+    halls = [hall_by_id(settings, args.hall)] if args.hall else load_halls(settings.halls)
+    status = 0
+    for hall in halls:
+        with read_connection(engine) as conn, conn.begin():
+            started = time.perf_counter()
+            rebuilt = store.load(conn, hall.rules, from_snapshot=False).queue
+            seconds = time.perf_counter() - started
+            live = store.load(conn, hall.rules)  # as the service loads it
+        same = rebuilt.export() == live.queue.export()
+        status |= 0 if same else 1
+        verdict = "identical to" if same else "DIFFERENT from"
+        base = f"snapshot {live.snapshot_seq} + tail" if live.snapshot_seq else "no snapshot"
+        print(f"{hall.id}: replayed {rebuilt.seq} events in {seconds:.3f} s; {verdict} the live state ({base})")
+    return status
+
+
+def add_commands(commands: argparse._SubParsersAction) -> None:
+    serve = commands.add_parser("serve", help="start the server")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.add_argument("--workers", type=int)
+    serve.set_defaults(run=cmd_serve)
+
+    commands.add_parser("halls", help="list the halls").set_defaults(run=cmd_halls)
+    commands.add_parser("check", help="check settings and hall files").set_defaults(run=cmd_check)
+
+    commands.add_parser("migrate", help="create or upgrade the schema").set_defaults(run=cmd_migrate)
+
+    rebuild = commands.add_parser("rebuild", help="replay a hall's record and compare with the live state")
+    rebuild.add_argument("--hall")
+    rebuild.set_defaults(run=cmd_rebuild)
