@@ -81,12 +81,12 @@ def _axis(hours: OpeningHours) -> tuple[int, int]:
     return (min(a for a, _ in spans), max(b for _, b in spans))
 
 
-def _manage_context(part: CounterHall, today: dt.date, heartbeat: float) -> dict:
+def _manage_context(runtime: HallRuntime, part: CounterHall, settings: Settings) -> dict:
     """What both manager pages put in the page: the hall, its counters and staff, its day."""
     return {
         "hall": part.info,
-        "today": today.isoformat(),
-        "heartbeat": heartbeat,
+        "today": part.rules.hall_day(runtime.clock()).isoformat(),
+        "heartbeat": settings.device_heartbeat_seconds,
         "axis": _axis(part.rules.hours),
         "counters": [{"number": c.number, "name": c.name} for c in sorted(part.counters, key=lambda c: c.number)],
         "staff": [{"username": s.username, "name": s.name, "role": s.role, "staff_no": s.staff_no} for s in part.staff],
@@ -99,8 +99,7 @@ async def manage_posts(
     counter_hall: NamedDependency[CounterHall],
     settings: NamedDependency[Settings],
 ) -> Template:
-    today = counter_hall.rules.hall_day(runtime.clock())
-    context = _manage_context(counter_hall, today, settings.device_heartbeat_seconds)
+    context = _manage_context(runtime, counter_hall, settings)
     return Template("manage_posts.html", context={**context, "page": "posts"})
 
 
@@ -110,8 +109,8 @@ async def manage_ratings(
     counter_hall: NamedDependency[CounterHall],
     settings: NamedDependency[Settings],
 ) -> Template:
-    today = counter_hall.rules.hall_day(runtime.clock())
-    context = _manage_context(counter_hall, today, settings.device_heartbeat_seconds)
+    context = _manage_context(runtime, counter_hall, settings)
+    today = dt.date.fromisoformat(context["today"])
     context.update(
         page="ratings",
         since=(today - dt.timedelta(days=30)).isoformat(),

@@ -17,7 +17,6 @@ handshake (HTTP 403). On connect the device gets a snapshot, then every message 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import re
 from pathlib import Path
 from typing import Annotated
@@ -25,7 +24,6 @@ from typing import Annotated
 import msgspec
 from litestar import Router, WebSocket, get, post, websocket
 from litestar.di import NamedDependency
-from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath, JSONBody
 from litestar.response import File
 
@@ -34,6 +32,7 @@ from displays.hub import DisplayHub, Subscriber
 from displays.messages import DeviceMessage, Heartbeat, Resync
 from displays.render import snapshot
 from displays.service import DisplayService
+from displays.sessions import until_gone
 from displays.settings import DisplayHall
 from displays.voice import announcement_texts, call_texts
 from queueing.commands import Announce
@@ -73,20 +72,11 @@ async def _serve(
         asyncio.create_task(_receive(socket, subscriber, heartbeat)),
     ]
     subscriber.sender = tasks[0]
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            if not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
-    except (WebSocketDisconnect, TimeoutError, ConnectionError):
-        pass  # the device went away, or stopped answering
-    finally:
+
+    async def gone() -> None:
         hub.unsubscribe(runtime.id, subscriber)
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        with contextlib.suppress(Exception):
-            await socket.close(code=1001)
+
+    await until_gone(socket, tasks, gone)
 
 
 async def _send(

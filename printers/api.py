@@ -25,11 +25,11 @@ from typing import Annotated
 import msgspec
 from litestar import Request, Response, Router, WebSocket, get, post, websocket
 from litestar.di import NamedDependency
-from litestar.exceptions import WebSocketDisconnect
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from config.auth import Principal, issuer_guard, manager_guard
 from config.settings import Settings
+from displays.sessions import until_gone
 from printers.schemas import (
     AgentFailed,
     AgentHeartbeat,
@@ -186,21 +186,12 @@ async def print_agent_channel(
         asyncio.create_task(_give_jobs(socket, service, hall, device, heartbeat)),
         asyncio.create_task(_take_results(socket, service, hall, heartbeat)),
     ]
-    try:
-        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
-        for task in done:
-            if not task.cancelled() and task.exception() is not None:
-                raise task.exception()  # type: ignore[misc]
-    except (WebSocketDisconnect, TimeoutError, ConnectionError):
-        pass
-    finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+
+    async def gone() -> None:
         await service.agent_seen(hall, device, False)
         log.info("print agent gone", extra={"hall": hall, "device": device})
-        with contextlib.suppress(Exception):
-            await socket.close(code=1001)
+
+    await until_gone(socket, tasks, gone)
 
 
 async def _give_jobs(socket: WebSocket, service: PrintService, hall: str, device: str, heartbeat: float) -> None:
