@@ -12,95 +12,37 @@ the one the test caused and nothing races a click.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect
 
-from tests.support import DEMO_HALL, Server, running
+from tests.browser.common import (
+    DESK,
+    KIOSK_AUTH,
+    LANDSCAPE,
+    PHONE,
+    PORTRAIT,
+    Shots,
+    inside_viewport,
+    item_button,
+    log_in,
+    no_sideways_scroll,
+    overlay,
+    pause_clock,
+    slip_ticket_id,
+    staff_login,
+)
+from tests.support import Server
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
-KIOSK_AUTH = {"Authorization": "Bearer demo-kiosk-token"}
-PORTRAIT = {"width": 1080, "height": 1920}
-LANDSCAPE = {"width": 1920, "height": 1080}
-DESK = {"width": 1366, "height": 900}
-PHONE = {"width": 390, "height": 844}
 DEMO_TABS = ["企业服务", "社保医保", "不动产登记", "住房公积金", "公安户政", "税务服务", "跨省通办", "出件领证"]
 
-expect.set_options(timeout=5_000)
-
-
-# ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    # Never skipped: a machine without the browser fails here (``make system-deps`` installs it).
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    """``hall serve`` with the demo hall on a fresh data directory."""
-    env = {"HALL_DATA_DIR": str(tmp_path / "var"), "HALL_FILES": str(DEMO_HALL), "HALL_LOG_FORMAT": "text"}
-    with running(env, log=tmp_path / "server.log") as live:
-        yield live
-
-
-@pytest.fixture
-def api(server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
-    """Pages in fresh browser contexts (own storage: a new device); fails the test on any script error."""
-    contexts: list[BrowserContext] = []
-    errors: list[str] = []
-
-    def make(viewport: dict[str, int], **options) -> Page:
-        context = browser.new_context(viewport=viewport, locale="zh-CN", **options)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not errors, f"script errors on the page: {errors}"
-
-
-@pytest.fixture
-def shot(request: pytest.FixtureRequest, artifacts: Path) -> Callable[[Page, str], None]:
-    folder = artifacts / "pages"
-    folder.mkdir(exist_ok=True)
-    test = re.sub(r"[^\w-]+", "-", request.node.name).strip("-")
-
-    def save(page: Page, label: str) -> None:
-        page.screenshot(path=folder / f"{test}--{label}.png")
-
-    return save
+def shots() -> Shots:
+    return Shots("pages")
 
 
 # ---------------------------------------------------------------- helpers
@@ -122,34 +64,6 @@ def waiting(api: httpx.Client) -> int:
     return api.get("/api/halls/demo/queue").json()["waiting"]
 
 
-def staff_login(api: httpx.Client, username: str, password: str) -> dict[str, str]:
-    response = api.post("/api/auth/login", json={"hall": "demo", "username": username, "password": password})
-    assert response.status_code == 200, response.text
-    return {"Authorization": "Bearer " + response.json()["token"]}
-
-
-def inside_viewport(page: Page, locator: Locator) -> None:
-    """The element is shown whole, without scrolling."""
-    box = locator.bounding_box()
-    assert box is not None, f"{locator} is not rendered"
-    size = page.viewport_size
-    assert box["x"] >= 0 and box["y"] >= 0, (locator, box)
-    assert box["x"] + box["width"] <= size["width"] + 0.5, (locator, box, size)
-    assert box["y"] + box["height"] <= size["height"] + 0.5, (locator, box, size)
-
-
-def no_sideways_scroll(page: Page) -> None:
-    width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"the page is {width}px wide in a {page.viewport_size} viewport"
-
-
-def pause_clock(page: Page) -> None:
-    """Fake timers, paused: the page's polls run only when the test moves the clock on (``run_for``)."""
-    now = dt.datetime.now(dt.UTC)
-    page.clock.install(time=now)
-    page.clock.pause_at(now + dt.timedelta(seconds=1))
-
-
 # ---- the ticket machine
 
 
@@ -158,22 +72,6 @@ def kiosk(new_page: Callable[..., Page], server: Server, viewport: dict[str, int
     page.goto(f"{server.url}/halls/demo/kiosk" + (f"#token={token}" if token else ""))
     expect(page.locator("[data-tab]")).to_have_count(len(DEMO_TABS))
     return page
-
-
-def item_button(page: Page, code: str) -> Locator:
-    return page.locator(f'.item-btn[data-item="{code}"]')
-
-
-def overlay(page: Page) -> Locator:
-    return page.locator("#result")
-
-
-def slip_ticket_id(page: Page) -> str:
-    """The ticket's id, read from the status link printed on the slip."""
-    link = page.locator("#result-link a").get_attribute("href")
-    match = re.search(r"/halls/demo/tickets/([\w-]+)$", link or "")
-    assert match, link
-    return match.group(1)
 
 
 def close_slip(page: Page) -> None:
@@ -201,13 +99,6 @@ def counter_desk(new_page: Callable[..., Page], server: Server, counter: int = 1
     expect(page.locator("#state-badge")).to_have_text("服务中")
     expect(do(page, "open")).to_be_disabled()
     return page
-
-
-def log_in(page: Page, username: str, password: str) -> None:
-    expect(page.locator("#login")).to_be_visible()
-    page.get_by_placeholder("用户名 username").fill(username)
-    page.get_by_placeholder("密码 password").fill(password)
-    page.get_by_role("button", name="登录 Sign in").click()
 
 
 def enabled_actions(page: Page) -> set[str]:

@@ -17,33 +17,25 @@ from __future__ import annotations
 import datetime as dt
 import re
 import time
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from collections.abc import Callable
 
 import httpx
 import pytest
-from playwright.sync_api import (
-    Browser,
-    BrowserContext,
-    Locator,
-    Page,
-    Playwright,
-    Route,
-    WebSocket,
-    expect,
-    sync_playwright,
-)
+from playwright.sync_api import Locator, Page, Route, WebSocket, expect
 
-from tests.support import DEMO_HALL, SHANGHAI, Server, running
-from tests.test_pages_browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
+from tests.browser.common import (
     KIOSK_AUTH,
     LANDSCAPE,
     PORTRAIT,
+    Shots,
+    act,
+    fits_without_scrolling,
     inside_viewport,
+    pause_clock,
     staff_login,
+    wait_for,
 )
+from tests.support import SHANGHAI, Server
 
 SCREEN_TOKEN = "demo-screen-token"
 BOARD_TOKEN = "demo-board-token"
@@ -57,84 +49,10 @@ BROWSER_ZONE = "America/New_York"
 ITEM_PER_GROUP = {"A": "QY01", "B": "SB01", "C": "BD01", "D": "HZ01", "E": "SW01", "K": "KS01", "Q": "CJ01"}
 VOICE_SPEED = 16  # Chromium's fastest playback rate
 
-expect.set_options(timeout=5_000)
-
-
-# ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    # Never skipped: a machine without the browser fails here (``make system-deps`` installs it).
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk"
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield chromium
-    chromium.close()
-
-
-@pytest.fixture(scope="module")
-def autoplay_browser(playwright: Playwright) -> Iterator[Browser]:
-    """As a hall screen's browser is set up: sound may start without anyone tapping the screen."""
-    args = [*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"]
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=args)
-    yield chromium
-    chromium.close()
-
 
 @pytest.fixture
-def new_page() -> Iterator[Callable[..., Page]]:
-    """Pages in fresh browser contexts (own storage: a new device); fails the test on any script error."""
-    contexts: list[BrowserContext] = []
-    errors: list[str] = []
-
-    def make(browser: Browser, viewport: dict[str, int], **options) -> Page:
-        context = browser.new_context(viewport=viewport, locale="zh-CN", **options)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not errors, f"script errors on the page: {errors}"
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    """``hall serve`` with the demo hall on a fresh data directory."""
-    env = {"HALL_DATA_DIR": str(tmp_path / "var"), "HALL_FILES": str(DEMO_HALL), "HALL_LOG_FORMAT": "text"}
-    with running(env, log=tmp_path / "server.log") as live:
-        yield live
-
-
-@pytest.fixture
-def api(server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-def manager(api: httpx.Client) -> dict[str, str]:
-    return staff_login(api, "manager", "demo-manager")
-
-
-@pytest.fixture
-def shot(request: pytest.FixtureRequest, artifacts: Path) -> Callable[[Page, str], None]:
-    folder = artifacts / "displays"
-    folder.mkdir(exist_ok=True)
-    test = re.sub(r"[^\w-]+", "-", request.node.name).strip("-")
-
-    def save(page: Page, label: str) -> None:
-        page.screenshot(path=folder / f"{test}--{label}.png", animations="disabled")  # flashing: its last frame
-
-    return save
+def shots() -> Shots:
+    return Shots("displays", {"animations": "disabled"})  # flashing: its last frame
 
 
 # ---------------------------------------------------------------- helpers
@@ -146,21 +64,8 @@ def issue(api: httpx.Client, item: str) -> str:
     return response.json()["number"]
 
 
-def act(api: httpx.Client, auth: dict[str, str], counter: int, action: str, **body) -> dict:
-    response = api.post(f"/api/halls/demo/counters/{counter}/{action}", json=body or None, headers=auth)
-    assert response.status_code == 200, response.text
-    return response.json()
-
-
 def call_next(api: httpx.Client, auth: dict[str, str], counter: int) -> str:
     return act(api, auth, counter, "call-next")["number"]
-
-
-def pause_clock(page: Page, at: dt.datetime | None = None) -> None:
-    """Fake timers, paused: the page's timers run only when the test moves the clock on (``run_for``)."""
-    start = at or dt.datetime.now(dt.UTC)
-    page.clock.install(time=start)
-    page.clock.pause_at(start + dt.timedelta(seconds=1))
 
 
 def open_screen(page: Page, server: Server, token: str | None = SCREEN_TOKEN) -> Page:
@@ -177,10 +82,6 @@ def open_board(page: Page, server: Server, counter: int, token: str | None = BOA
     return page
 
 
-def wait_for(page: Page, condition: str, timeout: float = 5_000) -> None:
-    page.wait_for_function(condition, polling=50, timeout=timeout)
-
-
 def tile(page: Page, counter: int) -> Locator:
     return page.locator(f'#counters .tile[data-counter="{counter}"]')
 
@@ -188,15 +89,6 @@ def tile(page: Page, counter: int) -> Locator:
 def group_count(page: Page, prefix: str) -> Locator:
     group = page.locator("#groups .group").filter(has=page.locator(".g-prefix").get_by_text(prefix, exact=True))
     return group.locator(".g-count")
-
-
-def fits_without_scrolling(page: Page) -> None:
-    size = page.evaluate(
-        """() => ({width: innerWidth, height: innerHeight,
-                   scrollWidth: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
-                   scrollHeight: Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)})"""
-    )
-    assert size["scrollWidth"] <= size["width"] and size["scrollHeight"] <= size["height"], size
 
 
 def inside(outer: Locator, inner: Locator) -> None:
@@ -243,7 +135,7 @@ def recent_rows(page: Page) -> list[dict]:
 
 @pytest.mark.parametrize("viewport", [LANDSCAPE, PORTRAIT], ids=["landscape", "portrait"])
 def test_hall_screen_shows_calls_counters_and_waiting(new_page, browser, server, api, manager, shot, viewport) -> None:
-    page = new_page(browser, viewport, timezone_id=BROWSER_ZONE)
+    page = new_page(viewport, browser=browser, timezone_id=BROWSER_ZONE)
     pause_clock(page, at=HALL_MORNING)
     open_screen(page, server)
     assert "token" not in page.url, "the device token stays in the address bar"
@@ -382,7 +274,7 @@ def instrument_voice(page: Page) -> None:
 
 
 def test_hall_screen_voice_plays_calls_one_after_another(new_page, autoplay_browser, server, api, manager) -> None:
-    page = new_page(autoplay_browser, LANDSCAPE)
+    page = new_page(LANDSCAPE, browser=autoplay_browser)
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url) if "/voice/" in request.url else None)
     open_screen(page, server)
@@ -428,7 +320,7 @@ def test_hall_screen_voice_plays_calls_one_after_another(new_page, autoplay_brow
 
 
 def test_hall_screen_asks_for_a_tap_before_it_may_speak(new_page, browser, server, api, manager, shot) -> None:
-    page = new_page(browser, LANDSCAPE)
+    page = new_page(LANDSCAPE, browser=browser)
     # Headless Chromium starts sound whatever --autoplay-policy says, and Playwright's evaluate()
     # counts as a user gesture; a desktop Chromium refuses play() until someone clicks or taps
     # the page. Do what it does.
@@ -467,7 +359,7 @@ def test_hall_screen_asks_for_a_tap_before_it_may_speak(new_page, browser, serve
 
 @pytest.mark.parametrize("viewport", [LED_STRIP, SMALL_SCREEN], ids=["led-strip", "small-screen"])
 def test_counter_board_shows_its_number_or_its_state(new_page, browser, server, api, manager, shot, viewport) -> None:
-    page = open_board(new_page(browser, viewport), server, 9)
+    page = open_board(new_page(viewport, browser=browser), server, 9)
     assert "token" not in page.url
     expect(page).to_have_title("9号 不动产登记窗口 · 窗口屏")
     expect(page.locator("#setup")).to_be_hidden()
@@ -530,8 +422,8 @@ def until(page: Page, done: Callable[[], bool], what: str) -> None:
 
 
 def test_screen_and_board_come_back_after_a_server_restart(new_page, browser, server, api, manager, shot) -> None:
-    screen = new_page(browser, LANDSCAPE)
-    board = new_page(browser, SMALL_SCREEN)
+    screen = new_page(LANDSCAPE, browser=browser)
+    board = new_page(SMALL_SCREEN, browser=browser)
     sockets: dict[Page, list[WebSocket]] = {screen: [], board: []}  # every connection each page opens
     for page, opened in sockets.items():
         page.on("websocket", lambda socket, opened=opened: opened.append(socket))
@@ -604,8 +496,8 @@ def test_screens_without_a_valid_token_show_nothing_of_the_hall(
     issue(api, "SB01")
     act(api, manager, 1, "open")
     call_next(api, manager, 1)  # there is something to show, to someone with a valid token
-    screen = open_screen(new_page(browser, LANDSCAPE), server, token)
-    board = open_board(new_page(browser, SMALL_SCREEN), server, 1, token)
+    screen = open_screen(new_page(LANDSCAPE, browser=browser), server, token)
+    board = open_board(new_page(SMALL_SCREEN, browser=browser), server, 1, token)
     assert "token" not in screen.url and "token" not in board.url
 
     if token is None:  # a new screen: how to set it up

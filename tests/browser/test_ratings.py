@@ -18,121 +18,49 @@ import base64
 import colorsys
 import datetime as dt
 import re
-from collections.abc import Callable, Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, Playwright, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
 from config.halls import load_hall
 from counters.ratings import add_working_days
+from tests.browser.common import (
+    KIOSK_AUTH,
+    PAD_AUTH,
+    PAD_TOKEN,
+    PHONE,
+    Shots,
+    act,
+    fits_without_scrolling,
+    inside_viewport,
+    pause_clock,
+    wait_for,
+)
 from tests.support import DEMO_HALL, Server, login, running
-from tests.test_displays_browser import fits_without_scrolling, pause_clock, wait_for
-from tests.test_pages_browser import CHROMIUM, CHROMIUM_ARGS, KIOSK_AUTH, PHONE, inside_viewport, staff_login
 
-PAD_TOKEN = "demo-pad-token"
-PAD_AUTH = {"Authorization": f"Bearer {PAD_TOKEN}"}
 TABLET_LANDSCAPE = {"width": 1280, "height": 800}
 TABLET_PORTRAIT = {"width": 800, "height": 1280}
 LEVELS = ["非常满意", "满意", "基本满意", "不满意", "非常不满意"]
 HALL = load_hall(DEMO_HALL)
 REASONS = list(HALL.ratings.bad_reasons)
 
-expect.set_options(timeout=5_000)
 
-
-# ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def playwright() -> Iterator[Playwright]:
-    # Never skipped: a machine without the browser fails here (``make system-deps`` installs it).
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk"
-    with sync_playwright() as driver:
-        yield driver
-
-
-@pytest.fixture(scope="module")
-def browser(playwright: Playwright) -> Iterator[Browser]:
-    chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-    yield chromium
-    chromium.close()
+@pytest.fixture
+def server_env(server_env: dict[str, str]) -> dict[str, str]:
+    # The tests move the pad's clock on by a minute and more (its timeout): with heartbeats
+    # every 15 s its channel would take that for silence and reconnect, missing what comes meanwhile.
+    return {**server_env, "HALL_DEVICE_HEARTBEAT": "120"}
 
 
 @pytest.fixture
-def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
-    """Pages in fresh browser contexts (own storage: a new device); fails the test on any script error."""
-    contexts: list[BrowserContext] = []
-    errors: list[str] = []
-
-    def make(viewport: dict[str, int], **options) -> Page:
-        context = browser.new_context(viewport=viewport, locale="zh-CN", **options)
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not errors, f"script errors on the page: {errors}"
-
-
-@pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    """``hall serve`` with the demo hall on a fresh data directory."""
-    env = {
-        "HALL_DATA_DIR": str(tmp_path / "var"),
-        "HALL_FILES": str(DEMO_HALL),
-        "HALL_LOG_FORMAT": "text",
-        # The tests move the pad's clock on by a minute and more (its timeout): with heartbeats
-        # every 15 s its channel would take that for silence and reconnect, missing what comes meanwhile.
-        "HALL_DEVICE_HEARTBEAT": "120",
-    }
-    with running(env, log=tmp_path / "server.log") as live:
-        yield live
-
-
-@pytest.fixture
-def api(server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-def manager(api: httpx.Client) -> dict[str, str]:
-    return staff_login(api, "manager", "demo-manager")
-
-
-@pytest.fixture
-def clerk(api: httpx.Client) -> dict[str, str]:
-    """张伟, not yet signed in anywhere."""
-    return staff_login(api, "zhangwei", "demo-staff")
-
-
-@pytest.fixture
-def shot(request: pytest.FixtureRequest, artifacts: Path) -> Callable[..., None]:
-    folder = artifacts / "ratings"
-    folder.mkdir(exist_ok=True)
-    test = re.sub(r"[^\w-]+", "-", request.node.name).strip("-")
-
-    def save(page: Page, label: str, top: str | None = None) -> None:
-        page.screenshot(path=folder / f"{test}--{label}.png", animations="disabled")
-        if top:  # the named screenshots of the brief, at the top of test-artifacts/
-            page.screenshot(path=artifacts / top, animations="disabled")
-
-    return save
+def shots() -> Shots:
+    return Shots("ratings", {"animations": "disabled"})
 
 
 # ---------------------------------------------------------------- helpers
-
-
-def act(api: httpx.Client, auth: dict[str, str], counter: int, action: str, **body) -> dict:
-    response = api.post(f"/api/halls/demo/counters/{counter}/{action}", json=body or None, headers=auth)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def sign_in_and_open(api: httpx.Client, clerk: dict[str, str], counter: int = 1) -> None:

@@ -19,10 +19,7 @@ from zoneinfo import ZoneInfo
 import httpx
 from playwright.sync_api import Page, expect
 
-from tests import test_pages_browser as pages
-from tests.support import DEMO_HALL, Server, running
-from tests.test_appointments import id_number
-from tests.test_pages_browser import (
+from tests.browser.common import (
     KIOSK_AUTH,
     PHONE,
     PORTRAIT,
@@ -31,12 +28,8 @@ from tests.test_pages_browser import (
     overlay,
     slip_ticket_id,
 )
-
-expect.set_options(timeout=5_000)
-
-# The pages tests' fixtures: Debian's Chromium, and pages in fresh contexts that fail a test on a script error.
-browser = pages.browser
-new_page = pages.new_page
+from tests.support import DEMO_HALL, Server, running
+from tests.test_appointments import id_number
 
 BASE = "/api/halls/demo/appointments"
 HALL_ZONE = ZoneInfo("Asia/Shanghai")

@@ -18,48 +18,14 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Locator, Page, expect, sync_playwright
+from playwright.sync_api import Locator, Page, expect
 
+from tests.browser.common import item_button, overlay, slip_ticket_id
 from tests.escpos_decoder import decode
 from tests.support import Server, free_port, running
-from tests.test_pages_browser import CHROMIUM, CHROMIUM_ARGS, PORTRAIT, item_button, overlay, slip_ticket_id
 from tests.test_printing import KIOSK, PrinterStandIn, env, hall_file
 
-expect.set_options(timeout=5_000)
-
-
 # ---------------------------------------------------------------- fixtures
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    # Never skipped: a machine without the browser fails here (``make system-deps`` installs it).
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} is missing: apt-get install -y chromium fonts-noto-cjk"
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        try:
-            yield chromium
-        finally:
-            chromium.close()
-
-
-@pytest.fixture
-def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
-    """Pages in fresh browser contexts (own storage: a new device); fails the test on any script error."""
-    contexts: list[BrowserContext] = []
-    errors: list[str] = []
-
-    def make(viewport: dict[str, int] = PORTRAIT) -> Page:
-        context = browser.new_context(viewport=viewport, locale="zh-CN")
-        contexts.append(context)
-        page = context.new_page()
-        page.on("pageerror", lambda error: errors.append(str(error)))
-        return page
-
-    yield make
-    for context in contexts:
-        context.close()
-    assert not errors, f"script errors on the page: {errors}"
 
 
 @pytest.fixture

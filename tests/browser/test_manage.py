@@ -1,7 +1,7 @@
 """The managers' pages in a real browser: AB岗排班与在岗情况 and 好差评, and the 空岗提醒 banner
 on the B person's counter page and the manager's page.
 
-As in ``test_pages_browser.py``: ``hall serve`` in a child process on a fresh data directory,
+As in ``test_pages.py``: ``hall serve`` in a child process on a fresh data directory,
 Debian's Chromium headless through Playwright, outcomes checked through the public API. The
 hall file is the demo hall open round the clock (the post watcher only alerts in opening
 hours, and these tests run whenever CI does), watched every 0.2 s. Screenshots go to
@@ -11,50 +11,29 @@ hours, and these tests run whenever CI does), watched every 0.2 s. Screenshots g
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
 import pytest
 from playwright.sync_api import Page, Route, expect
 
-from tests import test_pages_browser
-from tests.support import Server, running
-from tests.test_pages_browser import DESK, KIOSK_AUTH, log_in, staff_login
+from tests.browser.common import DESK, KIOSK_AUTH, PAD_AUTH, Shots, act, log_in, staff_login
+from tests.support import Server
 from tests.test_posts_alerts import open_all_day_hall
 
-# The browser and its pages, as the other page tests have them (a script error fails the test).
-browser, new_page = test_pages_browser.browser, test_pages_browser.new_page
-
 MANAGER_DESK = {"width": 1366, "height": 768}
-PAD_AUTH = {"Authorization": "Bearer demo-pad-token"}
 
 
 @pytest.fixture
-def server(tmp_path: Path) -> Iterator[Server]:
-    """``hall serve`` with the demo hall open round the clock, its posts watched every 0.2 s."""
-    env = {
-        "HALL_DATA_DIR": str(tmp_path / "var"),
-        "HALL_FILES": str(open_all_day_hall(tmp_path)),
-        "HALL_LOG_FORMAT": "text",
-        "HALL_POST_WATCH": "0.2",
-    }
-    with running(env, log=tmp_path / "server.log") as live:
-        yield live
+def server_env(server_env: dict[str, str], tmp_path: Path) -> dict[str, str]:
+    """The demo hall open round the clock, its posts watched every 0.2 s."""
+    return {**server_env, "HALL_FILES": str(open_all_day_hall(tmp_path)), "HALL_POST_WATCH": "0.2"}
 
 
 @pytest.fixture
-def api(server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=10) as client:
-        yield client
-
-
-@pytest.fixture
-def shot(artifacts: Path) -> Callable[[Page, str], None]:
-    def save(page: Page, name: str) -> None:
-        page.screenshot(path=artifacts / f"{name}.png", full_page=True)
-
-    return save
+def shots() -> Shots:
+    return Shots(options={"full_page": True})
 
 
 def manager_page(new_page: Callable[..., Page], server: Server, which: str) -> Page:
@@ -70,12 +49,6 @@ def manager_page(new_page: Callable[..., Page], server: Server, which: str) -> P
 def live(page: Page) -> None:
     """The page's hall channel is open: an alert from now on reaches it."""
     expect(page.locator("html")).to_have_attribute("data-alerts", "live")
-
-
-def act(api: httpx.Client, clerk: dict, counter: int, action: str, **body: object) -> dict:
-    response = api.post(f"/api/halls/demo/counters/{counter}/{action}", headers=clerk, json=body or None)
-    assert response.status_code == 200, response.text
-    return response.json()
 
 
 def roster_row(page: Page, counter: int):  # type: ignore[no-untyped-def]

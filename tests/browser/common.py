@@ -1,0 +1,123 @@
+"""What the browser tests share: Debian's Chromium and how it is started, the screens' sizes, the
+demo hall's device tokens, and helpers that look at a page or drive the hall through the API.
+
+The fixtures that use these (the browser, pages, ``hall serve``, screenshots) are in ``conftest.py``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from playwright.sync_api import Locator, Page, expect
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+KIOSK_AUTH = {"Authorization": "Bearer demo-kiosk-token"}
+PAD_TOKEN = "demo-pad-token"
+PAD_AUTH = {"Authorization": f"Bearer {PAD_TOKEN}"}
+PORTRAIT = {"width": 1080, "height": 1920}
+LANDSCAPE = {"width": 1920, "height": 1080}
+DESK = {"width": 1366, "height": 900}
+PHONE = {"width": 390, "height": 844}
+
+expect.set_options(timeout=5_000)
+
+
+@dataclass(frozen=True)
+class Shots:
+    """Where the ``shot`` fixture saves a screenshot, and how; a module that takes any says so."""
+
+    # test-artifacts/<folder>/<test>--<label>.png; without a folder, test-artifacts/<label>.png
+    folder: str | None = None
+    options: dict[str, Any] = field(default_factory=dict)  # for page.screenshot
+
+
+# ---------------------------------------------------------------- the API
+
+
+def staff_login(api: httpx.Client, username: str, password: str) -> dict[str, str]:
+    response = api.post("/api/auth/login", json={"hall": "demo", "username": username, "password": password})
+    assert response.status_code == 200, response.text
+    return {"Authorization": "Bearer " + response.json()["token"]}
+
+
+def act(api: httpx.Client, auth: dict[str, str], counter: int, action: str, **body) -> dict:
+    response = api.post(f"/api/halls/demo/counters/{counter}/{action}", json=body or None, headers=auth)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+# ---------------------------------------------------------------- pages
+
+
+def log_in(page: Page, username: str, password: str) -> None:
+    expect(page.locator("#login")).to_be_visible()
+    page.get_by_placeholder("用户名 username").fill(username)
+    page.get_by_placeholder("密码 password").fill(password)
+    page.get_by_role("button", name="登录 Sign in").click()
+
+
+def pause_clock(page: Page, at: dt.datetime | None = None) -> None:
+    """Fake timers, paused: the page's timers run only when the test moves the clock on (``run_for``)."""
+    start = at or dt.datetime.now(dt.UTC)
+    page.clock.install(time=start)
+    page.clock.pause_at(start + dt.timedelta(seconds=1))
+
+
+def wait_for(page: Page, condition: str, timeout: float = 5_000) -> None:
+    page.wait_for_function(condition, polling=50, timeout=timeout)
+
+
+def inside_viewport(page: Page, locator: Locator) -> None:
+    """The element is shown whole, without scrolling."""
+    box = locator.bounding_box()
+    assert box is not None, f"{locator} is not rendered"
+    size = page.viewport_size
+    assert box["x"] >= 0 and box["y"] >= 0, (locator, box)
+    assert box["x"] + box["width"] <= size["width"] + 0.5, (locator, box, size)
+    assert box["y"] + box["height"] <= size["height"] + 0.5, (locator, box, size)
+
+
+def no_sideways_scroll(page: Page) -> None:
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], f"the page is {width}px wide in a {page.viewport_size} viewport"
+
+
+def fits_without_scrolling(page: Page) -> None:
+    size = page.evaluate(
+        """() => ({width: innerWidth, height: innerHeight,
+                   scrollWidth: Math.max(document.documentElement.scrollWidth, document.body.scrollWidth),
+                   scrollHeight: Math.max(document.documentElement.scrollHeight, document.body.scrollHeight)})"""
+    )
+    assert size["scrollWidth"] <= size["width"] and size["scrollHeight"] <= size["height"], size
+
+
+# ---------------------------------------------------------------- the ticket machine
+
+
+def item_button(page: Page, code: str) -> Locator:
+    return page.locator(f'.item-btn[data-item="{code}"]')
+
+
+def overlay(page: Page) -> Locator:
+    return page.locator("#result")
+
+
+def slip_ticket_id(page: Page) -> str:
+    """The ticket's id, read from the status link printed on the slip."""
+    link = page.locator("#result-link a").get_attribute("href")
+    match = re.search(r"/halls/demo/tickets/([\w-]+)$", link or "")
+    assert match, link
+    return match.group(1)
