@@ -6,7 +6,11 @@ from __future__ import annotations
 from alembic import context
 from sqlmodel import SQLModel
 
-import queueing.models  # noqa: F401  (the models put their tables in the metadata)
+# Every package's models put their tables in the metadata autogenerate compares with.
+import appointments.models  # noqa: F401
+import counters.models  # noqa: F401
+import printers.models  # noqa: F401
+import queueing.models
 from config.migrations import include_object
 
 
