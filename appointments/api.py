@@ -24,16 +24,19 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from appointments.rules import BookingRefused
 from appointments.schemas import (
+    AppointmentFigures,
     BookableItem,
     BookingView,
     BookRequest,
     CancelSlotsRequest,
     CheckInRequest,
     CheckInResult,
+    SlotToday,
     SlotView,
 )
 from appointments.service import AppointmentService
 from config.auth import Principal, issuer_guard, manager_guard
+from queueing.errors import Invalid
 from queueing.ports import SlipPrinter
 
 __all__ = ["booking_refused", "router"]
@@ -104,6 +107,23 @@ async def cancel_slots(
     return await appointments.cancel_slots(hall, data.date, data.from_time, data.until_time, data.item, data.reason)
 
 
+@get(f"{_BASE}/today", guards=[manager_guard], summary="Today's slots: booked, checked in, missed (managers)")
+async def today(hall: FromPath[str], appointments: NamedDependency[AppointmentService]) -> list[SlotToday]:
+    return await appointments.today_slots(hall)
+
+
+@get(f"{_BASE}/figures", guards=[manager_guard], summary="What became of the bookings of a range of days (managers)")
+async def figures(
+    hall: FromPath[str],
+    appointments: NamedDependency[AppointmentService],
+    since: Annotated[dt.date, QueryParameter(name="from")],
+    until: Annotated[dt.date, QueryParameter(name="to")],
+) -> list[AppointmentFigures]:
+    if until < since or (until - since).days > 366:
+        raise Invalid(f"from ({since}) must not be after to ({until}), at most a year apart", "日期范围有误")
+    return await appointments.figures(hall, since, until)
+
+
 @get(f"{_BASE}/{{code:str}}", summary="A booking's status")
 async def status(
     hall: FromPath[str], code: FromPath[str], appointments: NamedDependency[AppointmentService]
@@ -120,7 +140,7 @@ async def cancel(
 
 router = Router(
     path="/",
-    route_handlers=[items, slots, book, check_in, cancel_slots, status, cancel],
+    route_handlers=[items, slots, book, check_in, cancel_slots, today, figures, status, cancel],
     tags=["appointments"],
     exception_handlers={BookingRefused: booking_refused},
 )

@@ -11,12 +11,14 @@ from appointments.people import PersonInput
 from queueing.schemas import IssuedTicket
 
 __all__ = [
+    "AppointmentFigures",
     "BookRequest",
     "BookableItem",
     "BookingView",
     "CancelSlotsRequest",
     "CheckInRequest",
     "CheckInResult",
+    "SlotToday",
     "SlotView",
 ]
 
@@ -89,3 +91,31 @@ class CancelSlotsRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tru
     until_time: Annotated[str, msgspec.Meta(pattern=r"^\d{2}:\d{2}(:\d{2})?$")] = "23:59"
     item: str | None = None  # only this item's bookings; default all
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+
+class AppointmentFigures(msgspec.Struct, kw_only=True):
+    """What became of the bookings for the slots of some days (预约统计)."""
+
+    key: str  # the day ("" for the whole range)
+    booked: int = 0  # bookings made for these slots, whatever became of them
+    checked_in: int = 0  # on time (预约优先)
+    late: int = 0  # checked in after the window: served as walk-ins
+    no_show: int = 0  # 爽约
+    cancelled: int = 0  # by the citizen
+    cancelled_by_hall: int = 0
+    pending: int = 0  # still to come
+    seats: int = 0  # online seats the slots offered
+    slot_fill: float | None = None  # bookings kept (not cancelled) ÷ seats
+    on_time_share: float | None = None  # on time ÷ those that came (on time or late)
+
+
+class SlotToday(msgspec.Struct, kw_only=True):
+    """A slot of today for the manager's live view: what is booked and what came."""
+
+    start: dt.datetime
+    end: dt.datetime
+    seats: int
+    booked: int  # kept bookings (not cancelled)
+    checked_in: int  # on time or late
+    missed: int  # no-shows
+    pending: int

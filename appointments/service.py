@@ -24,7 +24,7 @@ from appointments.models import AppointmentRow
 from appointments.notify import LogNotifier, Message, Notifier, NotifyError
 from appointments.people import Contact, PersonInput, PersonKeys
 from appointments.rules import BookingRefused, Slot, arrival, check_booking, check_cancel, day_slots, no_show_due
-from appointments.schemas import BookableItem, BookingView, CheckInResult, SlotView
+from appointments.schemas import AppointmentFigures, BookableItem, BookingView, CheckInResult, SlotToday, SlotView
 from appointments.settings import AppointmentHall
 from appointments.store import AppointmentStore, new_code
 from queueing.commands import Actor, IssueTicket, Priority
@@ -336,6 +336,84 @@ class AppointmentService:
             "slots cancelled by the hall", extra={"hall": hall, "day": day.isoformat(), "bookings": len(cancelled)}
         )
         return cancelled
+
+    # ---------------------------------------------------------------- figures for managers
+
+    def _seats(self, definition: AppointmentHall, zone: ZoneInfo, day: dt.date) -> dict[dt.datetime, int]:
+        """Online seats per slot start of ``day``: every bookable capacity key's seats."""
+        settings = definition.settings
+        keys: dict[str, int] = {}
+        for item in definition.rules.items:
+            key, seats = settings.capacity_for(item.code, item.group)
+            if seats > 0:
+                keys[key] = seats
+        per_slot = sum(keys.values())
+        return {slot.start: per_slot for slot in day_slots(definition.rules.hours, day, settings.slot_minutes, zone)}
+
+    async def figures(self, hall: str, since: dt.date, until: dt.date) -> list[AppointmentFigures]:
+        """Per day of [since, until] with slots, and for the whole range first (``key`` ""):
+        booked, on time, late, no-shows, cancelled by the citizen and by the hall, slot fill."""
+        definition = self.halls.get(hall)
+        if definition is None:
+            raise NotFound(f"no hall {hall!r}", f"没有大厅 {hall}")
+        zone = ZoneInfo(definition.info.timezone)
+        if not definition.settings.enabled:
+            return [AppointmentFigures(key="")]
+        begin = dt.datetime.combine(since, dt.time(), zone)
+        end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), zone)
+        rows = await asyncio.to_thread(self.store.states_between, hall, begin, end)
+        days: dict[str, AppointmentFigures] = {}
+        total = AppointmentFigures(key="")
+        day = since
+        while day <= until and (until - since).days <= 400:
+            seats = sum(self._seats(definition, zone, day).values())
+            if seats:
+                days[day.isoformat()] = AppointmentFigures(key=day.isoformat(), seats=seats)
+                total.seats += seats
+            day += dt.timedelta(days=1)
+        field = {"booked": "pending", "checked_in": "checked_in", "late": "late", "no_show": "no_show",
+                 "cancelled": "cancelled", "cancelled_by_hall": "cancelled_by_hall"}  # fmt: skip
+        for start, _key, state in rows:
+            key = start.astimezone(zone).date().isoformat()
+            row = days.setdefault(key, AppointmentFigures(key=key))
+            for figures in (row, total):
+                figures.booked += 1
+                name = field.get(state)
+                if name:
+                    setattr(figures, name, getattr(figures, name) + 1)
+        for figures in (total, *days.values()):
+            kept = figures.booked - figures.cancelled - figures.cancelled_by_hall
+            figures.slot_fill = round(kept / figures.seats, 4) if figures.seats else None
+            came = figures.checked_in + figures.late
+            figures.on_time_share = round(figures.checked_in / came, 4) if came else None
+        return [total, *(days[k] for k in sorted(days))]
+
+    async def today_slots(self, hall: str) -> list[SlotToday]:
+        """Today's slots: seats, kept bookings, who checked in, who missed, who is to come."""
+        definition = self.halls.get(hall)
+        if definition is None or not definition.settings.enabled:
+            return []
+        zone = ZoneInfo(definition.info.timezone)
+        today = self.clock().astimezone(zone).date()
+        seats = self._seats(definition, zone, today)
+        slots = day_slots(definition.rules.hours, today, definition.settings.slot_minutes, zone)
+        if not slots:
+            return []
+        rows = await asyncio.to_thread(self.store.states_between, hall, slots[0].start, slots[-1].end)
+        result = {s.start: SlotToday(start=s.start, end=s.end, seats=seats.get(s.start, 0), booked=0,
+                                     checked_in=0, missed=0, pending=0) for s in slots}  # fmt: skip
+        for start, _key, state in rows:
+            slot = result.get(start.astimezone(zone))
+            if slot is None or state in ("cancelled", "cancelled_by_hall"):
+                continue
+            slot.booked += 1
+            if state in ("checked_in", "late"):
+                slot.checked_in += 1
+            elif state == "no_show":
+                slot.missed += 1
+            else:
+                slot.pending += 1
+        return list(result.values())
 
     # ---------------------------------------------------------------- the clock's work
 

@@ -121,6 +121,16 @@ class AppointmentStore:
             ).all()
         return {(r.capacity_key, r.slot_start): (r.booked, r.closed) for r in rows}
 
+    def states_between(self, hall: str, since: dt.datetime, until: dt.datetime) -> list[tuple[dt.datetime, str, str]]:
+        """(slot start, capacity key, state) of every booking for slots in [since, until)."""
+        with read_connection(self.engine) as conn, conn.begin():
+            rows = conn.execute(
+                sa.select(_appts.c.slot_start, _appts.c.capacity_key, _appts.c.state).where(
+                    _appts.c.hall == hall, _appts.c.slot_start >= since, _appts.c.slot_start < until
+                )
+            ).all()
+        return [(r.slot_start, r.capacity_key, r.state) for r in rows]
+
     def by_code(self, hall: str, code: str) -> AppointmentRow | None:
         with read_connection(self.engine) as conn, conn.begin():
             row = conn.execute(sa.select(_appts).where(_appts.c.hall == hall, _appts.c.code == code)).one_or_none()

@@ -42,6 +42,10 @@ from config.settings import PROJECT_ROOT, Settings, load_settings
 from counters.api import router as counters_api
 from counters.evaluation import EvaluationService
 from counters.evaluation_api import router as evaluation_api
+from counters.manage.api import router as manage_api
+from counters.manage.feed import LiveFeed
+from counters.manage.pages import router as manage_pages
+from counters.manage.worker import ReportWorker
 from counters.pages import router as counters_pages
 from counters.posts import PostService
 from counters.posts_api import router as posts_api
@@ -182,6 +186,18 @@ def create_app(
     evaluation = EvaluationService(engine, counter_parts, clock)
     posts = PostService(engine, registry, counter_parts, clock, settings.post_watch_seconds)
     auth = Authenticator(AccountBook(halls), TokenSigner(settings.secret()), settings.token_hours, clock)
+    feed = LiveFeed(
+        registry,
+        counter_parts,
+        hub,
+        printing,
+        evaluation,
+        appointments,
+        clock,
+        heartbeat=settings.device_heartbeat_seconds,
+    )
+    # Reports fold months of the record: in a process of their own, where they cannot slow a hall.
+    reports = ReportWorker(settings.database, [h.path for h in halls], settings.stats_workers)
 
     async def start(_: Litestar) -> None:
         await asyncio.to_thread(upgrade, engine)
@@ -202,6 +218,8 @@ def create_app(
         log.info("serving", extra={"halls": [h.id for h in halls], "database": engine.dialect.name})
 
     async def stop(_: Litestar) -> None:
+        await feed.close()
+        reports.close()
         await posts.stop()
         await evaluation.stop()
         await appointments.stop()
@@ -227,6 +245,8 @@ def create_app(
             appointments_api,
             evaluation_api,
             posts_api,
+            manage_api,
+            manage_pages,
             appointments_pages,
             create_static_files_router(
                 path="/static",
@@ -246,6 +266,8 @@ def create_app(
             "evaluation": _constant(evaluation),
             "ratings": _constant(evaluation),  # the queue's RatingOffer
             "posts": _constant(posts),
+            "reports": _constant(reports),
+            "feed": _constant(feed),
             "principal": Provide(provide_principal, sync_to_thread=False),
             "runtime": _by_hall(registry.get),
             "counter_hall": _by_hall(_lookup({p.id: p for p in counter_parts})),
@@ -264,6 +286,8 @@ def create_app(
                 "appointments": appointments,
                 "evaluation": evaluation,
                 "posts": posts,
+                "reports": reports,
+                "feed": feed,
             }
         ),
         exception_handlers={

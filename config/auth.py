@@ -172,6 +172,15 @@ class Authenticator:
             staff_no=staff.staff_no,
         )
 
+    def manages(self, principal: Principal, hall: str) -> bool:
+        """Whether the staff member behind ``principal`` is a manager (or an administrator) of
+        ``hall`` too: the same username with that role in its hall file (a report over several
+        halls is for whoever manages them all)."""
+        if principal.kind != "staff":
+            return False
+        staff = self.book.staff(hall, principal.name)
+        return staff is not None and staff.role in ("manager", "admin")
+
     def authenticate(self, authorization: str | None) -> Principal | None:
         if not authorization:
             return None

@@ -21,7 +21,7 @@ import msgspec
 
 from appointments.settings import AppointmentHall, AppointmentSettings
 from counters.ratings import RatingRules
-from counters.settings import CounterHall, StaffCard
+from counters.settings import AlertSettings, CounterHall, DeviceCard, StaffCard, StatsSettings
 from displays.settings import DisplayHall, DisplaySettings
 from displays.voice import VoiceSettings
 from printers.settings import PrinterSpec, PrintingHall, SlipSettings
@@ -86,6 +86,8 @@ class _HallFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     slip: SlipSettings = msgspec.field(default_factory=SlipSettings)
     appointments: AppointmentSettings = msgspec.field(default_factory=AppointmentSettings)
     ratings: RatingRules = msgspec.field(default_factory=RatingRules)
+    stats: StatsSettings = msgspec.field(default_factory=StatsSettings)
+    alerts: AlertSettings = msgspec.field(default_factory=AlertSettings)
     staff: list[StaffSpec] = msgspec.field(default_factory=list)
     devices: list[DeviceSpec] = msgspec.field(default_factory=list)
 
@@ -104,6 +106,8 @@ class HallDefinition(msgspec.Struct, frozen=True):
     slip: SlipSettings = SlipSettings()
     appointments: AppointmentSettings = AppointmentSettings()
     ratings: RatingRules = RatingRules()
+    stats: StatsSettings = StatsSettings()
+    alerts: AlertSettings = AlertSettings()
     warnings: tuple[str, ...] = ()
 
     @property
@@ -137,7 +141,16 @@ class HallDefinition(msgspec.Struct, frozen=True):
 
     def counter_part(self) -> CounterHall:
         staff = tuple(StaffCard(s.username, s.name, s.role, s.staff_no, s.photo) for s in self.staff)
-        return CounterHall(info=self.info, rules=self.rules, counters=self.counters, staff=staff, ratings=self.ratings)
+        return CounterHall(
+            info=self.info,
+            rules=self.rules,
+            counters=self.counters,
+            staff=staff,
+            ratings=self.ratings,
+            stats=self.stats,
+            alerts=self.alerts,
+            devices=tuple(DeviceCard(d.name, d.kind) for d in self.devices),
+        )
 
 
 def load_hall(path: str | Path) -> HallDefinition:
@@ -287,5 +300,7 @@ def _check(path: Path, hall: _HallFile) -> HallDefinition:
         slip=hall.slip,
         appointments=hall.appointments,
         ratings=hall.ratings,
+        stats=hall.stats,
+        alerts=hall.alerts,
         warnings=warnings,
     )

@@ -38,6 +38,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     notify: NotifierSettings = msgspec.field(default_factory=NotifierSettings)  # how citizens are told
     pdf_font: str = ""  # a TrueType CJK font for PDF tickets; empty: the first of printers.pdf.FONT_CANDIDATES
     post_watch_seconds: float = 5.0  # how often empty AB posts are looked for (空岗提醒)
+    stats_workers: int = 1  # processes that fold the record for reports (never the halls' own)
     device_heartbeat_seconds: float = 15.0  # a quiet device channel says so this often
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
@@ -81,6 +82,7 @@ _ENV: dict[str, tuple[str, type]] = {
     "HALL_DEVICE_HEARTBEAT": ("device_heartbeat_seconds", float),
     "HALL_PDF_FONT": ("pdf_font", str),
     "HALL_POST_WATCH": ("post_watch_seconds", float),
+    "HALL_STATS_WORKERS": ("stats_workers", int),
     "HALL_LOG_LEVEL": ("log_level", str),
     "HALL_LOG_FORMAT": ("log_format", str),
 }

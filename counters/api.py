@@ -50,7 +50,7 @@ from queueing.errors import NotFound
 from queueing.events import Recorded
 from queueing.hall import HallQueue
 from queueing.service import HallRuntime
-from queueing.views import CounterView, TicketView
+from queueing.views import CounterView, ReconfigurePreview, TicketView
 
 __all__ = ["CounterAction", "router"]
 
@@ -232,8 +232,43 @@ async def reconfigure(
     return await runtime.execute(command, lambda q, rec, at: q.counter_view(counter))
 
 
+@post(
+    "/api/halls/{hall:str}/counters/{counter:int}/preview",
+    guards=[manager_guard],
+    status_code=200,
+    summary="What a change of a counter would do, changing nothing: what it would serve, whom it could call",
+)
+async def preview_reconfigure(
+    counter: FromPath[int],
+    data: JSONBody[CounterPatch],
+    runtime: NamedDependency[HallRuntime],
+    principal: NamedDependency[Principal],
+) -> ReconfigurePreview:
+    command = ReconfigureCounter(
+        at=runtime.clock(),
+        actor=principal.actor,
+        counter=counter,
+        name=data.name,
+        kind=data.kind,
+        domains=tuple(data.domains) if data.domains is not None else None,
+        items=tuple(data.items) if data.items is not None else None,
+        profile=data.profile,
+    )
+    return await runtime.read(lambda q, at: q.preview_reconfigure(command))
+
+
 router = Router(
     path="/",
-    route_handlers=[list_counters, counter_status, call_next, transfer, pause, resume, counter_action, reconfigure],
+    route_handlers=[
+        list_counters,
+        counter_status,
+        call_next,
+        transfer,
+        pause,
+        resume,
+        preview_reconfigure,
+        counter_action,
+        reconfigure,
+    ],
     tags=["counters"],
 )

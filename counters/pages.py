@@ -81,7 +81,7 @@ def _axis(hours: OpeningHours) -> tuple[int, int]:
     return (min(a for a, _ in spans), max(b for _, b in spans))
 
 
-def _manage_context(runtime: HallRuntime, part: CounterHall, settings: Settings) -> dict:
+def manage_context(runtime: HallRuntime, part: CounterHall, settings: Settings) -> dict:
     """What both manager pages put in the page: the hall, its counters and staff, its day."""
     return {
         "hall": part.info,
@@ -99,7 +99,7 @@ async def manage_posts(
     counter_hall: NamedDependency[CounterHall],
     settings: NamedDependency[Settings],
 ) -> Template:
-    context = _manage_context(runtime, counter_hall, settings)
+    context = manage_context(runtime, counter_hall, settings)
     return Template("manage_posts.html", context={**context, "page": "posts"})
 
 
@@ -109,7 +109,7 @@ async def manage_ratings(
     counter_hall: NamedDependency[CounterHall],
     settings: NamedDependency[Settings],
 ) -> Template:
-    context = _manage_context(runtime, counter_hall, settings)
+    context = manage_context(runtime, counter_hall, settings)
     today = dt.date.fromisoformat(context["today"])
     context.update(
         page="ratings",

@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from collections import deque
 
 import msgspec
@@ -32,6 +33,7 @@ __all__ = ["DisplayHub", "DisplayPublisher", "Subscriber"]
 
 log = logging.getLogger("hall.displays")
 _CHANNEL = "hallq:display:"
+_PRESENCE = "hallq:presence:"  # a hash per hall: device -> when it was last connected (epoch)
 
 
 class Subscriber:
@@ -84,6 +86,8 @@ class DisplayHub:
         self._publisher: asyncio.Task | None = None
         self._outbox: asyncio.Queue[tuple[str, list[Frame]]] = asyncio.Queue()
         self._listening = asyncio.Event()
+        self._changed: dict[str, asyncio.Event] = {}  # set on every delivery, for whoever watches a hall
+        self._gone: dict[str, dict[str, float]] = {}  # device -> when its last connection here ended (epoch)
 
     # ---------------------------------------------------------------- life
 
@@ -116,6 +120,39 @@ class DisplayHub:
 
     def unsubscribe(self, hall: str, subscriber: Subscriber) -> None:
         self._halls.get(hall, set()).discard(subscriber)
+        self._gone.setdefault(hall, {})[subscriber.device] = time.time()
+
+    def changed(self, hall: str) -> asyncio.Event:
+        """Set whenever a message of ``hall`` is delivered here (from any process, with Redis)."""
+        return self._changed.setdefault(hall, asyncio.Event())
+
+    async def presence(self, hall: str) -> dict[str, float]:
+        """When each device of ``hall`` was last connected (epoch seconds; now if it is), to
+        this process or, with Redis, to any."""
+        now = time.time()
+        seen = dict(self._gone.get(hall, {}))
+        seen.update({s.device: now for s in self._halls.get(hall, ())})
+        if self._redis is not None:
+            try:
+                shared = await self._redis.hgetall(_PRESENCE + hall)
+            except Exception:
+                log.warning("device presence: Redis unreachable; this process's devices only", exc_info=True)
+            else:
+                for device, at in shared.items():
+                    name, when = device.decode(), float(at)
+                    seen[name] = max(seen.get(name, 0.0), when)
+        return seen
+
+    async def _share_presence(self) -> None:
+        """Every device connected here is seen now, for the other processes' managers."""
+        for hall, subscribers in tuple(self._halls.items()):
+            devices = {s.device: time.time() for s in subscribers}
+            if devices:
+                try:
+                    await self._redis.hset(_PRESENCE + hall, mapping=devices)  # type: ignore[union-attr]
+                except Exception:
+                    log.warning("device presence: Redis unreachable", exc_info=True)
+                    return
 
     def devices(self, hall: str) -> list[Subscriber]:
         return list(self._halls.get(hall, ()))
@@ -136,6 +173,8 @@ class DisplayHub:
             beat = now >= next_beat
             if beat:
                 next_beat = max(next_beat + self.heartbeat, now)
+            if beat and self._redis is not None:
+                await self._share_presence()
             for hall, subscribers in tuple(self._halls.items()):
                 for subscriber in tuple(subscribers):
                     if subscriber.sending_since and now - subscriber.sending_since > Subscriber.SEND_TIMEOUT:
@@ -173,6 +212,8 @@ class DisplayHub:
         self._latest[hall] = max(self._latest.get(hall, 0), frames[-1].seq)
         for subscriber in tuple(self._halls.get(hall, ())):
             subscriber.offer(frames)
+        if hall in self._changed:
+            self._changed[hall].set()
 
     async def _listen(self) -> None:
         backoff = 0.5

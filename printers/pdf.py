@@ -25,7 +25,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from printers.slip import Slip, wrap
 
-__all__ = ["FONT_CANDIDATES", "FontMissing", "find_font", "render_pdf"]
+__all__ = ["FONT_CANDIDATES", "FontMissing", "find_font", "register_font", "render_pdf"]
 
 # TrueType-outline CJK fonts where distributions put them (first found wins). Noto/Source Han
 # CJK are CFF-based and deliberately absent: reportlab cannot embed them.
@@ -69,14 +69,14 @@ def find_font(configured: str = "") -> Path:
         path = Path(configured).expanduser()
         if not path.is_file():
             raise FontMissing(f"{_HELP}; the configured font {configured} does not exist")
-        _register(path)  # raises FontMissing naming it
+        register_font(path)  # raises FontMissing naming it
         return path
     for candidate in FONT_CANDIDATES:
         path = Path(candidate)
         if not path.is_file():
             continue
         try:
-            _register(path)
+            register_font(path)
         except FontMissing:
             continue  # e.g. a CFF font someone dropped at a well-known path: try the next one
         return path
@@ -85,7 +85,7 @@ def find_font(configured: str = "") -> Path:
 
 def render_pdf(slip: Slip, font: Path) -> bytes:
     """The ticket as PDF bytes: one 80 mm page, everything centred."""
-    font_name = _register(font)
+    font_name = register_font(font)
     blocks = _layout(slip, font_name)
     height = 2 * _MARGIN + sum(block.height for block in blocks)
 
@@ -106,7 +106,7 @@ def render_pdf(slip: Slip, font: Path) -> bytes:
     return buffer.getvalue()
 
 
-def _register(path: Path) -> str:
+def register_font(path: Path) -> str:
     key = str(path.resolve())
     with _fonts_lock:
         if key in _fonts:

@@ -73,6 +73,10 @@ class TicketIssued(_Event, tag="ticket_issued"):
     appointment_slot: dt.datetime | None = None
     idempotency_key: str | None = None
     channel: str = "kiosk"
+    # What the ticket was told at issue: people ahead and the estimated wait (None: no counter
+    # could serve it then, or a record from before estimates were kept).
+    quoted_ahead: int | None = None
+    quoted_minutes: int | None = None
 
 
 class TicketCalled(_Event, tag="ticket_called"):

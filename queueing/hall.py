@@ -106,6 +106,7 @@ from queueing.views import (
     GroupWaiting,
     ItemWaiting,
     QueueView,
+    ReconfigurePreview,
     TicketView,
     ticket_view,
 )
@@ -214,6 +215,16 @@ class HallQueue:
             )
         # An appointment is ordered by its slot; one checked in late waits from its arrival.
         waiting_since = max(cmd.appointment_slot, cmd.at) if cmd.appointment_slot else cmd.at
+        key = (micros(waiting_since), self.seq + 1)
+        # What the citizen is told now (people ahead, minutes) is kept with the ticket, so the
+        # estimate can be judged against the wait that followed.
+        quoted = self.estimate(
+            TicketRecord(
+                id=cmd.ticket_id, number="", group=group.prefix, seq=seq, item=item.code,
+                priority=cmd.priority, key=key, issued_at=cmd.at,
+            ),
+            cmd.at,
+        )  # fmt: skip
         return [
             TicketIssued(
                 at=cmd.at,
@@ -224,10 +235,12 @@ class HallQueue:
                 seq=seq,
                 item=item.code,
                 priority=cmd.priority,
-                key=(micros(waiting_since), self.seq + 1),
+                key=key,
                 appointment_slot=cmd.appointment_slot,
                 idempotency_key=cmd.idempotency_key,
                 channel=cmd.channel,
+                quoted_ahead=quoted.people_ahead if quoted else None,
+                quoted_minutes=quoted.wait_minutes if quoted else None,
             )
         ]
 
@@ -680,7 +693,7 @@ class HallQueue:
             counter.state = advance_counter(counter.state, CounterStep.DAY_END)
             counter.state_since, counter.pause_reason = e.at, ""
             counter.staff, counter.staff_name, counter.current = None, "", None
-            counter.alerted_since = None
+            counter.alerted_since, counter.served = None, 0
             counter.parked.clear()
         self._cache.clear()
 
@@ -727,7 +740,8 @@ class HallQueue:
         if item_seconds is None:  # recorded by the first release, which decided it here
             item_seconds = update_service_time(self._service_seconds(ticket.item), self._service_duration(ticket, e.at))
         ticket.state, ticket.ended_at = advance_ticket(ticket.state, TicketStep.COMPLETE), e.at
-        self.counters[e.counter].current = None
+        counter = self.counters[e.counter]
+        counter.current, counter.served = None, counter.served + 1
         self.service_seconds[ticket.item] = item_seconds
 
     def _on_missed(self, e: TicketMissed) -> None:
@@ -983,9 +997,51 @@ class HallQueue:
             best = option if best is None or option < best else best
         return None if best is None else Estimate(people_ahead=best[1], wait_minutes=minutes(best[0]))
 
+    def preview_reconfigure(self, cmd: ReconfigureCounter) -> ReconfigurePreview:
+        """What a manager's change of a counter would do, changing nothing: what it would
+        serve, what it would gain and lose, which waiting tickets it could then call (in the
+        order it would call them), or why the change would be refused."""
+        counter = self._counter(cmd.counter)
+        try:
+            events = self._reconfigure(cmd)
+        except Refusal as refusal:
+            return ReconfigurePreview(counter=cmd.counter, allowed=False, refusal=refusal.message_zh)
+        spec = events[0].spec if events else counter.spec  # type: ignore[union-attr]
+        before = self._served_by(cmd.counter)
+        after = served_items(spec, self.rules.items)
+        profile = self.rules.all_profiles[spec.profile or default_profile_name(spec.kind)]
+        preferred = preferred_items(spec, profile, self.rules.items)
+        candidates = [
+            (rank, item not in preferred, key, ticket_id)
+            for item in after
+            for rank in RANKS
+            for key, ticket_id in self.lines.entries(Line(item, None, rank))
+        ]
+        candidates += [
+            (rank, False, key, ticket_id)
+            for rank in RANKS
+            for key, ticket_id in self.lines.entries(Line(None, cmd.counter, rank))
+        ]
+        order = sorted(candidates)
+        return ReconfigurePreview(
+            counter=cmd.counter,
+            allowed=True,
+            changed=bool(events),
+            serves=tuple(sorted(after)),
+            gains=tuple(sorted(after - before)),
+            loses=tuple(sorted(before - after)),
+            could_call=tuple(self.tickets[t].number for *_, t in order[:50]),
+            waiting=len(order),
+        )
+
     def unserved_waiting_items(self) -> list[str]:
         """Items whose waiting tickets no counter can call (the hall file dropped their counter)."""
         return self._unserved_waiting_items(self._specs())
+
+    def has_waiting_for(self, number: int) -> bool:
+        """Whether any waiting ticket is one counter ``number`` could call now."""
+        size = self.lines.size
+        return any(size(line) for line, _ in self._counter_lines(number))
 
     def waiting_for(self, number: int) -> int:
         """How many waiting tickets counter ``number`` could call now."""

@@ -96,5 +96,9 @@ class WaitingLines:
         """Every non-empty line with its length."""
         return ((line, len(entries)) for line, entries in self._lines.items() if entries)
 
+    def entries(self, line: Line) -> list[tuple[OrderKey, str]]:
+        """The line's (key, ticket) pairs, in order."""
+        return list(self._lines.get(line, ()))
+
     def ticket_ids(self, line: Line) -> list[str]:
         return [ticket_id for _, ticket_id in self._lines.get(line, ())]

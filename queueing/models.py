@@ -26,7 +26,10 @@ __all__ = ["HallEventRow", "HallHeadRow", "HallSnapshotRow", "TicketRow"]
 
 class HallEventRow(SQLModel, table=True):
     __tablename__ = "hall_event"
-    __table_args__ = (sa.Index("ix_hall_event_hall_day", "hall", "day"),)
+    __table_args__ = (
+        sa.Index("ix_hall_event_hall_day_seq", "hall", "day", "seq"),  # a day's events, in order
+        sa.Index("ix_hall_event_hall_kind_seq", "hall", "kind", "seq"),  # events of a kind (counters, services)
+    )
 
     hall: str = Field(primary_key=True, max_length=64)
     seq: int = Field(primary_key=True, sa_type=sa.BigInteger)

@@ -57,6 +57,7 @@ class CounterRecord(msgspec.Struct, kw_only=True):
     alerted_since: dt.datetime | None = None  # 空岗: an empty-post alert stands since then
     alerted_b: str = ""  # and whom it asked to cover the post
     alerted_a: str = ""
+    served: int = 0  # services completed here today
 
     @property
     def number(self) -> int:

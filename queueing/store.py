@@ -32,6 +32,7 @@ from queueing.events import (
     encode_event,
 )
 from queueing.hall import HallQueue
+from queueing.kinds import CounterSpec
 from queueing.lifecycle import TicketState
 from queueing.models import HallEventRow, HallHeadRow, HallSnapshotRow, TicketRow
 from queueing.policy import HallRules
@@ -43,10 +44,13 @@ __all__ = [
     "StoredEvent",
     "TicketFacts",
     "append",
+    "counters_at",
+    "day_inventory",
     "encode_snapshot",
     "ensure_head",
     "event_at",
     "events",
+    "first_event_after",
     "head",
     "last_event_at",
     "latest_snapshot",
@@ -323,6 +327,44 @@ def events(
         last = rows[-1].seq
         if left is not None:
             left -= len(rows)
+
+
+def day_inventory(conn: Connection, hall: str, since: dt.date, until: dt.date) -> dict[dt.date, tuple[int, int]]:
+    """For each hall day in [since, until] with events: its last sequence number and how many
+    events it has (what tells whether something kept about the day is still whole)."""
+    rows = conn.execute(
+        sa.select(_events.c.day, sa.func.max(_events.c.seq), sa.func.count())
+        .where(_events.c.hall == hall, _events.c.day >= since, _events.c.day <= until)
+        .group_by(_events.c.day)
+    ).all()
+    return {day: (last, count) for day, last, count in rows}
+
+
+def first_event_after(conn: Connection, hall: str, day: dt.date) -> StoredEvent | None:
+    """The first event of the first hall day after ``day`` (it starts that day)."""
+    row = conn.execute(
+        sa.select(*_EVENT_COLUMNS)
+        .where(_events.c.hall == hall, _events.c.day > day)
+        .order_by(_events.c.day, _events.c.seq)
+        .limit(1)
+    ).first()
+    return None if row is None else StoredEvent(*row[:-1], decode_event(row.data))  # type: ignore[arg-type]
+
+
+_COUNTER_KINDS = ("counter_defined", "counter_reconfigured", "counter_retired")
+
+
+def counters_at(conn: Connection, hall: str, day: dt.date) -> dict[int, CounterSpec]:
+    """The hall's counters as they stood when hall day ``day`` began (the hall file's, and a
+    manager's changes, which outlive the day)."""
+    specs: dict[int, CounterSpec] = {}
+    for stored in events(conn, hall, kinds=_COUNTER_KINDS, until=day - dt.timedelta(days=1)):
+        event = stored.event
+        if isinstance(event, CounterRetired):
+            specs.pop(event.counter, None)
+        else:
+            specs[event.counter] = event.spec  # type: ignore[union-attr]
+    return specs
 
 
 def tickets(conn: Connection, hall: str, ticket_ids: Collection[str]) -> dict[str, TicketFacts]:

@@ -19,6 +19,7 @@ __all__ = [
     "GroupWaiting",
     "ItemWaiting",
     "QueueView",
+    "ReconfigurePreview",
     "TicketView",
     "ticket_view",
 ]
@@ -161,3 +162,17 @@ class QueueView(msgspec.Struct, kw_only=True):
     groups: list[GroupWaiting]
     items: list[ItemWaiting]
     counters: list[CounterView]
+
+
+class ReconfigurePreview(msgspec.Struct, kw_only=True):
+    """What a manager's change of a counter would do (nothing changed yet)."""
+
+    counter: int
+    allowed: bool
+    refusal: str = ""  # why the core would refuse it
+    changed: bool = False  # False: it is the counter as it is
+    serves: tuple[str, ...] = ()  # the items it would serve
+    gains: tuple[str, ...] = ()
+    loses: tuple[str, ...] = ()
+    could_call: tuple[str, ...] = ()  # the numbers it could call then, in its calling order (the first 50)
+    waiting: int = 0  # how many waiting tickets it could call then

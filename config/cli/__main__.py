@@ -4,4 +4,5 @@ import sys
 
 from config.cli import main
 
-sys.exit(main())
+if __name__ == "__main__":  # not when a spawned process (the statistics worker) imports it again
+    sys.exit(main())

@@ -11,6 +11,7 @@ import appointments.models  # noqa: F401
 import counters.models  # noqa: F401
 import printers.models  # noqa: F401
 import queueing.models
+import queueing.stats.models  # noqa: F401
 from config.migrations import include_object
 
 

@@ -134,13 +134,14 @@ class Simulation:
 
     # ------------------------------------------------------------------ days
 
-    def run(self, events: int) -> None:
-        """Simulate whole days until the record holds at least ``events`` events."""
+    def run(self, events: int, days: int | None = None) -> None:
+        """Simulate whole days until the record holds at least ``events`` events (or until
+        ``days`` working days are done)."""
         if not self.queue.counters:
             for spec in self.hall.counters:
                 self._do(DefineCounter(at=_minutes(FIRST_DAY, 8 * 60), spec=spec))
         day = FIRST_DAY
-        while self.queue.seq < events:
+        while self.queue.seq < events and (days is None or self.days < days):
             if day.weekday() < 5:
                 self._day(day, events)
             day += dt.timedelta(days=1)

@@ -1,0 +1,159 @@
+"""The manager's hall in a real browser: 大厅实况 (the live view, its alerts, acting on a counter)
+and 统计报表 (the report, its charts, every download read back).
+
+``hall serve`` in a child process on a fresh data directory, Debian's Chromium headless through
+Playwright; what the page shows is checked against what the API did; downloads are opened with
+openpyxl and poppler. Screenshots go to ``test-artifacts/manage/``.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import httpx
+import openpyxl
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.common import KIOSK_AUTH, Shots, act, log_in
+from tests.support import Server
+
+MANAGER_DESK = {"width": 1366, "height": 768}
+
+
+@pytest.fixture
+def shots() -> Shots:
+    return Shots("manage", {"full_page": True})
+
+
+def signed_in(new_page: Callable[..., Page], server: Server, path: str) -> Page:
+    page = new_page(MANAGER_DESK, accept_downloads=True)
+    page.goto(f"{server.url}/halls/demo/manage{path}")
+    log_in(page, "manager", "demo-manager")
+    expect(page.locator("#work")).to_be_visible()
+    return page
+
+
+def issue(api: httpx.Client, item: str = "SB01") -> dict:
+    response = api.post("/api/halls/demo/tickets", json={"item": item}, headers=KIOSK_AUTH)
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+def test_the_live_view_follows_the_hall_and_its_alerts(
+    new_page: Callable[..., Page], server: Server, api: httpx.Client, manager: dict, clerk: dict, shot
+) -> None:
+    act(api, clerk, 1, "sign-in")
+    act(api, clerk, 1, "open")
+    page = signed_in(new_page, server, "")
+    tile = page.locator("#counter-1")
+    expect(tile).to_contain_text("张伟")
+    expect(page.locator("#live-state")).to_contain_text("已更新")
+    # a call made through the API shows on the tile within a second
+    issue(api)
+    called = api.post("/api/halls/demo/counters/1/call-next", headers=clerk).json()
+    started = time.monotonic()
+    expect(tile.locator(".tile-now")).to_contain_text(called["number"], timeout=1_000)
+    assert time.monotonic() - started < 1.0
+    act(api, clerk, 1, "complete")
+    expect(tile).to_contain_text("今日办结 1")
+    # twelve waiting for social insurance at one open counter: the alert appears, says why, links to the counters
+    for _ in range(12):
+        issue(api)
+    alert = page.locator('#alerts li[data-about="group:B"][data-kind="queue"]')
+    expect(alert).to_be_visible(timeout=3_000)
+    expect(alert).to_contain_text("请增开窗口")
+    expect(alert.locator("a")).to_have_attribute("href", "#counters")
+    expect(page.locator("#group-table")).to_contain_text("社保医保")
+    expect(page.locator("#sum-waiting")).to_have_text("12")
+    shot(page, "alert")
+    # the manager opens counter 2 from the page: 12 waiting at two counters, the alert clears
+    page.locator("#counter-2").get_by_role("button", name="开始服务").click()
+    expect(alert).to_have_count(0, timeout=3_000)
+    assert api.get("/api/halls/demo/counters/2").json()["state"] == "open"
+    # and pauses it with a reason, which the tile shows; the record has who did it
+    page.once("dialog", lambda dialog: dialog.accept("培训"))
+    page.locator("#counter-2").get_by_role("button", name="暂停").click()
+    expect(page.locator("#counter-2 .tile-state")).to_contain_text("培训")
+    shot(page, "live", top="manage-live.png")
+
+
+def test_re_purposing_a_counter_from_the_page(
+    new_page: Callable[..., Page], server: Server, api: httpx.Client, manager: dict
+) -> None:
+    numbers = [issue(api, item)["number"] for item in ("SB01", "QY01", "SB02")]
+    page = signed_in(new_page, server, "")
+    page.locator("#counter-6").get_by_role("button", name="调整").click()
+    dialog = page.locator("#repurpose")
+    expect(dialog).to_be_visible()
+    dialog.locator("select[name=kind]").select_option("no_difference")
+    dialog.get_by_role("button", name="预览 Preview").click()
+    preview = dialog.locator("#preview")
+    expect(preview.locator(".could-call")).to_contain_text("可叫号 3 人")
+    for number in numbers:
+        expect(preview).to_contain_text(number)
+    assert api.get("/api/halls/demo/counters/6").json()["kind"] == "domain"  # a preview changes nothing
+    dialog.get_by_role("button", name="确认调整 Apply").click()
+    expect(dialog).to_be_hidden()
+    changed = api.get("/api/halls/demo/counters/6").json()
+    assert changed["kind"] == "no_difference" and "SB01" in changed["items"]
+    expect(page.locator("#counter-6")).to_contain_text("无差别综合窗口")
+
+
+def test_the_report_its_charts_and_every_download(
+    new_page: Callable[..., Page], server: Server, api: httpx.Client, manager: dict, clerk: dict, shot, tmp_path: Path
+) -> None:
+    act(api, clerk, 1, "sign-in")
+    act(api, clerk, 1, "open")
+    for _ in range(3):
+        issue(api)
+    for _ in range(2):
+        api.post("/api/halls/demo/counters/1/call-next", headers=clerk)
+        act(api, clerk, 1, "complete")
+    page = signed_in(new_page, server, "/reports")
+    overview = page.locator("#overview")
+    expect(overview.locator("tr", has_text="到达 arrivals")).to_contain_text("3")
+    expect(overview.locator("tr", has_text="办结 served")).to_contain_text("2")
+    for chart in ("hourly", "groups", "utilisation", "heatmap", "mix"):
+        image = page.locator(f"#chart-{chart}")
+        expect(image).to_have_attribute("src", re.compile("^blob:"), timeout=15_000)
+        page.wait_for_function(f"document.getElementById('chart-{chart}').naturalWidth > 100")
+    page.locator("#dimension").select_option("group")
+    expect(page.locator("#figures")).to_contain_text("社保医保")
+    expect(page.locator("#clerks")).to_contain_text("张伟")
+    shot(page, "report", top="manage-reports.png")
+
+    def download(button) -> Path:  # type: ignore[no-untyped-def]
+        with page.expect_download(timeout=30_000) as info:
+            button.click()
+        path = tmp_path / info.value.suggested_filename
+        info.value.save_as(path)
+        return path
+
+    tickets = download(page.locator('#downloads [data-table="tickets"][data-format="xlsx"]'))
+    rows = list(openpyxl.load_workbook(tickets, read_only=True).active.iter_rows(values_only=True))
+    assert len(rows) == 4 and {r[2] for r in rows[1:]} == {"B001", "B002", "B003"}
+    buttons = page.locator("#downloads button")
+    for index in range(buttons.count()):
+        if index and index % 8 == 0:  # Chromium holds back a tab's downloads after ten or so: a fresh page
+            page.reload()
+            expect(page.locator("#chart-hourly")).to_have_attribute("src", re.compile("^blob:"), timeout=15_000)
+        path = download(buttons.nth(index))
+        if path.suffix == ".csv":
+            text = path.read_bytes()
+            assert text.startswith(b"\xef\xbb\xbf"), path.name
+            assert list(csv.reader(io.StringIO(text.decode("utf-8-sig")))), path.name
+        else:
+            assert openpyxl.load_workbook(path, read_only=True).active.max_row >= 1, path.name
+    page.reload()
+    expect(page.locator("#chart-hourly")).to_have_attribute("src", re.compile("^blob:"), timeout=15_000)
+    for period, name in (("day", "日报"), ("week", "周报"), ("month", "月报"), ("year", "年报")):
+        pdf = download(page.locator(f'[data-pdf="{period}"]'))
+        text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
+        assert name in text and "示范区政务服务中心" in text, period
