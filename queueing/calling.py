@@ -19,7 +19,7 @@ candidate that line can offer, and the rule above picks among heads only.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 from typing import NamedTuple
 
 from queueing.events import OrderKey
@@ -43,5 +43,7 @@ def call_rank(candidate: Candidate, now_us: int, fairness_us: int | None) -> tup
     return (1, candidate.rank, not candidate.preferred, candidate.key, candidate.ticket_id)
 
 
-def choose_next(candidates: Iterable[Candidate], now_us: int, fairness_us: int | None) -> Candidate | None:
-    return min(candidates, key=lambda c: call_rank(c, now_us, fairness_us), default=None)
+def choose_next(candidates: Sequence[Candidate], now_us: int, fairness_us: int | None) -> Candidate | None:
+    if len(candidates) < 2:  # one line's head (or none): nothing to rank
+        return candidates[0] if candidates else None
+    return min(candidates, key=lambda c: call_rank(c, now_us, fairness_us))

@@ -54,7 +54,10 @@ class Role(enum.StrEnum):
     @property
     def manages(self) -> bool:
         """May act at any counter and change counters."""
-        return self in (Role.MANAGER, Role.ADMIN, Role.SYSTEM)
+        return self in _MANAGING
+
+
+_MANAGING = frozenset({Role.MANAGER, Role.ADMIN, Role.SYSTEM})
 
 
 class Actor(msgspec.Struct, frozen=True):

@@ -21,7 +21,7 @@ estimates in ``estimates.py``; this file wires them to the state.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import msgspec
@@ -114,6 +114,9 @@ from queueing.views import (
 __all__ = ["HallQueue"]
 
 RANKS = tuple(p.rank for p in Priority)
+_MANAGES = frozenset(role for role in Role if role.manages)
+_candidate = tuple.__new__  # a NamedTuple without its Python-level constructor: hot
+_ISSUED = advance_ticket(TicketState.NEW, TicketStep.ISSUE)  # a new ticket's state, looked up once
 _DEFAULT_SERVICE_SECONDS = 600.0
 _STAFF_ROLES = frozenset({Role.STAFF, Role.MANAGER, Role.ADMIN, Role.SYSTEM})
 
@@ -121,10 +124,12 @@ _STAFF_ROLES = frozenset({Role.STAFF, Role.MANAGER, Role.ADMIN, Role.SYSTEM})
 class HallQueue:
     """The live state of one hall and the rules that move it."""
 
-    def __init__(self, rules: HallRules) -> None:
+    def __init__(self, rules: HallRules, *, quotes: bool = True) -> None:
         self.rules = rules
+        self.quotes = quotes  # tell each new ticket its people ahead and minutes (the simulator needs not)
         self.seq = 0
-        self.day: dt.date | None = None
+        self._day: dt.date | None = None
+        self._day_ends: dt.datetime | None = None  # the midnight after ``day``, in the hall's zone
         self.tickets: dict[str, TicketRecord] = {}
         self.counters: dict[int, CounterRecord] = {}
         self.lines = WaitingLines()
@@ -132,9 +137,13 @@ class HallQueue:
         self.idempotency: dict[str, str] = {}
         self.service_seconds: dict[str, float] = {}
         self.expired: list[TicketRecord] = []  # the tickets the latest day start expired, for the store
-        self._cache: dict[Any, Any] = {}  # derived from counters; cleared when a counter changes
+        # Derived from the counters; forgotten when a counter changes (``_forget``). The two
+        # asked on every call have dictionaries of their own: no key to build.
+        self._cache: dict[Any, Any] = {}
+        self._served: dict[int, frozenset[str]] = {}
+        self._preferred: dict[int, frozenset[str]] = {}
         self._fairness_us = (
-            None if rules.calling.fairness_minutes is None else rules.calling.fairness_minutes * 60_000_000
+            rules.calling.fairness_minutes * 60_000_000 if rules.calling.fairness_minutes else None  # 0: off
         )
 
     # ------------------------------------------------------------------ commands
@@ -142,31 +151,47 @@ class HallQueue:
     def handle(self, command: Command) -> list[Recorded]:
         """Decide a command, apply its events and return them for the record."""
         recorded: list[Recorded] = []
-        if self.day_due(command.at):
-            recorded = self._record([self._day_started(command.at)])
+        at, ends = command.at, self._day_ends
+        if (ends is None or at.tzinfo is None or at >= ends) and self.day_due(at):  # the check inlined: hot
+            recorded = self._record([self._day_started(at)])
         try:
             events = self._DECIDERS[type(command)](self, command)
         except Refusal as refusal:
             refusal.recorded = recorded
             raise
-        return recorded + self._record(events)
+        return recorded + self._record(events) if recorded else self._record(events)
+
+    @property
+    def day(self) -> dt.date | None:
+        """The hall day ("today") the state is of; None before the first command."""
+        return self._day
+
+    @day.setter
+    def day(self, day: dt.date | None) -> None:
+        self._day = day
+        self._day_ends = None if day is None else self.rules.day_start(day + dt.timedelta(days=1))
 
     def day_due(self, at: dt.datetime) -> bool:
-        return self.day is None or self.rules.hall_day(at) > self.day
+        if at.tzinfo is None:
+            raise ValueError("the core takes zone-aware times only")
+        return self._day_ends is None or at >= self._day_ends
 
     def _record(self, events: list[Event]) -> list[Recorded]:
+        # ``apply`` without its gap check: the numbers are made here, one after the other.
         recorded = []
+        appliers = self._APPLIERS
         for event in events:
-            entry = Recorded(self.seq + 1, event)
-            self.apply(entry)
-            recorded.append(entry)
+            seq = self.seq + 1
+            appliers[type(event)](self, event)
+            self.seq = seq
+            recorded.append(Recorded(seq, event))
         return recorded
 
     def _day_started(self, at: dt.datetime) -> DayStarted:
         expired = tuple(t.id for t in self.tickets.values() if t.state.is_open)
         ended = None
         if self.day is not None:  # midnight after the old day, in the hall's zone
-            ended = dt.datetime.combine(self.day + dt.timedelta(days=1), dt.time(), tzinfo=self.rules.zone)
+            ended = self._day_ends
         return DayStarted(at=at, day=self.rules.hall_day(at), expired=expired, expired_at=ended)
 
     def _start_day(self, command: StartDay) -> list[Event]:
@@ -182,30 +207,28 @@ class HallQueue:
                     f"该请求编号已用于{earlier.number}号，请重新取号",
                 )
             return []  # the same request again: the caller gets the same ticket
-        item = self.rules.item_by_code.get(cmd.item)
+        rules = self.rules
+        item = rules.item_by_code.get(cmd.item)
         if item is None:
-            raise Invalid(f"unknown item {cmd.item!r} in hall {self.rules.hall}", f"事项 {cmd.item} 不存在")
-        if (cmd.priority is Priority.APPOINTMENT) != (cmd.appointment_slot is not None):
+            raise Invalid(f"unknown item {cmd.item!r} in hall {rules.hall}", f"事项 {cmd.item} 不存在")
+        priority, slot = cmd.priority, cmd.appointment_slot
+        if (priority is Priority.APPOINTMENT) != (slot is not None):
             raise Invalid("an appointment ticket needs its slot time, and only an appointment ticket has one")
         if cmd.ticket_id in self.tickets:
             raise Conflict(f"ticket id {cmd.ticket_id} is taken")
-        if (
-            cmd.priority is Priority.GREEN
-            and cmd.actor.role is Role.DEVICE
-            and not self.rules.issuing.green_channel_at_kiosk
-        ):
+        if priority is Priority.GREEN and cmd.actor.role is Role.DEVICE and not rules.issuing.green_channel_at_kiosk:
             raise Forbidden(
                 "green-channel tickets are issued at the reception desk in this hall",
                 "绿色通道请到服务台取号",
             )
-        if not self.rules.may_issue_at(cmd.at):
+        if not rules.may_issue_at(cmd.at):
             raise Conflict(*self._closed_messages(cmd.at))
         if not self._item_counters().get(item.code):
             raise Conflict(
-                f"no counter of hall {self.rules.hall} serves {item.code} ({item.name_en or item.name})",
+                f"no counter of hall {rules.hall} serves {item.code} ({item.name_en or item.name})",
                 f"暂无窗口办理“{item.name}”，请咨询导服人员",
             )
-        group = self.rules.group_by_prefix[item.group]
+        group = rules.group_by_prefix[item.group]
         seq = self.group_seq.get(group.prefix, 0) + 1
         if group.daily_cap is not None and seq > group.daily_cap:
             raise Conflict(
@@ -214,17 +237,19 @@ class HallQueue:
                 f"今日“{group.name}”号已取完（每日限{group.daily_cap}个），请改日办理或网上预约",
             )
         # An appointment is ordered by its slot; one checked in late waits from its arrival.
-        waiting_since = max(cmd.appointment_slot, cmd.at) if cmd.appointment_slot else cmd.at
+        waiting_since = max(slot, cmd.at) if slot else cmd.at
         key = (micros(waiting_since), self.seq + 1)
         # What the citizen is told now (people ahead, minutes) is kept with the ticket, so the
         # estimate can be judged against the wait that followed.
-        quoted = self.estimate(
-            TicketRecord(
-                id=cmd.ticket_id, number="", group=group.prefix, seq=seq, item=item.code,
-                priority=cmd.priority, key=key, issued_at=cmd.at,
-            ),
-            cmd.at,
-        )  # fmt: skip
+        quoted = None
+        if self.quotes:
+            quoted = self.estimate(
+                TicketRecord(
+                    id=cmd.ticket_id, number="", group=group.prefix, seq=seq, item=item.code,
+                    priority=cmd.priority, key=key, issued_at=cmd.at,
+                ),
+                cmd.at,
+            )  # fmt: skip
         return [
             TicketIssued(
                 at=cmd.at,
@@ -268,23 +293,32 @@ class HallQueue:
                 "mark it no-show, suspend or transfer it first",
                 f"{counter.number}号窗口当前还有{number}号，请先办结、过号、挂起或转移",
             )
-        chosen = choose_next(self._candidates(counter.number), micros(cmd.at), self._fairness_us)
-        if chosen is None:
+        candidates = self._candidates(counter.number)
+        if not candidates:
             return []
-        return [TicketCalled(at=cmd.at, actor=cmd.actor.name, ticket_id=chosen.ticket_id, counter=counter.number)]
+        chosen = candidates[0] if len(candidates) == 1 else choose_next(candidates, micros(cmd.at), self._fairness_us)
+        return [TicketCalled(at=cmd.at, actor=cmd.actor.name, ticket_id=chosen.ticket_id, counter=cmd.counter)]
 
-    def _candidates(self, number: int) -> Iterator[Candidate]:
-        preferred = self._preferred_by(number)
-        head = self.lines.head
-        for item in self._served_by(number):
+    def _candidates(self, number: int) -> list[Candidate]:
+        """The head of every non-empty line counter ``number`` calls from: its items' lines
+        (only of items someone waits for) and its own lines."""
+        lines = self.lines
+        head = lines.head
+        found = []
+        items = self._served_by(number).intersection(lines.items)
+        if items:
+            preferred = self._preferred_by(number)
+            heads = lines.item_heads
+            for item in items:
+                mine = item in preferred
+                for rank, key, ticket_id in heads(item):
+                    found.append(_candidate(Candidate, (key, ticket_id, rank, mine)))
+        if lines.named:
             for rank in RANKS:
-                found = head(Line(item, None, rank))
-                if found is not None:
-                    yield Candidate(found[0], found[1], rank, item in preferred)
-        for rank in RANKS:
-            found = head(Line(None, number, rank))
-            if found is not None:
-                yield Candidate(found[0], found[1], rank, True)
+                first = head(Line(None, number, rank))
+                if first is not None:
+                    found.append(Candidate(first[0], first[1], rank, True))
+        return found
 
     def _recall(self, cmd: Recall) -> list[Event]:
         counter, ticket = self._current(cmd.counter, cmd.actor, cmd.expected_ticket, TicketStep.RECALL)
@@ -313,7 +347,7 @@ class HallQueue:
                 at=cmd.at,
                 actor=cmd.actor.name,
                 ticket_id=ticket.id,
-                counter=counter.number,
+                counter=cmd.counter,
                 duration_seconds=duration,
                 item_seconds=update_service_time(self._service_seconds(ticket.item), duration),
                 staff=counter.staff or "",
@@ -604,7 +638,8 @@ class HallQueue:
     def _operated_counter(self, number: int, actor: Actor) -> CounterRecord:
         """The counter, if ``actor`` may operate it: the staff signed in there, or a manager."""
         counter = self._counter(number)
-        if actor.role.manages or (actor.role is Role.STAFF and counter.staff == actor.name):
+        role = actor.role
+        if role in _MANAGES or (role is Role.STAFF and counter.staff == actor.name):
             return counter
         if counter.staff is None:
             raise Forbidden(
@@ -695,7 +730,7 @@ class HallQueue:
             counter.staff, counter.staff_name, counter.current = None, "", None
             counter.alerted_since, counter.served = None, 0
             counter.parked.clear()
-        self._cache.clear()
+        self._forget()
 
     def _on_issued(self, e: TicketIssued) -> None:
         ticket = TicketRecord(
@@ -707,7 +742,7 @@ class HallQueue:
             priority=e.priority,
             key=e.key,
             issued_at=e.at,
-            state=advance_ticket(TicketState.NEW, TicketStep.ISSUE),
+            state=_ISSUED,
             appointment_slot=e.appointment_slot,
             idempotency_key=e.idempotency_key,
             channel=e.channel,
@@ -801,7 +836,7 @@ class HallQueue:
                 self.lines.remove(ticket_id)
                 ticket.to_counter = None
                 self.lines.add(ticket_id, self._line_of(ticket), ticket.key)
-        self._cache.clear()
+        self._forget()
 
     def _on_post_alerted(self, e: PostAlerted) -> None:
         counter = self.counters[e.counter]
@@ -817,7 +852,7 @@ class HallQueue:
 
     def _on_reconfigured(self, e: CounterReconfigured) -> None:
         self.counters[e.counter].spec = e.spec
-        self._cache.clear()
+        self._forget()
 
     def _on_defined(self, e: CounterDefined) -> None:
         counter = self.counters.get(e.counter)
@@ -825,11 +860,11 @@ class HallQueue:
             self.counters[e.counter] = CounterRecord(spec=e.spec, baseline=e.spec, state_since=e.at)
         else:
             counter.spec = counter.baseline = e.spec
-        self._cache.clear()
+        self._forget()
 
     def _on_retired(self, e: CounterRetired) -> None:
         self.counters.pop(e.counter)
-        self._cache.clear()
+        self._forget()
         for ticket_id in e.released:  # what it held or was sent by name waits again, in its old place
             ticket = self.tickets[ticket_id]
             if ticket_id in self.lines:
@@ -876,7 +911,7 @@ class HallQueue:
         rank = ticket.priority.rank
         if ticket.to_counter is not None:
             return Line(None, ticket.to_counter, rank)
-        return Line(ticket.item, None, rank)
+        return self.lines.item_line(ticket.item, rank)
 
     def _named_line(self, number: int) -> tuple[str, ...]:
         """The tickets transferred to counter ``number`` by name, waiting for it."""
@@ -887,31 +922,38 @@ class HallQueue:
             self._cache[key] = compute()
         return self._cache[key]
 
+    def _forget(self) -> None:
+        self._cache.clear()
+        self._served.clear()
+        self._preferred.clear()
+
     def _served_by(self, number: int) -> frozenset[str]:
-        return self._cached(("served", number), lambda: served_items(self.counters[number].spec, self.rules.items))
+        served = self._served.get(number)
+        if served is None:
+            served = self._served[number] = served_items(self.counters[number].spec, self.rules.items)
+        return served
 
     def _preferred_by(self, number: int) -> frozenset[str]:
-        def compute() -> frozenset[str]:
+        preferred = self._preferred.get(number)
+        if preferred is None:
             spec = self.counters[number].spec
             profile = self.rules.all_profiles[spec.profile or default_profile_name(spec.kind)]
-            return preferred_items(spec, profile, self.rules.items)
-
-        return self._cached(("preferred", number), compute)
+            preferred = self._preferred[number] = preferred_items(spec, profile, self.rules.items)
+        return preferred
 
     def _specs(self) -> dict[int, CounterSpec]:
         return {number: counter.spec for number, counter in self.counters.items()}
 
     def _item_counters(self) -> dict[str, tuple[int, ...]]:
         """For each item, the counters that may serve it (whatever their state)."""
-
-        def compute() -> dict[str, tuple[int, ...]]:
+        found = self._cache.get("item_counters")
+        if found is None:
             serving: dict[str, list[int]] = {}
             for number in sorted(self.counters):
                 for item in self._served_by(number):
                     serving.setdefault(item, []).append(number)
-            return {item: tuple(numbers) for item, numbers in serving.items()}
-
-        return self._cached("item_counters", compute)
+            found = self._cache["item_counters"] = {item: tuple(numbers) for item, numbers in serving.items()}
+        return found
 
     def _unserved_waiting_items(self, specs: dict[int, CounterSpec]) -> list[str]:
         """Items with tickets waiting in their line that no counter of ``specs`` serves."""
@@ -928,14 +970,24 @@ class HallQueue:
 
     def _counter_lines(self, number: int) -> tuple[tuple[Line, bool], ...]:
         """Every line counter ``number`` calls from, with whether it prefers that line."""
+        return self._cached(("lines", number), lambda: self._item_lines(number) + self._own_lines(number))
+
+    def _item_lines(self, number: int) -> tuple[tuple[Line, bool], ...]:
+        """The lines of the items counter ``number`` serves, with whether it prefers each."""
 
         def compute() -> tuple[tuple[Line, bool], ...]:
             preferred = self._preferred_by(number)
-            served = sorted(self._served_by(number))
-            named = [(Line(None, number, rank), True) for rank in RANKS]
-            return tuple([(Line(item, None, rank), item in preferred) for item in served for rank in RANKS] + named)
+            return tuple(
+                (Line(item, None, rank), item in preferred)
+                for item in sorted(self._served_by(number))
+                for rank in RANKS
+            )
 
-        return self._cached(("lines", number), compute)
+        return self._cached(("item_lines", number), compute)
+
+    def _own_lines(self, number: int) -> tuple[tuple[Line, bool], ...]:
+        """Counter ``number``'s own lines: tickets transferred to it by name (always preferred)."""
+        return self._cached(("own_lines", number), lambda: tuple((Line(None, number, rank), True) for rank in RANKS))
 
     def _sharers(self, line: Line) -> int:
         """How many counters share the work of a line (a counter's own line: one)."""
@@ -980,22 +1032,53 @@ class HallQueue:
         waits, or if no counter of the hall can serve it now."""
         if ticket.state is not TicketState.WAITING:
             return None
-        if ticket.to_counter is not None:
-            candidates: tuple[int, ...] = (ticket.to_counter,) if ticket.to_counter in self.counters else ()
-        else:
-            candidates = self._item_counters().get(ticket.item, ())
         best: tuple[float, int] | None = None
-        for number in self._available(candidates):
-            preferred = ticket.to_counter == number or ticket.item in self._preferred_by(number)
-            ahead = ahead_at_counter(
-                self.lines, self._counter_lines(number), ticket.priority.rank, ticket.key, preferred
-            )
+        lines, rank, key = self.lines, ticket.priority.rank, ticket.key
+
+        def consider(ahead: dict[Line, int], remaining: float) -> None:
+            nonlocal best
             work = sum(
                 n * self._service_seconds(line.item or ticket.item) / self._sharers(line) for line, n in ahead.items()
             )
-            option = (self._remaining(number, at) + work, sum(ahead.values()))
+            option = (remaining + work, sum(ahead.values()))
             best = option if best is None or option < best else best
+
+        for item_lines, preferred, numbers in self._alike_counters(ticket.item, ticket.to_counter):
+            # Counters alike see the same tickets ahead in their items' lines; those with
+            # tickets sent to them by name (rare) are looked at one by one.
+            ahead = ahead_at_counter(lines, item_lines, rank, key, preferred)
+            alike: list[int] = []
+            for number in numbers:
+                own = self._own_lines(number)
+                if lines.named and any(lines.size(line) for line, _ in own):
+                    consider(
+                        {**ahead, **ahead_at_counter(lines, own, rank, key, preferred)}, self._remaining(number, at)
+                    )
+                else:
+                    alike.append(number)
+            if alike:
+                consider(ahead, min(self._remaining(number, at) for number in alike))
         return None if best is None else Estimate(people_ahead=best[1], wait_minutes=minutes(best[0]))
+
+    def _alike_counters(
+        self, item: str, to_counter: int | None
+    ) -> list[tuple[tuple[tuple[Line, bool], ...], bool, tuple[int, ...]]]:
+        """The counters that would serve a ticket of ``item`` (or sent to ``to_counter``), in
+        sets that call from the same items' lines with the same preferences: (those lines,
+        whether these counters prefer the ticket, their numbers)."""
+
+        def compute() -> list[tuple[tuple[tuple[Line, bool], ...], bool, tuple[int, ...]]]:
+            if to_counter is not None:
+                candidates: tuple[int, ...] = (to_counter,) if to_counter in self.counters else ()
+            else:
+                candidates = self._item_counters().get(item, ())
+            alike: dict[tuple[tuple[tuple[Line, bool], ...], bool], list[int]] = {}
+            for number in self._available(candidates):
+                preferred = to_counter == number or item in self._preferred_by(number)
+                alike.setdefault((self._item_lines(number), preferred), []).append(number)
+            return [(lines, preferred, tuple(numbers)) for (lines, preferred), numbers in alike.items()]
+
+        return self._cached(("alike", item, to_counter), compute)
 
     def preview_reconfigure(self, cmd: ReconfigureCounter) -> ReconfigurePreview:
         """What a manager's change of a counter would do, changing nothing: what it would
@@ -1040,8 +1123,10 @@ class HallQueue:
 
     def has_waiting_for(self, number: int) -> bool:
         """Whether any waiting ticket is one counter ``number`` could call now."""
-        size = self.lines.size
-        return any(size(line) for line, _ in self._counter_lines(number))
+        lines = self.lines
+        if not self._served_by(number).isdisjoint(lines.items):
+            return True
+        return bool(lines.named) and any(lines.size(Line(None, number, rank)) for rank in RANKS)
 
     def waiting_for(self, number: int) -> int:
         """How many waiting tickets counter ``number`` could call now."""
@@ -1140,8 +1225,8 @@ class HallQueue:
         )
 
     @classmethod
-    def restore(cls, rules: HallRules, snapshot: HallSnapshot) -> HallQueue:
-        queue = cls(rules)
+    def restore(cls, rules: HallRules, snapshot: HallSnapshot, *, quotes: bool = True) -> HallQueue:
+        queue = cls(rules, quotes=quotes)
         queue.seq, queue.day = snapshot.seq, snapshot.day
         queue.group_seq = dict(snapshot.group_seq)
         queue.service_seconds = dict(snapshot.service_seconds)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import bisect
 import datetime as dt
-from collections.abc import Iterator
+from collections.abc import Iterator, KeysView
 from typing import NamedTuple
 
 from queueing.events import OrderKey
@@ -49,23 +49,76 @@ class Line(NamedTuple):
 
 
 class WaitingLines:
-    __slots__ = ("_lines", "_place")
+    __slots__ = ("_items", "_lines", "_named", "_of_item", "_place")
 
     def __init__(self) -> None:
         self._lines: dict[Line, list[tuple[OrderKey, str]]] = {}
         self._place: dict[str, tuple[Line, OrderKey]] = {}
+        self._named = 0  # tickets waiting in counters' own lines (transferred by name)
+        self._items: dict[str, int] = {}  # tickets waiting per item, all classes (the items with anyone)
+        self._of_item: dict[str, tuple[Line, ...]] = {}  # an item's lines, one per class: made once
+
+    def item_line(self, item: str, rank: int) -> Line:
+        """The line of ``item`` for class ``rank`` (the same object each time: quick to hash)."""
+        lines = self._of_item.get(item)
+        if lines is None:
+            lines = self._of_item[item] = tuple(Line(item, None, r) for r in range(3))
+        return lines[rank]
+
+    def item_heads(self, item: str) -> list[tuple[int, OrderKey, str]]:
+        """The head of each of ``item``'s non-empty lines: (class rank, key, ticket)."""
+        lines = self._of_item.get(item)
+        if lines is None:
+            lines = self._of_item[item] = tuple(Line(item, None, r) for r in range(3))
+        found = []
+        get = self._lines.get
+        for rank, line in enumerate(lines):
+            entries = get(line)
+            if entries:
+                key, ticket_id = entries[0]
+                found.append((rank, key, ticket_id))
+        return found
 
     def add(self, ticket_id: str, line: Line, key: OrderKey) -> None:
         if ticket_id in self._place:
             raise ValueError(f"ticket {ticket_id} is already waiting")
-        bisect.insort(self._lines.setdefault(line, []), (key, ticket_id))
+        entries = self._lines.get(line)
+        if entries is None:
+            entries = self._lines[line] = []
+        entry = (key, ticket_id)
+        if not entries or entries[-1] < entry:
+            entries.append(entry)  # the usual case: a new ticket goes to the end of its line
+        else:
+            bisect.insort(entries, entry)
         self._place[ticket_id] = (line, key)
+        if line.counter is not None:
+            self._named += 1
+        else:
+            self._items[line.item] = self._items.get(line.item, 0) + 1  # type: ignore[index]
 
     def remove(self, ticket_id: str) -> None:
         line, key = self._place.pop(ticket_id)
         entries = self._lines[line]
         index = bisect.bisect_left(entries, (key, ticket_id))
         del entries[index]
+        if line.counter is not None:
+            self._named -= 1
+        else:
+            left = self._items[line.item] - 1  # type: ignore[index]
+            if left:
+                self._items[line.item] = left  # type: ignore[index]
+            else:
+                del self._items[line.item]  # type: ignore[arg-type]
+
+    @property
+    def items(self) -> KeysView[str]:
+        """The items someone waits for (in their item's line)."""
+        return self._items.keys()
+
+    @property
+    def named(self) -> int:
+        """How many tickets wait in counters' own lines (sent to a counter by name)."""
+        return self._named
 
     def __contains__(self, ticket_id: str) -> bool:
         return ticket_id in self._place

@@ -104,7 +104,7 @@ class CallingPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     no_show_grace_minutes: int = 30  # a 过号 ticket can be reinstated this long
     reinstate_position: ReinstatePosition = ReinstatePosition.BEHIND
     reinstate_behind: int = 3
-    fairness_minutes: int | None = 45  # waited this long: taken ahead of everyone; None: off
+    fairness_minutes: int | None = 45  # waited this long: taken ahead of everyone; 0 (or None): off
 
     def __post_init__(self) -> None:
         if self.max_recalls < 0:
@@ -113,8 +113,8 @@ class CallingPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError("no_show_grace_minutes must be 0 or more")
         if self.reinstate_behind < 0:
             raise ValueError("reinstate_behind must be 0 or more")
-        if self.fairness_minutes is not None and self.fairness_minutes <= 0:
-            raise ValueError("fairness_minutes must be positive (leave it out to switch fairness off)")
+        if self.fairness_minutes is not None and self.fairness_minutes < 0:
+            raise ValueError("fairness_minutes must be 0 (fairness off) or more")
 
 
 class IssuingPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -159,6 +159,10 @@ class HallRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True, dict=Tr
     def all_profiles(self) -> dict[str, CallingProfile]:
         return {**BUILTIN_PROFILES, **self.profiles}
 
+    def day_start(self, day: dt.date) -> dt.datetime:
+        """The midnight that begins hall day ``day``, in the hall's zone."""
+        return dt.datetime.combine(day, dt.time(), tzinfo=self.zone)
+
     def hall_day(self, at: dt.datetime) -> dt.date:
         """The hall day ("today") of an instant, in the hall's time zone."""
         if at.tzinfo is None:
@@ -169,15 +173,25 @@ class HallRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True, dict=Tr
         """Minutes after midnight between which tickets are issued on ``day`` (None: not at all)."""
         if self.issuing.outside_hours:
             return (0, 24 * 60)
-        spans = self.hours.spans_on(day)
-        if not spans:
-            return None
-        return (
-            max(spans[0][0] - self.issuing.opens_early_minutes, 0),
-            spans[-1][1] - self.issuing.stops_before_close_minutes,
-        )
+        if day not in self._windows:
+            spans = self.hours.spans_on(day)
+            self._windows[day] = (
+                (
+                    max(spans[0][0] - self.issuing.opens_early_minutes, 0),
+                    spans[-1][1] - self.issuing.stops_before_close_minutes,
+                )
+                if spans
+                else None
+            )
+        return self._windows[day]
+
+    @cached_property
+    def _windows(self) -> dict[dt.date, tuple[int, int] | None]:
+        return {}  # the issuing window of each day asked about (the rules never change)
 
     def may_issue_at(self, at: dt.datetime) -> bool:
+        if self.issuing.outside_hours:
+            return True
         local = at.astimezone(self.zone)
         window = self.issuing_window(local.date())
         return window is not None and window[0] <= local.hour * 60 + local.minute < window[1]
