@@ -49,7 +49,9 @@ def _normalise(url: str) -> str:
     return url
 
 
-def connect_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 5) -> Engine:
+def connect_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 5, prepared: bool = True) -> Engine:
+    """An engine for ``url``. ``prepared=False``: PostgreSQL plans every statement afresh (the
+    statistics' range queries, where a generic prepared plan reads far more than it needs)."""
     url = _normalise(url)
     if url.startswith("sqlite"):
         database = sa.engine.make_url(url).database
@@ -58,7 +60,10 @@ def connect_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _sqlite_transactions(engine, sqlite_synchronous)
         return engine
-    return sa.create_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    connect_args = {} if prepared else {"prepare_threshold": None}
+    return sa.create_engine(
+        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, connect_args=connect_args
+    )
 
 
 def _sqlite_transactions(engine: Engine, synchronous: str) -> None:

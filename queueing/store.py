@@ -340,6 +340,16 @@ def day_inventory(conn: Connection, hall: str, since: dt.date, until: dt.date) -
     return {day: (last, count) for day, last, count in rows}
 
 
+def days_of(conn: Connection, hall: str, seqs: Collection[int]) -> dict[int, dt.date]:
+    """The hall day of each of the events ``seqs`` that exist (lookups by key: cheap)."""
+    if not seqs:
+        return {}
+    rows = conn.execute(
+        sa.select(_events.c.seq, _events.c.day).where(_events.c.hall == hall, _events.c.seq.in_(sorted(seqs)))
+    ).all()
+    return {seq: day for seq, day in rows}
+
+
 def first_event_after(conn: Connection, hall: str, day: dt.date) -> StoredEvent | None:
     """The first event of the first hall day after ``day`` (it starts that day)."""
     row = conn.execute(

@@ -6,6 +6,7 @@ report over several halls; every bad input answered with a 4xx naming the field.
 from __future__ import annotations
 
 import csv
+import datetime as dt
 import io
 import subprocess
 from pathlib import Path
@@ -111,10 +112,16 @@ def test_exports_read_back(client: TestClient, clock: Clock, manager: dict, tmp_
     assert "attachment" in xlsx.headers["content-disposition"] and ".xlsx" in xlsx.headers["content-disposition"]
     sheet = openpyxl.load_workbook(io.BytesIO(xlsx.content), read_only=True).active
     rows = list(sheet.iter_rows(values_only=True))
-    assert len(rows) == 7 and rows[0][2] == "号码 number"
-    assert sorted(r[2] for r in rows[1:]) == ["B001", "B002", "B003", "B004", "B005", "B006"]
-    outcomes = {r[2]: r[21] for r in rows[1:]}
+    assert len(rows) == 7 and rows[0][1] == "号码 number"
+    assert sorted(r[1] for r in rows[1:]) == ["B001", "B002", "B003", "B004", "B005", "B006"]
+    outcomes = {r[1]: r[19] for r in rows[1:]}
     assert outcomes["B001"] == "办结" and outcomes["B004"] == "过号" and outcomes["B006"] == "取消"
+    # times are Excel dates in the hall's wall-clock time (sortable, filterable by day)
+    arrived = {r[1]: r[7] for r in rows[1:]}
+    assert arrived["B001"] == dt.datetime(2026, 11, 23, 9, 0)
+    tickets_csv = client.get("/api/halls/demo/stats/export?table=tickets&format=csv", headers=manager)
+    first = list(csv.reader(io.StringIO(tickets_csv.content.decode("utf-8-sig"))))[1]
+    assert first[7] == "2026-11-23 09:00:00"
     for table in ("figures:hour", "counters:counter", "clerks", "estimates:ahead", "mix", "appointments"):
         exported = client.get(f"/api/halls/demo/stats/export?table={table}&format=csv", headers=manager)
         assert exported.status_code == 200, (table, exported.text)

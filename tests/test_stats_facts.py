@@ -45,6 +45,7 @@ from queueing.events import (
 from queueing.kinds import served_items
 from queueing.stats.facts import DayFacts, fold_day
 from queueing.stats.figures import Names, counter_figures, estimate_figures, ticket_figures
+from queueing.stats.table import Columns, DayTable
 from tests.perf.rebuild import Simulation
 from tests.support import demo_hall
 
@@ -233,8 +234,10 @@ def test_the_fast_figures_equal_the_reference(seed: int, per_day: int, days: int
             assert (served.counter, served.kind, served.clerk) == ref.served[:3]
             assert served.ended - began - served.suspended == pytest.approx(ref.served[3], abs=1e-6)
 
-    # the figures of all tickets, and by counter kind
-    total, by = ticket_figures(facts, {"demo": ZONE}, NAMES, TARGET, ["kind", "hour"])
+    # the figures of all tickets, and by counter kind: from the days' columns, as kept
+    tables = [msgspec.msgpack.decode(msgspec.msgpack.encode(DayTable.of(f, ZONE)), type=DayTable) for f in facts]
+    columns = Columns.of(tables)
+    total, by = ticket_figures(columns, NAMES, TARGET, ["kind", "hour"])
     waits = [r.first_call - r.arrived for r in tickets.values() if r.first_call is not None]
     services = [r.served[3] for r in tickets.values() if r.served is not None]
     assert total.arrivals == len(tickets)
@@ -258,7 +261,7 @@ def test_the_fast_figures_equal_the_reference(seed: int, per_day: int, days: int
     assert {row.key: row.arrivals for row in by["kind"]} == dict(kinds)
 
     # the counters' time, over the closed days (the reference runs to the last event)
-    figures = counter_figures(facts, NAMES, ["counter"])["counter"]
+    figures = counter_figures(columns, NAMES, ["counter"])["counter"]
     got = {row.key: row for row in figures}
     for n, spent in seconds.items():
         row = got.get(f"demo/{n}")
@@ -278,7 +281,7 @@ def test_the_fast_figures_equal_the_reference(seed: int, per_day: int, days: int
         for r in tickets.values()
         if r.quoted is not None and r.first_call is not None
     ]
-    [everyone] = estimate_figures(facts, {"demo": ZONE})["all"] or [None]
+    [everyone] = estimate_figures(columns)["all"] or [None]
     if told:
         assert everyone.tickets == len(told)
         assert everyone.bias == round(sum(q - w for q, w in told) / len(told), 2)

@@ -18,9 +18,12 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import numpy as np
+
 from counters.manage.report import ReportBuilder, ReportRequest, check_request
 from queueing.errors import Invalid
 from queueing.stats.figures import COUNTER_DIMENSIONS, DIMENSIONS
+from queueing.stats.table import FLOATS, INTS, OUTCOMES, WORDS
 
 __all__ = ["TABLES", "export", "table_names"]
 
@@ -29,11 +32,9 @@ TABLES = ("tickets", "figures", "counters", "estimates", "mix", "appointments", 
 
 _TICKET_COLUMNS = (
     ("hall", "大厅"),
-    ("day", "日期"),
     ("number", "号码"),
     ("item", "事项编码"),
     ("item_name", "事项"),
-    ("group", "业务组"),
     ("domain", "领域"),
     ("priority", "类别"),
     ("channel", "取号方式"),
@@ -92,54 +93,80 @@ def msgspec_replace(request: ReportRequest, **changes: object) -> ReportRequest:
     return msgspec.structs.replace(request, **changes)
 
 
-def _local(t: float | None, zone: ZoneInfo) -> str:
-    return "" if t is None else dt.datetime.fromtimestamp(t, zone).strftime("%Y-%m-%d %H:%M:%S")
+class Instant(float):
+    """A cell that is a moment (seconds since the epoch, already moved to the hall's local
+    time): CSV writes it as text, XLSX as a date Excel can sort and filter."""
+
+    __slots__ = ()
+
+
+def _local_seconds(values: np.ndarray, day: dt.date, zone: ZoneInfo) -> np.ndarray:
+    """Epoch seconds moved to local wall-clock seconds (NaN stays NaN)."""
+    midnight = dt.datetime.combine(day, dt.time(), zone)
+    after = dt.datetime.combine(day + dt.timedelta(days=1), dt.time(), zone)
+    first, last = midnight.utcoffset(), after.utcoffset()
+    if first == last and first is not None:  # no clock change that day: one offset for all
+        return values + first.total_seconds()
+    offsets = [
+        (dt.datetime.fromtimestamp(v, zone).utcoffset() or dt.timedelta()).total_seconds() if v == v else 0.0
+        for v in values.tolist()
+    ]
+    return values + np.array(offsets)
 
 
 def _ticket_rows(builder: ReportBuilder, request: ReportRequest) -> tuple[list[str], Iterator[list]]:
     names = builder.names(request.halls)
     now = request.now or dt.datetime.now(dt.UTC)
     header = [f"{zh} {en}" for en, zh in _TICKET_COLUMNS]
+    outcomes = [_OUTCOMES.get(o, o) for o in OUTCOMES]
 
     def rows() -> Iterator[list]:
         for hall in request.halls:
             parts = builder.halls[hall]
             zone = ZoneInfo(parts.queue.info.timezone)
-            for facts in builder.facts.each_day(parts.queue.rules, request.since, request.until, now):
-                for t in facts.tickets:
-                    wait = t.wait()
-                    served = t.served_visit() if t.outcome == "served" else None
-                    at = served or (t.visits[0] if t.visits else None)
-                    service = None
-                    if served is not None and served.ended is not None:
-                        began = served.started if served.started is not None else served.called
-                        service = round(max(served.ended - began - served.suspended, 0.0) / 60, 2)
+            for table in builder.facts.each_day(parts.queue.rules, request.since, request.until, now):
+                floats, ints, codes = table.arrays()
+                f = dict(zip(FLOATS, floats, strict=True))
+                i = {name: column.tolist() for name, column in zip(INTS, ints, strict=True)}
+                c = {name: column.tolist() for name, column in zip(WORDS, codes, strict=True)}
+                words = table.words
+                local = {
+                    name: [None if v != v else Instant(v) for v in _local_seconds(f[name], table.day, zone).tolist()]
+                    for name in ("arrived", "slot", "first_called", "started", "ended")
+                }
+                wait = [None if v != v else round(v / 60, 2) for v in f["wait"].tolist()]
+                service = [None if v != v else round(v / 60, 2) for v in f["service"].tolist()]
+                quoted = [None if v != v else int(v) for v in f["quoted_minutes"].tolist()]
+                items, priorities = words["item"], words["priority"]
+                channels, kinds, clerks, numbers = words["channel"], words["kind"], words["clerk"], words["number"]
+                for k in range(table.size):
+                    item = items[c["item"][k]]
+                    clerk = clerks[c["clerk"][k]]
+                    counter = i["counter"][k]
                     yield [
                         hall,
-                        facts.day.isoformat(),
-                        t.number,
-                        t.item,
-                        names.items.get(t.item, t.item),
-                        t.group,
-                        names.domains.get(names.item_domain.get(t.item, ""), ""),
-                        t.priority,
-                        t.channel,
-                        _local(t.arrived, zone),
-                        _local(t.slot, zone),
-                        t.quoted_ahead,
-                        t.quoted_minutes,
-                        _local(t.first_called, zone),
-                        None if wait is None else round(wait / 60, 2),
-                        at.counter if at else None,
-                        at.kind if at else "",
-                        names.clerks.get(at.clerk, at.clerk) if at else "",
-                        _local(served.started if served else None, zone),
-                        _local(t.ended, zone),
-                        service,
-                        _OUTCOMES.get(t.outcome, t.outcome),
-                        sum(v.recalls for v in t.visits),
-                        t.transfers,
-                        t.reinstated,
+                        numbers[c["number"][k]],
+                        item,
+                        names.items.get(item, item),
+                        names.domains.get(names.item_domain.get(item, ""), ""),
+                        priorities[c["priority"][k]],
+                        channels[c["channel"][k]],
+                        local["arrived"][k],
+                        local["slot"][k],
+                        None if i["quoted_ahead"][k] < 0 else i["quoted_ahead"][k],
+                        quoted[k],
+                        local["first_called"][k],
+                        wait[k],
+                        None if counter < 0 else counter,
+                        kinds[c["kind"][k]],
+                        names.clerks.get(clerk, clerk),
+                        local["started"][k],
+                        local["ended"][k],
+                        service[k],
+                        outcomes[i["outcome"][k]],
+                        i["recalls"][k],
+                        i["transfers"][k],
+                        i["reinstated"][k],
                     ]
 
     return header, rows()
@@ -169,13 +196,24 @@ def _cell(value: object) -> object:
     return value
 
 
+def _text(cell: object) -> object:
+    if cell is None:
+        return ""
+    if isinstance(cell, Instant):
+        return _EPOCH + dt.timedelta(seconds=round(cell))
+    return cell
+
+
+_EPOCH = dt.datetime(1970, 1, 1)  # local wall-clock seconds count from here
+
+
 def _write_csv(path: Path, header: list[str], rows: Iterable[list]) -> int:
     count = 0
     with path.open("w", encoding="utf-8-sig", newline="") as out:  # the BOM: Excel reads UTF-8
         writer = csv.writer(out)
         writer.writerow(header)
         for row in rows:
-            writer.writerow(["" if cell is None else cell for cell in row])
+            writer.writerow([_text(cell) for cell in row])
             count += 1
     return count
 
@@ -186,10 +224,24 @@ def _write_xlsx(path: Path, table: str, header: list[str], rows: Iterable[list])
     workbook = xlsxwriter.Workbook(str(path), {"constant_memory": True, "strings_to_numbers": False})
     sheet = workbook.add_worksheet(table.replace(":", " ")[:31])
     bold = workbook.add_format({"bold": True})
+    moment = workbook.add_format({"num_format": "yyyy-mm-dd hh:mm:ss"})
     sheet.write_row(0, 0, header, bold)
+    # Cell by cell with the writer that fits (write_row would test every cell's type in turn),
+    # through XlsxWriter's undecorated writers (row and column numbers, not "A1" names: the
+    # decorated ones parse their arguments on every cell); an empty cell is not written at all.
+    write_string = getattr(sheet, "_write_string", sheet.write_string)
+    write_number = getattr(sheet, "_write_number", sheet.write_number)
     count = 0
     for count, row in enumerate(rows, start=1):
-        sheet.write_row(count, 0, ["" if cell is None else cell for cell in row])
+        for column, cell in enumerate(row):
+            kind = cell.__class__
+            if kind is str:
+                if cell:
+                    write_string(count, column, cell)
+            elif kind is Instant:
+                write_number(count, column, cell / 86400 + 25569, moment)  # Excel's day count from 1900
+            elif cell is not None:
+                write_number(count, column, cell)
     sheet.freeze_panes(1, 0)
     workbook.close()
     return count

@@ -16,8 +16,8 @@ It runs where it cannot slow a hall: in the statistics worker process (``worker.
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
-from zoneinfo import ZoneInfo
 
 import msgspec
 from sqlalchemy.engine import Engine
@@ -26,12 +26,11 @@ from appointments.schemas import AppointmentFigures
 from appointments.service import AppointmentService
 from appointments.settings import AppointmentHall
 from counters.evaluation import EvaluationService
-from counters.posts import PostService
+from counters.posts import PostCoverage, PostService
 from counters.settings import CounterHall
 from queueing.errors import Invalid, NotFound
 from queueing.service import HallRegistry
 from queueing.settings import QueueHall
-from queueing.stats.facts import DayFacts
 from queueing.stats.figures import (
     DIMENSIONS,
     CounterFigures,
@@ -42,9 +41,11 @@ from queueing.stats.figures import (
     counter_figures,
     estimate_figures,
     mix_figures,
+    served_by_clerk,
     ticket_figures,
 )
 from queueing.stats.store import FactsStore
+from queueing.stats.table import Columns, DayTable
 
 __all__ = ["ClerkFigures", "HallParts", "Report", "ReportBuilder", "ReportRequest", "default_dimensions"]
 
@@ -166,8 +167,8 @@ class ReportBuilder:
             clerks=clerks,
         )
 
-    def days(self, halls: tuple[str, ...], since: dt.date, until: dt.date, now: dt.datetime) -> list[DayFacts]:
-        found: list[DayFacts] = []
+    def days(self, halls: tuple[str, ...], since: dt.date, until: dt.date, now: dt.datetime) -> list[DayTable]:
+        found: list[DayTable] = []
         for hall in halls:
             found += self.facts.days(self.halls[hall].queue.rules, since, until, now)
         return found
@@ -177,11 +178,11 @@ class ReportBuilder:
         now = request.now or dt.datetime.now(dt.UTC)
         first = self.halls[request.halls[0]]
         target = request.target_minutes or first.counters.stats.service_level_minutes
-        zones = {h: ZoneInfo(self.halls[h].queue.info.timezone) for h in request.halls}
         names = self.names(request.halls)
         days = self.days(request.halls, request.since, request.until, now)
-        total, tickets = ticket_figures(days, zones, names, target, request.by)
-        counters = counter_figures(days, names, ["hall", *request.by])
+        columns = Columns.of(days)
+        total, tickets = ticket_figures(columns, names, target, request.by)
+        counters = counter_figures(columns, names, ["hall", *request.by])
         report = Report(
             halls=[HallRef(h, self.halls[h].queue.info.name) for h in request.halls],
             since=request.since,
@@ -192,8 +193,8 @@ class ReportBuilder:
             total=total,
             tickets=tickets,
             counters=counters,
-            estimates=estimate_figures(days, zones),
-            mix=mix_figures(days, "day"),
+            estimates=estimate_figures(columns),
+            mix=mix_figures(columns, "day"),
             appointments=[],
             clerks=[],
         )
@@ -201,38 +202,48 @@ class ReportBuilder:
             length = (request.until - request.since).days + 1
             before_until = request.since - dt.timedelta(days=1)
             before_since = before_until - dt.timedelta(days=length - 1)
-            before = self.days(request.halls, before_since, before_until, now)
-            report.previous, _ = ticket_figures(before, zones, names, target, ())
+            before = Columns.of(self.days(request.halls, before_since, before_until, now))
+            report.previous, _ = ticket_figures(before, names, target, ())
             report.previous_since, report.previous_until = before_since, before_until
-        for hall in request.halls:
-            figures = await self.appointments.figures(hall, request.since, request.until)
+        # The halls' own reads (appointments, ratings, AB posts) wait on the database: side by side.
+        for figures in await asyncio.gather(
+            *(self.appointments.figures(hall, request.since, request.until) for hall in request.halls)
+        ):
             report.appointments += figures if len(request.halls) == 1 else figures[:1]
-        report.clerks = await self._clerks(request, days, names)
+        report.clerks = await self._clerks(request, columns, names)
         return report
 
-    async def _clerks(self, request: ReportRequest, days: list[DayFacts], names: Names) -> list[ClerkFigures]:
+    async def _posts(self, hall: str, since: dt.date, until: dt.date) -> list[PostCoverage]:
+        """AB-post coverage of ``hall`` over the range (read at most 93 days at a time)."""
+        posts: list[PostCoverage] = []
+        start = since
+        while start <= until:
+            end = min(until, start + dt.timedelta(days=92))
+            posts += await self.posts.coverage(hall, start, end)
+            start = end + dt.timedelta(days=1)
+        return posts
+
+    async def _clerks(self, request: ReportRequest, columns: Columns, names: Names) -> list[ClerkFigures]:
         by_hall: dict[str, dict[str, ClerkFigures]] = {}
-        services: dict[tuple[str, str], list[float]] = {}
-        for facts in days:
-            clerks = by_hall.setdefault(facts.hall, {})
-            for counter in facts.counters:
+        for table in columns.tables:
+            clerks = by_hall.setdefault(table.hall, {})
+            for counter in table.counters:
                 for clerk, open_s in counter.open_by_clerk.items():
                     if clerk:
-                        figures = clerks.setdefault(clerk, ClerkFigures(hall=facts.hall, username=clerk, name=""))
+                        figures = clerks.setdefault(clerk, ClerkFigures(hall=table.hall, username=clerk, name=""))
                         figures.open_hours += open_s
                         figures.busy_hours += counter.busy_by_clerk.get(clerk, 0.0)
-            for ticket in facts.tickets:
-                visit = ticket.served_visit() if ticket.outcome == "served" else None
-                if visit is None or not visit.clerk or visit.ended is None:
-                    continue
-                figures = clerks.setdefault(visit.clerk, ClerkFigures(hall=facts.hall, username=visit.clerk, name=""))
-                figures.served += 1
-                began = visit.started if visit.started is not None else visit.called
-                services.setdefault((facts.hall, visit.clerk), []).append(visit.ended - began - visit.suspended)
+        services = served_by_clerk(columns)
+        for hall, clerk in services:
+            by_hall.setdefault(hall, {}).setdefault(clerk, ClerkFigures(hall=hall, username=clerk, name=""))
+        ratings = await asyncio.gather(
+            *(self.evaluation.statistics(hall, "staff", request.since, request.until) for hall in request.halls)
+        )
+        coverages = await asyncio.gather(*(self._posts(hall, request.since, request.until) for hall in request.halls))
         result = []
-        for hall in request.halls:
-            clerks = by_hall.get(hall, {})
-            for rating in await self.evaluation.statistics(hall, "staff", request.since, request.until):
+        for hall, rated, posts in zip(request.halls, ratings, coverages, strict=True):
+            clerks = by_hall.setdefault(hall, {})
+            for rating in rated:
                 if rating.key:
                     figures = clerks.setdefault(rating.key, ClerkFigures(hall=hall, username=rating.key, name=""))
                     figures.ratings, figures.rating_score, figures.bad_share = (
@@ -240,25 +251,20 @@ class ReportBuilder:
                         rating.score,
                         rating.bad_share,
                     )
-            start = request.since
-            while start <= request.until:  # coverage is read at most 93 days at a time
-                end = min(request.until, start + dt.timedelta(days=92))
-                for post in await self.posts.coverage(hall, start, end):
-                    for interval in post.intervals:
-                        if interval.who in ("A", "B") and interval.staff:
-                            figures = clerks.setdefault(
-                                interval.staff, ClerkFigures(hall=hall, username=interval.staff, name="")
-                            )
-                            if interval.who == "A":
-                                figures.minutes_as_a += interval.minutes
-                            else:
-                                figures.minutes_as_b += interval.minutes
-                start = end + dt.timedelta(days=1)
+            for post in posts:
+                for interval in post.intervals:
+                    if interval.who in ("A", "B") and interval.staff:
+                        figures = clerks.setdefault(
+                            interval.staff, ClerkFigures(hall=hall, username=interval.staff, name="")
+                        )
+                        if interval.who == "A":
+                            figures.minutes_as_a += interval.minutes
+                        else:
+                            figures.minutes_as_b += interval.minutes
             for username in sorted(clerks):
                 figures = clerks[username]
                 figures.name = names.clerks.get(username, username)
-                spent = services.get((hall, username), [])
-                figures.service_mean = round(sum(spent) / len(spent) / 60, 2) if spent else None
+                figures.served, figures.service_mean = services.get((hall, username), (0, None))
                 figures.utilisation = round(figures.busy_hours / figures.open_hours, 4) if figures.open_hours else None
                 figures.open_hours = round(figures.open_hours / 3600, 3)
                 figures.busy_hours = round(figures.busy_hours / 3600, 3)

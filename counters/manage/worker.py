@@ -32,7 +32,7 @@ def _start(database_url: str, hall_files: list[str]) -> None:
     from counters.manage.report import HallParts, ReportBuilder
 
     halls = [load_hall(path) for path in hall_files]
-    engine = connect_engine(database_url)
+    engine = connect_engine(database_url, prepared=False)  # ad hoc ranges: a plan for each
     _builder = ReportBuilder(engine, [HallParts(h.queue_part(), h.counter_part(), h.appointment_part()) for h in halls])
 
 

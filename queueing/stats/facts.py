@@ -50,7 +50,7 @@ from queueing.records import CounterRecord
 
 __all__ = ["FACTS_VERSION", "CounterDay", "DayFacts", "TicketFact", "Visit", "fold_day", "seconds"]
 
-FACTS_VERSION = 1  # bump when the facts change shape or meaning: cached days are folded again
+FACTS_VERSION = 2  # bump when the facts change shape or meaning: cached days are folded again
 
 
 def seconds(at: dt.datetime) -> float:

@@ -34,11 +34,11 @@ import datetime as dt
 import math
 from collections.abc import Iterable
 from typing import Final
-from zoneinfo import ZoneInfo
 
 import msgspec
+import numpy as np
 
-from queueing.stats.facts import DayFacts, TicketFact
+from queueing.stats.table import OUTCOMES, Columns, Sorted
 
 __all__ = [
     "AHEAD_BANDS",
@@ -50,8 +50,10 @@ __all__ = [
     "TicketFigures",
     "counter_figures",
     "estimate_figures",
+    "keys_of",
     "mix_figures",
     "nearest_rank",
+    "served_by_clerk",
     "ticket_figures",
 ]
 
@@ -165,148 +167,167 @@ def _minutes(value: float) -> float:
     return round(value / 60, 2)
 
 
-def _mean(values: list[float]) -> float | None:
-    return _minutes(sum(values) / len(values)) if values else None
+def _week(day: dt.date) -> str:
+    iso = day.isocalendar()
+    return f"{iso.year}-W{iso.week:02d}"
 
 
-class _Tickets:
-    __slots__ = (
-        "counts",
-        "decided",
-        "recalls",
-        "reinstated",
-        "served_within",
-        "services",
-        "transfers",
-        "waits",
-        "walks",
-        "within",
-    )
+_PERIODS: Final = {
+    "day": lambda day: day.isoformat(),
+    "week": _week,
+    "month": lambda day: f"{day.year}-{day.month:02d}",
+    "year": lambda day: str(day.year),
+}
 
-    def __init__(self) -> None:
-        self.counts = {"arrivals": 0, "served": 0, "no_show": 0, "cancelled": 0, "expired": 0, "waiting": 0}
-        self.waits: list[float] = []
-        self.walks: list[float] = []
-        self.services: list[float] = []
-        self.within = self.decided = self.served_within = 0
-        self.recalls = self.transfers = self.reinstated = 0
 
-    def figures(self, key: str, label: str) -> TicketFigures:
-        waits = sorted(self.waits)
-        services = sorted(self.services)
-        served = self.counts["served"]
+def keys_of(columns: Columns, dimension: str, names: Names) -> tuple[np.ndarray, list[str]]:
+    """Each ticket's key under ``dimension``, as codes into the returned keys."""
+    if dimension == "hall":
+        return columns.per_table([t.hall for t in columns.tables])
+    if dimension in _PERIODS:
+        return columns.per_table([_PERIODS[dimension](t.day) for t in columns.tables])
+    if dimension == "hour":
+        return columns.int["hour"], [f"{h:02d}" for h in range(24)]
+    if dimension == "weekday":
+        return columns.int["weekday"], [str(w) for w in range(8)]
+    if dimension == "weekday_hour":
+        keys = [f"{w}-{h:02d}" for w in range(8) for h in range(24)]
+        return columns.int["weekday"] * 24 + columns.int["hour"], keys
+    if dimension == "domain":
+        found: dict[str, int] = {}
+        items = columns.words["item"]
+        lookup = np.array([found.setdefault(names.item_domain.get(i, ""), len(found)) for i in items], dtype=np.int32)
+        return (lookup[columns.code["item"]] if len(lookup) else columns.code["item"]), list(found)
+    if dimension == "counter":
+        counters = columns.int["counter"].astype(np.int64) + 1  # -1 (none) → 0
+        halls, hall_words = columns.per_table([t.hall for t in columns.tables])
+        width = int(counters.max(initial=0)) + 1
+        found, codes = np.unique(halls.astype(np.int64) * width + counters, return_inverse=True)
+        keys = [f"{hall_words[key // width]}/{key % width - 1}" if key % width else "" for key in found.tolist()]
+        return codes.reshape(-1), keys
+    return columns.code[dimension], columns.words[dimension]
+
+
+class _Figures:
+    """The ticket figures of every group of one dimension, computed column-wise."""
+
+    def __init__(self, columns: Columns, groups: np.ndarray, k: int, target: float) -> None:
+        f, i = columns.float, columns.int
+        self.k = k
+        self.groups = groups
+        count = lambda mask=None, weights=None: np.bincount(  # noqa: E731
+            groups if mask is None else groups[mask], weights=weights, minlength=k
+        )
+        self.arrivals = count()
+        self.outcomes = np.bincount(groups * len(OUTCOMES) + i["outcome"], minlength=k * len(OUTCOMES)).reshape(
+            k, len(OUTCOMES)
+        )
+        wait = f["wait"]
+        called = ~np.isnan(wait)
+        within = called & (np.nan_to_num(wait, nan=np.inf) <= target)
+        # still waiting and not yet past the target: undecided
+        undecided = ~called & (i["outcome"] == OUTCOMES.index("waiting"))
+        undecided &= (columns.until_of() - f["arrived"]) <= target
+        decided = ~undecided
+        served = i["served"] == 1
+        self.decided = count(decided)
+        self.within = count(decided & within)
+        self.served_within = count(served & within)
+        self.recalls = count(weights=i["recalls"])
+        self.transfers = count(weights=i["transfers"])
+        self.reinstated = count(weights=i["reinstated"])
+        measures = columns.sorted()
+        self.wait = _Spread(measures["wait"], groups, k)
+        self.walk = _Spread(measures["walk"], groups, k)
+        self.service = _Spread(measures["service"], groups, k)
+
+    def figures(self, g: int, key: str, label: str) -> TicketFigures:
+        served = int(self.outcomes[g, 0])
+        decided = int(self.decided[g])
+        wait, service = self.wait, self.service
         return TicketFigures(
             key=key,
             label=label,
-            **self.counts,
-            called=len(waits),
-            wait_mean=_mean(waits),
-            wait_p50=_minutes(nearest_rank(waits, 0.5)) if waits else None,
-            wait_p90=_minutes(nearest_rank(waits, 0.9)) if waits else None,
-            wait_p95=_minutes(nearest_rank(waits, 0.95)) if waits else None,
-            wait_max=_minutes(waits[-1]) if waits else None,
-            walk_mean=_mean(self.walks),
-            service_mean=_mean(services),
-            service_p90=_minutes(nearest_rank(services, 0.9)) if services else None,
-            within_target=self.within,
-            decided=self.decided,
-            service_level=round(self.within / self.decided, 4) if self.decided else None,
-            service_level_served=round(self.served_within / served, 4) if served else None,
-            recalls=self.recalls,
-            transfers=self.transfers,
-            reinstated=self.reinstated,
+            arrivals=int(self.arrivals[g]),
+            **{o: int(self.outcomes[g, k]) for k, o in enumerate(OUTCOMES)},
+            called=int(wait.n[g]),
+            wait_mean=wait.mean(g),
+            wait_p50=wait.rank(g, 0.5),
+            wait_p90=wait.rank(g, 0.9),
+            wait_p95=wait.rank(g, 0.95),
+            wait_max=wait.rank(g, 1.0),
+            walk_mean=self.walk.mean(g),
+            service_mean=service.mean(g),
+            service_p90=service.rank(g, 0.9),
+            within_target=int(self.within[g]),
+            decided=decided,
+            service_level=round(int(self.within[g]) / decided, 4) if decided else None,
+            service_level_served=round(int(self.served_within[g]) / served, 4) if served else None,
+            recalls=int(self.recalls[g]),
+            transfers=int(self.transfers[g]),
+            reinstated=int(self.reinstated[g]),
         )
 
 
-class _Ticket:
-    """One ticket's figures, worked out once for every dimension it is counted under."""
+class _Spread:
+    """One measure per group: how many, the mean, nearest-rank percentiles."""
 
-    __slots__ = ("decided", "fact", "keys", "served", "service", "wait", "walk", "within")
+    def __init__(self, measure: Sorted, groups: np.ndarray, k: int) -> None:
+        where = groups[measure.have][measure.order]  # each sorted value's group
+        self.n = np.bincount(where, minlength=k)
+        self.sum = np.bincount(where, weights=measure.values, minlength=k)
+        # Grouped, each group still in value order (a stable sort by group: radix sort on
+        # small integers): every group's sorted values, one after the other.
+        small = where.astype(np.int16) if k < 2**15 else where
+        self.sorted = measure.values[np.argsort(small, kind="stable")]
+        self.start = np.concatenate(([0], np.cumsum(self.n)[:-1])) if k else np.zeros(0, dtype=np.int64)
 
-    def __init__(self, hall: str, fact: TicketFact, day: dt.date, zone: ZoneInfo, until: float, target: float) -> None:
-        self.fact = fact
-        self.wait = fact.wait()
-        served = fact.served_visit()
-        self.served = served is not None and fact.outcome == "served"
-        self.service = self.walk = None
-        if self.served and served is not None and served.ended is not None:
-            began = served.started if served.started is not None else served.called
-            self.service = max(served.ended - began - served.suspended, 0.0)
-            if served.started is not None:
-                self.walk = served.started - served.called
-        self.within = self.wait is not None and self.wait <= target
-        # still waiting and not yet past the target: undecided
-        self.decided = not (self.wait is None and fact.outcome == "waiting" and until - fact.arrived <= target)
-        local = dt.datetime.fromtimestamp(fact.arrived, zone)
-        at = served or (fact.visits[0] if fact.visits else None)
-        iso = day.isocalendar()
-        self.keys = {
-            "hall": hall,
-            "day": day.isoformat(),
-            "week": f"{iso.year}-W{iso.week:02d}",
-            "month": f"{day.year}-{day.month:02d}",
-            "year": str(day.year),
-            "hour": f"{local.hour:02d}",
-            "weekday": str(local.isoweekday()),
-            "weekday_hour": f"{local.isoweekday()}-{local.hour:02d}",
-            "item": fact.item,
-            "group": fact.group,
-            "priority": fact.priority,
-            "channel": fact.channel,
-            "counter": f"{hall}/{at.counter}" if at else "",
-            "kind": at.kind if at else "",
-            "clerk": (at.clerk or "") if at else "",
-        }
+    def mean(self, g: int) -> float | None:
+        n = int(self.n[g])
+        return _minutes(float(self.sum[g]) / n) if n else None
+
+    def rank(self, g: int, p: float) -> float | None:
+        n = int(self.n[g])
+        if not n:
+            return None
+        return _minutes(float(self.sorted[int(self.start[g]) + max(math.ceil(p * n), 1) - 1]))
 
 
 def ticket_figures(
-    days: Iterable[DayFacts], zones: dict[str, ZoneInfo], names: Names, target_minutes: float, by: Iterable[str]
+    columns: Columns, names: Names, target_minutes: float, by: Iterable[str]
 ) -> tuple[TicketFigures, dict[str, list[TicketFigures]]]:
-    """The figures of all the tickets of ``days``, and by each dimension of ``by``."""
-    dimensions = [d for d in by if d in DIMENSIONS]
-    total = _Tickets()
-    groups: dict[str, dict[str, _Tickets]] = {d: {} for d in dimensions}
+    """The figures of all the tickets of ``columns``, and by each dimension of ``by``."""
     target = target_minutes * 60
-    for facts in days:
-        zone = zones[facts.hall]
-        for fact in facts.tickets:
-            ticket = _Ticket(facts.hall, fact, facts.day, zone, facts.until, target)
-            ticket.keys["domain"] = names.item_domain.get(fact.item, "")
-            _count(total, ticket)
-            for dimension in dimensions:
-                key = ticket.keys[dimension]
-                group = groups[dimension].get(key)
-                if group is None:
-                    group = groups[dimension][key] = _Tickets()
-                _count(group, ticket)
-    return total.figures("", "全部 all"), {
-        d: [g.figures(k, _label(d, k, names)) for k, g in sorted(groups[d].items(), key=lambda kv: _order(d, kv[0]))]
-        for d in dimensions
-    }
+    total = _Figures(columns, np.zeros(columns.size, dtype=np.int64), 1, target).figures(0, "", "全部 all")
+    result = {}
+    for dimension in (d for d in by if d in DIMENSIONS):
+        codes, keys = keys_of(columns, dimension, names)
+        figures = _Figures(columns, codes.astype(np.int64), len(keys), target)
+        present = [g for g in range(len(keys)) if figures.arrivals[g]]
+        present.sort(key=lambda g: _order(dimension, keys[g]))
+        result[dimension] = [figures.figures(g, keys[g], _label(dimension, keys[g], names)) for g in present]
+    return total, result
 
 
-def _count(into: _Tickets, ticket: _Ticket) -> None:
-    fact = ticket.fact
-    into.counts["arrivals"] += 1
-    into.counts[fact.outcome] += 1
-    if ticket.wait is not None:
-        into.waits.append(ticket.wait)
-    if ticket.walk is not None:
-        into.walks.append(ticket.walk)
-    if ticket.service is not None:
-        into.services.append(ticket.service)
-    if ticket.decided:
-        into.decided += 1
-        if ticket.within:
-            into.within += 1
-    if ticket.served and ticket.within:
-        into.served_within += 1
-    into.recalls += sum(v.recalls for v in fact.visits)
-    into.transfers += fact.transfers
-    into.reinstated += fact.reinstated
+def served_by_clerk(columns: Columns) -> dict[tuple[str, str], tuple[int, float | None]]:
+    """For each (hall, clerk): tickets served and their mean service (minutes), as the
+    ``clerk`` figures count them (the clerk signed in where the ticket was served)."""
+    halls, hall_words = columns.per_table([t.hall for t in columns.tables])
+    clerks = columns.words["clerk"]
+    served = columns.int["served"] == 1
+    keys = halls.astype(np.int64) * max(len(clerks), 1) + columns.code["clerk"]
+    k = len(hall_words) * max(len(clerks), 1)
+    count = np.bincount(keys[served], minlength=k)
+    spread = _Spread(columns.sorted()["service"], keys, k)
+    result = {}
+    for key in np.flatnonzero(count).tolist():
+        hall, clerk = hall_words[key // max(len(clerks), 1)], clerks[key % max(len(clerks), 1)]
+        if clerk:
+            result[(hall, clerk)] = (int(count[key]), spread.mean(key))
+    return result
 
 
-def counter_figures(days: Iterable[DayFacts], names: Names, by: Iterable[str]) -> dict[str, list[CounterFigures]]:
+def counter_figures(columns: Columns, names: Names, by: Iterable[str]) -> dict[str, list[CounterFigures]]:
     """Open, busy, idle-while-waited-for and paused time of the counters, by each dimension
     of ``by`` (hall, day, week, month, year, counter, kind, clerk)."""
     dimensions = [d for d in by if d in COUNTER_DIMENSIONS]
@@ -318,31 +339,35 @@ def counter_figures(days: Iterable[DayFacts], names: Names, by: Iterable[str]) -
             found = groups[dimension][key] = CounterFigures(key=key, label=_label(dimension, key, names))
         return found
 
-    for facts in days:
-        day = facts.day
-        iso = day.isocalendar()
-        periods = {
-            "hall": facts.hall,
-            "day": day.isoformat(),
-            "week": f"{iso.year}-W{iso.week:02d}",
-            "month": f"{day.year}-{day.month:02d}",
-            "year": str(day.year),
-        }
-        served_by: dict[tuple[int, str], int] = {}
-        for fact in facts.tickets:
-            visit = fact.served_visit() if fact.outcome == "served" else None
-            if visit is not None:
-                served_by[(visit.counter, visit.clerk)] = served_by.get((visit.counter, visit.clerk), 0) + 1
-                if "kind" in groups:
-                    into("kind", visit.kind).served += 1
-        for counter in facts.counters:
-            served = sum(n for (c, _), n in served_by.items() if c == counter.counter)
+    # Tickets served, by day, counter and clerk (and by kind), counted column-wise.
+    served = columns.int["served"] == 1
+    clerks, kinds = columns.words["clerk"], columns.words["kind"]
+    counters = columns.int["counter"][served].astype(np.int64) + 1  # -1 (none) → 0
+    width_clerk = max(len(clerks), 1)
+    width_counter = int(counters.max(initial=0)) + 1
+    keys = (columns.table_of[served].astype(np.int64) * width_counter + counters) * width_clerk
+    keys += columns.code["clerk"][served]
+    found, counts = np.unique(keys, return_counts=True)
+    served_by: dict[int, dict[tuple[int, str], int]] = {}
+    for key, n in zip(found.tolist(), counts.tolist(), strict=True):
+        table, rest = divmod(key, width_counter * width_clerk)
+        counter, clerk = divmod(rest, width_clerk)
+        served_by.setdefault(table, {})[(counter - 1, clerks[clerk])] = n
+    if "kind" in groups:
+        by_kind = np.bincount(columns.code["kind"][served], minlength=len(kinds))
+        for k, n in enumerate(by_kind.tolist()):
+            if n:
+                into("kind", kinds[k]).served += n
+    for index, table in enumerate(columns.tables):
+        periods = {"hall": table.hall, **{p: key(table.day) for p, key in _PERIODS.items()}}
+        day_served = served_by.get(index, {})
+        for counter in table.counters:
+            mine = sum(n for (c, _), n in day_served.items() if c == counter.counter)
             shares = [(periods[d], d) for d in dimensions if d in periods]
-            shares += [(f"{facts.hall}/{counter.counter}", "counter")] if "counter" in groups else []
+            shares += [(f"{table.hall}/{counter.counter}", "counter")] if "counter" in groups else []
             for key, dimension in shares:
-                _add_counter(
-                    into(dimension, key), counter.open, counter.busy, counter.idle_waiting, counter.paused, served
-                )
+                spent = (counter.open, counter.busy, counter.idle_waiting)
+                _add_counter(into(dimension, key), *spent, counter.paused, mine)
             if "kind" in groups:
                 for kind, open_seconds in counter.open_by_kind.items():
                     busy_s, idle_s = counter.busy_by_kind.get(kind, 0.0), counter.idle_by_kind.get(kind, 0.0)
@@ -350,7 +375,7 @@ def counter_figures(days: Iterable[DayFacts], names: Names, by: Iterable[str]) -
             if "clerk" in groups:
                 for clerk, open_seconds in counter.open_by_clerk.items():
                     _add_counter(into("clerk", clerk), open_seconds, counter.busy_by_clerk.get(clerk, 0.0), 0.0, {}, 0)
-                for (c, clerk), n in served_by.items():
+                for (c, clerk), n in day_served.items():
                     if c == counter.counter:
                         into("clerk", clerk).served += n
     result = {}
@@ -394,25 +419,31 @@ def band_of(ahead: int) -> str:
     return ""
 
 
-def estimate_figures(days: Iterable[DayFacts], zones: dict[str, ZoneInfo]) -> dict[str, list[EstimateFigures]]:
+def estimate_figures(columns: Columns) -> dict[str, list[EstimateFigures]]:
     """How wrong the estimates told at issue were, by hour of arrival and by people ahead."""
-    groups: dict[str, dict[str, list[tuple[float, float]]]] = {"hour": {}, "ahead": {}, "all": {}}
-    for facts in days:
-        zone = zones[facts.hall]
-        for fact in facts.tickets:
-            wait = fact.wait()
-            if fact.quoted_minutes is None or wait is None:
-                continue
-            pair = (float(fact.quoted_minutes), wait / 60)
-            hour = f"{dt.datetime.fromtimestamp(fact.arrived, zone).hour:02d}"
-            groups["hour"].setdefault(hour, []).append(pair)
-            groups["ahead"].setdefault(band_of(fact.quoted_ahead or 0), []).append(pair)
-            groups["all"].setdefault("", []).append(pair)
-    order = {band_of(low): i for i, (low, _) in enumerate(AHEAD_BANDS)}
+    told = columns.float["quoted_minutes"]
+    waited = columns.float["wait"] / 60
+    have = ~np.isnan(told) & ~np.isnan(waited)
+    told, waited = told[have], waited[have]
+    ahead = np.maximum(columns.int["quoted_ahead"][have], 0)
+    band_index = np.zeros(len(ahead), dtype=np.int64)
+    for k, (low, _high) in enumerate(AHEAD_BANDS):
+        band_index[ahead >= low] = k
+    bands = [band_of(low) for low, _ in AHEAD_BANDS]
+    hours = columns.int["hour"][have]
     result = {}
-    for dimension, found in groups.items():
-        keys = sorted(found, key=lambda k: order.get(k, 0)) if dimension == "ahead" else sorted(found)
-        result[dimension] = [_estimate(k, _estimate_label(dimension, k), found[k]) for k in keys]
+    for dimension, codes, keys in (
+        ("hour", hours, [f"{h:02d}" for h in range(24)]),
+        ("ahead", band_index, bands),
+        ("all", np.zeros(len(told), dtype=np.int64), [""]),
+    ):
+        rows = []
+        for g, key in enumerate(keys):
+            mask = codes == g
+            n = int(mask.sum())
+            if n:
+                rows.append(_estimate(key, _estimate_label(dimension, key), told[mask], waited[mask]))
+        result[dimension] = rows
     return result
 
 
@@ -424,45 +455,42 @@ def _estimate_label(dimension: str, key: str) -> str:
     return "全部 all"
 
 
-def _estimate(key: str, label: str, pairs: list[tuple[float, float]]) -> EstimateFigures:
-    n = len(pairs)
-    errors = [told - waited for told, waited in pairs]
+def _estimate(key: str, label: str, told: np.ndarray, waited: np.ndarray) -> EstimateFigures:
+    n = len(told)
+    errors = told - waited
     return EstimateFigures(
         key=key,
         label=label,
         tickets=n,
-        quoted_mean=round(sum(t for t, _ in pairs) / n, 2),
-        actual_mean=round(sum(w for _, w in pairs) / n, 2),
-        mean_absolute_error=round(sum(abs(e) for e in errors) / n, 2),
-        bias=round(sum(errors) / n, 2),
-        within_5=round(sum(1 for e in errors if abs(e) <= 5) / n, 4),
+        quoted_mean=round(float(told.sum()) / n, 2),
+        actual_mean=round(float(waited.sum()) / n, 2),
+        mean_absolute_error=round(float(np.abs(errors).sum()) / n, 2),
+        bias=round(float(errors.sum()) / n, 2),
+        within_5=round(int((np.abs(errors) <= 5).sum()) / n, 4),
     )
 
 
-def mix_figures(days: Iterable[DayFacts], period: str = "day") -> list[MixFigures]:
+def mix_figures(columns: Columns, period: str = "day") -> list[MixFigures]:
     """Open counter-hours by kind and the share served at no-difference counters, per period
     (day, week, month or year)."""
     found: dict[str, MixFigures] = {}
-    for facts in days:
-        day = facts.day
-        iso = day.isocalendar()
-        key = {
-            "day": day.isoformat(),
-            "week": f"{iso.year}-W{iso.week:02d}",
-            "month": f"{day.year}-{day.month:02d}",
-            "year": str(day.year),
-        }[period]
+    served = columns.int["served"] == 1
+    kinds = columns.words["kind"]
+    no_difference = kinds.index("no_difference") if "no_difference" in kinds else -1
+    per_table = np.bincount(columns.table_of[served], minlength=len(columns.tables))
+    per_table_nd = np.bincount(
+        columns.table_of[served & (columns.code["kind"] == no_difference)], minlength=len(columns.tables)
+    )
+    for index, table in enumerate(columns.tables):
+        key = _PERIODS[period](table.day)
         mix = found.get(key)
         if mix is None:
             mix = found[key] = MixFigures(key=key, label=key)
-        for counter in facts.counters:
+        for counter in table.counters:
             for kind, spent in counter.open_by_kind.items():
                 mix.open_hours[kind] = mix.open_hours.get(kind, 0.0) + spent
-        for fact in facts.tickets:
-            visit = fact.served_visit() if fact.outcome == "served" else None
-            if visit is not None:
-                mix.served += 1
-                mix.served_no_difference += visit.kind == "no_difference"
+        mix.served += int(per_table[index])
+        mix.served_no_difference += int(per_table_nd[index])
     rows = []
     for key in sorted(found):
         mix = found[key]

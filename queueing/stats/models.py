@@ -28,4 +28,4 @@ class StatsDayRow(SQLModel, table=True):
     events: int
     closed: bool
     computed_at: dt.datetime = Field(sa_column=instant())
-    data: bytes = Field(sa_type=sa.LargeBinary)  # DayFacts, msgpack
+    data: bytes = Field(sa_type=sa.LargeBinary)  # a DayTable (queueing/stats/table.py), msgpack

@@ -79,7 +79,7 @@ def _copy(sqlite_url: str, pg_url: str) -> None:
     source = connect_engine(sqlite_url)
     with source.connect() as read, psycopg.connect(pg_url) as write:
         for table in _TABLES:
-            columns = [c["name"] for c in sa.inspect(source).get_columns(table)]
+            columns = [c["name"] for c in sa.inspect(read).get_columns(table)]
             names = ", ".join(f'"{c}"' for c in columns)
             with write.cursor().copy(f"COPY {table} ({names}) FROM STDIN") as copy:
                 for row in read.execute(sa.text(f"SELECT {names} FROM {table}")):
@@ -99,14 +99,25 @@ def _city(pg_url: str, first: dt.date, last: dt.date, folder: Path) -> list[str]
             path = folder / f"{hall}.toml"
             path.write_text(demo.replace('id = "demo"', f'id = "{hall}"', 1), encoding="utf-8")
             files.append(str(path))
+            # The month's events and the counters' definitions before it, numbered again
+            # without gaps (the core refuses a record with a gap); the month's first day
+            # start expires nothing (the day before it is not copied).
             conn.execute(
                 "INSERT INTO hall_event (hall, seq, at, day, kind, ticket_id, counter, actor, data) "
-                "SELECT %s, seq, at, day, kind, ticket_id, counter, actor, data FROM hall_event "
-                "WHERE hall = 'demo' AND ((day BETWEEN %s AND %s) OR kind LIKE 'counter_%%' OR "
+                "SELECT %s, row_number() OVER (ORDER BY seq), at, day, kind, ticket_id, counter, actor, data "
+                "FROM hall_event WHERE hall = 'demo' AND ((day BETWEEN %s AND %s) OR "
+                "kind IN ('counter_defined', 'counter_reconfigured', 'counter_retired') OR "
                 "seq = (SELECT min(seq) FROM hall_event WHERE hall = 'demo' AND day > %s))",
                 (hall, first, last, last),
             )
-            conn.execute("INSERT INTO hall_head (hall, seq) SELECT %s, seq FROM hall_head WHERE hall = 'demo'", (hall,))
+            conn.execute(
+                "UPDATE hall_event SET data = (data::jsonb || '{\"expired\": []}'::jsonb)::text WHERE hall = %s "
+                "AND seq = (SELECT min(seq) FROM hall_event WHERE hall = %s AND kind = 'day_started')",
+                (hall, hall),
+            )
+            conn.execute(
+                "INSERT INTO hall_head (hall, seq) SELECT %s, max(seq) FROM hall_event WHERE hall = %s", (hall, hall)
+            )
         conn.commit()
     return files
 
