@@ -19,7 +19,7 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from config.database import write_transaction
+from config.database import read_connection, write_transaction
 from config.privacy import mask_phone, mask_text
 from counters.models import RatingCaseRow, RatingRow
 from counters.ratings import (
@@ -44,6 +44,8 @@ __all__ = ["EvaluationService"]
 log = logging.getLogger("hall.ratings")
 
 _UNRATED_EVERY_SECONDS = 600.0  # the rule for unrated services counts days: every ten minutes is plenty
+_UNRATED_BATCH = 40  # services rated per write transaction by the rule for unrated ones
+_UNRATED_PAUSE_SECONDS = 0.1
 
 
 class EvaluationService:
@@ -132,47 +134,82 @@ class EvaluationService:
         now: dt.datetime,
         channel: str,
     ) -> RatingRow:
-        hall, rules = part.id, part.ratings
         with write_transaction(self.engine) as conn, conn.begin():
-            done = self._completed(conn, hall, service, ticket_id)
-            # the staff member signed in at the counter (not whoever pressed complete, e.g. a manager)
-            staff = getattr(done.event, "staff", "") or done.actor or ""
-            ticket = self.store.ticket(conn, hall, done.ticket_id or "")
-            row = RatingRow(
-                id=secrets.token_urlsafe(12),
-                hall=hall,
-                service=done.seq,
-                ticket_id=done.ticket_id or "",
-                number=ticket.number if ticket else "",
-                item=ticket.item if ticket else "",
-                counter=done.counter or 0,
-                staff=staff,
-                staff_name=part.staff_names().get(staff, ""),
-                level=level.value,
-                score=rules.score(level),
-                reason=reason,
-                text=mask_text(text.strip()),
-                channel=channel,
-                contact_masked=mask_phone(phone) if phone else "",
-                served_at=done.at,
-                rated_at=now,
-                day=done.day,
-            )
-            case = None
-            if level.bad and channel != "auto":
-                case = RatingCaseRow(
-                    id=secrets.token_urlsafe(12),
-                    hall=hall,
-                    rating_id=row.id,
-                    state=CaseState.OPEN.value,
-                    deadline=add_working_days(done.day, rules.case_working_days, part.rules.hours),
-                    opened_at=now,
-                )
+            done = self._completed(conn, part.id, service, ticket_id)
+            row, case = self._rating(conn, part, done, level, reason, text, phone, now, channel)
             try:
                 self.store.add_rating(conn, row, case)
             except AlreadyRated:
                 raise Conflict("this service is already rated", "该次服务已评价，感谢您的反馈") from None
         return row
+
+    def _rating(
+        self,
+        conn: sa.Connection,
+        part: CounterHall,
+        done: StoredEvent,
+        level: Level,
+        reason: str,
+        text: str,
+        phone: str,
+        now: dt.datetime,
+        channel: str,
+    ) -> tuple[RatingRow, RatingCaseRow | None]:
+        """The rating of the completed service ``done`` (and its case, if it is a bad one)."""
+        hall, rules = part.id, part.ratings
+        # the staff member signed in at the counter (not whoever pressed complete, e.g. a manager)
+        staff = getattr(done.event, "staff", "") or done.actor or ""
+        ticket = self.store.ticket(conn, hall, done.ticket_id or "")
+        row = RatingRow(
+            id=secrets.token_urlsafe(12),
+            hall=hall,
+            service=done.seq,
+            ticket_id=done.ticket_id or "",
+            number=ticket.number if ticket else "",
+            item=ticket.item if ticket else "",
+            counter=done.counter or 0,
+            staff=staff,
+            staff_name=part.staff_names().get(staff, ""),
+            level=level.value,
+            score=rules.score(level),
+            reason=reason,
+            text=mask_text(text.strip()),
+            channel=channel,
+            contact_masked=mask_phone(phone) if phone else "",
+            served_at=done.at,
+            rated_at=now,
+            day=done.day,
+        )
+        case = None
+        if level.bad and channel != "auto":
+            case = RatingCaseRow(
+                id=secrets.token_urlsafe(12),
+                hall=hall,
+                rating_id=row.id,
+                state=CaseState.OPEN.value,
+                deadline=add_working_days(done.day, rules.case_working_days, part.rules.hours),
+                opened_at=now,
+            )
+        return row, case
+
+    def _rate_many(self, part: CounterHall, services: list[int], level: Level, now: dt.datetime) -> int:
+        """Rate ``services`` with ``level`` (the rule for unrated ones): everything read first,
+        then one short write transaction, so a hall's own writes never wait long behind it."""
+        with read_connection(self.engine) as conn, conn.begin():
+            rows = []
+            for seq in services:
+                done = self.store.completed_service(conn, part.id, seq, None)
+                if done is not None:
+                    rows.append(self._rating(conn, part, done, level, "", "", "", now, "auto"))
+        added = 0
+        with write_transaction(self.engine) as conn, conn.begin():
+            for row, case in rows:
+                try:
+                    self.store.add_rating(conn, row, case)
+                    added += 1
+                except AlreadyRated:
+                    pass  # rated meanwhile
+        return added
 
     async def rateable(self, hall: str, ticket_id: str) -> bool:
         """Whether the ticket has a completed service nobody rated yet (its page offers the rating)."""
@@ -197,15 +234,17 @@ class EvaluationService:
         rules = self._hall(hall).ratings
         if rules.auto_after_days is None:
             return 0
-        before = self.clock() - dt.timedelta(days=rules.auto_after_days)
+        now = self.clock()
+        before = now - dt.timedelta(days=rules.auto_after_days)
         services = await asyncio.to_thread(self.store.unrated, hall, before)
+        part = self._hall(hall)
         count = 0
-        for seq in services:
-            try:
-                await self.rate(hall, rules.auto_level, service=seq, channel="auto")
-                count += 1
-            except Conflict:
-                pass  # rated meanwhile
+        # A backlog (a hall's first start on a long record) goes in small batches with a pause
+        # between them: the halls' own writes come first.
+        for start in range(0, len(services), _UNRATED_BATCH):
+            batch = services[start : start + _UNRATED_BATCH]
+            count += await asyncio.to_thread(self._rate_many, part, batch, rules.auto_level, now)
+            await asyncio.sleep(_UNRATED_PAUSE_SECONDS)
         return count
 
     # ---------------------------------------------------------------- cases
