@@ -1,7 +1,7 @@
 """The ``hall`` command, by audience: the server's administrator (``admin.py``: serve, halls,
-check, migrate, rebuild), accounts (``accounts.py``: add-staff, add-device, hash-password)
-and the device agents on the PCs wired to boards and printers (``agents.py``: led-bridge,
-print-agent).
+check, migrate, rebuild), accounts (``accounts.py``: add-staff, add-device, hash-password),
+the device agents on the PCs wired to boards and printers (``agents.py``: led-bridge,
+print-agent) and the manager's planning (``planning.py``: simulate, advise).
 
     hall serve [--workers N] [--port P]     start the server (the demo hall by default)
     hall halls                              list the halls and what they hold
@@ -11,6 +11,9 @@ print-agent).
     hall hash-password                      a password hash for a hall file
     hall migrate                            create or upgrade the database schema
     hall rebuild [--hall ID]                replay a hall's whole record and compare with the live state
+    hall simulate SCENARIO.toml [--replications N] [--seed S] [--json]
+                                            simulate a day of a scenario through the live rules
+    hall advise SCENARIO.toml [--json]      the fewest counter-hours that meet the scenario's target
     hall led-bridge --server URL --hall ID --token T [--counter N] [--driver console|tcp]
                     [--controller HOST:PORT] [--heartbeat 15] [--max-backoff 30]
                                             drive counter LED boards from the device channel
@@ -29,7 +32,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from config.cli import accounts, admin, agents
+from config.cli import accounts, admin, agents, planning
 from config.halls import ConfigError
 
 __all__ = ["main"]
@@ -39,7 +42,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hall", description="Hall queue for government service centres")
     parser.add_argument("--settings", help="settings TOML file (default: $HALL_SETTINGS, else built-in defaults)")
     commands = parser.add_subparsers(dest="command", required=True)
-    for audience in (admin, accounts, agents):
+    for audience in (admin, accounts, agents, planning):
         audience.add_commands(commands)
     return parser
 

@@ -3,7 +3,7 @@
     python -m tests.perf                      everything (a few minutes)
     python -m tests.perf --only sqlite,core   some of them: sqlite, postgres, postgres-2,
                                               calling, core, rebuild, displays, floor, printing,
-                                              appointments, stats
+                                              appointments, stats, simulation
     python -m tests.perf --strict             exit 1 if a figure misses its target
 
 Prints the machine and a table, one line per figure with its target and PASS, MISS or
@@ -35,6 +35,7 @@ from tests.perf.displays import bench_displays
 from tests.perf.floor import bench_floor
 from tests.perf.printing import bench_printing
 from tests.perf.rebuild import bench_rebuild
+from tests.perf.simulation import bench_simulation
 from tests.perf.stats import bench_stats
 from tests.perf.throughput import bench_throughput
 
@@ -50,6 +51,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[], Outcome]]] = {
     "printing": ("5. 1,000 slips to the dummy printer", lambda: bench_printing()),
     "appointments": ("6. a week of slots; 200 clients racing for one slot", lambda: bench_appointments()),
     "stats": ("7. statistics on six months of a busy hall; the live view; exports", lambda: bench_stats()),
+    "simulation": ("8. the simulator against ciw; the advice; what-if from now", lambda: bench_simulation()),
 }
 
 
