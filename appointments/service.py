@@ -388,6 +388,22 @@ class AppointmentService:
             figures.on_time_share = round(figures.checked_in / came, 4) if came else None
         return [total, *(days[k] for k in sorted(days))]
 
+    async def booked_by_slot(self, hall: str, since: dt.date, until: dt.date) -> dict[dt.date, dict[str, list[int]]]:
+        """Appointments booked and not cancelled for each day in [since, until]: per item, how
+        many in each half hour of the day (by their slot's start, the hall's time), 48 a day.
+        The planning's forecast adds them to the walk-ins it expects."""
+        _, zone = self._hall(hall)
+        start = dt.datetime.combine(since, dt.time(), zone)
+        end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), zone)
+        states = ("booked", "checked_in", "late", "no_show")
+        rows = await asyncio.to_thread(self.store.in_slots, hall, start, end, states)
+        found: dict[dt.date, dict[str, list[int]]] = {}
+        for row in rows:
+            local = row.slot_start.astimezone(zone)
+            slots = found.setdefault(local.date(), {}).setdefault(row.item, [0] * 48)
+            slots[(local.hour * 60 + local.minute) // 30] += 1
+        return found
+
     async def today_slots(self, hall: str) -> list[SlotToday]:
         """Today's slots: seats, kept bookings, who checked in, who missed, who is to come."""
         definition = self.halls.get(hall)

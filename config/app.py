@@ -45,6 +45,8 @@ from counters.evaluation_api import router as evaluation_api
 from counters.manage.api import router as manage_api
 from counters.manage.feed import LiveFeed
 from counters.manage.pages import router as manage_pages
+from counters.manage.planning_api import router as planning_api
+from counters.manage.remedy import Remedies
 from counters.manage.worker import ReportWorker
 from counters.pages import router as counters_pages
 from counters.posts import PostService
@@ -198,6 +200,7 @@ def create_app(
     )
     # Reports fold months of the record: in a process of their own, where they cannot slow a hall.
     reports = ReportWorker(settings.database, [h.path for h in halls], settings.stats_workers)
+    feed.remedies = Remedies(registry, reports, counter_parts, clock)  # an alert's simulated remedy
 
     async def start(_: Litestar) -> None:
         await asyncio.to_thread(upgrade, engine)
@@ -246,6 +249,7 @@ def create_app(
             evaluation_api,
             posts_api,
             manage_api,
+            planning_api,
             manage_pages,
             appointments_pages,
             create_static_files_router(

@@ -24,6 +24,7 @@ from appointments.schemas import SlotToday
 from appointments.service import AppointmentService
 from counters.evaluation import EvaluationService
 from counters.manage.live import LiveAlert, LiveView, live_view
+from counters.manage.remedy import Remedies
 from counters.settings import CounterHall
 from displays.hub import DisplayHub
 from printers.schemas import PrinterView
@@ -94,8 +95,11 @@ class LiveFeed:
         self.printing, self.evaluation, self.appointments = printing, evaluation, appointments
         self.every, self.quiet, self.outside, self.heartbeat = every, quiet, outside, heartbeat
         self._feeds: dict[str, _HallFeed] = {}
+        self.remedies: Remedies | None = None  # the simulated remedies of alerts, when a planner is there
 
     async def close(self) -> None:
+        if self.remedies is not None:
+            await self.remedies.close()
         for feed in self._feeds.values():
             if feed.task is not None:
                 feed.task.cancel()
@@ -160,6 +164,8 @@ class LiveFeed:
             overdue_cases=outside.overdue_cases,
         )
         message.alerts = sorted(view.alerts + outside.alerts, key=lambda a: a.severity != "critical")
+        if self.remedies is not None:
+            self.remedies.attach(hall, message.alerts)
         return message
 
     async def _outside(self, hall: str) -> _Outside:

@@ -65,6 +65,8 @@ class LiveAlert(msgspec.Struct, kw_only=True):
     text_en: str
     link: str  # where to act
     since: dt.datetime | None = None
+    remedy: str = ""  # what the simulator says would help (``remedy.py``), when it has said
+    remedy_en: str = ""
 
 
 class LiveView(msgspec.Struct, kw_only=True, tag="live", tag_field="type"):

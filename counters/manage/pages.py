@@ -1,4 +1,5 @@
-"""The manager's pages: 大厅实况 (the live view, acting on the hall) and 统计报表 (reports)."""
+"""The manager's pages: 大厅实况 (the live view, acting on the hall), 统计报表 (reports) and
+排班规划 (planning: the forecast, the plan grid, the simulator and its advice, replays)."""
 
 from __future__ import annotations
 
@@ -68,4 +69,33 @@ async def reports_page(
     return Template("manage_reports.html", context=context)
 
 
-router = Router(path="/", route_handlers=[live_page, reports_page])
+@get("/halls/{hall:str}/manage/planning", include_in_schema=False)
+async def planning_page(
+    runtime: NamedDependency[HallRuntime],
+    counter_hall: NamedDependency[CounterHall],
+    settings: NamedDependency[Settings],
+) -> Template:
+    from queueing.simulation.engine import kind_key
+
+    context = manage_context(runtime, counter_hall, settings)
+    kinds: dict[str, int] = {}
+    for spec in counter_hall.counters:
+        kinds[kind_key(spec)] = kinds.get(kind_key(spec), 0) + 1
+    domains = {d.code: d.name for d in counter_hall.rules.domains}
+    names = {"no_difference": "无差别", "cross_province": "跨省通办", "pickup": "出件"}
+
+    def label(kind: str) -> str:
+        if kind.startswith("domain:"):
+            return "分领域·" + "+".join(domains.get(c, c) for c in kind.removeprefix("domain:").split("+"))
+        return names.get(kind, kind)
+
+    context.update(
+        page="planning",
+        target=counter_hall.stats.service_level_minutes,
+        kinds=[{"key": k, "name": label(k), "count": n} for k, n in kinds.items()],
+        item_names={i.code: i.name for i in counter_hall.rules.items},
+    )
+    return Template("manage_planning.html", context=context)
+
+
+router = Router(path="/", route_handlers=[live_page, reports_page, planning_page])

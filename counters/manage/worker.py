@@ -1,4 +1,5 @@
-"""The statistics worker: reports, exports and PDF reports computed in a process of their own.
+"""The statistics worker: reports, exports, PDF reports and the planning's simulations, computed in a
+process of their own.
 
 Folding a year of a hall's record takes seconds of CPU. In the server's process that would
 contend for the interpreter with the halls' threads (a call-next would wait for it); in a
@@ -21,19 +22,46 @@ import msgspec
 __all__ = ["ReportWorker"]
 
 _builder = None  # in the worker process: the ReportBuilder
+_planning = None  # … and the PlanningService
 _encoder = msgspec.msgpack.Encoder()
 
 
 def _start(database_url: str, hall_files: list[str]) -> None:
     """In the worker process, once."""
-    global _builder
+    global _builder, _planning
     from config.database import connect_engine
     from config.halls import load_hall
+    from counters.manage.planning import PlanningService
     from counters.manage.report import HallParts, ReportBuilder
 
     halls = [load_hall(path) for path in hall_files]
     engine = connect_engine(database_url, prepared=False)  # ad hoc ranges: a plan for each
-    _builder = ReportBuilder(engine, [HallParts(h.queue_part(), h.counter_part(), h.appointment_part()) for h in halls])
+    parts = [HallParts(h.queue_part(), h.counter_part(), h.appointment_part()) for h in halls]
+    _builder = ReportBuilder(engine, parts)
+    _planning = PlanningService(engine, parts, _builder.appointments)
+
+
+def _plan(action: str, hall: str, request: bytes, now: str) -> bytes:
+    """A planning request (``PlanningService``): the answer as msgpack bytes."""
+    import datetime as dt
+
+    from counters.manage import planning
+    from queueing.records import HallSnapshot
+    from queueing.simulation.scenario import ScenarioFile
+
+    assert _planning is not None
+    at = dt.datetime.fromisoformat(now)
+    if action in ("simulate", "advise"):
+        scenario = msgspec.msgpack.decode(request, type=ScenarioFile)
+        answer = getattr(_planning, action)(hall, scenario, at)
+    elif action == "replay":
+        answer = _planning.replay(hall, msgspec.msgpack.decode(request, type=planning.ReplayRequest), at)
+    elif action == "forecast":
+        answer = _planning.forecast(hall, msgspec.msgpack.decode(request, type=dt.date), at)
+    else:
+        snapshot, what = msgspec.msgpack.decode(request, type=tuple[HallSnapshot, planning.WhatIfRequest])
+        answer = _planning.what_if(hall, snapshot, at, what)
+    return _encoder.encode(answer)
 
 
 def _report(request: bytes) -> bytes:
@@ -69,6 +97,14 @@ def _chart(request: bytes, chart: str, form: str) -> bytes:
     return render(report, chart, form)
 
 
+def _plan_chart(request: bytes) -> bytes:
+    from counters.manage.charts import planning
+    from counters.manage.planning_api import ChartRequest
+
+    chart = msgspec.msgpack.decode(request, type=ChartRequest)
+    return planning([(r.label, r.result) for r in chart.results], chart.target_minutes)
+
+
 def _ready() -> int:
     return os.getpid()
 
@@ -102,6 +138,13 @@ class ReportWorker:
 
     async def chart(self, request: object, chart: str, form: str = "svg") -> bytes:
         return await self._run(_chart, _encoder.encode(request), chart, form)
+
+    async def plan(self, action: str, hall: str, request: object, now: object) -> bytes:
+        """simulate, advise, replay, forecast or what_if (``counters.manage.planning``)."""
+        return await self._run(_plan, action, hall, _encoder.encode(request), now.isoformat())  # type: ignore[attr-defined]
+
+    async def plan_chart(self, request: object) -> bytes:
+        return await self._run(_plan_chart, _encoder.encode(request))
 
     async def pdf(self, request: object, period: str, font: str) -> Path:
         return Path(await self._run(_pdf, _encoder.encode(request), period, str(self.folder), font))

@@ -57,6 +57,7 @@ const Live = {
     const list = document.getElementById("alerts");
     list.replaceChildren(...(alerts.length ? alerts.map((a) => Live.el("li", { class: `alert ${a.severity}`, dataset: { about: a.about, kind: a.kind } },
       Live.el("span", { class: "alert-text", text: a.text }),
+      ...(a.remedy ? [Live.el("span", { class: "alert-remedy", title: a.remedy_en, text: `模拟建议：${a.remedy}` })] : []),
       Live.el("a", { href: a.link, class: "alert-link", text: "去处理 Act →" }),
     )) : [Live.el("li", { class: "muted", text: "暂无提醒 No alerts" })]));
   },

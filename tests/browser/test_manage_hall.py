@@ -158,3 +158,56 @@ def test_the_report_its_charts_and_every_download(
         text = subprocess.run(["pdftotext", str(pdf), "-"], capture_output=True, text=True, check=True).stdout
         assert name in text and "示范区政务服务中心" in text, period
 
+
+def _book_for(api: httpx.Client, day: str, item: str, count: int) -> int:
+    """Book ``count`` appointments on ``day`` (open slots in turn); returns how many were made."""
+    slots = api.get("/api/halls/demo/appointments/slots", params={"item": item, "from": day, "days": 1}).json()
+    free = [s["start"] for s in slots if s["state"] == "open" and s["left"] > 0]
+    made = 0
+    for k in range(count):
+        if not free:
+            break
+        serial = 100 + k
+        body = "320102" + "19900101" + f"{serial:03d}"
+        weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+        id_number = body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+        person = {"id_number": id_number, "name": "张三丰", "phone": f"1381234{serial:04d}"}
+        answer = api.post("/api/halls/demo/appointments", json={"item": item, "slot_start": free[k % len(free)],
+                                                                "person": person})  # fmt: skip
+        assert answer.status_code == 201, answer.text
+        made += 1
+    return made
+
+
+def test_planning_forecast_simulate_and_advise(new_page: Callable[..., Page], server: Server, api: httpx.Client,
+                                               shot) -> None:  # fmt: skip
+    page = signed_in(new_page, server, "/planning")
+    day = page.locator("#day-form input[name=day]").input_value()
+    # the forecast of a new hall is its booked appointments: book some for that day
+    assert _book_for(api, day, "QY01", 8) == 8
+    page.locator("#day-form button[type=submit]").click()
+    expect(page.locator("#forecast-status")).to_contain_text("预计 8 人")
+    expect(page.locator("#forecast-items")).to_contain_text("8.0")
+    # the plan grid: every kind × every hour of the day, all open to begin with
+    grid = page.locator("#plan input")
+    expect(grid.first).to_be_visible()
+    assert grid.count() >= 8 and all(int(grid.nth(k).input_value()) >= 0 for k in range(grid.count()))
+    page.locator("#run-form input[name=replications]").fill("50")
+    page.locator("#simulate").click()
+    expect(page.locator("#run-status")).to_contain_text("已模拟 50 天", timeout=60_000)
+    expect(page.locator("#summary")).to_contain_text("平均等候")
+    page.wait_for_function("document.getElementById('planning-chart').naturalWidth > 100", timeout=15_000)
+    # the advice: fewer counter-hours for so few people, each hour explained
+    page.locator("#advise").click()
+    expect(page.locator("#run-status")).to_contain_text("窗口·小时", timeout=90_000)
+    status = page.locator("#run-status").inner_text()
+    advised, current = (int(n) for n in re.findall(r"(\d+) 窗口·小时（原 (\d+)）", status)[0])
+    assert advised < current, status
+    expect(page.locator("#why li").first).to_be_visible()
+    assert page.locator("#why li").count() >= 8
+    shot(page, "planning", top="manage-planning.png")
+    # a mistake the manager can act on: a plan with more counters than the hall has
+    page.locator("#plan input").first.fill("99")
+    page.locator("#simulate").click()
+    expect(page.locator("#run-status")).to_have_class(re.compile("error"), timeout=30_000)
+    expect(page.locator("#run-status")).to_contain_text("99")

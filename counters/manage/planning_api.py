@@ -1,0 +1,162 @@
+"""The manager's planning over HTTP (managers of the hall): the simulator and the advice, run in
+the statistics worker process.
+
+- ``GET  /api/halls/{hall}/planning/forecast?day=``   the day's expected arrivals, the forecast's past
+  error, and the day as a scenario (the page's starting point)
+- ``POST /api/halls/{hall}/planning/simulate``        a scenario (the scenario file as JSON) → results
+- ``POST /api/halls/{hall}/planning/advise``          a scenario with a target → the advised plan
+- ``POST /api/halls/{hall}/planning/replay``          a recorded day with other counters
+- ``POST /api/halls/{hall}/planning/what-if``         from now, with a manager's changes
+- ``POST /api/halls/{hall}/planning/chart.svg``       hour-by-hour results as a chart
+
+A scenario here is the scenario file's content as JSON (``hall`` left out: the URL's hall).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated
+
+import msgspec
+from litestar import Response, Router, get, post
+from litestar.di import NamedDependency
+from litestar.params import FromPath, JSONBody, QueryParameter
+
+from config.auth import manager_guard
+from counters.manage.planning import ForecastAnswer, ReplayRequest, ReplayResult, WhatIfRequest
+from counters.manage.worker import ReportWorker
+from queueing.errors import Invalid
+from queueing.service import HallRuntime
+from queueing.simulation.advice import Advice
+from queueing.simulation.results import SimulationResult
+from queueing.simulation.scenario import ScenarioFile
+from queueing.simulation.whatif import WhatIfResult
+
+__all__ = ["ChartRequest", "LabelledResult", "router"]
+
+_MAX_REPLICATIONS = 5000  # over the API (the command line takes more)
+
+
+class LabelledResult(msgspec.Struct, frozen=True):
+    label: str
+    result: SimulationResult
+
+
+class ChartRequest(msgspec.Struct, frozen=True):
+    results: list[LabelledResult]
+    target_minutes: float | None = None
+
+
+def _scenario_limits(scenario: ScenarioFile) -> None:
+    if scenario.scenario.replications > _MAX_REPLICATIONS:
+        raise Invalid(
+            f"scenario.replications: at most {_MAX_REPLICATIONS} over the API (use `hall simulate` for more)",
+            f"模拟次数最多{_MAX_REPLICATIONS}次",
+        )
+
+
+@get("/api/halls/{hall:str}/planning/forecast", guards=[manager_guard], summary="A day's demand forecast (预测)")
+async def forecast(
+    hall: FromPath[str],
+    runtime: NamedDependency[HallRuntime],
+    reports: NamedDependency[ReportWorker],
+    day: Annotated[dt.date | None, QueryParameter(description="the day (default: the next working day)")] = None,
+) -> ForecastAnswer:
+    now = runtime.clock()
+    rules = runtime.hall.rules
+    if day is None:
+        day = rules.hall_day(now) + dt.timedelta(days=1)
+        while not rules.hours.spans_on(day) and day < rules.hall_day(now) + dt.timedelta(days=30):
+            day += dt.timedelta(days=1)
+    raw = await reports.plan("forecast", hall, day, now)
+    return msgspec.msgpack.decode(raw, type=ForecastAnswer)
+
+
+@post(
+    "/api/halls/{hall:str}/planning/simulate",
+    status_code=200,
+    guards=[manager_guard],
+    summary="Simulate a day, many times",
+)
+async def simulate(
+    hall: FromPath[str],
+    data: JSONBody[ScenarioFile],
+    runtime: NamedDependency[HallRuntime],
+    reports: NamedDependency[ReportWorker],
+) -> SimulationResult:
+    _scenario_limits(data)
+    raw = await reports.plan("simulate", hall, data, runtime.clock())
+    return msgspec.msgpack.decode(raw, type=SimulationResult)
+
+
+@post(
+    "/api/halls/{hall:str}/planning/advise",
+    status_code=200,
+    guards=[manager_guard],
+    summary="The plan that meets a target",
+)
+async def advise(
+    hall: FromPath[str],
+    data: JSONBody[ScenarioFile],
+    runtime: NamedDependency[HallRuntime],
+    reports: NamedDependency[ReportWorker],
+) -> Advice:
+    _scenario_limits(data)
+    if data.target is None:
+        raise Invalid("target: the advice needs a target (hourly_mean_wait_minutes or service_level)", "请设定服务目标")
+    raw = await reports.plan("advise", hall, data, runtime.clock())
+    return msgspec.msgpack.decode(raw, type=Advice)
+
+
+@post(
+    "/api/halls/{hall:str}/planning/replay",
+    status_code=200,
+    guards=[manager_guard],
+    summary="A recorded day with other counters",
+)
+async def replay(
+    hall: FromPath[str],
+    data: JSONBody[ReplayRequest],
+    runtime: NamedDependency[HallRuntime],
+    reports: NamedDependency[ReportWorker],
+) -> ReplayResult:
+    now = runtime.clock()
+    if data.day >= runtime.hall.rules.hall_day(now):
+        raise Invalid(f"day: {data.day} is not over yet; replay a past day", "只能回放已结束的日期")
+    raw = await reports.plan("replay", hall, data, now)
+    return msgspec.msgpack.decode(raw, type=ReplayResult)
+
+
+@post(
+    "/api/halls/{hall:str}/planning/what-if",
+    status_code=200,
+    guards=[manager_guard],
+    summary="The rest of today, with changes",
+)
+async def what_if(
+    hall: FromPath[str],
+    data: JSONBody[WhatIfRequest],
+    runtime: NamedDependency[HallRuntime],
+    reports: NamedDependency[ReportWorker],
+) -> WhatIfResult:
+    snapshot, now = await runtime.read(lambda queue, at: (queue.export(), at))
+    raw = await reports.plan("what_if", hall, (snapshot, data), now)
+    return msgspec.msgpack.decode(raw, type=WhatIfResult)
+
+
+@post(
+    "/api/halls/{hall:str}/planning/chart.svg",
+    status_code=200,
+    guards=[manager_guard],
+    summary="Results hour by hour, as a chart",
+)
+async def chart(
+    hall: FromPath[str], data: JSONBody[ChartRequest], reports: NamedDependency[ReportWorker]
+) -> Response[bytes]:
+    if not 1 <= len(data.results) <= 4:
+        raise Invalid("results: from one to four results to draw", "图表最多比较四个方案")
+    svg = await reports.plan_chart(data)
+    return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
+
+
+router = Router(path="/", route_handlers=[forecast, simulate, advise, replay, what_if, chart], tags=["planning"])

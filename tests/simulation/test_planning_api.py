@@ -1,0 +1,113 @@
+"""The planning API (managers): the forecast, simulate, advise, what-if from now and the chart,
+on SQLite and PostgreSQL, through the statistics worker process as in the live service; and
+the refusals a manager can act on."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from litestar.testing import TestClient
+
+from tests.support import Clock, login
+
+KIOSK = {"Authorization": "Bearer demo-kiosk-token"}
+MONDAY = dt.datetime(2026, 11, 23, 9, 30, tzinfo=dt.timezone(dt.timedelta(hours=8)))
+
+
+def _scenario(replications: int = 40, **extra: object) -> dict:
+    """Two hours of social-insurance walk-ins at the demo hall's no-difference counters."""
+    return {
+        "scenario": {"start": "09:00", "end": "11:00", "replications": replications, "seed": 3},
+        "demand": [{"item": "SB01", "per_hour": [40], "service": {"distribution": "exponential", "mean_minutes": 6}}],
+        "plan": {"no_difference": [3, 4]},
+        **extra,
+    }
+
+
+def test_simulate_advise_and_the_chart_over_the_api(client: TestClient, clock: Clock) -> None:
+    clock.now = MONDAY
+    manager = login(client, "manager", "demo-manager")
+    answer = client.post("/api/halls/demo/planning/simulate", json=_scenario(), headers=manager)
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
+    assert result["replications"] == 40
+    assert [h["start"] for h in result["hours"]] == ["09:00", "10:00"]
+    assert [h["open"] for h in result["hours"]] == [3, 4]
+    low, high = result["wait_minutes"]["ci95"]
+    assert 0 <= low <= result["wait_minutes"]["mean"] <= high
+    assert result["hours"][0]["arrivals"] > 30  # 40 an hour
+    # the same scenario again: the same days
+    again = client.post("/api/halls/demo/planning/simulate", json=_scenario(), headers=manager).json()
+    assert again["wait_minutes"] == result["wait_minutes"]
+
+    target = {"hourly_mean_wait_minutes": 3}
+    advice = client.post("/api/halls/demo/planning/advise", json=_scenario(target=target), headers=manager)
+    assert advice.status_code == 200, advice.text
+    advised = advice.json()
+    assert advised["result"]["replications"] >= 1000
+    for hour in advised["result"]["hours"]:
+        assert hour["wait_minutes"]["mean"] <= 3, hour
+    assert all(change["why"] for change in advised["hours"])
+
+    chart = client.post(
+        "/api/halls/demo/planning/chart.svg",
+        json={"results": [{"label": "现有", "result": result}, {"label": "建议", "result": advised["result"]}],
+              "target_minutes": 3},
+        headers=manager,
+    )  # fmt: skip
+    assert chart.status_code == 200 and chart.headers["content-type"].startswith("image/svg+xml")
+    assert b"<svg" in chart.content and "建议".encode() in chart.content
+
+
+def test_what_if_from_now_and_the_forecast(client: TestClient, clock: Clock) -> None:
+    clock.now = MONDAY
+    manager = login(client, "manager", "demo-manager")
+    for number in (1, 2):
+        assert client.post(f"/api/halls/demo/counters/{number}/open", headers=manager).status_code == 200
+    for k in range(24):
+        clock.now = MONDAY + dt.timedelta(minutes=k)
+        issued = client.post("/api/halls/demo/tickets", json={"item": "SB01"}, headers=KIOSK)
+        assert issued.status_code == 201, issued.text
+    for number in (1, 2):
+        assert client.post(f"/api/halls/demo/counters/{number}/call-next", headers=manager).status_code == 200
+    answer = client.post(
+        "/api/halls/demo/planning/what-if",
+        json={"changes": [{"counter": 3, "action": "open"}], "replications": 60},
+        headers=manager,
+    )
+    assert answer.status_code == 200, answer.text
+    what = answer.json()
+    assert what["replications"] == 60
+    baseline, changed = what["baseline"], what["changed"]
+    assert baseline["wait_minutes"]["mean"] > 0
+    assert changed["wait_minutes"]["mean"] < baseline["wait_minutes"]["mean"]  # a third counter helps
+    # the hall itself is as it was: the what-if ran on a copy
+    queue = client.get("/api/halls/demo/queue", headers=manager).json()
+    assert queue["waiting"] == 22
+
+    forecast = client.get("/api/halls/demo/planning/forecast?day=2026-11-30", headers=manager)
+    assert forecast.status_code == 200, forecast.text
+    body = forecast.json()
+    assert body["scenario"]["scenario"]["start"] < body["scenario"]["scenario"]["end"]
+    assert body["forecast"]["day"] == "2026-11-30"
+
+
+def test_refusals_say_what_to_change(client: TestClient, clock: Clock) -> None:
+    clock.now = MONDAY
+    manager = login(client, "manager", "demo-manager")
+    too_many = client.post("/api/halls/demo/planning/simulate", json=_scenario(replications=6000), headers=manager)
+    assert too_many.status_code == 422 and "scenario.replications" in too_many.json()["detail"]
+    no_target = client.post("/api/halls/demo/planning/advise", json=_scenario(), headers=manager)
+    assert no_target.status_code == 422 and "target" in no_target.json()["detail"]
+    unknown = _scenario()
+    unknown["demand"][0]["item"] = "NOPE"
+    wrong = client.post("/api/halls/demo/planning/simulate", json=unknown, headers=manager)
+    assert wrong.status_code == 422 and "NOPE" in wrong.json()["detail"], wrong.text
+    typo = _scenario()
+    typo["plan"] = {"no_diference": [3]}
+    wrong = client.post("/api/halls/demo/planning/simulate", json=typo, headers=manager)
+    assert wrong.status_code == 422 and "no_diference" in wrong.json()["detail"], wrong.text
+    # the kiosk and the clerks have no planning
+    assert client.post("/api/halls/demo/planning/simulate", json=_scenario(), headers=KIOSK).status_code in (401, 403)
+    clerk = login(client, "zhangwei", "demo-staff")
+    assert client.post("/api/halls/demo/planning/simulate", json=_scenario(), headers=clerk).status_code == 403
