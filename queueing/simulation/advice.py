@@ -17,7 +17,8 @@ a time.
    (its queue carries over); people left waiting at a closing want one in the hour after.
 3. **Trim**: take one counter away from each hour with slack, all at once while the plan
    still meets the target, then from half as many (most slack first), down to one hour at
-   a time; keep a removal only if every hour still meets the target. In the search an hour meets it only if it
+   a time; keep a removal only if every hour still meets the target; skip an hour whose
+   slack is under half of what Erlang C says the removal costs. In the search an hour meets it only if it
    does so one standard error to the bad side of its estimate: a few days are noisy.
 4. **Confirm** on ``confirm_replications`` days (at least 1,000): each hour's result with
    its 95 % interval; an hour that misses gets a counter more and the plan is confirmed
@@ -56,18 +57,25 @@ def erlang_c(servers: int, load: float) -> float:
     return last / (total + last)
 
 
-def _erlang_meets(servers: int, load: float, mean_service: float, target: Target) -> bool:
+def _erlang_slack(servers: float, load: float, mean_service: float, target: Target) -> float:
+    """How far inside the target M/M/c is, in the units of ``_Search.slack`` (< 0: it misses;
+    overloaded: -1). ``servers`` may be fractional (counters the kinds leave to the work)."""
     if load <= 0:
-        return True
+        return 1.0
     if servers <= load:
-        return False
-    c = erlang_c(servers, load)
+        return -1.0
+    c = erlang_c(max(1, math.floor(servers)), load) if math.floor(servers) > load else 1.0
     rate = (servers - load) / mean_service  # per minute: the drain of the queue
     if target.hourly_mean_wait_minutes is not None:
-        return c / rate <= target.hourly_mean_wait_minutes
+        goal = target.hourly_mean_wait_minutes
+        return (goal - c / rate) / goal
     assert target.service_level is not None
     within = 1 - c * math.exp(-rate * target.service_level.within_minutes)
-    return within >= target.service_level.share
+    return within - target.service_level.share
+
+
+def _erlang_meets(servers: int, load: float, mean_service: float, target: Target) -> bool:
+    return _erlang_slack(servers, load, mean_service, target) >= 0
 
 
 class HourChange(msgspec.Struct, frozen=True):
@@ -172,6 +180,24 @@ class _Search:
                     break
                 plan[kind][hour] += 1
         return plan
+
+    def erlang_drop(self, hour: int, plan: Plan, kind: str) -> float:
+        """How much slack one counter less of ``kind`` costs ``hour``, by Erlang C: a removal
+        the hour's simulated slack cannot pay for is not worth simulating."""
+        work = self.work(hour)
+        total = math.fsum(work.values())
+        if total <= 0:
+            return 0.0
+        means = self.model.mean_minutes
+        mean_service = math.fsum(work[i] * means.get(i, 1.0) for i in work) / total
+
+        def slack(counts: dict[str, int]) -> float:
+            load = self.load(hour, counts)
+            return -1.0 if load >= 1 else _erlang_slack(total / load, total, mean_service, self.target)
+
+        now = {k: plan[k][hour] for k in plan}
+        less = {k: now[k] - (k == kind) for k in plan}
+        return max(0.0, slack(now) - slack(less))
 
     def erlang_meets(self, hour: int, counts: dict[str, int]) -> bool:
         """Whether Erlang C says ``counts`` meet the target in ``hour``: the hour's work on as
@@ -287,8 +313,8 @@ class _Search:
             removed = []
             for hour in hours[:batch]:
                 kind = self.lightest(plan, hour)
-                if kind is None:
-                    done.add(hour)
+                if kind is None or slack[hour] < _DROP_SHARE * self.erlang_drop(hour, plan, kind):
+                    done.add(hour)  # nothing open, or its slack could not pay for one less
                     continue
                 plan[kind][hour] -= 1
                 removed.append((kind, hour))
@@ -315,6 +341,9 @@ class _Search:
 
 _CURRENT_REPLICATIONS = 200
 _CAUTION = 1.0  # standard errors to the bad side, in the search
+# Erlang C's steady state overstates what a counter less costs a day that starts empty (and its
+# first hours): a removal is simulated unless the hour's slack is below half what Erlang says.
+_DROP_SHARE = 0.5
 # An hour misses if more than this share of its arrivals were left waiting when no counter was
 # left for them (a plan that closes with people waiting); fewer, a rare day's, count as not
 # called in time.

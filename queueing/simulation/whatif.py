@@ -32,7 +32,7 @@ from queueing.hall import HallQueue
 from queueing.kinds import CounterKind, CounterSpec
 from queueing.lifecycle import TicketState
 from queueing.records import HallSnapshot
-from queueing.simulation.engine import Control
+from queueing.simulation.engine import Control, collector_paused
 from queueing.simulation.model import Model
 from queueing.simulation.results import SimulationResult, Totals, clock, combine, tally_day
 from queueing.simulation.sampling import Citizen, stream
@@ -127,6 +127,10 @@ class WhatIf:
         return controls
 
     def run_day(self, variant: Variant, seed: int, replication: int) -> tuple[Totals, list[list[float]]]:
+        with collector_paused():
+            return self._run_day(variant, seed, replication)
+
+    def _run_day(self, variant: Variant, seed: int, replication: int) -> tuple[Totals, list[list[float]]]:
         model = self.model
         queue = self._queue()
         rng = stream(seed, replication, "present")
