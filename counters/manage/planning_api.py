@@ -15,7 +15,7 @@ A scenario here is the scenario file's content as JSON (``hall`` left out: the U
 from __future__ import annotations
 
 import datetime as dt
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import msgspec
 from litestar import Response, Router, get, post
@@ -34,6 +34,7 @@ from queueing.simulation.whatif import WhatIfResult
 
 __all__ = ["ChartRequest", "LabelledResult", "router"]
 
+T = TypeVar("T")
 _MAX_REPLICATIONS = 5000  # over the API (the command line takes more)
 
 
@@ -55,6 +56,11 @@ def _scenario_limits(scenario: ScenarioFile) -> None:
         )
 
 
+async def _ask(reports: ReportWorker, action: str, hall: str, request: object, now: dt.datetime, answer: type[T]) -> T:
+    """A planning request to the report worker, its answer decoded."""
+    return msgspec.msgpack.decode(await reports.plan(action, hall, request, now), type=answer)
+
+
 @get("/api/halls/{hall:str}/planning/forecast", guards=[manager_guard], summary="A day's demand forecast (预测)")
 async def forecast(
     hall: FromPath[str],
@@ -68,8 +74,7 @@ async def forecast(
         day = rules.hall_day(now) + dt.timedelta(days=1)
         while not rules.hours.spans_on(day) and day < rules.hall_day(now) + dt.timedelta(days=30):
             day += dt.timedelta(days=1)
-    raw = await reports.plan("forecast", hall, day, now)
-    return msgspec.msgpack.decode(raw, type=ForecastAnswer)
+    return await _ask(reports, "forecast", hall, day, now, ForecastAnswer)
 
 
 @post(
@@ -85,8 +90,7 @@ async def simulate(
     reports: NamedDependency[ReportWorker],
 ) -> SimulationResult:
     _scenario_limits(data)
-    raw = await reports.plan("simulate", hall, data, runtime.clock())
-    return msgspec.msgpack.decode(raw, type=SimulationResult)
+    return await _ask(reports, "simulate", hall, data, runtime.clock(), SimulationResult)
 
 
 @post(
@@ -104,8 +108,7 @@ async def advise(
     _scenario_limits(data)
     if data.target is None:
         raise Invalid("target: the advice needs a target (hourly_mean_wait_minutes or service_level)", "请设定服务目标")
-    raw = await reports.plan("advise", hall, data, runtime.clock())
-    return msgspec.msgpack.decode(raw, type=Advice)
+    return await _ask(reports, "advise", hall, data, runtime.clock(), Advice)
 
 
 @post(
@@ -123,8 +126,7 @@ async def replay(
     now = runtime.clock()
     if data.day >= runtime.hall.rules.hall_day(now):
         raise Invalid(f"day: {data.day} is not over yet; replay a past day", "只能回放已结束的日期")
-    raw = await reports.plan("replay", hall, data, now)
-    return msgspec.msgpack.decode(raw, type=ReplayResult)
+    return await _ask(reports, "replay", hall, data, now, ReplayResult)
 
 
 @post(
@@ -140,8 +142,7 @@ async def what_if(
     reports: NamedDependency[ReportWorker],
 ) -> WhatIfResult:
     snapshot, now = await runtime.read(lambda queue, at: (queue.export(), at))
-    raw = await reports.plan("what_if", hall, (snapshot, data), now)
-    return msgspec.msgpack.decode(raw, type=WhatIfResult)
+    return await _ask(reports, "what_if", hall, (snapshot, data), now, WhatIfResult)
 
 
 @post(
