@@ -44,6 +44,16 @@ def call_rank(candidate: Candidate, now_us: int, fairness_us: int | None) -> tup
 
 
 def choose_next(candidates: Sequence[Candidate], now_us: int, fairness_us: int | None) -> Candidate | None:
+    """The first of ``candidates`` by ``call_rank``, without building its tuple for each."""
     if len(candidates) < 2:  # one line's head (or none): nothing to rank
         return candidates[0] if candidates else None
-    return min(candidates, key=lambda c: call_rank(c, now_us, fairness_us))
+    if fairness_us is not None:
+        due = now_us - fairness_us
+        overdue = [c for c in candidates if c[0][0] <= due]
+        if overdue:  # the longest waiting: a candidate's own order is its key, then its ticket
+            return min(overdue)
+    return min(candidates, key=_in_class_order)
+
+
+def _in_class_order(candidate: Candidate) -> tuple:
+    return (candidate[2], not candidate[3], candidate[0], candidate[1])

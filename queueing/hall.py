@@ -296,7 +296,11 @@ class HallQueue:
         candidates = self._candidates(counter.number)
         if not candidates:
             return []
-        chosen = candidates[0] if len(candidates) == 1 else choose_next(candidates, micros(cmd.at), self._fairness_us)
+        if len(candidates) == 1:
+            chosen = candidates[0]
+        else:  # the time matters only to fairness
+            fairness = self._fairness_us
+            chosen = choose_next(candidates, micros(cmd.at) if fairness is not None else 0, fairness)
         return [TicketCalled(at=cmd.at, actor=cmd.actor.name, ticket_id=chosen.ticket_id, counter=cmd.counter)]
 
     def _candidates(self, number: int) -> list[Candidate]:

@@ -6,7 +6,10 @@ import datetime as dt
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
+from queueing.calling import Candidate, call_rank, choose_next
 from queueing.commands import (
     CallNext,
     CompleteService,
@@ -205,3 +208,20 @@ def test_only_the_signed_in_clerk_operates_a_counter() -> None:
     with pytest.raises(Forbidden, match="signed in by zhangwei"):
         queue.handle(CallNext(at=at("09:01"), actor=staff("lina"), counter=4))
     queue.handle(CallNext(at=at("09:01"), actor=clerk, counter=4))
+
+
+@given(
+    heads=st.lists(
+        st.tuples(st.integers(0, 10_000), st.integers(1, 50), st.integers(0, 2), st.booleans()),
+        min_size=0,
+        max_size=12,
+        unique_by=lambda h: h[1],
+    ),
+    now=st.integers(0, 20_000),
+    fairness=st.one_of(st.none(), st.integers(1, 8_000)),
+)
+def test_the_quick_choice_is_the_documented_rank(heads: list, now: int, fairness: int | None) -> None:
+    """``choose_next`` (no tuple per candidate) picks what ``call_rank``, the rule as written, ranks first."""
+    candidates = [Candidate((at_us, seq), f"t{seq}", rank, mine) for at_us, seq, rank, mine in heads]
+    expected = min(candidates, key=lambda c: call_rank(c, now, fairness), default=None)
+    assert choose_next(candidates, now, fairness) == expected
