@@ -78,7 +78,8 @@ def kind_key(spec: CounterSpec) -> str:
 @contextlib.contextmanager
 def collector_paused() -> Iterator[None]:
     """A day makes hundreds of thousands of objects and hardly a cycle: the garbage collector's
-    passes over the growing day (a tenth of its time) wait until the day is done."""
+    passes over the growing day (a tenth of its time) wait until the day is done. Drop the day's
+    objects inside the block: the collector counts what is still alive when it comes back."""
     collecting = gc.isenabled()
     gc.disable()
     try:
@@ -216,11 +217,13 @@ class Engine:
         """
         if queue is not None:  # a hall cloned from the live one: today, in the simulation's zone
             queue.day = self.rules.hall_day(self.instant(now if now is not None else self.start))
-        run = _Run(self, citizens, queue or self.fresh_queue(), now if now is not None else self.start)
-        run.seed(controls, busy_until or {})
         with collector_paused():
+            run = _Run(self, citizens, queue or self.fresh_queue(), now if now is not None else self.start)
+            run.seed(controls, busy_until or {})
             run.loop()
-        return run.record
+            record = run.record
+            del run  # the day's hall goes before the collector comes back: nothing left to scan
+        return record
 
 
 class _Run:

@@ -252,7 +252,9 @@ class Model:
     def run_day(self, plan: Mapping[str, Sequence[int]] | None, seed: int, replication: int) -> Totals:
         with collector_paused():
             record = self.engine.run(self.citizens(seed, replication), self.controls(plan))
-            return tally_day(record, self.start, self.hours, self.group_of, self.thresholds)
+            totals = tally_day(record, self.start, self.hours, self.group_of, self.thresholds)
+            del record
+        return totals
 
     def simulate(
         self,
