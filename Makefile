@@ -31,7 +31,7 @@ system-deps:
 	fi
 
 test: $(STAMP) system-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n 2 --dist loadfile  # two workers, a test file to each at a time
 
 perf: $(STAMP)
 	$(BIN)/python -m tests.perf
