@@ -55,11 +55,15 @@ __all__ = [
     "login",
     "manager_guard",
     "provide_principal",
+    "refuse_socket",
     "staff_guard",
 ]
 
 if TYPE_CHECKING:  # the accounts come from the hall files, which the web edge need not import
+    from litestar import WebSocket
+
     from config.accounts import AccountBook
+    from queueing.service import HallRegistry
 
 log = logging.getLogger("hall.auth")
 
@@ -263,6 +267,30 @@ async def issuer_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
         lambda p: p.kind == "staff" or p.device_kind == "ticket_machine",
         "a ticket machine's device token or a staff token",
     )
+
+
+async def refuse_socket(
+    socket: WebSocket,
+    registry: HallRegistry,
+    hall: str,
+    principal: Principal | None,
+    allowed: Callable[[Principal], bool],
+    needs: str,
+) -> bool:
+    """Close a websocket before accepting it (the client sees HTTP 403) when its hall is unknown
+    (4404) or its token is not of that hall or not ``allowed`` (4401, saying what ``needs``).
+    True: it was refused."""
+    from queueing.errors import NotFound
+
+    try:
+        registry.get(hall)
+    except NotFound as refusal:
+        await socket.close(code=4404, reason=refusal.message)
+        return True
+    if principal is None or principal.hall != hall or not allowed(principal):
+        await socket.close(code=4401, reason=needs)
+        return True
+    return False
 
 
 def provide_principal(scope: Scope) -> Principal | None:

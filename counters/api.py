@@ -219,16 +219,7 @@ async def reconfigure(
     runtime: NamedDependency[HallRuntime],
     principal: NamedDependency[Principal],
 ) -> CounterView:
-    command = ReconfigureCounter(
-        at=runtime.clock(),
-        actor=principal.actor,
-        counter=counter,
-        name=data.name,
-        kind=data.kind,
-        domains=tuple(data.domains) if data.domains is not None else None,
-        items=tuple(data.items) if data.items is not None else None,
-        profile=data.profile,
-    )
+    command = _reconfiguration(counter, data, runtime, principal)
     return await runtime.execute(command, lambda q, rec, at: q.counter_view(counter))
 
 
@@ -244,7 +235,15 @@ async def preview_reconfigure(
     runtime: NamedDependency[HallRuntime],
     principal: NamedDependency[Principal],
 ) -> ReconfigurePreview:
-    command = ReconfigureCounter(
+    command = _reconfiguration(counter, data, runtime, principal)
+    return await runtime.read(lambda q, at: q.preview_reconfigure(command))
+
+
+def _reconfiguration(
+    counter: int, data: CounterPatch, runtime: HallRuntime, principal: Principal
+) -> ReconfigureCounter:
+    """The command a counter patch asks for (applied by ``reconfigure``, previewed by ``preview_reconfigure``)."""
+    return ReconfigureCounter(
         at=runtime.clock(),
         actor=principal.actor,
         counter=counter,
@@ -254,7 +253,6 @@ async def preview_reconfigure(
         items=tuple(data.items) if data.items is not None else None,
         profile=data.profile,
     )
-    return await runtime.read(lambda q, at: q.preview_reconfigure(command))
 
 
 router = Router(

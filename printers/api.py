@@ -27,7 +27,7 @@ from litestar import Request, Response, Router, WebSocket, get, post, websocket
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
-from config.auth import Principal, issuer_guard, manager_guard
+from config.auth import Principal, issuer_guard, manager_guard, refuse_socket
 from config.settings import Settings
 from displays.sessions import until_gone
 from printers.schemas import (
@@ -42,7 +42,7 @@ from printers.schemas import (
     ReprintRequest,
 )
 from printers.service import PrintService
-from queueing.errors import Invalid, NotFound, Refusal
+from queueing.errors import Invalid, Refusal
 from queueing.service import HallRegistry, HallRuntime
 
 __all__ = ["router"]
@@ -162,14 +162,10 @@ async def print_agent_channel(
     printing: NamedDependency[PrintService],
     settings: NamedDependency[Settings],
 ) -> None:
-    try:
-        registry.get(hall)
-    except NotFound as refusal:
-        await socket.close(code=4404, reason=refusal.message)
+    device_token = "the ticket machine's device token is needed"
+    if await refuse_socket(socket, registry, hall, principal, lambda p: p.kind == "device", device_token):
         return
-    if principal is None or principal.hall != hall or principal.kind != "device":
-        await socket.close(code=4401, reason="the ticket machine's device token is needed")
-        return
+    assert principal is not None
     service, device = printing, principal.name
     try:
         printer = service.agent_printer(hall, device)

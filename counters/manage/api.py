@@ -27,7 +27,7 @@ from litestar.exceptions import PermissionDeniedException, WebSocketDisconnect
 from litestar.params import FromPath, FromQuery, QueryParameter
 from litestar.response import File
 
-from config.auth import Authenticator, Principal, manager_guard, staff_guard
+from config.auth import Authenticator, Principal, manager_guard, refuse_socket, staff_guard
 from config.settings import Settings
 from counters.manage.charts import CHARTS
 from counters.manage.exports import table_names
@@ -252,13 +252,8 @@ async def live_channel(
     feed: NamedDependency[LiveFeed],
     registry: NamedDependency[HallRegistry],
 ) -> None:
-    try:
-        registry.get(hall)
-    except NotFound as refusal:
-        await socket.close(code=4404, reason=refusal.message)
-        return
-    if principal is None or principal.hall != hall or principal.kind != "staff" or not principal.role.manages:
-        await socket.close(code=4401, reason="a manager's token of this hall is needed")  # before accept: HTTP 403
+    needs = "a manager's token of this hall is needed"
+    if await refuse_socket(socket, registry, hall, principal, lambda p: p.kind == "staff" and p.role.manages, needs):
         return
     await socket.accept()
 
