@@ -972,10 +972,6 @@ class HallQueue:
                 return found
         return numbers
 
-    def _counter_lines(self, number: int) -> tuple[tuple[Line, bool], ...]:
-        """Every line counter ``number`` calls from, with whether it prefers that line."""
-        return self._cached(("lines", number), lambda: self._item_lines(number) + self._own_lines(number))
-
     def _item_lines(self, number: int) -> tuple[tuple[Line, bool], ...]:
         """The lines of the items counter ``number`` serves, with whether it prefers each."""
 

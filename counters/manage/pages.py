@@ -75,6 +75,7 @@ async def planning_page(
     counter_hall: NamedDependency[CounterHall],
     settings: NamedDependency[Settings],
 ) -> Template:
+    from queueing.simulation.advice import kind_label
     from queueing.simulation.engine import kind_key
 
     context = manage_context(runtime, counter_hall, settings)
@@ -82,12 +83,11 @@ async def planning_page(
     for spec in counter_hall.counters:
         kinds[kind_key(spec)] = kinds.get(kind_key(spec), 0) + 1
     domains = {d.code: d.name for d in counter_hall.rules.domains}
-    names = {"no_difference": "无差别", "cross_province": "跨省通办", "pickup": "出件"}
 
     def label(kind: str) -> str:
         if kind.startswith("domain:"):
             return "分领域·" + "+".join(domains.get(c, c) for c in kind.removeprefix("domain:").split("+"))
-        return names.get(kind, kind)
+        return kind_label(kind)
 
     context.update(
         page="planning",

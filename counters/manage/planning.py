@@ -44,6 +44,7 @@ from queueing.simulation.scenario import (
     minutes_of,
 )
 from queueing.simulation.whatif import Change, WhatIf, WhatIfResult
+from queueing.stats.figures import nearest_rank
 from queueing.stats.table import Columns
 
 __all__ = [
@@ -246,7 +247,7 @@ class PlanningService:
         called = sorted(w for w in came if w is not None)
 
         def rank(p: float) -> float | None:
-            return round(called[max(math.ceil(p * len(called)), 1) - 1], 2) if called else None
+            return round(nearest_rank(called, p), 2) if called else None
 
         kept = self.history.days(rules, request.day, request.day, now)
         idle = sum(c.idle_waiting for table in kept for c in table.counters) / 60

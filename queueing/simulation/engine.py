@@ -252,7 +252,6 @@ class _Run:
         self.served_by = {n: frozenset(queue._served_by(n)) for n in queue.counters}
         self.recalls = queue.rules.calling.max_recalls
         self.walk = engine.walk
-        self.levels: dict[str, int] = {}
         self.last_served = math.nan
 
     # ------------------------------------------------------------------ plumbing
@@ -444,7 +443,6 @@ class _Run:
     def control(self, control: Control) -> None:
         action = control.action
         if action == "level":
-            self.levels[control.kind] = control.count
             self.level(control.kind, control.count)
         elif action == "open":
             self.open(control.counter)

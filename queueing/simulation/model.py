@@ -28,17 +28,13 @@ from queueing.policy import HallRules, IssuingPolicy
 from queueing.settings import QueueHall
 from queueing.simulation.capacity import hour_load
 from queueing.simulation.engine import Control, Engine, collector_paused, kind_key
-from queueing.simulation.results import THRESHOLDS, SimulationResult, Totals, combine, tally_day
+from queueing.simulation.results import THRESHOLDS, SimulationResult, Totals, clock, combine, tally_day
 from queueing.simulation.sampling import Citizen, Sampler, arrivals, generator, sampler
 from queueing.simulation.scenario import Demand, ScenarioError, ScenarioFile, ServiceTime, minutes_of
 
-__all__ = ["Model", "Plan", "Pool", "level_controls", "plan_hours", "rate_in_hour"]
+__all__ = ["Model", "Plan", "Pool", "level_controls", "rate_in_hour"]
 
 Plan = dict[str, list[int]]
-
-
-def plan_hours(plan: Mapping[str, Sequence[int]]) -> int:
-    return max((len(v) for v in plan.values()), default=0)
 
 
 class Model:
@@ -147,8 +143,7 @@ class Model:
     # ------------------------------------------------------------------ days
 
     def clock(self, hour: int) -> str:
-        minute = int(self.start) + 60 * hour
-        return f"{minute // 60:02d}:{minute % 60:02d}"
+        return clock(self.start + 60 * hour)
 
     @property
     def no_show_minutes(self) -> float:
@@ -222,7 +217,7 @@ class Model:
         """Each item's work in hour ``hour``, in erlangs (counters busy with it on average):
         arrivals × (walk + service), a no-show's recalls, a transfer's second service."""
         scenario = self.scenario
-        recall = scenario.behaviour.recall_minutes * (self.rules.calling.max_recalls + 1)
+        recall = self.no_show_minutes
         walk = scenario.behaviour.walk_minutes
         work: dict[str, float] = {}
         for demand in scenario.demand:

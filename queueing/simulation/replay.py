@@ -47,8 +47,6 @@ from queueing.simulation.sampling import Citizen
 
 __all__ = ["RecordedDay", "recorded_day"]
 
-_RANK = {"green": 0, "appointment": 1, "walk_in": 2}
-
 
 class RecordedDay(msgspec.Struct, kw_only=True):
     day: dt.date
@@ -116,7 +114,7 @@ def recorded_day(
         e = recorded.event
         t = minute(e.at)
         if isinstance(e, TicketIssued):
-            tickets[e.ticket_id] = _Ticket(t, e.item, _RANK[e.priority], e.number)
+            tickets[e.ticket_id] = _Ticket(t, e.item, e.priority.rank, e.number)
             if e.appointment_slot is not None:
                 tickets[e.ticket_id].slot = minute(e.appointment_slot)
         elif isinstance(e, TicketCalled) and e.ticket_id in tickets:

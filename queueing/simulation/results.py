@@ -69,10 +69,6 @@ class Estimate(msgspec.Struct, frozen=True):
     mean: float | None
     ci95: tuple[float, float] | None = None
 
-    @property
-    def half_width(self) -> float:
-        return math.inf if self.ci95 is None else (self.ci95[1] - self.ci95[0]) / 2
-
 
 def _round(x: float, digits: int) -> float:
     return round(x, digits) if math.isfinite(x) else x

@@ -36,10 +36,10 @@ from queueing.simulation.engine import Control, collector_paused
 from queueing.simulation.model import Model
 from queueing.simulation.results import SimulationResult, Totals, clock, combine, tally_day
 from queueing.simulation.sampling import Citizen, stream
+from queueing.stats.figures import nearest_rank
 
 __all__ = ["Change", "WhatIf", "WhatIfResult", "recovers_at"]
 
-_RANK = {"green": 0, "appointment": 1, "walk_in": 2}
 BUCKET = 10  # minutes of arrival per recovery bucket
 
 
@@ -74,9 +74,7 @@ def recovers_at(buckets: Sequence[list[float]], first: float, target: float) -> 
     for index, waits in enumerate(buckets):
         if not waits:
             continue
-        ordered = sorted(waits)
-        p90 = ordered[max(math.ceil(0.9 * len(ordered)), 1) - 1]
-        within = p90 <= target
+        within = nearest_rank(sorted(waits), 0.9) <= target
         ok_from = (index if ok_from is None else ok_from) if within else None
     return None if ok_from is None else clock(first + BUCKET * ok_from)
 
@@ -142,7 +140,7 @@ class WhatIf:
             no_show = rng.random() < (demand.no_show if demand else 0.0)
             arrived = model.engine.minute(ticket.issued_at)
             minutes = model.no_show_minutes if no_show else minutes
-            rank = _RANK[ticket.priority.value]
+            rank = ticket.priority.rank
             citizens.append(Citizen(arrived, ticket.item, rank, no_show, minutes, ticket=ticket.id))
         busy_until = {}
         for number, ticket in self.busy.items():
