@@ -18,6 +18,7 @@ from collections.abc import Iterable, Iterator
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import msgspec
 import numpy as np
 
 from counters.manage.report import ReportBuilder, ReportRequest, check_request
@@ -25,10 +26,9 @@ from queueing.errors import Invalid
 from queueing.stats.figures import COUNTER_DIMENSIONS, DIMENSIONS
 from queueing.stats.table import FLOATS, INTS, OUTCOMES, WORDS
 
-__all__ = ["TABLES", "export", "table_names"]
+__all__ = ["export", "table_names"]
 
 FORMS = ("csv", "xlsx")
-TABLES = ("tickets", "figures", "counters", "estimates", "mix", "appointments", "clerks")
 
 _TICKET_COLUMNS = (
     ("hall", "大厅"),
@@ -80,17 +80,11 @@ def export(builder: ReportBuilder, request: ReportRequest, table: str, form: str
         import asyncio
 
         by = (dimension,) if dimension and name in ("figures", "counters") else ()
-        report = asyncio.run(builder.build(msgspec_replace(request, by=by or request.by, compare=False)))
+        report = asyncio.run(builder.build(msgspec.structs.replace(request, by=by or request.by, compare=False)))
         header, rows = _report_rows(report, name, dimension)
     path = folder / f"{table.replace(':', '-')}-{secrets.token_hex(6)}.{form}"
     count = _write_csv(path, header, rows) if form == "csv" else _write_xlsx(path, table, header, rows)
     return str(path), count
-
-
-def msgspec_replace(request: ReportRequest, **changes: object) -> ReportRequest:
-    import msgspec
-
-    return msgspec.structs.replace(request, **changes)
 
 
 class Instant(float):

@@ -89,15 +89,11 @@ def _minutes(since: dt.datetime | None, at: dt.datetime) -> float | None:
 def live_view(queue: HallQueue, at: dt.datetime, thresholds: AlertSettings, staff_names: dict[str, str]) -> LiveView:
     rules = queue.rules
     waiting = [t for t in queue.tickets.values() if t.state is TicketState.WAITING]
-    open_serving: dict[str, int] = {}  # item -> open counters that may serve it
-    for number, counter in queue.counters.items():
-        if counter.state is CounterState.OPEN:
-            for item in queue.counter_view(number).items:
-                open_serving[item] = open_serving.get(item, 0) + 1
+    views = {number: queue.counter_view(number) for number in sorted(queue.counters)}  # once: each is work
+    serving_now = [set(views[n].items) for n, c in queue.counters.items() if c.state is CounterState.OPEN]
     counters = []
-    for number in sorted(queue.counters):
+    for number, view in views.items():
         record = queue.counters[number]
-        view = queue.counter_view(number)
         current = queue.tickets.get(record.current) if record.current else None
         item = rules.item_by_code.get(current.item) if current else None
         counters.append(
@@ -131,7 +127,7 @@ def live_view(queue: HallQueue, at: dt.datetime, thresholds: AlertSettings, staf
             waiting=len(tickets),
             longest_wait_minutes=_minutes(oldest, at),
             over_target=sum(1 for t in tickets if (at - t.issued_at).total_seconds() > over),
-            open_counters=_open_for(items, queue),
+            open_counters=sum(1 for served in serving_now if items & served),  # open ones serving any of them
         )
 
     groups = [
@@ -168,15 +164,6 @@ def live_view(queue: HallQueue, at: dt.datetime, thresholds: AlertSettings, staf
     )
     view.alerts = state_alerts(view, thresholds)
     return view
-
-
-def _open_for(items: set[str], queue: HallQueue) -> int:
-    """Open counters that can serve at least one of ``items``."""
-    return sum(
-        1
-        for number, counter in queue.counters.items()
-        if counter.state is CounterState.OPEN and items & set(queue.counter_view(number).items)
-    )
 
 
 def state_alerts(view: LiveView, thresholds: AlertSettings) -> list[LiveAlert]:

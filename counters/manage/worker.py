@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import multiprocessing
-import os
 import tempfile
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -64,11 +63,17 @@ def _plan(action: str, hall: str, request: bytes, now: str) -> bytes:
     return _encoder.encode(answer)
 
 
-def _report(request: bytes) -> bytes:
+def _build(request: bytes, **changes: object):  # type: ignore[no-untyped-def]
+    """The report a request (msgpack) asks for, with ``changes`` to it."""
     from counters.manage.report import ReportRequest
 
     assert _builder is not None
-    return _encoder.encode(asyncio.run(_builder.build(msgspec.msgpack.decode(request, type=ReportRequest))))
+    wanted = msgspec.msgpack.decode(request, type=ReportRequest)
+    return asyncio.run(_builder.build(msgspec.structs.replace(wanted, **changes) if changes else wanted))
+
+
+def _report(request: bytes) -> bytes:
+    return _encoder.encode(_build(request))
 
 
 def _export(request: bytes, table: str, form: str, folder: str) -> tuple[str, int]:
@@ -81,20 +86,15 @@ def _export(request: bytes, table: str, form: str, folder: str) -> tuple[str, in
 
 def _pdf(request: bytes, period: str, folder: str, font: str) -> str:
     from counters.manage.pdf import pdf_report
-    from counters.manage.report import ReportRequest
 
-    assert _builder is not None
-    report = asyncio.run(_builder.build(msgspec.msgpack.decode(request, type=ReportRequest)))
-    return str(pdf_report(report, period, Path(folder), font))
+    return str(pdf_report(_build(request), period, Path(folder), font))
 
 
 def _chart(request: bytes, chart: str, form: str) -> bytes:
-    from counters.manage.charts import render
-    from counters.manage.report import ReportRequest
+    from counters.manage.charts import CHART_DIMENSIONS, render
 
-    assert _builder is not None
-    report = asyncio.run(_builder.build(msgspec.msgpack.decode(request, type=ReportRequest)))
-    return render(report, chart, form)
+    # Only what the chart draws: not a whole report (every dimension, the period before) per chart.
+    return render(_build(request, by=CHART_DIMENSIONS[chart], compare=False), chart, form)
 
 
 def _plan_chart(request: bytes) -> bytes:
@@ -103,10 +103,6 @@ def _plan_chart(request: bytes) -> bytes:
 
     chart = msgspec.msgpack.decode(request, type=ChartRequest)
     return planning([(r.label, r.result) for r in chart.results], chart.target_minutes)
-
-
-def _ready() -> int:
-    return os.getpid()
 
 
 class ReportWorker:
@@ -123,10 +119,6 @@ class ReportWorker:
 
     async def _run(self, function, *args):  # type: ignore[no-untyped-def]
         return await asyncio.get_running_loop().run_in_executor(self._pool, function, *args)
-
-    async def ready(self) -> int:
-        """Start the worker process now (it starts with the first report otherwise); its pid."""
-        return await self._run(_ready)
 
     async def report(self, request: object) -> bytes:
         """The report as msgpack bytes (a ``Report``)."""
