@@ -135,3 +135,17 @@ def login(client, username: str, password: str, hall: str = "demo") -> dict[str,
     response = client.post("/api/auth/login", json={"hall": hall, "username": username, "password": password})
     assert response.status_code == 200, response.text
     return {"Authorization": "Bearer " + response.json()["token"]}
+
+
+# ---------------------------------------------------------------- people (appointments)
+
+
+def id_number(serial: int, birth: str = "19900101") -> str:
+    """A valid resident ID number (GB 11643 check digit)."""
+    body = f"320102{birth}{serial:03d}"
+    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+
+
+def person(serial: int = 1, **more: str) -> dict[str, str]:
+    return {"id_number": id_number(serial), "name": "张三丰", "phone": f"1381234{serial:04d}", **more}

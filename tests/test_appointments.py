@@ -9,21 +9,10 @@ import datetime as dt
 import pytest
 from litestar.testing import TestClient
 
-from tests.support import SHANGHAI, Clock, login
+from tests.support import SHANGHAI, Clock, id_number, login, person
 
 KIOSK = {"Authorization": "Bearer demo-kiosk-token"}
 BASE = "/api/halls/demo/appointments"
-
-
-def id_number(serial: int, birth: str = "19900101") -> str:
-    """A valid resident ID number (GB 11643 check digit)."""
-    body = f"320102{birth}{serial:03d}"
-    weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-    return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
-
-
-def person(serial: int = 1, **more: str) -> dict[str, str]:
-    return {"id_number": id_number(serial), "name": "张三丰", "phone": f"1381234{serial:04d}", **more}
 
 
 def at(hour: int, minute: int = 0, day: int = 23) -> str:

@@ -107,7 +107,6 @@ def drive_a_day(client: TestClient, clock: Clock) -> dict[str, float]:
             for number, t in issued.items() if number in called_at}  # fmt: skip
 
 
-@pytest.mark.parametrize("app_settings", ["sqlite"], indirect=True)
 def test_a_recorded_day_replays_to_its_own_waits(client: TestClient, clock: Clock) -> None:
     waits = drive_a_day(client, clock)
     assert len(waits) >= 55 and max(waits.values()) > 10  # a day where people waited

@@ -187,4 +187,4 @@ no_difference = [10]
     assert "mean wait" not in text.split("\n")[1] and "wait (minutes" not in text
     # a stable hall of the same counters says nothing of the kind
     stable = model_of(tmp_path, body.replace("per_hour = [130]", "per_hour = [102]")).simulate(replications=5)
-    assert stable.overloaded == [] and all(h.load < 1 for h in stable.hours if h.load is not None)
+    assert stable.overloaded == [] and all(h.load is not None and h.load < 1 for h in stable.hours)
