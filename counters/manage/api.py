@@ -29,11 +29,16 @@ from litestar.response import File
 
 from config.auth import Authenticator, Principal, manager_guard, refuse_socket, staff_guard
 from config.settings import Settings
-from counters.manage.charts import CHARTS
 from counters.manage.exports import table_names
 from counters.manage.feed import LiveFeed, LiveMessage
-from counters.manage.pdf import PERIODS
-from counters.manage.report import Report, ReportRequest, check_request, default_dimensions
+from counters.manage.report import (
+    CHART_DIMENSIONS,
+    PERIODS,
+    Report,
+    ReportRequest,
+    check_request,
+    default_dimensions,
+)
 from counters.manage.worker import ReportWorker
 from displays.sessions import until_gone
 from queueing.errors import Invalid, NotFound
@@ -66,17 +71,23 @@ Target = Annotated[int | None, QueryParameter(ge=1, le=240, description="minutes
 
 
 def _request(
-    halls: tuple[str, ...], today: dt.date, since_text: str | None, until_text: str | None, by: str | None,
-    target: int | None, now: dt.datetime,
+    halls: tuple[str, ...], runtime: HallRuntime, registry: HallRegistry, since_text: str | None,
+    until_text: str | None, by: str | None, target: int | None,
 ) -> ReportRequest:  # fmt: skip
+    """The report asked for, by ``runtime``'s clock and day, checked here (where a refusal keeps
+    its Chinese), not in the worker."""
+    now = runtime.clock()
     since, until = _day("from", since_text), _day("to", until_text)
-    until = until or today
+    until = until or runtime.hall.rules.hall_day(now)
     dimensions = tuple(d.strip() for d in by.split(",") if d.strip()) if by else default_dimensions()
-    return ReportRequest(halls=halls, since=since or until, until=until, by=dimensions, target_minutes=target, now=now)
+    request = ReportRequest(
+        halls=halls, since=since or until, until=until, by=dimensions, target_minutes=target, now=now
+    )
+    check_request(request, {r.id for r in registry})
+    return request
 
 
-async def _report(worker: ReportWorker, request: ReportRequest, known: set[str]) -> Report:
-    check_request(request, known)  # here, where a refusal keeps its Chinese
+async def _report(worker: ReportWorker, request: ReportRequest) -> Report:
     return _report_decoder.decode(await worker.report(request))
 
 
@@ -91,9 +102,7 @@ async def hall_stats(
     by: By = None,
     target: Target = None,
 ) -> Report:
-    now = runtime.clock()
-    request = _request((hall,), runtime.hall.rules.hall_day(now), since, until, by, target, now)
-    return await _report(reports, request, {r.id for r in registry})
+    return await _report(reports, _request((hall,), runtime, registry, since, until, by, target))
 
 
 @get("/api/stats", guards=[staff_guard], summary="Statistics over several halls (a manager of every one of them)")
@@ -118,9 +127,7 @@ async def city_stats(
             extra={"detail_zh": "您不是所选全部大厅的管理人员"},
         )
     runtime = registry.get(wanted[0]) if wanted else next(iter(registry))
-    now = runtime.clock()
-    request = _request(wanted, runtime.hall.rules.hall_day(now), since, until, by, target, now)
-    return await _report(reports, request, known)
+    return await _report(reports, _request(wanted, runtime, registry, since, until, by, target))
 
 
 async def _remove(path: object) -> None:
@@ -147,9 +154,7 @@ async def export_table(
 ) -> File:
     if table not in table_names():
         raise Invalid(f"table: {table!r}; one of {', '.join(table_names())}", "没有该报表")
-    now = runtime.clock()
-    request = _request((hall,), runtime.hall.rules.hall_day(now), since, until, None, target, now)
-    check_request(request, {r.id for r in registry})
+    request = _request((hall,), runtime, registry, since, until, None, target)
     path, _rows = await reports.export(request, table, form)
     media = (
         "text/csv; charset=utf-8"
@@ -230,11 +235,10 @@ async def chart_svg(
     target: Target = None,
 ) -> Response[bytes]:
     name = chart.removesuffix(".svg")
-    if name not in CHARTS:
-        raise NotFound(f"chart: no chart {chart!r}; charts: {', '.join(f'{c}.svg' for c in CHARTS)}", "没有该图表")
-    now = runtime.clock()
-    request = _request((hall,), runtime.hall.rules.hall_day(now), since, until, None, target, now)
-    check_request(request, {r.id for r in registry})
+    if name not in CHART_DIMENSIONS:
+        charts = ", ".join(f"{c}.svg" for c in CHART_DIMENSIONS)
+        raise NotFound(f"chart: no chart {chart!r}; charts: {charts}", "没有该图表")
+    request = _request((hall,), runtime, registry, since, until, None, target)
     svg = await reports.chart(request, name)
     return Response(svg, media_type="image/svg+xml", headers={"Cache-Control": "no-store"})
 

@@ -159,14 +159,6 @@ CHARTS: dict[str, Callable[[Report, Figure], None]] = {
     "heatmap": heatmap,
     "mix": mix,
 }
-# The dimensions each chart reads (a chart's report needs no others, nor the period before).
-CHART_DIMENSIONS: dict[str, tuple[str, ...]] = {
-    "hourly": ("hour",),
-    "groups": ("group",),
-    "utilisation": ("counter",),
-    "heatmap": ("weekday_hour",),
-    "mix": (),
-}
 
 
 def render(report: Report, chart: str, form: str = "svg") -> bytes:

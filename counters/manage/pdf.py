@@ -14,12 +14,10 @@ from reportlab.lib.units import mm
 from reportlab.platypus import Image, PageBreak, Paragraph, SimpleDocTemplate, Spacer, Table, TableStyle
 
 from counters.manage.charts import render
-from counters.manage.report import Report
+from counters.manage.report import PERIODS, Report
 from printers.pdf import register_font  # the CJK font, registered once per process
 
-__all__ = ["PERIODS", "pdf_report"]
-
-PERIODS = {"day": "日报", "week": "周报", "month": "月报", "year": "年报", "range": "统计报告"}
+__all__ = ["pdf_report"]
 
 
 def _fmt(value: object, suffix: str = "") -> str:

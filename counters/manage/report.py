@@ -59,6 +59,18 @@ def default_dimensions() -> tuple[str, ...]:
     )  # fmt: skip
 
 
+# The charts (counters/manage/charts.py draws them) and the dimensions each reads: a chart's
+# report needs no others, nor the period before. Here, not there: naming them needs no matplotlib.
+CHART_DIMENSIONS: dict[str, tuple[str, ...]] = {
+    "hourly": ("hour",),
+    "groups": ("group",),
+    "utilisation": ("counter",),
+    "heatmap": ("weekday_hour",),
+    "mix": (),
+}
+PERIODS = {"day": "日报", "week": "周报", "month": "月报", "year": "年报", "range": "统计报告"}  # the PDF reports
+
+
 class ReportRequest(msgspec.Struct, kw_only=True, frozen=True):
     halls: tuple[str, ...]
     since: dt.date

@@ -91,7 +91,8 @@ def _pdf(request: bytes, period: str, folder: str, font: str) -> str:
 
 
 def _chart(request: bytes, chart: str, form: str) -> bytes:
-    from counters.manage.charts import CHART_DIMENSIONS, render
+    from counters.manage.charts import render
+    from counters.manage.report import CHART_DIMENSIONS
 
     # Only what the chart draws: not a whole report (every dimension, the period before) per chart.
     return render(_build(request, by=CHART_DIMENSIONS[chart], compare=False), chart, form)
