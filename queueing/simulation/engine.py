@@ -247,6 +247,7 @@ class _Run:
         self.closing: set[int] = set()  # paused by a plan's lower level: close when done
         self.busy_since: dict[int, float] = {}
         self.busy: list[tuple[float, float]] = []  # (from, to) of every visit: into hours at the end
+        self.opened: list[tuple[float, float]] = []  # (from, to) of every time a counter was open
         self.open_since: dict[int, float] = {}
         self.visit: dict[int, tuple[str, bool]] = {}  # counter -> (ticket, second visit)
         self.served_by = {n: frozenset(queue._served_by(n)) for n in queue.counters}
@@ -500,7 +501,7 @@ class _Run:
         self.closing.discard(number)
         self.idle.pop(number, None)
         self.handle(CloseCounter(at=self.now_at, counter=number))
-        self.spread(self.record.open, self.open_since.pop(number), self.now)
+        self.opened.append((self.open_since.pop(number), self.now))
 
     def reconfigure(self, number: int, spec: CounterSpec) -> None:
         recorded = self.handle(
@@ -521,8 +522,9 @@ class _Run:
 
     # ------------------------------------------------------------------ the end
 
-    def spread_all(self, buckets: list[float], spans: list[tuple[float, float]]) -> None:
-        """``spread`` for many spans at once (a day's visits)."""
+    def spread(self, buckets: list[float], spans: list[tuple[float, float]]) -> None:
+        """Add the minutes of each span (from, to) to the hour buckets they fall in (the first
+        bucket also takes what came before the first hour, the last what came after)."""
         if not spans:
             return
         start, last = self.engine.start, len(buckets) - 1
@@ -534,29 +536,12 @@ class _Run:
         for h, minutes in enumerate(np.clip(overlap, 0, None).sum(axis=0).tolist()):
             buckets[h] += minutes
 
-    def spread(self, buckets: list[float], begin: float, end: float) -> None:
-        """Add the minutes ``begin``–``end`` to the hour buckets they fall in."""
-        start = self.engine.start
-        last = len(buckets) - 1
-        h = min(max(int((begin - start) // 60), 0), last)
-        if h == last or end <= start + 60 * (h + 1):  # within one hour: most services
-            if end > begin:
-                buckets[h] += end - begin
-            return
-        while begin < end:
-            edge = start + 60 * (h + 1) if h < last else end
-            stop = min(end, edge)
-            if stop > begin:
-                buckets[h] += stop - begin
-            begin = stop
-            h = min(h + 1, last)
-
     def finish(self) -> None:
         """The hall closes when the last citizen is done: every counter still open closes then."""
         end = self.last_served if self.last_served == self.last_served else self.now
         end = max(end, self.engine.end)
-        self.spread_all(self.record.busy, self.busy)
-        for since in self.open_since.values():
-            self.spread(self.record.open, since, max(end, since))
+        self.spread(self.record.busy, self.busy)
+        self.opened += [(since, max(end, since)) for since in self.open_since.values()]
+        self.spread(self.record.open, self.opened)
         self.open_since.clear()
         self.record.last_served = self.last_served
