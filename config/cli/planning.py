@@ -19,14 +19,13 @@ import msgspec
 
 from config.cli.common import settings_of
 from config.halls import ConfigError, load_hall
+from queueing.policy import HallRules
 from queueing.simulation.advice import Advice, advise, kind_label
 from queueing.simulation.model import Model, Pool
 from queueing.simulation.results import Estimate, SimulationResult
 from queueing.simulation.scenario import ScenarioError, ScenarioFile, load_scenario
 
 __all__ = ["add_commands", "render_advice", "render_result"]
-
-HISTORY_WEEKS = 8
 
 
 def _model(args: argparse.Namespace) -> Model:
@@ -38,19 +37,15 @@ def _model(args: argparse.Namespace) -> Model:
     return Model(hall.queue_part(), scenario, _recorded_services(args, scenario, hall.rules))
 
 
-def _recorded_services(args: argparse.Namespace, scenario: ScenarioFile, rules: object) -> dict[str, list[float]]:
+def _recorded_services(args: argparse.Namespace, scenario: ScenarioFile, rules: HallRules) -> dict[str, list[float]]:
     if not any(d.service.distribution == "empirical" for d in scenario.demand):
-        return {}
+        return {}  # no database to open
     from config.database import connect_engine
     from queueing.simulation.history import History
 
-    settings = settings_of(args)
-    engine = connect_engine(settings.database_url)
+    engine = connect_engine(settings_of(args).database_url)
     try:
-        now = dt.datetime.now(dt.UTC)
-        today = now.astimezone(rules.zone).date()  # type: ignore[attr-defined]
-        since = today - dt.timedelta(weeks=HISTORY_WEEKS)
-        return History(engine).service_minutes(rules, since, today - dt.timedelta(days=1), now)  # type: ignore[arg-type]
+        return History(engine).scenario_services(rules, scenario, dt.datetime.now(dt.UTC))
     finally:
         engine.dispose()
 

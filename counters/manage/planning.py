@@ -27,7 +27,7 @@ from queueing.simulation.advice import Advice, advise
 from queueing.simulation.engine import Control, kind_key
 from queueing.simulation.engine import Engine as DayEngine
 from queueing.simulation.forecast import Accuracy, Forecast, accuracy, forecast
-from queueing.simulation.history import History, day_counts, service_minutes
+from queueing.simulation.history import HISTORY_WEEKS, History, day_counts, service_minutes
 from queueing.simulation.model import Model, Pool, level_controls
 from queueing.simulation.results import SimulationResult, clock, combine, tally_day
 from queueing.simulation.scenario import (
@@ -57,7 +57,6 @@ __all__ = [
     "WhatIfRequest",
 ]
 
-HISTORY_WEEKS = 8  # the record the empirical service times and the forecast read
 WHAT_IF_REPLICATIONS = 200
 
 
@@ -137,12 +136,7 @@ class PlanningService:
     # ------------------------------------------------------------------ models
 
     def _records(self, hall: str, scenario: ScenarioFile, now: dt.datetime) -> dict[str, list[float]]:
-        if not any(d.service.distribution == "empirical" for d in scenario.demand):
-            return {}
-        rules = self._part(hall).queue.rules
-        today = rules.hall_day(now)
-        since = today - dt.timedelta(weeks=HISTORY_WEEKS)
-        return self.history.service_minutes(rules, since, today - dt.timedelta(days=1), now)
+        return self.history.scenario_services(self._part(hall).queue.rules, scenario, now)
 
     def model(self, hall: str, scenario: ScenarioFile, now: dt.datetime) -> Model:
         part = self._part(hall)

@@ -23,10 +23,13 @@ from queueing.events import Recorded
 from queueing.policy import HallRules
 from queueing.simulation.forecast import SLOTS, DayCounts
 from queueing.simulation.replay import RecordedDay, recorded_day
+from queueing.simulation.scenario import ScenarioFile
 from queueing.stats.store import FactsStore
 from queueing.stats.table import FLOATS, WORDS, Columns, DayTable
 
-__all__ = ["History"]
+__all__ = ["HISTORY_WEEKS", "History", "day_counts", "service_minutes"]
+
+HISTORY_WEEKS = 8  # the record the empirical service times and the forecast read
 
 
 class History:
@@ -42,6 +45,14 @@ class History:
     ) -> dict[str, list[float]]:
         """Each item's recorded minutes at the counter per citizen served, over [since, until]."""
         return service_minutes(Columns.of(self.days(rules, since, until, now)))
+
+    def scenario_services(self, rules: HallRules, scenario: ScenarioFile, now: dt.datetime) -> dict[str, list[float]]:
+        """What a scenario's ``empirical`` service times draw from: the last ``HISTORY_WEEKS``
+        of the record up to yesterday (nothing read when no demand asks for it)."""
+        if not any(d.service.distribution == "empirical" for d in scenario.demand):
+            return {}
+        today = rules.hall_day(now)
+        return self.service_minutes(rules, today - dt.timedelta(weeks=HISTORY_WEEKS), today - dt.timedelta(days=1), now)
 
     def recorded(self, rules: HallRules, day: dt.date) -> RecordedDay:
         with read_connection(self.engine) as conn, conn.begin():
