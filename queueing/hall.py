@@ -129,7 +129,9 @@ class HallQueue:
         self.quotes = quotes  # tell each new ticket its people ahead and minutes (the simulator needs not)
         self.seq = 0
         self._day: dt.date | None = None
-        self._day_ends: dt.datetime | None = None  # the midnight after ``day``, in the hall's zone
+        # the midnight after ``day`` in the hall's zone, held in UTC like the clock's instants:
+        # compared on every command, and instants of one tzinfo compare without asking offsets
+        self._day_ends: dt.datetime | None = None
         self.tickets: dict[str, TicketRecord] = {}
         self.counters: dict[int, CounterRecord] = {}
         self.lines = WaitingLines()
@@ -169,7 +171,8 @@ class HallQueue:
     @day.setter
     def day(self, day: dt.date | None) -> None:
         self._day = day
-        self._day_ends = None if day is None else self.rules.day_start(day + dt.timedelta(days=1))
+        ends = None if day is None else self.rules.day_start(day + dt.timedelta(days=1))
+        self._day_ends = None if ends is None else ends.astimezone(dt.UTC)
 
     def day_due(self, at: dt.datetime) -> bool:
         if at.tzinfo is None:

@@ -174,9 +174,10 @@ class Engine:
         offset = (1 - first.astimezone(dt.UTC).hour) % 24
         offset = offset - 24 if offset > 14 else offset
         self.rules = msgspec.structs.replace(rules, timezone=f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT")
-        # Every instant in the core's own zone object: comparing and subtracting instants of one
-        # tzinfo is plain arithmetic (of two, every step asks both zones their offset).
-        self.midnight = self.midnight.astimezone(self.rules.zone)
+        # Every instant in UTC, as the live service's clock gives them: instants of one tzinfo
+        # compare and subtract as plain arithmetic (of two, every step asks both their offset),
+        # and the core's order keys count from a UTC epoch (a quarter of a day's time, measured).
+        self.midnight = self.midnight.astimezone(dt.UTC)
         self.horizon = start + 23 * 60  # the core's day ends here: what is left then is left
 
     # ------------------------------------------------------------------ set-up

@@ -8,7 +8,7 @@
 - **the advice** for an 8-hour day of about 600 arrivals (the demo hall: its kinds, groups,
   classes; lognormal service), on both cores, its final plan checked on 1,000 days.
 - **what-if from now**: the demo hall at 10:00 with a line, 200 replications of the rest of
-  the day, as it is and with two more counters.
+  the day (the median of three runs), as it is and with two more counters.
 """
 
 from __future__ import annotations
@@ -152,11 +152,14 @@ def _what_if(folder: Path, outcome: Outcome) -> None:
     for k in range(25):
         item = ("SB01", "GJ01", "QY01")[k % 3]
         queue.handle(IssueTicket(at=now - dt.timedelta(minutes=25 - k), ticket_id=f"t{k}", item=item))
-    started = time.perf_counter()
-    what = WhatIf(model, queue.export(), now)
-    with Pool(what, 2) as pool:
-        alone = what.compare(pool, [], 200, 1, 15)  # the rest of the day as it is: 200 days
-    seconds = time.perf_counter() - started
+    runs = []
+    for _ in range(3):  # the machine's speed swings by a third from minute to minute: the median of three
+        started = time.perf_counter()
+        what = WhatIf(model, queue.export(), now)
+        with Pool(what, 2) as pool:
+            alone = what.compare(pool, [], 200, 1, 15)  # the rest of the day as it is: 200 days
+        runs.append(time.perf_counter() - started)
+    seconds = statistics.median(runs)
     started = time.perf_counter()
     what = WhatIf(model, queue.export(), now)
     with Pool(what, 2) as pool:  # what the page and the alerts ask: as it is and changed, on the same days
@@ -165,6 +168,7 @@ def _what_if(folder: Path, outcome: Outcome) -> None:
     changed = answer.changed.wait_minutes.mean if answer.changed else None
     outcome.details["what_if"] = {
         "seconds": round(seconds, 2),
+        "runs_seconds": [round(x, 2) for x in runs],
         "pair_seconds": round(pair, 2),
         "baseline_mean": alone.baseline.wait_minutes.mean,
         "changed_mean": changed,
@@ -175,7 +179,8 @@ def _what_if(folder: Path, outcome: Outcome) -> None:
             label="what-if from now: the rest of a day (10:00 on, 25 waiting), 200 replications",
             value=round(seconds, 2),
             unit="s",
-            text=f"{seconds:.2f} s (mean wait {alone.baseline.wait_minutes.mean} min)",
+            text=f"{seconds:.2f} s, median of {', '.join(f'{x:.2f}' for x in runs)} "
+            f"(mean wait {alone.baseline.wait_minutes.mean} min)",
             target=f"< {WHAT_IF_TARGET_S:.0f} s",
             ok=seconds < WHAT_IF_TARGET_S,
         )
