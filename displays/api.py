@@ -2,7 +2,8 @@
 
 - ``ws /ws/halls/{hall}?token=…``                    everything a hall screen shows
 - ``ws /ws/halls/{hall}/counters/{counter}?token=…`` one counter's board (and, later, its pad)
-- ``GET /halls/{hall}/voice/call/{number}/{counter}``  the WAV of a call (请A001号到3号窗口办理)
+- ``GET /halls/{hall}/voice/call/{number}/{counter}``  the WAV of a call (请A001号到3号窗口办理);
+  ``?form=brief`` / ``?form=number``: the short forms a screen says while it is behind
 - ``GET /halls/{hall}/voice/announcements/{seq}``      the WAV of an announcement
 - ``POST /api/halls/{hall}/announcements``             a manager's announcement to the hall
 
@@ -11,7 +12,9 @@ string because browsers cannot set headers on a websocket; a bad token is refuse
 handshake (HTTP 403). On connect the device gets a snapshot, then every message in order;
 ``{"type": "resync"}`` gets it a fresh snapshot. The server sends a heartbeat every
 ``device_heartbeat_seconds``, busy or quiet, and expects the device to answer
-(``{"type": "pong"}``); a device silent for three heartbeats is disconnected.
+(``{"type": "pong"}``); a device silent for three heartbeats is disconnected. A hall screen
+tells whether it can speak (``{"type": "status", "audio": "ok" | "blocked" | "failed"}``):
+managers see it in the devices list.
 """
 
 from __future__ import annotations
@@ -24,17 +27,17 @@ from typing import Annotated
 import msgspec
 from litestar import Router, WebSocket, get, post, websocket
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody
+from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import File
 
 from config.auth import Principal, manager_guard
 from displays.hub import DisplayHub, Subscriber
-from displays.messages import DeviceMessage, Heartbeat, Resync
+from displays.messages import DeviceMessage, DeviceStatus, Heartbeat, Resync
 from displays.render import snapshot
 from displays.service import DisplayService
 from displays.sessions import until_gone
 from displays.settings import DisplayHall
-from displays.voice import announcement_texts, call_texts
+from displays.voice import VoiceForm, announcement_texts, call_texts, form_settings
 from queueing.commands import Announce
 from queueing.errors import NotFound
 from queueing.events import Announced
@@ -130,6 +133,8 @@ async def _receive(socket: WebSocket, subscriber: Subscriber, every: float) -> N
             continue  # not ours to understand; the device is alive all the same
         if isinstance(message, Resync):
             subscriber.ask_resync()
+        elif isinstance(message, DeviceStatus) and message.audio is not None:
+            subscriber.audio = message.audio
 
 
 @websocket("/ws/halls/{hall:str}")
@@ -164,12 +169,18 @@ def _wav(path: Path) -> File:
 
 @get("/halls/{hall:str}/voice/call/{number:str}/{counter:int}", include_in_schema=False)
 async def call_voice(
-    hall: FromPath[str], number: FromPath[str], counter: FromPath[int], displays: NamedDependency[DisplayService]
+    hall: FromPath[str],
+    number: FromPath[str],
+    counter: FromPath[int],
+    displays: NamedDependency[DisplayService],
+    form: FromQuery[VoiceForm] = "full",
 ) -> File:
+    """``form``: ``full`` (as the hall file says), ``brief`` or ``number`` (for a screen behind)."""
     part = displays.counter_of(hall, counter)
     if not _NUMBER.match(number):
         raise NotFound(f"{number!r} is not a ticket number", "号码有误")
-    return _wav(await displays.synthesizer.wav(part.voice, call_texts(part.voice, number, counter)))
+    texts = call_texts(part.voice, number, counter, form)
+    return _wav(await displays.synthesizer.wav(form_settings(part.voice, form), texts))
 
 
 @get("/halls/{hall:str}/voice/announcements/{seq:int}", include_in_schema=False)
@@ -194,6 +205,9 @@ class ConnectedDevice(msgspec.Struct, frozen=True):
     sent_seq: int  # the newest message it has been sent
     behind: int  # messages waiting to be sent to it
     snapshots: int
+    # a hall screen's sound: "ok", "blocked" (the browser waits for a tap: see the README's
+    # screen set-up), "failed" (a voice file would not play); "" not told (a board, a pad)
+    audio: str = ""
 
 
 @get(
@@ -207,7 +221,7 @@ async def connected_devices(hall: FromPath[str], displays: NamedDependency[Displ
     displays.hall(hall)
     now = asyncio.get_running_loop().time()
     return [
-        ConnectedDevice(s.device, s.counter, round(now - s.since, 1), s.sent, len(s.pending), s.snapshots)
+        ConnectedDevice(s.device, s.counter, round(now - s.since, 1), s.sent, len(s.pending), s.snapshots, s.audio)
         for s in sorted(hub.devices(hall), key=lambda s: s.since)
     ]
 

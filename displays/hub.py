@@ -53,6 +53,7 @@ class Subscriber:
         self.beat = False  # a heartbeat is due
         self.sending_since = 0.0  # loop time its sender began what is due, 0 when idle
         self.sender: asyncio.Task | None = None  # cancelled when it is stuck
+        self.audio = ""  # what a hall screen says of its sound ("ok", "blocked", "failed"); "" untold
 
     def offer(self, frames: list[Frame]) -> None:
         for frame in frames:

@@ -16,6 +16,7 @@ heartbeat. Device to server: resync, pong.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Literal
 
 import msgspec
 
@@ -29,6 +30,7 @@ __all__ = [
     "CounterBoard",
     "CounterChanged",
     "DeviceMessage",
+    "DeviceStatus",
     "GroupCount",
     "HallHeader",
     "Heartbeat",
@@ -197,4 +199,12 @@ class Pong(msgspec.Struct, frozen=True, tag_field="type", tag="pong"):
     """Device: I am here (the answer to a heartbeat)."""
 
 
-DeviceMessage = Resync | Pong
+class DeviceStatus(msgspec.Struct, frozen=True, tag_field="type", tag="status"):
+    """Device: how it is doing. ``audio``: ``ok`` (it speaks), ``blocked`` (the browser waits
+    for a tap before it may play sound: set the screen up as the README says) or ``failed``
+    (a voice file could not be played)."""
+
+    audio: Literal["ok", "blocked", "failed"] | None = None
+
+
+DeviceMessage = Resync | Pong | DeviceStatus

@@ -24,7 +24,11 @@ def _header(part: DisplayHall) -> dict:
 @get("/halls/{hall:str}/screen", include_in_schema=False)
 async def hall_screen(hall: FromPath[str], displays: NamedDependency[DisplayService]) -> Template:
     part = displays.hall(hall)
-    return Template("screen.html", context={"hall": _header(part), "heartbeat": displays.heartbeat_seconds})
+    # how a full call is spoken: the screen cuts one short once it has been said whole, if behind
+    voice = {"repeat": part.voice.repeat, "chime": part.voice.chime}
+    return Template(
+        "screen.html", context={"hall": _header(part), "heartbeat": displays.heartbeat_seconds, "voice": voice}
+    )
 
 
 @get("/halls/{hall:str}/counters/{counter:int}/board", include_in_schema=False)

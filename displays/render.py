@@ -125,6 +125,11 @@ def call_item(queue: HallQueue, ticket: TicketRecord, counter: int) -> CallItem:
     )
 
 
+def _at_counter(queue: HallQueue, ticket: TicketRecord) -> bool:
+    counter = queue.counters.get(ticket.counter) if ticket.counter is not None else None
+    return ticket.called_at is not None and counter is not None and counter.current == ticket.id
+
+
 def voice_path(hall: str, kind: str, *parts: object) -> str:
     """Where the server serves an announcement's WAV (``displays/api.py``)."""
     return "/".join([f"/halls/{hall}/voice/{kind}", *map(str, parts)])
@@ -133,8 +138,9 @@ def voice_path(hall: str, kind: str, *parts: object) -> str:
 def snapshot(queue: HallQueue, hall: DisplayHall, at: dt.datetime, counter: int | None = None) -> Snapshot:
     """Everything a hall screen (or, with ``counter``, one counter's board) shows now."""
     numbers = sorted(queue.counters) if counter is None else [counter]
+    # the calls still at their counters (being called or served): a finished one is not "now calling"
     called = sorted(
-        (t for t in queue.tickets.values() if t.called_at is not None and t.counter is not None),
+        (t for t in queue.tickets.values() if t.counter is not None and _at_counter(queue, t)),
         key=lambda t: t.called_at,
         reverse=True,
     )

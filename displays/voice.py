@@ -2,10 +2,13 @@
 
 What is said comes from a template per language (default 请{number}号到{counter}号窗口办理),
 with the ticket number read the way people say it: A001 is "A零零一", digit by digit, not
-"A一". Each distinct announcement is synthesised once, by espeak-ng through pyttsx3's binding
-in a worker process (so the event loop never waits on it and the library's global state stays
-out of the server), and kept as a WAV file: an optional chime, then every language, the whole
-repeated.
+"A一". A call comes in three forms (``VoiceForm``), for a screen to keep up when counters call
+at once: ``full`` (the chime, every language, repeated: about 20 s), ``brief`` (the first
+language once, quicker: "A零零一号，3号窗口", under 3 s) and ``number`` (the number alone, under
+a second, the screen showing its counter). Each distinct announcement is synthesised once, by
+espeak-ng through pyttsx3's binding in a worker process (so the event loop never waits on it
+and the library's global state stays out of the server), and kept as a WAV file: an optional
+chime, then every language, the whole repeated.
 """
 
 from __future__ import annotations
@@ -27,18 +30,25 @@ import msgspec
 __all__ = [
     "DEFAULT_TEMPLATES",
     "Synthesizer",
+    "VoiceForm",
     "VoiceSettings",
     "announcement_texts",
     "call_texts",
+    "form_settings",
     "spoken_number",
 ]
 
 Language = Literal["zh", "en"]
+VoiceForm = Literal["full", "brief", "number"]
 
 DEFAULT_TEMPLATES: dict[str, str] = {
     "zh": "请{number}号到{counter}号窗口办理",
     "en": "Number {number}, please go to counter {counter}",
 }
+# What a screen says while it is behind: the first language only, once, without the chime.
+BRIEF_TEMPLATES: dict[str, str] = {"zh": "{number}号，{counter}号窗口", "en": "{number}, counter {counter}"}
+NUMBER_TEMPLATES: dict[str, str] = {"zh": "{number}", "en": "{number}"}
+BRIEF_RATE = 260  # words a minute: quick but clear (espeak-ng's Mandarin at 150 takes 5.6 s a call)
 DEFAULT_VOICES: dict[str, str] = {"zh": "sit/cmn", "en": "gmw/en"}  # espeak-ng voice names
 _ZH_DIGITS = "零一二三四五六七八九"
 _EN_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
@@ -84,11 +94,33 @@ def spoken_number(number: str, language: str) -> str:
     return " ".join([*letters, *(_EN_DIGITS[d] for d in digits)])
 
 
-def call_texts(settings: VoiceSettings, number: str, counter: int) -> dict[str, str]:
+def call_texts(settings: VoiceSettings, number: str, counter: int, form: VoiceForm = "full") -> dict[str, str]:
+    """What is said for a call, language by language: every language in ``full``, the first
+    only in the short forms (spoken with ``form_settings``)."""
+    if form == "full":
+        templates = {language: settings.template(language) for language in settings.languages}
+    else:
+        first = settings.languages[0]
+        templates = {first: (BRIEF_TEMPLATES if form == "brief" else NUMBER_TEMPLATES)[first]}
     return {
-        language: settings.template(language).format(number=spoken_number(number, language), counter=counter)
-        for language in settings.languages
+        language: template.format(number=spoken_number(number, language), counter=counter)
+        for language, template in templates.items()
     }
+
+
+def short(settings: VoiceSettings) -> bool:
+    """Settings of a short form (``form_settings``): said once, quickly, without the chime."""
+    return settings.repeat == 1 and not settings.chime and settings.rate >= BRIEF_RATE and len(settings.languages) == 1
+
+
+def form_settings(settings: VoiceSettings, form: VoiceForm) -> VoiceSettings:
+    """How a form is spoken: ``full`` as the hall file says; the short forms once, without
+    the chime, at least at ``BRIEF_RATE``."""
+    if form == "full":
+        return settings
+    return msgspec.structs.replace(
+        settings, languages=settings.languages[:1], repeat=1, chime=False, rate=max(settings.rate, BRIEF_RATE)
+    )
 
 
 def announcement_texts(settings: VoiceSettings, text: str, text_en: str) -> dict[str, str]:
@@ -149,7 +181,16 @@ def _chime() -> bytes:
     return bytes(frames) + _silence(0.25)
 
 
-def compose(parts: list[bytes], repeat: int, chime: bool) -> bytes:
+def trimmed(pcm: bytes, threshold: int = 300) -> bytes:
+    """The speech without the silence espeak-ng puts before and after it (a short form is
+    said while the screen is behind: every tenth of a second counts)."""
+    samples = memoryview(pcm).cast("h")
+    first = next((i for i, v in enumerate(samples) if abs(v) >= threshold), len(samples))
+    last = next((i for i in range(len(samples) - 1, first - 1, -1) if abs(samples[i]) >= threshold), first - 1)
+    return pcm[2 * first : 2 * (last + 1)]
+
+
+def compose(parts: list[bytes], repeat: int, chime: bool, tail: float = 0.2) -> bytes:
     """A WAV: the chime, then the parts (one per language), the whole said ``repeat`` times."""
     one_round = _silence(0.35).join(parts)
     body = (_chime() if chime else b"") + _silence(0.9).join([one_round] * repeat)
@@ -158,7 +199,7 @@ def compose(parts: list[bytes], repeat: int, chime: bool) -> bytes:
         audio.setnchannels(1)
         audio.setsampwidth(2)
         audio.setframerate(RATE)
-        audio.writeframes(body + _silence(0.2))
+        audio.writeframes(body + _silence(tail))
     return out.getvalue()
 
 
@@ -193,7 +234,10 @@ class Synthesizer:
             await loop.run_in_executor(self._pool, _speak, text, settings.voice(lang), settings.rate)
             for lang, text in texts.items()
         ]
-        data = compose(parts, settings.repeat, settings.chime)
+        if short(settings):  # a short form: no silence around the words but a breath after
+            data = compose([trimmed(part) for part in parts], 1, False, tail=0.12)
+        else:
+            data = compose(parts, settings.repeat, settings.chime)
         self.folder.mkdir(parents=True, exist_ok=True)
         draft = path.with_suffix(f".{os.getpid()}.part")
         draft.write_bytes(data)

@@ -362,6 +362,49 @@ def test_announcements_reach_the_screens_with_their_voice(server: Server) -> Non
     asyncio.run(scenario())
 
 
+def test_a_screen_that_cannot_speak_says_so_to_the_manager(server: Server) -> None:
+    """A browser that waits for a tap before it plays sound (autoplay policy) leaves the hall
+    silent: the screen tells the server, the manager sees it in the devices and the live view."""
+
+    async def scenario() -> None:
+        async with Device(server.url, "/ws/halls/demo") as screen, api(server) as client:
+            headers = await manager(client)
+
+            async def told() -> tuple[list[dict], dict]:
+                devices = (await client.get("/api/halls/demo/devices", headers=headers)).json()
+                live = (await client.get("/api/halls/demo/live", headers=headers)).json()
+                return devices, live
+
+            devices, _ = await told()
+            assert [d["audio"] for d in devices] == [""]  # nothing said yet: untold
+            await screen.ws.send(json.dumps({"type": "status", "audio": "blocked"}))
+            for _ in range(50):
+                devices, live = await told()
+                if devices[0]["audio"] == "blocked" and any(a["about"].endswith(":audio") for a in live["alerts"]):
+                    break
+                await asyncio.sleep(0.2)
+            assert devices[0]["audio"] == "blocked"
+            screens = [d for d in live["devices"] if d["kind"] == "display" and d["connected"]]
+            assert [d["audio"] for d in screens] == ["blocked"]
+            alert = next(a for a in live["alerts"] if a["about"].endswith(":audio"))
+            assert "无法播放语音" in alert["text"] and "tap" in alert["text_en"]
+            await screen.ws.send(json.dumps({"type": "status", "audio": "ok"}))
+            for _ in range(50):
+                devices, live = await told()
+                if devices[0]["audio"] == "ok" and not any(a["about"].endswith(":audio") for a in live["alerts"]):
+                    break
+                await asyncio.sleep(0.2)
+            assert devices[0]["audio"] == "ok"
+            assert not any(a["about"].endswith(":audio") for a in live["alerts"])
+            await screen.ws.send(json.dumps({"type": "status", "audio": "loud"}))  # not ours: ignored
+            await screen.ws.send(json.dumps({"type": "resync"}))
+            assert (await screen.next())["type"] == "snapshot"  # still served
+            devices, _ = await told()
+            assert devices[0]["audio"] == "ok"
+
+    asyncio.run(scenario())
+
+
 @pytest.mark.parametrize("backend", ["postgresql", "sqlite"])
 def test_calls_through_one_process_reach_devices_of_another_through_redis(
     backend: str, tmp_path: Path, request: pytest.FixtureRequest

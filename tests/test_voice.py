@@ -12,7 +12,14 @@ from pathlib import Path
 import pytest
 
 from config.halls import ConfigError, load_hall
-from displays.voice import Synthesizer, VoiceSettings, announcement_texts, call_texts, spoken_number
+from displays.voice import (
+    Synthesizer,
+    VoiceSettings,
+    announcement_texts,
+    call_texts,
+    form_settings,
+    spoken_number,
+)
 from tests.support import SMALL_HALL
 
 
@@ -32,6 +39,32 @@ def test_the_templates_say_the_number_and_the_counter() -> None:
     custom = VoiceSettings(languages=("zh",), templates={"zh": "{number}号请到{counter}号窗口"})
     assert call_texts(custom, "C012", 10) == {"zh": "C零一二号请到10号窗口"}
     assert announcement_texts(settings, "请保管好随身物品", "") == {"zh": "请保管好随身物品"}
+
+
+def test_a_screen_behind_has_shorter_forms_of_a_call() -> None:
+    settings = VoiceSettings(languages=("zh", "en"), repeat=2, chime=True, rate=150)
+    assert call_texts(settings, "A001", 3, "brief") == {"zh": "A零零一号，3号窗口"}
+    assert call_texts(settings, "A001", 3, "number") == {"zh": "A零零一"}
+    assert form_settings(settings, "full") is settings
+    quick = form_settings(settings, "number")
+    assert (quick.languages, quick.repeat, quick.chime, quick.rate) == (("zh",), 1, False, 260)
+    english_first = VoiceSettings(languages=("en", "zh"))
+    assert call_texts(english_first, "A001", 3, "brief") == {"en": "A zero zero one, counter 3"}
+
+
+def test_the_short_forms_are_short_real_wavs(tmp_path: Path) -> None:
+    """The forms a screen plays while behind, as espeak-ng makes them here: the number alone
+    under a second (no silence around it), the brief form under three; the full one ~20 s."""
+    settings = VoiceSettings(languages=("zh", "en"), repeat=2, chime=True)
+    seconds = {}
+    for form in ("full", "brief", "number"):
+        path = asyncio.run(_synthesize(tmp_path, form_settings(settings, form), call_texts(settings, "A001", 3, form)))
+        seconds[form], samples = _audio(path)
+        if form != "full":
+            lead = next(i for i, v in enumerate(samples) if abs(v) >= 300)
+            assert lead == 0, "the speech starts at once"
+            assert _speech_seconds(samples) > 0.4 * seconds[form], "mostly speech"
+    assert seconds["number"] < 1.0 and seconds["brief"] < 3.0 and seconds["full"] > 15, seconds
 
 
 def test_a_bad_template_names_the_file_and_the_field(tmp_path: Path) -> None:

@@ -36,6 +36,9 @@ __all__ = ["DeviceState", "LiveFeed", "LiveMessage"]
 log = logging.getLogger("hall.manage")
 _encoder = msgspec.json.Encoder()
 _WATCHED_DEVICES = {"display": "综合屏", "counter_board": "窗口屏", "evaluation_pad": "评价器"}
+# why a hall screen is silent, as it says (displays.messages.DeviceStatus)
+_AUDIO_ZH = {"blocked": "（浏览器需先点击屏幕；请按说明以自动播放方式启动）", "failed": "（语音文件播放失败）"}
+_AUDIO_EN = {"blocked": " (the browser waits for a tap: see the README)", "failed": " (a voice file failed)"}
 
 
 class DeviceState(msgspec.Struct, kw_only=True):
@@ -43,6 +46,7 @@ class DeviceState(msgspec.Struct, kw_only=True):
     kind: str
     connected: bool
     last_seen: dt.datetime | None
+    audio: str = ""  # a hall screen's sound, as it says: "ok", "blocked", "failed"; "" untold
 
 
 class LiveMessage(LiveView, kw_only=True, tag="live"):
@@ -203,7 +207,23 @@ class LiveFeed:
             last = seen.get(device.name)
             connected = last is not None and now - last <= 3 * self.heartbeat
             at = dt.datetime.fromtimestamp(last, dt.UTC) if last else None
-            found.devices.append(DeviceState(name=device.name, kind=device.kind, connected=connected, last_seen=at))
+            # what a screen connected to this process says of its sound (others: untold)
+            audio = next((s.audio for s in self.hub.devices(hall) if s.device == device.name and s.audio), "")
+            found.devices.append(
+                DeviceState(name=device.name, kind=device.kind, connected=connected, last_seen=at, audio=audio)
+            )
+            if connected and audio in ("blocked", "failed"):
+                found.alerts.append(
+                    LiveAlert(
+                        kind="device",
+                        severity="warning",
+                        about=f"device:{device.name}:audio",
+                        text=f"{_WATCHED_DEVICES[device.kind]}{device.name}无法播放语音" + _AUDIO_ZH[audio],
+                        text_en=f"{device.kind} {device.name} cannot play the voice" + _AUDIO_EN[audio],
+                        link="#devices",
+                        since=None,
+                    )
+                )
             if not connected:
                 label = _WATCHED_DEVICES[device.kind]
                 found.alerts.append(

@@ -113,11 +113,13 @@ const Live = {
 
   devices(rows) {
     const kinds = { display: "综合屏", counter_board: "窗口屏", evaluation_pad: "评价器" };
+    const audioText = { ok: "正常", blocked: "等待点击，无声", failed: "播放失败" };
     document.querySelector("#device-table tbody").replaceChildren(...rows.map((d) => Live.el("tr", {},
       Live.el("th", { text: d.name }),
       Live.el("td", { text: kinds[d.kind] || d.kind }),
       Live.el("td", { class: d.connected ? "" : "bad", text: d.connected ? "在线" : "未连接" }),
       Live.el("td", { text: d.last_seen ? new Date(d.last_seen).toLocaleString("zh-CN", { timeZone: window.MANAGE.zone }) : "从未连接" }),
+      Live.el("td", { class: d.audio === "blocked" || d.audio === "failed" ? "bad" : "", text: audioText[d.audio] || "—" }),
     )));
   },
 

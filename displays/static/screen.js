@@ -1,6 +1,6 @@
 // The hall screen: the newest call large and flashing, the calls before it, every
 // counter that serves with its current number, how many wait per group; the voice
-// announces each call and recall, one after another, never two at once.
+// announces each call and recall, one after another, never two at once, shorter while behind.
 "use strict";
 
 (function () {
@@ -32,8 +32,11 @@
   // ---- drawing
   let flashTimer = null;
   function drawCalls(flash) {
+    // only the calls still at their counters (being called or served): a finished one goes
+    state.recent = state.recent.filter((c) => (state.counters.get(c.counter) || {}).current === c.number);
     const [latest, ...rest] = state.recent;
     $("latest").hidden = !latest;
+    $("idle").hidden = !!latest;
     if (latest) {
       $("latest-number").textContent = latest.number;
       $("latest-counter").textContent = latest.counter_name;
@@ -49,6 +52,7 @@
     }
     $("recent").replaceChildren(...rest.map((call) => {
       const li = el("li");
+      li.dataset.key = `${call.number}@${call.counter}`;
       li.append(el("span", "num", call.number), el("span", "to", call.counter_name));
       return li;
     }));
@@ -77,31 +81,109 @@
     state.recent = state.recent.slice(0, hall.recent_calls);
   }
 
-  // ---- voice: one announcement at a time, in order
+  // ---- voice: one announcement at a time, in order, and never minutes behind.
+  // A call waits in line to be said; what is said depends on how many wait behind it: none,
+  // the whole announcement (chime, every language, repeated); one, the brief form (the first
+  // language once: "A零零一号，三号窗口"); more, the number alone (under a second), its
+  // counter lit on the screen. A call said whole is cut short once heard whole, if others
+  // wait; with three or more waiting it gives way at once and is said again, short. A recall
+  // of a call still waiting is not said twice. No call is ever dropped.
   const player = (config.player = new Audio());  // on window.SCREEN too, for whoever looks
+  log.heard = [];  // {number, counter, form, queued, started}: when each call began to be heard
+  log.cut = [];  // {url, at, heard_whole}: a whole call cut short (others waiting) once said whole
+  const CHIME = 0.95, ROUND_GAP = 0.9, TAIL = 0.2;  // seconds: displays/voice.py's compose()
+  const FAR_BEHIND = 3;  // calls waiting: a whole announcement under way gives way
+  const LONG_WAIT_MS = 8000;  // a call waiting this long is not kept waiting by a brief one
   const waiting = [];
-  let playing = false;
-  function say(voice) {
+  let playing = null;  // the entry being said
+  let blocked = false;
+  let channel = null;  // the device channel, to tell the manager whether this screen can speak
+  let told = null;
+  function say(voice, call) {
     if (!voice) return;
-    waiting.push(voice.audio);
+    const key = call ? `${call.number}@${call.counter}` : null;
+    if (key && waiting.some((e) => e.key === key)) return;  // said soon anyway
+    waiting.push({ key, call, audio: voice.audio, queued: Date.now() });
+    cutIfHeard();
     next();
   }
+  function source(entry) {
+    const behind = waiting.length;
+    if (!entry.call || behind === 0) return { url: entry.audio, form: "full" };
+    // brief with one behind, unless that one has waited long already
+    const form = behind === 1 && Date.now() - waiting[0].queued < LONG_WAIT_MS ? "brief" : "number";
+    return { url: `${entry.audio}?form=${form}`, form };
+  }
+  function heardWhole() {
+    // the end of the first round of a full call: the chime, then one round of its languages
+    const { repeat, chime } = config.voice;
+    const d = player.duration;
+    if (!isFinite(d)) return Infinity;
+    const intro = chime ? CHIME : 0;
+    const round = (d - intro - TAIL - ROUND_GAP * (repeat - 1)) / repeat;
+    return intro + round;
+  }
+  function cutIfHeard() {
+    if (!playing || !playing.call || playing.form !== "full" || waiting.length === 0) return;
+    const at = player.currentTime, whole = heardWhole();
+    if (at >= whole) {
+      log.cut.push({ url: playing.url, at, heard_whole: whole, again: false });
+      finished();
+    } else if (waiting.length >= FAR_BEHIND) {
+      // Far behind (counters calling at once): a whole announcement would hold them all up for
+      // ten seconds and more. It stops, and is said again at once, as short as the others.
+      log.cut.push({ url: playing.url, at, heard_whole: whole, again: true });
+      const { key, call, audio, queued } = playing;
+      waiting.unshift({ key, call, audio, queued });
+      finished();
+    }
+  }
+  function mark(call) {
+    document.querySelectorAll(".speaking").forEach((node) => node.classList.remove("speaking"));
+    if (!call) return;
+    const tile = document.querySelector(`#counters .tile[data-counter="${call.counter}"]`);
+    if (tile) tile.classList.add("speaking");
+    for (const li of document.querySelectorAll("#recent li")) {
+      if (li.dataset.key === `${call.number}@${call.counter}`) li.classList.add("speaking");
+    }
+    if (state.recent[0] && state.recent[0].number === call.number) $("latest").classList.add("speaking");
+  }
+  function status(audio) {
+    if (audio === told) return;
+    told = audio;
+    if (channel) channel.send({ type: "status", audio });
+  }
   function next() {
-    if (playing || waiting.length === 0) return;
-    playing = true;
-    const url = waiting.shift();
+    if (playing || blocked || waiting.length === 0) return;
+    const entry = waiting.shift();
+    const { url, form } = source(entry);
+    playing = Object.assign(entry, { url, form });
     player.src = url;
-    player.play().then(() => { log.played.push(url); $("sound").hidden = true; }).catch((error) => {
+    player.play().then(() => {
+      log.played.push(url);
+      if (entry.call) log.heard.push({ number: entry.call.number, counter: entry.call.counter, form, queued: entry.queued, started: Date.now() });
+      mark(entry.call);
+      $("sound").hidden = true;
+      status("ok");
+    }).catch((error) => {
       if (error.name !== "NotAllowedError") return;  // the WAV failed (server away): "error" below skips it
-      // The browser wants a tap first (autoplay policy): keep it, ask for the tap.
-      waiting.unshift(url);
-      playing = false;
+      // The browser wants a tap first (autoplay policy): keep it, ask for the tap, tell the manager.
+      waiting.unshift(entry);
+      playing = null;
+      blocked = true;
       $("sound").hidden = false;
+      status("blocked");
     });
   }
-  player.addEventListener("ended", () => { playing = false; next(); });
-  player.addEventListener("error", () => { playing = false; next(); });
-  document.addEventListener("click", () => { $("sound").hidden = true; next(); });
+  function finished() {
+    playing = null;
+    mark(null);
+    next();
+  }
+  player.addEventListener("timeupdate", cutIfHeard);
+  player.addEventListener("ended", finished);
+  player.addEventListener("error", () => { status("failed"); finished(); });
+  document.addEventListener("click", () => { $("sound").hidden = true; blocked = false; next(); });
 
   // ---- the channel
   const handlers = {
@@ -123,10 +205,11 @@
           drawCalls(true);
           drawCounters();
           if (message.groups) drawGroups(message.groups);
-          say(message.voice);
+          say(message.voice, message.call);
           break;
         case "counter":
           state.counters.set(message.counter.number, message.counter);
+          drawCalls(false);
           drawCounters();
           drawGroups(message.groups);
           break;
@@ -140,10 +223,16 @@
           break;
       }
     },
-    status(connected) { $("conn").hidden = connected; },
+    status(connected) {
+      $("conn").hidden = connected;
+      if (connected && told && channel) channel.send({ type: "status", audio: told });  // a new connection knows nothing
+    },
   };
 
   const token = deviceToken(hall.id);
   $("setup").hidden = !!token;
-  if (token) new DeviceChannel(`/ws/halls/${hall.id}`, token, handlers, config.heartbeat).start();
+  if (token) {
+    channel = new DeviceChannel(`/ws/halls/${hall.id}`, token, handlers, config.heartbeat);
+    channel.start();
+  }
 })();
