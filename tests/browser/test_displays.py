@@ -184,6 +184,8 @@ def test_hall_screen_shows_calls_counters_and_waiting(new_page, browser, server,
     act(api, manager, 2, "pause", reason="午休")
     expect(tile(page, 2).locator(".tile-number")).to_have_text("暂停服务")
     expect(tile(page, 2)).to_have_class(re.compile(r"\bpaused\b"))
+    for part in (".tile-number", ".tile-name"):  # readable across the hall, not faded
+        assert contrast(tile(page, 2).locator(part)) >= 4.5
     act(api, manager, 2, "open")
     expect(tile(page, 2).locator(".tile-number")).to_have_text("—")
 
@@ -257,6 +259,30 @@ def test_hall_screen_shows_calls_counters_and_waiting(new_page, browser, server,
     assert shown[0]["number"] == current[1], "the list starts with the call before the newest"
     assert font_px(page.locator("#recent li").first) >= 40
     shot(page, "all-counters")
+
+
+def contrast(text: Locator) -> float:
+    """WCAG contrast of an element's text against the first opaque background behind it."""
+    return text.evaluate(
+        """node => {
+          const rgb = (value) => value.match(/[\\d.]+/g).map(Number);
+          const lum = ([r, g, b]) => [r, g, b].map((v) => {
+            v /= 255;
+            return v <= 0.03928 ? v / 12.92 : ((v + 0.055) / 1.055) ** 2.4;
+          }).reduce((sum, v, i) => sum + v * [0.2126, 0.7152, 0.0722][i], 0);
+          let back = node, colour = null, alpha = 1;  // a faded element blends into what is behind it
+          while (back && !colour) {
+            alpha *= Number(getComputedStyle(back).opacity);
+            const parts = rgb(getComputedStyle(back).backgroundColor);
+            if (parts.length === 3 || parts[3] === 1) colour = parts.slice(0, 3);
+            back = back.parentElement;
+          }
+          colour = colour || [255, 255, 255];
+          const text = rgb(getComputedStyle(node).color).slice(0, 3).map((v, i) => alpha * v + (1 - alpha) * colour[i]);
+          const [a, b] = [lum(text), lum(colour)];
+          return (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
+        }"""
+    )
 
 
 def instrument_voice(page: Page) -> None:
