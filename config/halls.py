@@ -26,6 +26,7 @@ from displays.settings import DisplayHall, DisplaySettings
 from displays.voice import VoiceSettings
 from printers.settings import PrinterSpec, PrintingHall, SlipSettings
 from queueing.catalogue import Domain, HallInfo, ServiceItem, TicketGroup
+from queueing.errors import field_first
 from queueing.kinds import CallingProfile, CounterSpec, served_items, spec_problems
 from queueing.policy import CallingPolicy, HallRules, IssuingPolicy, OpeningHours
 from queueing.settings import QueueHall
@@ -162,7 +163,7 @@ def load_hall(path: str | Path) -> HallDefinition:
     try:
         hall = msgspec.toml.decode(raw, type=_HallFile)
     except msgspec.ValidationError as exc:
-        raise ConfigError(f"{path}: {_field_message(str(exc))}") from None
+        raise ConfigError(f"{path}: {field_first(str(exc))}") from None
     except msgspec.DecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     return _check(path, hall)
@@ -182,14 +183,6 @@ def load_halls(paths: Iterable[str | Path]) -> list[HallDefinition]:
             raise ConfigError(f"{hall.path}: hall.id: {hall.id!r} is already used by {seen[hall.id]}")
         seen[hall.id] = hall.path
     return halls
-
-
-def _field_message(validation: str) -> str:
-    """msgspec says "Expected `int`, got `str` - at `$.counters[0].number`"; we say the field first."""
-    message, sep, where = validation.rpartition(" - at `")
-    if not sep:
-        return validation
-    return f"{where.rstrip('`').removeprefix('$.')}: {message}"
 
 
 # What ends up in fixed-width columns (queueing/models.py) must fit them.

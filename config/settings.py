@@ -15,6 +15,7 @@ import msgspec
 
 from appointments.notify import NotifierSettings
 from config.halls import ConfigError
+from queueing.errors import field_first
 
 __all__ = ["PROJECT_ROOT", "Settings", "load_settings"]
 
@@ -111,6 +112,4 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
     try:
         return msgspec.convert(values, Settings, strict=False)
     except msgspec.ValidationError as exc:
-        message, _, where = str(exc).rpartition(" - at `")
-        field = where.rstrip("`").removeprefix("$.") if where else ""
-        raise ConfigError(f"{source}: {field}: {message or exc}") from None
+        raise ConfigError(f"{source}: {field_first(str(exc))}") from None

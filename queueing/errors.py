@@ -8,7 +8,16 @@ raised.
 
 from __future__ import annotations
 
-__all__ = ["Conflict", "Forbidden", "Invalid", "NotFound", "Refusal"]
+__all__ = ["Conflict", "Forbidden", "Invalid", "NotFound", "Refusal", "field_first"]
+
+
+def field_first(validation: str) -> str:
+    """msgspec says "Expected `int`, got `str` - at `$.counters[0].number`"; a person reads
+    the field first: "counters[0].number: Expected `int`, got `str`" (files, settings, requests)."""
+    message, sep, where = validation.rpartition(" - at `")
+    if not sep:
+        return validation
+    return f"{where.rstrip('`').removeprefix('$.')}: {message}"
 
 
 class Refusal(Exception):

@@ -14,6 +14,8 @@ import argparse
 import datetime as dt
 import math
 import sys
+from collections.abc import Callable
+from typing import Any
 
 import msgspec
 
@@ -50,36 +52,40 @@ def _recorded_services(args: argparse.Namespace, scenario: ScenarioFile, rules: 
         engine.dispose()
 
 
-def cmd_simulate(args: argparse.Namespace) -> int:
+def _answer(
+    args: argparse.Namespace,
+    work: Callable[[Model, Pool], Any],
+    render: Callable[[Any, Model], str],
+) -> int:
+    """Load the scenario, ``work`` on it in a pool, print the answer (``--json``: as JSON);
+    a scenario error is a message and exit status 2."""
     try:
         model = _model(args)
-        if args.replications is not None and not 1 <= args.replications <= 100_000:
-            raise ScenarioError("--replications: from 1 to 100000")
         with Pool(model, args.workers) as pool:
-            result = model.simulate(replications=args.replications, seed=args.seed, pool=pool)
+            answer = work(model, pool)
     except ScenarioError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
     if args.json:
-        sys.stdout.buffer.write(msgspec.json.encode(result) + b"\n")
+        sys.stdout.buffer.write(msgspec.json.encode(answer) + b"\n")
     else:
-        print(render_result(result, model))
+        print(render(answer, model))
     return 0
+
+
+def cmd_simulate(args: argparse.Namespace) -> int:
+    if args.replications is not None and not 1 <= args.replications <= 100_000:
+        print("error: --replications: from 1 to 100000", file=sys.stderr)
+        return 2
+    return _answer(
+        args,
+        lambda model, pool: model.simulate(replications=args.replications, seed=args.seed, pool=pool),
+        render_result,
+    )
 
 
 def cmd_advise(args: argparse.Namespace) -> int:
-    try:
-        model = _model(args)
-        with Pool(model, args.workers) as pool:
-            advice = advise(model, pool=pool)
-    except ScenarioError as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
-    if args.json:
-        sys.stdout.buffer.write(msgspec.json.encode(advice) + b"\n")
-    else:
-        print(render_advice(advice, model))
-    return 0
+    return _answer(args, lambda model, pool: advise(model, pool=pool), render_advice)
 
 
 # ---------------------------------------------------------------------- text

@@ -76,12 +76,10 @@ async def planning_page(
     settings: NamedDependency[Settings],
 ) -> Template:
     from queueing.simulation.advice import kind_label
-    from queueing.simulation.engine import kind_key
+    from queueing.simulation.engine import counters_by_kind
 
     context = manage_context(runtime, counter_hall, settings)
-    kinds: dict[str, int] = {}
-    for spec in counter_hall.counters:
-        kinds[kind_key(spec)] = kinds.get(kind_key(spec), 0) + 1
+    kinds = {kind: len(numbers) for kind, numbers in counters_by_kind(counter_hall.counters).items()}
     domains = {d.code: d.name for d in counter_hall.rules.domains}
 
     def label(kind: str) -> str:

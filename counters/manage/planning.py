@@ -24,9 +24,9 @@ from queueing.errors import Invalid, NotFound
 from queueing.kinds import CounterKind, CounterSpec
 from queueing.records import HallSnapshot
 from queueing.simulation.advice import Advice, advise
-from queueing.simulation.engine import Control, kind_key
+from queueing.simulation.engine import Control, counters_by_kind
 from queueing.simulation.engine import Engine as DayEngine
-from queueing.simulation.forecast import Accuracy, Forecast, accuracy, forecast
+from queueing.simulation.forecast import Accuracy, DayCounts, Forecast, accuracy, forecast
 from queueing.simulation.history import HISTORY_WEEKS, History, day_counts, service_minutes
 from queueing.simulation.model import Model, Pool, level_controls
 from queueing.simulation.results import SimulationResult, clock, combine, tally_day
@@ -166,6 +166,16 @@ class PlanningService:
 
     def forecast(self, hall: str, day: dt.date, now: dt.datetime) -> ForecastAnswer:
         part = self._part(hall)
+        predicted, history, recorded = self._predict(part, day, now)
+        checked = accuracy(part.queue.rules.hours, history)
+        return ForecastAnswer(forecast=predicted, accuracy=checked, scenario=_scenario(part, day, predicted, recorded))
+
+    def _predict(
+        self, part: HallParts, day: dt.date, now: dt.datetime
+    ) -> tuple[Forecast, list[DayCounts], dict[str, list[float]]]:
+        """``day``'s forecast, the past days it rests on, and the recorded service minutes of
+        those days by item (what an ``empirical`` service time draws from): one read."""
+        hall = part.queue.id
         rules = part.queue.rules
         today = rules.hall_day(now)
         since = min(day, today) - dt.timedelta(weeks=HISTORY_WEEKS)
@@ -176,9 +186,7 @@ class PlanningService:
             booked_by_day = asyncio.run(self.appointments.booked_by_slot(hall, since, day))
         history = day_counts(tables, rules.zone, booked_by_day)
         predicted = forecast(day, rules.hours, history, booked_by_day.get(day, {}))
-        checked = accuracy(rules.hours, history)
-        recorded = service_minutes(Columns.of(tables))
-        return ForecastAnswer(forecast=predicted, accuracy=checked, scenario=_scenario(part, day, predicted, recorded))
+        return predicted, history, service_minutes(Columns.of(tables))
 
     # ------------------------------------------------------------------ replay
 
@@ -191,10 +199,7 @@ class PlanningService:
         spans = rules.hours.spans_on(request.day)
         start = float(min([s for s, _ in spans[:1]] + [math.floor(day.first / 60) * 60]))
         end = float(max([e for _, e in spans[-1:]] + [math.ceil((day.last + 1e-9) / 60) * 60]))
-        simulation_rules = msgspec.structs.replace(
-            rules, issuing=msgspec.structs.replace(rules.issuing, outside_hours=True)
-        )
-        engine = DayEngine(simulation_rules, day.counters, request.day, start, end, recall=1.0)
+        engine = DayEngine(rules, day.counters, request.day, start, end, recall=1.0)
         hours = engine.hours
         group_of = {item.code: item.group for item in rules.items}
 
@@ -206,9 +211,7 @@ class PlanningService:
 
         own, own_waits = run(day.controls)
         if request.plan is not None:
-            kinds: dict[str, tuple[int, ...]] = {}
-            for spec in day.counters:
-                kinds[kind_key(spec)] = (*kinds.get(kind_key(spec), ()), spec.number)
+            kinds = counters_by_kind(day.counters)
             for kind, counts in request.plan.items():
                 if kind not in kinds:
                     raise Invalid(f"plan.{kind}: no counter of this kind", "方案中的窗口类型不存在")
@@ -280,16 +283,16 @@ class PlanningService:
         start = minute // 60 * 60
         if end - start < 60:
             end = start + 60
-        answer = self.forecast(hall, today, now)
+        predicted, _, recorded = self._predict(part, today, now)  # the same weeks' services, read once
+        expected = _scenario(part, today, predicted, recorded)
         scenario = msgspec.structs.replace(
-            answer.scenario,
-            scenario=msgspec.structs.replace(answer.scenario.scenario, start=clock(start), end=clock(end), date=today),
-            demand=_with_waiting(part, snapshot, [_from(d, start) for d in answer.scenario.demand]),
+            expected,
+            scenario=msgspec.structs.replace(expected.scenario, start=clock(start), end=clock(end), date=today),
+            demand=_with_waiting(part, snapshot, [_from(d, start) for d in expected.demand]),
             plan=None,
         )
         try:
-            model = Model(part.queue, check(scenario), self._records(hall, scenario, now),
-                          counters=[c.spec for c in snapshot.counters])  # fmt: skip
+            model = Model(part.queue, check(scenario), recorded, counters=[c.spec for c in snapshot.counters])
             what = WhatIf(model, snapshot, now)
             with Pool(what) as pool:
                 return what.compare(pool, request.changes, request.replications, 1, request.target_minutes)

@@ -26,6 +26,7 @@ from config.auth import manager_guard
 from counters.manage.planning import ForecastAnswer, ReplayRequest, ReplayResult, WhatIfRequest
 from counters.manage.worker import ReportWorker
 from queueing.errors import Invalid
+from queueing.records import HallSnapshot
 from queueing.service import HallRuntime
 from queueing.simulation.advice import Advice
 from queueing.simulation.results import SimulationResult
@@ -141,8 +142,24 @@ async def what_if(
     runtime: NamedDependency[HallRuntime],
     reports: NamedDependency[ReportWorker],
 ) -> WhatIfResult:
-    snapshot, now = await runtime.read(lambda queue, at: (queue.export(), at))
-    return await _ask(reports, "what_if", hall, (snapshot, data), now, WhatIfResult)
+    return await what_if_now(runtime, reports, data)
+
+
+async def what_if_now(
+    runtime: HallRuntime,
+    reports: ReportWorker,
+    request: WhatIfRequest,
+    taken: tuple[HallSnapshot, dt.datetime] | None = None,
+) -> WhatIfResult:
+    """The rest of today from the live hall (as it is now, or as ``taken``, with when), with
+    ``request``'s changes, in the worker: for the manager's page and the live view's remedies."""
+    snapshot, now = taken or await take_snapshot(runtime)
+    return await _ask(reports, "what_if", runtime.id, (snapshot, request), now, WhatIfResult)
+
+
+async def take_snapshot(runtime: HallRuntime) -> tuple[HallSnapshot, dt.datetime]:
+    """The live hall now, and when."""
+    return await runtime.read(lambda queue, at: (queue.export(), at))
 
 
 @post(

@@ -18,14 +18,14 @@ import logging
 import time
 from collections.abc import Callable
 
-import msgspec
-
 from counters.manage.live import LiveAlert
 from counters.manage.planning import WhatIfRequest
+from counters.manage.planning_api import take_snapshot, what_if_now
 from counters.manage.worker import ReportWorker
 from counters.settings import CounterHall
 from queueing.kinds import CounterKind, served_items
 from queueing.lifecycle import CounterState
+from queueing.records import CounterRecord
 from queueing.service import HallRegistry
 from queueing.simulation.whatif import Change, WhatIfResult
 
@@ -78,11 +78,15 @@ class Remedies:
         part = self.halls[hall]
         runtime = self.registry.get(hall)
         target = part.alerts.wait_minutes
+        try:
+            taken = await take_snapshot(runtime)  # one look at the hall for all its alerts
+        except Exception:
+            log.warning("remedy: the hall could not be read", extra={"hall": hall}, exc_info=True)
+            return
         for alert in alerts:
             group = alert.about.removeprefix("group:")
             try:
-                snapshot, now = await runtime.read(lambda queue, at: (queue.export(), at))
-                counter = _candidate(part, snapshot, group)
+                counter = _candidate(part, taken[0].counters, group)
                 if counter is None:
                     self.found[(hall, alert.about)] = _NO_COUNTER
                     continue
@@ -91,19 +95,18 @@ class Remedies:
                     replications=REPLICATIONS,
                     target_minutes=float(target),
                 )
-                raw = await self.reports.plan("what_if", hall, (snapshot, request), now)
-                answer = msgspec.msgpack.decode(raw, type=WhatIfResult)
+                answer = await what_if_now(runtime, self.reports, request, taken)
                 self.found[(hall, alert.about)] = _words(counter.spec.name, answer, target)
             except Exception:
                 log.warning("remedy not found", extra={"hall": hall, "about": alert.about}, exc_info=True)
 
 
-def _candidate(part: CounterHall, snapshot: object, group: str):  # type: ignore[no-untyped-def]
+def _candidate(part: CounterHall, counters: list[CounterRecord], group: str) -> CounterRecord | None:
     """The closed (or paused) counter that would relieve ``group`` most plainly."""
     items = {i.code for i in part.rules.items if i.group == group}
     domains = {i.domain for i in part.rules.items if i.code in items}
     options = []
-    for record in snapshot.counters:  # type: ignore[attr-defined]
+    for record in counters:
         if record.state is CounterState.OPEN:
             continue
         if not items & served_items(record.spec, part.rules.items):

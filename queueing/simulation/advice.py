@@ -397,6 +397,9 @@ def advise(
         for hour in missing:
             if not search.add(plan, days, hour):
                 unmet.add(hour)
+    else:  # the last pass may have changed the plan: what is said is of this plan, on every day
+        days = pool.totals(plan, seed, range(confirm))
+        unmet.update(search.misses(days, unmet))
     loads = model.loads(plan)
     result = combine(days, seed=seed, start=model.start, loads=loads)
     current_plan = model.plan() or model.default_plan()

@@ -60,7 +60,15 @@ from queueing.lifecycle import CounterState, TicketState
 from queueing.policy import HallRules
 from queueing.simulation.sampling import Citizen
 
-__all__ = ["Control", "DayRecord", "Engine", "collector_paused", "kind_key"]
+__all__ = [
+    "Control",
+    "DayRecord",
+    "Engine",
+    "collector_paused",
+    "counters_by_kind",
+    "kind_key",
+    "reconfigure_command",
+]
 
 _PRIORITY = (Priority.GREEN, Priority.APPOINTMENT, Priority.WALK_IN)
 _DONE, _CONTROL, _RECALL, _MISS, _LEAVE = 1, 2, 3, 4, 5
@@ -73,6 +81,28 @@ def kind_key(spec: CounterSpec) -> str:
     if spec.kind is CounterKind.DOMAIN:
         return "domain:" + "+".join(spec.domains)
     return str(spec.kind)
+
+
+def reconfigure_command(at: dt.datetime, number: int, spec: CounterSpec) -> ReconfigureCounter:
+    """The manager's command that makes counter ``number`` into ``spec``."""
+    return ReconfigureCounter(
+        at=at,
+        counter=number,
+        name=spec.name,
+        kind=spec.kind,
+        domains=spec.domains,
+        items=spec.items,
+        profile=spec.profile,
+    )
+
+
+def counters_by_kind(counters: Iterable[CounterSpec]) -> dict[str, tuple[int, ...]]:
+    """The numbers of the counters of each kind (``kind_key``), in the order given."""
+    kinds: dict[str, tuple[int, ...]] = {}
+    for spec in counters:
+        key = kind_key(spec)
+        kinds[key] = (*kinds.get(key, ()), spec.number)
+    return kinds
 
 
 @contextlib.contextmanager
@@ -124,7 +154,6 @@ class DayRecord:
         "no_show",
         "open",
         "refused",
-        "served",
     )
 
     def __init__(self, citizens: Sequence[Citizen], hours: int) -> None:
@@ -132,7 +161,6 @@ class DayRecord:
         n = len(citizens)
         self.arrived = [c.at for c in citizens]
         self.called = [math.nan] * n
-        self.served = [False] * n
         self.no_show = [False] * n
         self.refused = [False] * n
         self.left = [False] * n  # gave up waiting
@@ -173,7 +201,12 @@ class Engine:
         first = self.midnight + start * _MINUTE
         offset = (1 - first.astimezone(dt.UTC).hour) % 24
         offset = offset - 24 if offset > 14 else offset
-        self.rules = msgspec.structs.replace(rules, timezone=f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT")
+        # The scenario's hours replace the hall's opening hours too (arrivals come when it says).
+        self.rules = msgspec.structs.replace(
+            rules,
+            timezone=f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT",
+            issuing=msgspec.structs.replace(rules.issuing, outside_hours=True),
+        )
         # Every instant in UTC, as the live service's clock gives them: instants of one tzinfo
         # compare and subtract as plain arithmetic (of two, every step asks both their offset),
         # and the core's order keys count from a UTC epoch (a quarter of a day's time, measured).
@@ -427,8 +460,6 @@ class _Run:
             self.wake(citizen.transfer_to)
             return
         self.handle(CompleteService(at=at, counter=number))
-        if i >= 0:
-            self.record.served[i] = True
         self.last_served = self.now
         self.after_visit(number)
 
@@ -505,17 +536,7 @@ class _Run:
         self.opened.append((self.open_since.pop(number), self.now))
 
     def reconfigure(self, number: int, spec: CounterSpec) -> None:
-        recorded = self.handle(
-            ReconfigureCounter(
-                at=self.now_at,
-                counter=number,
-                name=spec.name,
-                kind=spec.kind,
-                domains=spec.domains,
-                items=spec.items,
-                profile=spec.profile,
-            )
-        )
+        recorded = self.handle(reconfigure_command(self.now_at, number, spec))
         if any(isinstance(r.event, CounterReconfigured) for r in recorded):
             self.served_by[number] = frozenset(self.queue._served_by(number))
         if number in self.idle:

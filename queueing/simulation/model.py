@@ -21,16 +21,14 @@ import os
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
-import msgspec
-
 from queueing.kinds import CounterSpec, served_items
-from queueing.policy import HallRules, IssuingPolicy
+from queueing.policy import HallRules, parse_span
 from queueing.settings import QueueHall
 from queueing.simulation.capacity import hour_load
-from queueing.simulation.engine import Control, Engine, collector_paused, kind_key
+from queueing.simulation.engine import Control, Engine, collector_paused, counters_by_kind, kind_key
 from queueing.simulation.results import THRESHOLDS, SimulationResult, Totals, clock, combine, tally_day
 from queueing.simulation.sampling import Citizen, Sampler, arrivals, generator, sampler
-from queueing.simulation.scenario import Demand, ScenarioError, ScenarioFile, ServiceTime, minutes_of
+from queueing.simulation.scenario import Demand, ScenarioError, ScenarioFile, ServiceTime
 
 __all__ = ["Model", "Plan", "Pool", "level_controls", "rate_in_hour"]
 
@@ -53,13 +51,9 @@ class Model:
         self.scenario = scenario
         self.where = scenario.path or "scenario"
         self.records = {item: tuple(minutes) for item, minutes in (records or {}).items()}
-        # The scenario's hours replace the hall's opening hours (arrivals come when it says).
-        self.rules: HallRules = msgspec.structs.replace(
-            hall.rules, issuing=msgspec.structs.replace(hall.rules.issuing or IssuingPolicy(), outside_hours=True)
-        )
+        self.rules: HallRules = hall.rules
         self.counters = tuple(sorted(counters if counters is not None else hall.counters, key=lambda c: c.number))
         self.start, self.end = float(scenario.start), float(scenario.end)
-        self.hours = max(1, math.ceil((self.end - self.start) / 60))
         self.day = scenario.scenario.date or _next_monday()
         self.engine = Engine(
             self.rules,
@@ -70,10 +64,8 @@ class Model:
             walk=scenario.behaviour.walk_minutes,
             recall=scenario.behaviour.recall_minutes,
         )
-        self.kinds: dict[str, tuple[int, ...]] = {}
-        for spec in self.counters:
-            self.kinds.setdefault(kind_key(spec), ())
-            self.kinds[kind_key(spec)] += (spec.number,)
+        self.hours = self.engine.hours
+        self.kinds = counters_by_kind(self.counters)
         self.served = {spec.number: served_items(spec, self.rules.items) for spec in self.counters}
         self.group_of = {item.code: item.group for item in self.rules.items}
         target = scenario.target.service_level if scenario.target else None
@@ -186,9 +178,9 @@ class Model:
             made = []
             for span in self.scenario.spans:
                 for text in span.open:
-                    first, _, last = text.partition("-")
-                    made.append(Control(float(minutes_of(first)), "open", counter=span.counter))
-                    made.append(Control(float(minutes_of(last)), "close", counter=span.counter))
+                    first, last = parse_span(text)
+                    made.append(Control(float(first), "open", counter=span.counter))
+                    made.append(Control(float(last), "close", counter=span.counter))
             return made
         return level_controls(self.kinds, plan, self.start, self.hours)
 
@@ -204,8 +196,7 @@ class Model:
         for span in self.scenario.spans:
             kind = kind_key(spec_of[span.counter])
             for text in span.open:
-                first, _, last = text.partition("-")
-                a, b = minutes_of(first), minutes_of(last)
+                a, b = parse_span(text)
                 for h in range(self.hours):
                     lo, hi = self.start + 60 * h, self.start + 60 * (h + 1)
                     overlap = max(0.0, min(b, hi) - max(a, lo)) / 60

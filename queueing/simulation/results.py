@@ -159,9 +159,10 @@ def tally_day(
     called = np.asarray(record.called, dtype=float)
     refused = np.asarray(record.refused, dtype=bool)
     no_show = np.asarray(record.no_show, dtype=bool)
+    left = np.asarray(record.left, dtype=bool)  # gave up waiting: neither a wait nor unserved
     hour = np.clip((arrived - start) // 60, 0, hours - 1).astype(np.intp)
     came = ~refused
-    counted = came & ~no_show
+    counted = came & ~no_show & ~left
     unserved = counted & np.isnan(called)
     waited = counted & ~unserved
     wait = (called - arrived)[waited]

@@ -52,6 +52,9 @@ from typing import Literal
 
 import msgspec
 
+from queueing.errors import field_first
+from queueing.policy import parse_span
+
 __all__ = [
     "Behaviour",
     "Demand",
@@ -221,9 +224,7 @@ def load_scenario(path: str | Path) -> ScenarioFile:
     try:
         scenario = msgspec.toml.decode(raw, type=ScenarioFile)
     except msgspec.ValidationError as exc:
-        message, _, where = str(exc).rpartition(" - at `")
-        field = where.rstrip("`").removeprefix("$.") if where else ""
-        raise ScenarioError(f"{path}: {field}: {message or exc}") from None
+        raise ScenarioError(f"{path}: {field_first(str(exc))}") from None
     except msgspec.DecodeError as exc:
         raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
     return check(msgspec.structs.replace(scenario, path=str(path)))
@@ -266,10 +267,8 @@ def check(scenario: ScenarioFile) -> ScenarioFile:
             raise fail(f"plan.{key}", "counts are 0 or more")
     for index, span in enumerate(scenario.spans):
         for text in span.open:
-            first, _, last = text.partition("-")
             try:
-                if minutes_of(last) <= minutes_of(first):
-                    raise ValueError(f"{text!r} must end after it starts")
+                parse_span(text)
             except ValueError as exc:
                 raise fail(f"spans[{index}].open", str(exc)) from None
     return scenario

@@ -28,11 +28,12 @@ from typing import Literal
 
 import msgspec
 
+from queueing.errors import Refusal
 from queueing.hall import HallQueue
 from queueing.kinds import CounterKind, CounterSpec
 from queueing.lifecycle import TicketState
 from queueing.records import HallSnapshot
-from queueing.simulation.engine import Control, collector_paused
+from queueing.simulation.engine import Control, collector_paused, reconfigure_command
 from queueing.simulation.model import Model
 from queueing.simulation.results import SimulationResult, Totals, clock, combine, tally_day
 from queueing.simulation.sampling import Citizen, stream
@@ -94,12 +95,21 @@ class WhatIf:
         self.busy = {c.spec.number: tickets[c.current] for c in snapshot.counters if c.current in tickets}
 
     def check(self, changes: Sequence[Change]) -> None:
-        numbers = {c.spec.number for c in msgspec.msgpack.decode(self.snapshot, type=HallSnapshot).counters}
+        """Each change is one the hall would take now: its counter exists, and the core accepts
+        a new kind (it refuses one that leaves waiting citizens with no counter)."""
+        queue = self._queue()
         for index, change in enumerate(changes):
-            if change.counter not in numbers:
+            if change.counter not in queue.counters:
                 raise self.model.fail(f"changes[{index}].counter", f"no counter {change.counter} in this hall")
             if change.action == "reconfigure" and change.kind is None:
                 raise self.model.fail(f"changes[{index}].kind", "reconfigure needs the counter's new kind")
+        for index, change in enumerate(changes):  # in order, on a copy of the hall
+            for control in self._controls([change], queue):
+                if control.action == "reconfigure" and control.spec is not None:
+                    try:
+                        queue.handle(reconfigure_command(self.at, control.counter, control.spec))
+                    except Refusal as refusal:
+                        raise self.model.fail(f"changes[{index}]", refusal.message) from None
 
     def _queue(self) -> HallQueue:
         snapshot = msgspec.msgpack.decode(self.snapshot, type=HallSnapshot)

@@ -29,20 +29,13 @@ from queueing.simulation.model import Model, Pool
 from queueing.simulation.scenario import load_scenario
 from queueing.simulation.whatif import Change, WhatIf
 from tests.perf.common import ROOT, Figure, Outcome
+from tests.simulation.common import model_of
 from tests.support import DEMO_HALL
 
 __all__ = ["bench_simulation"]
 
 DAYS = 15
 ADVICE_TARGET_S, WHAT_IF_TARGET_S = 30.0, 3.0
-ONE_ITEM = ROOT / "tests" / "simulation" / "one_item.toml"
-
-
-def _scenario(folder: Path, hall: Path, body: str) -> Model:
-    path = folder / "scenario.toml"
-    path.write_text(f'[scenario]\nhall = "{hall.as_posix()}"\n' + body, encoding="utf-8")
-    scenario = load_scenario(path)
-    return Model(load_hall(scenario.hall_path()).queue_part(), scenario)
 
 
 def _ciw_day(seed: int) -> int:
@@ -60,9 +53,8 @@ def _ciw_day(seed: int) -> int:
 
 
 def _day_against_ciw(folder: Path, outcome: Outcome) -> None:
-    model = _scenario(
+    model = model_of(
         folder,
-        ONE_ITEM,
         """start = "09:00"
 end = "17:00"
 

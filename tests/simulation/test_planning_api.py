@@ -35,7 +35,7 @@ def test_simulate_advise_and_the_chart_over_the_api(client: TestClient, clock: C
     assert [h["start"] for h in result["hours"]] == ["09:00", "10:00"]
     assert [h["open"] for h in result["hours"]] == [3, 4]
     low, high = result["wait_minutes"]["ci95"]
-    assert 0 <= low <= result["wait_minutes"]["mean"] <= high
+    assert 0 <= low < result["wait_minutes"]["mean"] < high  # a real interval, around the mean
     assert result["hours"][0]["arrivals"] > 30  # 40 an hour
     # the same scenario again: the same days
     again = client.post("/api/halls/demo/planning/simulate", json=_scenario(), headers=manager).json()

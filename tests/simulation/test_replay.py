@@ -121,6 +121,7 @@ def test_a_recorded_day_replays_to_its_own_waits(client: TestClient, clock: Cloc
         assert own == pytest.approx(recorded, abs=0.01), (number, recorded, own)
     assert replay["own"]["wait_minutes"]["mean"] == pytest.approx(replay["recorded"]["wait_mean"], abs=0.01)
     assert replay["own"]["no_shows"] == 1
+    assert replay["own"]["unserved"] == 0  # the citizen who left is not "unserved"
     # one more counter from 09:30 to 11:00: nobody waits longer, the mean falls
     more = client.post(
         "/api/halls/demo/planning/replay",
