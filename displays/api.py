@@ -72,7 +72,7 @@ async def _serve(
     subscriber = hub.subscribe(runtime.id, counter, principal.name)  # before the snapshot: nothing falls between
     tasks = [
         asyncio.create_task(_send(socket, runtime, part, hub, subscriber, counter)),
-        asyncio.create_task(_receive(socket, subscriber, heartbeat)),
+        asyncio.create_task(_receive(socket, hub, runtime.id, subscriber, heartbeat)),
     ]
     subscriber.sender = tasks[0]
 
@@ -124,7 +124,7 @@ async def _send(
         subscriber.sending_since = 0.0
 
 
-async def _receive(socket: WebSocket, subscriber: Subscriber, every: float) -> None:
+async def _receive(socket: WebSocket, hub: DisplayHub, hall: str, subscriber: Subscriber, every: float) -> None:
     while True:
         raw = await asyncio.wait_for(socket.receive_text(), timeout=3 * every)  # silent too long: gone
         try:
@@ -134,7 +134,7 @@ async def _receive(socket: WebSocket, subscriber: Subscriber, every: float) -> N
         if isinstance(message, Resync):
             subscriber.ask_resync()
         elif isinstance(message, DeviceStatus) and message.audio is not None:
-            subscriber.audio = message.audio
+            await hub.tell_sound(hall, subscriber, message.audio)
 
 
 @websocket("/ws/halls/{hall:str}")
@@ -180,7 +180,7 @@ async def call_voice(
     if not _NUMBER.match(number):
         raise NotFound(f"{number!r} is not a ticket number", "号码有误")
     texts = call_texts(part.voice, number, counter, form)
-    return _wav(await displays.synthesizer.wav(form_settings(part.voice, form), texts))
+    return _wav(await displays.synthesizer.wav(form_settings(part.voice, form), texts, short=form != "full"))
 
 
 @get("/halls/{hall:str}/voice/announcements/{seq:int}", include_in_schema=False)

@@ -34,6 +34,7 @@ __all__ = ["DisplayHub", "DisplayPublisher", "Subscriber"]
 log = logging.getLogger("hall.displays")
 _CHANNEL = "hallq:display:"
 _PRESENCE = "hallq:presence:"  # a hash per hall: device -> when it was last connected (epoch)
+_SOUND = "hallq:sound:"  # a hash per hall: hall screen -> what it last said of its sound
 
 
 class Subscriber:
@@ -133,16 +134,37 @@ class DisplayHub:
         now = time.time()
         seen = dict(self._gone.get(hall, {}))
         seen.update({s.device: now for s in self._halls.get(hall, ())})
+        for device, at in (await self._shared(_PRESENCE + hall)).items():
+            seen[device] = max(seen.get(device, 0.0), float(at))
+        return seen
+
+    async def _shared(self, key: str) -> dict[str, str]:
+        """A hash the processes share through Redis (nothing without Redis, or while it is away)."""
+        if self._redis is None:
+            return {}
+        try:
+            shared = await self._redis.hgetall(key)
+        except Exception:
+            log.warning("%s: Redis unreachable; this process's devices only", key, exc_info=True)
+            return {}
+        return {field.decode(): value.decode() for field, value in shared.items()}
+
+    async def tell_sound(self, hall: str, subscriber: Subscriber, audio: str) -> None:
+        """A hall screen says whether it can speak ("ok", "blocked", "failed"): kept with its
+        connection and, with Redis, for the managers of every process at once."""
+        subscriber.audio = audio
         if self._redis is not None:
             try:
-                shared = await self._redis.hgetall(_PRESENCE + hall)
+                await self._redis.hset(_SOUND + hall, subscriber.device, audio)
             except Exception:
-                log.warning("device presence: Redis unreachable; this process's devices only", exc_info=True)
-            else:
-                for device, at in shared.items():
-                    name, when = device.decode(), float(at)
-                    seen[name] = max(seen.get(name, 0.0), when)
-        return seen
+                log.warning("device sound: Redis unreachable", exc_info=True)
+
+    async def sound(self, hall: str) -> dict[str, str]:
+        """What each hall screen of ``hall`` last said of its sound, here or, with Redis, to any
+        process (a connection here that has said something counts first)."""
+        told = await self._shared(_SOUND + hall)
+        told.update({s.device: s.audio for s in self._halls.get(hall, ()) if s.audio})
+        return told
 
     async def _share_presence(self) -> None:
         """Every device connected here is seen now, for the other processes' managers."""

@@ -12,6 +12,7 @@ from litestar.response import Template
 from displays.render import header
 from displays.service import DisplayService
 from displays.settings import DisplayHall
+from displays.voice import LAYOUT
 
 __all__ = ["router"]
 
@@ -24,8 +25,8 @@ def _header(part: DisplayHall) -> dict:
 @get("/halls/{hall:str}/screen", include_in_schema=False)
 async def hall_screen(hall: FromPath[str], displays: NamedDependency[DisplayService]) -> Template:
     part = displays.hall(hall)
-    # how a full call is spoken: the screen cuts one short once it has been said whole, if behind
-    voice = {"repeat": part.voice.repeat, "chime": part.voice.chime}
+    # how a full call is laid out: the screen cuts one short once it has been said whole, if behind
+    voice = {"repeat": part.voice.repeat, "chime": part.voice.chime, **LAYOUT}
     return Template(
         "screen.html", context={"hall": _header(part), "heartbeat": displays.heartbeat_seconds, "voice": voice}
     )

@@ -125,11 +125,6 @@ def call_item(queue: HallQueue, ticket: TicketRecord, counter: int) -> CallItem:
     )
 
 
-def _at_counter(queue: HallQueue, ticket: TicketRecord) -> bool:
-    counter = queue.counters.get(ticket.counter) if ticket.counter is not None else None
-    return ticket.called_at is not None and counter is not None and counter.current == ticket.id
-
-
 def voice_path(hall: str, kind: str, *parts: object) -> str:
     """Where the server serves an announcement's WAV (``displays/api.py``)."""
     return "/".join([f"/halls/{hall}/voice/{kind}", *map(str, parts)])
@@ -140,12 +135,10 @@ def snapshot(queue: HallQueue, hall: DisplayHall, at: dt.datetime, counter: int 
     numbers = sorted(queue.counters) if counter is None else [counter]
     # the calls still at their counters (being called or served): a finished one is not "now calling"
     called = sorted(
-        (t for t in queue.tickets.values() if t.counter is not None and _at_counter(queue, t)),
-        key=lambda t: t.called_at,
+        (queue.tickets[c.current] for n, c in queue.counters.items() if c.current is not None and n in numbers),
+        key=lambda t: t.called_at or at,
         reverse=True,
     )
-    if counter is not None:
-        called = [t for t in called if t.counter == counter]
     counts, waiting = groups(queue)
     return Snapshot(
         seq=queue.seq,

@@ -29,6 +29,7 @@ import msgspec
 
 __all__ = [
     "DEFAULT_TEMPLATES",
+    "LAYOUT",
     "Synthesizer",
     "VoiceForm",
     "VoiceSettings",
@@ -46,13 +47,25 @@ DEFAULT_TEMPLATES: dict[str, str] = {
     "en": "Number {number}, please go to counter {counter}",
 }
 # What a screen says while it is behind: the first language only, once, without the chime.
-BRIEF_TEMPLATES: dict[str, str] = {"zh": "{number}号，{counter}号窗口", "en": "{number}, counter {counter}"}
-NUMBER_TEMPLATES: dict[str, str] = {"zh": "{number}", "en": "{number}"}
+SHORT_TEMPLATES: dict[str, dict[str, str]] = {
+    "brief": {"zh": "{number}号，{counter}号窗口", "en": "{number}, counter {counter}"},
+    "number": {"zh": "{number}", "en": "{number}"},
+}
 BRIEF_RATE = 260  # words a minute: quick but clear (espeak-ng's Mandarin at 150 takes 5.6 s a call)
 DEFAULT_VOICES: dict[str, str] = {"zh": "sit/cmn", "en": "gmw/en"}  # espeak-ng voice names
 _ZH_DIGITS = "零一二三四五六七八九"
 _EN_DIGITS = ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
 RATE = 22050  # espeak-ng's output: 22.05 kHz, mono, 16 bit
+# A WAV's layout (``compose``), in seconds; the hall screen works out from it where the first
+# round of a whole announcement ends (``LAYOUT``, given to the page).
+_CHIME_TONES = ((880.0, 0.28), (660.0, 0.42))  # Hz, seconds: high then low (叮咚)
+_CHIME_PAUSE = 0.25
+CHIME_SECONDS = sum(seconds for _, seconds in _CHIME_TONES) + _CHIME_PAUSE
+PART_GAP = 0.35  # between the languages of a round
+ROUND_GAP = 0.9  # between the rounds
+TAIL = 0.2  # after the last round
+SHORT_TAIL = 0.12  # after a short form: a breath
+LAYOUT = {"chime_seconds": CHIME_SECONDS, "part_gap": PART_GAP, "round_gap": ROUND_GAP, "tail": TAIL}
 
 
 class VoiceSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -95,22 +108,13 @@ def spoken_number(number: str, language: str) -> str:
 
 
 def call_texts(settings: VoiceSettings, number: str, counter: int, form: VoiceForm = "full") -> dict[str, str]:
-    """What is said for a call, language by language: every language in ``full``, the first
-    only in the short forms (spoken with ``form_settings``)."""
-    if form == "full":
-        templates = {language: settings.template(language) for language in settings.languages}
-    else:
-        first = settings.languages[0]
-        templates = {first: (BRIEF_TEMPLATES if form == "brief" else NUMBER_TEMPLATES)[first]}
+    """What is said for a call, in each language the form is spoken in (``form_settings``)."""
     return {
-        language: template.format(number=spoken_number(number, language), counter=counter)
-        for language, template in templates.items()
+        language: (settings.template(language) if form == "full" else SHORT_TEMPLATES[form][language]).format(
+            number=spoken_number(number, language), counter=counter
+        )
+        for language in form_settings(settings, form).languages
     }
-
-
-def short(settings: VoiceSettings) -> bool:
-    """Settings of a short form (``form_settings``): said once, quickly, without the chime."""
-    return settings.repeat == 1 and not settings.chime and settings.rate >= BRIEF_RATE and len(settings.languages) == 1
 
 
 def form_settings(settings: VoiceSettings, form: VoiceForm) -> VoiceSettings:
@@ -173,27 +177,27 @@ def _silence(seconds: float) -> bytes:
 def _chime() -> bytes:
     """Two soft tones, high then low (叮咚), with a short fade so that nothing clicks."""
     frames = bytearray()
-    for frequency, seconds in ((880.0, 0.28), (660.0, 0.42)):
+    for frequency, seconds in _CHIME_TONES:
         count = int(RATE * seconds)
         for i in range(count):
             fade = min(1.0, i / 400, (count - i) / 1200)
             frames += struct.pack("<h", int(9000 * fade * math.sin(2 * math.pi * frequency * i / RATE)))
-    return bytes(frames) + _silence(0.25)
+    return bytes(frames) + _silence(_CHIME_PAUSE)
 
 
 def trimmed(pcm: bytes, threshold: int = 300) -> bytes:
     """The speech without the silence espeak-ng puts before and after it (a short form is
-    said while the screen is behind: every tenth of a second counts)."""
+    said while the screen is behind: every tenth of a second counts); silence alone: empty."""
     samples = memoryview(pcm).cast("h")
     first = next((i for i, v in enumerate(samples) if abs(v) >= threshold), len(samples))
     last = next((i for i in range(len(samples) - 1, first - 1, -1) if abs(samples[i]) >= threshold), first - 1)
     return pcm[2 * first : 2 * (last + 1)]
 
 
-def compose(parts: list[bytes], repeat: int, chime: bool, tail: float = 0.2) -> bytes:
+def compose(parts: list[bytes], repeat: int, chime: bool, tail: float = TAIL) -> bytes:
     """A WAV: the chime, then the parts (one per language), the whole said ``repeat`` times."""
-    one_round = _silence(0.35).join(parts)
-    body = (_chime() if chime else b"") + _silence(0.9).join([one_round] * repeat)
+    one_round = _silence(PART_GAP).join(parts)
+    body = (_chime() if chime else b"") + _silence(ROUND_GAP).join([one_round] * repeat)
     out = io.BytesIO()
     with wave.open(out, "wb") as audio:
         audio.setnchannels(1)
@@ -211,22 +215,23 @@ class Synthesizer:
         self._pool: ProcessPoolExecutor | None = None
         self._pending: dict[str, asyncio.Future[Path]] = {}
 
-    def key(self, settings: VoiceSettings, texts: dict[str, str]) -> str:
+    def key(self, settings: VoiceSettings, texts: dict[str, str], short: bool = False) -> str:
         spec = [[texts[lang], settings.voice(lang)] for lang in texts], settings.rate, settings.repeat, settings.chime
-        return hashlib.sha256(msgspec.json.encode(spec)).hexdigest()[:32]
+        return hashlib.sha256(msgspec.json.encode([*spec, short] if short else spec)).hexdigest()[:32]
 
-    async def wav(self, settings: VoiceSettings, texts: dict[str, str]) -> Path:
-        """The file for ``texts``, made now if it was never made."""
-        key = self.key(settings, texts)
+    async def wav(self, settings: VoiceSettings, texts: dict[str, str], *, short: bool = False) -> Path:
+        """The file for ``texts``, made now if it was never made. ``short``: a short form of a
+        call (``form_settings``), its words without the silence around them."""
+        key = self.key(settings, texts, short)
         path = self.folder / f"{key}.wav"
         if path.exists():
             return path
         if key not in self._pending:  # concurrent requests for the same text wait for one synthesis
-            self._pending[key] = asyncio.ensure_future(self._make(path, settings, texts))
+            self._pending[key] = asyncio.ensure_future(self._make(path, settings, texts, short))
             self._pending[key].add_done_callback(lambda _: self._pending.pop(key, None))
         return await asyncio.shield(self._pending[key])
 
-    async def _make(self, path: Path, settings: VoiceSettings, texts: dict[str, str]) -> Path:
+    async def _make(self, path: Path, settings: VoiceSettings, texts: dict[str, str], short: bool) -> Path:
         loop = asyncio.get_running_loop()
         if self._pool is None:
             self._pool = ProcessPoolExecutor(max_workers=1)
@@ -234,8 +239,8 @@ class Synthesizer:
             await loop.run_in_executor(self._pool, _speak, text, settings.voice(lang), settings.rate)
             for lang, text in texts.items()
         ]
-        if short(settings):  # a short form: no silence around the words but a breath after
-            data = compose([trimmed(part) for part in parts], 1, False, tail=0.12)
+        if short:  # no silence around the words but a breath after
+            data = compose([trimmed(part) for part in parts], 1, False, tail=SHORT_TAIL)
         else:
             data = compose(parts, settings.repeat, settings.chime)
         self.folder.mkdir(parents=True, exist_ok=True)

@@ -171,8 +171,7 @@ class HallQueue:
     @day.setter
     def day(self, day: dt.date | None) -> None:
         self._day = day
-        ends = None if day is None else self.rules.day_start(day + dt.timedelta(days=1))
-        self._day_ends = None if ends is None else ends.astimezone(dt.UTC)
+        self._day_ends = None if day is None else self.rules.day_start(day + dt.timedelta(days=1)).astimezone(dt.UTC)
 
     def day_due(self, at: dt.datetime) -> bool:
         if at.tzinfo is None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import httpx
 import pytest
+import redis.asyncio as redis
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
@@ -427,6 +428,19 @@ def test_calls_through_one_process_reach_devices_of_another_through_redis(
             await via_first.post("/api/halls/demo/counters/5/call-next", headers=headers)
             calls = [await device.until("call", timeout=10) for device in (on_first, on_second, board_on_second)]
             assert {c["call"]["number"] for c in calls} == {"D001"} and len({c["seq"] for c in calls}) == 1
+            # A screen on the second process cannot speak: the manager on the first sees it.
+            shared = redis.from_url(REDIS_URL)
+            await shared.delete("hallq:sound:demo")  # nothing left from an earlier test
+            await shared.aclose()
+            await on_second.ws.send(json.dumps({"type": "status", "audio": "blocked"}))
+            for _ in range(50):
+                live = (await via_first.get("/api/halls/demo/live", headers=headers)).json()
+                sounds = [d["audio"] for d in live["devices"] if d["kind"] == "display"]
+                if sounds == ["blocked"]:
+                    break
+                await asyncio.sleep(0.1)
+            assert sounds == ["blocked"]
+            assert any(a["about"].endswith(":audio") for a in live["alerts"])
 
     with (
         running({**env, "HALL_DATA_DIR": str(tmp_path / "a")}, log=tmp_path / "a.log") as first,

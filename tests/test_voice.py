@@ -54,17 +54,28 @@ def test_a_screen_behind_has_shorter_forms_of_a_call() -> None:
 
 def test_the_short_forms_are_short_real_wavs(tmp_path: Path) -> None:
     """The forms a screen plays while behind, as espeak-ng makes them here: the number alone
-    under a second (no silence around it), the brief form under three; the full one ~20 s."""
+    under a second, the brief form under three, the full one ~20 s; the short ones without the
+    silence espeak-ng says around the words (a breath after them, nothing before)."""
+    from displays.voice import SHORT_TAIL, _speak
+
     settings = VoiceSettings(languages=("zh", "en"), repeat=2, chime=True)
     seconds = {}
     for form in ("full", "brief", "number"):
-        path = asyncio.run(_synthesize(tmp_path, form_settings(settings, form), call_texts(settings, "A001", 3, form)))
+        spoken, texts = form_settings(settings, form), call_texts(settings, "A001", 3, form)
+        path = asyncio.run(_synthesize(tmp_path, spoken, texts, short=form != "full"))
         seconds[form], samples = _audio(path)
         if form != "full":
-            lead = next(i for i, v in enumerate(samples) if abs(v) >= 300)
-            assert lead == 0, "the speech starts at once"
-            assert _speech_seconds(samples) > 0.4 * seconds[form], "mostly speech"
+            (raw,) = (_speak(text, spoken.voice(language), spoken.rate) for language, text in texts.items())
+            assert seconds[form] < len(raw) / 2 / 22050 + SHORT_TAIL - 0.1, "espeak-ng's own silence is gone"
+            assert max(abs(v) for v in samples[: int(0.02 * 22050)]) >= 300, "the words start at once"
     assert seconds["number"] < 1.0 and seconds["brief"] < 3.0 and seconds["full"] > 15, seconds
+
+
+def test_silence_alone_trims_to_nothing() -> None:
+    from displays.voice import trimmed
+
+    assert trimmed(b"\x00\x00" * 1000) == b""
+    assert trimmed(array.array("h", [0, 5, 400, -500, 3, 0]).tobytes()) == array.array("h", [400, -500]).tobytes()
 
 
 def test_a_bad_template_names_the_file_and_the_field(tmp_path: Path) -> None:
@@ -173,9 +184,9 @@ def test_one_synthesis_per_text_and_the_loop_keeps_running(tmp_path: Path) -> No
     asyncio.run(scenario())
 
 
-async def _synthesize(folder: Path, settings: VoiceSettings, texts: dict[str, str]) -> Path:
+async def _synthesize(folder: Path, settings: VoiceSettings, texts: dict[str, str], short: bool = False) -> Path:
     synthesizer = Synthesizer(folder)
     try:
-        return await synthesizer.wav(settings, texts)
+        return await synthesizer.wav(settings, texts, short=short)
     finally:
         synthesizer.close()

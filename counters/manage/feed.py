@@ -198,8 +198,9 @@ class LiveFeed:
                 )
         try:
             seen = await self.hub.presence(hall)
+            sound = await self.hub.sound(hall)
         except Exception:
-            seen = {}
+            seen, sound = {}, {}
         now = time.time()
         for device in part.devices:
             if device.kind not in _WATCHED_DEVICES:
@@ -207,8 +208,7 @@ class LiveFeed:
             last = seen.get(device.name)
             connected = last is not None and now - last <= 3 * self.heartbeat
             at = dt.datetime.fromtimestamp(last, dt.UTC) if last else None
-            # what a screen connected to this process says of its sound (others: untold)
-            audio = next((s.audio for s in self.hub.devices(hall) if s.device == device.name and s.audio), "")
+            audio = sound.get(device.name, "")
             found.devices.append(
                 DeviceState(name=device.name, kind=device.kind, connected=connected, last_seen=at, audio=audio)
             )

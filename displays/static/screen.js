@@ -8,7 +8,8 @@
   const hall = config.hall;
   const zone = hall.timezone;
   const $ = (id) => document.getElementById(id);
-  const state = { recent: [], counters: new Map(), groups: [] };
+  // ``speaking``: the call being said now, lit on the screen (its tile, its line)
+  const state = { recent: [], counters: new Map(), groups: [], speaking: null };
   // What the screen did, for whoever looks (tests, a technician's console).
   const log = (window.SCREEN.log = { calls: [], played: [], snapshots: 0 });
 
@@ -33,10 +34,13 @@
   let flashTimer = null;
   function drawCalls(flash) {
     // only the calls still at their counters (being called or served): a finished one goes
-    state.recent = state.recent.filter((c) => (state.counters.get(c.counter) || {}).current === c.number);
-    const [latest, ...rest] = state.recent;
+    state.recent = state.recent.filter(atCounter);
+    const [latest, ...rest] = state.recent.slice(0, hall.recent_calls);
+    const said = state.speaking;
+    const lit = (call) => !!said && call.number === said.number && call.counter === said.counter;
     $("latest").hidden = !latest;
     $("idle").hidden = !!latest;
+    $("latest").classList.toggle("speaking", !!latest && lit(latest));
     if (latest) {
       $("latest-number").textContent = latest.number;
       $("latest-counter").textContent = latest.counter_name;
@@ -51,7 +55,7 @@
       }
     }
     $("recent").replaceChildren(...rest.map((call) => {
-      const li = el("li");
+      const li = el("li", lit(call) ? "speaking" : "");
       li.dataset.key = `${call.number}@${call.counter}`;
       li.append(el("span", "num", call.number), el("span", "to", call.counter_name));
       return li;
@@ -61,7 +65,8 @@
   function drawCounters() {
     const shown = [...state.counters.values()].filter((c) => c.state !== "closed");
     $("counters").replaceChildren(...shown.map((c) => {
-      const tile = el("div", "tile " + c.state);
+      const said = state.speaking && state.speaking.counter === c.number && state.speaking.number === c.current;
+      const tile = el("div", `tile ${c.state}${said ? " speaking" : ""}`);
       tile.dataset.counter = c.number;
       tile.append(el("div", "tile-name", c.name), el("div", "tile-number", c.state === "paused" && !c.current ? c.state_text : (c.current || "—")));
       return tile;
@@ -76,9 +81,13 @@
     }));
   }
 
-  function remember(call) {
+  // a call is "now calling" while its counter is on it (being called or served)
+  function atCounter(call) {
+    return (state.counters.get(call.counter) || {}).current === call.number;
+  }
+
+  function remember(call) {  // at most one call per counter stays (atCounter): no cap needed here
     state.recent = [call, ...state.recent.filter((c) => !(c.number === call.number && c.counter === call.counter))];
-    state.recent = state.recent.slice(0, hall.recent_calls);
   }
 
   // ---- voice: one announcement at a time, in order, and never minutes behind.
@@ -87,11 +96,11 @@
   // language once: "A零零一号，三号窗口"); more, the number alone (under a second), its
   // counter lit on the screen. A call said whole is cut short once heard whole, if others
   // wait; with three or more waiting it gives way at once and is said again, short. A recall
-  // of a call still waiting is not said twice. No call is ever dropped.
+  // of a call still waiting is not said twice. No call is dropped while its counter is still on
+  // it (a screen that could not speak for an hour does not read out the served).
   const player = (config.player = new Audio());  // on window.SCREEN too, for whoever looks
   log.heard = [];  // {number, counter, form, queued, started}: when each call began to be heard
   log.cut = [];  // {url, at, heard_whole}: a whole call cut short (others waiting) once said whole
-  const CHIME = 0.95, ROUND_GAP = 0.9, TAIL = 0.2;  // seconds: displays/voice.py's compose()
   const FAR_BEHIND = 3;  // calls waiting: a whole announcement under way gives way
   const LONG_WAIT_MS = 8000;  // a call waiting this long is not kept waiting by a brief one
   const waiting = [];
@@ -116,11 +125,12 @@
   }
   function heardWhole() {
     // the end of the first round of a full call: the chime, then one round of its languages
-    const { repeat, chime } = config.voice;
+    // (the WAV's layout from displays/voice.py, given with the page)
+    const { repeat, chime, round_gap, tail } = config.voice;
     const d = player.duration;
     if (!isFinite(d)) return Infinity;
-    const intro = chime ? CHIME : 0;
-    const round = (d - intro - TAIL - ROUND_GAP * (repeat - 1)) / repeat;
+    const intro = chime ? config.voice.chime_seconds : 0;
+    const round = (d - intro - tail - round_gap * (repeat - 1)) / repeat;
     return intro + round;
   }
   function cutIfHeard() {
@@ -139,14 +149,15 @@
     }
   }
   function mark(call) {
-    document.querySelectorAll(".speaking").forEach((node) => node.classList.remove("speaking"));
-    if (!call) return;
-    const tile = document.querySelector(`#counters .tile[data-counter="${call.counter}"]`);
-    if (tile) tile.classList.add("speaking");
-    for (const li of document.querySelectorAll("#recent li")) {
-      if (li.dataset.key === `${call.number}@${call.counter}`) li.classList.add("speaking");
+    // Lit now on what is drawn; the drawings light it again whenever they are redrawn.
+    state.speaking = call;
+    const key = (c) => (c ? `${c.number}@${c.counter}` : "");
+    for (const li of $("recent").children) li.classList.toggle("speaking", !!call && li.dataset.key === key(call));
+    for (const tile of $("counters").children) {
+      const board = state.counters.get(Number(tile.dataset.counter)) || {};
+      tile.classList.toggle("speaking", !!call && board.number === call.counter && board.current === call.number);
     }
-    if (state.recent[0] && state.recent[0].number === call.number) $("latest").classList.add("speaking");
+    $("latest").classList.toggle("speaking", !!call && key(state.recent[0]) === key(call));
   }
   function status(audio) {
     if (audio === told) return;
@@ -154,19 +165,22 @@
     if (channel) channel.send({ type: "status", audio });
   }
   function next() {
-    if (playing || blocked || waiting.length === 0) return;
+    if (playing || blocked) return;
+    while (waiting.length && waiting[0].call && !atCounter(waiting[0].call)) waiting.shift();  // done meanwhile
+    if (waiting.length === 0) return;
     const entry = waiting.shift();
     const { url, form } = source(entry);
     playing = Object.assign(entry, { url, form });
     player.src = url;
     player.play().then(() => {
+      if (playing !== entry) return;  // cut meanwhile
       log.played.push(url);
       if (entry.call) log.heard.push({ number: entry.call.number, counter: entry.call.counter, form, queued: entry.queued, started: Date.now() });
       mark(entry.call);
       $("sound").hidden = true;
       status("ok");
     }).catch((error) => {
-      if (error.name !== "NotAllowedError") return;  // the WAV failed (server away): "error" below skips it
+      if (playing !== entry || error.name !== "NotAllowedError") return;  // cut, or the WAV failed ("error" below)
       // The browser wants a tap first (autoplay policy): keep it, ask for the tap, tell the manager.
       waiting.unshift(entry);
       playing = null;

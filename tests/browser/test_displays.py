@@ -24,7 +24,7 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, Route, WebSocket, expect
 
-from displays.voice import RATE, _speak, call_texts
+from displays.voice import CHIME_SECONDS, PART_GAP, RATE, _speak, call_texts
 from tests.browser.common import (
     KIOSK_AUTH,
     LANDSCAPE,
@@ -261,6 +261,20 @@ def test_hall_screen_shows_calls_counters_and_waiting(new_page, browser, server,
     shot(page, "all-counters")
 
 
+def until_sound(api: httpx.Client, manager: dict[str, str], audio: str) -> None:
+    """Wait until the manager's live view says the hall screen's sound is ``audio`` (with an
+    alert while it cannot speak, none once it can)."""
+    deadline = time.monotonic() + 10
+    while True:
+        live = api.get("/api/halls/demo/live", headers=manager).json()
+        sounds = [d["audio"] for d in live["devices"] if d["kind"] == "display" and d["connected"]]
+        alerted = any(a["about"].endswith(":audio") for a in live["alerts"])
+        if sounds == [audio] and alerted == (audio != "ok"):
+            return
+        assert time.monotonic() < deadline, (audio, sounds, live["alerts"])
+        time.sleep(0.1)
+
+
 def contrast(text: Locator) -> float:
     """WCAG contrast of an element's text against the first opaque background behind it."""
     return text.evaluate(
@@ -373,7 +387,7 @@ def test_hall_screen_voice_plays_calls_one_after_another(new_page, autoplay_brow
         len(_speak(text, settings.voice(language), settings.rate)) / 2 / RATE
         for language, text in call_texts(settings, "B001", 1).items()
     )
-    one_round = 0.95 + zh + 0.35 + en  # compose(): the chime, Chinese, a pause, English
+    one_round = CHIME_SECONDS + zh + PART_GAP + en  # compose(): the chime, Chinese, a pause, English
     assert cut[0]["heard_whole"] == pytest.approx(one_round, abs=0.05)
     assert cut[0]["at"] >= cut[0]["heard_whole"]
     events = page.evaluate("window.voiceEvents")
@@ -455,11 +469,14 @@ def test_hall_screen_asks_for_a_tap_before_it_may_speak(new_page, browser, serve
     expect(sound).to_have_text("点击屏幕启用语音播报 · Tap to enable the voice")
     assert page.evaluate("window.SCREEN.log.played") == []
     shot(page, "tap-for-voice")
+    # The screen told the server: the manager sees a silent screen, with an alert.
+    until_sound(api, manager, "blocked")
 
     page.mouse.click(LANDSCAPE["width"] // 2, LANDSCAPE["height"] // 2)
     expect(sound).to_be_hidden()
     wait_for(page, "window.SCREEN.log.played.length === 1")
     assert page.evaluate("window.SCREEN.log.played") == ["/halls/demo/voice/call/D001/12"]
+    until_sound(api, manager, "ok")
 
 
 # ---------------------------------------------------------------- the counter board
