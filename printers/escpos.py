@@ -77,6 +77,10 @@ def render_slip(slip: Slip, spec: PrinterSpec) -> bytes:
         out.block(wait[0], height=2)
         if english:
             out.block(wait[1])
+    if (where := slip.where_line()) is not None:
+        out.block(where[0])
+        if english:
+            out.block(where[1])
     label = "取号时间 Issued" if english else "取号时间"
     if text_width(f"{label} {slip.time_line()}") <= out.columns:
         out.block(f"{label} {slip.time_line()}")

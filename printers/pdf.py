@@ -221,6 +221,10 @@ def _layout(slip: Slip, font: str) -> list[_Block]:
         text(wait[0], 12)
         if english:
             text(wait[1], 8)
+    if (where := slip.where_line()) is not None:
+        text(where[0], 10)
+        if english:
+            text(where[1], 8)
     text(f"取号时间 Issued {slip.time_line()}" if english else f"取号时间 {slip.time_line()}", 9)
 
     if slip.status_url:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from printers.settings import SlipSettings
-from queueing.views import TicketView
+from queueing.views import TicketView, counter_spans
 
 __all__ = ["Slip", "slip_for", "text_width", "wrap"]
 
@@ -30,6 +30,8 @@ class Slip(msgspec.Struct, frozen=True, kw_only=True):
     appointment: bool = False
     people_ahead: int | None
     estimated_wait_minutes: int | None
+    opens_at: dt.datetime | None = None  # no counter for it staffed yet: when the hall opens (hall's zone)
+    counters: tuple[int, ...] = ()  # where it may be called
     issued_at: dt.datetime  # in the hall's zone
     status_url: str  # what the QR code opens; "" for no QR code
     notice: str = ""
@@ -39,17 +41,30 @@ class Slip(msgspec.Struct, frozen=True, kw_only=True):
     def ahead_line(self) -> tuple[str, str]:
         if self.people_ahead is None:
             return "暂无窗口办理该事项，请咨询服务台", "No counter serves this item now; please ask at the desk"
-        if self.people_ahead == 0:
+        if self.people_ahead == 0 and self.estimated_wait_minutes is not None:
             return "前面没有人等候，请留意叫号", "You are next; please watch the screen"
         return f"前面还有 {self.people_ahead} 人等候", f"{self.people_ahead} ahead of you"
 
     def wait_line(self) -> tuple[str, str] | None:
-        if self.estimated_wait_minutes is None or self.people_ahead in (None, 0):
+        if self.people_ahead is None:
+            return None
+        if self.estimated_wait_minutes is None:  # no counter for it is staffed: no minutes made up
+            if self.opens_at is not None:
+                return f"{self.opens_at:%H:%M} 开始办理，请留意叫号", f"Service begins at {self.opens_at:%H:%M}"
+            return "该事项窗口暂未开放，请咨询服务台", "No counter for this item is open yet; please ask at the desk"
+        if self.people_ahead == 0:
             return None
         return (
             f"预计等候约 {self.estimated_wait_minutes} 分钟",
             f"Estimated wait about {self.estimated_wait_minutes} min",
         )
+
+    def where_line(self) -> tuple[str, str] | None:
+        """Which counters may call it, so the citizen waits within sight of them."""
+        if not self.counters:
+            return None
+        spans = counter_spans(self.counters)
+        return f"办理窗口：{'、'.join(spans)}号", f"Counter{'s' if len(self.counters) > 1 else ''} {', '.join(spans)}"
 
     def time_line(self) -> str:
         return f"{self.issued_at:%Y-%m-%d %H:%M:%S}"
@@ -81,6 +96,8 @@ def slip_for(
         appointment=ticket.priority.name == "APPOINTMENT",
         people_ahead=ticket.people_ahead,
         estimated_wait_minutes=ticket.estimated_wait_minutes,
+        opens_at=ticket.opens_at.astimezone(ZoneInfo(timezone)) if ticket.opens_at else None,
+        counters=ticket.counters,
         issued_at=ticket.issued_at.astimezone(ZoneInfo(timezone)),
         status_url=status_url if settings.qr else "",
         notice=hall_notice if settings.notice is None else settings.notice,

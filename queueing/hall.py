@@ -967,12 +967,13 @@ class HallQueue:
         return sorted({line.item for line, _ in self.lines.lines() if line.item is not None} - served)
 
     def _available(self, numbers: tuple[int, ...]) -> tuple[int, ...]:
-        """Who will serve: the open ones among ``numbers``; else the paused; else all (not yet open)."""
+        """Who will serve: the open ones among ``numbers``; else the paused (a clerk at lunch
+        comes back); else none: a closed counter's clerk may not come today."""
         for usable in ((CounterState.OPEN,), (CounterState.OPEN, CounterState.PAUSED)):
             found = tuple(n for n in numbers if self.counters[n].state in usable)
             if found:
                 return found
-        return numbers
+        return ()
 
     def _item_lines(self, number: int) -> tuple[tuple[Line, bool], ...]:
         """The lines of the items counter ``number`` serves, with whether it prefers each."""
@@ -1031,7 +1032,9 @@ class HallQueue:
 
     def estimate(self, ticket: TicketRecord, at: dt.datetime) -> Estimate | None:
         """People ahead and the estimated wait (see ``estimates.py``); None if it no longer
-        waits, or if no counter of the hall can serve it now."""
+        waits, or if no counter of the hall can serve it at all. While none that can serve it
+        is open or paused, the people ahead are counted in the calling order of all of them,
+        with no minutes but when the hall's next opening span begins (if one does today)."""
         if ticket.state is not TicketState.WAITING:
             return None
         best: tuple[float, int] | None = None
@@ -1060,14 +1063,45 @@ class HallQueue:
                     alike.append(number)
             if alike:
                 consider(ahead, min(self._remaining(number, at) for number in alike))
-        return None if best is None else Estimate(people_ahead=best[1], wait_minutes=minutes(best[0]))
+        if best is not None:
+            return Estimate(people_ahead=best[1], wait_minutes=minutes(best[0]))
+        fewest: int | None = None  # nobody serves it now: the people ahead at whichever counter opens
+        for item_lines, preferred, numbers in self._alike_counters(ticket.item, ticket.to_counter, closed=True):
+            for number in numbers:
+                own = self._own_lines(number) if lines.named else ()
+                n = sum(ahead_at_counter(lines, item_lines + own, rank, key, preferred).values())
+                fewest = n if fewest is None else min(fewest, n)
+        if fewest is None:
+            return None
+        return Estimate(people_ahead=fewest, wait_minutes=None, opens_at=self.rules.next_opening(at))
+
+    def serving_counters(self, item: str, to_counter: int | None = None) -> tuple[int, ...]:
+        """The counters a ticket of ``item`` (or sent to ``to_counter``) may be called to, for
+        the slip and the screens: the open or paused ones, else every one that serves it."""
+        if to_counter is not None:
+            return (to_counter,) if to_counter in self.counters else ()
+        numbers = self._item_counters().get(item, ())
+        return self._available(numbers) or numbers
+
+    def item_estimate(self, item: str, at: dt.datetime) -> Estimate | None:
+        """What a walk-in ticket of ``item`` taken at ``at`` would be told (the kiosk shows it
+        on the item's button, before the citizen chooses)."""
+        known = self.rules.item_by_code.get(item)
+        if known is None:
+            return None
+        probe = TicketRecord(
+            id="", number="", group=known.group, seq=0, item=item, priority=Priority.WALK_IN,
+            key=(micros(at), self.seq + 1), issued_at=at,
+        )  # fmt: skip
+        return self.estimate(probe, at)
 
     def _alike_counters(
-        self, item: str, to_counter: int | None
+        self, item: str, to_counter: int | None, closed: bool = False
     ) -> list[tuple[tuple[tuple[Line, bool], ...], bool, tuple[int, ...]]]:
         """The counters that would serve a ticket of ``item`` (or sent to ``to_counter``), in
         sets that call from the same items' lines with the same preferences: (those lines,
-        whether these counters prefer the ticket, their numbers)."""
+        whether these counters prefer the ticket, their numbers). Those open or paused, or
+        with ``closed`` every one of them whatever its state."""
 
         def compute() -> list[tuple[tuple[tuple[Line, bool], ...], bool, tuple[int, ...]]]:
             if to_counter is not None:
@@ -1075,12 +1109,12 @@ class HallQueue:
             else:
                 candidates = self._item_counters().get(item, ())
             alike: dict[tuple[tuple[tuple[Line, bool], ...], bool], list[int]] = {}
-            for number in self._available(candidates):
+            for number in candidates if closed else self._available(candidates):
                 preferred = to_counter == number or item in self._preferred_by(number)
                 alike.setdefault((self._item_lines(number), preferred), []).append(number)
             return [(lines, preferred, tuple(numbers)) for (lines, preferred), numbers in alike.items()]
 
-        return self._cached(("alike", item, to_counter), compute)
+        return self._cached(("alike", item, to_counter, closed), compute)
 
     def preview_reconfigure(self, cmd: ReconfigureCounter) -> ReconfigurePreview:
         """What a manager's change of a counter would do, changing nothing: what it would
@@ -1138,11 +1172,13 @@ class HallQueue:
 
     def ticket_view(self, ticket: TicketRecord, at: dt.datetime) -> TicketView:
         counter = self.counters.get(ticket.counter) if ticket.counter is not None else None
+        waiting = ticket.state is TicketState.WAITING
         return ticket_view(
             ticket,
             self.rules.item_by_code.get(ticket.item),
             counter.spec.name if counter else None,
             self.estimate(ticket, at),
+            self.serving_counters(ticket.item, ticket.to_counter) if waiting else (),
         )
 
     def _current_view(self, ticket_id: str) -> CurrentTicket:
@@ -1198,10 +1234,17 @@ class HallQueue:
 
     def queue_view(self, at: dt.datetime) -> QueueView:
         per_item = self.waiting_by_item()
-        items = [
-            ItemWaiting(item.code, item.name, item.name_en, item.domain, item.group, per_item.get(item.code, 0))
-            for item in self.rules.items
-        ]
+        items = []
+        for item in self.rules.items:
+            estimate = self.item_estimate(item.code, at)
+            items.append(
+                ItemWaiting(
+                    item.code, item.name, item.name_en, item.domain, item.group, per_item.get(item.code, 0),
+                    wait_minutes=estimate.wait_minutes if estimate else None,
+                    opens_at=estimate.opens_at if estimate else None,
+                    serving=estimate is not None,
+                )
+            )  # fmt: skip
         return QueueView(
             hall=self.rules.hall,
             day=self.day,

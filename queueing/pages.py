@@ -11,6 +11,7 @@ from queueing.lifecycle import TicketState
 from queueing.ports import RatingOffer
 from queueing.service import HallRegistry, HallRuntime
 from queueing.settings import QueueHall
+from queueing.views import counter_spans
 
 __all__ = ["kiosk_tabs", "router"]
 
@@ -61,7 +62,8 @@ async def ticket_page(
 ) -> Template:
     view = await runtime.ticket(ticket_id)
     prompt = await ratings.rating_prompt(hall, ticket_id, view.state == TicketState.COMPLETED)
-    return Template("ticket.html", context={"hall": runtime.hall.info, "ticket": view, "rating": prompt})
+    context = {"hall": runtime.hall.info, "ticket": view, "rating": prompt, "counter_spans": counter_spans}
+    return Template("ticket.html", context={**context, "zone": runtime.hall.rules.zone})
 
 
 router = Router(path="/", route_handlers=[index, kiosk, ticket_page])

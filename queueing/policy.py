@@ -189,6 +189,17 @@ class HallRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True, dict=Tr
     def _windows(self) -> dict[dt.date, tuple[int, int] | None]:
         return {}  # the issuing window of each day asked about (the rules never change)
 
+    def next_opening(self, at: dt.datetime) -> dt.datetime | None:
+        """When the hall's next opening span of the day begins after ``at`` (the morning's
+        opening, or the afternoon's after lunch); None if none does today."""
+        local = at.astimezone(self.zone)
+        minute = local.hour * 60 + local.minute + local.second / 60
+        for start, _ in self.hours.spans_on(local.date()):
+            if start > minute:
+                midnight = dt.datetime.combine(local.date(), dt.time(), tzinfo=self.zone)
+                return midnight + dt.timedelta(minutes=start)
+        return None
+
     def may_issue_at(self, at: dt.datetime) -> bool:
         if self.issuing.outside_hours:
             return True

@@ -21,20 +21,28 @@ __all__ = [
     "QueueView",
     "ReconfigurePreview",
     "TicketView",
+    "counter_spans",
     "ticket_view",
 ]
 
 
 class Estimate(msgspec.Struct, frozen=True):
+    """What a waiting citizen is told. ``wait_minutes`` is None while no counter that can
+    serve the ticket is open or paused; ``opens_at`` then says when the hall's next opening
+    span begins (None: not today, or the hall is open but staffs no such counter now)."""
+
     people_ahead: int
-    wait_minutes: int
+    wait_minutes: int | None
+    opens_at: dt.datetime | None = None
 
 
 class TicketView(msgspec.Struct, kw_only=True):
     """A ticket as its holder, the kiosk and the counter see it.
 
     ``people_ahead`` and ``estimated_wait_minutes`` are None once it no longer waits, and
-    also while no counter of the hall can serve it."""
+    also while no counter of the hall can serve it. While none that can is open, the minutes
+    are None and ``opens_at`` says when the hall opens (see ``Estimate``). ``counters``: where
+    a waiting ticket may be called (the open or paused counters that serve it, else all)."""
 
     id: str
     number: str
@@ -56,6 +64,8 @@ class TicketView(msgspec.Struct, kw_only=True):
     recalls: int = 0
     transferred_to_counter: int | None = None
     appointment_slot: dt.datetime | None = None
+    opens_at: dt.datetime | None = None
+    counters: tuple[int, ...] = ()
 
 
 class _Ticket(Protocol):
@@ -80,7 +90,11 @@ class _Ticket(Protocol):
 
 
 def ticket_view(
-    ticket: _Ticket, item: ServiceItem | None, counter_name: str | None, estimate: Estimate | None = None
+    ticket: _Ticket,
+    item: ServiceItem | None,
+    counter_name: str | None,
+    estimate: Estimate | None = None,
+    counters: tuple[int, ...] = (),
 ) -> TicketView:
     """The one way a ticket becomes a ``TicketView``, live or from the ticket table."""
     return TicketView(
@@ -104,7 +118,22 @@ def ticket_view(
         recalls=ticket.recalls,
         transferred_to_counter=ticket.to_counter,
         appointment_slot=ticket.appointment_slot,
+        opens_at=estimate.opens_at if estimate else None,
+        counters=counters,
     )
+
+
+def counter_spans(numbers: tuple[int, ...]) -> list[str]:
+    """Counter numbers as runs: (1, 2, 3, 5, 8, 9) → ["1–3", "5", "8", "9"] (two in a row stay two)."""
+    spans: list[str] = []
+    ordered = sorted(set(numbers))
+    start = 0
+    for i in range(1, len(ordered) + 1):
+        if i == len(ordered) or ordered[i] != ordered[i - 1] + 1:
+            run = ordered[start:i]
+            spans += [f"{run[0]}–{run[-1]}"] if len(run) > 2 else [str(n) for n in run]
+            start = i
+    return spans
 
 
 class GroupWaiting(msgspec.Struct, frozen=True):
@@ -121,6 +150,10 @@ class ItemWaiting(msgspec.Struct, frozen=True):
     domain: str
     group: str
     waiting: int
+    # what a walk-in taken now would be told (see ``Estimate``): shown on the kiosk's button
+    wait_minutes: int | None = None
+    opens_at: dt.datetime | None = None
+    serving: bool = True  # False: no counter of the hall serves it at all
 
 
 class CurrentTicket(msgspec.Struct, frozen=True):

@@ -15,6 +15,7 @@ import qrcode
 from printers.escpos import render_slip
 from printers.settings import PrinterSpec
 from printers.slip import Slip, text_width, wrap
+from queueing.views import counter_spans
 from tests.escpos_decoder import QR, Cut, EscPosDecodeError, Feed, Line, Printout, decode
 
 STATUS_URL = "http://127.0.0.1:8000/halls/demo/tickets/abcdefghijklmnop"
@@ -224,6 +225,35 @@ def test_no_counter_for_the_item(spec: PrinterSpec) -> None:
     printout = printed(spec, people_ahead=None, estimated_wait_minutes=None)
     assert printout.line_with("暂无窗口")
     assert "预计等候" not in printout.text
+
+
+def test_before_opening_when_service_begins_not_minutes(spec: PrinterSpec) -> None:
+    opens = dt.datetime(2026, 11, 21, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
+    printout = printed(spec, people_ahead=0, estimated_wait_minutes=None, opens_at=opens)
+    assert printout.line_with("前面还有 0 人等候")  # not "you are next": nobody is calling yet
+    assert printout.line_with("09:00 开始办理")
+    assert printout.line_with("Service begins at 09:00")
+    assert "预计等候" not in printout.text and "前面没有人等候" not in printout.text
+
+
+def test_no_counter_for_the_item_staffed_yet(spec: PrinterSpec) -> None:
+    printout = printed(spec, people_ahead=4, estimated_wait_minutes=None)
+    assert printout.line_with("前面还有 4 人等候")
+    assert printout.line_with("暂未开放")
+    assert "预计等候" not in printout.text
+
+
+def test_the_counters_that_serve_it(spec: PrinterSpec) -> None:
+    printout = printed(spec, counters=(1, 2, 3, 4, 5, 8))
+    assert printout.line_with("办理窗口：1–5、8号"), printout.describe()
+    assert printout.line_with("Counters 1–5, 8")
+    assert "办理窗口" not in printed(spec).text  # none known: no line
+
+
+def test_counter_spans() -> None:
+    assert counter_spans((8, 1, 2, 3, 5)) == ["1–3", "5", "8"]
+    assert counter_spans((4, 5)) == ["4", "5"]
+    assert counter_spans((7,)) == ["7"] and counter_spans(()) == []
 
 
 def test_green_channel(spec: PrinterSpec) -> None:

@@ -55,6 +55,45 @@ const Hall = {
     setInterval(tick, 10000);
   },
 
+  // What a waiting ticket (or an item's button) is told about its wait, in words: minutes
+  // while a counter for it is staffed, else when service begins, else that none is open yet.
+  waitWords(minutes, opensAt, zone) {
+    if (minutes !== null && minutes !== undefined) return { zh: `约 ${minutes} 分钟`, en: `about ${minutes} min`, open: true };
+    if (opensAt) {
+      const at = Hall.time(opensAt, zone);
+      return { zh: `${at} 开始办理`, en: `service begins at ${at}`, open: false };
+    }
+    return { zh: "窗口暂未开放，请咨询服务台", en: "no counter open for it yet; please ask at the desk", open: false };
+  },
+
+  // Counter numbers as runs, as on the slip: [1,2,3,5,8] → "1–3、5、8"
+  counterSpans(numbers, separator = "、") {
+    const sorted = [...new Set(numbers)].sort((a, b) => a - b);
+    const spans = [];
+    for (let i = 0; i < sorted.length;) {
+      let j = i;
+      while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
+      if (j - i >= 2) spans.push(`${sorted[i]}–${sorted[j]}`);
+      else for (let k = i; k <= j; k++) spans.push(String(sorted[k]));
+      i = j + 1;
+    }
+    return spans.join(separator);
+  },
+
+  // 适老化 large type: a toggle button; ``remember``: kept for this phone's next visit.
+  largeType(button, remember) {
+    const set = (on) => {
+      document.body.classList.toggle("large-type", on);
+      button.setAttribute("aria-pressed", on ? "true" : "false");
+      if (remember) { try { localStorage.setItem("large-type", on ? "1" : ""); } catch (err) { /* private mode */ } }
+    };
+    let stored = false;
+    if (remember) { try { stored = localStorage.getItem("large-type") === "1"; } catch (err) { stored = false; } }
+    set(stored);
+    button.addEventListener("click", () => set(!document.body.classList.contains("large-type")));
+    return set;
+  },
+
   newKey() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     return Date.now().toString(36) + Math.random().toString(36).slice(2);

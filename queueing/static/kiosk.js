@@ -14,6 +14,37 @@
   document.getElementById("setup").hidden = !!token;
   Hall.startClock(document.getElementById("clock"), zone);
 
+  // A kiosk is not left by a tap: links do nothing, no long-press menu, no dragging, no
+  // middle click, and the browser's back (a swipe) lands here again.
+  document.addEventListener("click", (event) => {
+    if (event.target.closest && event.target.closest("a[href]")) event.preventDefault();
+  }, true);
+  document.addEventListener("auxclick", (event) => event.preventDefault(), true);
+  document.addEventListener("contextmenu", (event) => event.preventDefault());
+  document.addEventListener("dragstart", (event) => event.preventDefault());
+  history.pushState(null, "", location.pathname);
+  window.addEventListener("popstate", () => history.pushState(null, "", location.pathname));
+
+  // 适老化: large type for this citizen; the next one starts with the usual size.
+  const setLarge = Hall.largeType(document.getElementById("large-type"), false);
+
+  // What went wrong, large, in the middle of the screen, with what to do next.
+  const problemBox = document.getElementById("problem");
+  let problemTimer = null;
+  function problem(zh, en) {
+    document.getElementById("problem-text").textContent = zh;
+    document.getElementById("problem-en").textContent = en || "";
+    problemBox.classList.add("show");
+    clearTimeout(problemTimer);
+    problemTimer = setTimeout(() => problemBox.classList.remove("show"), 15000);
+  }
+  document.getElementById("problem-close").addEventListener("click", () => problemBox.classList.remove("show"));
+  const NO_TOKEN = ["本机尚未配置，请到服务台取号", "This machine is not set up. Please get your ticket at the service desk."];
+  const BAD_TOKEN = ["本机设备令牌无效，请到服务台取号", "This machine is not authorised. Please get your ticket at the service desk."];
+  const OFFLINE = ["网络连接失败，请到服务台取号", "The machine cannot reach the server. Please get your ticket at the service desk."];
+  // The server's refusal in its words (Chinese and English), e.g. "当前不在取号时间…"
+  const refusal = (result) => [Hall.message(result), (result.data && result.data.detail) || ""];
+
   // Tabs
   const tabs = document.querySelectorAll("[data-tab]");
   tabs.forEach((tab) => tab.addEventListener("click", () => {
@@ -33,7 +64,7 @@
   let closeTimer = null;
 
   async function issue(button) {
-    if (!token) { Hall.toast("本机尚未配置设备令牌，请联系工作人员", true); return; }
+    if (!token) { problem(...NO_TOKEN); return; }
     const item = button.dataset.item;
     if (pending) return;  // a second tap while the first is on its way
     const priority = green && green.getAttribute("aria-pressed") === "true" ? "green" : null;
@@ -48,8 +79,9 @@
         await new Promise((r) => setTimeout(r, 800));
       }
       if (result.ok) show(result.data);
-      else if (result.status === 401) Hall.toast("本机设备令牌无效，请联系工作人员", true);  // not "please sign in"
-      else Hall.toast(Hall.message(result), true);
+      else if (result.status === 401) problem(...BAD_TOKEN);  // not "please sign in"
+      else if (result.status === 0 || result.status >= 500) { problem(...OFFLINE); refresh(); }
+      else problem(...refusal(result));
     } finally {
       pending = null;
       document.querySelectorAll(".item-btn").forEach((b) => { b.disabled = false; });
@@ -66,14 +98,25 @@
     document.getElementById("result-number").textContent = ticket.number;
     document.getElementById("result-item").textContent = ticket.item_name;
     document.getElementById("result-ahead").textContent = ticket.people_ahead ?? "-";
-    document.getElementById("result-wait").textContent = ticket.estimated_wait_minutes ?? "-";
+    // Minutes only while a counter for it is staffed; else when service begins (no 0 minutes made up).
+    const minutes = ticket.estimated_wait_minutes;
+    document.getElementById("result-wait").textContent = minutes ?? "-";
+    document.getElementById("result-wait-box").hidden = minutes === null || minutes === undefined;
+    const waitNote = document.getElementById("result-note");
+    waitNote.hidden = ticket.people_ahead === null || (minutes !== null && minutes !== undefined);
+    if (!waitNote.hidden) {
+      const words = Hall.waitWords(minutes, ticket.opens_at, zone);
+      waitNote.textContent = `${words.zh} · ${words.en[0].toUpperCase()}${words.en.slice(1)}`;
+    }
+    const where = document.getElementById("result-where");
+    where.hidden = !(ticket.counters && ticket.counters.length);
+    where.textContent = where.hidden ? "" : `办理窗口：${Hall.counterSpans(ticket.counters)}号，请在附近留意叫号 · ` +
+      `Counter${ticket.counters.length > 1 ? "s" : ""} ${Hall.counterSpans(ticket.counters, ", ")}`;
     document.getElementById("result-green").hidden = ticket.priority !== "green";
     document.getElementById("result-time").textContent =
       "取号时间 " + new Date(ticket.issued_at).toLocaleString("zh-CN", { timeZone: zone });
-    const link = `${location.origin}/halls/${hall}/tickets/${ticket.id}`;
-    const a = document.createElement("a");
-    a.href = link; a.textContent = link;
-    document.getElementById("result-link").replaceChildren(a);
+    // The address as text to copy, not a link: a tap must not take the kiosk to it.
+    document.getElementById("result-link").textContent = `${location.origin}/halls/${hall}/tickets/${ticket.id}`;
     document.getElementById("result-qr").src = `/halls/${hall}/tickets/${ticket.id}/qr.svg`;
     shown = ticket;
     overlay.classList.add("show");
@@ -122,13 +165,14 @@
     try {
       const result = await Hall.api("POST", `/api/halls/${hall}/tickets/${shown.id}/print`, undefined, token);
       if (result.ok) follow(result.data);
-      else Hall.toast(Hall.message(result), true);
+      else if (result.status === 0 || result.status >= 500) problem(...OFFLINE);
+      else problem(...refusal(result));
     } finally {
       reprint.disabled = false;
     }
   });
 
-  function close() { overlay.classList.remove("show"); shown = null; refresh(); }
+  function close() { overlay.classList.remove("show"); shown = null; setLarge(false); refresh(); }
   document.getElementById("result-close").addEventListener("click", close);
   document.querySelectorAll(".item-btn").forEach((b) => b.addEventListener("click", () => issue(b)));
 
@@ -139,11 +183,15 @@
     const form = document.getElementById("checkin-form");
     const input = document.getElementById("checkin-input");
     const submit = document.getElementById("checkin-submit");
+    const error = document.getElementById("checkin-error");
+    const say = (zh, en) => { error.textContent = en ? `${zh} ${en}` : zh; error.hidden = !zh; };
     let idleTimer = null;
     const idle = () => { clearTimeout(idleTimer); idleTimer = setTimeout(closeCheckin, 60000); };
     function openCheckin(typed) {
-      if (!token) { Hall.toast("本机尚未配置设备令牌，请联系工作人员", true); return; }
+      if (!token) { problem(...NO_TOKEN); return; }
       if (overlay.classList.contains("show")) { clearTimeout(closeTimer); close(); }
+      problemBox.classList.remove("show");
+      say("");
       input.value = typed || "";
       checkin.classList.add("show");
       input.focus();
@@ -156,7 +204,16 @@
     }
     document.getElementById("checkin-open").addEventListener("click", () => openCheckin());
     document.getElementById("checkin-close").addEventListener("click", closeCheckin);
-    input.addEventListener("input", idle);
+    input.addEventListener("input", () => { say(""); idle(); });
+    // The on-screen keypad types into the field (the page's only keyboard on a touch screen).
+    document.getElementById("keypad").addEventListener("click", (event) => {
+      const key = event.target.closest("[data-key]");
+      if (!key) return;
+      const k = key.dataset.key;
+      input.value = k === "back" ? input.value.slice(0, -1) : k === "clear" ? "" : (input.value + k).slice(0, 200);
+      say("");
+      idle();
+    });
     // A scanner types into whatever has the focus: with the panel closed, its first key opens it.
     document.addEventListener("keydown", (event) => {
       if (checkin.classList.contains("show") || event.key.length !== 1 || event.key === " " || event.ctrlKey || event.altKey || event.metaKey) return;
@@ -169,7 +226,7 @@
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const text = input.value.trim();
-      if (!text) { Hall.toast("请输入预约码或身份证号", true); input.focus(); return; }
+      if (!text) { say("请先输入预约码或身份证号", "Type your booking code or ID number first"); input.focus(); return; }
       if (checking) return;
       const body = /^\d{17}[\dXx]$/.test(text) ? { id_number: text.toUpperCase() } : { code: text };
       checking = true;
@@ -178,15 +235,15 @@
         const result = await Hall.api("POST", `/api/halls/${hall}/appointments/check-in`, body, token);
         if (result.ok) {
           closeCheckin();
-          const toast = document.getElementById("toast");  // an earlier refusal is no longer the news
-          if (toast) toast.classList.remove("show");
           const late = result.data.late;
           show(result.data.ticket, {
             late,
             text: late ? "已超过签到时间，按现场号办理 Late: a walk-in ticket" : "预约签到成功 Checked in",
           });
         } else {
-          Hall.toast(result.status === 401 ? "本机设备令牌无效，请联系工作人员" : Hall.message(result), true);
+          if (result.status === 401) say(...BAD_TOKEN);
+          else if (result.status === 0 || result.status >= 500) say(...OFFLINE);
+          else say(...refusal(result));
           input.select();
           idle();
         }
@@ -197,13 +254,29 @@
     });
   }
 
-  // Waiting counts on the buttons
+  // On each button: how many wait, and what a ticket taken now would be told. The server out
+  // of reach (twice running): the machine says to get a ticket at the service desk.
+  const offline = document.getElementById("offline");
+  let failures = 0;
   async function refresh() {
     const result = await Hall.api("GET", `/api/halls/${hall}/queue`);
-    if (!result.ok) return;
+    if (!result.ok) {
+      failures += 1;
+      if (failures >= 2) offline.hidden = false;
+      return;
+    }
+    failures = 0;
+    offline.hidden = true;
     for (const item of result.data.items) {
       const el = document.querySelector(`[data-waiting="${item.code}"]`);
       if (el) el.textContent = `等候 ${item.waiting} 人`;
+      const expect = document.querySelector(`[data-expect="${item.code}"]`);
+      if (!expect) continue;
+      const words = item.serving ? Hall.waitWords(item.wait_minutes, item.opens_at, zone)
+        : { zh: "暂无窗口办理", en: "", open: false };
+      expect.textContent = words.open ? `预计等候${words.zh}` : words.zh;
+      expect.classList.toggle("closed", !words.open);
+      expect.closest(".item-btn").classList.toggle("unserved", !item.serving);
     }
   }
   refresh();

@@ -110,6 +110,21 @@ def clear_data_nowhere(page: Page) -> None:
 # ---------------------------------------------------------------- booking on a phone
 
 
+def test_large_type_on_the_booking_page_is_kept_on_the_phone(tmp_path: Path, new_page, artifacts: Path) -> None:
+    with serve(tmp_path) as (server, _):
+        page = new_page(PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+        page.goto(f"{server.url}/halls/demo/book")
+        heading = page.locator("h3.domain").first  # one line of text: its height is the type's size
+        before = heading.bounding_box()["height"]
+        page.get_by_role("button", name="大字 Large type").click()
+        assert heading.bounding_box()["height"] > before * 1.2
+        no_sideways_scroll(page)
+        page.screenshot(path=artifacts / "book-large-type.png")
+        page.reload()  # 适老化 stays on for this phone
+        expect(page.get_by_role("button", name="大字 Large type")).to_have_attribute("aria-pressed", "true")
+        assert page.locator("h3.domain").first.bounding_box()["height"] > before * 1.2
+
+
 def test_book_on_a_phone_then_follow_and_cancel_it(tmp_path: Path, new_page, artifacts: Path) -> None:
     # The real clock: the first open slot may be barely an hour ahead, so the cut-off for
     # cancelling is brought down from the demo's 60 minutes, or cancelling could race it.
@@ -255,9 +270,9 @@ def test_check_in_at_the_ticket_machine(tmp_path: Path, new_page, artifacts: Pat
         page.screenshot(path=artifacts / "kiosk-check-in-button.png")
         panel = page.locator("#checkin")
         field = page.get_by_placeholder("预约码或身份证号")
-        toast = page.locator("#toast")
+        error = page.locator("#checkin-error")  # in the panel, large, under the field
 
-        # Too early: the toast says from when.
+        # Too early: the panel says from when.
         open_button.click()
         expect(panel).to_be_visible()
         expect(field).to_be_focused()
@@ -265,19 +280,27 @@ def test_check_in_at_the_ticket_machine(tmp_path: Path, new_page, artifacts: Pat
         field.fill(later["code"])
         page.get_by_role("button", name="签到 Check in", exact=True).click()
         opens = dt.datetime.fromisoformat(far) - dt.timedelta(minutes=early)
-        expect(toast).to_be_visible()
-        expect(toast).to_have_class(re.compile(r"\berror\b"))
-        expect(toast).to_have_text(f"请于{opens:%m月%d日 %H:%M}后签到")
-        expect(toast).to_have_text(re.compile(r"^请于.*\d\d:\d\d后签到$"))
+        expect(error).to_be_visible()
+        expect(error).to_contain_text(f"请于{opens:%m月%d日 %H:%M}后签到")
+        expect(error).to_have_text(re.compile(r"^请于.*\d\d:\d\d后签到 \S"))  # then the same in English
+        assert error.evaluate("e => parseFloat(getComputedStyle(e).fontSize)") >= 24
         expect(overlay(page)).to_be_hidden()
         expect(panel).to_be_visible()  # to try again
         page.screenshot(path=artifacts / "kiosk-check-in-refused.png")
         assert booking(api, later["code"])["state"] == "booked"
 
         # 18 characters like an ID number go as one: nobody with this one has a booking today.
-        field.fill(id_number(3))
-        field.press("Enter")
-        expect(toast).to_have_text("该身份证今日没有预约")
+        # Typed on the on-screen keypad (a touch screen has no keyboard of its own).
+        page.locator("#keypad [data-key=clear]").click()
+        expect(field).to_have_value("")
+        expect(error).to_be_hidden()  # typing again clears what was wrong
+        for key in id_number(3) + "9":
+            page.locator(f'#keypad [data-key="{key}"]').click()
+        page.locator("#keypad [data-key=back]").click()  # one too many, taken back
+        expect(field).to_have_value(id_number(3))
+        assert field.get_attribute("inputmode") == "none"  # no system keyboard over the keypad
+        page.get_by_role("button", name="签到 Check in", exact=True).click()
+        expect(error).to_contain_text("该身份证今日没有预约")
 
         # The booking whose slot is now: its ticket, on the same slip as a ticket taken here.
         field.fill(mine["code"].lower())
@@ -285,7 +308,7 @@ def test_check_in_at_the_ticket_machine(tmp_path: Path, new_page, artifacts: Pat
         expect(overlay(page)).to_be_visible()
         expect(panel).to_be_hidden()
         expect(page.locator("#result-checkin")).to_have_text("预约签到成功 Checked in")
-        expect(toast).to_be_hidden()  # the refusals before it are gone
+        expect(error).to_be_hidden()  # the refusals before it are gone
         number = page.locator("#result-number")
         expect(number).to_have_text(re.compile(r"^A\d{3}$"))
         expect(page.locator("#result-item")).to_have_text("企业设立登记")
@@ -306,7 +329,7 @@ def test_check_in_at_the_ticket_machine(tmp_path: Path, new_page, artifacts: Pat
         open_button.click()
         field.fill(mine["code"])
         field.press("Enter")
-        expect(toast).to_have_text("该预约已签到取号，请勿重复签到")
+        expect(error).to_contain_text("该预约已签到取号，请勿重复签到")
         page.get_by_role("button", name="返回 Back").click()
         expect(panel).to_be_hidden()
 

@@ -37,6 +37,9 @@ from tests.browser.common import (
 )
 from tests.support import Server
 
+# What an item's button and a ticket say while no counter for it is staffed (by the hour the
+# test runs: the next opening time today, or that none is open)
+UNSTAFFED = r"(\d\d:\d\d 开始办理|窗口暂未开放，请咨询服务台)"
 DEMO_TABS = ["企业服务", "社保医保", "不动产登记", "住房公积金", "公安户政", "税务服务", "跨省通办", "出件领证"]
 
 
@@ -67,8 +70,13 @@ def waiting(api: httpx.Client) -> int:
 # ---- the ticket machine
 
 
-def kiosk(new_page: Callable[..., Page], server: Server, viewport: dict[str, int], token: str | None) -> Page:
+def kiosk(
+    new_page: Callable[..., Page], server: Server, viewport: dict[str, int], token: str | None, paused: bool = False
+) -> Page:
+    """The kiosk page; ``paused``: its timers run only when the test moves its clock on."""
     page = new_page(viewport)
+    if paused:
+        pause_clock(page)
     page.goto(f"{server.url}/halls/demo/kiosk" + (f"#token={token}" if token else ""))
     expect(page.locator("[data-tab]")).to_have_count(len(DEMO_TABS))
     return page
@@ -132,7 +140,7 @@ def test_kiosk_tabs_and_two_tickets_of_one_group(new_page, server, api, shot, vi
     expect(item_button(page, "SB01")).to_be_hidden()
     # An item shows its Chinese name first, the English one under it.
     expect(item_button(page, "QY01")).to_have_text(
-        re.compile(r"^\s*企业设立登记\s*Company registration\s*等候 0 人\s*$")
+        re.compile(rf"^\s*企业设立登记\s*Company registration\s*等候 0 人\s*{UNSTAFFED}\s*$")
     )
     chinese_bottom, english_top = item_button(page, "QY01").evaluate(
         """button => {
@@ -166,7 +174,10 @@ def test_kiosk_tabs_and_two_tickets_of_one_group(new_page, server, api, shot, vi
     expect(page.locator("#result-number")).to_have_text("B001")
     expect(page.locator("#result-item")).to_have_text("社会保险参保登记")
     expect(page.locator("#result-ahead")).to_have_text("0")
-    expect(page.locator("#result-wait")).to_have_text("0")
+    # No counter staffed: no "0 minutes", but when service begins (or that none is open yet)
+    expect(page.locator("#result-wait-box")).to_be_hidden()
+    expect(page.locator("#result-note")).to_have_text(re.compile(UNSTAFFED))
+    expect(page.locator("#result-where")).to_contain_text("办理窗口：1–5、8号")
     expect(page.locator("#result-green")).to_be_hidden()
     expect(page.locator("#result-time")).to_contain_text("取号时间")
     inside_viewport(page, page.locator(".slip"))
@@ -183,8 +194,8 @@ def test_kiosk_tabs_and_two_tickets_of_one_group(new_page, server, api, shot, vi
     expect(page.locator("#result-ahead")).to_have_text("1")
     second = ticket(api, slip_ticket_id(page))
     assert (second["number"], second["people_ahead"]) == ("B002", 1)
-    expect(page.locator("#result-wait")).to_have_text(str(second["estimated_wait_minutes"]))
-    assert second["estimated_wait_minutes"] > 0, "one person ahead and no counter open: some wait"
+    assert second["estimated_wait_minutes"] is None, "no counter open: no minutes made up"
+    expect(page.locator("#result-note")).to_have_text(re.compile(UNSTAFFED))
     inside_viewport(page, page.locator(".slip"))
     shot(page, "second-ticket")
     close_slip(page)
@@ -251,10 +262,9 @@ def test_kiosk_without_device_token_issues_nothing(new_page, server, api, shot) 
     expect(setup).to_contain_text("/halls/demo/kiosk#token=")
 
     item_button(page, "QY01").click()
-    toast = page.locator("#toast")
-    expect(toast).to_be_visible()
-    expect(toast).to_have_text("本机尚未配置设备令牌，请联系工作人员")
-    expect(toast).to_have_class(re.compile(r"\berror\b"))
+    problem = page.locator("#problem")
+    expect(problem).to_be_visible()
+    expect(page.locator("#problem-text")).to_have_text("本机尚未配置，请到服务台取号")
     expect(overlay(page)).to_be_hidden()
     shot(page, "no-token")
     assert waiting(api) == 0
@@ -264,11 +274,11 @@ def test_kiosk_with_a_wrong_token_shows_the_refusal(new_page, server, api) -> No
     page = kiosk(new_page, server, PORTRAIT, token="not-a-device-token")
     expect(page.locator("#setup")).to_be_hidden()  # it has a token, just not a valid one
     item_button(page, "QY01").click()
-    toast = page.locator("#toast")
-    expect(toast).to_be_visible()
-    expect(toast).to_have_class(re.compile(r"\berror\b"))
-    expect(toast).to_have_text("本机设备令牌无效，请联系工作人员")
+    expect(page.locator("#problem")).to_be_visible()
+    expect(page.locator("#problem-text")).to_have_text("本机设备令牌无效，请到服务台取号")
     expect(overlay(page)).to_be_hidden()
+    page.get_by_role("button", name="知道了 OK").click()
+    expect(page.locator("#problem")).to_be_hidden()
     expect(item_button(page, "QY01")).to_be_enabled()  # the machine is usable again
     assert waiting(api) == 0
 
@@ -288,6 +298,135 @@ def test_kiosk_waiting_counts_follow_the_queue(new_page, server, api) -> None:
     page.clock.run_for(5_000)
     expect(item_button(page, "HZ01")).to_contain_text("等候 2 人")
     expect(item_button(page, "HZ03")).to_contain_text("等候 1 人")
+
+
+def test_kiosk_cannot_be_left_by_any_tap(new_page, server, api, shot) -> None:
+    page = kiosk(new_page, server, PORTRAIT, token="demo-kiosk-token")
+    home = page.url
+
+    def tap_everything(scope: str) -> int:
+        """Tap the middle of every visible element under ``scope`` (links, texts, images, buttons
+        but those that end the scene); the kiosk must still be on its page after each."""
+        handles = page.locator(", ".join(f"{part.strip()} *:visible" for part in scope.split(","))).element_handles()
+        tapped = 0
+        for handle in handles:
+            if handle.evaluate("e => !!e.closest('#result-close, #checkin-close, .item-btn, #problem-close')"):
+                continue
+            box = handle.bounding_box()
+            if not box or box["width"] < 1 or box["height"] < 1 or not handle.is_visible():
+                continue
+            page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+            tapped += 1
+            assert page.url == home, f"a tap on {handle.evaluate('e => e.outerHTML.slice(0, 80)')} left the kiosk"
+        return tapped
+
+    assert tap_everything("header, nav, .kiosk-foot") >= 10
+    if page.locator("#checkin").is_visible():  # the footer's 预约签到 opened its panel
+        assert tap_everything("#checkin") >= 10  # the keypad, the field, the labels
+        page.get_by_role("button", name="返回 Back").click()
+    page.get_by_role("tab", name="企业服务").click()
+    item_button(page, "QY01").click()
+    expect(overlay(page)).to_be_visible()
+    link = page.locator("#result-link")
+    assert "/tickets/" in link.inner_text() and link.locator("a").count() == 0  # the address is text
+    assert tap_everything("#result") >= 8  # the number, the address, the QR code, print again …
+    link.click(button="middle")
+    link.click(click_count=3)  # a triple tap selects nothing to drag or open
+    assert page.evaluate("String(getSelection())") == ""
+    page.mouse.move(540, 960)
+    page.mouse.down()
+    page.wait_for_timeout(900)  # a long press: no menu, no selection
+    page.mouse.up()
+    assert page.url == home and len(page.context.pages) == 1
+    page.get_by_role("button", name="完成 Done").click()
+    page.go_back()  # the browser's back (a swipe on a touch screen) lands on the kiosk again
+    assert page.url == home
+    expect(page.locator("[data-tab]")).to_have_count(len(DEMO_TABS))
+    shot(page, "still-here")
+
+
+def test_kiosk_estimates_with_no_one_and_all_counters_open(new_page, server, api, shot) -> None:
+    manager = staff_login(api, "manager", "demo-manager")
+    page = kiosk(new_page, server, PORTRAIT, token="demo-kiosk-token", paused=True)
+    page.get_by_role("tab", name="社保医保").click()
+    sb01 = page.locator('[data-expect="SB01"]')
+
+    # No counter open: the button says when service begins (or that none is open), not "0 min".
+    expect(sb01).to_have_text(re.compile(UNSTAFFED))
+    shot(page, "none-open")
+
+    # One counter staffed: its minutes, on the button before choosing and on the slip after.
+    assert api.post("/api/halls/demo/counters/1/open", headers=manager).status_code == 200
+    for _ in range(3):
+        issue(api, "SB01")
+    page.clock.run_for(5_000)
+    told = {i["code"]: i for i in api.get("/api/halls/demo/queue").json()["items"]}["SB01"]
+    assert told["wait_minutes"] == 30  # three ahead of 10 minutes each, at one counter
+    expect(sb01).to_have_text("预计等候约 30 分钟")
+    item_button(page, "SB01").click()
+    expect(page.locator("#result-ahead")).to_have_text("3")
+    expect(page.locator("#result-wait")).to_have_text("30")
+    expect(page.locator("#result-note")).to_be_hidden()
+    expect(page.locator("#result-where")).to_contain_text("办理窗口：1号")
+    shot(page, "one-open")
+    close_slip(page)
+
+    # Every counter that serves it staffed: the same people, shared by six counters.
+    for counter in (2, 3, 4, 5, 8):
+        assert api.post(f"/api/halls/demo/counters/{counter}/open", headers=manager).status_code == 200
+    page.clock.run_for(5_000)
+    expect(sb01).to_have_text("预计等候约 7 分钟")  # four ahead of 10 minutes, shared by six counters
+    item_button(page, "SB01").click()
+    expect(page.locator("#result-ahead")).to_have_text("4")
+    expect(page.locator("#result-wait")).to_have_text("7")
+    expect(page.locator("#result-where")).to_contain_text("办理窗口：1–5、8号")
+    shot(page, "all-open")
+
+
+def test_kiosk_out_of_reach_sends_people_to_the_desk(new_page, server, api, shot) -> None:
+    page = kiosk(new_page, server, PORTRAIT, token="demo-kiosk-token", paused=True)
+    offline = page.locator("#offline")
+    expect(offline).to_be_hidden()
+    page.route("**/api/**", lambda route: route.abort("connectionrefused"))  # the network is gone
+    page.clock.run_for(10_000)  # two refreshes fail
+    expect(offline).to_be_visible()
+    expect(offline).to_contain_text("本机暂时无法取号，请到服务台取号")
+    assert offline.evaluate("e => parseFloat(getComputedStyle(e.querySelector('strong')).fontSize)") >= 48
+    shot(page, "offline")
+    page.unroute("**/api/**")
+    page.clock.run_for(5_000)
+    expect(offline).to_be_hidden()  # back as soon as the server answers
+
+    # A tap while the network fails: a large message in the middle, saying where to go.
+    page.route("**/api/halls/demo/tickets", lambda route: route.abort("connectionrefused"))
+    item_button(page, "QY01").click()
+    for _ in range(6):  # the retries, each after its failed request has come back
+        page.wait_for_timeout(100)
+        page.clock.run_for(1_000)
+    expect(page.locator("#problem")).to_be_visible()
+    expect(page.locator("#problem-text")).to_have_text("网络连接失败，请到服务台取号")
+    box = page.locator(".problem-card").bounding_box()
+    assert box["y"] < 960 < box["y"] + box["height"], "the message is in the middle of the screen"
+    shot(page, "tap-offline")
+    assert waiting(api) == 0
+
+
+def test_kiosk_large_type_for_one_citizen(new_page, server, api, shot) -> None:
+    page = kiosk(new_page, server, PORTRAIT, token="demo-kiosk-token")
+    button = page.get_by_role("button", name="大字 Large type")
+    before = item_button(page, "QY01").bounding_box()
+    button.click()
+    expect(button).to_have_attribute("aria-pressed", "true")
+    after = item_button(page, "QY01").bounding_box()
+    assert after["height"] > before["height"] * 1.2
+    no_sideways_scroll(page)
+    shot(page, "large")
+    item_button(page, "QY01").click()
+    expect(page.locator("#result-number")).to_have_text("A001")
+    inside_viewport(page, page.locator(".slip"))
+    close_slip(page)
+    expect(button).to_have_attribute("aria-pressed", "false")  # the next citizen starts as usual
+    assert item_button(page, "QY01").bounding_box()["height"] == pytest.approx(before["height"], abs=1)
 
 
 # ---------------------------------------------------------------- the counter page
@@ -511,7 +650,9 @@ def test_ticket_status_page_on_a_phone(new_page, server, api, shot) -> None:
     expect(page.locator("#t-item")).to_have_text("社会保险参保登记")
     expect(page.locator("#t-state")).to_have_text("等候中")
     expect(page.locator("#t-ahead")).to_have_text("1 人")
-    expect(page.locator("#t-wait")).to_have_text(f"{mine['estimated_wait_minutes']} 分钟")
+    assert mine["estimated_wait_minutes"] is None  # no counter open yet
+    expect(page.locator("#t-wait")).to_have_text(re.compile(UNSTAFFED))
+    expect(page.locator("#t-where")).to_have_text("1–5、8号")
     expect(page.locator("#t-issued")).to_have_text(re.compile(r"^\d\d:\d\d$"))
     expect(page.locator("#t-callout")).to_be_hidden()
     inside_viewport(page, page.locator("#t-number"))
@@ -528,6 +669,19 @@ def test_ticket_status_page_on_a_phone(new_page, server, api, shot) -> None:
     page.clock.run_for(10_000)
     expect(page.locator("#t-ahead")).to_have_text("0 人")
     expect(page.locator("#t-state")).to_have_text("等候中")
+    now = ticket(api, mine["id"])["estimated_wait_minutes"]
+    expect(page.locator("#t-wait")).to_have_text(f"约 {now} 分钟")  # counter 1 is staffed now
+    expect(page.locator("#t-where")).to_have_text("1号")
+
+    # 适老化: large type, kept for this phone's next visit
+    before = page.locator("#t-number").bounding_box()["height"]
+    page.get_by_role("button", name="大字 Large type").click()
+    assert page.locator("#t-number").bounding_box()["height"] > before * 1.2
+    page.reload()
+    expect(page.get_by_role("button", name="大字 Large type")).to_have_attribute("aria-pressed", "true")
+    assert page.locator("#t-number").bounding_box()["height"] > before * 1.2
+    no_sideways_scroll(page)
+    shot(page, "large-type")
 
     assert api.post("/api/halls/demo/counters/1/complete", headers=manager).status_code == 200
     called = api.post("/api/halls/demo/counters/1/call-next", headers=manager)

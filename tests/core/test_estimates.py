@@ -4,10 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import msgspec
+
 from queueing.commands import (
     CallNext,
     CompleteService,
     IssueTicket,
+    OpenCounter,
     Priority,
     Resume,
     RetireCounter,
@@ -68,13 +71,55 @@ def test_green_channel_only_waits_for_green() -> None:
     assert estimate(queue, "w0", 6).people_ahead == 2  # the green ones go first
 
 
-def test_before_opening_every_counter_that_will_serve_counts() -> None:
-    queue = demo_queue()  # 8:30, nothing open yet
+def test_before_opening_the_people_ahead_and_when_the_hall_opens_not_minutes() -> None:
+    early = MONDAY_9 - dt.timedelta(minutes=30)
+    queue = demo_queue(at=early)  # 8:30, nothing open yet
     for n in range(6):
-        issue(queue, f"w{n}", "SB01", n)
-    issue(queue, "mine", "SB01", 6)
-    # SB01 is served by counters 1-5 and 8: six ahead, one round of 10 minutes.
-    assert estimate(queue, "mine", 6) == Estimate(people_ahead=6, wait_minutes=10)
+        queue.handle(IssueTicket(at=early + dt.timedelta(minutes=n), ticket_id=f"w{n}", item="SB01"))
+    issued = queue.handle(IssueTicket(at=early + dt.timedelta(minutes=6), ticket_id="mine", item="SB01"))
+    # Six ahead whichever counter opens; no minutes: who will staff which counter is not known.
+    told = queue.estimate(queue.tickets["mine"], early + dt.timedelta(minutes=6))
+    assert told == Estimate(people_ahead=6, wait_minutes=None, opens_at=MONDAY_9)
+    view = queue.ticket_view(queue.tickets["mine"], early + dt.timedelta(minutes=6))
+    assert (view.people_ahead, view.estimated_wait_minutes, view.opens_at) == (6, None, MONDAY_9)
+    assert view.counters == (1, 2, 3, 4, 5, 8)  # where it may be called: every counter that serves SB01
+    assert (issued[-1].event.quoted_ahead, issued[-1].event.quoted_minutes) == (6, None)  # as recorded
+
+
+def test_in_opening_hours_with_no_counter_open_no_minutes_and_no_opening_time() -> None:
+    queue = demo_queue()  # 9:00, the hall is open but nobody has opened a counter
+    issue(queue, "w0", "SB01", 0)
+    issue(queue, "mine", "SB01", 1)
+    assert estimate(queue, "mine", 1) == Estimate(people_ahead=1, wait_minutes=None, opens_at=None)
+    item = next(i for i in queue.queue_view(at(1)).items if i.code == "SB01")
+    assert (item.wait_minutes, item.opens_at, item.serving) == (None, None, True)
+
+
+def test_only_the_counters_open_share_the_work() -> None:
+    # 14 counters in the hall, SB01 served by six of them; only counter 1 is staffed.
+    queue = demo_queue(open_counters=(1,))
+    for n in range(6):
+        issue(queue, f"w{n}", "SB01", 0)
+    issue(queue, "mine", "SB01", 0)
+    # Counter 1 alone: six services of 10 minutes ahead, not one round shared by six counters.
+    assert estimate(queue, "mine", 0) == Estimate(people_ahead=6, wait_minutes=60)
+    assert queue.ticket_view(queue.tickets["mine"], at(0)).counters == (1,)
+    item = next(i for i in queue.queue_view(at(0)).items if i.code == "SB01")
+    assert item.wait_minutes == 70  # a walk-in now has seven ahead at the one counter
+    queue.handle(OpenCounter(at=at(1), actor=MANAGER, counter=2))
+    assert estimate(queue, "mine", 1) == Estimate(people_ahead=6, wait_minutes=30)  # shared by two now
+
+
+def test_after_the_morning_span_the_afternoon_opening_is_told() -> None:
+    queue = demo_queue()
+    lunch = dt.datetime(2026, 11, 23, 12, 30, tzinfo=MONDAY_9.tzinfo)
+    split = msgspec.structs.replace(
+        queue.rules, hours=msgspec.structs.replace(queue.rules.hours, mon=["09:00-12:00", "13:30-17:00"])
+    )
+    assert split.next_opening(lunch) == lunch.replace(hour=13, minute=30)
+    assert split.next_opening(lunch.replace(hour=8)) == MONDAY_9
+    assert split.next_opening(lunch.replace(hour=14)) is None  # nothing more opens today
+    assert split.next_opening(lunch.replace(hour=14).astimezone(dt.UTC)) is None  # any zone, the hall's day
 
 
 def test_the_counter_that_reaches_you_first_is_the_one_that_counts() -> None:

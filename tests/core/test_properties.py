@@ -57,7 +57,7 @@ from queueing.events import (
 )
 from queueing.hall import HallQueue
 from queueing.kinds import CounterKind, default_profile_name, preferred_items, served_items
-from queueing.lifecycle import TicketState
+from queueing.lifecycle import CounterState, TicketState
 from queueing.lines import key_time
 from queueing.records import HallSnapshot
 from tests.support import MANAGER, MONDAY_9, demo_hall
@@ -311,7 +311,19 @@ class HallDay(RuleBasedStateMachine):
             servable = ticket.to_counter in self.queue.counters if ticket.to_counter else ticket.item in served
             assert (estimate is not None) == servable, (ticket, estimate)
             if estimate is not None:
-                assert 0 <= estimate.people_ahead < len(waiting) and estimate.wait_minutes >= 0
+                assert 0 <= estimate.people_ahead < len(waiting)
+                # minutes only while a counter that may call it is staffed (open, or paused)
+                staffed = any(
+                    c.state is not CounterState.CLOSED
+                    and (
+                        c.spec.number == ticket.to_counter
+                        if ticket.to_counter
+                        else ticket.item in served_items(c.spec, RULES.items)
+                    )
+                    for c in self.queue.counters.values()
+                )
+                assert (estimate.wait_minutes is not None) == staffed, (ticket, estimate)
+                assert estimate.wait_minutes is None or estimate.wait_minutes >= 0
 
     @invariant()
     def every_ticket_in_exactly_one_place(self) -> None:
