@@ -139,6 +139,8 @@ class HallQueue:
         self.idempotency: dict[str, str] = {}
         self.service_seconds: dict[str, float] = {}
         self.expired: list[TicketRecord] = []  # the tickets the latest day start expired, for the store
+        # What a walk-in would be told per item, for (seq, half-minute): see ``queue_view``.
+        self._item_estimates: tuple[tuple[int, int] | None, dict[str, Estimate | None]] = (None, {})
         # Derived from the counters; forgotten when a counter changes (``_forget``). The two
         # asked on every call have dictionaries of their own: no key to build.
         self._cache: dict[Any, Any] = {}
@@ -967,13 +969,9 @@ class HallQueue:
         return sorted({line.item for line, _ in self.lines.lines() if line.item is not None} - served)
 
     def _available(self, numbers: tuple[int, ...]) -> tuple[int, ...]:
-        """Who will serve: the open ones among ``numbers``; else the paused (a clerk at lunch
-        comes back); else none: a closed counter's clerk may not come today."""
-        for usable in ((CounterState.OPEN,), (CounterState.OPEN, CounterState.PAUSED)):
-            found = tuple(n for n in numbers if self.counters[n].state in usable)
-            if found:
-                return found
-        return ()
+        """Who will serve: the open ones among ``numbers``; none if none is open (when a paused
+        or closed counter's clerk comes back is not known: no minutes are made up for it)."""
+        return tuple(n for n in numbers if self.counters[n].state is CounterState.OPEN)
 
     def _item_lines(self, number: int) -> tuple[tuple[Line, bool], ...]:
         """The lines of the items counter ``number`` serves, with whether it prefers each."""
@@ -1033,7 +1031,7 @@ class HallQueue:
     def estimate(self, ticket: TicketRecord, at: dt.datetime) -> Estimate | None:
         """People ahead and the estimated wait (see ``estimates.py``); None if it no longer
         waits, or if no counter of the hall can serve it at all. While none that can serve it
-        is open or paused, the people ahead are counted in the calling order of all of them,
+        is open, the people ahead are counted in the calling order of all of them,
         with no minutes but when the hall's next opening span begins (if one does today)."""
         if ticket.state is not TicketState.WAITING:
             return None
@@ -1077,7 +1075,7 @@ class HallQueue:
 
     def serving_counters(self, item: str, to_counter: int | None = None) -> tuple[int, ...]:
         """The counters a ticket of ``item`` (or sent to ``to_counter``) may be called to, for
-        the slip and the screens: the open or paused ones, else every one that serves it."""
+        the slip and the screens: the open ones, else every one that serves it."""
         if to_counter is not None:
             return (to_counter,) if to_counter in self.counters else ()
         numbers = self._item_counters().get(item, ())
@@ -1235,8 +1233,14 @@ class HallQueue:
     def queue_view(self, at: dt.datetime) -> QueueView:
         per_item = self.waiting_by_item()
         items = []
+        # What a walk-in would be told, per item: kept for the same state and half-minute, as
+        # every kiosk asks for it every few seconds and it costs an estimate per item.
+        when = (self.seq, int(at.timestamp() // 30))
+        if self._item_estimates[0] != when:
+            self._item_estimates = (when, {item.code: self.item_estimate(item.code, at) for item in self.rules.items})
+        estimates = self._item_estimates[1]
         for item in self.rules.items:
-            estimate = self.item_estimate(item.code, at)
+            estimate = estimates[item.code]
             items.append(
                 ItemWaiting(
                     item.code, item.name, item.name_en, item.domain, item.group, per_item.get(item.code, 0),

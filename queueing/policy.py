@@ -190,11 +190,16 @@ class HallRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True, dict=Tr
         return {}  # the issuing window of each day asked about (the rules never change)
 
     def next_opening(self, at: dt.datetime) -> dt.datetime | None:
-        """When the hall's next opening span of the day begins after ``at`` (the morning's
-        opening, or the afternoon's after lunch); None if none does today."""
+        """When the hall next opens after ``at``: the morning's opening before it, the
+        afternoon's during lunch; None while it is open (a counter can open any minute) and
+        after the day's last span."""
+        if at.tzinfo is None:
+            raise ValueError("the core takes zone-aware times only")
         local = at.astimezone(self.zone)
         minute = local.hour * 60 + local.minute + local.second / 60
-        for start, _ in self.hours.spans_on(local.date()):
+        for start, end in self.hours.spans_on(local.date()):
+            if start <= minute < end:
+                return None
             if start > minute:
                 midnight = dt.datetime.combine(local.date(), dt.time(), tzinfo=self.zone)
                 return midnight + dt.timedelta(minutes=start)

@@ -28,8 +28,8 @@ __all__ = [
 
 class Estimate(msgspec.Struct, frozen=True):
     """What a waiting citizen is told. ``wait_minutes`` is None while no counter that can
-    serve the ticket is open or paused; ``opens_at`` then says when the hall's next opening
-    span begins (None: not today, or the hall is open but staffs no such counter now)."""
+    serve the ticket is open; ``opens_at`` then says when the hall's next opening span
+    begins (None: the hall is open but no such counter is now, or nothing opens today)."""
 
     people_ahead: int
     wait_minutes: int | None
@@ -124,14 +124,15 @@ def ticket_view(
 
 
 def counter_spans(numbers: tuple[int, ...]) -> list[str]:
-    """Counter numbers as runs: (1, 2, 3, 5, 8, 9) → ["1–3", "5", "8", "9"] (two in a row stay two)."""
+    """Counter numbers as runs: (1, 2, 3, 5, 8, 9) → ["1-3", "5", "8", "9"] (two in a row stay two;
+    an ASCII hyphen: every printer's character set has it)."""
     spans: list[str] = []
     ordered = sorted(set(numbers))
     start = 0
     for i in range(1, len(ordered) + 1):
         if i == len(ordered) or ordered[i] != ordered[i - 1] + 1:
             run = ordered[start:i]
-            spans += [f"{run[0]}–{run[-1]}"] if len(run) > 2 else [str(n) for n in run]
+            spans += [f"{run[0]}-{run[-1]}"] if len(run) > 2 else [str(n) for n in run]
             start = i
     return spans
 

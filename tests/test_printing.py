@@ -145,7 +145,7 @@ def test_a_slip_goes_to_the_network_printer_and_reads_back(tmp_path: Path) -> No
         assert "Company registration" in printout.text  # the demo's [slip] english = true
         # nobody waited before it, but no counter is staffed yet: no "you are next", no minutes
         assert "前面还有 0 人等候" in printout.text and "暂未开放" in printout.text
-        assert "办理窗口：1–7号" in printout.text  # where to wait
+        assert "办理窗口：1-7号" in printout.text  # where to wait
         assert all(line.columns <= 32 for line in printout.printed_lines)  # 58 mm
         [qr] = printout.qr_codes
         assert qr.payload == f"{server.url}/halls/demo/tickets/{ticket['id']}"

@@ -66,14 +66,14 @@ const Hall = {
     return { zh: "窗口暂未开放，请咨询服务台", en: "no counter open for it yet; please ask at the desk", open: false };
   },
 
-  // Counter numbers as runs, as on the slip: [1,2,3,5,8] → "1–3、5、8"
+  // Counter numbers as runs, as on the slip: [1,2,3,5,8] → "1-3、5、8"
   counterSpans(numbers, separator = "、") {
     const sorted = [...new Set(numbers)].sort((a, b) => a - b);
     const spans = [];
     for (let i = 0; i < sorted.length;) {
       let j = i;
       while (j + 1 < sorted.length && sorted[j + 1] === sorted[j] + 1) j++;
-      if (j - i >= 2) spans.push(`${sorted[i]}–${sorted[j]}`);
+      if (j - i >= 2) spans.push(`${sorted[i]}-${sorted[j]}`);
       else for (let k = i; k <= j; k++) spans.push(String(sorted[k]));
       i = j + 1;
     }

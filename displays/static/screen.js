@@ -7,6 +7,8 @@
   const config = window.SCREEN;
   const hall = config.hall;
   const zone = hall.timezone;
+  const STALE_AFTER_MS = 10000;  // cut off this long: the numbers shown may no longer be true
+  let staleTimer = null;
   const $ = (id) => document.getElementById(id);
   // ``speaking``: the call being said now, lit on the screen (its tile, its line)
   const state = { recent: [], counters: new Map(), groups: [], speaking: null };
@@ -239,6 +241,17 @@
     },
     status(connected) {
       $("conn").hidden = connected;
+      // A blip (a server restart) shows the small badge only; cut off longer, the whole screen
+      // says that its numbers may be out of date, with when it last heard the hall.
+      // (Each refused retry says "not connected" again: the first one starts the count.)
+      if (connected) {
+        clearTimeout(staleTimer);
+        staleTimer = null;
+        $("stale").hidden = true;
+      } else if (staleTimer === null) {
+        const since = new Date().toLocaleTimeString("zh-CN", { timeZone: zone, hour: "2-digit", minute: "2-digit", second: "2-digit" });
+        staleTimer = setTimeout(() => { $("stale-since").textContent = since; $("stale").hidden = false; }, STALE_AFTER_MS);
+      }
       if (connected && told && channel) channel.send({ type: "status", audio: told });  // a new connection knows nothing
     },
   };

@@ -25,8 +25,14 @@
   history.pushState(null, "", location.pathname);
   window.addEventListener("popstate", () => history.pushState(null, "", location.pathname));
 
-  // 适老化: large type for this citizen; the next one starts with the usual size.
+  // 适老化: large type for this citizen; the next one starts with the usual size (after a
+  // ticket, or when nobody has touched the screen for a minute and a half).
   const setLarge = Hall.largeType(document.getElementById("large-type"), false);
+  let untouched = null;
+  document.addEventListener("pointerdown", () => {
+    clearTimeout(untouched);
+    untouched = setTimeout(() => setLarge(false), 90000);
+  }, true);
 
   // What went wrong, large, in the middle of the screen, with what to do next.
   const problemBox = document.getElementById("problem");
@@ -35,6 +41,7 @@
     document.getElementById("problem-text").textContent = zh;
     document.getElementById("problem-en").textContent = en || "";
     problemBox.classList.add("show");
+    document.getElementById("problem-close").focus();  // a dialog: the focus goes to its answer
     clearTimeout(problemTimer);
     problemTimer = setTimeout(() => problemBox.classList.remove("show"), 15000);
   }
@@ -206,11 +213,16 @@
     document.getElementById("checkin-close").addEventListener("click", closeCheckin);
     input.addEventListener("input", () => { say(""); idle(); });
     // The on-screen keypad types into the field (the page's only keyboard on a touch screen).
-    document.getElementById("keypad").addEventListener("click", (event) => {
+    // A key never takes the focus: a scanner or ID reader typing next still types into the field.
+    const keypad = document.getElementById("keypad");
+    keypad.addEventListener("pointerdown", (event) => event.preventDefault());
+    keypad.addEventListener("mousedown", (event) => event.preventDefault());
+    keypad.addEventListener("click", (event) => {
       const key = event.target.closest("[data-key]");
       if (!key) return;
       const k = key.dataset.key;
       input.value = k === "back" ? input.value.slice(0, -1) : k === "clear" ? "" : (input.value + k).slice(0, 200);
+      input.focus();
       say("");
       idle();
     });
@@ -260,11 +272,12 @@
   let failures = 0;
   async function refresh() {
     const result = await Hall.api("GET", `/api/halls/${hall}/queue`);
-    if (!result.ok) {
+    if (result.status === 0 || result.status >= 500) {  // out of reach (a 4xx is an answer)
       failures += 1;
       if (failures >= 2) offline.hidden = false;
       return;
     }
+    if (!result.ok) return;
     failures = 0;
     offline.hidden = true;
     for (const item of result.data.items) {

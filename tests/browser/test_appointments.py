@@ -298,6 +298,7 @@ def test_check_in_at_the_ticket_machine(tmp_path: Path, new_page, artifacts: Pat
             page.locator(f'#keypad [data-key="{key}"]').click()
         page.locator("#keypad [data-key=back]").click()  # one too many, taken back
         expect(field).to_have_value(id_number(3))
+        expect(field).to_be_focused()  # the keys never take the focus: a scanner still types into the field
         assert field.get_attribute("inputmode") == "none"  # no system keyboard over the keypad
         page.get_by_role("button", name="签到 Check in", exact=True).click()
         expect(error).to_contain_text("该身份证今日没有预约")

@@ -590,6 +590,7 @@ def test_screen_and_board_come_back_after_a_server_restart(new_page, browser, se
         for page in (screen, board):
             page.clock.run_for(15_000)
         expect(screen.locator("#conn")).to_be_hidden()
+        expect(screen.locator("#stale")).to_be_hidden()  # live again: no "may be out of date"
         expect(board.locator("#conn")).to_be_hidden()
         assert [len(opened) for opened in sockets.values()] == [3, 3], "one retry each, and it worked"
         wait_for(screen, "window.SCREEN.log.snapshots === 2")
@@ -607,6 +608,38 @@ def test_screen_and_board_come_back_after_a_server_restart(new_page, browser, se
         expect(screen.locator("#sound")).to_be_hidden()
         shot(screen, "screen-after-restart")
         shot(board, "board-after-restart")
+    finally:
+        restarted.stop()
+
+
+def test_a_screen_cut_off_says_its_numbers_may_be_out_of_date(new_page, browser, server, api, manager, shot) -> None:
+    screen = new_page(PORTRAIT, browser=browser)
+    pause_clock(screen)
+    open_screen(screen, server)
+    number = issue(api, "SB01")
+    act(api, manager, 1, "open")
+    assert call_next(api, manager, 1) == number
+    expect(screen.locator("#latest-number")).to_have_text(number)
+    stale = screen.locator("#stale")
+
+    server.kill()
+    expect(screen.locator("#conn")).to_be_visible()
+    screen.clock.run_for(5_000)  # a blip (a restart takes a few seconds): the small badge only
+    expect(stale).to_be_hidden()
+    screen.clock.run_for(6_000)  # cut off for more than 10 s
+    expect(stale).to_be_visible()
+    expect(stale).to_contain_text("屏幕上的号码可能不是最新的")
+    expect(screen.locator("#stale-since")).to_have_text(re.compile(r"^\d\d:\d\d:\d\d$"))
+    box, view = stale.bounding_box(), screen.viewport_size
+    assert (box["width"], box["height"]) == (view["width"], view["height"]), "the whole screen says it"
+    shot(screen, "stale")
+
+    restarted = Server(server.env, port=server.port, log=server.log).start()
+    try:
+        screen.clock.run_for(20_000)  # the next retry, within the backoff
+        expect(screen.locator("#conn")).to_be_hidden()
+        expect(stale).to_be_hidden()
+        expect(screen.locator("#latest-number")).to_have_text(number)
     finally:
         restarted.stop()
 

@@ -11,6 +11,7 @@ from queueing.commands import (
     CompleteService,
     IssueTicket,
     OpenCounter,
+    PauseCounter,
     Priority,
     Resume,
     RetireCounter,
@@ -118,8 +119,23 @@ def test_after_the_morning_span_the_afternoon_opening_is_told() -> None:
     )
     assert split.next_opening(lunch) == lunch.replace(hour=13, minute=30)
     assert split.next_opening(lunch.replace(hour=8)) == MONDAY_9
+    # Open (the morning's span, or the afternoon's): a counter can open any minute, so no time is told.
+    assert split.next_opening(MONDAY_9) is None
+    assert split.next_opening(lunch.replace(hour=10)) is None
+    assert split.next_opening(lunch.replace(hour=15)) is None
     assert split.next_opening(lunch.replace(hour=14)) is None  # nothing more opens today
-    assert split.next_opening(lunch.replace(hour=14).astimezone(dt.UTC)) is None  # any zone, the hall's day
+    assert split.next_opening(lunch.replace(hour=17, minute=30).astimezone(dt.UTC)) is None  # any zone
+    assert split.next_opening(lunch.replace(hour=12, minute=5).astimezone(dt.UTC)) == lunch.replace(hour=13, minute=30)
+
+
+def test_a_paused_counter_gives_no_minutes_when_it_is_the_only_one() -> None:
+    queue = demo_queue(open_counters=(10,))  # GJ01 (housing fund): of its counters only 10 is open
+    issue(queue, "fund", "GJ01", 0)
+    assert estimate(queue, "fund", 0) == Estimate(people_ahead=0, wait_minutes=0)
+    queue.handle(PauseCounter(at=at(1), actor=MANAGER, counter=10, reason="lunch"))
+    # When the clerk comes back is not known: no "0 minutes" while the counter is paused.
+    assert estimate(queue, "fund", 1) == Estimate(people_ahead=0, wait_minutes=None, opens_at=None)
+    assert queue.ticket_view(queue.tickets["fund"], at(1)).counters == (1, 2, 3, 4, 5, 9, 10)  # every one for GJ01
 
 
 def test_the_counter_that_reaches_you_first_is_the_one_that_counts() -> None:

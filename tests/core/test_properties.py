@@ -312,9 +312,9 @@ class HallDay(RuleBasedStateMachine):
             assert (estimate is not None) == servable, (ticket, estimate)
             if estimate is not None:
                 assert 0 <= estimate.people_ahead < len(waiting)
-                # minutes only while a counter that may call it is staffed (open, or paused)
+                # minutes only while a counter that may call it is open
                 staffed = any(
-                    c.state is not CounterState.CLOSED
+                    c.state is CounterState.OPEN
                     and (
                         c.spec.number == ticket.to_counter
                         if ticket.to_counter
