@@ -1,6 +1,8 @@
 """HTTP handlers of the counters: the virtual caller (虚拟叫号器) and the manager's changes.
 
 - ``POST /api/halls/{hall}/counters/{counter}/call-next``  200 with the ticket, 204 if none waits
+- ``POST /api/halls/{hall}/counters/{counter}/call``       指定叫号: ``{"ticket": "B003"}``
+- ``GET  /api/halls/{hall}/counters/{counter}/desk``       the clerk's view (staff): whom it serves, who is next
 - ``POST /api/halls/{hall}/counters/{counter}/{action}``   recall, no-show, start, complete,
   suspend, open, close, sign-in, sign-out; plus ``transfer``, ``pause`` and ``resume``
 - ``PATCH /api/halls/{hall}/counters/{counter}``           kind, domains, items, profile, name
@@ -22,6 +24,7 @@ from litestar.params import FromPath, JSONBody
 
 from config.auth import Principal, manager_guard, staff_guard
 from counters.schemas import (
+    CallTicketRequest,
     CounterActionResult,
     CounterPatch,
     OnTicket,
@@ -31,6 +34,7 @@ from counters.schemas import (
 )
 from queueing.commands import (
     CallNext,
+    CallTicket,
     CloseCounter,
     Command,
     CompleteService,
@@ -50,7 +54,7 @@ from queueing.errors import NotFound
 from queueing.events import Recorded
 from queueing.hall import HallQueue
 from queueing.service import HallRuntime
-from queueing.views import CounterView, ReconfigurePreview, TicketView
+from queueing.views import CounterView, DeskView, ReconfigurePreview, TicketView
 
 __all__ = ["CounterAction", "router"]
 
@@ -125,6 +129,31 @@ async def call_next(
 
 
 @post(
+    "/api/halls/{hall:str}/counters/{counter:int}/call",
+    guards=[staff_guard],
+    status_code=200,
+    summary="Call one waiting ticket by its number, out of the calling order (指定叫号)",
+)
+async def call_ticket(
+    counter: FromPath[int],
+    data: JSONBody[CallTicketRequest],
+    runtime: NamedDependency[HallRuntime],
+    principal: NamedDependency[Principal],
+) -> CounterActionResult:
+    command = CallTicket(at=runtime.clock(), actor=principal.actor, counter=counter, ticket=data.ticket)
+    return await _act(runtime, counter, command)
+
+
+@get(
+    "/api/halls/{hall:str}/counters/{counter:int}/desk",
+    guards=[staff_guard],
+    summary="The clerk's view of a counter: its ticket (class, waited, transfer note) and whom it would call next",
+)
+async def desk(counter: FromPath[int], runtime: NamedDependency[HallRuntime]) -> DeskView:
+    return await runtime.read(lambda q, at: q.desk_view(counter, at))
+
+
+@post(
     "/api/halls/{hall:str}/counters/{counter:int}/transfer",
     guards=[staff_guard],
     status_code=200,
@@ -143,6 +172,7 @@ async def transfer(
         item=data.item,
         to_counter=data.counter,
         expected_ticket=data.ticket,
+        note=data.note,
     )
     return await _act(runtime, counter, command)
 
@@ -261,6 +291,8 @@ router = Router(
         list_counters,
         counter_status,
         call_next,
+        call_ticket,
+        desk,
         transfer,
         pause,
         resume,

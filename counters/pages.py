@@ -32,15 +32,14 @@ async def counter_page(
     counter: FromPath[int], runtime: NamedDependency[HallRuntime], settings: NamedDependency[Settings]
 ) -> Template:
     view = await runtime.read(lambda q, at: q.counter_view(counter))
-    counters = await runtime.read(lambda q, at: [(n, q.counters[n].spec.name) for n in sorted(q.counters)])
     rules = runtime.hall.rules
     return Template(
         "counter.html",
         context={
             "hall": runtime.hall.info,
             "counter": view,
-            "counters": counters,
             "items": rules.items,
+            "pause_reasons": rules.calling.pause_reasons,
             "max_recalls": rules.calling.max_recalls,
             "grace_minutes": rules.calling.no_show_grace_minutes,
             "heartbeat": settings.device_heartbeat_seconds,

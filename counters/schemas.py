@@ -10,6 +10,7 @@ from queueing.kinds import CounterKind
 from queueing.views import CounterView, TicketView
 
 __all__ = [
+    "CallTicketRequest",
     "CounterActionResult",
     "CounterPatch",
     "OnTicket",
@@ -28,11 +29,19 @@ class OnTicket(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class TransferRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """一票到底: to another item, to a named counter, or both. The number stays."""
+    """一票到底: to another item, to a named counter, or both. The number stays; the note goes
+    with it to the clerk who takes it."""
 
     item: str | None = None
     counter: int | None = None
     ticket: TicketRef | None = None
+    note: Annotated[str, msgspec.Meta(max_length=200)] = ""
+
+
+class CallTicketRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """指定叫号: the waiting ticket to call, by its number (or id)."""
+
+    ticket: TicketRef
 
 
 class PauseRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

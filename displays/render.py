@@ -62,7 +62,8 @@ from queueing.events import (
     TicketTransferred,
 )
 from queueing.hall import HallQueue
-from queueing.records import TicketRecord
+from queueing.lifecycle import CounterState
+from queueing.records import CounterRecord, TicketRecord
 
 __all__ = ["Frame", "board", "frames_for", "message_for", "snapshot", "voice_path"]
 
@@ -91,6 +92,15 @@ def header(hall: DisplayHall) -> HallHeader:
     )
 
 
+def state_text(counter: CounterRecord) -> str:
+    """暂停服务, with the clerk's reason and return (「暂停服务（午休，约13:30回来）」); the
+    system's own reasons (``signed_out``, ``closing``) are not for the public."""
+    reason = counter.pause_reason
+    if counter.state is CounterState.PAUSED and reason and not reason.isascii():
+        return f"{counter.state.label_zh}（{reason}）"
+    return counter.state.label_zh
+
+
 def board(queue: HallQueue, number: int) -> CounterBoard:
     counter = queue.counters[number]
     current = queue.tickets[counter.current] if counter.current else None
@@ -100,7 +110,7 @@ def board(queue: HallQueue, number: int) -> CounterBoard:
         name=counter.spec.name,
         kind=counter.spec.kind,
         state=counter.state,
-        state_text=counter.state.label_zh,
+        state_text=state_text(counter),
         current=current.number if current else None,
         current_item=(item.name if item else current.item) if current else None,
         staff_name=counter.staff_name,

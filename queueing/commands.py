@@ -19,6 +19,7 @@ __all__ = [
     "AlertEmptyPost",
     "Announce",
     "CallNext",
+    "CallTicket",
     "CancelTicket",
     "CloseCounter",
     "Command",
@@ -115,6 +116,13 @@ class CallNext(_AtCounter):
     pass
 
 
+class CallTicket(_AtCounter):
+    """指定叫号: call one waiting ticket by its number (or id), out of the calling order: a
+    clerk who must fetch a green-channel citizen, or who was told who is next by the desk."""
+
+    ticket: str
+
+
 class Recall(_OnCurrentTicket):
     pass
 
@@ -132,10 +140,12 @@ class MarkNoShow(_OnCurrentTicket):
 
 
 class Transfer(_OnCurrentTicket):
-    """一票到底: the ticket keeps its number and its place, for another item or counter."""
+    """一票到底: the ticket keeps its number and its place, for another item or counter, with
+    a note for the clerk who takes it (what is missing, what was done)."""
 
     item: str | None = None
     to_counter: int | None = None
+    note: str = ""
 
 
 class Suspend(_OnCurrentTicket):

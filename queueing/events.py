@@ -82,6 +82,7 @@ class TicketIssued(_Event, tag="ticket_issued"):
 class TicketCalled(_Event, tag="ticket_called"):
     ticket_id: str
     counter: int
+    chosen: bool = False  # 指定叫号: the clerk chose this ticket, out of the calling order
 
 
 class TicketRecalled(_Event, tag="ticket_recalled"):
@@ -123,6 +124,7 @@ class TicketTransferred(_Event, tag="ticket_transferred"):
     counter: int  # where it was
     item: str  # the item it now waits for
     to_counter: int | None = None  # only this counter may call it
+    note: str = ""  # for the clerk who takes it
 
 
 class TicketSuspended(_Event, tag="ticket_suspended"):

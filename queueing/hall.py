@@ -26,12 +26,13 @@ from typing import Any, ClassVar
 
 import msgspec
 
-from queueing.calling import Candidate, choose_next
+from queueing.calling import Candidate, call_rank, choose_next
 from queueing.commands import (
     Actor,
     AlertEmptyPost,
     Announce,
     CallNext,
+    CallTicket,
     CancelTicket,
     CloseCounter,
     Command,
@@ -95,13 +96,16 @@ from queueing.lifecycle import (
     next_counter_state,
     next_ticket_state,
 )
-from queueing.lines import Line, WaitingLines, micros
+from queueing.lines import Line, WaitingLines, key_time, micros
 from queueing.numbering import format_number
 from queueing.policy import HallRules, ReinstatePosition
 from queueing.records import CounterRecord, HallSnapshot, TicketRecord
 from queueing.views import (
     CounterView,
     CurrentTicket,
+    DeskCounter,
+    DeskTicket,
+    DeskView,
     Estimate,
     GroupWaiting,
     ItemWaiting,
@@ -283,20 +287,50 @@ class HallQueue:
             f"当前不在取号时间，今日取号时间为 {start}-{end}",
         )
 
-    def _call_next(self, cmd: CallNext) -> list[Event]:
-        counter = self._operated_counter(cmd.counter, cmd.actor)
+    def _call_ticket(self, cmd: CallTicket) -> list[Event]:
+        counter = self._ready_to_call(cmd.counter, cmd.actor)
+        ref = cmd.ticket.strip().upper()
+        ticket = self.tickets.get(cmd.ticket) or next((t for t in self.tickets.values() if t.number == ref), None)
+        if ticket is None:
+            raise NotFound(f"no ticket {cmd.ticket} today", f"今日没有{cmd.ticket}号")
+        if ticket.state is not TicketState.WAITING:
+            raise Conflict(
+                f"ticket {ticket.number} is {ticket.state.value}: only a waiting ticket can be called",
+                f"{ticket.number}号{ticket.state.label_zh}，只能叫等候中的号",
+            )
+        mine = (
+            ticket.to_counter == counter.number
+            if ticket.to_counter is not None
+            else (ticket.item in self._served_by(counter.number))
+        )
+        if not mine:
+            where = f"counter {ticket.to_counter}" if ticket.to_counter is not None else f"item {ticket.item}"
+            raise Conflict(
+                f"counter {counter.number} may not call {ticket.number}: it waits for {where}",
+                f"{counter.number}号窗口不能叫{ticket.number}号（该号等候"
+                + (f"{ticket.to_counter}号窗口）" if ticket.to_counter is not None else "其他窗口办理）"),
+            )
+        return [TicketCalled(at=cmd.at, actor=cmd.actor.name, ticket_id=ticket.id, counter=counter.number, chosen=True)]
+
+    def _ready_to_call(self, number: int, actor: Actor) -> CounterRecord:
+        """The counter, if ``actor`` may call at it now: open, and nobody at it."""
+        counter = self._operated_counter(number, actor)
         if counter.state is not CounterState.OPEN:
             raise Conflict(
                 f"counter {counter.number} is {counter.state}: open it before calling",
                 f"{counter.number}号窗口{counter.state.label_zh}，请先开始服务再叫号",
             )
         if counter.current is not None:
-            number = self.tickets[counter.current].number
+            held = self.tickets[counter.current].number
             raise Conflict(
-                f"counter {counter.number} is still on ticket {number}: complete it, "
+                f"counter {counter.number} is still on ticket {held}: complete it, "
                 "mark it no-show, suspend or transfer it first",
-                f"{counter.number}号窗口当前还有{number}号，请先办结、过号、挂起或转移",
+                f"{counter.number}号窗口当前还有{held}号，请先办结、过号、挂起或转移",
             )
+        return counter
+
+    def _call_next(self, cmd: CallNext) -> list[Event]:
+        counter = self._ready_to_call(cmd.counter, cmd.actor)
         candidates = self._candidates(counter.number)
         if not candidates:
             return []
@@ -404,6 +438,7 @@ class HallQueue:
                 counter=counter.number,
                 item=item,
                 to_counter=cmd.to_counter,
+                note=cmd.note.strip()[:200],
             )
         ]
 
@@ -614,6 +649,7 @@ class HallQueue:
         StartDay: _start_day,
         IssueTicket: _issue,
         CallNext: _call_next,
+        CallTicket: _call_ticket,
         Recall: _recall,
         StartService: _start,
         CompleteService: _complete,
@@ -795,7 +831,7 @@ class HallQueue:
     def _on_reinstated(self, e: TicketReinstated) -> None:
         ticket = self.tickets[e.ticket_id]
         ticket.state = advance_ticket(ticket.state, TicketStep.REINSTATE)
-        ticket.key, ticket.counter = e.key, None
+        ticket.key, ticket.counter, ticket.reinstated = e.key, None, True
         ticket.called_at = ticket.started_at = ticket.missed_at = None
         self.lines.add(ticket.id, self._line_of(ticket), ticket.key)
 
@@ -804,6 +840,7 @@ class HallQueue:
         ticket.state = advance_ticket(ticket.state, TicketStep.TRANSFER)
         self.counters[e.counter].current = None
         ticket.item, ticket.to_counter, ticket.transfers = e.item, e.to_counter, ticket.transfers + 1
+        ticket.transferred_from, ticket.transfer_note = e.counter, e.note
         self._back_in_line(ticket)
 
     def _on_suspended(self, e: TicketSuspended) -> None:
@@ -1149,6 +1186,57 @@ class HallQueue:
             loses=tuple(sorted(before - after)),
             could_call=tuple(self.tickets[t].number for *_, t in order[:50]),
             waiting=len(order),
+        )
+
+    def desk_view(self, number: int, at: dt.datetime, limit: int = 30) -> DeskView:
+        """What the clerk at counter ``number`` sees: its ticket and the ``limit`` tickets it
+        would call next, in the calling rule's order (fairness at ``at`` included)."""
+        counter = self._counter(number)
+        lines = self.lines
+        fairness = self._fairness_us
+        now_us = micros(at)
+        preferred = self._preferred_by(number)
+        order = []
+        for item in self._served_by(number).intersection(lines.items):
+            mine = item in preferred
+            for rank in RANKS:
+                for key, ticket_id in lines.entries(Line(item, None, rank)):
+                    order.append((call_rank(Candidate(key, ticket_id, rank, mine), now_us, fairness), ticket_id))
+        if lines.named:
+            for rank in RANKS:
+                for key, ticket_id in lines.entries(Line(None, number, rank)):
+                    order.append((call_rank(Candidate(key, ticket_id, rank, True), now_us, fairness), ticket_id))
+        order.sort()
+        return DeskView(
+            counter=self.counter_view(number),
+            current=self._desk_ticket(self.tickets[counter.current], False) if counter.current else None,
+            next_up=[self._desk_ticket(self.tickets[t], rank[0] == 0) for rank, t in order[:limit]],
+            waiting=len(order),
+            counters=[
+                DeskCounter(n, c.spec.name, c.state, tuple(sorted(self._served_by(n))))
+                for n, c in sorted(self.counters.items())
+                if n != number
+            ],
+        )
+
+    def _desk_ticket(self, ticket: TicketRecord, overdue: bool) -> DeskTicket:
+        item = self.rules.item_by_code.get(ticket.item)
+        return DeskTicket(
+            number=ticket.number,
+            item=ticket.item,
+            item_name=item.name if item else ticket.item,
+            priority=ticket.priority,
+            state=ticket.state,
+            issued_at=ticket.issued_at,
+            waiting_since=key_time(ticket.key),
+            called_at=ticket.called_at,
+            started_at=ticket.started_at,
+            appointment_slot=ticket.appointment_slot,
+            recalls=ticket.recalls,
+            transferred_from=ticket.transferred_from,
+            transfer_note=ticket.transfer_note,
+            reinstated=ticket.reinstated,
+            overdue=overdue,
         )
 
     def unserved_waiting_items(self) -> list[str]:

@@ -105,6 +105,8 @@ class CallingPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     reinstate_position: ReinstatePosition = ReinstatePosition.BEHIND
     reinstate_behind: int = 3
     fairness_minutes: int | None = 45  # waited this long: taken ahead of everyone; 0 (or None): off
+    # what a clerk picks from when pausing (shown on the board and the hall screen)
+    pause_reasons: tuple[str, ...] = ("午休", "培训", "会议", "临时离开", "设备故障")
 
     def __post_init__(self) -> None:
         if self.max_recalls < 0:
@@ -115,6 +117,8 @@ class CallingPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError("reinstate_behind must be 0 or more")
         if self.fairness_minutes is not None and self.fairness_minutes < 0:
             raise ValueError("fairness_minutes must be 0 (fairness off) or more")
+        if not self.pause_reasons or any(not r.strip() or len(r) > 20 for r in self.pause_reasons):
+            raise ValueError("pause_reasons must list at least one reason, each 1 to 20 characters")
 
 
 class IssuingPolicy(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -42,6 +42,9 @@ class TicketRecord(msgspec.Struct, kw_only=True):
     idempotency_key: str | None = None
     channel: str = "kiosk"
     transfers: int = 0
+    transferred_from: int | None = None  # the counter of its latest transfer, with its note
+    transfer_note: str = ""
+    reinstated: bool = False  # a no-show put back in line (过号重排)
 
 
 class CounterRecord(msgspec.Struct, kw_only=True):

@@ -15,6 +15,9 @@ from queueing.lifecycle import CounterState, TicketState
 __all__ = [
     "CounterView",
     "CurrentTicket",
+    "DeskCounter",
+    "DeskTicket",
+    "DeskView",
     "Estimate",
     "GroupWaiting",
     "ItemWaiting",
@@ -185,6 +188,47 @@ class CounterView(msgspec.Struct, kw_only=True):
     current: CurrentTicket | None
     suspended: list[CurrentTicket]
     waiting: int  # tickets this counter could call now
+
+
+class DeskTicket(msgspec.Struct, frozen=True, kw_only=True):
+    """A ticket as the clerk at a counter sees it (staff only: the transfer note is for them;
+    no ticket id, which is the slip's credential)."""
+
+    number: str
+    item: str
+    item_name: str
+    priority: Priority  # 绿色通道, 预约 or walk-in: the class a clerk may have to fetch or check
+    state: TicketState
+    issued_at: dt.datetime
+    waiting_since: dt.datetime  # its place in line: the issue, or an appointment's slot
+    called_at: dt.datetime | None = None
+    started_at: dt.datetime | None = None
+    appointment_slot: dt.datetime | None = None
+    recalls: int = 0
+    transferred_from: int | None = None  # 一票到底: from which counter, and why
+    transfer_note: str = ""
+    reinstated: bool = False  # a no-show put back in line
+    overdue: bool = False  # waited past the fairness limit: called before all others
+
+
+class DeskCounter(msgspec.Struct, frozen=True):
+    """Another counter, for the transfer dialog: whether someone there can take a ticket now."""
+
+    number: int
+    name: str
+    state: CounterState
+    items: tuple[str, ...]
+
+
+class DeskView(msgspec.Struct, kw_only=True):
+    """The clerk's page (虚拟叫号器): the counter, whom it serves, and whom it would call next,
+    in the order it would call them."""
+
+    counter: CounterView
+    current: DeskTicket | None
+    next_up: list[DeskTicket]  # the first ``limit`` this counter would call, in that order
+    waiting: int  # all it could call now
+    counters: list[DeskCounter]  # every other counter, for a transfer
 
 
 class QueueView(msgspec.Struct, kw_only=True):

@@ -272,6 +272,31 @@ def test_transfer_one_ticket_to_the_end(client: TestClient, clerk: dict, manager
     assert status["state"] == "waiting" and status["transferred_to_counter"] == 9
 
 
+def test_the_clerks_desk_and_calling_a_number(client: TestClient, clerk: dict, manager: dict) -> None:
+    first, second = issue(client, "SB01"), issue(client, "SB02", priority="green", headers=manager)
+    third = issue(client, "SB01")
+    refused(client, 401, "GET", "/api/halls/demo/counters/1/desk")  # the note and the list are for staff
+    desk = client.get("/api/halls/demo/counters/1/desk", headers=clerk).json()
+    assert [(t["number"], t["priority"]) for t in desk["next_up"]] == [
+        (second["number"], "green"), (first["number"], "walk_in"), (third["number"], "walk_in")
+    ]  # fmt: skip
+    assert desk["waiting"] == 3 and desk["current"] is None and "id" not in desk["next_up"][0]
+    assert {c["number"] for c in desk["counters"]} == set(range(2, 15))  # every other counter
+    called = client.post("/api/halls/demo/counters/1/call", headers=clerk, json={"ticket": third["number"]})
+    assert called.status_code == 200 and called.json()["ticket"]["number"] == third["number"]
+    body = refused(client, 409, "POST", "/api/halls/demo/counters/1/call", headers=clerk, json={"ticket": "B001"})
+    assert "当前还有" in body["detail_zh"]
+    client.post("/api/halls/demo/counters/9/open", headers=manager)
+    sent = {"counter": 9, "item": "GJ01", "note": "社保已办，转公积金提取"}
+    assert client.post("/api/halls/demo/counters/1/transfer", headers=clerk, json=sent).status_code == 200
+    there = client.get("/api/halls/demo/counters/9/desk", headers=manager).json()["next_up"]
+    assert [(t["number"], t["transferred_from"], t["transfer_note"]) for t in there] == [
+        (third["number"], 1, "社保已办，转公积金提取")
+    ]
+    refused(client, 400, "POST", "/api/halls/demo/counters/1/call", headers=clerk, json={"ticket": ""})
+    refused(client, 404, "POST", "/api/halls/demo/counters/1/call", headers=clerk, json={"ticket": "Q999"})
+
+
 def test_transfer_refusals(client: TestClient, clerk: dict) -> None:
     issue(client)
     refused(client, 409, "POST", "/api/halls/demo/counters/1/transfer", headers=clerk, json={"item": "SB02"})

@@ -7,8 +7,13 @@
   const { hall, zone, number, maxRecalls, graceMinutes, heartbeat } = window.COUNTER;
   const base = `/api/halls/${hall}/counters/${number}`;
   const tokenKey = "staff-token:" + hall;
+  // One sign-in serves a manager on every page: the manager's pages keep theirs under this key.
+  const managerKey = "manager-token:" + hall;
+  const valid = (s) => s && new Date(s.expires_at) > new Date();
   let session = JSON.parse(localStorage.getItem(tokenKey) || "null");
-  let view = null;
+  if (!valid(session)) session = JSON.parse(localStorage.getItem(managerKey) || "null");
+  let view = null;  // the counter (CounterView)
+  let desk = null;  // the clerk's view: current ticket in full, who is next, the other counters
   let busy = false;
   let alerts = null;  // the hall channel, for 空岗提醒 while someone is signed in
 
@@ -30,11 +35,15 @@
     if (!r.ok) { Hall.toast(Hall.message(r), true); return; }
     session = r.data;
     localStorage.setItem(tokenKey, JSON.stringify(session));
+    if (session.role === "manager" || session.role === "admin") localStorage.setItem(managerKey, JSON.stringify(session));
     e.target.reset();
     start();
   });
   function signOut() {
     localStorage.removeItem(tokenKey);
+    if (session && localStorage.getItem(managerKey) && JSON.parse(localStorage.getItem(managerKey)).token === session.token) {
+      localStorage.removeItem(managerKey);
+    }
     session = null;
     stopAlerts();
     showLogin(true);
@@ -62,6 +71,42 @@
     return r;
   }
 
+  // 过号 and 关闭 are one tap from 办结: asked once more, in a dialog.
+  function confirmed(text) {
+    return new Promise((resolve) => {
+      const dialog = $("confirm-dialog");
+      $("confirm-text").textContent = text;
+      dialog.onclose = () => resolve(dialog.returnValue === "ok");
+      dialog.returnValue = "";
+      dialog.showModal();
+      $("confirm-ok").focus();
+    });
+  }
+
+  // What the clerk should know about a ticket at a glance: its class, and where it came from.
+  const CLASSES = { green: ["绿色通道", "green"], appointment: ["预约", "appointment"] };
+  function marks(t) {
+    const out = [];
+    if (CLASSES[t.priority]) {
+      const [text, css] = CLASSES[t.priority];
+      out.push([t.priority === "appointment" && t.appointment_slot ? `${text} ${Hall.time(t.appointment_slot, zone)}` : text, css]);
+    }
+    if (t.transferred_from) out.push([`转自${t.transferred_from}号窗口`, "transferred"]);
+    if (t.reinstated) out.push(["过号重排", "reinstated"]);
+    if (t.overdue) out.push(["超时优先", "overdue"]);
+    return out.map(([text, css]) => {
+      const span = document.createElement("span");
+      span.className = "mark " + css;
+      span.textContent = text;
+      return span;
+    });
+  }
+  const minutesSince = (iso, until) => Math.max(0, Math.floor(((until ? new Date(until) : new Date()) - new Date(iso)) / 60000));
+  function clockSince(iso) {
+    const s = Math.max(0, Math.floor((Date.now() - new Date(iso).getTime()) / 1000));
+    return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
+  }
+
   // The number on screen guards every action: a stale screen cannot act on another ticket.
   const current = () => (view && view.current ? view.current.number : null);
 
@@ -81,17 +126,46 @@
     recall: () => act("recall", { ticket: current() }),
     start: () => act("start", { ticket: current() }),
     complete: () => act("complete", { ticket: current() }),
-    "no-show": () => act("no-show", { ticket: current() }),
+    "no-show": async () => {
+      if (await confirmed(`确认 ${current()} 号过号？ Mark ${current()} as a no-show?`)) await act("no-show", { ticket: current() });
+    },
     suspend: () => act("suspend", { ticket: current() }),
-    transfer: () => {
-      $("transfer-number").textContent = view.current ? view.current.number : "";
+    transfer: async () => {
+      await refresh();  // the other counters as they are now
+      if (!view.current) return;
+      $("transfer-number").textContent = view.current.number;
+      // Only an open counter can take a ticket now; the others are listed, not offered.
+      const select = $("transfer-counter");
+      select.replaceChildren(select.options[0]);
+      for (const c of desk.counters) {
+        const option = new Option(`${c.name}（${labels[c.state]}）`, c.number);
+        option.disabled = c.state !== "open";
+        select.add(option);
+      }
+      $("transfer-form").reset();
       $("transfer-dialog").showModal();
     },
     "sign-in": () => act("sign-in"),
     "sign-out": () => act("sign-out"),
     open: () => act("open"),
-    pause: () => act("pause", { reason: "" }),
-    close: () => act("close"),
+    pause: () => new Promise((resolve) => {
+      const dialog = $("pause-dialog");
+      $("pause-form").reset();
+      dialog.onclose = async () => {
+        if (dialog.returnValue === "ok") {
+          const form = new FormData($("pause-form"));
+          let reason = form.get("reason") || "";
+          const back = Number(form.get("back") || 0);
+          if (back) reason += `，约${Hall.time(new Date(Date.now() + back * 60000).toISOString(), zone)}回来`;
+          await act("pause", { reason });
+        }
+        resolve();
+      };
+      dialog.showModal();
+    }),
+    close: async () => {
+      if (await confirmed(`确认关闭${number}号窗口？ Close counter ${number}?`)) await act("close");
+    },
   };
 
   $("transfer-form").addEventListener("submit", async (e) => {
@@ -101,6 +175,7 @@
     const body = { ticket: current() };
     if (form.get("item")) body.item = form.get("item");
     if (form.get("counter")) body.counter = Number(form.get("counter"));
+    if (form.get("note").trim()) body.note = form.get("note").trim();
     const r = await act("transfer", body);
     if (r.ok) Hall.toast("已转移 Transferred");
     await refresh();
@@ -123,12 +198,19 @@
     badge.className = "badge " + view.state;
     $("who").textContent = view.staff ? `签到：${view.staff_name || view.staff}` : "未签到";
     const cur = view.current;
+    const full = desk && desk.current;
     $("cur-number").textContent = cur ? cur.number : "—";
     $("cur-item").textContent = cur ? cur.item_name : "";
+    $("cur-marks").replaceChildren(...(full ? marks(full) : []));
     $("cur-meta").textContent = cur
       ? `${ticketLabels[cur.state] || cur.state} · 叫号 ${Hall.time(cur.called_at, zone)} · 重呼 ${cur.recalls}/${maxRecalls}`
       : "";
-    $("waiting").textContent = view.waiting;
+    $("cur-times").hidden = !full;
+    if (full) $("cur-waited").textContent = `${minutesSince(full.waiting_since, full.called_at)} 分钟`;
+    tick();
+    $("cur-note").hidden = !(full && full.transfer_note);
+    $("cur-note").textContent = full && full.transfer_note ? `转办说明：${full.transfer_note}` : "";
+    $("waiting").textContent = desk ? desk.waiting : view.waiting;
     const mine = view.staff === me || (session && (session.role === "manager" || session.role === "admin"));
     const isOpen = view.state === "open";
     const enable = {
@@ -139,7 +221,7 @@
       complete: mine && !!cur,
       "no-show": mine && cur && cur.state === "called",
       suspend: mine && !!cur,
-      transfer: mine && !!cur,
+      transfer: mine && !!cur && !!desk,
       "sign-in": !view.staff,
       "sign-out": view.staff === me || (mine && !!view.staff),
       open: mine && view.state !== "open",
@@ -148,9 +230,54 @@
     };
     document.querySelectorAll("[data-do]").forEach((b) => { b.disabled = !enable[b.dataset.do]; });
 
+    // Whom this counter would call next, in that order; any of them can be called by name (指定叫号).
+    const canCall = mine && isOpen && !cur;
+    const rows = (desk ? desk.next_up : []).map((t) => {
+      const tr = document.createElement("tr");
+      const numberCell = document.createElement("td");
+      numberCell.className = "nu-number";
+      numberCell.textContent = t.number;
+      const what = document.createElement("td");
+      what.append(document.createTextNode(t.item_name + " "), ...marks(t));
+      if (t.transfer_note) {
+        const note = document.createElement("div");
+        note.className = "nu-note";
+        note.textContent = t.transfer_note;
+        what.append(note);
+      }
+      const waited = document.createElement("td");
+      waited.textContent = `${minutesSince(t.waiting_since)} 分`;
+      const action = document.createElement("td");
+      const button = document.createElement("button");
+      button.className = "btn secondary small";
+      button.textContent = "叫此号";
+      button.setAttribute("aria-label", `指定叫号 ${t.number}`);
+      button.disabled = !canCall;
+      button.addEventListener("click", async () => {
+        if (busy) return;
+        busy = true;
+        try {
+          const r = await act("call", { ticket: t.number });
+          if (r.ok) Hall.toast(`请 ${t.number} 号到 ${number} 号窗口`);
+        } finally { busy = false; await refresh(); }
+      });
+      action.append(button);
+      tr.append(numberCell, what, waited, action);
+      return tr;
+    });
+    $("next-up").replaceChildren(...rows);
+    $("next-up-table").hidden = rows.length === 0;
+    $("next-up-empty").hidden = rows.length !== 0;
+
     const suspended = $("suspended");
     suspended.replaceChildren(...view.suspended.map((t) => row(t, "恢复办理", () => act("resume", { ticket: t.number }))));
     $("suspended-box").hidden = view.suspended.length === 0;
+  }
+
+  // The service timer: from the call (or the start of service), every second.
+  function tick() {
+    const full = desk && desk.current;
+    if (full) $("cur-timer").textContent = clockSince(full.started_at || full.called_at);
   }
 
   function row(ticket, label, onClick) {
@@ -181,9 +308,11 @@
 
   async function refresh() {
     if (!session) return;
-    const r = await Hall.api("GET", base);
+    const r = await Hall.api("GET", `${base}/desk`, undefined, session.token);
+    if (r.status === 401) { signOut(); return; }
     if (!r.ok) { Hall.toast(Hall.message(r), true); return; }
-    view = r.data;
+    desk = r.data;
+    view = desk.counter;
     render();
   }
 
@@ -194,10 +323,10 @@
     timers.forEach(clearInterval);
     refresh();
     refreshMissed();
-    timers = [setInterval(refresh, 2000), setInterval(refreshMissed, 10000)];
+    timers = [setInterval(refresh, 2000), setInterval(refreshMissed, 10000), setInterval(tick, 1000)];
     watchAlerts();
   }
 
-  if (session && new Date(session.expires_at) > new Date()) start();
+  if (valid(session)) start();
   else showLogin(true);
 })();

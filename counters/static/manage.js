@@ -31,8 +31,11 @@ const Manage = {
       Manage.begin(r.data);
     });
     $("logout").addEventListener("click", () => Manage.signOut());
-    const kept = JSON.parse(localStorage.getItem(Manage.key()) || "null");
-    if (kept && new Date(kept.expires_at) > new Date()) Manage.begin(kept);
+    // One sign-in serves a manager on every page: a manager signed in on a counter page counts here.
+    const valid = (s) => s && new Date(s.expires_at) > new Date() && (s.role === "manager" || s.role === "admin");
+    let kept = JSON.parse(localStorage.getItem(Manage.key()) || "null");
+    if (!valid(kept)) kept = JSON.parse(localStorage.getItem("staff-token:" + config.hall) || "null");
+    if (valid(kept)) Manage.begin(kept);
     else Manage.show(false);
   },
 

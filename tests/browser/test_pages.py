@@ -40,6 +40,21 @@ from tests.support import Server
 # What an item's button and a ticket say while no counter for it is staffed (by the hour the
 # test runs: the next opening time today, or that none is open)
 UNSTAFFED = r"(\d\d:\d\d 开始办理|窗口暂未开放，请咨询服务台)"
+SMALL_DESK = {"width": 1024, "height": 768}  # an older counter PC
+
+
+def contrast_of(foreground: str, background: str) -> float:
+    """WCAG contrast of two CSS rgb() colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(x) / 255 for x in re.findall(r"\d+", colour)[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
 DEMO_TABS = ["企业服务", "社保医保", "不动产登记", "住房公积金", "公安户政", "税务服务", "跨省通办", "出件领证"]
 
 
@@ -558,7 +573,16 @@ def test_counter_no_show_and_reinstate(new_page, server, api, shot) -> None:
     call_next(page, "B001")
     expect(page.locator("#waiting")).to_have_text("1")
 
+    # 过号 sits next to 办结: it asks once more, and 取消 changes nothing.
     do(page, "no-show").click()
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_be_visible()
+    expect(page.locator("#confirm-text")).to_contain_text("确认 B001 号过号")
+    dialog.get_by_role("button", name="取消 Cancel").click()
+    expect(dialog).to_be_hidden()
+    assert ticket(api, b1["id"])["state"] == "called"
+    do(page, "no-show").click()
+    dialog.get_by_role("button", name="确定 Confirm").click()
     expect(page.locator("#cur-number")).to_have_text("—")
     expect(missed).to_be_visible()
     row = page.locator("#missed li")
@@ -640,6 +664,118 @@ def test_counter_transfer_keeps_the_number(new_page, server, api, shot) -> None:
     expect(page.locator("#waiting")).to_have_text("1")
     call_next(page, "B001")
     expect(page.locator("#cur-item")).to_have_text("企业设立登记")
+
+
+@pytest.mark.parametrize("viewport", [DESK, SMALL_DESK], ids=["1366", "1024"])
+def test_the_clerk_sees_whom_he_serves_and_who_is_next(new_page, server, api, shot, viewport) -> None:
+    manager = staff_login(api, "manager", "demo-manager")
+    walk_in = issue(api, "SB01")
+    green = api.post("/api/halls/demo/tickets", json={"item": "SB04", "priority": "green"}, headers=manager).json()
+    later = issue(api, "SB02")
+    page = new_page(viewport)
+    pause_clock(page)
+    page.goto(f"{server.url}/halls/demo/counters/1")
+    log_in(page, "zhangwei", "demo-staff")
+    do(page, "sign-in").click()
+    expect(page.locator("#who")).to_have_text("签到：张伟")  # the clerk's name, once signed in
+    do(page, "open").click()
+    expect(page.locator("#state-badge")).to_have_text("服务中")
+
+    # Whom the counter would call next, in that order, with their class and how long they waited.
+    rows = page.locator("#next-up tr")
+    expect(rows).to_have_count(3)
+    expect(rows.locator(".nu-number")).to_have_text([green["number"], walk_in["number"], later["number"]])
+    expect(rows.nth(0).locator(".mark.green")).to_have_text("绿色通道")
+    expect(rows.nth(1)).to_contain_text("0 分")
+
+    # 指定叫号: the last one, out of order.
+    rows.nth(2).get_by_role("button", name=f"指定叫号 {later['number']}").click()
+    expect(page.locator("#cur-number")).to_have_text(later["number"])
+    expect(page.locator("#toast")).to_have_text(f"请 {later['number']} 号到 1 号窗口")
+    expect(page.locator("#cur-times")).to_be_visible()
+    expect(page.locator("#cur-waited")).to_have_text(re.compile(r"^\d+ 分钟$"))
+    page.clock.run_for(65_000)  # the service timer counts on, every second
+    expect(page.locator("#cur-timer")).to_have_text(re.compile(r"^1:0\d$"))
+    expect(rows).to_have_count(2)
+    for button in page.locator("#next-up button").all():  # nobody else while someone is at the counter
+        expect(button).to_be_disabled()
+
+    # Disabled buttons look disabled: grey, dashed, their label still readable.
+    for action in ("call-next", "close"):  # a blue and a red one
+        disabled = do(page, action)
+        expect(disabled).to_be_disabled()
+        style = disabled.evaluate(
+            "b => { const s = getComputedStyle(b); return [s.opacity, s.borderStyle, s.color, s.backgroundColor]; }"
+        )
+        assert style[0] == "1" and style[1] == "dashed" and contrast_of(style[2], style[3]) >= 4.5, (action, style)
+
+    # The transfer dialog offers only open counters, and takes a note for the next clerk.
+    do(page, "transfer").click()
+    dialog = page.locator("#transfer-dialog")
+    options = dialog.locator("#transfer-counter option")
+    expect(options.filter(has_text="9号")).to_have_attribute("disabled", "")  # closed: listed, not offered
+    act_api = {"Authorization": manager["Authorization"]}
+    assert api.post("/api/halls/demo/counters/9/open", headers=act_api).status_code == 200
+    dialog.get_by_role("button", name="取消 Cancel").click()
+    do(page, "transfer").click()  # the dialog reads the counters afresh
+    expect(options.filter(has_text="9号")).not_to_have_attribute("disabled", "")
+    dialog.locator("#transfer-counter").select_option(value="9")
+    dialog.locator('select[name="item"]').select_option(value="GJ01")
+    dialog.locator('textarea[name="note"]').fill("社保已办，需公积金提取")
+    shot(page, "transfer-dialog")
+    dialog.get_by_role("button", name="转移 Transfer").click()
+    expect(page.locator("#cur-number")).to_have_text("—")
+    there = api.get("/api/halls/demo/counters/9/desk", headers=act_api).json()["next_up"]
+    assert [(t["number"], t["transferred_from"], t["transfer_note"]) for t in there] == [
+        (later["number"], 1, "社保已办，需公积金提取")
+    ]
+
+    # A pause with its reason and when the clerk is back: on the board and the hall screen.
+    do(page, "pause").click()
+    pause = page.locator("#pause-dialog")
+    pause.get_by_label("培训").check()
+    pause.locator('select[name="back"]').select_option(value="30")
+    pause.get_by_role("button", name="暂停 Pause").click()
+    expect(page.locator("#state-badge")).to_have_text("暂停服务")
+    reason = api.get("/api/halls/demo/counters/1").json()["pause_reason"]
+    assert re.fullmatch(r"培训，约\d\d:\d\d回来", reason), reason
+    board = new_page(SMALL_DESK)
+    board.goto(f"{server.url}/halls/demo/counters/1/board#token=demo-board-token")
+    expect(board.locator("#board-state")).to_have_text(f"暂停服务（{reason}）")
+
+    # 关闭 asks first.
+    do(page, "close").click()
+    expect(page.locator("#confirm-text")).to_contain_text("确认关闭1号窗口")
+    page.locator("#confirm-dialog").get_by_role("button", name="确定 Confirm").click()
+    expect(page.locator("#state-badge")).to_have_text("已关闭")
+
+    # Everything on the page fits the screen: no sideways scrolling, the buttons on one grid.
+    no_sideways_scroll(page)
+    tops = (
+        page.locator(".actions")
+        .first.locator(".btn")
+        .evaluate_all("bs => bs.map(b => Math.round(b.getBoundingClientRect().top))")
+    )
+    assert len(set(tops)) <= 4, f"the buttons break into a staircase: {tops}"
+    shot(page, "desk")
+
+
+def test_one_sign_in_serves_a_manager_on_every_page(new_page, server) -> None:
+    page = new_page(DESK)
+    page.goto(f"{server.url}/halls/demo/manage")
+    log_in(page, "manager", "demo-manager")
+    expect(page.locator("#work")).to_be_visible()
+    page.goto(f"{server.url}/halls/demo/counters/3")
+    expect(page.locator("#desk")).to_be_visible()  # no second sign-in
+    expect(page.locator("#login")).to_be_hidden()
+    # and back: a manager who signed in on a counter page is signed in on the manager's pages
+    page.evaluate("localStorage.clear()")
+    page.reload()
+    log_in(page, "manager", "demo-manager")
+    expect(page.locator("#desk")).to_be_visible()
+    page.goto(f"{server.url}/halls/demo/manage")
+    expect(page.locator("#work")).to_be_visible()
+    expect(page.locator("#login")).to_be_hidden()
 
 
 # ---------------------------------------------------------------- the ticket status page
