@@ -18,21 +18,33 @@ from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
+from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
-from litestar.openapi.plugins import ScalarRenderPlugin
+from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import FromPath
 from litestar.plugins.jinja import JinjaTemplateEngine
+from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
+from litestar.types import Empty
 
 from appointments.api import router as appointments_api
 from appointments.notify import build_notifier
 from appointments.pages import router as appointments_pages
 from appointments.service import AppointmentService
 from config.accounts import AccountBook
-from config.auth import Authenticator, PrincipalMiddleware, login, provide_principal
+from config.auth import (
+    Authenticator,
+    PrincipalMiddleware,
+    issuer_guard,
+    login,
+    manager_guard,
+    provide_principal,
+    staff_guard,
+)
 from config.crypto import TokenSigner
 from config.database import connect_engine
 from config.halls import HallDefinition, load_halls
@@ -91,12 +103,52 @@ _ERRORS = {
 }
 
 
-def _refusal_response(_: Request, refusal: Refusal) -> Response[ErrorBody]:
+# What a person meeting an error in a browser reads: a title, and what to do next.
+_PAGE_TITLES = {  # status: (title, title in English, what to do, what to do in English)
+    404: ("没有找到", "Not found",
+          "请检查地址，或扫描凭条上的二维码重新打开。", "Check the address, or scan the slip's QR code again."),
+    409: ("暂时无法办理", "Not possible now",
+          "请按提示操作，或咨询服务台。", "Follow the message above, or ask at the service desk."),
+    410: ("已过期", "No longer valid", "请重新取号或咨询服务台。", "Take a new ticket, or ask at the service desk."),
+    500: ("系统出错", "Something went wrong",
+          "请稍后再试，或咨询服务台。", "Try again in a moment, or ask at the service desk."),
+}  # fmt: skip
+_PAGE_DEFAULT = (
+    "无法打开此页面", "This page cannot be shown",
+    "请返回首页，或咨询服务台。", "Go back to the start page, or ask at the service desk.",
+)  # fmt: skip
+
+
+def _wants_page(request: Request) -> bool:
+    """A person's browser asking for a page (not the API, a device's socket or a script)."""
+    path = request.url.path
+    if path.startswith(("/api/", "/ws/", "/static/")) or path.endswith((".svg", ".wav", ".pdf")):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
+
+def _error(request: Request, body: ErrorBody, headers: dict[str, str] | None = None) -> Response:
+    """The error as JSON for programs, as a page for a person's browser (in Chinese and English)."""
+    if not _wants_page(request):
+        return Response(body, status_code=body.status_code, headers=headers)
+    title_zh, title_en, next_zh, next_en = _PAGE_TITLES.get(body.status_code, _PAGE_DEFAULT)
+    hall = request.scope.get("path_params", {}).get("hall")
+    if body.detail.startswith("no hall "):  # an unknown hall: nothing of it to link to
+        hall = None
+    context = {
+        "status": body.status_code, "title_zh": title_zh, "title_en": title_en, "next_zh": next_zh,
+        "next_en": next_en, "message_zh": body.detail_zh, "message_en": body.detail,
+        "hall_id": hall if isinstance(hall, str) and hall.isidentifier() else None, "hall_name": None,
+    }  # fmt: skip
+    return Template("error.html", context=context, status_code=body.status_code, headers=headers)
+
+
+def _refusal_response(request: Request, refusal: Refusal) -> Response:
     body = ErrorBody(refusal.status_code, refusal.code, refusal.message, refusal.message_zh)
-    return Response(body, status_code=refusal.status_code)
+    return _error(request, body)
 
 
-def _http_error_response(_: Request, exc: HTTPException) -> Response[ErrorBody]:
+def _http_error_response(request: Request, exc: HTTPException) -> Response:
     """Litestar's own refusals (validation, guards, unknown paths) in the same shape as ours."""
     code, zh = _ERRORS.get(exc.status_code, ("error", "请求失败"))
     extra = exc.extra
@@ -104,13 +156,41 @@ def _http_error_response(_: Request, exc: HTTPException) -> Response[ErrorBody]:
         extra = dict(extra)
         zh = extra.pop("detail_zh")
     body = ErrorBody(exc.status_code, code, exc.detail, zh, extra or None)
-    return Response(body, status_code=exc.status_code, headers=exc.headers)
+    return _error(request, body, exc.headers)
 
 
-def _internal_error_response(_: Request, exc: Exception) -> Response[ErrorBody]:
+def _internal_error_response(request: Request, exc: Exception) -> Response:
     log.error("internal error", exc_info=exc)
     body = ErrorBody(500, "internal", "internal server error", "系统内部错误，请稍后重试或联系工作人员")
-    return Response(body, status_code=500)
+    return _error(request, body)
+
+
+# The API docs' renderer, served by this server (halls run on closed networks): Swagger UI,
+# unpacked at set-up from the npm registry, pinned by version and checksum (the Makefile).
+SWAGGER_UI = "/static/vendor/swagger-ui"
+_TOKENS = {
+    manager_guard: "Needs a manager's token (sign in at POST /api/auth/login) · 需要管理人员令牌",
+    staff_guard: "Needs a staff token (sign in at POST /api/auth/login) · 需要工作人员令牌",
+    issuer_guard: "Needs a ticket machine's device token or a staff token · 需要取号机设备令牌或工作人员令牌",
+}
+
+
+def _document_tokens(app: Litestar) -> None:
+    """The OpenAPI document says, per operation, whether it takes a bearer token and whose,
+    and every operation has a description (its docstring, else its summary)."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if not isinstance(handler, HTTPRouteHandler) or not handler.include_in_schema:
+                continue
+            needs = next((text for guard, text in _TOKENS.items() if guard in handler.resolve_guards()), None)
+            optional = "principal" in handler.parsed_fn_signature.parameters and needs is None
+            if needs or optional:
+                handler.security = [{"bearer": []}] if needs else [{"bearer": []}, {}]
+                handler._resolved_security = Empty  # read again when the document is made
+            doc = handler.description or (handler.fn.__doc__ or "").strip() or handler.summary or ""
+            if optional:
+                needs = "Takes a device or staff token if there is one; works without · 可不带令牌"
+            handler.description = "\n\n".join(part for part in (doc, needs) if part) or None
 
 
 def _constant(value: object) -> Provide:
@@ -235,7 +315,7 @@ def create_app(
         gc.unfreeze()
         gc.set_threshold(*_GC_DEFAULTS)
 
-    return Litestar(
+    app = Litestar(
         route_handlers=[
             login,
             queueing_api,
@@ -308,9 +388,27 @@ def create_app(
             version=VERSION,
             description="Tickets, counters and calling for government service halls (政务服务中心排队叫号).",
             path="/api/docs",
-            render_plugins=[ScalarRenderPlugin()],
+            render_plugins=[
+                SwaggerRenderPlugin(
+                    js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+                    css_url=f"{SWAGGER_UI}/swagger-ui.css",
+                    standalone_preset_js_url=f"{SWAGGER_UI}/swagger-ui-standalone-preset.js",
+                    favicon="<link rel='icon' href='data:,'>",
+                )
+            ],
+            components=Components(
+                security_schemes={
+                    "bearer": SecurityScheme(
+                        type="http",
+                        scheme="bearer",
+                        description="A staff token from POST /api/auth/login, or a device's token from the hall file",
+                    )
+                }
+            ),
         ),
         on_startup=[start],
         on_shutdown=[stop],
         logging_config=None,
     )
+    _document_tokens(app)
+    return app

@@ -23,6 +23,7 @@ from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 
 from config.auth import Principal, manager_guard, staff_guard
+from config.privacy import mask_text
 from counters.schemas import (
     CallTicketRequest,
     CounterActionResult,
@@ -172,7 +173,7 @@ async def transfer(
         item=data.item,
         to_counter=data.counter,
         expected_ticket=data.ticket,
-        note=data.note,
+        note=mask_text(data.note),  # free text: an ID number or a phone typed into it is masked
     )
     return await _act(runtime, counter, command)
 
@@ -189,8 +190,10 @@ async def pause(
     principal: NamedDependency[Principal],
     data: JSONBody[PauseRequest | None] = None,
 ) -> CounterActionResult:
+    now = runtime.clock()
     reason = data.reason if data else ""
-    command = PauseCounter(at=runtime.clock(), actor=principal.actor, counter=counter, reason=reason)
+    back = now + dt.timedelta(minutes=data.back_in_minutes) if data and data.back_in_minutes else None
+    command = PauseCounter(at=now, actor=principal.actor, counter=counter, reason=reason, back_at=back)
     return await _act(runtime, counter, command)
 
 

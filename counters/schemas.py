@@ -46,6 +46,8 @@ class CallTicketRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True)
 
 class PauseRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     reason: Annotated[str, msgspec.Meta(max_length=80)] = ""
+    # when the clerk expects to be back, in minutes from now (the board says 「约13:30回来」)
+    back_in_minutes: Annotated[int, msgspec.Meta(ge=1, le=480)] | None = None
 
 
 class ResumeRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -63,6 +63,7 @@ from queueing.events import (
 )
 from queueing.hall import HallQueue
 from queueing.lifecycle import CounterState
+from queueing.policy import HallRules
 from queueing.records import CounterRecord, TicketRecord
 
 __all__ = ["Frame", "board", "frames_for", "message_for", "snapshot", "voice_path"]
@@ -92,13 +93,15 @@ def header(hall: DisplayHall) -> HallHeader:
     )
 
 
-def state_text(counter: CounterRecord) -> str:
-    """暂停服务, with the clerk's reason and return (「暂停服务（午休，约13:30回来）」); the
-    system's own reasons (``signed_out``, ``closing``) are not for the public."""
-    reason = counter.pause_reason
-    if counter.state is CounterState.PAUSED and reason and not reason.isascii():
-        return f"{counter.state.label_zh}（{reason}）"
-    return counter.state.label_zh
+def state_text(counter: CounterRecord, rules: HallRules) -> str:
+    """暂停服务, with the clerk's reason and return (「暂停服务（午休，约13:30回来）」). Only a
+    reason from the hall's list is shown: free text typed elsewhere and the system's own
+    reasons (``signed_out``) are not for the public."""
+    if counter.state is not CounterState.PAUSED or counter.pause_reason not in rules.calling.pause_reasons:
+        return counter.state.label_zh
+    back = counter.pause_back_at
+    when = f"，约{back.astimezone(rules.zone):%H:%M}回来" if back else ""
+    return f"{counter.state.label_zh}（{counter.pause_reason}{when}）"
 
 
 def board(queue: HallQueue, number: int) -> CounterBoard:
@@ -110,7 +113,7 @@ def board(queue: HallQueue, number: int) -> CounterBoard:
         name=counter.spec.name,
         kind=counter.spec.kind,
         state=counter.state,
-        state_text=state_text(counter),
+        state_text=state_text(counter, queue.rules),
         current=current.number if current else None,
         current_item=(item.name if item else current.item) if current else None,
         staff_name=counter.staff_name,

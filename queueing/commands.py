@@ -170,6 +170,7 @@ class OpenCounter(_AtCounter):
 
 class PauseCounter(_AtCounter):
     reason: str = ""
+    back_at: dt.datetime | None = None  # when the clerk expects to be back (shown on the board)
 
 
 class CloseCounter(_AtCounter):
@@ -223,6 +224,7 @@ Command = (
     StartDay
     | IssueTicket
     | CallNext
+    | CallTicket
     | Recall
     | StartService
     | CompleteService

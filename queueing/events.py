@@ -148,6 +148,7 @@ class CounterOpened(_Event, tag="counter_opened"):
 class CounterPaused(_Event, tag="counter_paused"):
     counter: int
     reason: str = ""
+    back_at: dt.datetime | None = None  # when the clerk said he would be back
 
 
 class CounterClosed(_Event, tag="counter_closed"):

@@ -21,6 +21,7 @@ estimates in ``estimates.py``; this file wires them to the state.
 from __future__ import annotations
 
 import datetime as dt
+import heapq
 from collections.abc import Callable
 from typing import Any, ClassVar
 
@@ -532,7 +533,7 @@ class HallQueue:
             )
         base: dict[str, Any] = {"at": cmd.at, "actor": cmd.actor.name, "counter": counter.number}
         if isinstance(cmd, PauseCounter):
-            return [CounterPaused(**base, reason=cmd.reason)]
+            return [CounterPaused(**base, reason=cmd.reason, back_at=cmd.back_at)]
         if step is CounterStep.CLOSE:  # those sent to it by name go back to their item's line
             return [CounterClosed(**base, released=self._named_line(counter.number))]
         return [CounterOpened(**base)]
@@ -770,7 +771,7 @@ class HallQueue:
         self.idempotency.clear()
         for counter in self.counters.values():
             counter.state = advance_counter(counter.state, CounterStep.DAY_END)
-            counter.state_since, counter.pause_reason = e.at, ""
+            counter.state_since, counter.pause_reason, counter.pause_back_at = e.at, "", None
             counter.staff, counter.staff_name, counter.current = None, "", None
             counter.alerted_since, counter.served = None, 0
             counter.parked.clear()
@@ -873,6 +874,7 @@ class HallQueue:
         counter.state = advance_counter(counter.state, _COUNTER_EVENT_STEPS[type(e)])
         counter.state_since = e.at
         counter.pause_reason = e.reason if isinstance(e, CounterPaused) else ""
+        counter.pause_back_at = e.back_at if isinstance(e, CounterPaused) else None
         if isinstance(e, CounterOpened):
             counter.alerted_since = None  # someone serves the post again
         if isinstance(e, CounterClosed):
@@ -1206,12 +1208,13 @@ class HallQueue:
             for rank in RANKS:
                 for key, ticket_id in lines.entries(Line(None, number, rank)):
                     order.append((call_rank(Candidate(key, ticket_id, rank, True), now_us, fairness), ticket_id))
-        order.sort()
+        waiting = len(order)
+        order = heapq.nsmallest(limit, order)  # a long line: only its head is shown
         return DeskView(
             counter=self.counter_view(number),
             current=self._desk_ticket(self.tickets[counter.current], False) if counter.current else None,
-            next_up=[self._desk_ticket(self.tickets[t], rank[0] == 0) for rank, t in order[:limit]],
-            waiting=len(order),
+            next_up=[self._desk_ticket(self.tickets[t], rank[0] == 0) for rank, t in order],
+            waiting=waiting,
             counters=[
                 DeskCounter(n, c.spec.name, c.state, tuple(sorted(self._served_by(n))))
                 for n, c in sorted(self.counters.items())
@@ -1293,6 +1296,7 @@ class HallQueue:
             state=counter.state,
             state_since=counter.state_since,
             pause_reason=counter.pause_reason,
+            pause_back_at=counter.pause_back_at,
             staff=counter.staff,
             staff_name=counter.staff_name,
             current=self._current_view(counter.current) if counter.current else None,

@@ -66,4 +66,11 @@ async def ticket_page(
     return Template("ticket.html", context={**context, "zone": runtime.hall.rules.zone})
 
 
-router = Router(path="/", route_handlers=[index, kiosk, ticket_page])
+@get("/halls/{hall:str}/queue", include_in_schema=False)
+async def queue_page(runtime: NamedDependency[HallRuntime]) -> Template:
+    """排队情况: how many wait for each item and what a ticket taken now would be told (public)."""
+    view = await runtime.read(lambda q, at: q.queue_view(at))
+    return Template("queue.html", context={"hall": runtime.hall.info, "view": view, "zone": runtime.hall.rules.zone})
+
+
+router = Router(path="/", route_handlers=[index, kiosk, ticket_page, queue_page])

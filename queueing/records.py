@@ -53,6 +53,7 @@ class CounterRecord(msgspec.Struct, kw_only=True):
     state: CounterState = CounterState.CLOSED
     state_since: dt.datetime | None = None
     pause_reason: str = ""
+    pause_back_at: dt.datetime | None = None  # when the clerk said he would be back
     staff: str | None = None
     staff_name: str = ""
     current: str | None = None  # the ticket called or being served

@@ -188,6 +188,7 @@ class CounterView(msgspec.Struct, kw_only=True):
     current: CurrentTicket | None
     suspended: list[CurrentTicket]
     waiting: int  # tickets this counter could call now
+    pause_back_at: dt.datetime | None = None  # paused: when the clerk said he would be back
 
 
 class DeskTicket(msgspec.Struct, frozen=True, kw_only=True):

@@ -272,7 +272,7 @@ def test_transfer_one_ticket_to_the_end(client: TestClient, clerk: dict, manager
     assert status["state"] == "waiting" and status["transferred_to_counter"] == 9
 
 
-def test_the_clerks_desk_and_calling_a_number(client: TestClient, clerk: dict, manager: dict) -> None:
+def test_the_clerks_desk_and_calling_a_number(client: TestClient, clerk: dict, manager: dict, clock: Clock) -> None:
     first, second = issue(client, "SB01"), issue(client, "SB02", priority="green", headers=manager)
     third = issue(client, "SB01")
     refused(client, 401, "GET", "/api/halls/demo/counters/1/desk")  # the note and the list are for staff
@@ -287,14 +287,18 @@ def test_the_clerks_desk_and_calling_a_number(client: TestClient, clerk: dict, m
     body = refused(client, 409, "POST", "/api/halls/demo/counters/1/call", headers=clerk, json={"ticket": "B001"})
     assert "当前还有" in body["detail_zh"]
     client.post("/api/halls/demo/counters/9/open", headers=manager)
-    sent = {"counter": 9, "item": "GJ01", "note": "社保已办，转公积金提取"}
+    sent = {"counter": 9, "item": "GJ01", "note": "社保已办，转公积金提取，电话13812345678"}
     assert client.post("/api/halls/demo/counters/1/transfer", headers=clerk, json=sent).status_code == 200
     there = client.get("/api/halls/demo/counters/9/desk", headers=manager).json()["next_up"]
     assert [(t["number"], t["transferred_from"], t["transfer_note"]) for t in there] == [
-        (third["number"], 1, "社保已办，转公积金提取")
+        (third["number"], 1, "社保已办，转公积金提取，电话138****5678")  # a phone typed in is masked
     ]
     refused(client, 400, "POST", "/api/halls/demo/counters/1/call", headers=clerk, json={"ticket": ""})
     refused(client, 404, "POST", "/api/halls/demo/counters/1/call", headers=clerk, json={"ticket": "Q999"})
+    pause = {"reason": "午休", "back_in_minutes": 45}
+    paused = client.post("/api/halls/demo/counters/1/pause", headers=clerk, json=pause).json()["counter"]
+    assert paused["pause_reason"] == "午休"
+    assert dt.datetime.fromisoformat(paused["pause_back_at"]) == clock.now + dt.timedelta(minutes=45)
 
 
 def test_transfer_refusals(client: TestClient, clerk: dict) -> None:

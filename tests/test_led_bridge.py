@@ -445,7 +445,7 @@ def test_the_bridge_drives_a_controller_through_server_and_controller_restarts(t
             await controller.until(lambda shown: shown.get(3) == [NAME_3, "B001"], since=14)
             await act(client, headers, "complete")
             await client.post("/api/halls/demo/counters/3/pause", json={"reason": "午休"}, headers=headers)
-            await controller.until(lambda shown: shown.get(3) == [NAME_3, "暂停服务"], since=14)
+            await controller.until(lambda shown: shown.get(3) == [NAME_3, "暂停服务（午休）"], since=14)
 
             # A busy channel (a message every 0.2 s, faster than the 0.5 s heartbeat, for 2.5 s):
             # the server sends no heartbeat, the bridge says it is alive all the same and stays.
@@ -464,7 +464,7 @@ def test_the_bridge_drives_a_controller_through_server_and_controller_restarts(t
         server = Server(env, port=server.port, log=tmp_path / "server.log").start()
         servers.append(server)
         await controller.until(lambda shown: set(shown) == every, since=mark, timeout=15)
-        assert controller.shown(mark)[3] == [NAME_3, "暂停服务"] and connected() == 2
+        assert controller.shown(mark)[3] == [NAME_3, "暂停服务（午休）"] and connected() == 2
         async with httpx.AsyncClient(base_url=server.url, timeout=10) as client:
             headers = await manager(client)
             assert await issue(client, "SB02") == "B002"

@@ -8,7 +8,7 @@
   const base = `/api/halls/${hall}/counters/${number}`;
   const tokenKey = "staff-token:" + hall;
   // One sign-in serves a manager on every page: the manager's pages keep theirs under this key.
-  const managerKey = "manager-token:" + hall;
+  const managerKey = "manager-token:" + hall;  // set only while a manager is the one signed in
   const valid = (s) => s && new Date(s.expires_at) > new Date();
   let session = JSON.parse(localStorage.getItem(tokenKey) || "null");
   if (!valid(session)) session = JSON.parse(localStorage.getItem(managerKey) || "null");
@@ -35,15 +35,16 @@
     if (!r.ok) { Hall.toast(Hall.message(r), true); return; }
     session = r.data;
     localStorage.setItem(tokenKey, JSON.stringify(session));
+    // A manager signed in here is signed in on the manager's pages too; anyone else signing in
+    // here ends a manager's session on this PC, so it cannot come back when they sign out.
     if (session.role === "manager" || session.role === "admin") localStorage.setItem(managerKey, JSON.stringify(session));
+    else localStorage.removeItem(managerKey);
     e.target.reset();
     start();
   });
-  function signOut() {
+  function signOut() {  // on this PC, everywhere: the counter pages and the manager's pages
     localStorage.removeItem(tokenKey);
-    if (session && localStorage.getItem(managerKey) && JSON.parse(localStorage.getItem(managerKey)).token === session.token) {
-      localStorage.removeItem(managerKey);
-    }
+    localStorage.removeItem(managerKey);
     session = null;
     stopAlerts();
     showLogin(true);
@@ -127,7 +128,8 @@
     start: () => act("start", { ticket: current() }),
     complete: () => act("complete", { ticket: current() }),
     "no-show": async () => {
-      if (await confirmed(`确认 ${current()} 号过号？ Mark ${current()} as a no-show?`)) await act("no-show", { ticket: current() });
+      const shown = current();  // the one asked about, even if the screen moves on meanwhile
+      if (await confirmed(`确认 ${shown} 号过号？ Mark ${shown} as a no-show?`)) await act("no-show", { ticket: shown });
     },
     suspend: () => act("suspend", { ticket: current() }),
     transfer: async () => {
@@ -154,13 +156,14 @@
       dialog.onclose = async () => {
         if (dialog.returnValue === "ok") {
           const form = new FormData($("pause-form"));
-          let reason = form.get("reason") || "";
+          const body = { reason: form.get("reason") || "" };
           const back = Number(form.get("back") || 0);
-          if (back) reason += `，约${Hall.time(new Date(Date.now() + back * 60000).toISOString(), zone)}回来`;
-          await act("pause", { reason });
+          if (back) body.back_in_minutes = back;
+          await act("pause", body);
         }
         resolve();
       };
+      dialog.returnValue = "";  // Esc keeps the last value: it must not pause
       dialog.showModal();
     }),
     close: async () => {
@@ -306,9 +309,12 @@
     $("missed-box").hidden = fresh.length === 0;
   }
 
+  let asked = 0;  // a slow answer to an earlier read must not undo a newer one
   async function refresh() {
     if (!session) return;
+    const mine = ++asked;
     const r = await Hall.api("GET", `${base}/desk`, undefined, session.token);
+    if (mine !== asked) return;
     if (r.status === 401) { signOut(); return; }
     if (!r.ok) { Hall.toast(Hall.message(r), true); return; }
     desk = r.data;

@@ -59,8 +59,9 @@ const Manage = {
     Manage.onReady();
   },
 
-  signOut(message) {
+  signOut(message) {  // on this PC, everywhere: the manager's pages and the counter pages
     localStorage.removeItem(Manage.key());
+    localStorage.removeItem("staff-token:" + Manage.config.hall);
     Manage.session = null;
     if (Manage.alerts) Manage.alerts.stop();
     Manage.alerts = null;

@@ -182,7 +182,7 @@ def test_hall_screen_shows_calls_counters_and_waiting(new_page, browser, server,
     expect(page.locator("#counters .tile")).to_have_count(2)
     expect(tile(page, 3)).to_have_count(0)
     act(api, manager, 2, "pause", reason="午休")
-    expect(tile(page, 2).locator(".tile-number")).to_have_text("暂停服务")
+    expect(tile(page, 2).locator(".tile-number")).to_have_text("暂停服务（午休）")  # the hall's reason, shown
     expect(tile(page, 2)).to_have_class(re.compile(r"\bpaused\b"))
     for part in (".tile-number", ".tile-name"):  # readable across the hall, not faded
         assert contrast(tile(page, 2).locator(part)) >= 4.5
@@ -522,7 +522,7 @@ def test_counter_board_shows_its_number_or_its_state(new_page, browser, server, 
     expect(state).to_have_text("请稍候")
 
     act(api, clerk, 9, "pause", reason="午休")
-    expect(state).to_have_text("暂停服务")
+    expect(state).to_have_text("暂停服务（午休）")
     expect(page.locator("#board")).to_have_class(re.compile(r"\bpaused\b"))
     inside_viewport(page, state)
     shot(page, "paused")
@@ -531,7 +531,7 @@ def test_counter_board_shows_its_number_or_its_state(new_page, browser, server, 
     expect(number).to_be_hidden()
     fits_without_scrolling(page)
     # Everything the board showed, in order: counter 8's call is not among it.
-    shown = ["已关闭", "已关闭", "服务中", "C001", "服务中", "暂停服务", "已关闭"]  # closed, signed in, open, …
+    shown = ["已关闭", "已关闭", "服务中", "C001", "服务中", "暂停服务（午休）", "已关闭"]  # closed, signed in, open, …
     assert page.evaluate("window.BOARD.log.shown") == shown
 
 
