@@ -47,6 +47,14 @@ async def counter_page(
     )
 
 
+@get("/halls/{hall:str}/desk", include_in_schema=False)
+async def service_desk(runtime: NamedDependency[HallRuntime], counter_hall: NamedDependency[CounterHall]) -> Template:
+    """服务台/导办台: find a ticket and act on it, issue or check in for someone (staff)."""
+    machines = [d.name for d in counter_hall.devices if d.kind == "ticket_machine"]
+    context = {"hall": runtime.hall.info, "items": runtime.hall.rules.items, "machines": machines}
+    return Template("desk.html", context=context)
+
+
 @get("/halls/{hall:str}/counters/{counter:int}/pad", include_in_schema=False)
 async def evaluation_pad(
     counter: FromPath[int], counter_hall: NamedDependency[CounterHall], settings: NamedDependency[Settings]
@@ -119,4 +127,6 @@ async def manage_ratings(
     return Template("manage_ratings.html", context=context)
 
 
-router = Router(path="/", route_handlers=[counter_list, counter_page, evaluation_pad, manage_posts, manage_ratings])
+router = Router(
+    path="/", route_handlers=[counter_list, counter_page, service_desk, evaluation_pad, manage_posts, manage_ratings]
+)

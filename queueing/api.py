@@ -26,7 +26,7 @@ from queueing.lifecycle import TicketState
 from queueing.ports import SlipPrinter
 from queueing.schemas import DomainInfo, HallDetails, HallSummary, IssuedTicket, IssueRequest, ItemInfo
 from queueing.service import HallRegistry, HallRuntime
-from queueing.views import QueueView, TicketView
+from queueing.views import QueueView, TicketStep, TicketView, ticket_step
 
 __all__ = ["router"]
 
@@ -164,6 +164,17 @@ async def cancel_ticket(
     return await runtime.execute(command, lambda q, rec, at: q.ticket_view(q.tickets[rec[-1].event.ticket_id], at))
 
 
+@get(
+    "/api/halls/{hall:str}/tickets/{ticket_id:str}/history",
+    guards=[staff_guard],
+    summary="What happened to a ticket, step by step (the service desk; staff)",
+)
+async def ticket_history(ticket_id: FromPath[str], runtime: NamedDependency[HallRuntime]) -> list[TicketStep]:
+    await runtime.ticket(ticket_id)  # 404 for a ticket the hall never had
+    steps = await runtime.ticket_history(ticket_id)
+    return [ticket_step(s.seq, s.at, s.kind, s.counter, s.actor, s.event) for s in steps]
+
+
 @get("/api/halls/{hall:str}/queue", summary="The queue now: waiting per group and item, every counter")
 async def queue_snapshot(runtime: NamedDependency[HallRuntime]) -> QueueView:
     return await runtime.read(lambda q, at: q.queue_view(at))
@@ -179,6 +190,7 @@ router = Router(
         find_tickets,
         reinstate_ticket,
         cancel_ticket,
+        ticket_history,
         queue_snapshot,
     ],
     tags=["queue"],

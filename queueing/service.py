@@ -182,6 +182,10 @@ class HallRuntime:
             raise NotFound(f"no ticket {ticket_id!r} in hall {self.id}", "没有找到该号")
         return view
 
+    async def ticket_history(self, ticket_id: str) -> list[store.StoredEvent]:
+        """What happened to a ticket, from the record, in order (the service desk shows it)."""
+        return await self._submit(_Job(call=lambda: self._ticket_events(ticket_id)))
+
     async def recorded_event(self, seq: int) -> Event | None:
         """One event of the hall's record, by its sequence number."""
         return await self._submit(_Job(call=lambda: self._event_at(seq)))
@@ -394,6 +398,10 @@ class HallRuntime:
     def _event_at(self, seq: int) -> Event | None:
         with read_connection(self.engine) as conn, conn.begin():
             return store.event_at(conn, self.id, seq)
+
+    def _ticket_events(self, ticket_id: str) -> list[store.StoredEvent]:
+        with read_connection(self.engine) as conn, conn.begin():
+            return list(store.events(conn, self.id, ticket_id=ticket_id, limit=200))
 
     def _stored_ticket(self, ticket_id: str) -> store.TicketFacts | None:
         with read_connection(self.engine) as conn, conn.begin():

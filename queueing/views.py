@@ -23,8 +23,10 @@ __all__ = [
     "ItemWaiting",
     "QueueView",
     "ReconfigurePreview",
+    "TicketStep",
     "TicketView",
     "counter_spans",
+    "ticket_step",
     "ticket_view",
 ]
 
@@ -138,6 +140,40 @@ def counter_spans(numbers: tuple[int, ...]) -> list[str]:
             spans += [f"{run[0]}-{run[-1]}"] if len(run) > 2 else [str(n) for n in run]
             start = i
     return spans
+
+
+class TicketStep(msgspec.Struct, frozen=True, kw_only=True):
+    """One step of a ticket's history, as the service desk reads it (staff only)."""
+
+    seq: int
+    at: dt.datetime
+    kind: str  # the event's tag, e.g. "ticket_called"
+    label: str  # 取号, 叫号, 指定叫号, 重呼, 开始办理, 办结, 过号, 恢复排队, 转移, 挂起, 恢复办理, 取消
+    counter: int | None = None
+    actor: str | None = None
+    note: str = ""  # a transfer's note, or where it went
+
+
+_STEP_LABELS = {
+    "ticket_issued": "取号", "ticket_called": "叫号", "ticket_recalled": "重呼", "service_started": "开始办理",
+    "service_completed": "办结", "ticket_missed": "过号", "ticket_reinstated": "恢复排队",
+    "ticket_transferred": "转移", "ticket_suspended": "挂起", "ticket_resumed": "恢复办理", "ticket_cancelled": "取消",
+}  # fmt: skip
+
+
+def ticket_step(
+    seq: int, at: dt.datetime, kind: str, counter: int | None, actor: str | None, event: object
+) -> TicketStep:
+    """A recorded event of one ticket as a step of its history."""
+    label = _STEP_LABELS.get(kind, kind)
+    note = ""
+    if kind == "ticket_called" and getattr(event, "chosen", False):
+        label = "指定叫号"
+    if kind == "ticket_transferred":
+        where = getattr(event, "to_counter", None)
+        note = "；".join(x for x in (f"转到{where}号窗口" if where else f"转为{getattr(event, 'item', '')}",
+                                     getattr(event, "note", "")) if x)  # fmt: skip
+    return TicketStep(seq=seq, at=at, kind=kind, label=label, counter=counter, actor=actor, note=note)
 
 
 class GroupWaiting(msgspec.Struct, frozen=True):

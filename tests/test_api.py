@@ -301,6 +301,19 @@ def test_the_clerks_desk_and_calling_a_number(client: TestClient, clerk: dict, m
     assert dt.datetime.fromisoformat(paused["pause_back_at"]) == clock.now + dt.timedelta(minutes=45)
 
 
+def test_a_tickets_history_for_the_service_desk(client: TestClient, clerk: dict) -> None:
+    ticket = issue(client, "SB01")
+    client.post("/api/halls/demo/counters/1/call", headers=clerk, json={"ticket": ticket["number"]})
+    client.post("/api/halls/demo/counters/1/transfer", headers=clerk, json={"item": "SB02", "note": "换办社保卡"})
+    refused(client, 401, "GET", f"/api/halls/demo/tickets/{ticket['id']}/history")
+    refused(client, 404, "GET", "/api/halls/demo/tickets/nope/history", headers=clerk)
+    steps = client.get(f"/api/halls/demo/tickets/{ticket['id']}/history", headers=clerk).json()
+    assert [(s["label"], s["counter"], s["actor"]) for s in steps] == [
+        ("取号", None, "kiosk-1"), ("指定叫号", 1, "zhangwei"), ("转移", 1, "zhangwei")
+    ]  # fmt: skip
+    assert steps[2]["note"] == "转为SB02；换办社保卡"
+
+
 def test_transfer_refusals(client: TestClient, clerk: dict) -> None:
     issue(client)
     refused(client, 409, "POST", "/api/halls/demo/counters/1/transfer", headers=clerk, json={"item": "SB02"})

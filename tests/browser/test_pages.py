@@ -913,7 +913,7 @@ def test_the_start_page_links_every_page_a_newcomer_can_try(new_page, server, ap
     page.goto(server.url + "/")
     links = page.locator("main a").evaluate_all("links => links.map(a => a.getAttribute('href'))")
     for path in ("/halls/demo/kiosk", "/halls/demo/book", "/halls/demo/queue", "/halls/demo/counters",
-                 "/halls/demo/screen", "/halls/demo/counters/1/board", "/halls/demo/counters/1/pad",
+                 "/halls/demo/desk", "/halls/demo/screen", "/halls/demo/counters/1/board", "/halls/demo/counters/1/pad",
                  "/halls/demo/manage", "/halls/demo/manage/reports", "/halls/demo/manage/planning",
                  "/halls/demo/manage/posts", "/halls/demo/manage/ratings", "/api/docs"):  # fmt: skip
         assert path in links, path
@@ -954,3 +954,80 @@ def test_the_api_docs_work_offline_and_declare_the_bearer_scheme(new_page, serve
     assert "security" not in document["paths"]["/api/halls/{hall}/queue"]["get"]  # public
     rating = document["paths"]["/api/halls/{hall}/ratings"]["post"]
     assert rating["security"] == [{"bearer": []}, {}]  # a pad's token, or none (a citizen's phone)
+
+
+# ---------------------------------------------------------------- the service desk
+
+
+def test_the_service_desk_finds_a_ticket_and_acts_for_citizens(new_page, server, api, shot) -> None:
+    manager = staff_login(api, "manager", "demo-manager")
+    missed, waiting = issue(api, "SB01"), issue(api, "SB01")
+    act_auth = {"Authorization": manager["Authorization"]}
+    assert api.post("/api/halls/demo/counters/1/open", headers=act_auth).status_code == 200
+    assert api.post("/api/halls/demo/counters/1/call-next", headers=act_auth).json()["number"] == missed["number"]
+    assert api.post("/api/halls/demo/counters/1/no-show", headers=act_auth).status_code == 200
+
+    page = new_page(DESK)
+    page.goto(f"{server.url}/halls/demo/desk")
+    log_in(page, "lina", "demo-staff")
+    expect(page.locator("#work")).to_be_visible()
+
+    # A citizen whose number was passed (过号): found by number, with what happened, put back in line.
+    page.locator("#find-number").fill(missed["number"].lower())
+    page.get_by_role("button", name="查找 Find").click()
+    expect(page.locator("#f-number")).to_have_text(missed["number"])
+    expect(page.locator("#f-state")).to_have_text("已过号")
+    expect(page.locator("#f-history li")).to_have_count(3)
+    expect(page.locator("#f-history li").nth(1)).to_contain_text("叫号 · 1号窗口 · manager")
+    expect(page.locator("#f-history li").nth(2)).to_contain_text("过号")
+    expect(page.locator("[data-act=cancel]")).to_be_enabled()
+    page.locator("[data-act=reinstate]").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="确定 Confirm").click()
+    expect(page.locator("#f-state")).to_have_text("等候中")
+    expect(page.locator("#f-history li").last).to_contain_text("恢复排队 · lina")
+    expect(page.locator("#f-facts")).to_contain_text("前面")
+    assert ticket(api, missed["id"])["state"] == "waiting"
+    shot(page, "reinstated")
+
+    # Someone who has to leave: cancelled, after a second question.
+    page.locator("#find-number").fill(waiting["number"])
+    page.get_by_role("button", name="查找 Find").click()
+    expect(page.locator("#f-number")).to_have_text(waiting["number"])
+    page.locator("[data-act=cancel]").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="取消 Cancel").click()
+    assert ticket(api, waiting["id"])["state"] == "waiting"  # asked, and not done
+    page.locator("[data-act=cancel]").click()
+    page.locator("#confirm-dialog").get_by_role("button", name="确定 Confirm").click()
+    expect(page.locator("#f-state")).to_have_text("已取消")
+    expect(page.locator("[data-act=reinstate]")).to_be_disabled()
+
+    # A number that does not exist today: said so, large, next to the field.
+    page.locator("#find-number").fill("Z999")
+    page.get_by_role("button", name="查找 Find").click()
+    expect(page.locator("#find-error")).to_contain_text("今日没有 Z999 号")
+
+    # A green-channel ticket for an elderly citizen, printed at the desk's machine.
+    form = page.locator("#issue-form")
+    expect(page.locator("#printer")).to_have_value("reception")  # the desk's own machine, by default
+    form.locator("select[name=item]").select_option(value="SB03")
+    form.get_by_label("绿色通道").check()
+    form.get_by_role("button", name="取号并打印 Issue and print").click()
+    expect(page.locator("#issued")).to_contain_text("未能打印（该取号机没有打印机）")  # the demo's has none: said so
+    page.locator("#printer").select_option(value="kiosk-1")  # remembered on this PC
+    page.reload()
+    expect(page.locator("#work")).to_be_visible()  # still signed in
+    expect(page.locator("#printer")).to_have_value("kiosk-1")
+    form.locator("select[name=item]").select_option(value="SB03")
+    form.get_by_label("绿色通道").check()
+    form.get_by_role("button", name="取号并打印 Issue and print").click()
+    expect(page.locator("#issued")).to_contain_text("绿色通道")
+    expect(page.locator("#issued")).to_contain_text("凭条已发送打印")
+    green = api.get("/api/halls/demo/tickets", headers=manager).json()
+    assert [t["priority"] for t in green if t["item"] == "SB03"] == ["green", "green"]
+
+    # A booking checked in for someone: the refusal says why.
+    page.locator("#checkin-form input").fill("110101199001011237")
+    page.get_by_role("button", name="签到 Check in").click()
+    expect(page.locator("#checkin-error")).to_contain_text("没有预约")
+    no_sideways_scroll(page)
+    shot(page, "desk")
