@@ -123,6 +123,7 @@ async def manage_ratings(
         since=(today - dt.timedelta(days=30)).isoformat(),
         items=[{"code": i.code, "name": i.name} for i in counter_hall.rules.items],
         levels=[{"value": level.value, "name": level.label_zh, "bad": level.bad} for level in Level],
+        score_max=max(counter_hall.ratings.scores.values()),  # the scale the mean is read on
     )
     return Template("manage_ratings.html", context=context)
 

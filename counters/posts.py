@@ -8,6 +8,7 @@ import contextlib
 import datetime as dt
 import logging
 from collections.abc import Callable
+from typing import Annotated
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -39,6 +40,22 @@ class RosterEntry(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     counter: int
     a: str = ""  # username of the A person (A岗)
     b: str = ""  # username of the B person (B岗)
+
+
+class RosterCopy(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """Copy a day's or a week's roster onto later days: the ``days`` days from ``source`` are
+    written ``times`` times, one block after the other, from ``target``. Last week onto this
+    week is a copy; one week onto the next four is a weekly template."""
+
+    source: dt.date
+    target: dt.date
+    days: Annotated[int, msgspec.Meta(ge=1, le=7)] = 1
+    times: Annotated[int, msgspec.Meta(ge=1, le=12)] = 1
+
+
+class RosterCopied(msgspec.Struct, kw_only=True):
+    days: list[dt.date]  # the days written
+    dropped: list[str]  # people in the source no longer on the hall's staff (their post left empty)
 
 
 class PostCoverage(msgspec.Struct, kw_only=True):
@@ -153,6 +170,38 @@ class PostService:
         rows = [(e.counter, e.a, e.b) for e in entries]
         await asyncio.to_thread(self.store.write_roster, hall, day, rows, by, self.clock())
         return await self.roster(hall, day)
+
+    async def copy_roster(self, hall: str, copy: RosterCopy, by: str) -> RosterCopied:
+        """Every counter of each target day as on its source day (a counter not set there is
+        cleared), so a copied day is the same roster, not a mix."""
+        part = self._hall(hall)
+        last_source = copy.source + dt.timedelta(days=copy.days - 1)
+        if copy.target <= last_source:
+            raise Invalid(
+                f"target {copy.target} must come after the copied days ({copy.source} to {last_source})",
+                "目标日期须在被复制的日期之后",
+            )
+        staff = {s.username for s in part.staff}
+        counters = sorted(c.number for c in part.counters)
+        rows = await asyncio.to_thread(self.store.roster, hall, copy.source, last_source)
+        by_day: dict[int, dict[int, tuple[str, str]]] = {}
+        dropped: set[str] = set()
+        for row in rows:
+            kept = []
+            for name in (row.a_staff, row.b_staff):
+                if name and name not in staff:
+                    dropped.add(name)
+                kept.append(name if name in staff else "")
+            by_day.setdefault((row.day - copy.source).days, {})[row.counter] = (kept[0], kept[1])
+        written = []
+        for repeat in range(copy.times):
+            for offset in range(copy.days):
+                day = copy.target + dt.timedelta(days=repeat * copy.days + offset)
+                source = by_day.get(offset, {})
+                entries = [(n, *source.get(n, ("", ""))) for n in counters]
+                await asyncio.to_thread(self.store.write_roster, hall, day, entries, by, self.clock())
+                written.append(day)
+        return RosterCopied(days=written, dropped=sorted(dropped))
 
     async def roster(self, hall: str, day: dt.date) -> list[RosterEntry]:
         self._hall(hall)

@@ -11,12 +11,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated
 
-from litestar import Router, get, put
+from litestar import Router, get, post, put
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from config.auth import Principal, manager_guard
-from counters.posts import PostCoverage, PostService, RosterEntry
+from counters.posts import PostCoverage, PostService, RosterCopied, RosterCopy, RosterEntry
 
 __all__ = ["router"]
 
@@ -39,6 +39,21 @@ async def set_roster(
     return await posts.set_roster(hall, day, data, principal.name)
 
 
+@post(
+    "/api/halls/{hall:str}/roster/copy",
+    guards=[manager_guard],
+    status_code=200,
+    summary="Copy a day's or a week's roster onto later days (a weekly template: one week onto the next ones)",
+)
+async def copy_roster(
+    hall: FromPath[str],
+    data: JSONBody[RosterCopy],
+    posts: NamedDependency[PostService],
+    principal: NamedDependency[Principal],
+) -> RosterCopied:
+    return await posts.copy_roster(hall, data, principal.name)
+
+
 @get("/api/halls/{hall:str}/coverage", guards=[manager_guard], summary="AB-post coverage over a date range")
 async def post_coverage(
     hall: FromPath[str],
@@ -50,4 +65,4 @@ async def post_coverage(
     return await posts.coverage(hall, since, until, counter)
 
 
-router = Router(path="/", route_handlers=[get_roster, set_roster, post_coverage], tags=["AB posts"])
+router = Router(path="/", route_handlers=[get_roster, set_roster, copy_roster, post_coverage], tags=["AB posts"])

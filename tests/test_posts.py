@@ -103,3 +103,32 @@ def test_an_empty_post_is_alerted_once_while_tickets_wait(client: TestClient, cl
     act(client, login(client, "zhangwei", "demo-staff"), 6, "open")
     act(client, login(client, "zhangwei", "demo-staff"), 6, "pause", reason="下班")
     assert watch() == []
+
+
+def test_a_roster_is_copied_by_day_by_week_and_as_a_weekly_template(client: TestClient) -> None:
+    manager = login(client, "manager", "demo-manager")
+    monday = [{"counter": 1, "a": "zhangwei", "b": "lina"}, {"counter": 2, "a": "wangfang", "b": "liuyang"}]
+    client.put("/api/halls/demo/roster/2026-11-23", json=monday, headers=manager)
+    client.put("/api/halls/demo/roster/2026-11-24", json=[{"counter": 3, "a": "chenjing"}], headers=manager)
+
+    def roster(day: str) -> list[dict]:
+        entries = client.get(f"/api/halls/demo/roster/{day}", headers=manager).json()
+        return [e for e in entries if e["a"] or e["b"]]
+
+    # The day before onto the next: the same roster, not a mix (counter 3 of the 24th is cleared).
+    copied = client.post("/api/halls/demo/roster/copy", json={"source": "2026-11-23", "target": "2026-11-24"},
+                         headers=manager)  # fmt: skip
+    assert copied.status_code == 200 and copied.json() == {"days": ["2026-11-24"], "dropped": []}
+    assert roster("2026-11-24") == monday
+    # A week used as a template for the next two weeks: each weekday as it was.
+    body = {"source": "2026-11-23", "target": "2026-11-30", "days": 7, "times": 2}
+    weeks = client.post("/api/halls/demo/roster/copy", json=body, headers=manager).json()
+    assert len(weeks["days"]) == 14 and weeks["days"][0] == "2026-11-30" and weeks["days"][-1] == "2026-12-13"
+    assert roster("2026-12-07") == monday and roster("2026-12-08") == monday and roster("2026-12-09") == []
+    # Onto the copied days themselves: refused, nothing written.
+    onto_itself = {"source": "2026-11-23", "target": "2026-11-25", "days": 7}
+    overlap = client.post("/api/halls/demo/roster/copy", json=onto_itself, headers=manager)
+    assert overlap.status_code == 422 and "must come after" in overlap.json()["detail"]
+    assert roster("2026-11-25") == []
+    clerk = login(client, "lina", "demo-staff")
+    assert client.post("/api/halls/demo/roster/copy", json=body, headers=clerk).status_code == 403

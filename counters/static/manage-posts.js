@@ -56,6 +56,37 @@
     await loadCoverage();
   }
 
+  // ---- copying: the day before, last week, or this week onto the next weeks (a weekly template)
+  const addDays = (iso, n) => {
+    const d = new Date(iso + "T00:00:00Z");
+    d.setUTCDate(d.getUTCDate() + n);
+    return d.toISOString().slice(0, 10);
+  };
+  const monday = (iso) => addDays(iso, -((new Date(iso + "T00:00:00Z").getUTCDay() + 6) % 7));
+  async function copy(body, what) {
+    const last = addDays(body.target, body.days * (body.times || 1) - 1);
+    const span = body.target === last ? body.target : `${body.target} 至 ${last}`;
+    if (!window.confirm(`${what}：将覆盖 ${span} 的排班，确定吗？`)) return;
+    const r = await Manage.api("POST", `/api/halls/${hall}/roster/copy`, body);
+    if (!r.ok) { status("未复制：" + Manage.refusal(r), true); return; }
+    const dropped = r.data.dropped.length ? `（${r.data.dropped.join("、")} 已不在本厅，其岗位留空）` : "";
+    await loadRoster();
+    await loadCoverage();
+    status(`已复制到 ${r.data.days.length} 天${dropped}`);
+    Hall.toast("排班已复制");
+  }
+  $("copy-day").addEventListener("click", () =>
+    copy({ source: addDays($("day").value, -1), target: $("day").value, days: 1 }, "复制前一天"));
+  $("copy-week").addEventListener("click", () => {
+    const start = monday($("day").value);
+    return copy({ source: addDays(start, -7), target: start, days: 7 }, "复制上周到本周");
+  });
+  $("copy-template").addEventListener("click", () => {
+    const start = monday($("day").value);
+    const times = Number($("template-weeks").value);
+    return copy({ source: start, target: addDays(start, 7), days: 7, times }, `本周作为模板填到之后 ${times} 周`);
+  });
+
   // ---- coverage
 
   const clockParts = new Intl.DateTimeFormat("en-GB", {

@@ -115,6 +115,30 @@ def test_the_roster_is_set_on_the_posts_page_and_read_back(new_page, server, api
     assert float(seven.locator('[data-minutes="a"]').inner_text()) == 0
     shot(page, "manage-posts-roster")
 
+    # Not 28 drop-downs a day: the day before copied onto a day, then its week as a template.
+    page.locator("#day").fill("2030-01-08")  # a Tuesday
+    page.locator("#day").dispatch_event("change")
+    api.put(
+        "/api/halls/demo/roster/2030-01-07", json=[{"counter": 2, "a": "wangfang", "b": "liuyang"}], headers=manager
+    )
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name=re.compile("复制前一天到本日")).click()
+    expect(page.locator("#roster-status")).to_have_text("已复制到 1 天")
+    expect(roster_row(page, 2).locator('select[name="a"]')).to_have_value("wangfang")
+    page.locator("#template-weeks").select_option("2")
+    page.once("dialog", lambda dialog: dialog.accept())
+    page.get_by_role("button", name=re.compile("填充")).click()
+    expect(page.locator("#roster-status")).to_have_text("已复制到 14 天")
+    for day in ("2030-01-14", "2030-01-22"):  # the Monday a week on, the Tuesday two weeks on
+        assert api.get(f"/api/halls/demo/roster/{day}", headers=manager).json()[1] == {
+            "counter": 2, "a": "wangfang", "b": "liuyang"
+        }  # fmt: skip
+    page.once("dialog", lambda dialog: dialog.dismiss())  # asked first: dismissed, nothing copied
+    page.get_by_role("button", name=re.compile("复制上周到本周")).click()
+    expect(page.locator("#roster-status")).to_have_text("已复制到 14 天")
+    kept = api.get("/api/halls/demo/roster/2030-01-07", headers=manager).json()
+    assert kept == [{"counter": 2, "a": "wangfang", "b": "liuyang"}]
+
 
 def test_the_b_person_and_the_manager_see_the_empty_post_alert(new_page, server, api, shot) -> None:
     manager = staff_login(api, "manager", "demo-manager")
@@ -219,6 +243,7 @@ def test_a_bad_rating_is_replied_to_on_the_ratings_page(new_page, server, api, s
     stats = page.locator('#stats tbody tr[data-key="1"]')
     expect(stats.locator("th")).to_have_text("1号 无差别综合窗口")
     expect(stats.locator("td")).to_have_text(["2", "1", "0", "0", "1", "0", "6.50", "50.0%", "1", "0", "0.0%"])
+    expect(page.locator("#stats thead th").filter(has_text="平均分")).to_contain_text("满分 10")  # the scale
     shot(page, "manage-ratings-open")
 
     # Nothing to say: the page asks for it and sends nothing.
