@@ -160,7 +160,8 @@ def test_hall_screen_shows_calls_counters_and_waiting(new_page, browser, server,
 
     # Nothing called and no counter open yet: the screen says so.
     expect(page.locator("#latest")).to_be_hidden()
-    expect(page.locator("#idle")).to_have_text(re.compile(r"^暂无叫号\s*No calls now$"))
+    expect(page.locator("#idle")).to_have_text(re.compile(r"^暂无叫号\s*No calls now\s*过号请到服务台"))
+    expect(page.locator("#idle .idle-notice")).to_be_visible()  # an idle screen shows the hall's notice
     inside_viewport(page, page.locator("#idle"))
     expect(page.locator("#recent li")).to_have_count(0)
     expect(page.locator("#counters .tile")).to_have_count(0)
