@@ -25,7 +25,6 @@ from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import FromPath
 from litestar.plugins.jinja import JinjaTemplateEngine
-from litestar.response import Template
 from litestar.static_files import create_static_files_router
 from litestar.status_codes import HTTP_500_INTERNAL_SERVER_ERROR
 from litestar.template.config import TemplateConfig
@@ -124,7 +123,7 @@ def _wants_page(request: Request) -> bool:
     path = request.url.path
     if path.startswith(("/api/", "/ws/", "/static/")) or path.endswith((".svg", ".wav", ".pdf")):
         return False
-    return "text/html" in request.headers.get("accept", "")
+    return request.accept.best_match(["application/json", "text/html"]) == "text/html"
 
 
 def _error(request: Request, body: ErrorBody, headers: dict[str, str] | None = None) -> Response:
@@ -140,7 +139,14 @@ def _error(request: Request, body: ErrorBody, headers: dict[str, str] | None = N
         "next_en": next_en, "message_zh": body.detail_zh, "message_en": body.detail,
         "hall_id": hall if isinstance(hall, str) and hall.isidentifier() else None, "hall_name": None,
     }  # fmt: skip
-    return Template("error.html", context=context, status_code=body.status_code, headers=headers)
+    try:  # rendered here, so that a page that cannot be made falls back to the JSON answer
+        engine = request.app.template_engine
+        assert engine is not None
+        page = engine.get_template("error.html").render(**context, request=request)
+    except Exception:
+        log.exception("the error page could not be made; answering with JSON")
+        return Response(body, status_code=body.status_code, headers=headers)
+    return Response(page, status_code=body.status_code, headers=headers, media_type="text/html")
 
 
 def _refusal_response(request: Request, refusal: Refusal) -> Response:
@@ -226,6 +232,9 @@ def create_app(
     if configure_logs:
         configure_logging(settings.log_level, settings.log_format)
     halls = halls or load_halls(settings.halls)
+    if not (PROJECT_ROOT / "config" / "static" / "vendor" / "swagger-ui" / "swagger-ui-bundle.js").is_file():
+        log.warning("the API docs' renderer is not installed (run `make vendor`): /api/docs will be blank; "
+                    "the OpenAPI document is at /api/docs/openapi.json")  # fmt: skip
     engine = connect_engine(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
     # Each package is given its own part of every hall file, and nothing else of it.
     displays = DisplayService(

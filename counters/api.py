@@ -191,7 +191,7 @@ async def pause(
     data: JSONBody[PauseRequest | None] = None,
 ) -> CounterActionResult:
     now = runtime.clock()
-    reason = data.reason if data else ""
+    reason = mask_text(data.reason) if data else ""  # free text is public on the queue view: masked
     back = now + dt.timedelta(minutes=data.back_in_minutes) if data and data.back_in_minutes else None
     command = PauseCounter(at=now, actor=principal.actor, counter=counter, reason=reason, back_at=back)
     return await _act(runtime, counter, command)

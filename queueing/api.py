@@ -21,6 +21,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from config.auth import Principal, issuer_guard, staff_guard
 from queueing.commands import CancelTicket, IssueTicket, Priority, Reinstate
+from queueing.errors import NotFound
 from queueing.hall import HallQueue
 from queueing.lifecycle import TicketState
 from queueing.ports import SlipPrinter
@@ -170,9 +171,11 @@ async def cancel_ticket(
     summary="What happened to a ticket, step by step (the service desk; staff)",
 )
 async def ticket_history(ticket_id: FromPath[str], runtime: NamedDependency[HallRuntime]) -> list[TicketStep]:
-    await runtime.ticket(ticket_id)  # 404 for a ticket the hall never had
     steps = await runtime.ticket_history(ticket_id)
-    return [ticket_step(s.seq, s.at, s.kind, s.counter, s.actor, s.event) for s in steps]
+    if not steps:  # every ticket has at least its issue
+        raise NotFound(f"no ticket {ticket_id!r} in hall {runtime.id}", "没有找到该号")
+    names = {i.code: i.name for i in runtime.hall.rules.items}
+    return [ticket_step(s.seq, s.at, s.kind, s.counter, s.actor, s.event, names) for s in steps]
 
 
 @get("/api/halls/{hall:str}/queue", summary="The queue now: waiting per group and item, every counter")

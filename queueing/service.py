@@ -401,7 +401,8 @@ class HallRuntime:
 
     def _ticket_events(self, ticket_id: str) -> list[store.StoredEvent]:
         with read_connection(self.engine) as conn, conn.begin():
-            return list(store.events(conn, self.id, ticket_id=ticket_id, limit=200))
+            newest = list(store.events(conn, self.id, ticket_id=ticket_id, newest_first=True, limit=200))
+            return newest[::-1]  # a long history keeps its latest steps
 
     def _stored_ticket(self, ticket_id: str) -> store.TicketFacts | None:
         with read_connection(self.engine) as conn, conn.begin():

@@ -162,17 +162,24 @@ _STEP_LABELS = {
 
 
 def ticket_step(
-    seq: int, at: dt.datetime, kind: str, counter: int | None, actor: str | None, event: object
+    seq: int,
+    at: dt.datetime,
+    kind: str,
+    counter: int | None,
+    actor: str | None,
+    event: object,
+    item_names: dict[str, str] | None = None,
 ) -> TicketStep:
-    """A recorded event of one ticket as a step of its history."""
+    """A recorded event of one ticket as a step of its history (items by their names)."""
     label = _STEP_LABELS.get(kind, kind)
     note = ""
     if kind == "ticket_called" and getattr(event, "chosen", False):
         label = "指定叫号"
     if kind == "ticket_transferred":
         where = getattr(event, "to_counter", None)
-        note = "；".join(x for x in (f"转到{where}号窗口" if where else f"转为{getattr(event, 'item', '')}",
-                                     getattr(event, "note", "")) if x)  # fmt: skip
+        item = getattr(event, "item", "")
+        moved = f"转到{where}号窗口" if where else f"转为{(item_names or {}).get(item, item)}"
+        note = "；".join(x for x in (moved, getattr(event, "note", "")) if x)
     return TicketStep(seq=seq, at=at, kind=kind, label=label, counter=counter, actor=actor, note=note)
 
 

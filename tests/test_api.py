@@ -311,7 +311,7 @@ def test_a_tickets_history_for_the_service_desk(client: TestClient, clerk: dict)
     assert [(s["label"], s["counter"], s["actor"]) for s in steps] == [
         ("取号", None, "kiosk-1"), ("指定叫号", 1, "zhangwei"), ("转移", 1, "zhangwei")
     ]  # fmt: skip
-    assert steps[2]["note"] == "转为SB02；换办社保卡"
+    assert steps[2]["note"] == "转为社会保障卡申领；换办社保卡"  # the item by its name
 
 
 def test_transfer_refusals(client: TestClient, clerk: dict) -> None:
@@ -506,3 +506,28 @@ def test_every_client_error_has_both_languages(client: TestClient) -> None:
         response = client.request(method, path, **kwargs)
         body = response.json()
         assert response.status_code == status and body["detail"] and body["detail_zh"], (path, body)
+
+
+def test_errors_are_pages_for_browsers_and_json_for_programs(client: TestClient, monkeypatch) -> None:
+    page = client.get("/halls/demo/tickets/nope", headers={"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"})
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "没有找到该号" in page.text and "&lt;" not in page.text
+    program = client.get("/halls/demo/tickets/nope", headers={"Accept": "application/json, text/html;q=0.1"})
+    assert program.status_code == 404 and program.json()["detail_zh"] == "没有找到该号"
+    escaped = client.get("/halls/demo/tickets/<i>x", headers={"Accept": "text/html"})
+    assert "<i>x" not in escaped.text and "&lt;i&gt;x" in escaped.text  # what was typed, escaped
+
+    def broken(name: str) -> None:
+        raise RuntimeError("no templates today")
+
+    monkeypatch.setattr(client.app.template_engine, "get_template", broken)
+    fallback = client.get("/halls/demo/tickets/nope", headers={"Accept": "text/html"})
+    assert fallback.status_code == 404 and fallback.json()["detail_zh"] == "没有找到该号"  # still an answer
+
+
+def test_a_typed_pause_reason_is_masked_where_the_public_reads_it(client: TestClient, manager: dict) -> None:
+    assert client.post("/api/halls/demo/counters/2/open", headers=manager).status_code == 200
+    typed = {"reason": "帮张三办，电话13812345678"}
+    assert client.post("/api/halls/demo/counters/2/pause", headers=manager, json=typed).status_code == 200
+    public = client.get("/api/halls/demo/counters/2").json()["pause_reason"]
+    assert "13812345678" not in public and "138****5678" in public

@@ -69,11 +69,16 @@
   async function find(number) {
     say("find-error", "");
     const r = await api("GET", `/api/halls/${hall}/tickets?number=${encodeURIComponent(number.trim())}&limit=1`);
-    if (!r.ok) { say("find-error", Hall.message(r)); return; }
-    if (!r.data.length) { say("find-error", `今日没有 ${number.trim().toUpperCase()} 号 · No such ticket today`); $("found").hidden = true; return; }
+    if (!r.ok || !r.data.length) {  // nothing on screen to act on by mistake
+      found = null;
+      $("found").hidden = true;
+      say("find-error", r.ok ? `今日没有 ${number.trim().toUpperCase()} 号 · No such ticket today` : Hall.message(r));
+      return;
+    }
     found = r.data[0];
     const history = await api("GET", `/api/halls/${hall}/tickets/${found.id}/history`);
     render(history.ok ? history.data : []);
+    if (!history.ok) say("find-error", "经过未能读取：" + Hall.message(history));
   }
   function render(steps) {
     const t = found;
@@ -119,14 +124,22 @@
   }));
 
   // ---- a ticket for someone (the green channel is issued here, not at the kiosk)
+  // One key per filled-in form: a double click or a retry is the same ticket, not a second one.
+  let issueKey = null;
+  $("issue-form").addEventListener("input", () => { issueKey = null; });
   $("issue-form").addEventListener("submit", async (e) => {
     e.preventDefault();
+    if ($("issue-submit").disabled) return;
     say("issue-error", "");
     const form = new FormData(e.target);
-    const body = { item: form.get("item"), idempotency_key: Hall.newKey() };
+    issueKey = issueKey || Hall.newKey();
+    const body = { item: form.get("item"), idempotency_key: issueKey };
     if (form.get("green")) body.priority = "green";
-    const r = await api("POST", `/api/halls/${hall}/tickets`, body);
+    $("issue-submit").disabled = true;
+    let r;
+    try { r = await api("POST", `/api/halls/${hall}/tickets`, body); } finally { $("issue-submit").disabled = false; }
     if (!r.ok) { say("issue-error", Hall.message(r)); return; }
+    issueKey = null;
     const t = r.data;
     let printed = "";
     if (printer()) {
