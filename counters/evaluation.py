@@ -30,6 +30,7 @@ from counters.ratings import (
     RatingStats,
     add_working_days,
     case_transition,
+    joined_reasons,
     level_choices,
     stats,
 )
@@ -94,7 +95,7 @@ class EvaluationService:
         *,
         service: int | None = None,
         ticket_id: str | None = None,
-        reason: str = "",
+        reasons: tuple[str, ...] = (),
         text: str = "",
         phone: str = "",
         channel: str = "pad",
@@ -102,9 +103,10 @@ class EvaluationService:
         part = self._hall(hall)
         rules = part.ratings
         try:
-            rules.check(level, reason, text)
+            rules.check(level, reasons, text)
         except ValueError as exc:
-            raise Invalid(str(exc), "请选择差评原因" if level.bad and not reason else "评价内容有误") from None
+            raise Invalid(str(exc), "请选择差评原因" if level.bad and not reasons else "评价内容有误") from None
+        reason = joined_reasons(reasons)
         if phone and not (phone.isdigit() and len(phone) == 11):
             raise Invalid("phone: a mobile number of 11 digits, or nothing", "手机号有误")
         if service is None and not ticket_id:

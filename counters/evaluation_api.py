@@ -19,7 +19,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from config.auth import Principal, manager_guard
 from counters.evaluation import EvaluationService
-from counters.ratings import CaseAction, Level, RatingStats
+from counters.ratings import CaseAction, Level, RatingStats, split_reasons
 from queueing.errors import Forbidden, Invalid
 
 __all__ = ["RateRequest", "router"]
@@ -30,6 +30,8 @@ class RateRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     service: int | None = None  # the pad: the completed service its channel announced
     ticket_id: Annotated[str, msgspec.Meta(max_length=40)] | None = None  # the ticket's page
     reason: Annotated[str, msgspec.Meta(max_length=40)] = ""  # 不满意/非常不满意: one of the hall's reasons
+    # or several of them (up to three): what went wrong is often more than one thing
+    reasons: Annotated[list[Annotated[str, msgspec.Meta(max_length=40)]], msgspec.Meta(max_length=3)] = []
     text: Annotated[str, msgspec.Meta(max_length=500)] = ""
     phone: Annotated[str, msgspec.Meta(max_length=16)] = ""  # a real-name rating: the hall replies
 
@@ -43,7 +45,8 @@ class RatingView(msgspec.Struct, kw_only=True):
     staff_name: str
     level: Level
     score: int
-    reason: str
+    reason: str  # the reasons as kept, joined by 、
+    reasons: list[str]
     channel: str
     rated_at: dt.datetime
 
@@ -73,7 +76,7 @@ async def rate(
         data.level,
         service=data.service,
         ticket_id=data.ticket_id if data.service is None else None,
-        reason=data.reason,
+        reasons=tuple(data.reasons) or ((data.reason,) if data.reason else ()),
         text=data.text,
         phone=data.phone,
         channel=channel,
@@ -88,6 +91,7 @@ async def rate(
         level=Level(row.level),
         score=row.score,
         reason=row.reason,
+        reasons=split_reasons(row.reason),
         channel=row.channel,
         rated_at=row.rated_at,
     )

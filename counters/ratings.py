@@ -79,6 +79,18 @@ def level_choices() -> list[RatingLevelChoice]:
     ]
 
 
+MAX_REASONS = 3  # a bad rating names at most this many reasons
+
+
+def joined_reasons(reasons: tuple[str, ...]) -> str:
+    """How several reasons are kept in one column (and read back with ``split_reasons``)."""
+    return "、".join(reasons)
+
+
+def split_reasons(kept: str) -> list[str]:
+    return [r for r in kept.split("、") if r]
+
+
 class RatingRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """The hall file's ``[ratings]``."""
 
@@ -118,12 +130,20 @@ class RatingRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     def score(self, level: Level) -> int:
         return self.scores[level.value]
 
-    def check(self, level: Level, reason: str, text: str) -> None:
-        """ValueError unless a rating of ``level`` with this reason and text may be stored."""
-        if level.bad and reason not in self.bad_reasons:
+    def check(self, level: Level, reasons: tuple[str, ...], text: str) -> None:
+        """ValueError unless a rating of ``level`` with these reasons (a bad one: one to three of
+        the hall's) and text may be stored."""
+        if level.bad and not reasons:
             raise ValueError(f"a rating of {level.label_zh} needs one of the reasons: {', '.join(self.bad_reasons)}")
-        if not level.bad and reason:
+        if not level.bad and reasons:
             raise ValueError("only 不满意 and 非常不满意 take a reason")
+        unknown = [r for r in reasons if r not in self.bad_reasons]
+        if unknown:
+            raise ValueError(f"reasons: {', '.join(unknown)} not among the hall's: {', '.join(self.bad_reasons)}")
+        if len(set(reasons)) != len(reasons) or len(reasons) > MAX_REASONS:
+            raise ValueError(f"reasons: one to {MAX_REASONS}, each once")
+        if len(joined_reasons(reasons)) > 40:
+            raise ValueError("reasons: together at most 40 characters")
         if len(text) > 500:
             raise ValueError("text: at most 500 characters")
 

@@ -62,6 +62,17 @@ def test_the_tickets_page_rates_when_the_pad_was_skipped(client: TestClient, cle
     assert "办结后才能评价" in nothing["detail_zh"]
 
 
+def test_a_bad_rating_may_name_up_to_three_reasons(client: TestClient, clerk: dict) -> None:
+    _, service = serve_one(client, clerk)
+    rate(client, PAD, status=400, service=service, level="dissatisfied", reasons=["其他"] * 4)  # too many
+    rate(client, PAD, status=422, service=service, level="dissatisfied", reasons=["其他", "其他"])  # twice
+    rate(client, PAD, status=422, service=service, level="dissatisfied", reasons=[])  # none
+    rating = rate(client, PAD, service=service, level="dissatisfied", reasons=["等候时间过长", "业务不熟练"])
+    assert rating["reasons"] == ["等候时间过长", "业务不熟练"] and rating["reason"] == "等候时间过长、业务不熟练"
+    _, other = serve_one(client, clerk)  # one reason the old way still works
+    assert rate(client, PAD, service=other, level="dissatisfied", reason="其他")["reasons"] == ["其他"]
+
+
 def test_a_bad_rating_needs_a_reason_and_opens_a_case_worked_to_the_end(
     client: TestClient, clerk: dict, clock: Clock
 ) -> None:

@@ -9,7 +9,17 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from counters.ratings import CaseState, Level, Rated, RatingRules, add_working_days, case_transition, stats
+from counters.ratings import (
+    CaseState,
+    Level,
+    Rated,
+    RatingRules,
+    add_working_days,
+    case_transition,
+    joined_reasons,
+    split_reasons,
+    stats,
+)
 from tests.support import demo_hall
 
 RULES = RatingRules()
@@ -22,17 +32,23 @@ def test_levels_scores_and_which_are_bad() -> None:
     assert [level.bad for level in Level] == [False, False, False, True, True]
 
 
-def test_a_bad_rating_needs_a_listed_reason_and_a_good_one_none() -> None:
-    RULES.check(Level.SATISFIED, "", "")
-    RULES.check(Level.DISSATISFIED, "等候时间过长", "排了一个小时")
+def test_a_bad_rating_needs_one_to_three_listed_reasons_and_a_good_one_none() -> None:
+    RULES.check(Level.SATISFIED, (), "")
+    RULES.check(Level.DISSATISFIED, ("等候时间过长",), "排了一个小时")
+    RULES.check(Level.VERY_DISSATISFIED, ("等候时间过长", "服务态度不好", "一次告知不清"), "")
     with pytest.raises(ValueError, match="needs one of the reasons"):
-        RULES.check(Level.VERY_DISSATISFIED, "", "")
-    with pytest.raises(ValueError, match="needs one of the reasons"):
-        RULES.check(Level.DISSATISFIED, "天气不好", "")
+        RULES.check(Level.VERY_DISSATISFIED, (), "")
+    with pytest.raises(ValueError, match="天气不好 not among"):
+        RULES.check(Level.DISSATISFIED, ("等候时间过长", "天气不好"), "")
+    with pytest.raises(ValueError, match="each once"):
+        RULES.check(Level.DISSATISFIED, ("其他", "其他"), "")
+    with pytest.raises(ValueError, match="one to 3"):
+        RULES.check(Level.DISSATISFIED, ("等候时间过长", "服务态度不好", "业务不熟练", "其他"), "")
     with pytest.raises(ValueError, match="only"):
-        RULES.check(Level.SATISFIED, "等候时间过长", "")
+        RULES.check(Level.SATISFIED, ("等候时间过长",), "")
     with pytest.raises(ValueError, match="500"):
-        RULES.check(Level.DISSATISFIED, "其他", "x" * 501)
+        RULES.check(Level.DISSATISFIED, ("其他",), "x" * 501)
+    assert split_reasons(joined_reasons(("等候时间过长", "其他"))) == ["等候时间过长", "其他"]
 
 
 @pytest.mark.parametrize(

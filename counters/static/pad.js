@@ -75,7 +75,7 @@
     if (completed.service === lastService) return;  // already offered
     lastService = completed.service;
     clearTimers();
-    current = { completed, level: null, reason: "", busy: false };
+    current = { completed, level: null, reasons: [], busy: false };
     $("req-number").textContent = completed.number;
     $("req-item").textContent = completed.item_name;
     $("req-staff").textContent = completed.staff_name || "—";
@@ -90,7 +90,7 @@
   function busy(on) {
     if (current) current.busy = on;
     document.querySelectorAll(".pad-level, .pad-reason, #bad-back").forEach((b) => { b.disabled = on; });
-    $("bad-submit").disabled = on || !(current && current.reason);
+    $("bad-submit").disabled = on || !(current && current.reasons.length);
     $("pad").classList.toggle("busy", on);
   }
 
@@ -99,7 +99,7 @@
     arm();
     current.level = level;
     if (labels[level].bad) {
-      current.reason = "";
+      current.reasons = [];
       document.querySelectorAll(".pad-reason").forEach((b) => b.setAttribute("aria-checked", "false"));
       $("bad-level").textContent = labels[level].label;
       $("bad").style.setProperty("--level", labels[level].colour);
@@ -110,19 +110,23 @@
     }
   }
 
+  // One or more reasons (up to three): a tap picks one, a second tap takes it back.
+  const MAX_REASONS = 3;
   function chooseReason(reason) {
     if (!current || current.busy) return;
     arm();
-    current.reason = reason;
+    const chosen = current.reasons;
+    if (chosen.includes(reason)) chosen.splice(chosen.indexOf(reason), 1);
+    else if (chosen.length < MAX_REASONS) chosen.push(reason);
     document.querySelectorAll(".pad-reason").forEach((b) => {
-      b.setAttribute("aria-checked", b.dataset.reason === reason ? "true" : "false");
+      b.setAttribute("aria-checked", chosen.includes(b.dataset.reason) ? "true" : "false");
     });
-    $("bad-submit").disabled = false;
+    $("bad-submit").disabled = chosen.length === 0;
   }
 
   function submitBad() {
-    if (!current || current.busy || !current.reason) return;
-    send({ level: current.level, reason: current.reason, text: $("bad-text").value.trim().slice(0, 500) });
+    if (!current || current.busy || !current.reasons.length) return;
+    send({ level: current.level, reasons: [...current.reasons], text: $("bad-text").value.trim().slice(0, 500) });
   }
 
   async function send(fields) {

@@ -203,6 +203,16 @@ def test_pad_bad_rating_needs_a_reason_and_opens_a_case(new_page, server, api, m
     reasons.filter(has_text="等候时间过长").click()
     expect(reasons.filter(has_text="等候时间过长")).to_have_attribute("aria-checked", "true")
     expect(submit).to_be_enabled()
+    # More than one thing went wrong: a second reason, a third taken back, never more than three.
+    reasons.filter(has_text="服务态度不好").click()
+    reasons.filter(has_text="业务不熟练").click()
+    reasons.filter(has_text="业务不熟练").click()
+    expect(reasons.filter(has_text="业务不熟练")).to_have_attribute("aria-checked", "false")
+    for name in ("业务不熟练", "一次告知不清", "其他"):
+        reasons.filter(has_text=name).click()
+    expect(page.locator('#reasons [aria-checked="true"]')).to_have_count(3)  # the fourth tap did nothing
+    expect(reasons.filter(has_text="一次告知不清")).to_have_attribute("aria-checked", "false")
+    reasons.filter(has_text="业务不熟练").click()  # taken back: two reasons go
     assert page.evaluate("window.PAD.log.posted") == []
     everything_shown(page, "#bad .pad-title", "#reasons .pad-reason", "#bad-text", "#bad-back", "#bad-submit")
     shot(page, "bad", "pad-bad.png")
@@ -214,7 +224,7 @@ def test_pad_bad_rating_needs_a_reason_and_opens_a_case(new_page, server, api, m
     assert sent == {
         "service": page.evaluate("window.PAD.log.requests.at(-1).service"),
         "level": "very_dissatisfied",
-        "reason": "等候时间过长",
+        "reasons": ["等候时间过长", "服务态度不好"],
         "text": "排队等了一个多小时，叫号后窗口又临时离开",
     }
     expect(page.locator("#done-text")).to_have_text("感谢您的评价")
@@ -226,7 +236,7 @@ def test_pad_bad_rating_needs_a_reason_and_opens_a_case(new_page, server, api, m
     [case] = response.json()
     assert (case["state"], case["reason"], case["level"], case["number"]) == (
         "open",
-        "等候时间过长",
+        "等候时间过长、服务态度不好",
         "very_dissatisfied",
         ticket["number"],
     )
