@@ -28,6 +28,7 @@ from appointments.schemas import (
     BookableItem,
     BookingView,
     BookRequest,
+    CancelRequest,
     CancelSlotsRequest,
     CheckInRequest,
     CheckInResult,
@@ -131,11 +132,19 @@ async def status(
     return await appointments.status(hall, code)
 
 
-@post(f"{_BASE}/{{code:str}}/cancel", status_code=200, summary="Cancel a booking (取消预约)")
+@post(
+    f"{_BASE}/{{code:str}}/cancel",
+    status_code=200,
+    summary="Cancel a booking (取消预约), with the phone number or ID number it was made with",
+)
 async def cancel(
-    hall: FromPath[str], code: FromPath[str], appointments: NamedDependency[AppointmentService]
+    hall: FromPath[str],
+    code: FromPath[str],
+    appointments: NamedDependency[AppointmentService],
+    data: JSONBody[CancelRequest | None] = None,
 ) -> BookingView:
-    return await appointments.cancel(hall, code)
+    proof = data or CancelRequest()
+    return await appointments.cancel(hall, code, phone=proof.phone, id_number=proof.id_number)
 
 
 router = Router(

@@ -15,6 +15,7 @@ __all__ = [
     "BookRequest",
     "BookableItem",
     "BookingView",
+    "CancelRequest",
     "CancelSlotsRequest",
     "CheckInRequest",
     "CheckInResult",
@@ -119,3 +120,10 @@ class SlotToday(msgspec.Struct, kw_only=True):
     checked_in: int  # on time or late
     missed: int  # no-shows
     pending: int
+
+
+class CancelRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """What proves the canceller is the person: the booking's phone number or its ID number."""
+
+    phone: Annotated[str, msgspec.Meta(max_length=20)] = ""
+    id_number: Annotated[str, msgspec.Meta(max_length=18)] = ""

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
+import hmac
 import logging
 import secrets
 from collections.abc import Callable
@@ -28,7 +29,7 @@ from appointments.schemas import AppointmentFigures, BookableItem, BookingView, 
 from appointments.settings import AppointmentHall
 from appointments.store import AppointmentStore, new_code
 from queueing.commands import Actor, IssueTicket, Priority
-from queueing.errors import Invalid, NotFound
+from queueing.errors import Forbidden, Invalid, NotFound
 from queueing.events import Recorded
 from queueing.hall import HallQueue
 from queueing.schemas import IssuedTicket
@@ -218,11 +219,18 @@ class AppointmentService:
             raise NotFound(f"no booking {code!r} in hall {hall}", "没有找到该预约")
         return self._view(definition, row)
 
-    async def cancel(self, hall: str, code: str) -> BookingView:
+    async def cancel(self, hall: str, code: str, phone: str = "", id_number: str = "") -> BookingView:
+        """Cancelled by someone who knows the booking's phone number or ID number as well as
+        its code: the code alone is on a slip or a screenshot others may see."""
         definition, _zone = self._hall(hall)
         row = await asyncio.to_thread(self.store.by_code, hall, code.strip().upper())
         if row is None:
             raise NotFound(f"no booking {code!r} in hall {hall}", "没有找到该预约")
+        if not self._proves(row, phone, id_number):
+            raise Forbidden(
+                "cancelling needs the phone number or the ID number the booking was made with",
+                "请输入预约时填写的手机号或身份证号",
+            )
         now = self.clock()
         check_cancel(row.slot_start, row.state, now, definition.settings)
         if not await asyncio.to_thread(self.store.end, hall, row.id, ("booked",), "cancelled", now):
@@ -231,6 +239,19 @@ class AppointmentService:
         log.info("booking cancelled", extra={"hall": hall, "code": row.code})
         self._tell(row, "cancelled", "预约已取消", f"您的预约（预约码{row.code}）已取消。")
         return self._view(definition, row)
+
+    def _proves(self, row: AppointmentRow, phone: str, id_number: str) -> bool:
+        """Whether ``phone`` or ``id_number`` is the booking's (compared in constant time)."""
+        digits = "".join(c for c in phone if c.isdigit())
+        if digits and hmac.compare_digest(digits, self.keys.open(row.contact_sealed).phone):
+            return True
+        if id_number:
+            try:
+                key = self.keys.person_key(id_number.strip().upper())
+            except ValueError:
+                return False
+            return hmac.compare_digest(key, row.person_key)
+        return False
 
     # ---------------------------------------------------------------- checking in
 

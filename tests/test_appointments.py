@@ -121,14 +121,19 @@ def test_cancel_gives_the_seat_back_until_the_cut_off(client: TestClient, clock:
     first = book(client, at(11), 1)
     for serial in range(2, 5):
         book(client, at(11), serial)
-    cancelled = client.post(f"{BASE}/{first['code']}/cancel")
+    # The code alone is not enough (it is on slips and screenshots): the phone or the ID number.
+    for proof in (None, {"phone": person(2)["phone"]}, {"id_number": id_number(2)}, {"id_number": "123"}):
+        refused = client.post(f"{BASE}/{first['code']}/cancel", json=proof)
+        assert refused.status_code == 403 and refused.json()["detail_zh"] == "请输入预约时填写的手机号或身份证号"
+    assert client.get(f"{BASE}/{first['code']}").json()["state"] == "booked"
+    cancelled = client.post(f"{BASE}/{first['code']}/cancel", json={"phone": "138-1234-0001"})
     assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
     book(client, at(11), 5)  # its seat is free again
-    again = client.post(f"{BASE}/{first['code']}/cancel")
+    again = client.post(f"{BASE}/{first['code']}/cancel", json={"id_number": id_number(1).lower()})
     assert again.status_code == 409 and again.json()["code"] == "not_active"
     late = book(client, at(12), 6)
     clock.advance(minutes=150)  # 11:30: half an hour before 12:00
-    too_late = client.post(f"{BASE}/{late['code']}/cancel")
+    too_late = client.post(f"{BASE}/{late['code']}/cancel", json={"phone": person(6)["phone"]})
     assert too_late.status_code == 409 and too_late.json()["code"] == "cancel_too_late"
 
 

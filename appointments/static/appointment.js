@@ -46,10 +46,14 @@
 
   const cancel = $("cancel");
   cancel.addEventListener("click", async () => {
+    // The code alone may be on a screenshot: the phone number or ID number booked with proves it is theirs.
+    const proof = $("cancel-proof").value.trim();
+    if (!proof) { say("请先输入预约时填写的手机号或身份证号 · Type the phone or ID number you booked with"); $("cancel-proof").focus(); return; }
     if (!confirm("确定取消该预约吗？取消后名额将让给他人。\nCancel this booking?")) return;
+    const body = /^\d{17}[\dXx]$/.test(proof) ? { id_number: proof.toUpperCase() } : { phone: proof };
     cancel.disabled = true;
     try {
-      const result = await Hall.api("POST", `/api/halls/${hall}/appointments/${encodeURIComponent(code)}/cancel`);
+      const result = await Hall.api("POST", `/api/halls/${hall}/appointments/${encodeURIComponent(code)}/cancel`, body);
       if (result.ok) {
         show(result.data);
         say("");

@@ -220,8 +220,16 @@ def test_book_on_a_phone_then_follow_and_cancel_it(tmp_path: Path, new_page, art
         no_sideways_scroll(page)
         page.screenshot(path=artifacts / "booking-status.png", full_page=True)
 
-        # 取消预约 asks first: saying no changes nothing.
+        # 取消预约 needs the phone booked with, and asks first: saying no changes nothing.
         cancel = page.get_by_role("button", name="取消预约 Cancel booking")
+        cancel.click()
+        expect(page.locator("#message")).to_contain_text("请先输入预约时填写的手机号或身份证号")
+        page.get_by_label("预约时填写的手机号或身份证号").fill("13900000000")  # not the booking's
+        page.once("dialog", lambda dialog: dialog.accept())
+        cancel.click()
+        expect(page.locator("#message")).to_contain_text("请输入预约时填写的手机号或身份证号")
+        assert booking(api, code)["state"] == "booked"
+        page.get_by_label("预约时填写的手机号或身份证号").fill(PHONE_NUMBER)
         page.once("dialog", lambda dialog: dialog.dismiss())
         cancel.click()
         expect(page.locator("#b-state")).to_have_text("已预约")

@@ -120,7 +120,9 @@ def fill(url: str, data_dir: Path) -> None:
                         )
                     )
                 )
-            ok(client.post(f"/api/halls/demo/appointments/{bookings[1]['code']}/cancel"))
+            # the booking's phone proves the canceller (older versions ignore the body)
+            cancel = f"/api/halls/demo/appointments/{bookings[1]['code']}/cancel"
+            ok(client.post(cancel, json={"phone": "13800138002"}))
             clock.now = dt.datetime.fromisoformat(slots[0]["start"]) - dt.timedelta(minutes=10)
             ok(client.post("/api/halls/demo/appointments/check-in", json={"code": bookings[0]["code"]}, headers=KIOSK))
         if "/api/halls/{hall:str}/ratings" in paths:
