@@ -32,6 +32,7 @@ from appointments.schemas import (
     CancelSlotsRequest,
     CheckInRequest,
     CheckInResult,
+    FindRequest,
     SlotToday,
     SlotView,
 )
@@ -132,6 +133,13 @@ async def status(
     return await appointments.status(hall, code)
 
 
+@post(f"{_BASE}/find", status_code=200, summary="Find my bookings (找回预约) by ID number and phone number")
+async def find(
+    hall: FromPath[str], data: JSONBody[FindRequest], appointments: NamedDependency[AppointmentService]
+) -> list[BookingView]:
+    return await appointments.find(hall, data.id_number, data.phone)
+
+
 @post(
     f"{_BASE}/{{code:str}}/cancel",
     status_code=200,
@@ -149,7 +157,7 @@ async def cancel(
 
 router = Router(
     path="/",
-    route_handlers=[items, slots, book, check_in, cancel_slots, today, figures, status, cancel],
+    route_handlers=[items, slots, book, check_in, find, cancel_slots, today, figures, status, cancel],
     tags=["appointments"],
     exception_handlers={BookingRefused: booking_refused},
 )

@@ -19,6 +19,7 @@ __all__ = [
     "CancelSlotsRequest",
     "CheckInRequest",
     "CheckInResult",
+    "FindRequest",
     "SlotToday",
     "SlotView",
 ]
@@ -120,6 +121,13 @@ class SlotToday(msgspec.Struct, kw_only=True):
     checked_in: int  # on time or late
     missed: int  # no-shows
     pending: int
+
+
+class FindRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """找回预约: both the ID number and the phone number a booking was made with."""
+
+    id_number: Annotated[str, msgspec.Meta(min_length=1, max_length=18)]
+    phone: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
 
 
 class CancelRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):

@@ -240,6 +240,19 @@ class AppointmentService:
         self._tell(row, "cancelled", "预约已取消", f"您的预约（预约码{row.code}）已取消。")
         return self._view(definition, row)
 
+    async def find(self, hall: str, id_number: str, phone: str) -> list[BookingView]:
+        """A person's bookings still ahead (booked), found by their ID number *and* phone (one
+        alone finds nothing: an ID number is known to many)."""
+        definition, _zone = self._hall(hall)
+        try:
+            key = self.keys.person_key(id_number.strip().upper())
+        except ValueError:
+            raise Invalid("id_number: not a valid ID number", "身份证号有误") from None
+        rows = await asyncio.to_thread(self.store.of_person, hall, key)
+        digits = "".join(c for c in phone if c.isdigit())
+        mine = [r for r in rows if r.state == "booked" and self._proves(r, digits, "")]
+        return [self._view(definition, r) for r in mine]
+
     def _proves(self, row: AppointmentRow, phone: str, id_number: str) -> bool:
         """Whether ``phone`` or ``id_number`` is the booking's (compared in constant time)."""
         digits = "".join(c for c in phone if c.isdigit())

@@ -137,6 +137,21 @@ def test_cancel_gives_the_seat_back_until_the_cut_off(client: TestClient, clock:
     assert too_late.status_code == 409 and too_late.json()["code"] == "cancel_too_late"
 
 
+def test_find_my_booking_needs_the_id_number_and_the_phone(client: TestClient) -> None:
+    mine, later = book(client, at(11), 1), book(client, at(14), 1, item="QY02")
+    book(client, at(11), 2)  # someone else's
+    found = client.post(f"{BASE}/find", json={"id_number": id_number(1).lower(), "phone": "138 1234 0001"})
+    assert found.status_code == 200 and [b["code"] for b in found.json()] == [mine["code"], later["code"]]
+    assert found.json()[0]["phone"] == "138****0001"  # masked, as everywhere
+    wrong_phone = client.post(f"{BASE}/find", json={"id_number": id_number(1), "phone": "13812340002"})
+    assert wrong_phone.status_code == 200 and wrong_phone.json() == []  # the ID number alone finds nothing
+    bad = client.post(f"{BASE}/find", json={"id_number": "123", "phone": "13812340001"})
+    assert bad.status_code == 422 and bad.json()["detail_zh"] == "身份证号有误"
+    client.post(f"{BASE}/{mine['code']}/cancel", json={"phone": "13812340001"})
+    again = client.post(f"{BASE}/find", json={"id_number": id_number(1), "phone": "13812340001"}).json()
+    assert [b["code"] for b in again] == [later["code"]]  # only bookings still ahead
+
+
 # ---------------------------------------------------------------- checking in
 
 

@@ -80,9 +80,10 @@ def qr_loaded(page: Page, selector: str) -> None:
 
 
 def fill_person(page: Page, id_no: str) -> None:
-    page.get_by_label("姓名").fill("张三丰")
-    page.get_by_label("身份证号").fill(id_no)
-    page.get_by_label("手机号").fill(PHONE_NUMBER)
+    form = page.locator("#person")  # the booking's form (the page also has 找回我的预约)
+    form.get_by_label("姓名").fill("张三丰")
+    form.get_by_label("身份证号").fill(id_no)
+    form.get_by_label("手机号").fill(PHONE_NUMBER)
 
 
 def choose_first_open_slot(page: Page, item: str = "QY01") -> tuple[str, str]:
@@ -165,7 +166,7 @@ def test_book_on_a_phone_then_follow_and_cancel_it(tmp_path: Path, new_page, art
         expect(alert).to_have_text("身份证号有误，请核对后重新输入")
         assert next(s for s in open_slots(api, days=8) if s["start"] == start)["left"] == first_open["left"]  # not sent
 
-        page.get_by_label("身份证号").fill(id_number(1))
+        page.locator("#person").get_by_label("身份证号").fill(id_number(1))
         page.get_by_role("button", name="提交预约 Book").click()
         done = page.locator("#done")
         expect(done).to_be_visible()
@@ -219,6 +220,17 @@ def test_book_on_a_phone_then_follow_and_cancel_it(tmp_path: Path, new_page, art
         clear_data_nowhere(page)
         no_sideways_scroll(page)
         page.screenshot(path=artifacts / "booking-status.png", full_page=True)
+
+        # The code lost: 找回我的预约 by the ID number and the phone finds it again.
+        status_url = page.url
+        page.goto(f"{server.url}/halls/demo/book")
+        page.locator("#find summary").click()
+        page.locator("#find-id").fill(id_number(1))
+        page.locator("#find-phone").fill(PHONE_NUMBER)
+        page.get_by_role("button", name="查找 Find").click()
+        expect(page.locator("#find-message")).to_have_text(re.compile("^找到 1 个预约"))
+        page.locator("#found-bookings a").click()
+        expect(page).to_have_url(status_url)
 
         # 取消预约 needs the phone booked with, and asks first: saying no changes nothing.
         cancel = page.get_by_role("button", name="取消预约 Cancel booking")
