@@ -126,12 +126,12 @@ class SlotToday(msgspec.Struct, kw_only=True):
 class FindRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """找回预约: both the ID number and the phone number a booking was made with."""
 
-    id_number: Annotated[str, msgspec.Meta(min_length=1, max_length=18)]
-    phone: Annotated[str, msgspec.Meta(min_length=1, max_length=20)]
+    id_number: Annotated[str, msgspec.Meta(min_length=1, max_length=24)]
+    phone: Annotated[str, msgspec.Meta(min_length=1, max_length=24)]
 
 
 class CancelRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """What proves the canceller is the person: the booking's phone number or its ID number."""
 
-    phone: Annotated[str, msgspec.Meta(max_length=20)] = ""
-    id_number: Annotated[str, msgspec.Meta(max_length=18)] = ""
+    phone: Annotated[str, msgspec.Meta(max_length=24)] = ""
+    id_number: Annotated[str, msgspec.Meta(max_length=24)] = ""  # spaces around it are let through

@@ -15,6 +15,7 @@ import datetime as dt
 import hmac
 import logging
 import secrets
+import unicodedata
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
@@ -28,6 +29,7 @@ from appointments.rules import BookingRefused, Slot, arrival, check_booking, che
 from appointments.schemas import AppointmentFigures, BookableItem, BookingView, CheckInResult, SlotToday, SlotView
 from appointments.settings import AppointmentHall
 from appointments.store import AppointmentStore, new_code
+from config.auth import LoginThrottle
 from queueing.commands import Actor, IssueTicket, Priority
 from queueing.errors import Forbidden, Invalid, NotFound
 from queueing.events import Recorded
@@ -41,6 +43,18 @@ __all__ = ["AppointmentService"]
 log = logging.getLogger("hall.appointments")
 
 _SWEEP_SECONDS = 30.0
+
+
+def plain(text: str) -> str:
+    """What a phone keyboard typed, as the half-width text we compare: full-width digits and
+    letters (１３８…, Ｘ) folded, spaces gone."""
+    return "".join(unicodedata.normalize("NFKC", text).split())
+
+
+def phone_digits(phone: str) -> str:
+    """A phone number's ASCII digits, without the mainland's country code (+86 138… is 138…)."""
+    digits = "".join(c for c in plain(phone) if "0" <= c <= "9")
+    return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
 
 
 class AppointmentService:
@@ -59,6 +73,8 @@ class AppointmentService:
         self.halls = {h.id: h for h in halls}
         self.clock = clock
         self.keys = PersonKeys(secret)
+        # wrong phone or ID numbers against one booking code, or one ID number: guesses, slowed
+        self.guesses = LoginThrottle(self.clock, ("attempts with this booking's phone or ID number", "核对"))
         self.notifier = notifier or LogNotifier()
         self.public_url = public_url.rstrip("/")
         self._sweeper: asyncio.Task | None = None
@@ -226,7 +242,9 @@ class AppointmentService:
         row = await asyncio.to_thread(self.store.by_code, hall, code.strip().upper())
         if row is None:
             raise NotFound(f"no booking {code!r} in hall {hall}", "没有找到该预约")
+        self.guesses.check([("cancel", hall, row.code)])
         if not self._proves(row, phone, id_number):
+            self.guesses.failed([("cancel", hall, row.code)])
             raise Forbidden(
                 "cancelling needs the phone number or the ID number the booking was made with",
                 "请输入预约时填写的手机号或身份证号",
@@ -245,22 +263,26 @@ class AppointmentService:
         alone finds nothing: an ID number is known to many)."""
         definition, _zone = self._hall(hall)
         try:
-            key = self.keys.person_key(id_number.strip().upper())
+            key = self.keys.person_key(plain(id_number).upper())
         except ValueError:
             raise Invalid("id_number: not a valid ID number", "身份证号有误") from None
+        self.guesses.check([("find", hall, key)])
         rows = await asyncio.to_thread(self.store.of_person, hall, key)
-        digits = "".join(c for c in phone if c.isdigit())
-        mine = [r for r in rows if r.state == "booked" and self._proves(r, digits, "")]
+        now = self.clock()
+        ahead = [r for r in rows if r.state == "booked" and r.slot_end > now]
+        mine = [r for r in ahead if self._proves(r, phone, "")]
+        if ahead and not mine:  # bookings under this ID number, but not this phone: a guess
+            self.guesses.failed([("find", hall, key)])
         return [self._view(definition, r) for r in mine]
 
     def _proves(self, row: AppointmentRow, phone: str, id_number: str) -> bool:
         """Whether ``phone`` or ``id_number`` is the booking's (compared in constant time)."""
-        digits = "".join(c for c in phone if c.isdigit())
-        if digits and hmac.compare_digest(digits, self.keys.open(row.contact_sealed).phone):
+        digits = phone_digits(phone)
+        if digits and hmac.compare_digest(digits, phone_digits(self.keys.open(row.contact_sealed).phone)):
             return True
         if id_number:
             try:
-                key = self.keys.person_key(id_number.strip().upper())
+                key = self.keys.person_key(plain(id_number).upper())
             except ValueError:
                 return False
             return hmac.compare_digest(key, row.person_key)

@@ -98,15 +98,16 @@ class LoginResponse(msgspec.Struct, frozen=True):
 
 
 class LoginThrottle:
-    """Slows password guessing: after ``MAX_FAILURES`` failed sign-ins within ``WINDOW`` for one
-    account, or from one address, further attempts are refused until the oldest failure ages
-    out. Kept per server process."""
+    """Slows guessing: after ``MAX_FAILURES`` failed attempts within ``WINDOW`` for one key (an
+    account, an address, a booking code), further attempts are refused until the oldest failure
+    ages out. Kept per server process. ``what``: the attempts, in English and Chinese."""
 
     MAX_FAILURES = 5
     WINDOW = dt.timedelta(minutes=15)
 
-    def __init__(self, clock: Callable[[], dt.datetime]) -> None:
+    def __init__(self, clock: Callable[[], dt.datetime], what: tuple[str, str] = ("sign-ins", "登录")) -> None:
         self.clock = clock
+        self.what = what
         self._failures: dict[tuple[str, ...], deque[dt.datetime]] = {}
         self._lock = threading.Lock()
 
@@ -124,8 +125,8 @@ class LoginThrottle:
                 if len(failures) >= self.MAX_FAILURES:
                     wait = max(1, int((failures[0] + self.WINDOW - now).total_seconds() // 60) + 1)
                     raise TooManyRequestsException(
-                        detail=f"too many failed sign-ins; try again in {wait} minutes",
-                        extra={"detail_zh": f"登录失败次数过多，请{wait}分钟后再试"},
+                        detail=f"too many failed {self.what[0]}; try again in {wait} minutes",
+                        extra={"detail_zh": f"{self.what[1]}失败次数过多，请{wait}分钟后再试"},
                     )
 
     def failed(self, keys: list[tuple[str, ...]]) -> None:

@@ -56,6 +56,7 @@ class RosterCopy(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
 class RosterCopied(msgspec.Struct, kw_only=True):
     days: list[dt.date]  # the days written
     dropped: list[str]  # people in the source no longer on the hall's staff (their post left empty)
+    past: list[dt.date] = []  # target days before today, left as they were (the record of who was rostered)
 
 
 class PostCoverage(msgspec.Struct, kw_only=True):
@@ -181,6 +182,15 @@ class PostService:
                 f"target {copy.target} must come after the copied days ({copy.source} to {last_source})",
                 "目标日期须在被复制的日期之后",
             )
+        try:  # every target day first: a copy is written whole or not at all
+            targets = [
+                (copy.target + dt.timedelta(days=repeat * copy.days + offset), offset)
+                for repeat in range(copy.times)
+                for offset in range(copy.days)
+            ]
+        except OverflowError:
+            raise Invalid("the target days run past the calendar", "目标日期超出范围") from None
+        today = self.clock().astimezone(ZoneInfo(part.info.timezone)).date()
         staff = {s.username for s in part.staff}
         counters = sorted(c.number for c in part.counters)
         rows = await asyncio.to_thread(self.store.roster, hall, copy.source, last_source)
@@ -193,15 +203,15 @@ class PostService:
                     dropped.add(name)
                 kept.append(name if name in staff else "")
             by_day.setdefault((row.day - copy.source).days, {})[row.counter] = (kept[0], kept[1])
-        written = []
-        for repeat in range(copy.times):
-            for offset in range(copy.days):
-                day = copy.target + dt.timedelta(days=repeat * copy.days + offset)
-                source = by_day.get(offset, {})
-                entries = [(n, *source.get(n, ("", ""))) for n in counters]
-                await asyncio.to_thread(self.store.write_roster, hall, day, entries, by, self.clock())
-                written.append(day)
-        return RosterCopied(days=written, dropped=sorted(dropped))
+        # Days before today keep their roster: coverage of the past is read against it.
+        days = [
+            (day, [(n, *by_day.get(offset, {}).get(n, ("", ""))) for n in counters])
+            for day, offset in targets
+            if day >= today
+        ]
+        await asyncio.to_thread(self.store.write_rosters, hall, days, by, self.clock())
+        past = [day for day, _ in targets if day < today]
+        return RosterCopied(days=[day for day, _ in days], dropped=sorted(dropped), past=past)
 
     async def roster(self, hall: str, day: dt.date) -> list[RosterEntry]:
         self._hall(hall)

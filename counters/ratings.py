@@ -122,6 +122,11 @@ class RatingRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError(f"scores must give each level: {', '.join(level.value for level in Level)}")
         if not self.bad_reasons:
             raise ValueError("bad_reasons: at least one reason")
+        # up to three are kept joined by 、 in a column of 40: each short, none holding a 、, each once
+        if any(not r or len(r) > 12 or "、" in r for r in self.bad_reasons):
+            raise ValueError("bad_reasons: each 1 to 12 characters, without 、")
+        if len(set(self.bad_reasons)) != len(self.bad_reasons):
+            raise ValueError("bad_reasons: each reason once")
         if not 1 <= self.case_working_days <= 60:
             raise ValueError("case_working_days must be from 1 to 60")
         if self.auto_after_days is not None and not 1 <= self.auto_after_days <= 90:

@@ -119,15 +119,22 @@ class CounterStore:
         self, hall: str, day: dt.date, entries: list[tuple[int, str, str]], by: str, at: dt.datetime
     ) -> None:
         """Each (counter, A, B) of the day, replacing what was set for that counter."""
+        self.write_rosters(hall, [(day, entries)], by, at)
+
+    def write_rosters(
+        self, hall: str, days: list[tuple[dt.date, list[tuple[int, str, str]]]], by: str, at: dt.datetime
+    ) -> None:
+        """Several days' rosters in one transaction: all of them are written, or none."""
         with write_transaction(self.engine) as conn, conn.begin():
-            for counter, a, b in entries:
-                key = (_roster.c.hall == hall, _roster.c.counter == counter, _roster.c.day == day)
-                conn.execute(_roster.delete().where(*key))
-                conn.execute(
-                    _roster.insert().values(
-                        hall=hall, counter=counter, day=day, a_staff=a, b_staff=b, set_by=by, set_at=at
+            for day, entries in days:
+                for counter, a, b in entries:
+                    key = (_roster.c.hall == hall, _roster.c.counter == counter, _roster.c.day == day)
+                    conn.execute(_roster.delete().where(*key))
+                    conn.execute(
+                        _roster.insert().values(
+                            hall=hall, counter=counter, day=day, a_staff=a, b_staff=b, set_by=by, set_at=at
+                        )
                     )
-                )
 
     def roster(self, hall: str, since: dt.date, until: dt.date) -> list[sa.Row]:
         with read_connection(self.engine) as conn, conn.begin():

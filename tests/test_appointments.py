@@ -152,6 +152,24 @@ def test_find_my_booking_needs_the_id_number_and_the_phone(client: TestClient) -
     assert [b["code"] for b in again] == [later["code"]]  # only bookings still ahead
 
 
+def test_guessing_a_bookings_phone_is_slowed_and_typed_numbers_are_read_as_people_type_them(
+    client: TestClient,
+) -> None:
+    mine, other = book(client, at(11), 1), book(client, at(11), 2)
+    # Full-width digits (a phone keyboard), spaces, +86: the same number.
+    found = client.post(f"{BASE}/find", json={"id_number": id_number(1), "phone": "+86 １３８ １２３４ ０００１"})
+    assert [b["code"] for b in found.json()] == [mine["code"]]
+    # Five wrong phone numbers against one code, then no more tries for a while, the right one included.
+    for guess in range(5):
+        wrong = client.post(f"{BASE}/{other['code']}/cancel", json={"phone": f"1381234{guess + 10:04d}"})
+        assert wrong.status_code == 403
+    blocked = client.post(f"{BASE}/{other['code']}/cancel", json={"phone": "13812340002"})
+    assert blocked.status_code == 429 and "失败次数过多" in blocked.json()["detail_zh"]
+    assert client.get(f"{BASE}/{other['code']}").json()["state"] == "booked"
+    # The other booking is not held up by guesses at this one.
+    assert client.post(f"{BASE}/{mine['code']}/cancel", json={"phone": "13812340001"}).status_code == 200
+
+
 # ---------------------------------------------------------------- checking in
 
 

@@ -118,7 +118,7 @@ def test_a_roster_is_copied_by_day_by_week_and_as_a_weekly_template(client: Test
     # The day before onto the next: the same roster, not a mix (counter 3 of the 24th is cleared).
     copied = client.post("/api/halls/demo/roster/copy", json={"source": "2026-11-23", "target": "2026-11-24"},
                          headers=manager)  # fmt: skip
-    assert copied.status_code == 200 and copied.json() == {"days": ["2026-11-24"], "dropped": []}
+    assert copied.status_code == 200 and copied.json() == {"days": ["2026-11-24"], "dropped": [], "past": []}
     assert roster("2026-11-24") == monday
     # A week used as a template for the next two weeks: each weekday as it was.
     body = {"source": "2026-11-23", "target": "2026-11-30", "days": 7, "times": 2}
@@ -132,3 +132,13 @@ def test_a_roster_is_copied_by_day_by_week_and_as_a_weekly_template(client: Test
     assert roster("2026-11-25") == []
     clerk = login(client, "lina", "demo-staff")
     assert client.post("/api/halls/demo/roster/copy", json=body, headers=clerk).status_code == 403
+    # Days before today keep their roster (the record of who was rostered); the calendar's end: refused.
+    client.put("/api/halls/demo/roster/2026-11-16", json=[{"counter": 5, "a": "lina"}], headers=manager)
+    back = client.post("/api/halls/demo/roster/copy", json={"source": "2026-11-09", "target": "2026-11-16", "days": 7},
+                       headers=manager).json()  # fmt: skip
+    assert (
+        back["days"] == [] and len(back["past"]) == 7 and roster("2026-11-16") == [{"counter": 5, "a": "lina", "b": ""}]
+    )
+    end = {"source": "9999-12-20", "target": "9999-12-28", "days": 7}
+    assert client.post("/api/halls/demo/roster/copy", json=end, headers=manager).status_code == 422
+    assert roster("9999-12-28") == []  # nothing written: a copy is whole or nothing

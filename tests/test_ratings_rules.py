@@ -52,7 +52,15 @@ def test_a_bad_rating_needs_one_to_three_listed_reasons_and_a_good_one_none() ->
 
 
 @pytest.mark.parametrize(
-    ("field", "value"), [("scores", {"satisfied": 8}), ("bad_reasons", ()), ("case_working_days", 0)]
+    ("field", "value"),
+    [
+        ("scores", {"satisfied": 8}),
+        ("bad_reasons", ()),
+        ("bad_reasons", ("材料多、跑多次",)),
+        ("bad_reasons", ("一二三四五六七八九十一二三",)),
+        ("bad_reasons", ("其他", "其他")),
+        ("case_working_days", 0),
+    ],
 )
 def test_bad_rules_say_which(field: str, value: object) -> None:
     with pytest.raises(ValueError, match=field):

@@ -66,13 +66,14 @@
   async function copy(body, what) {
     const last = addDays(body.target, body.days * (body.times || 1) - 1);
     const span = body.target === last ? body.target : `${body.target} 至 ${last}`;
-    if (!window.confirm(`${what}：将覆盖 ${span} 的排班，确定吗？`)) return;
+    if (!window.confirm(`${what}：将覆盖 ${span} 的排班（今天之前的日子不变，未保存的修改将丢失），确定吗？`)) return;
     const r = await Manage.api("POST", `/api/halls/${hall}/roster/copy`, body);
     if (!r.ok) { status("未复制：" + Manage.refusal(r), true); return; }
     const dropped = r.data.dropped.length ? `（${r.data.dropped.join("、")} 已不在本厅，其岗位留空）` : "";
+    const past = r.data.past.length ? `（今天之前的 ${r.data.past.length} 天保持原样）` : "";
     await loadRoster();
     await loadCoverage();
-    status(`已复制到 ${r.data.days.length} 天${dropped}`);
+    status(`已复制到 ${r.data.days.length} 天${past}${dropped}`);
     Hall.toast("排班已复制");
   }
   $("copy-day").addEventListener("click", () =>
