@@ -12,6 +12,7 @@ import hashlib
 import hmac
 import os
 import re
+import unicodedata
 from typing import Annotated
 
 import msgspec
@@ -21,7 +22,7 @@ from config.privacy import mask_id_number, mask_name, mask_phone
 
 __all__ = ["Contact", "PersonInput", "PersonKeys", "check_id_number"]
 
-_ID = re.compile(r"^\d{17}[\dX]$")
+_ID = re.compile(r"^[0-9]{17}[0-9X]$")  # ASCII digits only (\d would take other scripts)
 _PHONE = re.compile(r"^1[3-9]\d{9}$")
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -29,8 +30,9 @@ _CHECK = "10X98765432"
 
 
 def check_id_number(value: str) -> str:
-    """A resident ID number (居民身份证号码, GB 11643), upper-cased, or ValueError."""
-    number = value.strip().upper()
+    """A resident ID number (居民身份证号码, GB 11643), upper-cased, or ValueError. Full-width
+    digits and Ｘ (a phone keyboard's) and spaces are folded first, so one person has one key."""
+    number = "".join(unicodedata.normalize("NFKC", value).split()).upper()
     if not _ID.match(number):
         raise ValueError("the ID number must be 18 characters: 17 digits and a digit or X")
     if _CHECK[sum(int(d) * w for d, w in zip(number[:17], _WEIGHTS, strict=True)) % 11] != number[17]:

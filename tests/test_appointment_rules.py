@@ -189,3 +189,16 @@ def test_check_in_from_thirty_early_to_fifteen_late_then_a_walk_in() -> None:
             arrival(booked, state, at(23, 10), SETTINGS, ZONE)
         assert twice.value.code == code
     assert no_show_due(booked, SETTINGS) == at(23, 10, 15)
+
+
+def test_an_id_number_typed_on_a_phone_keyboard_is_the_same_person() -> None:
+    from appointments.people import PersonKeys, check_id_number
+    from tests.support import id_number
+
+    plain = id_number(7)
+    wide = "".join(chr(ord(c) + 0xFEE0) if c.isascii() and c.isalnum() else c for c in plain)  # １２３…Ｘ
+    assert check_id_number(f" {wide[:6]} {wide[6:]} ".lower()) == plain
+    keys = PersonKeys(b"k" * 32)
+    assert keys.person_key(wide) == keys.person_key(plain)  # one person, one key
+    with pytest.raises(ValueError, match="18 characters"):
+        check_id_number("١" * 17 + "1")  # other scripts' digits are not an ID number
