@@ -57,10 +57,11 @@ _LABELS = {
 
 # How pages offer the levels, best to worst: green to red.
 _COLOURS = {
-    Level.VERY_SATISFIED: "#1b8a3a",
-    Level.SATISFIED: "#5aa832",
-    Level.BASIC: "#c99a06",
-    Level.DISSATISFIED: "#e0671b",
+    # dark enough for white text (and for coloured text on white) at 5:1 or more (WCAG AA)
+    Level.VERY_SATISFIED: "#1b6e34",
+    Level.SATISFIED: "#4a7c14",
+    Level.BASIC: "#8a6500",
+    Level.DISSATISFIED: "#b24a0c",
     Level.VERY_DISSATISFIED: "#c62828",
 }
 _ENGLISH = {

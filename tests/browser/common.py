@@ -62,6 +62,18 @@ def act(api: httpx.Client, auth: dict[str, str], counter: int, action: str, **bo
 # ---------------------------------------------------------------- pages
 
 
+def contrast_of(foreground: str, background: str) -> float:
+    """WCAG contrast of two CSS rgb() colours."""
+
+    def luminance(colour: str) -> float:
+        channels = [int(x) / 255 for x in re.findall(r"\d+", colour)[:3]]
+        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
+    return (light + 0.05) / (dark + 0.05)
+
+
 def log_in(page: Page, username: str, password: str) -> None:
     expect(page.locator("#login")).to_be_visible()
     page.get_by_placeholder("用户名 username").fill(username)

@@ -26,6 +26,7 @@ from tests.browser.common import (
     PHONE,
     PORTRAIT,
     Shots,
+    contrast_of,
     inside_viewport,
     item_button,
     log_in,
@@ -41,18 +42,6 @@ from tests.support import Server
 # test runs: the next opening time today, or that none is open)
 UNSTAFFED = r"(\d\d:\d\d 开始办理|窗口暂未开放，请咨询服务台)"
 SMALL_DESK = {"width": 1024, "height": 768}  # an older counter PC
-
-
-def contrast_of(foreground: str, background: str) -> float:
-    """WCAG contrast of two CSS rgb() colours."""
-
-    def luminance(colour: str) -> float:
-        channels = [int(x) / 255 for x in re.findall(r"\d+", colour)[:3]]
-        linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-    light, dark = sorted((luminance(foreground), luminance(background)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
 
 
 DEMO_TABS = ["企业服务", "社保医保", "不动产登记", "住房公积金", "公安户政", "税务服务", "跨省通办", "出件领证"]

@@ -34,6 +34,7 @@ from tests.browser.common import (
     PHONE,
     Shots,
     act,
+    contrast_of,
     fits_without_scrolling,
     inside_viewport,
     pause_clock,
@@ -151,6 +152,10 @@ def test_pad_rates_a_completed_service(new_page, server, api, manager, clerk, sh
     colours = [buttons.nth(i).evaluate("b => getComputedStyle(b).backgroundColor") for i in range(5)]
     hues = [colorsys.rgb_to_hsv(*(int(v) / 255 for v in re.findall(r"\d+", c)[:3]))[0] * 360 for c in colours]
     assert hues == sorted(hues, reverse=True) and hues[0] > 90 and hues[-1] < 10, colours  # green … red
+    for i in range(5):  # every level's words readable on its colour (WCAG AA, 4.5:1), the English too
+        for part in (buttons.nth(i), buttons.nth(i).locator(".en")):
+            fore, opacity = part.evaluate("e => [getComputedStyle(e).color, getComputedStyle(e).opacity]")
+            assert opacity == "1" and contrast_of(fore, colours[i]) >= 4.5, (LEVELS[i], fore, opacity, colours[i])
     shot(page, "request", None if portrait else "pad-request.png")
 
     # 非常满意: posted at once, thanks, back to idle after about 3 s.
