@@ -94,6 +94,18 @@ const Hall = {
     return set;
   },
 
+  // The page's confirm dialog (confirm_dialog.html): resolves true for 确定, false for 取消 or Esc.
+  confirm(text) {
+    return new Promise((resolve) => {
+      const dialog = document.getElementById("confirm-dialog");
+      document.getElementById("confirm-text").textContent = text;
+      dialog.returnValue = "";  // Esc keeps the last value
+      dialog.onclose = () => resolve(dialog.returnValue === "ok");
+      dialog.showModal();
+      document.getElementById("confirm-ok").focus();
+    });
+  },
+
   newKey() {
     if (window.crypto && crypto.randomUUID) return crypto.randomUUID();
     return Date.now().toString(36) + Math.random().toString(36).slice(2);

@@ -72,18 +72,6 @@
     return r;
   }
 
-  // 过号 and 关闭 are one tap from 办结: asked once more, in a dialog.
-  function confirmed(text) {
-    return new Promise((resolve) => {
-      const dialog = $("confirm-dialog");
-      $("confirm-text").textContent = text;
-      dialog.onclose = () => resolve(dialog.returnValue === "ok");
-      dialog.returnValue = "";
-      dialog.showModal();
-      $("confirm-ok").focus();
-    });
-  }
-
   // What the clerk should know about a ticket at a glance: its class, and where it came from.
   const CLASSES = { green: ["绿色通道", "green"], appointment: ["预约", "appointment"] };
   function marks(t) {
@@ -129,7 +117,7 @@
     complete: () => act("complete", { ticket: current() }),
     "no-show": async () => {
       const shown = current();  // the one asked about, even if the screen moves on meanwhile
-      if (await confirmed(`确认 ${shown} 号过号？ Mark ${shown} as a no-show?`)) await act("no-show", { ticket: shown });
+      if (await Hall.confirm(`确认 ${shown} 号过号？ Mark ${shown} as a no-show?`)) await act("no-show", { ticket: shown });
     },
     suspend: () => act("suspend", { ticket: current() }),
     transfer: async () => {
@@ -167,7 +155,7 @@
       dialog.showModal();
     }),
     close: async () => {
-      if (await confirmed(`确认关闭${number}号窗口？ Close counter ${number}?`)) await act("close");
+      if (await Hall.confirm(`确认关闭${number}号窗口？ Close counter ${number}?`)) await act("close");
     },
   };
 

@@ -55,16 +55,6 @@
   }
   $("logout").addEventListener("click", signOut);
 
-  function confirmed(text) {
-    return new Promise((resolve) => {
-      const dialog = $("confirm-dialog");
-      $("confirm-text").textContent = text;
-      dialog.returnValue = "";
-      dialog.onclose = () => resolve(dialog.returnValue === "ok");
-      dialog.showModal();
-    });
-  }
-
   // ---- find a ticket and what became of it
   async function find(number) {
     say("find-error", "");
@@ -116,7 +106,7 @@
   document.querySelectorAll("[data-act]").forEach((button) => button.addEventListener("click", async () => {
     const action = ACTIONS[button.dataset.act];
     if (!found) return;
-    if (action.ask && !(await confirmed(action.ask(found)))) return;
+    if (action.ask && !(await Hall.confirm(action.ask(found)))) return;
     const r = await action.run(found);
     if (!r.ok) { say("find-error", Hall.message(r)); return; }
     Hall.toast(`${found.number} ${action.done}`);
