@@ -18,6 +18,7 @@ import itertools
 import math
 import multiprocessing
 import os
+import signal
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -305,6 +306,12 @@ class Runs(Protocol):
 _FORKED: Runs | None = None  # in a forked worker: what it was forked with
 
 
+def _as_born() -> None:
+    """A forked worker dies when its pool ends it (SIGTERM), whatever handler the parent had
+    installed for it: an event loop's, say, would keep the worker alive and the pool waiting."""
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
 def _run_chunk(variant: Any, seed: int, replications: range) -> list[Any]:
     assert _FORKED is not None
     return [_FORKED.run_day(variant, seed, r) for r in replications]
@@ -334,7 +341,7 @@ class Pool:
         global _FORKED
         if self._pool is None:
             _FORKED = self.model
-            self._pool = multiprocessing.get_context("fork").Pool(self.workers)
+            self._pool = multiprocessing.get_context("fork").Pool(self.workers, initializer=_as_born)
             _FORKED = None
         return self._pool
 

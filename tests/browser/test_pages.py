@@ -1017,8 +1017,11 @@ def test_the_service_desk_finds_a_ticket_and_acts_for_citizens(new_page, server,
     expect(page.locator("#issued")).to_contain_text("凭条已发送打印")
     green = api.get("/api/halls/demo/tickets", headers=manager).json()
     assert [t["priority"] for t in green if t["item"] == "SB03"] == ["green", "green"]
+    expect(form.locator("select[name=item]")).to_have_value("QY01")  # the form starts afresh for the next citizen
+    expect(form.get_by_label("绿色通道")).not_to_be_checked()
+    form.locator("select[name=item]").select_option(value="SB02")
     form.get_by_role("button", name="取号并打印 Issue and print").dblclick()  # one ticket for a double click
-    expect(page.locator("#issued")).to_contain_text(re.compile(r"^B00\d"))
+    expect(page.locator("#issued")).to_contain_text(re.compile(r"^B00\d · 社会保障卡申领 · 前面"))
     page.wait_for_timeout(300)
     assert len(api.get("/api/halls/demo/tickets", headers=manager).json()) == len(green) + 1
 

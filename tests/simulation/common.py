@@ -32,6 +32,11 @@ def model_of(folder: Path, body: str, *, hall: str = "one_item.toml") -> Model:
 _MODEL: Model | None = None
 
 
+def _take_model(model: Model) -> None:
+    global _MODEL
+    _MODEL = model
+
+
 def _waits(args: tuple[dict | None, int, int]) -> list[tuple[float, float, int, str]]:
     plan, seed, replication = args
     assert _MODEL is not None
@@ -47,16 +52,16 @@ def raw_days(
     model: Model, plan: dict | None, seed: int, replications: int
 ) -> list[list[tuple[float, float, int, str]]]:
     """Each simulated day's called citizens as (arrival, first call, class rank, item), straight
-    from the engine: the tests' own tally, apart from ``results.py``. Two forked processes."""
+    from the engine: the tests' own tally, apart from ``results.py``. Two fresh processes:
+    spawned, not forked, since the test process may hold other tests' threads and signal
+    handlers, and a fork of it once hung CI for five minutes."""
     import multiprocessing
 
-    global _MODEL
-    _MODEL = model
-    try:
-        with multiprocessing.get_context("fork").Pool(2) as pool:
-            return pool.map(_waits, [(plan, seed, r) for r in range(replications)])
-    finally:
-        _MODEL = None
+    with multiprocessing.get_context("spawn").Pool(2, initializer=_take_model, initargs=(model,)) as pool:
+        days = pool.map(_waits, [(plan, seed, r) for r in range(replications)])
+        pool.close()
+        pool.join()
+    return days
 
 
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"

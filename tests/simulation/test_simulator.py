@@ -268,3 +268,23 @@ service = { distribution = "exponential", mean_minutes = 8.0 }
     green = next(c for c in result.classes if c.name == "green")
     walk_in = next(c for c in result.classes if c.name == "walk_in")
     assert green.wait_minutes.mean < walk_in.wait_minutes.mean
+
+
+def test_the_pool_ends_even_if_the_parent_ignores_sigterm(tmp_path: Path) -> None:
+    """A server's event loop installs its own SIGTERM handler; the forked workers must not keep
+    it, or ending the pool (SIGTERM to each) waits for ever (it once hung CI)."""
+    import signal
+    import threading
+
+    model = model_of(tmp_path, DAY)
+    before = signal.signal(signal.SIGTERM, lambda *_: None)  # as an event loop's handler: no exit
+    try:
+        pool = Pool(model, 2)
+        days = pool.totals(model.plan(), 3, range(8))
+        ended = threading.Thread(target=pool.close, daemon=True)
+        ended.start()
+        ended.join(30)
+        assert not ended.is_alive(), "the pool's workers outlived it"
+    finally:
+        signal.signal(signal.SIGTERM, before)
+    assert len(days) == 8
