@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from queueing.events import OrderKey
 from queueing.lines import Line, WaitingLines
 
-__all__ = ["EWMA_WEIGHT", "ahead_at_counter", "minutes", "update_service_time"]
+__all__ = ["EWMA_WEIGHT", "ahead_at_counter", "minutes", "update_pace", "update_service_time"]
 
 EWMA_WEIGHT = 0.3  # weight of the newest service in the running average
 _SHORTEST, _LONGEST = 15.0, 3 * 3600.0  # a service outside these is a mistake, not a measurement
@@ -57,4 +57,11 @@ def minutes(seconds: float) -> int:
 
 def update_service_time(previous: float, measured: float) -> float:
     measured = min(max(measured, _SHORTEST), _LONGEST)
+    return (1 - EWMA_WEIGHT) * previous + EWMA_WEIGHT * measured
+
+
+def update_pace(previous: float, measured: float) -> float:
+    """The running average of a visit or of a gap between calls (no floor: a no-show's visit
+    is short, a busy clerk's gap is nothing)."""
+    measured = min(max(measured, 0.0), _LONGEST)
     return (1 - EWMA_WEIGHT) * previous + EWMA_WEIGHT * measured

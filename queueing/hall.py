@@ -20,6 +20,7 @@ estimates in ``estimates.py``; this file wires them to the state.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import heapq
 from collections.abc import Callable
@@ -58,7 +59,7 @@ from queueing.commands import (
     Transfer,
 )
 from queueing.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
-from queueing.estimates import ahead_at_counter, minutes, update_service_time
+from queueing.estimates import ahead_at_counter, minutes, update_pace, update_service_time
 from queueing.events import (
     Announced,
     CounterClosed,
@@ -100,6 +101,7 @@ from queueing.lifecycle import (
 from queueing.lines import Line, WaitingLines, key_time, micros
 from queueing.numbering import format_number
 from queueing.policy import HallRules, ReinstatePosition
+from queueing.projection import FreeCounter, project
 from queueing.records import CounterRecord, HallSnapshot, TicketRecord
 from queueing.views import (
     CounterView,
@@ -123,6 +125,12 @@ _MANAGES = frozenset(role for role in Role if role.manages)
 _candidate = tuple.__new__  # a NamedTuple without its Python-level constructor: hot
 _ISSUED = advance_ticket(TicketState.NEW, TicketStep.ISSUE)  # a new ticket's state, looked up once
 _DEFAULT_SERVICE_SECONDS = 600.0
+_LONGEST_GAP = 300.0  # between a citizen leaving and the next call: longer, the counter was idle
+_FIRST_GAP = 0.0  # the gap between citizens, until the hall has measured its own
+_FIRST_PAUSE = 1800.0  # a pause with no time said, until the hall has measured its own
+_STILL_AWAY = 300.0  # a pause longer than usual: back in this long, say
+_MOST_TAKEN = 0.5  # of the counters' time by those who come into line ahead
+_PROJECTED_CALLS = 600  # calls played forward at most: beyond, the quick estimate (hours of waiting anyway)
 _STAFF_ROLES = frozenset({Role.STAFF, Role.MANAGER, Role.ADMIN, Role.SYSTEM})
 
 
@@ -143,6 +151,14 @@ class HallQueue:
         self.group_seq: dict[str, int] = {}
         self.idempotency: dict[str, str] = {}
         self.service_seconds: dict[str, float] = {}
+        self.visit_seconds: dict[str, float] = {}  # from a call to the citizen leaving, per item
+        self.call_gap_seconds: float | None = None  # from a citizen leaving to the counter's next call
+        self.pause_seconds: float | None = None  # how long a pause lasts (a clerk who said no time)
+        # Tickets that came into line ahead of those already waiting today (green channel,
+        # appointments, transfers, reinstated no-shows), and since when the day has tickets.
+        self.joined_ahead = 0
+        self.first_issued_at: dt.datetime | None = None
+        self._projection: tuple[tuple[int, dt.datetime], dict[str, float]] | None = None
         self.expired: list[TicketRecord] = []  # the tickets the latest day start expired, for the store
         # What a walk-in would be told per item, for (seq, half-minute): see ``queue_view``.
         self._item_estimates: tuple[tuple[int, int] | None, dict[str, Estimate | None]] = (None, {})
@@ -769,11 +785,12 @@ class HallQueue:
         self.lines = WaitingLines()
         self.group_seq.clear()
         self.idempotency.clear()
+        self.joined_ahead, self.first_issued_at = 0, None
         for counter in self.counters.values():
             counter.state = advance_counter(counter.state, CounterStep.DAY_END)
             counter.state_since, counter.pause_reason, counter.pause_back_at = e.at, "", None
             counter.staff, counter.staff_name, counter.current = None, "", None
-            counter.alerted_since, counter.served = None, 0
+            counter.alerted_since, counter.served, counter.visit_ended_at = None, 0, None
             counter.parked.clear()
         self._forget()
 
@@ -794,6 +811,10 @@ class HallQueue:
         )
         self.tickets[ticket.id] = ticket
         self.lines.add(ticket.id, self._line_of(ticket), ticket.key)
+        if self.first_issued_at is None:
+            self.first_issued_at = e.at
+        if e.priority.rank < Priority.WALK_IN.rank:
+            self.joined_ahead += 1
         self.group_seq[e.group] = max(self.group_seq.get(e.group, 0), e.seq)
         if e.idempotency_key is not None:
             self.idempotency[e.idempotency_key] = ticket.id
@@ -803,7 +824,14 @@ class HallQueue:
         ticket.state = advance_ticket(ticket.state, TicketStep.CALL)
         self.lines.remove(ticket.id)
         ticket.counter, ticket.to_counter, ticket.called_at, ticket.recalls = e.counter, None, e.at, 0
-        self.counters[e.counter].current = ticket.id
+        counter = self.counters[e.counter]
+        counter.current = ticket.id
+        if counter.visit_ended_at is not None:
+            gap = (e.at - counter.visit_ended_at).total_seconds()
+            if 0 <= gap <= _LONGEST_GAP:  # longer: nobody was waiting for it, not a clerk's pace
+                last = self.call_gap_seconds
+                self.call_gap_seconds = gap if last is None else update_pace(last, gap)
+            counter.visit_ended_at = None
 
     def _on_recalled(self, e: TicketRecalled) -> None:
         ticket = self.tickets[e.ticket_id]
@@ -823,11 +851,20 @@ class HallQueue:
         counter = self.counters[e.counter]
         counter.current, counter.served = None, counter.served + 1
         self.service_seconds[ticket.item] = item_seconds
+        self._visit_ended(ticket, counter, e.at)
+
+    def _visit_ended(self, ticket: TicketRecord, counter: CounterRecord, at: dt.datetime) -> None:
+        """A citizen left ``counter`` at ``at``: how long the ticket held it, for the estimates."""
+        counter.visit_ended_at = at
+        if ticket.called_at is not None:
+            held = max((at - ticket.called_at).total_seconds() - ticket.suspended_seconds, 0.0)
+            self.visit_seconds[ticket.item] = update_pace(self._visit_seconds(ticket.item), held)
 
     def _on_missed(self, e: TicketMissed) -> None:
         ticket = self.tickets[e.ticket_id]
         ticket.state, ticket.missed_at = advance_ticket(ticket.state, TicketStep.NO_SHOW), e.at
         self.counters[e.counter].current = None
+        self._visit_ended(ticket, self.counters[e.counter], e.at)
 
     def _on_reinstated(self, e: TicketReinstated) -> None:
         ticket = self.tickets[e.ticket_id]
@@ -835,13 +872,16 @@ class HallQueue:
         ticket.key, ticket.counter, ticket.reinstated = e.key, None, True
         ticket.called_at = ticket.started_at = ticket.missed_at = None
         self.lines.add(ticket.id, self._line_of(ticket), ticket.key)
+        self.joined_ahead += 1
 
     def _on_transferred(self, e: TicketTransferred) -> None:
         ticket = self.tickets[e.ticket_id]
         ticket.state = advance_ticket(ticket.state, TicketStep.TRANSFER)
         self.counters[e.counter].current = None
+        self._visit_ended(ticket, self.counters[e.counter], e.at)
         ticket.item, ticket.to_counter, ticket.transfers = e.item, e.to_counter, ticket.transfers + 1
         ticket.transferred_from, ticket.transfer_note = e.counter, e.note
+        self.joined_ahead += 1
         self._back_in_line(ticket)
 
     def _on_suspended(self, e: TicketSuspended) -> None:
@@ -871,10 +911,14 @@ class HallQueue:
 
     def _on_counter_state(self, e: CounterOpened | CounterPaused | CounterClosed) -> None:
         counter = self.counters[e.counter]
+        if counter.state is CounterState.PAUSED and isinstance(e, CounterOpened) and counter.state_since is not None:
+            paused = (e.at - counter.state_since).total_seconds()  # how long this hall's pauses last
+            self.pause_seconds = paused if self.pause_seconds is None else update_pace(self.pause_seconds, paused)
         counter.state = advance_counter(counter.state, _COUNTER_EVENT_STEPS[type(e)])
         counter.state_since = e.at
         counter.pause_reason = e.reason if isinstance(e, CounterPaused) else ""
         counter.pause_back_at = e.back_at if isinstance(e, CounterPaused) else None
+        counter.visit_ended_at = None  # a pause or a closing is not a gap between citizens
         if isinstance(e, CounterOpened):
             counter.alerted_since = None  # someone serves the post again
         if isinstance(e, CounterClosed):
@@ -1101,7 +1145,14 @@ class HallQueue:
             if alike:
                 consider(ahead, min(self._remaining(number, at) for number in alike))
         if best is not None:
-            return Estimate(people_ahead=best[1], wait_minutes=minutes(best[0]))
+            projected = self._projected_seconds(ticket, at)
+            if projected is None:
+                return Estimate(people_ahead=best[1], wait_minutes=minutes(best[0]))
+            # Those who come into line later go ahead only until the fairness rule puts this one first.
+            exposed = projected
+            if self._fairness_us is not None:
+                exposed = min(projected, max(self._fairness_us / 1e6 - (micros(at) - ticket.key[0]) / 1e6, 0.0))
+            return Estimate(people_ahead=best[1], wait_minutes=minutes(projected + exposed * (self._stretch(at) - 1)))
         fewest: int | None = None  # nobody serves it now: the people ahead at whichever counter opens
         for item_lines, preferred, numbers in self._alike_counters(ticket.item, ticket.to_counter, closed=True):
             for number in numbers:
@@ -1111,6 +1162,70 @@ class HallQueue:
         if fewest is None:
             return None
         return Estimate(people_ahead=fewest, wait_minutes=None, opens_at=self.rules.next_opening(at))
+
+    def _projected_seconds(self, ticket: TicketRecord, at: dt.datetime) -> float | None:
+        """Seconds until ``ticket`` is called, the waiting tickets handed out to the counters as
+        they come free by the calling rule (``projection.py``); None if no counter would call it.
+        A ticket not yet in line (being issued, or the kiosk's question) is put in its place."""
+        lines = self.lines.by_line()
+        if ticket.id in self.lines:
+            cached = self._projection
+            if cached is None or cached[0] != (self.seq, at):
+                cached = self._projection = ((self.seq, at), self._project(lines, at, None))
+            return cached[1].get(ticket.id)
+        line = self._line_of(ticket)
+        entries = list(lines.get(line, ()))
+        bisect.insort(entries, (ticket.key, ticket.id))
+        return self._project({**lines, line: entries}, at, ticket.id).get(ticket.id)
+
+    def _stretch(self, at: dt.datetime) -> float:
+        """How much longer every wait gets from those who will come into line ahead (green
+        channel, appointments, transfers, reinstated no-shows) at today's rate so far: they
+        take that share of the counters' time."""
+        counters = sum(c.state is CounterState.OPEN for c in self.counters.values())
+        if self.first_issued_at is None or not counters:
+            return 1.0
+        hours = max((at - self.first_issued_at).total_seconds(), 1800.0)  # a day's first minutes say little
+        visits = self.visit_seconds or self.service_seconds
+        visit = sum(visits.values()) / len(visits) if visits else _DEFAULT_SERVICE_SECONDS
+        share = min(self.joined_ahead / hours * visit / counters, _MOST_TAKEN)
+        return 1 / (1 - share)
+
+    def _project(
+        self, lines: dict[Line, list[tuple[OrderKey, str]]], at: dt.datetime, stop: str | None
+    ) -> dict[str, float]:
+        gap = _FIRST_GAP if self.call_gap_seconds is None else self.call_gap_seconds
+        pause = _FIRST_PAUSE if self.pause_seconds is None else self.pause_seconds
+        opening = self.rules.next_opening(at)  # before the hall opens: every counter opens then
+        free = []
+        for number, counter in self.counters.items():
+            if counter.state is CounterState.OPEN:
+                back = 0.0
+            elif counter.state is CounterState.PAUSED:
+                if counter.pause_back_at is not None:  # the clerk said when
+                    back = max((counter.pause_back_at - at).total_seconds(), 0.0)
+                else:  # as long as this hall's pauses last
+                    away = (at - (counter.state_since or at)).total_seconds()
+                    back = max(pause - away, _STILL_AWAY)
+            elif opening is not None:
+                back = (opening - at).total_seconds()
+            else:
+                continue
+            busy = 0.0
+            if counter.current is not None:
+                current = self.tickets[counter.current]
+                began = current.called_at or at
+                held = (at - began).total_seconds() - current.suspended_seconds
+                busy = max(self._visit_seconds(current.item) - held, 0.0) + gap
+            own = self._own_lines(number) if self.lines.named else ()
+            free.append(FreeCounter(number, max(back, busy), self._item_lines(number) + own))
+        visits = _Visits(self, gap)
+        return project(lines, free, visits, micros(at), self._fairness_us, stop, _PROJECTED_CALLS)
+
+    def _visit_seconds(self, item: str) -> float:
+        """How long a ticket of ``item`` holds its counter, from the call to the citizen leaving."""
+        known = self.visit_seconds.get(item)
+        return known if known is not None else self._service_seconds(item)
 
     def serving_counters(self, item: str, to_counter: int | None = None) -> tuple[int, ...]:
         """The counters a ticket of ``item`` (or sent to ``to_counter``) may be called to, for
@@ -1363,6 +1478,11 @@ class HallQueue:
             counters=list(self.counters.values()),
             group_seq=dict(self.group_seq),
             service_seconds=dict(self.service_seconds),
+            visit_seconds=dict(self.visit_seconds),
+            call_gap_seconds=self.call_gap_seconds,
+            pause_seconds=self.pause_seconds,
+            joined_ahead=self.joined_ahead,
+            first_issued_at=self.first_issued_at,
         )
 
     @classmethod
@@ -1371,6 +1491,10 @@ class HallQueue:
         queue.seq, queue.day = snapshot.seq, snapshot.day
         queue.group_seq = dict(snapshot.group_seq)
         queue.service_seconds = dict(snapshot.service_seconds)
+        queue.visit_seconds = dict(snapshot.visit_seconds)
+        queue.call_gap_seconds = snapshot.call_gap_seconds
+        queue.pause_seconds = snapshot.pause_seconds
+        queue.joined_ahead, queue.first_issued_at = snapshot.joined_ahead, snapshot.first_issued_at
         for counter in snapshot.counters:
             queue.counters[counter.number] = counter
         for ticket in snapshot.tickets:
@@ -1393,3 +1517,19 @@ _COUNTER_EVENT_STEPS: dict[type, CounterStep] = {
     CounterClosed: CounterStep.CLOSE,
 }
 _COUNTER_STEP_ZH = {CounterStep.OPEN: "开始服务", CounterStep.PAUSE: "暂停", CounterStep.CLOSE: "关闭"}
+
+
+class _Visits(dict[str, float]):
+    """How long each waiting ticket would hold its counter (visit and gap), worked out only for
+    those the projection reaches, once per item."""
+
+    def __init__(self, queue: HallQueue, gap: float) -> None:
+        super().__init__()
+        self.queue, self.gap, self.per_item = queue, gap, {}
+
+    def __missing__(self, ticket_id: str) -> float:
+        item = self.queue.tickets[ticket_id].item
+        seconds = self.per_item.get(item)
+        if seconds is None:
+            seconds = self.per_item[item] = self.queue._visit_seconds(item) + self.gap
+        return seconds

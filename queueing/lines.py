@@ -149,6 +149,10 @@ class WaitingLines:
         """Every non-empty line with its length."""
         return ((line, len(entries)) for line, entries in self._lines.items() if entries)
 
+    def by_line(self) -> dict[Line, list[tuple[OrderKey, str]]]:
+        """Every non-empty line's entries, in order: the lines themselves, to read, not to change."""
+        return {line: entries for line, entries in self._lines.items() if entries}
+
     def entries(self, line: Line) -> list[tuple[OrderKey, str]]:
         """The line's (key, ticket) pairs, in order."""
         return list(self._lines.get(line, ()))

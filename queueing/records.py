@@ -62,6 +62,7 @@ class CounterRecord(msgspec.Struct, kw_only=True):
     alerted_b: str = ""  # and whom it asked to cover the post
     alerted_a: str = ""
     served: int = 0  # services completed here today
+    visit_ended_at: dt.datetime | None = None  # its last citizen left (办结, 过号, transfer): the gap to the next call
 
     @property
     def number(self) -> int:
@@ -76,3 +77,11 @@ class HallSnapshot(msgspec.Struct, kw_only=True):
     counters: list[CounterRecord]
     group_seq: dict[str, int]
     service_seconds: dict[str, float]
+    # For the estimates: how long a ticket holds its counter, per item (from the call to the
+    # citizen leaving: walk, recalls, a no-show's wait, the service), and the gap to the next
+    # call. No default: a snapshot from before it is unreadable, and the record is replayed.
+    visit_seconds: dict[str, float]
+    call_gap_seconds: float | None = None
+    pause_seconds: float | None = None
+    joined_ahead: int = 0  # today: tickets that came into line ahead of those waiting
+    first_issued_at: dt.datetime | None = None

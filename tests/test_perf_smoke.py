@@ -19,6 +19,7 @@ from tests.perf.appointments import bench_appointments
 from tests.perf.calling import bench_call_next_core, bench_call_next_http
 from tests.perf.common import BENCH_HALL, Figure, Outcome, issue_pools, table
 from tests.perf.displays import bench_displays
+from tests.perf.estimates import bench_estimates
 from tests.perf.floor import bench_floor
 from tests.perf.printing import bench_printing
 from tests.perf.rebuild import bench_rebuild
@@ -172,6 +173,14 @@ def test_printing_benchmark_runs() -> None:
     assert figures["printing.slips_80"].ok is not None and figures["printing.service_seconds"].ok is None
     assert outcome.details["service"]["jobs"] == 20 and len(outcome.details["80 mm, GB18030"]["seconds"]) == 2
     assert 600 < outcome.details["80 mm, GB18030"]["bytes_per_slip"] < 2000  # whole slips, QR code and cut
+
+
+def test_estimates_benchmark_runs() -> None:
+    outcome = bench_estimates(days=1)
+    _sane(outcome, {"estimates.bias_300", "estimates.bands_300", "estimates.bias_420", "estimates.bands_420"})
+    table = outcome.details["per_day_420"]
+    assert table["quotes"] > 300 and table["bands"][0]["ahead"] == "0"
+    assert table["table"][0].split() == ["ahead", "count", "actual", "quoted", "error", "floor", "×floor"]
 
 
 def test_the_command_prints_a_table_and_writes_json(tmp_path: Path, capsys) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 
 import msgspec
 
@@ -176,3 +177,118 @@ def test_recent_service_times_drive_the_estimate_and_ignore_time_away() -> None:
     issue(queue, "c", "SB04", 70)
     issue(queue, "d", "SB04", 70)
     assert estimate(queue, "d", 70) == Estimate(people_ahead=1, wait_minutes=12)  # 11.6 minutes, rounded up
+
+
+# ---------------------------------------------------------------------- the projection
+
+
+def play_until_called(queue: HallQueue, ticket_id: str, start: float) -> float:
+    """Run the hall from minute ``start`` as the estimate expects it to run: each open counter
+    calls the moment it is free and serves each citizen for exactly the item's time. The
+    minute ``ticket_id`` is called."""
+    import heapq
+
+    free = [(start, number) for number, c in sorted(queue.counters.items()) if c.state.value == "open"]
+    heapq.heapify(free)
+    while free:
+        minute, number = heapq.heappop(free)
+        counter = queue.counters[number]
+        if counter.current is not None:
+            queue.handle(CompleteService(at=at(minute), actor=MANAGER, counter=number))
+        recorded = queue.handle(CallNext(at=at(minute), actor=MANAGER, counter=number))
+        if not recorded:
+            continue
+        called = recorded[-1].event.ticket_id
+        if called == ticket_id:
+            return minute
+        item = queue.tickets[called].item
+        heapq.heappush(free, (minute + queue.rules.item_by_code[item].service_minutes, number))
+    raise AssertionError(f"{ticket_id} was never called")
+
+
+def test_the_quote_follows_the_calling_rule_preferences_and_fairness() -> None:
+    # Counter 10 prefers housing fund (GJ01, 10 min) to property (BD01, 25 min): a property
+    # citizen waits behind every fund citizen, until the fairness rule (45 min) puts him first.
+    queue = demo_queue(open_counters=(10,))
+    issue(queue, "property", "BD01", 0)
+    for n in range(8):
+        issue(queue, f"fund{n}", "GJ01", 0.1 + n * 0.01)
+    told = estimate(queue, "property", 1)
+    called = play_until_called(queue, "property", 1)
+    assert called == 51  # five fund citizens called at 1, 11, …, 41; due at 45, first at 51
+    assert told == Estimate(people_ahead=8, wait_minutes=50)  # from minute 1: what happened
+
+
+def test_a_counter_serving_several_lines_is_not_counted_once_per_line() -> None:
+    # Counters 1 and 8 both take social insurance (SB01, 10 min); counter 1 also takes the
+    # enterprise line (QY01, 20 min), which came first. Summing each line over its sharers
+    # (the old way) promised the SB01 citizen the time of one SB01 round.
+    queue = demo_queue(open_counters=(1, 8))
+    for n in range(4):
+        issue(queue, f"qy{n}", "QY01", n * 0.01)
+    for n in range(4):
+        issue(queue, f"sb{n}", "SB01", 0.1 + n * 0.01)
+    issue(queue, "mine", "SB01", 0.5)
+    told = estimate(queue, "mine", 0.5)
+    called = play_until_called(queue, "mine", 0.5)
+    assert told.wait_minutes == math.ceil(called - 0.5)
+
+
+def test_a_paused_clerk_counts_from_when_he_said_or_from_the_halls_usual_pause() -> None:
+    queue = demo_queue(open_counters=(10,))
+    issue(queue, "fund", "GJ01", 0)
+    queue.handle(PauseCounter(at=at(1), actor=MANAGER, counter=10, reason="午休", back_at=at(31)))
+    issue(queue, "other", "GJ01", 1)
+    # Counter 10 was the only one: no minutes (paused); with counter 9 open too, the work is shared.
+    queue.handle(OpenCounter(at=at(1), actor=MANAGER, counter=9))
+    queue.handle(CallNext(at=at(1), actor=MANAGER, counter=9))  # takes "fund" for 10 minutes
+    assert estimate(queue, "other", 1) == Estimate(people_ahead=0, wait_minutes=10)  # 9 frees first
+    issue(queue, "third", "GJ01", 2)
+    assert estimate(queue, "third", 2).wait_minutes == 19  # 9 frees at 11 and serves "other"; 10 back at 31
+    # A pause with no time said: the hall's own pauses so far (one of 20 minutes) are the guess.
+    queue.handle(OpenCounter(at=at(21), actor=MANAGER, counter=10))
+    queue.handle(PauseCounter(at=at(22), actor=MANAGER, counter=10, reason="临时离开"))
+    assert queue.pause_seconds == 20 * 60
+    issue(queue, "fourth", "GJ01", 23)
+    # At 23 counter 9 is done with "fund" and takes "other", then "third" at 33; counter 10,
+    # back at 42 (a 20-minute pause, one minute gone), takes "fourth" before 9 is free at 43.
+    assert estimate(queue, "fourth", 23).wait_minutes == 19
+
+
+def test_before_opening_the_counters_not_yet_open_count_from_the_opening() -> None:
+    early = MONDAY_9 - dt.timedelta(minutes=10)
+    queue = demo_queue(at=early, open_counters=(1,))  # 8:50: one clerk already at work
+    for n in range(10):
+        queue.handle(IssueTicket(at=early, ticket_id=f"w{n}", item="SB01"))
+    queue.handle(IssueTicket(at=early, ticket_id="mine", item="SB01"))
+    # Alone, counter 1 would take 100 minutes; at 9:00 the five others that serve SB01 open.
+    told = queue.estimate(queue.tickets["mine"], early)
+    assert told.people_ahead == 10
+    assert 10 < told.wait_minutes <= 30
+
+
+def test_those_who_come_ahead_today_lengthen_a_walk_ins_wait() -> None:
+    quiet, busy = demo_queue(open_counters=(8,)), demo_queue(open_counters=(8,))
+    for n in range(12):  # the same morning, but one hall's green and appointment citizens came ahead
+        issue(quiet, f"w{n}", "SB01", n * 5)
+        issue(busy, f"w{n}", "SB01", n * 5, Priority.GREEN if n % 2 else Priority.WALK_IN)
+    for queue in (quiet, busy):
+        issue(queue, "mine", "SB01", 60)
+    plain, longer = estimate(quiet, "mine", 60), estimate(busy, "mine", 60)
+    assert plain.people_ahead == longer.people_ahead == 12
+    assert longer.wait_minutes > plain.wait_minutes * 1.2
+
+
+def test_what_the_estimates_learn_is_kept_in_a_snapshot() -> None:
+    queue = demo_queue(open_counters=(8, 10))
+    for n in range(6):
+        issue(queue, f"w{n}", "SB01", n)
+    queue.handle(CallNext(at=at(6), actor=MANAGER, counter=8))
+    queue.handle(CompleteService(at=at(13), actor=MANAGER, counter=8))
+    queue.handle(CallNext(at=at(14), actor=MANAGER, counter=8))
+    queue.handle(PauseCounter(at=at(15), actor=MANAGER, counter=10))
+    queue.handle(OpenCounter(at=at(40), actor=MANAGER, counter=10))
+    assert queue.visit_seconds["SB01"] < 600 and queue.call_gap_seconds == 60 and queue.pause_seconds == 1500
+    again = HallQueue.restore(queue.rules, queue.export())
+    assert again.export() == queue.export()
+    assert estimate(again, "w5", 41) == estimate(queue, "w5", 41)

@@ -3,7 +3,7 @@
     python -m tests.perf                      everything (a few minutes)
     python -m tests.perf --only sqlite,core   some of them: sqlite, postgres, postgres-2,
                                               calling, core, rebuild, displays, floor, printing,
-                                              appointments, stats, simulation
+                                              appointments, stats, simulation, estimates
     python -m tests.perf --strict             exit 1 if a figure misses its target
 
 Prints the machine and a table, one line per figure with its target and PASS, MISS or
@@ -32,6 +32,7 @@ from tests.perf.appointments import bench_appointments
 from tests.perf.calling import bench_call_next_core, bench_call_next_http
 from tests.perf.common import ARTIFACTS, ROOT, Figure, Outcome, machine, table
 from tests.perf.displays import bench_displays
+from tests.perf.estimates import bench_estimates
 from tests.perf.floor import bench_floor
 from tests.perf.printing import bench_printing
 from tests.perf.rebuild import bench_rebuild
@@ -52,6 +53,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[], Outcome]]] = {
     "appointments": ("6. a week of slots; 200 clients racing for one slot", lambda: bench_appointments()),
     "stats": ("7. statistics on six months of a busy hall; the live view; exports", lambda: bench_stats()),
     "simulation": ("8. the simulator against ciw; the advice; what-if from now", lambda: bench_simulation()),
+    "estimates": ("9. the waits quoted at issue against the waits that followed", lambda: bench_estimates()),
 }
 
 
