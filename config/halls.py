@@ -24,6 +24,7 @@ from counters.ratings import RatingRules
 from counters.settings import AlertSettings, CounterHall, DeviceCard, StaffCard, StatsSettings
 from displays.settings import DisplayHall, DisplaySettings
 from displays.voice import VoiceSettings
+from displays.voicepack import DEFAULT_PACK, VoicePack, VoicePackError, load_pack, unsaid_in_calls
 from printers.settings import PrinterSpec, PrintingHall, SlipSettings
 from queueing.catalogue import Domain, HallInfo, ServiceItem, TicketGroup
 from queueing.errors import field_first
@@ -110,6 +111,7 @@ class HallDefinition(msgspec.Struct, frozen=True):
     stats: StatsSettings = StatsSettings()
     alerts: AlertSettings = AlertSettings()
     warnings: tuple[str, ...] = ()
+    voice_pack: VoicePack | None = None  # ``voice.pack``, loaded and checked
 
     @property
     def id(self) -> str:
@@ -129,6 +131,7 @@ class HallDefinition(msgspec.Struct, frozen=True):
             info=self.info,
             counters=self.counters,
             voice=self.voice,
+            voice_pack=self.voice_pack,
             display=self.display,
             staff_names={s.username: s.name for s in self.staff},
         )
@@ -275,6 +278,7 @@ def _check(path: Path, hall: _HallFile) -> HallDefinition:
         if device.printer is not None and device.kind != "ticket_machine":
             raise fail(f"devices[{index}].printer", f"only a ticket machine has a slip printer, not a {device.kind}")
 
+    voice_pack = _voice_pack(path, hall) if hall.voice.pack else None
     served = set().union(*(served_items(c, hall.items) for c in hall.counters)) if hall.counters else set()
     warnings = tuple(
         f"{path}: items[{index}]: no counter serves {item.code} ({item.name}); tickets for it are refused"
@@ -296,4 +300,23 @@ def _check(path: Path, hall: _HallFile) -> HallDefinition:
         stats=hall.stats,
         alerts=hall.alerts,
         warnings=warnings,
+        voice_pack=voice_pack,
     )
+
+
+def _voice_pack(path: Path, hall: _HallFile) -> VoicePack:
+    """``voice.pack``, loaded; refused if broken or if it cannot say this hall's calls."""
+    folder = DEFAULT_PACK if hall.voice.pack == "default" else path.parent / hall.voice.pack
+    try:
+        pack = load_pack(folder)
+    except VoicePackError as exc:
+        raise ConfigError(f"{path}: voice.pack: {exc}") from None
+    if pack.language not in hall.voice.languages:
+        raise ConfigError(f"{path}: voice.pack: the pack says {pack.language!r}, which voice.languages leaves out")
+    prefixes = [g.prefix for g in hall.groups]
+    if missing := unsaid_in_calls(pack, hall.voice, prefixes, [c.number for c in hall.counters]):
+        raise ConfigError(
+            f"{path}: voice.pack: {folder / 'voice-pack.toml'} has no clip for {', '.join(map(repr, missing))}, "
+            "which this hall's calls say; add them to its [clips]"
+        )
+    return pack

@@ -180,7 +180,8 @@ async def call_voice(
     if not _NUMBER.match(number):
         raise NotFound(f"{number!r} is not a ticket number", "号码有误")
     texts = call_texts(part.voice, number, counter, form)
-    return _wav(await displays.synthesizer.wav(form_settings(part.voice, form), texts, short=form != "full"))
+    spoken = form_settings(part.voice, form)
+    return _wav(await displays.synthesizer.wav(spoken, texts, short=form != "full", pack=part.voice_pack))
 
 
 @get("/halls/{hall:str}/voice/announcements/{seq:int}", include_in_schema=False)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import msgspec
 
 from displays.voice import VoiceSettings
+from displays.voicepack import VoicePack
 from queueing.catalogue import HallInfo
 from queueing.kinds import CounterSpec
 
@@ -37,6 +38,7 @@ class DisplayHall(msgspec.Struct, frozen=True):
     info: HallInfo
     counters: tuple[CounterSpec, ...] = ()
     voice: VoiceSettings = VoiceSettings()
+    voice_pack: VoicePack | None = None  # says the calls' Mandarin with recorded clips
     display: DisplaySettings = DisplaySettings()
     staff_names: dict[str, str] = msgspec.field(default_factory=dict)  # username -> name, for 空岗 alerts
 

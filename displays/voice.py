@@ -8,7 +8,9 @@ language once, quicker: "A零零一号，3号窗口", under 3 s) and ``number`` 
 a second, the screen showing its counter). Each distinct announcement is synthesised once, by
 espeak-ng through pyttsx3's binding in a worker process (so the event loop never waits on it
 and the library's global state stays out of the server), and kept as a WAV file: an optional
-chime, then every language, the whole repeated.
+chime, then every language, the whole repeated. A hall with a voice pack (``[voice] pack``:
+recorded clips, displays/voicepack.py) has its calls' Mandarin said with the clips instead;
+the chime, the repeats and the forms stay the same.
 """
 
 from __future__ import annotations
@@ -23,9 +25,12 @@ import struct
 import wave
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import msgspec
+
+if TYPE_CHECKING:
+    from displays.voicepack import VoicePack
 
 __all__ = [
     "DEFAULT_TEMPLATES",
@@ -77,6 +82,9 @@ class VoiceSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     rate: int = 150  # words per minute; espeak-ng's own default (175) is fast for a hall
     templates: dict[str, str] = msgspec.field(default_factory=dict)
     voices: dict[str, str] = msgspec.field(default_factory=dict)
+    # A voice pack for the calls' Mandarin: a folder relative to the hall file, or "default"
+    # (the pack made with espeak-ng, displays/voice_packs/default); "": espeak-ng alone.
+    pack: str = ""
 
     def __post_init__(self) -> None:
         if not self.languages:
@@ -215,30 +223,40 @@ class Synthesizer:
         self._pool: ProcessPoolExecutor | None = None
         self._pending: dict[str, asyncio.Future[Path]] = {}
 
-    def key(self, settings: VoiceSettings, texts: dict[str, str], short: bool = False) -> str:
+    def key(
+        self, settings: VoiceSettings, texts: dict[str, str], short: bool = False, pack: VoicePack | None = None
+    ) -> str:
         spec = [[texts[lang], settings.voice(lang)] for lang in texts], settings.rate, settings.repeat, settings.chime
-        return hashlib.sha256(msgspec.json.encode([*spec, short] if short else spec)).hexdigest()[:32]
+        more = [short, pack.fingerprint] if pack is not None else [short] if short else []  # a new pack, new files
+        return hashlib.sha256(msgspec.json.encode([*spec, *more])).hexdigest()[:32]
 
-    async def wav(self, settings: VoiceSettings, texts: dict[str, str], *, short: bool = False) -> Path:
+    async def wav(
+        self, settings: VoiceSettings, texts: dict[str, str], *, short: bool = False, pack: VoicePack | None = None
+    ) -> Path:
         """The file for ``texts``, made now if it was never made. ``short``: a short form of a
-        call (``form_settings``), its words without the silence around them."""
-        key = self.key(settings, texts, short)
+        call (``form_settings``), its words without the silence around them. ``pack``: the
+        hall's voice pack says its language where it has the clips."""
+        key = self.key(settings, texts, short, pack)
         path = self.folder / f"{key}.wav"
         if path.exists():
             return path
         if key not in self._pending:  # concurrent requests for the same text wait for one synthesis
-            self._pending[key] = asyncio.ensure_future(self._make(path, settings, texts, short))
+            self._pending[key] = asyncio.ensure_future(self._make(path, settings, texts, short, pack))
             self._pending[key].add_done_callback(lambda _: self._pending.pop(key, None))
         return await asyncio.shield(self._pending[key])
 
-    async def _make(self, path: Path, settings: VoiceSettings, texts: dict[str, str], short: bool) -> Path:
+    async def _make(
+        self, path: Path, settings: VoiceSettings, texts: dict[str, str], short: bool, pack: VoicePack | None
+    ) -> Path:
         loop = asyncio.get_running_loop()
-        if self._pool is None:
-            self._pool = ProcessPoolExecutor(max_workers=1)
-        parts = [
-            await loop.run_in_executor(self._pool, _speak, text, settings.voice(lang), settings.rate)
-            for lang, text in texts.items()
-        ]
+        parts = []
+        for lang, text in texts.items():
+            part = pack.spoken(text) if pack is not None and lang == pack.language else None
+            if part is None:  # no pack, another language, or a clip missing (the pack logs it once)
+                if self._pool is None:
+                    self._pool = ProcessPoolExecutor(max_workers=1)
+                part = await loop.run_in_executor(self._pool, _speak, text, settings.voice(lang), settings.rate)
+            parts.append(part)
         if short:  # no silence around the words but a breath after
             data = compose([trimmed(part) for part in parts], 1, False, tail=SHORT_TAIL)
         else:

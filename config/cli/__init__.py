@@ -1,7 +1,8 @@
 """The ``hall`` command, by audience: the server's administrator (``admin.py``: serve, halls,
 check, migrate, rebuild), accounts (``accounts.py``: add-staff, add-device, hash-password),
 the device agents on the PCs wired to boards and printers (``agents.py``: led-bridge,
-print-agent) and the manager's planning (``planning.py``: simulate, advise).
+print-agent), the manager's planning (``planning.py``: simulate, advise) and the voice packs
+(``voice.py``: voice-pack make, voice-pack check).
 
     hall serve [--workers N] [--port P]     start the server (the demo hall by default)
     hall halls                              list the halls and what they hold
@@ -19,6 +20,10 @@ print-agent) and the manager's planning (``planning.py``: simulate, advise).
                                             drive counter LED boards from the device channel
     hall print-agent --server URL --hall ID --token T [--printer usb:VID:PID|file:PATH|dummy[:DIR]]
                                             print a ticket machine's slips on the printer at its PC
+    hall voice-pack make DIR [--sample-rate 16000]
+                                            a voice pack (语音包) said by espeak-ng: every clip a call needs
+    hall voice-pack check DIR [--number A012] [--counter 23] [--out call.wav]
+                                            a pack's missing and doubtful clips; a sample call as a WAV
 
 ``led-bridge`` and ``print-agent`` talk to a running server only (``--server``, a device token
 of the hall), so they run on whatever PC is wired to the boards or the printer; they run until
@@ -32,7 +37,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from config.cli import accounts, admin, agents, planning
+from config.cli import accounts, admin, agents, planning, voice
 from config.halls import ConfigError
 
 __all__ = ["main"]
@@ -42,7 +47,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hall", description="Hall queue for government service centres")
     parser.add_argument("--settings", help="settings TOML file (default: $HALL_SETTINGS, else built-in defaults)")
     commands = parser.add_subparsers(dest="command", required=True)
-    for audience in (admin, accounts, agents, planning):
+    for audience in (admin, accounts, agents, planning, voice):
         audience.add_commands(commands)
     return parser
 
