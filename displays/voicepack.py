@@ -41,7 +41,7 @@ from pathlib import Path
 import msgspec
 import numpy as np
 
-from displays.voice import RATE, VoiceForm, VoiceSettings, call_texts, trimmed
+from displays.voice import RATE, VoiceForm, VoiceSettings, _silence, call_texts, trimmed
 
 __all__ = [
     "CLIP_FILES",
@@ -217,10 +217,6 @@ class VoicePack:
     def unsaid(self, texts: Iterable[str]) -> list[str]:
         """The words of ``texts`` no clip says, each once, in order."""
         return list(dict.fromkeys(word for text in texts for word in self.plan(text)[1]))
-
-
-def _silence(seconds: float) -> bytes:
-    return b"\x00\x00" * round(RATE * seconds)
 
 
 def resampled(pcm: bytes, source: int, target: int = RATE) -> bytes:

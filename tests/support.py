@@ -2,20 +2,24 @@
 
 from __future__ import annotations
 
+import array
 import datetime as dt
+import logging
 import os
 import signal
 import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+import wave
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 from config.halls import HallDefinition, load_hall
+from displays.voicepack import CLIP_FILES, MANIFEST
 from queueing.commands import Actor, DefineCounter, OpenCounter, Role, SignIn
 from queueing.hall import HallQueue
 
@@ -149,3 +153,40 @@ def id_number(serial: int, birth: str = "19900101") -> str:
 
 def person(serial: int = 1, **more: str) -> dict[str, str]:
     return {"id_number": id_number(serial), "name": "张三丰", "phone": f"1381234{serial:04d}", **more}
+
+
+@contextmanager
+def logged(caplog, name: str, level: int = logging.INFO) -> Iterator:
+    """``caplog`` on the logger ``name`` itself (and not again through root): the app's logging
+    config may have stopped "hall" from propagating."""
+    logger = logging.getLogger(name)
+    before = logger.level, logger.propagate
+    logger.addHandler(caplog.handler)
+    logger.setLevel(level)
+    logger.propagate = False
+    try:
+        yield caplog
+    finally:
+        logger.removeHandler(caplog.handler)
+        logger.setLevel(before[0])
+        logger.propagate = before[1]
+
+
+def tone_pack(folder: Path, clips: Iterable[str] = CLIP_FILES, rate: int = 22050, manifest: str = "") -> list[str]:
+    """A voice pack of square tones, each clip a different length (0.06 s, 0.064 s, …) so that
+    the clips of a call can be told apart in its WAV; ``manifest``: more of ``[pack]``.
+    Returns what the clips say, shortest first."""
+    folder.mkdir(parents=True, exist_ok=True)
+    said = list(clips)
+    lines = ["[pack]", 'name = "tones"', f"sample_rate = {rate}", manifest, "[clips]"]
+    for index, words in enumerate(said):
+        frames, period = round(rate * (0.06 + 0.004 * index)), rate // (200 + 10 * index)
+        pcm = array.array("h", [8000 if (i // (period // 2)) % 2 else -8000 for i in range(frames)]).tobytes()
+        with wave.open(str(folder / f"clip-{index}.wav"), "wb") as audio:
+            audio.setnchannels(1)
+            audio.setsampwidth(2)
+            audio.setframerate(rate)
+            audio.writeframes(pcm)
+        lines.append(f'"{words}" = "clip-{index}.wav"')
+    (folder / MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return said

@@ -33,6 +33,7 @@ from appointments.notify import (
     build_notifier,
     mask_email,
 )
+from tests.support import logged
 
 PHONE = "13812345678"
 EMAIL = "zhang.san@example.com"
@@ -68,19 +69,8 @@ def _serve(server: socketserver.BaseServer) -> Iterator[None]:
 
 @pytest.fixture
 def hall_log(caplog: pytest.LogCaptureFixture) -> Iterator[pytest.LogCaptureFixture]:
-    # Straight onto the logger (and not again through root): the app's logging config may have
-    # stopped "hall" from propagating.
-    logger = logging.getLogger("hall.appointments")
-    level, propagate = logger.level, logger.propagate
-    logger.addHandler(caplog.handler)
-    logger.setLevel(logging.INFO)
-    logger.propagate = False
-    try:
-        yield caplog
-    finally:
-        logger.removeHandler(caplog.handler)
-        logger.setLevel(level)
-        logger.propagate = propagate
+    with logged(caplog, "hall.appointments") as captured:
+        yield captured
 
 
 # --- an SMTP stand-in: just enough of RFC 5321 for smtplib -----------------------------------------

@@ -20,6 +20,7 @@ from displays.voice import (
     form_settings,
     spoken_number,
 )
+from displays.voicepack import VoicePack
 from tests.support import SMALL_HALL
 
 
@@ -184,9 +185,11 @@ def test_one_synthesis_per_text_and_the_loop_keeps_running(tmp_path: Path) -> No
     asyncio.run(scenario())
 
 
-async def _synthesize(folder: Path, settings: VoiceSettings, texts: dict[str, str], short: bool = False) -> Path:
+async def _synthesize(
+    folder: Path, settings: VoiceSettings, texts: dict[str, str], short: bool = False, pack: VoicePack | None = None
+) -> Path:
     synthesizer = Synthesizer(folder)
     try:
-        return await synthesizer.wav(settings, texts, short=short)
+        return await synthesizer.wav(settings, texts, short=short, pack=pack)
     finally:
         synthesizer.close()
