@@ -10,6 +10,8 @@ from pathlib import Path
 import httpx
 
 from config.migrations import head
+from displays.voice import compose
+from displays.voicepack import CLIP_FILES, DEFAULT_PACK, load_pack
 from tests.support import DEMO_HALL, ROOT, SMALL_HALL, running
 
 
@@ -161,3 +163,36 @@ def test_names_with_quotes_and_control_characters_cannot_break_the_hall_file(tmp
     assert str(halls / "small.toml") in refused.stderr and ".draft" not in refused.stderr
     assert (halls / "small.toml").read_bytes().startswith(before)
     assert sorted(p.name for p in halls.iterdir()) == ["small.toml"]
+
+
+def test_voice_pack_make_and_check(tmp_path: Path) -> None:
+    """``make``: the default pack's clips, said by espeak-ng; ``check``: what a recorder should
+    fix, and a sample call written to a WAV as long as the pack's clips make it."""
+    made = hall("voice-pack", "make", str(tmp_path / "made"), env={})
+    assert made.returncode == 0 and made.stdout.startswith(f"{len(CLIP_FILES)} clips in"), made.stderr
+    pack = load_pack(tmp_path / "made")
+    assert set(pack.clips) == set(load_pack(DEFAULT_PACK).clips) and pack.info.sample_rate == 16000
+    assert (tmp_path / "made" / "voice-pack.toml").read_text() == (DEFAULT_PACK / "voice-pack.toml").read_text()
+
+    sample = tmp_path / "call.wav"
+    checked = hall("voice-pack", "check", str(tmp_path / "made"), "--out", str(sample), env={})
+    assert checked.returncode == 0 and "warning" not in checked.stdout, checked.stdout + checked.stderr
+    assert (
+        "请A零一二号到23号窗口办理: 请 + A + 零 + 一 + 二 + 号 + 到 + 二 + 十 + 三 + 号 + 窗口 + 办理" in checked.stdout
+    )
+    plan, _ = pack.plan("请A零一二号到23号窗口办理")
+    assert sample.read_bytes() == compose([pack.pcm(plan)], 2, True)
+
+    (tmp_path / "made" / "letter-B.wav").unlink()
+    manifest = tmp_path / "made" / "voice-pack.toml"
+    manifest.write_text(manifest.read_text().replace('"B" = "letter-B.wav"\n', ""))
+    lacking = hall("voice-pack", "check", str(tmp_path / "made"), env={})
+    assert lacking.returncode == 1 and "warning  no clip for 'B' (a call may need it)" in lacking.stdout
+    cannot = hall("voice-pack", "check", str(tmp_path / "made"), "--number", "B001", env={})
+    assert cannot.returncode == 1 and "cannot say '请B零零一号到23号窗口办理': no clip for 'B'" in cannot.stderr
+    (tmp_path / "made" / "qing.wav").write_bytes(b"RIFF")
+    broken = hall("voice-pack", "check", str(tmp_path / "made"), env={})
+    assert (
+        broken.returncode == 2
+        and f"error: {manifest}: clips.请: {tmp_path / 'made' / 'qing.wav'}: not a PCM" in broken.stderr
+    )

@@ -7,9 +7,11 @@ heartbeats, and asks for a snapshot when it sees a gap.
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import socket
 import time
+import wave
 from pathlib import Path
 
 import httpx
@@ -20,8 +22,10 @@ from websockets.exceptions import ConnectionClosed, InvalidStatus
 
 from displays.hub import Subscriber
 from displays.render import Frame
+from displays.voice import SHORT_TAIL, _chime, compose, trimmed
+from displays.voicepack import load_pack
 from tests.conftest import REDIS_URL
-from tests.support import DEMO_HALL, Server, running
+from tests.support import DEMO_HALL, Server, running, tone_pack
 
 KIOSK = {"Authorization": "Bearer demo-kiosk-token"}
 SCREEN_TOKEN = "demo-screen-token"
@@ -361,6 +365,42 @@ def test_announcements_reach_the_screens_with_their_voice(server: Server) -> Non
             assert refused.status_code == 403
 
     asyncio.run(scenario())
+
+
+def test_a_hall_with_a_voice_pack_says_its_calls_with_the_clips(tmp_path: Path) -> None:
+    """``[voice] pack``: the call a screen is sent plays the pack's clips for the Mandarin after
+    the chime (then the English, synthesised); the form a screen behind asks for is the clips
+    alone, sample for sample as the pack composes them."""
+    tone_pack(tmp_path / "pack")
+    pack = load_pack(tmp_path / "pack")
+    hall_file = tmp_path / "demo.toml"
+    hall_file.write_text(DEMO_HALL.read_text().replace("[voice]\n", f'[voice]\npack = "{tmp_path / "pack"}"\n', 1))
+
+    async def scenario(server: Server) -> None:
+        async with Device(server.url, "/ws/halls/demo") as screen, api(server) as client:
+            headers = await manager(client)
+            (await client.post("/api/halls/demo/tickets", json={"item": "HZ01"}, headers=KIOSK)).raise_for_status()
+            await client.post("/api/halls/demo/counters/12/open", headers=headers)
+            await client.post("/api/halls/demo/counters/12/call-next", headers=headers)
+            call = await screen.until("call")
+            assert call["voice"]["texts"]["zh"] == "请D零零一号到12号窗口办理"
+            plan, missing = pack.plan(call["voice"]["texts"]["zh"])
+            assert plan == ["请", "D", "零", "零", "一", "号", "到", "十", "二", "号", "窗口", "办理"] and not missing
+            full = await client.get(call["voice"]["audio"])
+            quick = await client.get(call["voice"]["audio"] + "?form=number")
+        assert full.status_code == quick.status_code == 200 and full.headers["content-type"] == "audio/wav"
+        with wave.open(io.BytesIO(full.content)) as audio:
+            samples = audio.readframes(audio.getnframes())
+        chime = len(_chime())
+        zh = pack.pcm(plan)
+        assert samples[chime : chime + len(zh)] == zh, "the Mandarin right after the chime is the pack's"
+        between = samples.find(zh, chime + len(zh)) - (chime + len(zh))  # the second round's Mandarin
+        assert between > 2 * 22050 * 2, "the English (synthesised) and the gaps: over 2 s before it comes again"
+        number_plan, _ = pack.plan("D零零一")
+        assert quick.content == compose([trimmed(pack.pcm(number_plan))], 1, False, tail=SHORT_TAIL)
+
+    with running(_env(tmp_path, HALL_FILES=str(hall_file)), log=tmp_path / "server.log") as server:
+        asyncio.run(scenario(server))
 
 
 def test_a_screen_that_cannot_speak_says_so_to_the_manager(server: Server) -> None:
