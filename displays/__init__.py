@@ -5,7 +5,7 @@
 - ``hub.py``: fan-out to the devices of this process, and through Redis to the others;
 - ``service.py``: the displays of this process (their halls, the hub, the voice) for the handlers;
 - ``api.py``: the websocket endpoints and the voice files; ``pages.py``: the screen and the board;
-- ``voice.py``: what is said and its WAV;
+- ``voice.py``: what is said and its WAV; ``voicepack.py``: voice packs, calls said with recorded clips;
 - ``client.py``: the device channel's client, shared by the device agents (reconnecting by the
   ``websockets`` client's own reconnection); ``led/``: the bridge to physical LED boards.
 """
