@@ -32,6 +32,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import string
 import unicodedata
 import wave
@@ -42,6 +43,7 @@ import msgspec
 import numpy as np
 
 from displays.voice import RATE, VoiceForm, VoiceSettings, _silence, call_texts, trimmed
+from queueing.errors import field_first
 
 __all__ = [
     "CLIP_FILES",
@@ -78,6 +80,7 @@ CLIP_FILES: dict[str, str] = {
 }
 _LONGEST_CLIP = 10.0  # seconds: a clip says a word or a phrase, not a recording session
 _SILENT = 300  # a sample below this is silence (``trimmed``'s threshold)
+_ARABIC = re.compile(r"[0-9]+")
 
 
 class VoicePackError(Exception):
@@ -134,17 +137,7 @@ def _is_pause(char: str) -> bool:
 
 def _readings(text: str) -> str:
     """The text with its Arabic numbers as they are read (``cardinal_zh``)."""
-    out: list[str] = []
-    run = ""
-    for char in [*text, ""]:
-        if char and char in string.digits:
-            run += char
-            continue
-        if run:
-            out.append(cardinal_zh(int(run)))
-            run = ""
-        out.append(char)
-    return "".join(out)
+    return _ARABIC.sub(lambda number: cardinal_zh(int(number.group())), text)
 
 
 class VoicePack:
@@ -161,25 +154,25 @@ class VoicePack:
         text = _readings(text)
         said: list[str] = []
         missing: list[str] = []
-        unsaid = ""
+        unsaid = ""  # a run of characters no clip says, reported as one word
         at = 0
         while at < len(text):
-            if text[at].isspace() or _is_pause(text[at]):
-                if said and said[-1] != PAUSE and not text[at].isspace():
-                    said.append(PAUSE)
-                length = 1
+            char = text[at]
+            if char.isspace() or _is_pause(char):
+                length, clip = 1, "" if char.isspace() else PAUSE
             else:
-                length = next(
-                    (n for n in range(min(self._longest, len(text) - at), 0, -1) if text[at : at + n] in self.clips), 0
-                )
-                if length:
-                    said.append(text[at : at + length])
-            if length and unsaid:
+                longest = min(self._longest, len(text) - at)
+                length = next((n for n in range(longest, 0, -1) if text[at : at + n] in self.clips), 0)
+                clip = text[at : at + length]
+            if not length:
+                unsaid += char
+                at += 1
+                continue
+            if unsaid:
                 missing.append(unsaid)
                 unsaid = ""
-            if not length:
-                unsaid += text[at]
-                length = 1
+            if clip and (clip != PAUSE or (said and said[-1] != PAUSE)):  # no pause first or twice
+                said.append(clip)
             at += length
         if unsaid:
             missing.append(unsaid)
@@ -274,8 +267,6 @@ def load_pack(folder: str | Path) -> VoicePack:
     try:
         spec = msgspec.toml.decode(raw, type=PackFile)
     except msgspec.ValidationError as exc:
-        from queueing.errors import field_first
-
         raise VoicePackError(f"{manifest}: {field_first(str(exc))}") from None
     except msgspec.DecodeError as exc:
         raise VoicePackError(f"{manifest}: not valid TOML: {exc}") from None

@@ -89,6 +89,7 @@ def test_a_call_is_its_clips_longest_first(pack_dir: Path) -> None:
         [],
     )
     assert pack.plan("A零零一号，3号窗口") == (["A", "零", "零", "一", "号", PAUSE, "三", "号", "窗口"], [])
+    assert pack.plan("，A，，号 窗口。") == (["A", PAUSE, "号", "窗口"], [])  # no pause first, twice or last
     assert pack.plan("请B零零二号到3号窗口领取材料") == (
         ["请", "B", "零", "零", "二", "号", "到", "三", "号", "窗口"],
         ["领取材料"],
