@@ -2,7 +2,8 @@
 
 - ``GET  …/items``                                   the items that can be booked online (anyone)
 - ``GET  …/slots?item=QY01&from=2026-11-23&days=7``  the slots and what is left (anyone)
-- ``POST …``                                         book (anyone: the person's ID, name, phone)
+- ``POST …``                                         book (anyone: the person's document, name, phone,
+                                                     or an agent's name and phone (代办); two consents)
 - ``GET  …/{code}``                                  a booking's status (with its code)
 - ``POST …/{code}/cancel``                           cancel it (with its code), up to the cut-off
 - ``POST …/check-in``                                check in at a ticket machine or a counter
@@ -74,7 +75,9 @@ async def slots(
 async def book(
     hall: FromPath[str], data: JSONBody[BookRequest], appointments: NamedDependency[AppointmentService]
 ) -> BookingView:
-    return await appointments.book(hall, data.item, data.slot_start, data.person)
+    return await appointments.book(
+        hall, data.item, data.slot_start, data.person, data.privacy_consent, data.document_consent
+    )
 
 
 @post(f"{_BASE}/check-in", guards=[issuer_guard], status_code=201, summary="Check in a booking: its ticket (签到取号)")
@@ -133,11 +136,11 @@ async def status(
     return await appointments.status(hall, code)
 
 
-@post(f"{_BASE}/find", status_code=200, summary="Find my bookings (找回预约) by ID number and phone number")
+@post(f"{_BASE}/find", status_code=200, summary="Find my bookings (找回预约) by document number and phone number")
 async def find(
     hall: FromPath[str], data: JSONBody[FindRequest], appointments: NamedDependency[AppointmentService]
 ) -> list[BookingView]:
-    return await appointments.find(hall, data.id_number, data.phone)
+    return await appointments.find(hall, data.id_number, data.phone, data.document_kind)
 
 
 @post(

@@ -1,7 +1,8 @@
 """The appointment tables.
 
 - ``appointment``: every booking, its slot, its state and its person, protected: a keyed
-  hash to find the person's bookings, masked forms to show, the contact sealed.
+  hash of the document's kind and number to find the person's bookings, masked forms to
+  show (the agent's too, when someone booked for the person: 代办), the contacts sealed.
 - ``appointment_slot``: per hall, capacity key (an item or a group) and slot start, how many
   are booked. A booking takes a seat with one conditional ``UPDATE … SET booked = booked + 1
   WHERE booked < capacity``: two clients racing for the last seat cannot both win, on
@@ -42,9 +43,13 @@ class AppointmentRow(SQLModel, table=True):
     slot_end: dt.datetime = Field(sa_column=_instant())
     state: str = Field(max_length=20)  # booked, checked_in, late, cancelled, cancelled_by_hall, no_show
     person_key: str = Field(max_length=64)
-    id_masked: str = Field(max_length=24)
+    # 居民身份证 (rows of the days before other documents are these), passport, …: people.DOCUMENTS
+    document_kind: str = Field(default="resident_id", max_length=24, sa_column_kwargs={"server_default": "resident_id"})
+    id_masked: str = Field(max_length=24)  # the document's number, masked
     name_masked: str = Field(max_length=40)
-    phone_masked: str = Field(max_length=20)
+    phone_masked: str = Field(max_length=20)  # "" when an agent booked without the person's phone
+    agent_name_masked: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})  # 代办人
+    agent_phone_masked: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
     contact_sealed: bytes = Field(sa_type=sa.LargeBinary)
     created_at: dt.datetime = Field(sa_column=_instant())
     ended_at: dt.datetime | None = Field(default=None, sa_column=_instant(nullable=True))

@@ -1,9 +1,17 @@
 """The person behind a booking: checked, protected, masked (GB/T 35273).
 
-An ID number is kept two ways: a keyed hash (HMAC-SHA256 with a key derived from the
-server's secret) to find a person's bookings and apply the rules, and sealed (AES-GCM) with
-the phone and e-mail, to be opened only to send the person a message. Only masked forms
-(3201**********1234, 138****5678, 张*) are ever shown, returned or logged.
+Who books shows one identity document (证件): the mainland resident ID card, a passport, a
+travel permit of Hong Kong, Macao or Taiwan residents, their residence permit, or a foreign
+permanent resident's card; ``DOCUMENTS`` is the table of their numbers' shapes. One person is
+one document kind and its number, folded as a phone keyboard types it (full-width digits, Ｘ,
+spaces). A booking may be made for someone else (代办): the agent's name and phone come with
+it, and the agent is the one told.
+
+A document number is kept two ways: a keyed hash (HMAC-SHA256 with a key derived from the
+server's secret) to find a person's bookings and apply the rules, and masked to show. The
+phones and the e-mail are sealed (AES-GCM), to be opened only to tell the person or to check
+a phone typed to find or cancel a booking. Only masked forms (3201**********1234, E1*****78,
+138****5678, +852****4567, 张*) are ever shown, returned or logged.
 """
 
 from __future__ import annotations
@@ -13,65 +21,225 @@ import hmac
 import os
 import re
 import unicodedata
-from typing import Annotated
+from typing import Annotated, Literal, NamedTuple
 
 import msgspec
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 from config.privacy import mask_id_number, mask_name, mask_phone
 
-__all__ = ["Contact", "PersonInput", "PersonKeys", "check_id_number"]
+__all__ = [
+    "DOCUMENTS",
+    "AgentInput",
+    "Contact",
+    "DocumentKind",
+    "PersonError",
+    "PersonInput",
+    "PersonKeys",
+    "check_document",
+    "check_id_number",
+    "check_phone",
+    "kind_of_card_number",
+]
 
-_ID = re.compile(r"^[0-9]{17}[0-9X]$")  # ASCII digits only (\d would take other scripts)
-_PHONE = re.compile(r"^1[3-9]\d{9}$")
-_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+DocumentKind = Literal[
+    "resident_id", "passport", "hk_macao_permit", "taiwan_permit", "residence_permit", "foreign_permanent"
+]
+
+
+class Document(NamedTuple):
+    """A kind of identity document and the shape of its numbers (ASCII only: ``\\d`` would
+    take other scripts' digits)."""
+
+    name: str
+    name_en: str
+    pattern: str  # the whole number, after folding; the booking page checks with it too
+    shape: str  # what the number looks like, said to whoever typed it wrong
+    shape_en: str
+    checksum: bool  # the last character is the GB 11643 check digit
+
+
+DOCUMENTS: dict[str, Document] = {
+    "resident_id": Document(
+        "居民身份证", "resident ID card", "^[1-6][0-9]{16}[0-9X]$",
+        "18位，17位数字加1位数字或X", "18 characters: 17 digits and a digit or X", True,
+    ),
+    "passport": Document(
+        "护照", "passport", "^(?=.*[0-9])[A-Z0-9]{5,17}$",
+        "5至17位字母和数字", "5 to 17 letters and digits", False,
+    ),
+    "hk_macao_permit": Document(
+        "港澳居民来往内地通行证", "Mainland Travel Permit for Hong Kong and Macao Residents",
+        "^[HM][0-9]{8}([0-9]{2})?$",
+        "H或M开头，后接8位（旧证10位）数字", "H or M and 8 digits (10 on older permits)", False,
+    ),
+    "taiwan_permit": Document(
+        "台湾居民来往大陆通行证", "Mainland Travel Permit for Taiwan Residents", "^[0-9]{8}([0-9]{2})?$",
+        "8位数字（旧证10位）", "8 digits (10 on older permits)", False,
+    ),
+    "residence_permit": Document(
+        "港澳台居民居住证", "Residence Permit for Hong Kong, Macao and Taiwan Residents",
+        "^8[123][0-9]{15}[0-9X]$",
+        "18位，以81、82或83开头", "18 characters starting with 81, 82 or 83", True,
+    ),
+    "foreign_permanent": Document(
+        "外国人永久居留身份证", "Foreign Permanent Resident ID Card",
+        "^(9[0-9]{16}[0-9X]|[A-Z]{3}[0-9]{12})$",
+        "18位以9开头（2023年版），或3个字母加12位数字（旧版）",
+        "18 characters starting with 9 (2023 card), or 3 letters and 12 digits (older card)", True,
+    ),
+}  # fmt: skip
+_SHAPES = {kind: re.compile(document.pattern) for kind, document in DOCUMENTS.items()}
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
+_MOBILE = re.compile(r"^1[3-9][0-9]{9}$")
+_INTERNATIONAL = re.compile(r"^\+[1-9][0-9]{7,14}$")  # E.164: 8 to 15 digits with the country code
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 
 
-def check_id_number(value: str) -> str:
-    """A resident ID number (居民身份证号码, GB 11643), upper-cased, or ValueError. Full-width
-    digits and Ｘ (a phone keyboard's) and spaces are folded first, so one person has one key."""
-    number = "".join(unicodedata.normalize("NFKC", value).split()).upper()
-    if not _ID.match(number):
-        raise ValueError("the ID number must be 18 characters: 17 digits and a digit or X")
-    if _CHECK[sum(int(d) * w for d, w in zip(number[:17], _WEIGHTS, strict=True)) % 11] != number[17]:
-        raise ValueError("the ID number's check digit is wrong: please check the number")
+class PersonError(ValueError):
+    """What is wrong with what someone typed: the field (``person.id_number``), and why in
+    Chinese and English, naming the field."""
+
+    def __init__(self, field: str, message_zh: str, message: str) -> None:
+        super().__init__(f"{field}: {message}")
+        self.field, self.message_zh, self.message = field, message_zh, message
+
+
+def _fold(value: str) -> str:
+    """As a phone keyboard typed it, half-width: full-width digits and letters folded, spaces gone."""
+    return "".join(unicodedata.normalize("NFKC", value).split())
+
+
+def _check_digit_ok(number: str) -> bool:
+    return _CHECK[sum(int(d) * w for d, w in zip(number[:17], _WEIGHTS, strict=True)) % 11] == number[17]
+
+
+def kind_of_card_number(number: str) -> str | None:
+    """Which 18-character card a number is by its first digits (81–83 a residence permit,
+    9 a permanent residence card, else a resident ID): the card readers and the kiosk's
+    keypad read them all alike."""
+    number = _fold(number).upper()
+    return next(
+        (k for k, d in DOCUMENTS.items() if d.checksum and len(number) == 18 and _SHAPES[k].match(number)), None
+    )
+
+
+def check_document(kind: str, value: str, field: str = "person.id_number") -> str:
+    """The number of a ``kind`` document, folded and upper-cased, or ``PersonError``."""
+    document = DOCUMENTS.get(kind)
+    if document is None:
+        raise PersonError("person.document_kind", "请选择证件类型", f"no document kind {kind!r}")
+    number = _fold(value).upper()
+    if not _SHAPES[kind].match(number):
+        other = kind_of_card_number(number)
+        if other is not None and other != kind:  # an 81… number typed as a resident ID
+            name = DOCUMENTS[other].name
+            raise PersonError(
+                field,
+                f"该号码是{name}号码，请将证件类型选为「{name}」",
+                f"this is a {DOCUMENTS[other].name_en} number: choose that document kind",
+            )
+        raise PersonError(
+            field,
+            f"{document.name}号码应为{document.shape}",
+            f"a {document.name_en} number is {document.shape_en}",
+        )
+    if document.checksum and len(number) == 18 and not _check_digit_ok(number):
+        raise PersonError(
+            field,
+            f"{document.name}号码有误（校验位不符），请核对后重新输入",
+            f"the {document.name_en} number's check digit is wrong: please check the number",
+        )
     return number
 
 
-class PersonInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """Who books (预约人), as they type it."""
+def check_id_number(value: str) -> str:
+    """A resident ID number (居民身份证号码, GB 11643), folded, or ``PersonError``."""
+    return check_document("resident_id", value)
 
-    id_number: Annotated[str, msgspec.Meta(min_length=15, max_length=20)]
+
+def check_phone(value: str, field: str = "person.phone", label: str = "手机号") -> str:
+    """A mainland mobile as its 11 digits (+86 taken off), or a number outside the mainland
+    in E.164 form (+85261234567; 00 read as +); spaces, dashes and full-width digits folded."""
+    number = re.sub(r"[-().]", "", _fold(value))
+    if number.startswith("00"):
+        number = "+" + number[2:]
+    if number.startswith("+86"):
+        number = number[3:]
+    elif len(number) == 13 and number.startswith("86"):
+        number = number[2:]
+    if _MOBILE.match(number) or _INTERNATIONAL.match(number):
+        return number
+    raise PersonError(
+        field,
+        f"{label}应为以1开头的11位大陆手机号；境外号码请以+和国际区号开头，如 +852 6123 4567",
+        "a mainland mobile number has 11 digits starting with 1; a number outside the mainland "
+        "starts with + and its country code, like +852 6123 4567",
+    )
+
+
+class AgentInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """代办人: who books for the person (a son for his mother) and is told about the booking."""
+
     name: Annotated[str, msgspec.Meta(min_length=1, max_length=30)]
-    phone: Annotated[str, msgspec.Meta(min_length=11, max_length=16)]
+    phone: Annotated[str, msgspec.Meta(min_length=1, max_length=24)]
+
+
+class PersonInput(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """Who comes (预约人), as typed: their own document is checked at the counter. With an
+    ``agent`` (代办), the person's own phone may be left out: the agent's is the contact."""
+
+    id_number: Annotated[str, msgspec.Meta(min_length=1, max_length=30)]  # the document's number
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=30)]
+    phone: Annotated[str, msgspec.Meta(max_length=24)] = ""
     email: Annotated[str, msgspec.Meta(max_length=120)] = ""
+    document_kind: DocumentKind = "resident_id"
+    agent: AgentInput | None = None
 
     def checked(self) -> PersonInput:
-        """Normalised, or ValueError naming the field."""
-        try:
-            id_number = check_id_number(self.id_number)
-        except ValueError as exc:
-            raise ValueError(f"id_number: {exc}") from None
-        phone = re.sub(r"[\s-]", "", self.phone)
-        if not _PHONE.match(phone):
-            raise ValueError("phone: a mainland mobile number of 11 digits, starting with 1")
-        email = self.email.strip()
-        if email and not _EMAIL.match(email):
-            raise ValueError("email: not an e-mail address")
+        """Normalised, or ``PersonError`` naming the field."""
         name = self.name.strip()
         if not name:
-            raise ValueError("name: empty")
-        return PersonInput(id_number=id_number, name=name, phone=phone, email=email)
+            raise PersonError("person.name", "请填写姓名", "the name is empty")
+        id_number = check_document(self.document_kind, self.id_number)
+        phone = self.phone.strip()
+        if phone or self.agent is None:
+            phone = check_phone(phone)
+        email = self.email.strip()
+        if email and not _EMAIL.match(email):
+            raise PersonError("person.email", "邮箱格式有误", "not an e-mail address")
+        agent = None
+        if self.agent is not None:
+            agent_name = self.agent.name.strip()
+            if not agent_name:
+                raise PersonError("person.agent.name", "请填写代办人姓名", "the agent's name is empty")
+            agent = AgentInput(
+                name=agent_name, phone=check_phone(self.agent.phone, "person.agent.phone", "代办人手机号")
+            )
+        return PersonInput(
+            id_number=id_number, name=name, phone=phone, email=email, document_kind=self.document_kind, agent=agent
+        )
 
 
 class Contact(msgspec.Struct, frozen=True):
-    """What is sealed with a booking: enough to tell the person, nothing else."""
+    """What is sealed with a booking: enough to tell the person (or their agent), nothing else."""
 
-    phone: str
+    phone: str  # the person's own; "" when an agent booked without it
     email: str = ""
     name: str = ""
+    agent_name: str = ""  # 代办人
+    agent_phone: str = ""
+
+    @property
+    def reach(self) -> str:
+        """The phone the hall's messages go to: the agent's when someone booked for the person."""
+        return self.agent_phone or self.phone
+
+    @property
+    def phones(self) -> tuple[str, ...]:
+        """Each phone that proves a booking is one's own (to find or cancel it)."""
+        return tuple(p for p in (self.phone, self.agent_phone) if p)
 
 
 class PersonKeys:
@@ -81,8 +249,12 @@ class PersonKeys:
         self._lookup = hmac.new(secret, b"hallq appointments person v1", hashlib.sha256).digest()
         self._seal = AESGCM(hmac.new(secret, b"hallq appointments seal v1", hashlib.sha256).digest())
 
-    def person_key(self, id_number: str) -> str:
-        return hmac.new(self._lookup, check_id_number(id_number).encode(), hashlib.sha256).hexdigest()
+    def person_key(self, id_number: str, kind: str = "resident_id") -> str:
+        """The same for the same document kind and number. A resident ID's is what it always
+        was (the number alone): bookings made before other documents existed are still found."""
+        number = check_document(kind, id_number)
+        message = number if kind == "resident_id" else f"{kind}:{number}"
+        return hmac.new(self._lookup, message.encode(), hashlib.sha256).hexdigest()
 
     def seal(self, contact: Contact) -> bytes:
         nonce = os.urandom(12)
@@ -92,6 +264,13 @@ class PersonKeys:
         return msgspec.msgpack.decode(self._seal.decrypt(sealed[:12], sealed[12:], b"contact"), type=Contact)
 
     @staticmethod
-    def masked(person: PersonInput) -> tuple[str, str, str]:
-        """ID number, name and phone as anyone may see them."""
-        return mask_id_number(person.id_number), mask_name(person.name), mask_phone(person.phone)
+    def masked(person: PersonInput) -> dict[str, str]:
+        """What anyone may see of the person and the agent: the booking's masked columns."""
+        agent = person.agent
+        return {
+            "id_masked": mask_id_number(person.id_number),
+            "name_masked": mask_name(person.name),
+            "phone_masked": mask_phone(person.phone) if person.phone else "",
+            "agent_name_masked": mask_name(agent.name) if agent else "",
+            "agent_phone_masked": mask_phone(agent.phone) if agent else "",
+        }

@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
-from appointments.people import PersonInput
+from appointments.people import DocumentKind, PersonInput
 from queueing.schemas import IssuedTicket
 
 __all__ = [
@@ -46,9 +46,15 @@ class SlotView(msgspec.Struct, kw_only=True):
 
 
 class BookRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """A booking, with the two consents the person gave (个人信息保护法 Art. 14 and 29): to
+    the booking's personal information, and separately to the document number (sensitive
+    personal information), each refused without."""
+
     item: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
     slot_start: dt.datetime  # with its offset, e.g. 2026-11-23T09:00:00+08:00
     person: PersonInput
+    privacy_consent: bool = False  # name, phones, e-mail: to book, check in and be told
+    document_consent: bool = False  # the document's number: to check identity and the per-person rules
 
 
 class BookingView(msgspec.Struct, kw_only=True):
@@ -63,8 +69,12 @@ class BookingView(msgspec.Struct, kw_only=True):
     slot_end: dt.datetime
     state: BookingState
     name: str  # 张*
-    id_number: str  # 3201**********1234
-    phone: str  # 138****5678
+    document_kind: DocumentKind = "resident_id"
+    document_name: str = "居民身份证"
+    id_number: str  # the document's number, masked: 3201**********1234, E1*****78
+    phone: str  # 138****5678, +852****4567; "" when an agent booked without it
+    agent_name: str = ""  # 代办人, masked: "" when the person booked themself
+    agent_phone: str = ""  # the agent's, masked: the phone the hall's messages go to
     created_at: dt.datetime
     checked_in_at: dt.datetime | None = None
     ticket_id: str | None = None
@@ -73,7 +83,9 @@ class BookingView(msgspec.Struct, kw_only=True):
 
 
 class CheckInRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    """By booking code (typed, or the QR code's link) or by ID number."""
+    """By booking code (typed, or the QR code's link) or by the number of an 18-character card
+    a reader or a keypad gives (resident ID, residence permit, permanent residence card);
+    bookings made with a passport or a travel permit check in by their code."""
 
     code: Annotated[str, msgspec.Meta(max_length=200)] = ""
     id_number: Annotated[str, msgspec.Meta(max_length=20)] = ""
@@ -124,14 +136,17 @@ class SlotToday(msgspec.Struct, kw_only=True):
 
 
 class FindRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """找回预约: both the ID number and the phone number a booking was made with."""
+    """找回预约: both the document (kind and number) and a phone number a booking was made
+    with (the person's or the agent's)."""
 
-    id_number: Annotated[str, msgspec.Meta(min_length=1, max_length=24)]
+    id_number: Annotated[str, msgspec.Meta(min_length=1, max_length=30)]
     phone: Annotated[str, msgspec.Meta(min_length=1, max_length=24)]
+    document_kind: DocumentKind = "resident_id"
 
 
 class CancelRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """What proves the canceller is the person: the booking's phone number or its ID number."""
+    """What proves the canceller is the person: a phone number the booking was made with (the
+    person's or the agent's) or its document number (of the kind it was booked with)."""
 
     phone: Annotated[str, msgspec.Meta(max_length=24)] = ""
-    id_number: Annotated[str, msgspec.Meta(max_length=24)] = ""  # spaces around it are let through
+    id_number: Annotated[str, msgspec.Meta(max_length=30)] = ""  # spaces around it are let through

@@ -15,7 +15,6 @@ import datetime as dt
 import hmac
 import logging
 import secrets
-import unicodedata
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
 
@@ -24,7 +23,15 @@ from sqlalchemy.engine import Connection, Engine
 
 from appointments.models import AppointmentRow
 from appointments.notify import LogNotifier, Message, Notifier, NotifyError
-from appointments.people import Contact, PersonInput, PersonKeys
+from appointments.people import (
+    DOCUMENTS,
+    Contact,
+    PersonError,
+    PersonInput,
+    PersonKeys,
+    check_phone,
+    kind_of_card_number,
+)
 from appointments.rules import BookingRefused, Slot, arrival, check_booking, check_cancel, day_slots, no_show_due
 from appointments.schemas import AppointmentFigures, BookableItem, BookingView, CheckInResult, SlotToday, SlotView
 from appointments.settings import AppointmentHall
@@ -45,16 +52,9 @@ log = logging.getLogger("hall.appointments")
 _SWEEP_SECONDS = 30.0
 
 
-def plain(text: str) -> str:
-    """What a phone keyboard typed, as the half-width text we compare: full-width digits and
-    letters (１３８…, Ｘ) folded, spaces gone."""
-    return "".join(unicodedata.normalize("NFKC", text).split())
-
-
-def phone_digits(phone: str) -> str:
-    """A phone number's ASCII digits, without the mainland's country code (+86 138… is 138…)."""
-    digits = "".join(c for c in plain(phone) if "0" <= c <= "9")
-    return digits[2:] if len(digits) == 13 and digits.startswith("86") else digits
+def _typed(error: PersonError) -> Invalid:
+    """What someone typed wrong, as the API's 422: the field and why, in both languages."""
+    return Invalid(str(error), error.message_zh)
 
 
 class AppointmentService:
@@ -183,16 +183,38 @@ class AppointmentService:
 
     # ---------------------------------------------------------------- booking
 
-    async def book(self, hall: str, item: str, slot_start: dt.datetime, person: PersonInput) -> BookingView:
+    async def book(
+        self,
+        hall: str,
+        item: str,
+        slot_start: dt.datetime,
+        person: PersonInput,
+        privacy_consent: bool = False,
+        document_consent: bool = False,
+    ) -> BookingView:
+        """Book, with the person's consents: to their personal information for the booking,
+        and separately to their document number (sensitive personal information, 个人信息保护法
+        Art. 29): nothing is kept without both."""
         definition, zone = self._hall(hall)
+        if not privacy_consent:
+            raise Invalid(
+                "privacy_consent: booking needs consent to the use of the name and phone number for it",
+                "请阅读并同意个人信息处理说明（姓名、手机号仅用于本次预约）",
+            )
+        if not document_consent:
+            raise Invalid(
+                "document_consent: booking needs separate consent to the use of the document number "
+                "(sensitive personal information) to check identity at the hall",
+                "证件号码属于敏感个人信息，请单独勾选同意后再提交（仅用于到厅核验身份和防止重复预约）",
+            )
         try:
             person = person.checked()
-        except ValueError as exc:
-            raise Invalid(str(exc), "预约人信息有误") from None
+        except PersonError as exc:
+            raise _typed(exc) from None
         code, group, name, key, capacity = self._item(definition, item)
         slot = self._slot(definition, zone, slot_start)
         now = self.clock()
-        id_masked, name_masked, phone_masked = PersonKeys.masked(person)
+        agent = person.agent
         row = AppointmentRow(
             id=secrets.token_urlsafe(12),
             hall=hall,
@@ -203,11 +225,18 @@ class AppointmentService:
             slot_start=slot.start,
             slot_end=slot.end,
             state="booked",
-            person_key=self.keys.person_key(person.id_number),
-            id_masked=id_masked,
-            name_masked=name_masked,
-            phone_masked=phone_masked,
-            contact_sealed=self.keys.seal(Contact(person.phone, person.email, person.name)),
+            person_key=self.keys.person_key(person.id_number, person.document_kind),
+            document_kind=person.document_kind,
+            **PersonKeys.masked(person),
+            contact_sealed=self.keys.seal(
+                Contact(
+                    person.phone,
+                    person.email,
+                    person.name,
+                    agent_name=agent.name if agent else "",
+                    agent_phone=agent.phone if agent else "",
+                )
+            ),
             created_at=now,
         )
         settings = definition.settings
@@ -216,7 +245,11 @@ class AppointmentService:
             check_booking(code, slot, history, now, settings, zone)
 
         row = await asyncio.to_thread(self.store.book, row, capacity, check)
-        log.info("booked", extra={"hall": hall, "code": row.code, "item": code, "slot": slot.start.isoformat()})
+        log.info(
+            "booked",
+            extra={"hall": hall, "code": row.code, "item": code, "slot": slot.start.isoformat(),
+                   "document": row.document_kind, "agent": agent is not None},
+        )  # fmt: skip
         view = self._view(definition, row)
         self._tell(
             row,
@@ -224,7 +257,8 @@ class AppointmentService:
             f"预约成功：{name}",
             f"您已预约{definition.info.name}「{name}」，时间{slot.start.astimezone(zone):%m月%d日 %H:%M}，"
             f"预约码{row.code}。请于时段开始前{settings.early_minutes}分钟至开始后{settings.late_minutes}分钟内"
-            f"凭预约码或身份证签到取号。",
+            + ("凭预约码或身份证签到取号。" if person.document_kind == "resident_id" else "凭预约码签到取号。")
+            + (f"代办人请提醒{row.name_masked}携带本人{DOCUMENTS[person.document_kind].name}。" if agent else ""),
         )
         return view
 
@@ -247,7 +281,7 @@ class AppointmentService:
             self.guesses.failed([("cancel", hall, row.code)])
             raise Forbidden(
                 "cancelling needs the phone number or the ID number the booking was made with",
-                "请输入预约时填写的手机号或身份证号",
+                "请输入预约时填写的手机号或证件号码",
             )
         now = self.clock()
         check_cancel(row.slot_start, row.state, now, definition.settings)
@@ -258,14 +292,15 @@ class AppointmentService:
         self._tell(row, "cancelled", "预约已取消", f"您的预约（预约码{row.code}）已取消。")
         return self._view(definition, row)
 
-    async def find(self, hall: str, id_number: str, phone: str) -> list[BookingView]:
-        """A person's bookings still ahead (booked), found by their ID number *and* phone (one
-        alone finds nothing: an ID number is known to many)."""
+    async def find(self, hall: str, id_number: str, phone: str, kind: str = "resident_id") -> list[BookingView]:
+        """A person's bookings still ahead (booked), found by their document *and* a phone
+        the booking was made with, theirs or their agent's (one alone finds nothing: a
+        document number is known to many)."""
         definition, _zone = self._hall(hall)
         try:
-            key = self.keys.person_key(plain(id_number).upper())
-        except ValueError:
-            raise Invalid("id_number: not a valid ID number", "身份证号有误") from None
+            key = self.keys.person_key(id_number, kind)
+        except PersonError as exc:
+            raise _typed(exc) from None
         self.guesses.check([("find", hall, key)])
         rows = await asyncio.to_thread(self.store.of_person, hall, key)
         now = self.clock()
@@ -276,14 +311,18 @@ class AppointmentService:
         return [self._view(definition, r) for r in mine]
 
     def _proves(self, row: AppointmentRow, phone: str, id_number: str) -> bool:
-        """Whether ``phone`` or ``id_number`` is the booking's (compared in constant time)."""
-        digits = phone_digits(phone)
-        if digits and hmac.compare_digest(digits, phone_digits(self.keys.open(row.contact_sealed).phone)):
+        """Whether ``phone`` (the person's or the agent's) or ``id_number`` (of the document
+        kind it was booked with) is the booking's, compared in constant time."""
+        try:
+            typed = check_phone(phone) if phone.strip() else ""
+        except PersonError:
+            typed = ""
+        if typed and any(hmac.compare_digest(typed, p) for p in self.keys.open(row.contact_sealed).phones):
             return True
-        if id_number:
+        if id_number.strip():
             try:
-                key = self.keys.person_key(plain(id_number).upper())
-            except ValueError:
+                key = self.keys.person_key(id_number, row.document_kind)
+            except PersonError:
                 return False
             return hmac.compare_digest(key, row.person_key)
         return False
@@ -333,10 +372,12 @@ class AppointmentService:
             return row
         if not id_number.strip():
             raise Invalid("give the booking code or the ID number", "请输入预约码或身份证号")
+        # an 18-character card: a resident ID, a residence permit or a permanent residence card,
+        # told apart by its first digits; passports and travel permits check in by the code
         try:
-            key = self.keys.person_key(id_number)
-        except ValueError as exc:
-            raise Invalid(f"id_number: {exc}", "身份证号有误") from None
+            key = self.keys.person_key(id_number, kind_of_card_number(id_number) or "resident_id")
+        except PersonError as exc:
+            raise _typed(exc) from None
         today = now.astimezone(zone).date()
         rows = [
             r
@@ -550,8 +591,12 @@ class AppointmentService:
             slot_end=local(row.slot_end),  # type: ignore[arg-type]
             state=row.state,  # type: ignore[arg-type]
             name=row.name_masked,
+            document_kind=row.document_kind,  # type: ignore[arg-type]
+            document_name=DOCUMENTS[row.document_kind].name,
             id_number=row.id_masked,
             phone=row.phone_masked,
+            agent_name=row.agent_name_masked,
+            agent_phone=row.agent_phone_masked,
             created_at=local(row.created_at),  # type: ignore[arg-type]
             checked_in_at=local(row.checked_in_at),
             ticket_id=row.ticket_id,
@@ -564,7 +609,7 @@ class AppointmentService:
         contact = self.keys.open(row.contact_sealed)
         message = Message(
             kind=kind,  # type: ignore[arg-type]
-            to_phone=contact.phone,
+            to_phone=contact.reach,
             to_email=contact.email,
             subject=subject,
             text=text,

@@ -151,7 +151,7 @@ def id_number(serial: int, birth: str = "19900101") -> str:
     return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
 
 
-def person(serial: int = 1, **more: str) -> dict[str, str]:
+def person(serial: int = 1, **more: object) -> dict[str, object]:
     return {"id_number": id_number(serial), "name": "张三丰", "phone": f"1381234{serial:04d}", **more}
 
 
@@ -190,3 +190,12 @@ def tone_pack(folder: Path, clips: Iterable[str] = CLIP_FILES, rate: int = 22050
         lines.append(f'"{words}" = "clip-{index}.wav"')
     (folder / MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return said
+
+
+def booking_request(item: str, slot_start: str, who: dict[str, object], **more: object) -> dict[str, object]:
+    """What ``POST …/appointments`` takes: the person with both consents given (the general one
+    and the separate one for the document number), unless ``more`` says otherwise."""
+    return {
+        "item": item, "slot_start": slot_start, "person": who, "privacy_consent": True, "document_consent": True,
+        **more,
+    }  # fmt: skip

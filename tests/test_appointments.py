@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from litestar.testing import TestClient
 
-from tests.support import SHANGHAI, Clock, id_number, login, person
+from tests.support import SHANGHAI, Clock, booking_request, id_number, login, person
 
 KIOSK = {"Authorization": "Bearer demo-kiosk-token"}
 BASE = "/api/halls/demo/appointments"
@@ -20,7 +20,7 @@ def at(hour: int, minute: int = 0, day: int = 23) -> str:
 
 
 def book(client: TestClient, slot: str, serial: int = 1, item: str = "QY01", status: int = 201) -> dict:
-    response = client.post(BASE, json={"item": item, "slot_start": slot, "person": person(serial)})
+    response = client.post(BASE, json=booking_request(item, slot, person(serial)))
     assert response.status_code == status, response.text
     return response.json()
 
@@ -70,7 +70,7 @@ def test_slots_of_a_monday_with_what_is_left(client: TestClient) -> None:
 
 
 def test_a_booking_is_masked_everywhere_and_has_a_code(client: TestClient) -> None:
-    response = client.post(BASE, json={"item": "QY01", "slot_start": at(10), "person": person(1, email="z@x.cn")})
+    response = client.post(BASE, json=booking_request("QY01", at(10), person(1, email="z@x.cn")))
     assert response.status_code == 201, response.text
     booking = response.json()
     assert booking["state"] == "booked" and len(booking["code"]) == 8 and booking["item_name"] == "企业设立登记"
@@ -97,13 +97,11 @@ def test_every_booking_refusal_says_why(client: TestClient) -> None:
     refusal(client, dt.datetime(2026, 12, 1, 10, tzinfo=SHANGHAI).isoformat(), 2, "too_far")
     book(client, at(15), 1, item="GJ01")
     refusal(client, at(16), 1, "too_many_active", item="SB02")  # three open bookings already
-    bad = client.post(
-        BASE, json={"item": "QY01", "slot_start": at(10), "person": {**person(3), "id_number": "320102199001011230"}}
-    )
+    bad = client.post(BASE, json=booking_request("QY01", at(10), {**person(3), "id_number": "320102199001011230"}))
     assert bad.status_code in (400, 422) and "check digit" in bad.text
-    not_a_slot = client.post(BASE, json={"item": "QY01", "slot_start": at(10, 10), "person": person(3)})
+    not_a_slot = client.post(BASE, json=booking_request("QY01", at(10, 10), person(3)))
     assert not_a_slot.status_code in (400, 422) and "not a slot" in not_a_slot.text
-    no_zone = client.post(BASE, json={"item": "QY01", "slot_start": "2026-11-23T10:00:00", "person": person(3)})
+    no_zone = client.post(BASE, json=booking_request("QY01", "2026-11-23T10:00:00", person(3)))
     assert no_zone.status_code in (400, 422)
 
 
@@ -124,7 +122,7 @@ def test_cancel_gives_the_seat_back_until_the_cut_off(client: TestClient, clock:
     # The code alone is not enough (it is on slips and screenshots): the phone or the ID number.
     for proof in (None, {"phone": person(2)["phone"]}, {"id_number": id_number(2)}, {"id_number": "123"}):
         refused = client.post(f"{BASE}/{first['code']}/cancel", json=proof)
-        assert refused.status_code == 403 and refused.json()["detail_zh"] == "请输入预约时填写的手机号或身份证号"
+        assert refused.status_code == 403 and refused.json()["detail_zh"] == "请输入预约时填写的手机号或证件号码"
     assert client.get(f"{BASE}/{first['code']}").json()["state"] == "booked"
     cancelled = client.post(f"{BASE}/{first['code']}/cancel", json={"phone": "138-1234-0001"})
     assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
@@ -146,7 +144,7 @@ def test_find_my_booking_needs_the_id_number_and_the_phone(client: TestClient) -
     wrong_phone = client.post(f"{BASE}/find", json={"id_number": id_number(1), "phone": "13812340002"})
     assert wrong_phone.status_code == 200 and wrong_phone.json() == []  # the ID number alone finds nothing
     bad = client.post(f"{BASE}/find", json={"id_number": "123", "phone": "13812340001"})
-    assert bad.status_code == 422 and bad.json()["detail_zh"] == "身份证号有误"
+    assert bad.status_code == 422 and bad.json()["detail_zh"] == "居民身份证号码应为18位，17位数字加1位数字或X"
     client.post(f"{BASE}/{mine['code']}/cancel", json={"phone": "13812340001"})
     again = client.post(f"{BASE}/find", json={"id_number": id_number(1), "phone": "13812340001"}).json()
     assert [b["code"] for b in again] == [later["code"]]  # only bookings still ahead

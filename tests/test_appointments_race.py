@@ -10,8 +10,7 @@ from pathlib import Path
 import httpx
 import psycopg
 
-from tests.support import DEMO_HALL, running
-from tests.test_appointments import person
+from tests.support import DEMO_HALL, booking_request, person, running
 
 BASE = "/api/halls/demo/appointments"
 
@@ -40,7 +39,7 @@ def test_the_last_seats_are_never_overbooked_across_processes(tmp_path: Path, pg
                     *(
                         client.post(
                             f"{(first, second)[n % 2].url}{BASE}",
-                            json={"item": "QY01", "slot_start": slot["start"], "person": person(n + 1)},
+                            json=booking_request("QY01", slot["start"], person(n + 1)),
                         )
                         for n in range(60)
                     )
@@ -77,7 +76,7 @@ def test_one_person_clicking_many_times_gets_one_booking(tmp_path: Path, pg_url:
                     *(
                         client.post(
                             f"{(first, second)[n % 2].url}{BASE}",
-                            json={"item": "SB01", "slot_start": s["start"], "person": person(7)},
+                            json=booking_request("SB01", s["start"], person(7)),
                         )
                         for n, s in enumerate(same_day * 2)
                     )

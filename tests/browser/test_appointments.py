@@ -28,7 +28,7 @@ from tests.browser.common import (
     overlay,
     slip_ticket_id,
 )
-from tests.support import DEMO_HALL, Server, running
+from tests.support import DEMO_HALL, Server, booking_request, running
 from tests.test_appointments import id_number
 
 BASE = "/api/halls/demo/appointments"
@@ -62,7 +62,7 @@ def open_slots(api: httpx.Client, item: str = "QY01", **params) -> list[dict]:
 
 def book(api: httpx.Client, slot: str, serial: int, item: str = "QY01") -> dict:
     person = {"id_number": id_number(serial), "name": "张三丰", "phone": f"1381234{serial:04d}"}
-    response = api.post(BASE, json={"item": item, "slot_start": slot, "person": person})
+    response = api.post(BASE, json=booking_request(item, slot, person))
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -239,7 +239,7 @@ def test_book_on_a_phone_then_follow_and_cancel_it(tmp_path: Path, new_page, art
         page.get_by_label("预约时填写的手机号或身份证号").fill("13900000000")  # not the booking's
         page.once("dialog", lambda dialog: dialog.accept())
         cancel.click()
-        expect(page.locator("#message")).to_contain_text("请输入预约时填写的手机号或身份证号")
+        expect(page.locator("#message")).to_contain_text("请输入预约时填写的手机号或证件号码")
         assert booking(api, code)["state"] == "booked"
         page.get_by_label("预约时填写的手机号或身份证号").fill(PHONE_NUMBER)
         page.once("dialog", lambda dialog: dialog.dismiss())

@@ -22,7 +22,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.common import KIOSK_AUTH, Shots, act, log_in
-from tests.support import Server, person
+from tests.support import Server, booking_request, person
 
 MANAGER_DESK = {"width": 1366, "height": 768}
 
@@ -167,7 +167,7 @@ def _book_for(api: httpx.Client, day: str, item: str, count: int) -> int:
     for k in range(count):
         if not free:
             break
-        booking = {"item": item, "slot_start": free[k % len(free)], "person": person(100 + k)}
+        booking = booking_request(item, free[k % len(free)], person(100 + k))
         answer = api.post("/api/halls/demo/appointments", json=booking)
         assert answer.status_code == 201, answer.text
         made += 1

@@ -18,7 +18,7 @@ from contextlib import ExitStack
 import httpx
 
 from tests.perf.common import Figure, Outcome, database, fmt, percentile, scratch_dir, server_env, servers
-from tests.support import DEMO_HALL
+from tests.support import DEMO_HALL, booking_request
 
 __all__ = ["bench_appointments"]
 
@@ -56,9 +56,7 @@ def bench_appointments(listings: int = 600, racers: int = 200, prebook: int = 12
                 if not slots:
                     continue
                 slot = slots[(serial * 7) % len(slots)]
-                answer = client.post(
-                    BASE, json={"item": item, "slot_start": slot["start"], "person": _person(10_000 + serial)}
-                )
+                answer = client.post(BASE, json=booking_request(item, slot["start"], _person(10_000 + serial)))
                 made += answer.status_code == 201
             for item in bookable[:5]:  # warm-up
                 client.get(f"{BASE}/slots", params={"item": item, "days": 7})
@@ -115,7 +113,7 @@ def bench_appointments(listings: int = 600, racers: int = 200, prebook: int = 12
                     *(
                         client.post(
                             f"{running[n % 2].url}{BASE}",
-                            json={"item": "QY01", "slot_start": slot["start"], "person": _person(n)},
+                            json=booking_request("QY01", slot["start"], _person(n)),
                         )
                         for n in range(racers)
                     )
