@@ -7,6 +7,7 @@
 - ``GET  …/{code}``                                  a booking's status (with its code)
 - ``POST …/{code}/cancel``                           cancel it (with its code), up to the cut-off
 - ``POST …/check-in``                                check in at a ticket machine or a counter
+- ``GET  …/by-ticket/{ticket_id}``                   the booking a ticket was checked in for (staff)
 - ``POST …/cancel-slots``                            the hall cannot keep some slots (managers)
 
 Refusals are HTTP 409 (422 for bad input) with ``code``, ``detail`` and ``detail_zh``: why,
@@ -38,7 +39,7 @@ from appointments.schemas import (
     SlotView,
 )
 from appointments.service import AppointmentService
-from config.auth import Principal, issuer_guard, manager_guard
+from config.auth import Principal, issuer_guard, manager_guard, staff_guard
 from queueing.errors import Invalid
 from queueing.ports import SlipPrinter
 
@@ -136,6 +137,17 @@ async def status(
     return await appointments.status(hall, code)
 
 
+@get(
+    f"{_BASE}/by-ticket/{{ticket_id:str}}",
+    guards=[staff_guard],
+    summary="The booking a ticket was checked in for (staff: the desk, the counter)",
+)
+async def by_ticket(
+    hall: FromPath[str], ticket_id: FromPath[str], appointments: NamedDependency[AppointmentService]
+) -> BookingView:
+    return await appointments.of_ticket(hall, ticket_id)
+
+
 @post(f"{_BASE}/find", status_code=200, summary="Find my bookings (找回预约) by document number and phone number")
 async def find(
     hall: FromPath[str], data: JSONBody[FindRequest], appointments: NamedDependency[AppointmentService]
@@ -160,7 +172,7 @@ async def cancel(
 
 router = Router(
     path="/",
-    route_handlers=[items, slots, book, check_in, find, cancel_slots, today, figures, status, cancel],
+    route_handlers=[items, slots, book, check_in, find, cancel_slots, today, figures, by_ticket, status, cancel],
     tags=["appointments"],
     exception_handlers={BookingRefused: booking_refused},
 )

@@ -256,6 +256,9 @@ class SmsSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     api_key: str = ""  # sent as "Authorization: Bearer …"
     sign: str = ""  # 短信签名, put before every text: 【示范区政务服务中心】
     timeout: float = 10.0
+    # The gateway also sends abroad (国际短信, an agreement of its own): numbers outside the
+    # mainland (+852…) are sent to it. Off: they are skipped, said in the log, e-mail still goes.
+    international: bool = False
 
     def __post_init__(self) -> None:
         if not self.url.strip():
@@ -284,7 +287,8 @@ class _NoRedirect(urllib.request.HTTPRedirectHandler):
 
 class SmsNotifier:
     """Text messages through an HTTP gateway: POST JSON, any 2xx is accepted; a message without
-    ``to_phone`` is skipped."""
+    ``to_phone`` is skipped, and one to a number outside the mainland (E.164, +852…) unless the
+    gateway sends abroad (``international``)."""
 
     def __init__(self, settings: SmsSettings) -> None:
         self.settings = settings
@@ -295,6 +299,16 @@ class SmsNotifier:
     async def send(self, message: Message) -> None:
         phone = message.to_phone.strip()
         if not phone:
+            return
+        if phone.startswith("+") and not self.settings.international:
+            log.info(
+                "SMS %s for %s not sent: %s is outside the mainland and the gateway sends there only "
+                "with sms.international",
+                message.kind,
+                message.booking_code,
+                mask_phone(phone),
+                extra={"notice": message.kind, "booking_code": message.booking_code, "phone": mask_phone(phone)},
+            )
             return
         body = msgspec.json.encode(
             {

@@ -1,6 +1,7 @@
 """Pages of appointments: booking on a phone (预约取号), a booking's page (预约详情) and its QR code.
 
-- ``GET /halls/{hall}/book``                       pick an item, a day, a slot; give name, ID, phone
+- ``GET /halls/{hall}/book``                       pick an item, a day, a slot; give name, document, phone
+  (or book for someone: 代办, ``?for=someone`` ticks it, as the service desk's link does)
 - ``GET /halls/{hall}/appointments/{code}``        the booking (masked), a countdown, cancel
 - ``GET /halls/{hall}/appointments/{code}/qr.svg`` the QR code of that page: scanned at the ticket machine
 
@@ -16,6 +17,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
+from appointments.people import DOCUMENTS
 from appointments.schemas import BookingView
 from appointments.service import AppointmentService
 from appointments.settings import AppointmentSettings
@@ -64,6 +66,7 @@ async def book_page(hall: FromPath[str], appointments: NamedDependency[Appointme
         context={
             "hall": definition.info,
             "groups": groups,
+            "documents": DOCUMENTS,
             "page": {
                 "hall": hall,
                 "zone": definition.info.timezone,

@@ -269,6 +269,14 @@ class AppointmentService:
             raise NotFound(f"no booking {code!r} in hall {hall}", "没有找到该预约")
         return self._view(definition, row)
 
+    async def of_ticket(self, hall: str, ticket_id: str) -> BookingView:
+        """The booking checked in as this ticket (the desk and the counter: who comes, 代办)."""
+        definition, _zone = self._hall(hall)
+        row = await asyncio.to_thread(self.store.by_ticket, hall, ticket_id)
+        if row is None:
+            raise NotFound(f"no booking was checked in as ticket {ticket_id!r}", "该号码不是预约签到的号")
+        return self._view(definition, row)
+
     async def cancel(self, hall: str, code: str, phone: str = "", id_number: str = "") -> BookingView:
         """Cancelled by someone who knows the booking's phone number or ID number as well as
         its code: the code alone is on a slip or a screenshot others may see."""

@@ -136,6 +136,14 @@ class AppointmentStore:
             row = conn.execute(sa.select(_appts).where(_appts.c.hall == hall, _appts.c.code == code)).one_or_none()
         return None if row is None else AppointmentRow(**row._mapping)
 
+    def by_ticket(self, hall: str, ticket_id: str) -> AppointmentRow | None:
+        """The booking a check-in gave this ticket for."""
+        with read_connection(self.engine) as conn, conn.begin():
+            row = conn.execute(
+                sa.select(_appts).where(_appts.c.hall == hall, _appts.c.ticket_id == ticket_id)
+            ).one_or_none()
+        return None if row is None else AppointmentRow(**row._mapping)
+
     def of_person(self, hall: str, person_key: str) -> list[AppointmentRow]:
         with read_connection(self.engine) as conn, conn.begin():
             rows = conn.execute(

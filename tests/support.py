@@ -144,11 +144,16 @@ def login(client, username: str, password: str, hall: str = "demo") -> dict[str,
 # ---------------------------------------------------------------- people (appointments)
 
 
-def id_number(serial: int, birth: str = "19900101") -> str:
-    """A valid resident ID number (GB 11643 check digit)."""
-    body = f"320102{birth}{serial:03d}"
+def with_check_digit(body: str) -> str:
+    """17 digits and their GB 11643 check digit: a resident ID, a 港澳台居民居住证 (81…, 82…,
+    83…) or a 2023 外国人永久居留身份证 (9…)."""
     weights = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
     return body + "10X98765432"[sum(int(d) * w for d, w in zip(body, weights, strict=True)) % 11]
+
+
+def id_number(serial: int, birth: str = "19900101") -> str:
+    """A valid resident ID number (GB 11643 check digit)."""
+    return with_check_digit(f"320102{birth}{serial:03d}")
 
 
 def person(serial: int = 1, **more: object) -> dict[str, object]:

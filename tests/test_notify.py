@@ -302,6 +302,20 @@ def test_a_message_without_phone_is_skipped(gateway: GatewayStandIn) -> None:
     assert gateway.requests == []
 
 
+def test_a_number_outside_the_mainland_goes_by_sms_only_where_the_gateway_sends_abroad(
+    gateway: GatewayStandIn, hall_log: pytest.LogCaptureFixture
+) -> None:
+    abroad = msgspec.structs.replace(MESSAGE, to_phone="+85261234567")
+    asyncio.run(_sms(gateway.url).send(abroad))
+    assert gateway.requests == []  # a mainland gateway: skipped, and said so (masked)
+    assert "outside the mainland" in hall_log.text and "+852****4567" in hall_log.text
+    assert "+85261234567" not in hall_log.text
+    settings = SmsSettings(url=gateway.url, api_key="test-key", sign=SIGN, timeout=2.0, international=True)
+    asyncio.run(SmsNotifier(settings).send(abroad))
+    [(_path, _headers, body)] = gateway.requests
+    assert json.loads(body)["phone"] == "+85261234567"
+
+
 # --- the log notifier, fan-out, settings -----------------------------------------------------------
 
 

@@ -1,5 +1,5 @@
-// Booking on a phone (预约取号): an item, a day, a slot, then who comes. What the server
-// answers is shown as it is (masked); the typed ID number and phone are cleared once booked.
+// Booking on a phone (预约取号): an item, a day, a slot, then who comes (or who books for them:
+// 代办). What the server answers is shown as it is (masked); what was typed is cleared once booked.
 "use strict";
 
 (function () {
@@ -151,47 +151,72 @@
     list.replaceChildren(...buttons);
   }
 
-  // 4. who comes: checked here first, so that a typo is named; the server checks again
-  function idNumberOk(value) {
-    if (!/^\d{17}[\dX]$/.test(value)) return false;
-    const weights = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2];
-    const sum = weights.reduce((n, w, i) => n + w * Number(value[i]), 0);
-    return "10X98765432"[sum % 11] === value[17];
+  // 4. who comes. Only what is missing is named here; the numbers' shapes, the phones and the
+  // consents are the server's to check (one set of rules), and its answer names the field.
+  const agentBox = $("agent");
+  function onBehalf(yes) {  // 代办: the agent's name and phone asked, the person's own phone optional
+    form.elements.on_behalf.checked = yes;
+    agentBox.hidden = !yes;
+    $("who").hidden = !yes;
+    $("phone-optional").hidden = !yes;
   }
+  form.elements.on_behalf.addEventListener("change", () => onBehalf(form.elements.on_behalf.checked));
+  if (new URLSearchParams(location.search).get("for") === "someone") onBehalf(true);  // the service desk's link
+  form.elements.document_kind.addEventListener("change", () => {
+    const option = form.elements.document_kind.selectedOptions[0];
+    $("id-shape").textContent = option.dataset.shape;
+  });
 
   function problem(person) {
-    if (!person.name) return ["name", "请填写姓名"];
-    if (!/^\d{17}[\dX]$/.test(person.id_number)) return ["id_number", "身份证号应为18位（17位数字加1位数字或X）"];
-    if (!idNumberOk(person.id_number)) return ["id_number", "身份证号有误，请核对后重新输入"];
-    if (!/^1[3-9]\d{9}$/.test(person.phone)) return ["phone", "请填写11位手机号码"];
-    if (person.email && !/^[^@\s]+@[^@\s]+\.[^@\s]+$/.test(person.email)) return ["email", "邮箱格式有误"];
+    if (person.agent && !person.agent.name) return ["agent_name", "请填写代办人姓名"];
+    if (person.agent && !person.agent.phone) return ["agent_phone", "请填写代办人手机号"];
+    if (!person.name) return ["name", person.agent ? "请填写办事人姓名" : "请填写姓名"];
+    if (!person.id_number) return ["id_number", "请填写证件号码"];
+    if (!person.agent && !person.phone) return ["phone", "请填写手机号"];
     return null;
+  }
+  // the server's "person.agent.phone: …" names the field to mark
+  const FIELDS = { "person.name": "name", "person.id_number": "id_number", "person.document_kind": "document_kind",
+    "person.phone": "phone", "person.email": "email", "person.agent.name": "agent_name",
+    "person.agent.phone": "agent_phone", "privacy_consent": "privacy_consent", "document_consent": "document_consent" };
+  function mark(name) {
+    const field = form.elements[name];
+    if (!field) return;
+    field.setAttribute("aria-invalid", "true");
+    field.focus();
   }
 
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
     if (!chosen.slot || submit.disabled) return;
+    const text = (name) => form.elements[name].value.trim();
     const person = {
-      name: form.elements.name.value.trim(),
-      id_number: form.elements.id_number.value.trim().toUpperCase(),
-      phone: form.elements.phone.value.replace(/[\s-]/g, ""),
-      email: form.elements.email.value.trim(),
+      name: text("name"),
+      document_kind: form.elements.document_kind.value,
+      id_number: text("id_number"),
+      phone: text("phone"),
+      email: text("email"),
     };
-    form.querySelectorAll("input").forEach((input) => input.removeAttribute("aria-invalid"));
+    if (form.elements.on_behalf.checked) person.agent = { name: text("agent_name"), phone: text("agent_phone") };
+    form.querySelectorAll("[aria-invalid]").forEach((input) => input.removeAttribute("aria-invalid"));
     const wrong = problem(person);
     if (wrong) {
-      form.elements[wrong[0]].setAttribute("aria-invalid", "true");
-      form.elements[wrong[0]].focus();
+      mark(wrong[0]);
       say(wrong[1]);
       return;
     }
     say("");
     submit.disabled = true;
     try {
-      const result = await Hall.api("POST", `/api/halls/${hall}/appointments`,
-        { item: chosen.item, slot_start: chosen.slot.start, person });
+      const result = await Hall.api("POST", `/api/halls/${hall}/appointments`, {
+        item: chosen.item, slot_start: chosen.slot.start, person,
+        privacy_consent: form.elements.privacy_consent.checked,
+        document_consent: form.elements.document_consent.checked,
+      });
       if (result.ok) { done(result.data); return; }
       say(Hall.message(result));
+      const field = FIELDS[String((result.data && result.data.detail) || "").split(":")[0]];
+      if (result.status === 422 && field) mark(field);
       if (result.status === 409 && ["full", "too_soon", "too_far"].includes(result.data && result.data.code)) {
         // the slot went meanwhile: show what is left now
         const day = chosen.day;
@@ -215,8 +240,13 @@
     $("done-item").textContent = booking.item_name;
     $("done-slot").textContent = slotText(booking.slot_start, booking.slot_end);
     $("done-name").textContent = booking.name;
+    $("done-document").textContent = booking.document_name;
     $("done-id").textContent = booking.id_number;
-    $("done-phone").textContent = booking.phone;
+    $("done-phone").textContent = booking.phone || "—";
+    $("done-agent").textContent = booking.agent_name ? `${booking.agent_name} ${booking.agent_phone}（代办）` : "";
+    document.querySelectorAll(".agent-fact").forEach((el) => { el.hidden = !booking.agent_name; });
+    // a text message may not reach a phone outside the mainland: the code is what they keep
+    $("done-abroad").hidden = !(booking.agent_phone || booking.phone).startsWith("+");
     $("done-link").href = booking.status_path;
     $("done").hidden = false;
     window.scrollTo(0, 0);

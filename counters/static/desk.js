@@ -69,6 +69,19 @@
     const history = await api("GET", `/api/halls/${hall}/tickets/${found.id}/history`);
     render(history.ok ? history.data : []);
     if (!history.ok) say("find-error", "经过未能读取：" + Hall.message(history));
+    $("f-booking").hidden = true;
+    if (found.priority === "appointment") {  // who booked it: the person, or an agent for them (代办)
+      const b = await api("GET", `/api/halls/${hall}/appointments/by-ticket/${encodeURIComponent(found.id)}`);
+      if (b.ok && found && found.id === b.data.ticket_id) {
+        $("f-booking").textContent = bookingWords(b.data);
+        $("f-booking").hidden = false;
+      }
+    }
+  }
+  // 预约码 ABCD2345 · 张* · 护照 E1*****78 · 代办 李* 139****0002
+  function bookingWords(b) {
+    return [`预约码 ${b.code}`, b.name, `${b.document_name} ${b.id_number}`,
+      b.agent_name ? `代办 ${b.agent_name} ${b.agent_phone}` : ""].filter(Boolean).join(" · ");
   }
   function render(steps) {
     const t = found;
@@ -141,7 +154,7 @@
     e.target.reset();
   });
 
-  // ---- a booking checked in for someone (a code, or an ID number)
+  // ---- a booking checked in for someone (a code, or an 18-character card's number)
   $("checkin-form").addEventListener("submit", async (e) => {
     e.preventDefault();
     say("checkin-error", "");
@@ -150,7 +163,8 @@
     const r = await api("POST", `/api/halls/${hall}/appointments/check-in`, body);
     if (!r.ok) { say("checkin-error", Hall.message(r)); return; }
     const t = r.data.ticket;
-    $("checked").textContent = `${t.number} · ${t.item_name}${r.data.late ? " · 已超过签到时间，按现场号办理" : " · 签到成功"}`;
+    $("checked").textContent = `${t.number} · ${t.item_name}${r.data.late ? " · 已超过签到时间，按现场号办理" : " · 签到成功"}` +
+      ` · ${bookingWords(r.data.booking)}`;
     $("checked").hidden = false;
     e.target.reset();
   });
