@@ -9,7 +9,7 @@ import datetime as dt
 import pytest
 from litestar.testing import TestClient
 
-from tests.support import SHANGHAI, Clock, booking_request, id_number, login, person
+from tests.support import SHANGHAI, Clock, booking_request, id_number, login, person, with_check_digit
 
 KIOSK = {"Authorization": "Bearer demo-kiosk-token"}
 BASE = "/api/halls/demo/appointments"
@@ -288,3 +288,124 @@ def test_the_items_that_can_be_booked_online(client: TestClient) -> None:
 def test_a_hall_without_appointments_says_so(client: TestClient, path: str) -> None:
     response = client.get(f"/api/halls/small/appointments{path}")
     assert response.status_code == 404 and "网上预约" in response.json()["detail_zh"]
+
+
+# ---------------------------------------------------------------- booking for everyone
+
+PASSPORT = {"document_kind": "passport", "id_number": "E12345678", "name": "John Smith", "phone": "+852 6123 4567"}
+AGENT = {"name": "王小明", "phone": "139 1234 0002"}
+
+
+def book_as(client: TestClient, slot: str, who: dict, item: str = "QY01", **more: object):
+    return client.post(BASE, json=booking_request(item, slot, who, **more))
+
+
+def test_a_foreigner_books_with_a_passport_and_a_hong_kong_phone(client: TestClient) -> None:
+    response = book_as(client, at(10), PASSPORT)
+    assert response.status_code == 201, response.text
+    booking = response.json()
+    assert (booking["document_kind"], booking["document_name"]) == ("passport", "护照")
+    assert (
+        booking["id_number"] == "E1*****78" and booking["phone"] == "+852****4567" and booking["name"] == "J*********"
+    )
+    assert booking["agent_name"] == booking["agent_phone"] == ""
+    assert "E12345678" not in response.text and "61234567" not in response.text
+    told = notices(client)[-1]
+    assert told.to_phone == "+85261234567" and "凭预约码签到取号" in told.text  # a passport has no card reader
+    # the same person is the same kind and number, however typed: the same item that day is refused
+    again = book_as(client, at(14), {**PASSPORT, "id_number": "ｅ1234 5678"})
+    assert again.status_code == 409 and again.json()["code"] == "duplicate"
+    # the same characters on another kind of document are another person
+    taiwan = {**PASSPORT, "document_kind": "taiwan_permit", "id_number": "12345678", "name": "陈大文"}
+    as_passport = {**taiwan, "document_kind": "passport"}
+    assert book_as(client, at(14), taiwan).status_code == 201
+    assert book_as(client, at(14), as_passport).status_code == 201
+    # found by the passport and the phone, as typed; cancelled with the passport's number
+    found = client.post(
+        f"{BASE}/find", json={"document_kind": "passport", "id_number": "e12345678", "phone": "00852-6123-4567"}
+    )
+    assert [b["code"] for b in found.json()] == [booking["code"]]
+    as_resident_id = client.post(f"{BASE}/find", json={"id_number": "E12345678", "phone": "+85261234567"})
+    assert as_resident_id.status_code == 422 and "居民身份证号码应为18位" in as_resident_id.json()["detail_zh"]
+    cancelled = client.post(f"{BASE}/{booking['code']}/cancel", json={"id_number": "E 1234 5678"})
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+
+
+def test_a_son_books_for_his_mother_and_is_the_one_told(client: TestClient) -> None:
+    mother = {"id_number": id_number(8, birth="19450302"), "name": "王秀英", "agent": AGENT}  # no phone of her own
+    response = book_as(client, at(10), mother)
+    assert response.status_code == 201, response.text
+    booking = response.json()
+    assert (booking["name"], booking["phone"]) == ("王**", "")
+    assert (booking["agent_name"], booking["agent_phone"]) == ("王**", "139****0002")
+    assert "13912340002" not in response.text and "王小明" not in response.text
+    told = notices(client)[-1]
+    assert told.to_phone == "13912340002" and "代办人请提醒王**携带本人居民身份证" in told.text
+    assert client.get(f"{BASE}/{booking['code']}").json()["agent_phone"] == "139****0002"
+    # the agent's phone finds and cancels it, as the person's own would
+    found = client.post(f"{BASE}/find", json={"id_number": mother["id_number"], "phone": "+86 139 1234 0002"})
+    assert [b["code"] for b in found.json()] == [booking["code"]]
+    assert client.post(f"{BASE}/{booking['code']}/cancel", json={"phone": "13912340002"}).status_code == 200
+    # for oneself, one's own phone is needed; for someone, the agent's
+    alone = book_as(client, at(11), {"id_number": id_number(9), "name": "李四"})
+    assert alone.status_code == 422 and alone.json()["detail"].startswith("person.phone: ")
+    no_agent_phone = book_as(client, at(11), {**mother, "agent": {"name": "王小明", "phone": "6123"}})
+    assert no_agent_phone.status_code == 422 and no_agent_phone.json()["detail"].startswith("person.agent.phone: ")
+    assert no_agent_phone.json()["detail_zh"].startswith("代办人手机号应为")
+
+
+@pytest.mark.parametrize(
+    ("consents", "field", "zh"),
+    [
+        ({"document_consent": False}, "document_consent", "证件号码属于敏感个人信息，请单独勾选同意"),
+        ({"privacy_consent": False}, "privacy_consent", "请阅读并同意个人信息处理说明"),
+        ({"privacy_consent": False, "document_consent": False}, "privacy_consent", "请阅读并同意"),
+    ],
+)
+def test_no_booking_without_both_consents(client: TestClient, consents: dict, field: str, zh: str) -> None:
+    before = slot_of(client, "QY01", at(10))["left"]
+    refused = book_as(client, at(10), PASSPORT, **consents)
+    assert refused.status_code == 422
+    body = refused.json()
+    assert body["detail"].startswith(f"{field}: ") and body["detail_zh"].startswith(zh)
+    assert slot_of(client, "QY01", at(10))["left"] == before  # nothing kept
+    plain = client.post(BASE, json={"item": "QY01", "slot_start": at(10), "person": person(1)})  # an older client
+    assert plain.status_code == 422 and plain.json()["detail"].startswith("privacy_consent: ")
+
+
+def test_a_wrong_document_number_is_named_in_both_languages(client: TestClient) -> None:
+    permit = with_check_digit("81000019900101001")
+    wrong = book_as(client, at(10), {**person(1), "document_kind": "residence_permit", "id_number": permit[:-1] + "Y"})
+    assert wrong.status_code == 422
+    assert wrong.json()["detail"] == (
+        "person.id_number: a Residence Permit for Hong Kong, Macao and Taiwan Residents number is "
+        "18 characters starting with 81, 82 or 83"
+    )
+    assert wrong.json()["detail_zh"] == "港澳台居民居住证号码应为18位，以81、82或83开头"
+    typed_as_id = book_as(client, at(10), {**person(1), "id_number": permit})
+    assert typed_as_id.status_code == 422 and "「港澳台居民居住证」" in typed_as_id.json()["detail_zh"]
+    hk_permit = book_as(client, at(10), {**person(1), "document_kind": "hk_macao_permit", "id_number": "X1234567"})
+    assert hk_permit.status_code == 422 and "H或M开头" in hk_permit.json()["detail_zh"]
+    bad_phone = book_as(client, at(10), {**person(1), "phone": "6123 4567"})
+    assert bad_phone.status_code == 422 and "+852" in bad_phone.json()["detail_zh"]
+
+
+def test_check_in_by_a_residence_permits_number_or_a_passport_bookings_code(client: TestClient, clock: Clock) -> None:
+    permit = with_check_digit("82000019800101002")  # Macao
+    resident = book_as(client, at(10), {**person(2), "document_kind": "residence_permit", "id_number": permit})
+    passport = book_as(client, at(10), {**PASSPORT, "agent": AGENT})
+    assert resident.status_code == passport.status_code == 201
+    clock.advance(minutes=45)
+    by_card = client.post(f"{BASE}/check-in", json={"id_number": permit}, headers=KIOSK)  # a card reader's
+    assert by_card.status_code == 201 and by_card.json()["booking"]["code"] == resident.json()["code"]
+    code = passport.json()["code"]
+    by_code = client.post(f"{BASE}/check-in", json={"code": code}, headers=KIOSK).json()
+    # the desk and the counter see who booked it (代办), masked; only staff
+    clerk = login(client, "zhangwei", "demo-staff")
+    seen = client.get(f"{BASE}/by-ticket/{by_code['ticket']['id']}", headers=clerk)
+    assert seen.status_code == 200 and (seen.json()["code"], seen.json()["agent_name"]) == (code, "王**")
+    assert seen.json()["id_number"] == "E1*****78" and seen.json()["document_name"] == "护照"
+    assert client.get(f"{BASE}/by-ticket/{by_code['ticket']['id']}").status_code == 401
+    assert client.get(f"{BASE}/by-ticket/{by_code['ticket']['id']}", headers=KIOSK).status_code == 403
+    walk_in = client.post("/api/halls/demo/tickets", json={"item": "QY01"}, headers=KIOSK).json()
+    assert client.get(f"{BASE}/by-ticket/{walk_in['id']}", headers=clerk).status_code == 404
