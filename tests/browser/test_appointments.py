@@ -79,11 +79,22 @@ def qr_loaded(page: Page, selector: str) -> None:
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=image.element_handle(), timeout=5_000)
 
 
-def fill_person(page: Page, id_no: str) -> None:
+def fill_person(
+    page: Page, id_no: str, kind: str = "resident_id", name: str = "张三丰", phone: str = PHONE_NUMBER
+) -> None:
+    """The person's details, and both consents given."""
     form = page.locator("#person")  # the booking's form (the page also has 找回我的预约)
-    form.get_by_label("姓名").fill("张三丰")
-    form.get_by_label("身份证号").fill(id_no)
-    form.get_by_label("手机号").fill(PHONE_NUMBER)
+    form.get_by_label("姓名 Name", exact=True).fill(name)
+    form.get_by_label(re.compile("^证件类型")).select_option(kind)
+    form.get_by_label(re.compile("^证件号码")).fill(id_no)
+    form.get_by_label(re.compile("^手机号")).fill(phone)
+    consent(page)
+
+
+def consent(page: Page, general: bool = True, document: bool = True) -> None:
+    form = page.locator("#person")
+    form.get_by_label(re.compile("同意为本次预约")).set_checked(general)
+    form.get_by_label(re.compile("单独同意提供证件号码")).set_checked(document)
 
 
 def choose_first_open_slot(page: Page, item: str = "QY01") -> tuple[str, str]:
@@ -150,23 +161,25 @@ def test_book_on_a_phone_then_follow_and_cancel_it(tmp_path: Path, new_page, art
         days = page.locator("#days .choice")
         assert 1 <= days.count() <= 7
         expect(page.locator(f'#days [data-day="{day}"]')).to_have_attribute("aria-pressed", "true")
-        expect(page.get_by_text("信息仅用于预约核验，页面只显示脱敏信息")).to_be_visible()
+        expect(page.get_by_text("单独同意提供证件号码（敏感个人信息）")).to_be_visible()
         no_sideways_scroll(page)
         page.screenshot(path=artifacts / "booking-phone-form.png", full_page=True)
         page.set_viewport_size({"width": 360, "height": 740})  # the narrowest phones in use
         no_sideways_scroll(page)
         page.set_viewport_size(PHONE)
 
-        # A typo in the ID number is named before anything is sent.
+        # A typo in the ID number is named, and its field marked; nothing is booked.
         wrong = id_number(1)[:-1] + ("0" if id_number(1)[-1] != "0" else "1")
         fill_person(page, wrong)
         page.get_by_role("button", name="提交预约 Book").click()
         alert = page.get_by_role("alert")
         expect(alert).to_be_visible()
-        expect(alert).to_have_text("身份证号有误，请核对后重新输入")
-        assert next(s for s in open_slots(api, days=8) if s["start"] == start)["left"] == first_open["left"]  # not sent
+        expect(alert).to_have_text(re.compile("^居民身份证号码有误（校验位不符），请核对后重新输入"))
+        number_field = page.locator("#person").get_by_label(re.compile("^证件号码"))
+        expect(number_field).to_have_attribute("aria-invalid", "true")
+        assert next(s for s in open_slots(api, days=8) if s["start"] == start)["left"] == first_open["left"]  # not kept
 
-        page.locator("#person").get_by_label("身份证号").fill(id_number(1))
+        number_field.fill(id_number(1))
         page.get_by_role("button", name="提交预约 Book").click()
         done = page.locator("#done")
         expect(done).to_be_visible()
@@ -195,7 +208,7 @@ def test_book_on_a_phone_then_follow_and_cancel_it(tmp_path: Path, new_page, art
         choose_first_open_slot(page)
         fill_person(page, id_number(1))
         page.get_by_role("button", name="提交预约 Book").click()
-        expect(alert).to_have_text("您当天已预约该事项，请勿重复预约")
+        expect(alert).to_have_text(re.compile("^您当天已预约该事项，请勿重复预约"))
         inside_viewport(page, alert)
         expect(page.locator("#done")).to_be_hidden()
 
@@ -235,13 +248,13 @@ def test_book_on_a_phone_then_follow_and_cancel_it(tmp_path: Path, new_page, art
         # 取消预约 needs the phone booked with, and asks first: saying no changes nothing.
         cancel = page.get_by_role("button", name="取消预约 Cancel booking")
         cancel.click()
-        expect(page.locator("#message")).to_contain_text("请先输入预约时填写的手机号或身份证号")
-        page.get_by_label("预约时填写的手机号或身份证号").fill("13900000000")  # not the booking's
+        expect(page.locator("#message")).to_contain_text("请先输入预约时填写的手机号或证件号码")
+        page.get_by_label(re.compile("^预约时填写的手机号或证件号码")).fill("13900000000")  # not the booking's
         page.once("dialog", lambda dialog: dialog.accept())
         cancel.click()
         expect(page.locator("#message")).to_contain_text("请输入预约时填写的手机号或证件号码")
         assert booking(api, code)["state"] == "booked"
-        page.get_by_label("预约时填写的手机号或身份证号").fill(PHONE_NUMBER)
+        page.get_by_label(re.compile("^预约时填写的手机号或证件号码")).fill(PHONE_NUMBER)
         page.once("dialog", lambda dialog: dialog.dismiss())
         cancel.click()
         expect(page.locator("#b-state")).to_have_text("已预约")
@@ -372,3 +385,113 @@ def test_check_in_at_the_ticket_machine(tmp_path: Path, new_page, artifacts: Pat
         expect(overlay(page)).to_be_visible()
         expect(page.locator("#result-checkin")).to_be_hidden()
         assert api.get("/api/halls/demo/tickets/" + slip_ticket_id(page), headers=KIOSK_AUTH).status_code == 200
+
+
+# ---------------------------------------------------------------- booking for everyone
+
+
+def test_a_foreigner_books_on_a_phone_with_a_passport_and_a_hong_kong_number(
+    tmp_path: Path, new_page, artifacts: Path
+) -> None:
+    with serve(tmp_path, cancel_cutoff_minutes=10) as (server, api):
+        page = new_page(PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+        page.goto(f"{server.url}/halls/demo/book")
+        _, start = choose_first_open_slot(page)
+        left = next(s for s in open_slots(api, days=8) if s["start"] == start)["left"]
+        form = page.locator("#person")
+        form.get_by_label(re.compile("^证件类型")).select_option("passport")
+        expect(page.locator("#id-shape")).to_have_text("5至17位字母和数字")  # what the number looks like
+        fill_person(page, "e1234 5678", kind="passport", name="John Smith", phone="+852 6123 4567")
+
+        # Without the separate consent to the document number: refused, the box marked, nothing kept.
+        consent(page, document=False)
+        page.get_by_role("button", name="提交预约 Book").click()
+        alert = page.get_by_role("alert")
+        expect(alert).to_have_text(re.compile("^证件号码属于敏感个人信息，请单独勾选同意后再提交"))
+        document_box = form.get_by_label(re.compile("单独同意提供证件号码"))
+        expect(document_box).to_have_attribute("aria-invalid", "true")
+        inside_viewport(page, alert)
+        no_sideways_scroll(page)
+        page.screenshot(path=artifacts / "booking-passport-consent.png", full_page=True)
+        assert next(s for s in open_slots(api, days=8) if s["start"] == start)["left"] == left
+
+        document_box.check()
+        page.get_by_role("button", name="提交预约 Book").click()
+        expect(page.locator("#done")).to_be_visible()
+        code = page.locator("#done-code").inner_text()
+        booked = booking(api, code)
+        assert (booked["document_kind"], booked["id_number"], booked["phone"]) == (
+            "passport",
+            "E1*****78",
+            "+852****4567",
+        )
+        expect(page.locator("#done-document")).to_have_text("护照")
+        expect(page.locator("#done-id")).to_have_text("E1*****78")
+        expect(page.locator("#done-phone")).to_have_text("+852****4567")
+        expect(page.locator("#done-abroad")).to_contain_text("境外手机号可能收不到短信通知")  # keep the code
+        expect(page.locator("#done-agent")).to_be_hidden()
+        html = page.content()
+        assert "E12345678" not in html and "61234567" not in html
+        no_sideways_scroll(page)
+        page.screenshot(path=artifacts / "booking-passport.png", full_page=True)
+
+        # 找回我的预约 with the passport and the phone, as typed.
+        page.goto(f"{server.url}/halls/demo/book")
+        page.locator("#find summary").click()
+        page.locator("#find-kind").select_option("passport")
+        page.locator("#find-id").fill("E12345678")
+        page.locator("#find-phone").fill("+85261234567")
+        page.get_by_role("button", name="查找 Find").click()
+        expect(page.locator("#find-message")).to_have_text(re.compile("^找到 1 个预约"))
+        page.locator("#found-bookings a").click()
+
+        # The booking's page names the document; the passport's number cancels it.
+        expect(page.locator("#b-code")).to_have_text(code)
+        expect(page.locator(".facts")).to_contain_text("护照")
+        expect(page.locator("#b-id")).to_have_text("E1*****78")
+        page.get_by_label(re.compile("^预约时填写的手机号或证件号码")).fill("E12345678")
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="取消预约 Cancel booking").click()
+        expect(page.locator("#b-state")).to_have_text("已取消")
+        assert booking(api, code)["state"] == "cancelled"
+
+
+def test_booking_on_a_phone_for_an_elderly_parent(tmp_path: Path, new_page, artifacts: Path) -> None:
+    mother = id_number(5, birth="19450302")
+    with serve(tmp_path) as (server, api):
+        page = new_page(PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+        page.goto(f"{server.url}/halls/demo/book")
+        choose_first_open_slot(page)
+        form = page.locator("#person")
+        agent = page.locator("#agent")
+        expect(agent).to_be_hidden()
+        form.get_by_label(re.compile("我是代他人预约（代办）")).check()
+        expect(agent).to_be_visible()
+        expect(page.locator("#phone-optional")).to_be_visible()  # the mother's own phone: if she has one
+
+        fill_person(page, mother, name="王秀英", phone="")
+        page.get_by_role("button", name="提交预约 Book").click()
+        expect(page.get_by_role("alert")).to_have_text("请填写代办人姓名")  # named before anything is sent
+        agent.get_by_label(re.compile("^代办人姓名")).fill("王小明")
+        agent.get_by_label(re.compile("^代办人手机号")).fill("139 1234 0002")
+        no_sideways_scroll(page)
+        page.screenshot(path=artifacts / "booking-agent-form.png", full_page=True)
+        page.get_by_role("button", name="提交预约 Book").click()
+
+        expect(page.locator("#done")).to_be_visible()
+        code = page.locator("#done-code").inner_text()
+        booked = booking(api, code)
+        assert (booked["name"], booked["phone"], booked["agent_name"], booked["agent_phone"]) == (
+            "王**", "", "王**", "139****0002",
+        )  # fmt: skip
+        expect(page.locator("#done-agent")).to_have_text("王** 139****0002（代办）")
+        expect(page.locator("#done-phone")).to_have_text("—")
+        expect(page.locator("#done-abroad")).to_be_hidden()
+        html = page.content()
+        assert mother not in html and "13912340002" not in html and "王小明" not in html
+        no_sideways_scroll(page)
+        page.screenshot(path=artifacts / "booking-agent.png", full_page=True)
+
+        page.locator("#done-link").click()
+        expect(page.locator("#b-agent")).to_have_text("王** 139****0002")
+        page.screenshot(path=artifacts / "booking-agent-status.png", full_page=True)

@@ -1031,3 +1031,12 @@ def test_the_service_desk_finds_a_ticket_and_acts_for_citizens(new_page, server,
     expect(page.locator("#checkin-error")).to_contain_text("没有预约")
     no_sideways_scroll(page)
     shot(page, "desk")
+
+    # 代预约: the booking page opens with 代办 ticked, asking for the agent's name and phone.
+    with page.context.expect_page() as opened:
+        page.get_by_role("link", name=re.compile("^代预约（代办）")).click()
+    booking_page = opened.value
+    expect(booking_page.locator("#on-behalf")).to_be_checked()
+    # (in the last step, shown once a slot is chosen: the agent's fields will be there)
+    expect(booking_page.locator("#agent:not([hidden])").get_by_label(re.compile("^代办人手机号"))).to_be_attached()
+    booking_page.close()
