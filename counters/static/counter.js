@@ -80,6 +80,7 @@
       const [text, css] = CLASSES[t.priority];
       out.push([t.priority === "appointment" && t.appointment_slot ? `${text} ${Hall.time(t.appointment_slot, zone)}` : text, css]);
     }
+    if (booked.get(bookedKey(t))) out.push([booked.get(bookedKey(t)), "appointment"]);
     if (t.transferred_from) out.push([`转自${t.transferred_from}号窗口`, "transferred"]);
     if (t.reinstated) out.push(["过号重排", "reinstated"]);
     if (t.overdue) out.push(["超时优先", "overdue"]);
@@ -89,6 +90,27 @@
       span.textContent = text;
       return span;
     });
+  }
+  // The current appointment's booking, asked once per ticket: the document to see (护照…) and
+  // who booked it for the person (代办), masked. The clerk's view has no ticket ids (the slip's
+  // credential): today's ticket of that number gives it, as at the service desk.
+  const booked = new Map();  // number and issue time -> "护照 · 代办 王**", "" while asked or if none
+  const bookedKey = (t) => `${t.number} ${t.issued_at}`;
+  async function lookUpBooking(t) {
+    if (!t || t.priority !== "appointment" || booked.has(bookedKey(t))) return;
+    const key = bookedKey(t), token = session && session.token;
+    booked.set(key, "");
+    const found = await Hall.api("GET", `/api/halls/${hall}/tickets?number=${encodeURIComponent(t.number)}&limit=1`,
+      undefined, token);
+    const ticket = found.ok && found.data.find((f) => Date.parse(f.issued_at) === Date.parse(t.issued_at));
+    if (!ticket) return;
+    const r = await Hall.api("GET", `/api/halls/${hall}/appointments/by-ticket/${encodeURIComponent(ticket.id)}`,
+      undefined, token);
+    if (!r.ok) return;
+    const b = r.data;
+    booked.set(key, [b.document_kind !== "resident_id" ? b.document_name : "",
+      b.agent_name ? `代办 ${b.agent_name} ${b.agent_phone}` : ""].filter(Boolean).join(" · "));
+    if (desk && desk.current && bookedKey(desk.current) === key) render();
   }
   const minutesSince = (iso, until) => Math.max(0, Math.floor(((until ? new Date(until) : new Date()) - new Date(iso)) / 60000));
   function clockSince(iso) {
@@ -193,6 +215,7 @@
     $("cur-number").textContent = cur ? cur.number : "—";
     $("cur-item").textContent = cur ? cur.item_name : "";
     $("cur-marks").replaceChildren(...(full ? marks(full) : []));
+    lookUpBooking(full);
     $("cur-meta").textContent = cur
       ? `${ticketLabels[cur.state] || cur.state} · 叫号 ${Hall.time(cur.called_at, zone)} · 重呼 ${cur.recalls}/${maxRecalls}`
       : "";

@@ -20,13 +20,17 @@ import httpx
 from playwright.sync_api import Page, expect
 
 from tests.browser.common import (
+    DESK,
     KIOSK_AUTH,
     PHONE,
     PORTRAIT,
+    act,
     inside_viewport,
+    log_in,
     no_sideways_scroll,
     overlay,
     slip_ticket_id,
+    staff_login,
 )
 from tests.support import DEMO_HALL, Server, booking_request, running
 from tests.test_appointments import id_number
@@ -495,3 +499,26 @@ def test_booking_on_a_phone_for_an_elderly_parent(tmp_path: Path, new_page, arti
         page.locator("#done-link").click()
         expect(page.locator("#b-agent")).to_have_text("王** 139****0002")
         page.screenshot(path=artifacts / "booking-agent-status.png", full_page=True)
+
+
+def test_the_clerk_sees_a_passport_booked_by_an_agent_when_it_is_called(tmp_path: Path, new_page, artifacts) -> None:
+    # Check-in opens 8 days ahead (as at the ticket machine above), so the booking is checked in now.
+    with serve(tmp_path, earliest_minutes_ahead=0, early_minutes=60 * 24 * 8) as (server, api):
+        near = open_slots(api, days=8)[0]["start"]
+        who = {"document_kind": "passport", "id_number": "E12345678", "name": "John Smith", "agent": {
+            "name": "王小明", "phone": "13912340002"}}  # fmt: skip
+        response = api.post(BASE, json=booking_request("QY01", near, who))
+        assert response.status_code == 201, response.text
+        checked = api.post(f"{BASE}/check-in", json={"code": response.json()["code"]}, headers=KIOSK_AUTH)
+        assert checked.status_code == 201, checked.text
+        manager = staff_login(api, "manager", "demo-manager")
+        act(api, manager, 1, "open")
+        page = new_page(DESK)
+        page.goto(f"{server.url}/halls/demo/counters/1")
+        log_in(page, "manager", "demo-manager")
+        called = act(api, manager, 1, "call-next")
+        assert called["id"] == checked.json()["ticket"]["id"]
+        expect(page.locator("#cur-number")).to_have_text(called["number"])
+        expect(page.locator("#cur-marks")).to_contain_text("护照 · 代办 王** 139****0002")
+        assert "13912340002" not in page.content() and "E12345678" not in page.content()
+        page.screenshot(path=artifacts / "counter-agent-booking.png")
