@@ -181,6 +181,13 @@ _TOKENS = {
 }
 
 
+class _SwaggerPage(SwaggerRenderPlugin):
+    """Swagger UI's page, saying its language (English, as the OpenAPI document) for screen readers."""
+
+    def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, openapi_schema).replace(b"<html>", b'<html lang="en">', 1)
+
+
 def _document_tokens(app: Litestar) -> None:
     """The OpenAPI document says, per operation, whether it takes a bearer token and whose,
     and every operation has a description (its docstring, else its summary)."""
@@ -398,7 +405,7 @@ def create_app(
             description="Tickets, counters and calling for government service halls (政务服务中心排队叫号).",
             path="/api/docs",
             render_plugins=[
-                SwaggerRenderPlugin(
+                _SwaggerPage(
                     js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
                     css_url=f"{SWAGGER_UI}/swagger-ui.css",
                     standalone_preset_js_url=f"{SWAGGER_UI}/swagger-ui-standalone-preset.js",

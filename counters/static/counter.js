@@ -265,7 +265,7 @@
       const button = document.createElement("button");
       button.className = "btn secondary small";
       button.textContent = "叫此号";
-      button.setAttribute("aria-label", `指定叫号 ${t.number}`);
+      button.setAttribute("aria-label", `叫此号 ${t.number}`);  // 指定叫号, its visible words first
       button.disabled = !canCall;
       button.addEventListener("click", async () => {
         if (busy) return;

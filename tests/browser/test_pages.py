@@ -678,7 +678,7 @@ def test_the_clerk_sees_whom_he_serves_and_who_is_next(new_page, server, api, sh
     expect(rows.nth(1).locator("td").nth(2)).to_have_text(re.compile(r"^\d+ 分$"))
 
     # 指定叫号: the last one, out of order.
-    rows.nth(2).get_by_role("button", name=f"指定叫号 {later['number']}").click()
+    rows.nth(2).get_by_role("button", name=f"叫此号 {later['number']}").click()
     expect(page.locator("#cur-number")).to_have_text(later["number"])
     expect(page.locator("#toast")).to_have_text(f"请 {later['number']} 号到 1 号窗口")
     expect(page.locator("#cur-times")).to_be_visible()
