@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 
 from printers.settings import SlipSettings
-from queueing.views import TicketView, counter_spans
+from queueing.views import TicketView, counter_spans, wait_words
 
 __all__ = ["Slip", "slip_for", "text_width", "wrap"]
 
@@ -30,6 +30,7 @@ class Slip(msgspec.Struct, frozen=True, kw_only=True):
     appointment: bool = False
     people_ahead: int | None
     estimated_wait_minutes: int | None
+    estimated_wait_range: tuple[int, int] | None = None  # said instead of the minutes when wide
     opens_at: dt.datetime | None = None  # no counter for it staffed yet: when the hall opens (hall's zone)
     counters: tuple[int, ...] = ()  # where it may be called
     issued_at: dt.datetime  # in the hall's zone
@@ -54,10 +55,8 @@ class Slip(msgspec.Struct, frozen=True, kw_only=True):
             return "该事项窗口暂未开放，请咨询服务台", "No counter for this item is open yet; please ask at the desk"
         if self.people_ahead == 0:
             return None
-        return (
-            f"预计等候约 {self.estimated_wait_minutes} 分钟",
-            f"Estimated wait about {self.estimated_wait_minutes} min",
-        )
+        zh, en = wait_words(self.estimated_wait_minutes, self.estimated_wait_range)
+        return f"预计等候{zh}", f"Estimated wait {en}"
 
     def where_line(self) -> tuple[str, str] | None:
         """Which counters may call it, so the citizen waits within sight of them."""
@@ -96,6 +95,7 @@ def slip_for(
         appointment=ticket.priority.name == "APPOINTMENT",
         people_ahead=ticket.people_ahead,
         estimated_wait_minutes=ticket.estimated_wait_minutes,
+        estimated_wait_range=ticket.estimated_wait_range,
         opens_at=ticket.opens_at.astimezone(ZoneInfo(timezone)) if ticket.opens_at else None,
         counters=ticket.counters,
         issued_at=ticket.issued_at.astimezone(ZoneInfo(timezone)),

@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from queueing.events import OrderKey
 from queueing.lines import Line, WaitingLines
 
-__all__ = ["EWMA_WEIGHT", "ahead_at_counter", "minutes", "update_pace", "update_service_time"]
+__all__ = ["EWMA_WEIGHT", "ahead_at_counter", "minutes", "update_pace", "update_service_time", "wait_range"]
 
 EWMA_WEIGHT = 0.3  # weight of the newest service in the running average
 _SHORTEST, _LONGEST = 15.0, 3 * 3600.0  # a service outside these is a mistake, not a measurement
@@ -65,3 +65,17 @@ def update_pace(previous: float, measured: float) -> float:
     is short, a busy clerk's gap is nothing)."""
     measured = min(max(measured, 0.0), _LONGEST)
     return (1 - EWMA_WEIGHT) * previous + EWMA_WEIGHT * measured
+
+
+def wait_range(wait_minutes: int, people_ahead: int) -> tuple[int, int] | None:
+    """The middle half of the waits a citizen told ``wait_minutes`` may really have, when it
+    is wide enough to say (「约 20–35 分钟」), in fives; None: say the minutes alone.
+
+    A wait over ``n`` people ahead is a sum of about ``n + 1`` services, so it spreads by about
+    ``1 / √(n + 1)`` of itself; the middle half of a bell is ±0.67 of that."""
+    spread = 0.67 * wait_minutes / math.sqrt(people_ahead + 1)
+    low = max(0, 5 * round((wait_minutes - spread) / 5))
+    high = 5 * round((wait_minutes + spread) / 5)
+    if wait_minutes < 15 or high - low < 10 or not low <= wait_minutes <= high:
+        return None
+    return (low, high)

@@ -23,7 +23,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import heapq
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from typing import Any, ClassVar
 
 import msgspec
@@ -59,7 +59,7 @@ from queueing.commands import (
     Transfer,
 )
 from queueing.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
-from queueing.estimates import ahead_at_counter, minutes, update_pace, update_service_time
+from queueing.estimates import ahead_at_counter, minutes, update_pace, update_service_time, wait_range
 from queueing.events import (
     Announced,
     CounterClosed,
@@ -130,6 +130,7 @@ _FIRST_GAP = 0.0  # the gap between citizens, until the hall has measured its ow
 _FIRST_PAUSE = 1800.0  # a pause with no time said, until the hall has measured its own
 _STILL_AWAY = 300.0  # a pause longer than usual: back in this long, say
 _MOST_TAKEN = 0.5  # of the counters' time by those who come into line ahead
+_PROBE = "?"  # the id of a kiosk's question "when would a walk-in of this item be called"
 _PROJECTED_CALLS = 600  # calls played forward at most: beyond, the quick estimate (hours of waiting anyway)
 _STAFF_ROLES = frozenset({Role.STAFF, Role.MANAGER, Role.ADMIN, Role.SYSTEM})
 
@@ -154,11 +155,15 @@ class HallQueue:
         self.visit_seconds: dict[str, float] = {}  # from a call to the citizen leaving, per item
         self.call_gap_seconds: float | None = None  # from a citizen leaving to the counter's next call
         self.pause_seconds: float | None = None  # how long a pause lasts (a clerk who said no time)
-        # Tickets that came into line ahead of those already waiting today (green channel,
-        # appointments, transfers, reinstated no-shows), and since when the day has tickets.
-        self.joined_ahead = 0
+        # Today, per class: new green-channel and appointment tickets (ahead of every later
+        # class) and tickets back in line (transfers, reinstated no-shows: ahead of later ones of
+        # their own class too); since when the day has tickets; and the counters that served
+        # anyone on the hall's last day (those likely to open this morning).
+        self.came_new = [0, 0, 0]
+        self.came_back = [0, 0, 0]
         self.first_issued_at: dt.datetime | None = None
-        self._projection: tuple[tuple[int, dt.datetime], dict[str, float]] | None = None
+        self.staffed_last_day: list[int] = []
+        self._probes: tuple[tuple[int, dt.datetime] | None, dict[str, float], float] = (None, {}, 0.0)
         self.expired: list[TicketRecord] = []  # the tickets the latest day start expired, for the store
         # What a walk-in would be told per item, for (seq, half-minute): see ``queue_view``.
         self._item_estimates: tuple[tuple[int, int] | None, dict[str, Estimate | None]] = (None, {})
@@ -785,7 +790,8 @@ class HallQueue:
         self.lines = WaitingLines()
         self.group_seq.clear()
         self.idempotency.clear()
-        self.joined_ahead, self.first_issued_at = 0, None
+        self.came_new, self.came_back, self.first_issued_at = [0, 0, 0], [0, 0, 0], None
+        self.staffed_last_day = sorted(n for n, c in self.counters.items() if c.served)
         for counter in self.counters.values():
             counter.state = advance_counter(counter.state, CounterStep.DAY_END)
             counter.state_since, counter.pause_reason, counter.pause_back_at = e.at, "", None
@@ -813,8 +819,7 @@ class HallQueue:
         self.lines.add(ticket.id, self._line_of(ticket), ticket.key)
         if self.first_issued_at is None:
             self.first_issued_at = e.at
-        if e.priority.rank < Priority.WALK_IN.rank:
-            self.joined_ahead += 1
+        self.came_new[e.priority.rank] += 1
         self.group_seq[e.group] = max(self.group_seq.get(e.group, 0), e.seq)
         if e.idempotency_key is not None:
             self.idempotency[e.idempotency_key] = ticket.id
@@ -854,11 +859,14 @@ class HallQueue:
         self._visit_ended(ticket, counter, e.at)
 
     def _visit_ended(self, ticket: TicketRecord, counter: CounterRecord, at: dt.datetime) -> None:
-        """A citizen left ``counter`` at ``at``: how long the ticket held it, for the estimates."""
-        counter.visit_ended_at = at
+        """A citizen left ``counter`` at ``at``: how long the ticket held it, for the estimates;
+        and, if someone waits for it, the clerk's gap to the next call starts (with nobody
+        waiting, the time until someone comes is not the clerk's pace)."""
+        counter.visit_ended_at = at if self.has_waiting_for(counter.number) else None
         if ticket.called_at is not None:
             held = max((at - ticket.called_at).total_seconds() - ticket.suspended_seconds, 0.0)
-            self.visit_seconds[ticket.item] = update_pace(self._visit_seconds(ticket.item), held)
+            last = self.visit_seconds.get(ticket.item)  # from the record alone: replay is exact
+            self.visit_seconds[ticket.item] = held if last is None else update_pace(last, held)
 
     def _on_missed(self, e: TicketMissed) -> None:
         ticket = self.tickets[e.ticket_id]
@@ -872,7 +880,7 @@ class HallQueue:
         ticket.key, ticket.counter, ticket.reinstated = e.key, None, True
         ticket.called_at = ticket.started_at = ticket.missed_at = None
         self.lines.add(ticket.id, self._line_of(ticket), ticket.key)
-        self.joined_ahead += 1
+        self.came_back[ticket.priority.rank] += 1
 
     def _on_transferred(self, e: TicketTransferred) -> None:
         ticket = self.tickets[e.ticket_id]
@@ -881,7 +889,7 @@ class HallQueue:
         self._visit_ended(ticket, self.counters[e.counter], e.at)
         ticket.item, ticket.to_counter, ticket.transfers = e.item, e.to_counter, ticket.transfers + 1
         ticket.transferred_from, ticket.transfer_note = e.counter, e.note
-        self.joined_ahead += 1
+        self.came_back[ticket.priority.rank] += 1
         self._back_in_line(ticket)
 
     def _on_suspended(self, e: TicketSuspended) -> None:
@@ -899,7 +907,7 @@ class HallQueue:
         ticket.suspended_at, ticket.started_at = None, ticket.started_at or e.at
         counter = self.counters[e.counter]
         counter.parked.remove(ticket.id)
-        counter.current = ticket.id
+        counter.current, counter.visit_ended_at = ticket.id, None
 
     def _on_cancelled(self, e: TicketCancelled) -> None:
         ticket = self.tickets[e.ticket_id]
@@ -1145,14 +1153,15 @@ class HallQueue:
             if alike:
                 consider(ahead, min(self._remaining(number, at) for number in alike))
         if best is not None:
-            projected = self._projected_seconds(ticket, at)
-            if projected is None:
-                return Estimate(people_ahead=best[1], wait_minutes=minutes(best[0]))
+            projected, last = self._projected_seconds(ticket, at)
+            if projected is None:  # beyond the projection's horizon: the quick sum, never less
+                return Estimate(people_ahead=best[1], wait_minutes=minutes(max(best[0], last)))
             # Those who come into line later go ahead only until the fairness rule puts this one first.
             exposed = projected
             if self._fairness_us is not None:
                 exposed = min(projected, max(self._fairness_us / 1e6 - (micros(at) - ticket.key[0]) / 1e6, 0.0))
-            return Estimate(people_ahead=best[1], wait_minutes=minutes(projected + exposed * (self._stretch(at) - 1)))
+            told = minutes(projected + exposed * (self._stretch(at, ticket.priority.rank) - 1))
+            return Estimate(people_ahead=best[1], wait_minutes=told, wait_range=wait_range(told, best[1]))
         fewest: int | None = None  # nobody serves it now: the people ahead at whichever counter opens
         for item_lines, preferred, numbers in self._alike_counters(ticket.item, ticket.to_counter, closed=True):
             for number in numbers:
@@ -1163,52 +1172,70 @@ class HallQueue:
             return None
         return Estimate(people_ahead=fewest, wait_minutes=None, opens_at=self.rules.next_opening(at))
 
-    def _projected_seconds(self, ticket: TicketRecord, at: dt.datetime) -> float | None:
+    def _projected_seconds(self, ticket: TicketRecord, at: dt.datetime) -> tuple[float | None, float]:
         """Seconds until ``ticket`` is called, the waiting tickets handed out to the counters as
-        they come free by the calling rule (``projection.py``); None if no counter would call it.
-        A ticket not yet in line (being issued, or the kiosk's question) is put in its place."""
+        they come free by the calling rule (``projection.py``), None if no counter would call it
+        within the horizon; and the last call the projection reached. A ticket not yet in line
+        (being issued, or a kiosk's question) is put in its place."""
+        if not ticket.id and self._probes[0] == (self.seq, at):  # the kiosk's items, all at once
+            return self._probes[1].get(ticket.item), self._probes[2]
         lines = self.lines.by_line()
-        if ticket.id in self.lines:
-            cached = self._projection
-            if cached is None or cached[0] != (self.seq, at):
-                cached = self._projection = ((self.seq, at), self._project(lines, at, None))
-            return cached[1].get(ticket.id)
-        line = self._line_of(ticket)
-        entries = list(lines.get(line, ()))
-        bisect.insort(entries, (ticket.key, ticket.id))
-        return self._project({**lines, line: entries}, at, ticket.id).get(ticket.id)
+        if ticket.id not in self.lines:
+            line = self._line_of(ticket)
+            entries = list(lines.get(line, ()))
+            bisect.insort(entries, (ticket.key, ticket.id))
+            lines = {**lines, line: entries}
+        called = self._project(lines, at, (ticket.id,))
+        return called.get(ticket.id), max(called.values(), default=0.0)
 
-    def _stretch(self, at: dt.datetime) -> float:
-        """How much longer every wait gets from those who will come into line ahead (green
-        channel, appointments, transfers, reinstated no-shows) at today's rate so far: they
-        take that share of the counters' time."""
+    def _stretch(self, at: dt.datetime, rank: int) -> float:
+        """How much longer a wait of class ``rank`` gets from those who will come into line
+        ahead of it (a higher class; one of its own class back in line) at today's rate so
+        far: they take that share of the counters' time."""
         counters = sum(c.state is CounterState.OPEN for c in self.counters.values())
         if self.first_issued_at is None or not counters:
             return 1.0
-        hours = max((at - self.first_issued_at).total_seconds(), 1800.0)  # a day's first minutes say little
+        ahead = sum(self.came_new[r] + self.came_back[r] for r in range(rank)) + self.came_back[rank]
+        seconds = max((at - self.first_issued_at).total_seconds(), 3600.0)  # a day's first hour says little
         visits = self.visit_seconds or self.service_seconds
         visit = sum(visits.values()) / len(visits) if visits else _DEFAULT_SERVICE_SECONDS
-        share = min(self.joined_ahead / hours * visit / counters, _MOST_TAKEN)
+        share = min(ahead / seconds * visit / counters, _MOST_TAKEN)
         return 1 / (1 - share)
 
+    def _probe_items(self, at: dt.datetime) -> None:
+        """When a walk-in of each item taken now would be called, in one projection: each
+        item's question at the end of its line, holding no counter (so none delays another)."""
+        lines = self.lines.by_line()
+        key = (micros(at), self.seq + 1)
+        probes = {}
+        for item in self.rules.items:
+            line = self.lines.item_line(item.code, Priority.WALK_IN.rank)
+            probe = _PROBE + item.code
+            entries = lines[line] = list(lines.get(line, ()))
+            bisect.insort(entries, (key, probe))
+            probes[probe] = item.code
+        called = self._project(lines, at, probes)
+        last = max((v for k, v in called.items() if k not in probes), default=0.0)
+        self._probes = ((self.seq, at), {probes[k]: v for k, v in called.items() if k in probes}, last)
+
     def _project(
-        self, lines: dict[Line, list[tuple[OrderKey, str]]], at: dt.datetime, stop: str | None
+        self, lines: dict[Line, list[tuple[OrderKey, str]]], at: dt.datetime, stops: Collection[str]
     ) -> dict[str, float]:
         gap = _FIRST_GAP if self.call_gap_seconds is None else self.call_gap_seconds
         pause = _FIRST_PAUSE if self.pause_seconds is None else self.pause_seconds
-        opening = self.rules.next_opening(at)  # before the hall opens: every counter opens then
+        opening = self.rules.next_opening(at)  # before the hall opens: its usual counters open then
         free = []
         for number, counter in self.counters.items():
             if counter.state is CounterState.OPEN:
                 back = 0.0
             elif counter.state is CounterState.PAUSED:
-                if counter.pause_back_at is not None:  # the clerk said when
-                    back = max((counter.pause_back_at - at).total_seconds(), 0.0)
+                if counter.pause_back_at is not None:  # the clerk said when (late: a few minutes more)
+                    back = max((counter.pause_back_at - at).total_seconds(), _STILL_AWAY)
                 else:  # as long as this hall's pauses last
                     away = (at - (counter.state_since or at)).total_seconds()
                     back = max(pause - away, _STILL_AWAY)
-            elif opening is not None:
-                back = (opening - at).total_seconds()
+            elif opening is not None and (counter.staff or counter.served or number in self.staffed_last_day):
+                back = (opening - at).total_seconds()  # signed in, or served today or on the last day
             else:
                 continue
             busy = 0.0
@@ -1220,7 +1247,7 @@ class HallQueue:
             own = self._own_lines(number) if self.lines.named else ()
             free.append(FreeCounter(number, max(back, busy), self._item_lines(number) + own))
         visits = _Visits(self, gap)
-        return project(lines, free, visits, micros(at), self._fairness_us, stop, _PROJECTED_CALLS)
+        return project(lines, free, visits, micros(at), self._fairness_us, stops, _PROJECTED_CALLS)
 
     def _visit_seconds(self, item: str) -> float:
         """How long a ticket of ``item`` holds its counter, from the call to the citizen leaving."""
@@ -1444,6 +1471,7 @@ class HallQueue:
         # every kiosk asks for it every few seconds and it costs an estimate per item.
         when = (self.seq, int(at.timestamp() // 30))
         if self._item_estimates[0] != when:
+            self._probe_items(at)
             self._item_estimates = (when, {item.code: self.item_estimate(item.code, at) for item in self.rules.items})
         estimates = self._item_estimates[1]
         for item in self.rules.items:
@@ -1454,6 +1482,7 @@ class HallQueue:
                     wait_minutes=estimate.wait_minutes if estimate else None,
                     opens_at=estimate.opens_at if estimate else None,
                     serving=estimate is not None,
+                    wait_range=estimate.wait_range if estimate else None,
                 )
             )  # fmt: skip
         return QueueView(
@@ -1481,8 +1510,10 @@ class HallQueue:
             visit_seconds=dict(self.visit_seconds),
             call_gap_seconds=self.call_gap_seconds,
             pause_seconds=self.pause_seconds,
-            joined_ahead=self.joined_ahead,
+            came_new=list(self.came_new),
+            came_back=list(self.came_back),
             first_issued_at=self.first_issued_at,
+            staffed_last_day=list(self.staffed_last_day),
         )
 
     @classmethod
@@ -1494,7 +1525,8 @@ class HallQueue:
         queue.visit_seconds = dict(snapshot.visit_seconds)
         queue.call_gap_seconds = snapshot.call_gap_seconds
         queue.pause_seconds = snapshot.pause_seconds
-        queue.joined_ahead, queue.first_issued_at = snapshot.joined_ahead, snapshot.first_issued_at
+        queue.came_new, queue.came_back = list(snapshot.came_new), list(snapshot.came_back)
+        queue.first_issued_at, queue.staffed_last_day = snapshot.first_issued_at, list(snapshot.staffed_last_day)
         for counter in snapshot.counters:
             queue.counters[counter.number] = counter
         for ticket in snapshot.tickets:
@@ -1528,7 +1560,10 @@ class _Visits(dict[str, float]):
         self.queue, self.gap, self.per_item = queue, gap, {}
 
     def __missing__(self, ticket_id: str) -> float:
-        item = self.queue.tickets[ticket_id].item
+        ticket = self.queue.tickets.get(ticket_id)
+        if ticket is None:  # a question (a ticket not issued): it holds no counter
+            return 0.0
+        item = ticket.item
         seconds = self.per_item.get(item)
         if seconds is None:
             seconds = self.per_item[item] = self.queue._visit_seconds(item) + self.gap

@@ -11,7 +11,7 @@ from queueing.lifecycle import TicketState
 from queueing.ports import RatingOffer
 from queueing.service import HallRegistry, HallRuntime
 from queueing.settings import QueueHall
-from queueing.views import counter_spans
+from queueing.views import counter_spans, wait_words
 
 __all__ = ["kiosk_tabs", "router"]
 
@@ -62,7 +62,10 @@ async def ticket_page(
 ) -> Template:
     view = await runtime.ticket(ticket_id)
     prompt = await ratings.rating_prompt(hall, ticket_id, view.state == TicketState.COMPLETED)
-    context = {"hall": runtime.hall.info, "ticket": view, "rating": prompt, "counter_spans": counter_spans}
+    context = {
+        "hall": runtime.hall.info, "ticket": view, "rating": prompt, "counter_spans": counter_spans,
+        "wait_words": wait_words,
+    }  # fmt: skip
     return Template("ticket.html", context={**context, "zone": runtime.hall.rules.zone})
 
 
@@ -70,7 +73,8 @@ async def ticket_page(
 async def queue_page(runtime: NamedDependency[HallRuntime]) -> Template:
     """排队情况: how many wait for each item and what a ticket taken now would be told (public)."""
     view = await runtime.read(lambda q, at: q.queue_view(at))
-    return Template("queue.html", context={"hall": runtime.hall.info, "view": view, "zone": runtime.hall.rules.zone})
+    context = {"hall": runtime.hall.info, "view": view, "zone": runtime.hall.rules.zone, "wait_words": wait_words}
+    return Template("queue.html", context=context)
 
 
 router = Router(path="/", route_handlers=[index, kiosk, ticket_page, queue_page])

@@ -17,7 +17,7 @@ instant, the lines, the counters and the times.
 from __future__ import annotations
 
 import heapq
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from typing import NamedTuple
 
 from queueing.calling import choose_next
@@ -42,13 +42,13 @@ def project(
     visit_seconds: Mapping[str, float],
     now_us: int,
     fairness_us: int | None,
-    stop: str | None = None,
+    stops: Collection[str] = (),
     most: int | None = None,
 ) -> dict[str, float]:
     """Seconds from now until each waiting ticket is called (those no counter would call are
     left out). ``lines``: every waiting line in calling order; ``visit_seconds``: how long each
-    ticket holds its counter; ``stop``: a ticket whose call is all that is asked; ``most``: give
-    up after this many calls (what is left out is beyond the horizon)."""
+    ticket holds its counter; ``stops``: the tickets whose calls are all that is asked; ``most``:
+    give up after this many calls (what is left out is beyond the horizon)."""
     place = dict.fromkeys(lines, 0)  # the next ticket of each line not yet handed out
     called: dict[str, float] = {}
     free = []
@@ -58,6 +58,7 @@ def project(
             free.append((c.free_in, c.number, mine))
     heapq.heapify(free)
     budget = len(place) and (most if most is not None else -1)
+    wanted = len(stops)
     while free and budget:
         when, number, mine = heapq.heappop(free)
         heads = []
@@ -78,8 +79,10 @@ def project(
         ticket_id, line = chosen[1], chosen[4]  # type: ignore[misc]
         place[line] += 1
         called[ticket_id] = when
-        if ticket_id == stop:
-            break
+        if wanted and ticket_id in stops:
+            wanted -= 1
+            if not wanted:
+                break
         budget -= 1
         heapq.heappush(free, (when + visit_seconds[ticket_id], number, mine))
     return called

@@ -83,5 +83,7 @@ class HallSnapshot(msgspec.Struct, kw_only=True):
     visit_seconds: dict[str, float]
     call_gap_seconds: float | None = None
     pause_seconds: float | None = None
-    joined_ahead: int = 0  # today: tickets that came into line ahead of those waiting
+    came_new: list[int] = msgspec.field(default_factory=lambda: [0, 0, 0])  # today, per class
+    came_back: list[int] = msgspec.field(default_factory=lambda: [0, 0, 0])  # back in line
     first_issued_at: dt.datetime | None = None
+    staffed_last_day: list[int] = msgspec.field(default_factory=list)

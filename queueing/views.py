@@ -28,6 +28,7 @@ __all__ = [
     "counter_spans",
     "ticket_step",
     "ticket_view",
+    "wait_words",
 ]
 
 
@@ -39,6 +40,7 @@ class Estimate(msgspec.Struct, frozen=True):
     people_ahead: int
     wait_minutes: int | None
     opens_at: dt.datetime | None = None
+    wait_range: tuple[int, int] | None = None  # the middle half, when wide: what is said (see wait_words)
 
 
 class TicketView(msgspec.Struct, kw_only=True):
@@ -71,6 +73,7 @@ class TicketView(msgspec.Struct, kw_only=True):
     appointment_slot: dt.datetime | None = None
     opens_at: dt.datetime | None = None
     counters: tuple[int, ...] = ()
+    estimated_wait_range: tuple[int, int] | None = None  # said instead of the minutes when wide
 
 
 class _Ticket(Protocol):
@@ -125,6 +128,7 @@ def ticket_view(
         appointment_slot=ticket.appointment_slot,
         opens_at=estimate.opens_at if estimate else None,
         counters=counters,
+        estimated_wait_range=estimate.wait_range if estimate else None,
     )
 
 
@@ -201,6 +205,7 @@ class ItemWaiting(msgspec.Struct, frozen=True):
     wait_minutes: int | None = None
     opens_at: dt.datetime | None = None
     serving: bool = True  # False: no counter of the hall serves it at all
+    wait_range: tuple[int, int] | None = None
 
 
 class CurrentTicket(msgspec.Struct, frozen=True):
@@ -298,3 +303,12 @@ class ReconfigurePreview(msgspec.Struct, kw_only=True):
     loses: tuple[str, ...] = ()
     could_call: tuple[str, ...] = ()  # the numbers it could call then, in its calling order (the first 50)
     waiting: int = 0  # how many waiting tickets it could call then
+
+
+def wait_words(minutes: int, wait_range: tuple[int, int] | None = None) -> tuple[str, str]:
+    """The wait in words, Chinese and English: the range when it is wide, else the minutes
+    (the slip and the pages; ``Hall.waitWords`` in hall.js says the same in the browser)."""
+    if wait_range is not None:
+        low, high = wait_range
+        return f"约 {low}–{high} 分钟", f"about {low}–{high} min"
+    return f"约 {minutes} 分钟", f"about {minutes} min"

@@ -96,6 +96,13 @@ def test_people_ahead_and_wait(spec: PrinterSpec) -> None:
     assert printout.line_with("预计等候约 12 分钟")
 
 
+def test_a_wide_wait_is_printed_as_a_range(spec: PrinterSpec) -> None:
+    printout = printed(spec, people_ahead=6, estimated_wait_minutes=60, estimated_wait_range=(45, 75))
+    assert printout.line_with("预计等候约 45–75 分钟")
+    assert printout.line_with("Estimated wait about 45–75 min")
+    assert "约 60 分钟" not in printout.text
+
+
 def test_issue_time_on_one_line(spec: PrinterSpec) -> None:
     assert printed(spec).line_with("2026-11-21 10:05:00")
 

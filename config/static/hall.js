@@ -56,8 +56,10 @@ const Hall = {
   },
 
   // What a waiting ticket (or an item's button) is told about its wait, in words: minutes
-  // while a counter for it is staffed, else when service begins, else that none is open yet.
-  waitWords(minutes, opensAt, zone) {
+  // (a range when wide, as views.wait_words says it) while a counter for it is staffed, else
+  // when service begins, else that none is open yet.
+  waitWords(minutes, opensAt, zone, range = null) {
+    if (range) return { zh: `约 ${range[0]}–${range[1]} 分钟`, en: `about ${range[0]}–${range[1]} min`, open: true };
     if (minutes !== null && minutes !== undefined) return { zh: `约 ${minutes} 分钟`, en: `about ${minutes} min`, open: true };
     if (opensAt) {
       const at = Hall.time(opensAt, zone);

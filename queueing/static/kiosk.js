@@ -107,7 +107,8 @@
     document.getElementById("result-ahead").textContent = ticket.people_ahead ?? "-";
     // Minutes only while a counter for it is staffed; else when service begins (no 0 minutes made up).
     const minutes = ticket.estimated_wait_minutes;
-    document.getElementById("result-wait").textContent = minutes ?? "-";
+    const range = ticket.estimated_wait_range;  // the middle half, when the wait may spread widely
+    document.getElementById("result-wait").textContent = range ? `${range[0]}–${range[1]}` : (minutes ?? "-");
     document.getElementById("result-wait-box").hidden = minutes === null || minutes === undefined;
     const waitNote = document.getElementById("result-note");
     waitNote.hidden = ticket.people_ahead === null || (minutes !== null && minutes !== undefined);
@@ -285,7 +286,7 @@
       if (el) el.textContent = `等候 ${item.waiting} 人`;
       const expect = document.querySelector(`[data-expect="${item.code}"]`);
       if (!expect) continue;
-      const words = item.serving ? Hall.waitWords(item.wait_minutes, item.opens_at, zone)
+      const words = item.serving ? Hall.waitWords(item.wait_minutes, item.opens_at, zone, item.wait_range)
         : { zh: "暂无窗口办理", en: "", open: false };
       expect.textContent = words.open ? `预计等候${words.zh}` : words.zh;
       expect.classList.toggle("closed", !words.open);

@@ -370,10 +370,11 @@ def test_kiosk_estimates_with_no_one_and_all_counters_open(new_page, server, api
     page.clock.run_for(5_000)
     told = {i["code"]: i for i in api.get("/api/halls/demo/queue").json()["items"]}["SB01"]
     assert told["wait_minutes"] == 30  # three ahead of 10 minutes each, at one counter
-    expect(sb01).to_have_text("预计等候约 30 分钟")
+    assert told["wait_range"] == [20, 40]  # four services may spread: said as the middle half
+    expect(sb01).to_have_text("预计等候约 20–40 分钟")
     item_button(page, "SB01").click()
     expect(page.locator("#result-ahead")).to_have_text("3")
-    expect(page.locator("#result-wait")).to_have_text("30")
+    expect(page.locator("#result-wait")).to_have_text("20–40")
     expect(page.locator("#result-note")).to_be_hidden()
     expect(page.locator("#result-where")).to_contain_text("办理窗口：1号")
     shot(page, "one-open")
@@ -832,8 +833,11 @@ def test_ticket_status_page_on_a_phone(new_page, server, api, shot) -> None:
     page.clock.run_for(10_000)
     expect(page.locator("#t-ahead")).to_have_text("0 人")
     expect(page.locator("#t-state")).to_have_text("等候中")
-    now = ticket(api, mine["id"])["estimated_wait_minutes"]
-    expect(page.locator("#t-wait")).to_have_text(f"约 {now} 分钟")  # counter 1 is staffed now
+    now = ticket(api, mine["id"])
+    said = now["estimated_wait_range"] and "–".join(map(str, now["estimated_wait_range"]))
+    expect(page.locator("#t-wait")).to_have_text(
+        f"约 {said or now['estimated_wait_minutes']} 分钟"
+    )  # counter 1 is staffed now
     expect(page.locator("#t-where")).to_have_text("1号")
 
     # 适老化: large type, kept for this phone's next visit

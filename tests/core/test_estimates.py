@@ -16,13 +16,16 @@ from queueing.commands import (
     Priority,
     Resume,
     RetireCounter,
+    SignIn,
     StartService,
     Suspend,
 )
+from queueing.estimates import wait_range
 from queueing.events import ServiceCompleted
 from queueing.hall import HallQueue
-from queueing.views import Estimate
-from tests.support import MANAGER, MONDAY_9, demo_queue
+from queueing.records import HallSnapshot
+from queueing.views import Estimate, wait_words
+from tests.support import MANAGER, MONDAY_9, demo_queue, staff
 
 T0 = MONDAY_9
 
@@ -59,8 +62,10 @@ def test_busy_counters_then_the_line_shared_among_them() -> None:
         issue(queue, f"w{n}", "SB01", 1)
     issue(queue, "mine", "SB01", 1)
     # 10 minutes until a counter frees, then 10 ahead over 5 counters: two more rounds of 10.
-    assert estimate(queue, "mine", 1) == Estimate(people_ahead=10, wait_minutes=30)
-    assert estimate(queue, "mine", 6) == Estimate(people_ahead=10, wait_minutes=25)  # five minutes on
+    assert estimate(queue, "mine", 1) == Estimate(people_ahead=10, wait_minutes=30, wait_range=(25, 35))
+    assert estimate(queue, "mine", 6) == Estimate(
+        people_ahead=10, wait_minutes=25, wait_range=(20, 30)
+    )  # five minutes on
 
 
 def test_green_channel_only_waits_for_green() -> None:
@@ -104,12 +109,15 @@ def test_only_the_counters_open_share_the_work() -> None:
         issue(queue, f"w{n}", "SB01", 0)
     issue(queue, "mine", "SB01", 0)
     # Counter 1 alone: six services of 10 minutes ahead, not one round shared by six counters.
-    assert estimate(queue, "mine", 0) == Estimate(people_ahead=6, wait_minutes=60)
+    # Said as the middle half of what may happen: ±0.67 × 60 / √7, in fives.
+    assert estimate(queue, "mine", 0) == Estimate(people_ahead=6, wait_minutes=60, wait_range=(45, 75))
     assert queue.ticket_view(queue.tickets["mine"], at(0)).counters == (1,)
     item = next(i for i in queue.queue_view(at(0)).items if i.code == "SB01")
     assert item.wait_minutes == 70  # a walk-in now has seven ahead at the one counter
     queue.handle(OpenCounter(at=at(1), actor=MANAGER, counter=2))
-    assert estimate(queue, "mine", 1) == Estimate(people_ahead=6, wait_minutes=30)  # shared by two now
+    assert estimate(queue, "mine", 1) == Estimate(
+        people_ahead=6, wait_minutes=30, wait_range=(20, 40)
+    )  # shared by two now
 
 
 def test_after_the_morning_span_the_afternoon_opening_is_told() -> None:
@@ -176,7 +184,10 @@ def test_recent_service_times_drive_the_estimate_and_ignore_time_away() -> None:
     assert queue.service_seconds["SB04"] == (0.7 * 8 + 0.3 * 20) * 60
     issue(queue, "c", "SB04", 70)
     issue(queue, "d", "SB04", 70)
-    assert estimate(queue, "d", 70) == Estimate(people_ahead=1, wait_minutes=12)  # 11.6 minutes, rounded up
+    # The estimate counts whole visits, from the call to leaving (9 minutes less the time away,
+    # then 20): 0.7 × 9 + 0.3 × 20 = 12.3 minutes, rounded up.
+    assert queue.visit_seconds["SB04"] == (0.7 * 9 + 0.3 * 20) * 60
+    assert estimate(queue, "d", 70) == Estimate(people_ahead=1, wait_minutes=13)
 
 
 # ---------------------------------------------------------------------- the projection
@@ -216,7 +227,7 @@ def test_the_quote_follows_the_calling_rule_preferences_and_fairness() -> None:
     told = estimate(queue, "property", 1)
     called = play_until_called(queue, "property", 1)
     assert called == 51  # five fund citizens called at 1, 11, …, 41; due at 45, first at 51
-    assert told == Estimate(people_ahead=8, wait_minutes=50)  # from minute 1: what happened
+    assert told == Estimate(people_ahead=8, wait_minutes=50, wait_range=(40, 60))  # from minute 1: what happened
 
 
 def test_a_counter_serving_several_lines_is_not_counted_once_per_line() -> None:
@@ -261,10 +272,15 @@ def test_before_opening_the_counters_not_yet_open_count_from_the_opening() -> No
     for n in range(10):
         queue.handle(IssueTicket(at=early, ticket_id=f"w{n}", item="SB01"))
     queue.handle(IssueTicket(at=early, ticket_id="mine", item="SB01"))
-    # Alone, counter 1 would take 100 minutes; at 9:00 the five others that serve SB01 open.
+    # Alone, counter 1 takes 100 minutes: the closed counters nobody has signed in to may stay closed.
+    assert queue.estimate(queue.tickets["mine"], early).wait_minutes == 100
+    # Clerks signed in at 2 and 8 (SB01's counters too) open at 9:00 as the hall does.
+    for counter, who in ((2, "wangfang"), (8, "liuyang")):
+        queue.handle(SignIn(at=early, actor=staff(who), counter=counter))
     told = queue.estimate(queue.tickets["mine"], early)
     assert told.people_ahead == 10
-    assert 10 < told.wait_minutes <= 30
+    # counter 1 calls at 8:50, 9:00 and 9:10 …; 2 and 8 from 9:00: the eleventh is called at 9:30
+    assert told.wait_minutes == 40
 
 
 def test_those_who_come_ahead_today_lengthen_a_walk_ins_wait() -> None:
@@ -279,16 +295,42 @@ def test_those_who_come_ahead_today_lengthen_a_walk_ins_wait() -> None:
     assert longer.wait_minutes > plain.wait_minutes * 1.2
 
 
-def test_what_the_estimates_learn_is_kept_in_a_snapshot() -> None:
+def test_what_the_estimates_learn_is_kept_in_a_snapshot_and_replayed_alike() -> None:
+    from queueing import store
+
     queue = demo_queue(open_counters=(8, 10))
-    for n in range(6):
-        issue(queue, f"w{n}", "SB01", n)
-    queue.handle(CallNext(at=at(6), actor=MANAGER, counter=8))
-    queue.handle(CompleteService(at=at(13), actor=MANAGER, counter=8))
-    queue.handle(CallNext(at=at(14), actor=MANAGER, counter=8))
-    queue.handle(PauseCounter(at=at(15), actor=MANAGER, counter=10))
-    queue.handle(OpenCounter(at=at(40), actor=MANAGER, counter=10))
-    assert queue.visit_seconds["SB01"] < 600 and queue.call_gap_seconds == 60 and queue.pause_seconds == 1500
-    again = HallQueue.restore(queue.rules, queue.export())
+    record = []
+    for command in [
+        *(IssueTicket(at=at(n), ticket_id=f"w{n}", item="SB01") for n in range(6)),
+        CallNext(at=at(6), actor=MANAGER, counter=8),
+        CompleteService(at=at(13), actor=MANAGER, counter=8),
+        CallNext(at=at(14), actor=MANAGER, counter=8),
+        PauseCounter(at=at(15), actor=MANAGER, counter=10),
+        OpenCounter(at=at(40), actor=MANAGER, counter=10),
+        IssueTicket(at=at(41), ticket_id="g", item="SB01", priority=Priority.GREEN),
+    ]:
+        record += queue.handle(command)
+    assert queue.visit_seconds["SB01"] == 7 * 60 and queue.call_gap_seconds == 60 and queue.pause_seconds == 1500
+    assert queue.came_new == [1, 0, 6]
+    # Through the store's own encoding, and replayed event by event from the same start.
+    again = HallQueue.restore(queue.rules, msgspec.msgpack.decode(store.encode_snapshot(queue), type=HallSnapshot))
     assert again.export() == queue.export()
-    assert estimate(again, "w5", 41) == estimate(queue, "w5", 41)
+    replayed = demo_queue(open_counters=(8, 10))
+    for recorded in record:
+        replayed.apply(recorded)
+    assert replayed.export() == queue.export()
+    for other in (again, replayed):
+        assert estimate(other, "w5", 41) == estimate(queue, "w5", 41)
+
+
+def test_a_wide_wait_is_said_as_its_middle_half_a_short_one_as_minutes() -> None:
+    assert wait_range(5, 0) is None and wait_range(10, 0) is None  # short: 「约 10 分钟」
+    assert wait_range(20, 3) == (15, 25)
+    assert wait_range(60, 20) == (50, 70)  # many ahead: the sum of many services spreads less
+    assert wait_range(60, 2) == (35, 85)
+    for minutes in range(0, 300, 7):
+        for ahead in range(0, 80, 3):
+            said = wait_range(minutes, ahead)
+            assert said is None or (said[0] <= minutes <= said[1] and said[1] - said[0] >= 10)
+    assert wait_words(30, (25, 35)) == ("约 25–35 分钟", "about 25–35 min")
+    assert wait_words(8) == ("约 8 分钟", "about 8 min")
