@@ -1161,6 +1161,7 @@ class HallQueue:
             if self._fairness_us is not None:
                 exposed = min(projected, max(self._fairness_us / 1e6 - (micros(at) - ticket.key[0]) / 1e6, 0.0))
             told = minutes(projected + exposed * (self._stretch(at, ticket.priority.rank) - 1))
+            told = max(told, 1) if best[1] else told  # people ahead are never "0 minutes" away
             return Estimate(people_ahead=best[1], wait_minutes=told, wait_range=wait_range(told, best[1]))
         fewest: int | None = None  # nobody serves it now: the people ahead at whichever counter opens
         for item_lines, preferred, numbers in self._alike_counters(ticket.item, ticket.to_counter, closed=True):

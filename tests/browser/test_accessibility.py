@@ -40,6 +40,7 @@ from tests.browser.common import (
     staff_login,
     wait_for,
 )
+from tests.browser.test_appointments import fill_person
 from tests.browser.test_manage_hall import _book_for
 from tests.support import Server
 from tests.test_appointments import id_number
@@ -252,15 +253,12 @@ def test_booking_pages(new_page, server, api, audit) -> None:
         page.locator("#days .choice:enabled").first.click()
         page.locator("#slots .choice:enabled").first.click()
         expect(page.locator("#step-person")).to_be_visible()
-        form = page.locator("#person")
-        form.get_by_label("姓名").fill("张三丰")
-        form.get_by_label("身份证号").fill(id_number(1)[:-1] + ("0" if id_number(1)[-1] != "0" else "1"))
-        form.get_by_label("手机号").fill("13812340001")
+        fill_person(page, id_number(1)[:-1] + ("0" if id_number(1)[-1] != "0" else "1"), phone="13812340001")
         page.get_by_role("button", name="提交预约 Book").click()
         expect(page.get_by_role("alert")).to_be_visible()
         audit.check(page, "book", "refused")
 
-        form.get_by_label("身份证号").fill(id_number(1))
+        page.locator("#person").get_by_label(re.compile("^证件号码")).fill(id_number(1))
         page.get_by_role("button", name="提交预约 Book").click()
         expect(page.locator("#done")).to_be_visible()
         page.wait_for_function("document.getElementById('done-qr').naturalWidth > 0")
