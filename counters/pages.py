@@ -51,7 +51,10 @@ async def counter_page(
 async def service_desk(runtime: NamedDependency[HallRuntime], counter_hall: NamedDependency[CounterHall]) -> Template:
     """服务台/导办台: find a ticket and act on it, issue or check in for someone (staff)."""
     machines = [d.name for d in counter_hall.devices if d.kind == "ticket_machine"]
-    context = {"hall": runtime.hall.info, "items": runtime.hall.rules.items, "machines": machines}
+    context = {
+        "hall": runtime.hall.info, "items": runtime.hall.rules.items, "machines": machines,
+        "counters": [(c.number, c.name) for c in runtime.hall.counters],
+    }  # fmt: skip
     return Template("desk.html", context=context)
 
 

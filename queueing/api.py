@@ -20,12 +20,12 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from config.auth import Principal, issuer_guard, staff_guard
-from queueing.commands import CancelTicket, IssueTicket, Priority, Reinstate
+from queueing.commands import CancelTicket, IssueTicket, MoveTicket, Priority, Reinstate
 from queueing.errors import NotFound
 from queueing.hall import HallQueue
 from queueing.lifecycle import TicketState
 from queueing.ports import SlipPrinter
-from queueing.schemas import DomainInfo, HallDetails, HallSummary, IssuedTicket, IssueRequest, ItemInfo
+from queueing.schemas import DomainInfo, HallDetails, HallSummary, IssuedTicket, IssueRequest, ItemInfo, MoveRequest
 from queueing.service import HallRegistry, HallRuntime
 from queueing.views import QueueView, TicketStep, TicketView, ticket_step
 
@@ -153,6 +153,25 @@ async def reinstate_ticket(
 
 
 @post(
+    "/api/halls/{hall:str}/tickets/{ticket_id:str}/move",
+    guards=[staff_guard],
+    status_code=200,
+    summary="Send a waiting ticket to another item's line or to one counter, keeping its place (改派)",
+)
+async def move_ticket(
+    ticket_id: FromPath[str],
+    data: JSONBody[MoveRequest],
+    runtime: NamedDependency[HallRuntime],
+    principal: NamedDependency[Principal],
+) -> TicketView:
+    command = MoveTicket(
+        at=runtime.clock(), actor=principal.actor, ticket_id=ticket_id, item=data.item, to_counter=data.to_counter,
+        note=data.note,
+    )  # fmt: skip
+    return await runtime.execute(command, lambda q, rec, at: q.ticket_view(q.tickets[rec[-1].event.ticket_id], at))
+
+
+@post(
     "/api/halls/{hall:str}/tickets/{ticket_id:str}/cancel",
     guards=[staff_guard],
     status_code=200,
@@ -192,6 +211,7 @@ router = Router(
         ticket_status,
         find_tickets,
         reinstate_ticket,
+        move_ticket,
         cancel_ticket,
         ticket_history,
         queue_snapshot,

@@ -27,6 +27,7 @@ __all__ = [
     "DefineCounter",
     "IssueTicket",
     "MarkNoShow",
+    "MoveTicket",
     "OpenCounter",
     "PauseCounter",
     "Priority",
@@ -160,6 +161,16 @@ class Reinstate(_Command):
     ticket_id: str
 
 
+class MoveTicket(_Command):
+    """改派 (the service desk): a waiting ticket sent to another item's line, or to one counter
+    by name, keeping its number and its place; a note for the clerk who takes it."""
+
+    ticket_id: str
+    item: str | None = None
+    to_counter: int | None = None
+    note: str = ""
+
+
 class CancelTicket(_Command):
     ticket_id: str
 
@@ -233,6 +244,7 @@ Command = (
     | Suspend
     | Resume
     | Reinstate
+    | MoveTicket
     | CancelTicket
     | OpenCounter
     | PauseCounter

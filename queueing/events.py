@@ -37,6 +37,7 @@ __all__ = [
     "TicketCancelled",
     "TicketIssued",
     "TicketMissed",
+    "TicketMoved",
     "TicketRecalled",
     "TicketReinstated",
     "TicketResumed",
@@ -127,6 +128,15 @@ class TicketTransferred(_Event, tag="ticket_transferred"):
     note: str = ""  # for the clerk who takes it
 
 
+class TicketMoved(_Event, tag="ticket_moved"):
+    """改派: a waiting ticket now waits for ``item`` (or for ``to_counter`` alone), in its place."""
+
+    ticket_id: str
+    item: str
+    to_counter: int | None = None
+    note: str = ""
+
+
 class TicketSuspended(_Event, tag="ticket_suspended"):
     ticket_id: str
     counter: int
@@ -211,6 +221,7 @@ Event = (
     | TicketMissed
     | TicketReinstated
     | TicketTransferred
+    | TicketMoved
     | TicketSuspended
     | TicketResumed
     | TicketCancelled

@@ -42,6 +42,7 @@ from queueing.commands import (
     DefineCounter,
     IssueTicket,
     MarkNoShow,
+    MoveTicket,
     OpenCounter,
     PauseCounter,
     Priority,
@@ -81,6 +82,7 @@ from queueing.events import (
     TicketCancelled,
     TicketIssued,
     TicketMissed,
+    TicketMoved,
     TicketRecalled,
     TicketReinstated,
     TicketResumed,
@@ -464,6 +466,37 @@ class HallQueue:
             )
         ]
 
+    def _move(self, cmd: MoveTicket) -> list[Event]:
+        self._require_staff(cmd.actor)
+        ticket = self._find(cmd.ticket_id)
+        if ticket.state is not TicketState.WAITING:
+            raise Conflict(
+                f"ticket {ticket.number} is not waiting: only a waiting ticket can be moved",
+                f"{ticket.number}号不在等候中，不能改派",
+            )
+        item = cmd.item or ticket.item
+        if item not in self.rules.item_by_code:
+            raise Invalid(f"unknown item {item!r} in hall {self.rules.hall}", f"事项 {item} 不存在")
+        if cmd.to_counter is not None:
+            target = self.counters.get(cmd.to_counter)
+            if target is None:
+                raise Invalid(f"counter {cmd.to_counter} does not exist", f"{cmd.to_counter}号窗口不存在")
+            if target.state is CounterState.CLOSED:
+                raise Conflict(f"counter {target.number} is closed", f"{target.number}号窗口已关闭")
+        elif not self._item_counters().get(item):
+            raise Conflict(f"no counter serves {item}", "暂无窗口办理该事项")
+        if item == ticket.item and cmd.to_counter == ticket.to_counter:
+            raise Invalid(
+                f"ticket {ticket.number} already waits for that: choose another item or a counter",
+                "该号已在此排队，请选择其他事项或指定窗口",
+            )
+        return [
+            TicketMoved(
+                at=cmd.at, actor=cmd.actor.name, ticket_id=ticket.id, item=item, to_counter=cmd.to_counter,
+                note=cmd.note.strip()[:200],
+            )
+        ]  # fmt: skip
+
     def _resume(self, cmd: Resume) -> list[Event]:
         counter = self._operated_counter(cmd.counter, cmd.actor)
         if counter.state is CounterState.CLOSED:
@@ -677,6 +710,7 @@ class HallQueue:
         CompleteService: _complete,
         MarkNoShow: _no_show,
         Transfer: _transfer,
+        MoveTicket: _move,
         Suspend: _suspend,
         Resume: _resume,
         Reinstate: _reinstate,
@@ -892,6 +926,15 @@ class HallQueue:
         self.came_back[ticket.priority.rank] += 1
         self._back_in_line(ticket)
 
+    def _on_moved(self, e: TicketMoved) -> None:
+        ticket = self.tickets[e.ticket_id]
+        self.lines.remove(ticket.id)
+        ticket.item, ticket.to_counter = e.item, e.to_counter
+        if e.note:
+            ticket.transfer_note = e.note
+        self.lines.add(ticket.id, self._line_of(ticket), ticket.key)  # its place kept, in its new line
+        self.came_back[ticket.priority.rank] += 1  # ahead of later ones in that line
+
     def _on_suspended(self, e: TicketSuspended) -> None:
         ticket = self.tickets[e.ticket_id]
         ticket.state, ticket.suspended_at = advance_ticket(ticket.state, TicketStep.SUSPEND), e.at
@@ -989,6 +1032,7 @@ class HallQueue:
         TicketMissed: _on_missed,
         TicketReinstated: _on_reinstated,
         TicketTransferred: _on_transferred,
+        TicketMoved: _on_moved,
         TicketSuspended: _on_suspended,
         TicketResumed: _on_resumed,
         TicketCancelled: _on_cancelled,

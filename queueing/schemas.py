@@ -9,7 +9,7 @@ import msgspec
 from queueing.ports import PrintJobView
 from queueing.views import TicketView
 
-__all__ = ["DomainInfo", "HallDetails", "HallSummary", "IssueRequest", "IssuedTicket", "ItemInfo"]
+__all__ = ["DomainInfo", "HallDetails", "HallSummary", "IssueRequest", "IssuedTicket", "ItemInfo", "MoveRequest"]
 
 Code = Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 
@@ -18,6 +18,14 @@ class IssueRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     item: Code
     priority: Literal["green", "walk_in"] | None = None  # green: 绿色通道
     idempotency_key: Annotated[str, msgspec.Meta(min_length=1, max_length=80)] | None = None
+
+
+class MoveRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """改派: to another item, to one counter by name, or both; the note goes to its clerk."""
+
+    item: Code | None = None
+    to_counter: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    note: Annotated[str, msgspec.Meta(max_length=200)] = ""
 
 
 class IssuedTicket(TicketView, kw_only=True):

@@ -152,7 +152,7 @@ class TicketStep(msgspec.Struct, frozen=True, kw_only=True):
     seq: int
     at: dt.datetime
     kind: str  # the event's tag, e.g. "ticket_called"
-    label: str  # 取号, 叫号, 指定叫号, 重呼, 开始办理, 办结, 过号, 恢复排队, 转移, 挂起, 恢复办理, 取消
+    label: str  # 取号, 叫号, 指定叫号, 重呼, 开始办理, 办结, 过号, 恢复排队, 转移, 改派, 挂起, 恢复办理, 取消
     counter: int | None = None
     actor: str | None = None
     note: str = ""  # a transfer's note, or where it went
@@ -161,7 +161,8 @@ class TicketStep(msgspec.Struct, frozen=True, kw_only=True):
 _STEP_LABELS = {
     "ticket_issued": "取号", "ticket_called": "叫号", "ticket_recalled": "重呼", "service_started": "开始办理",
     "service_completed": "办结", "ticket_missed": "过号", "ticket_reinstated": "恢复排队",
-    "ticket_transferred": "转移", "ticket_suspended": "挂起", "ticket_resumed": "恢复办理", "ticket_cancelled": "取消",
+    "ticket_transferred": "转移", "ticket_moved": "改派", "ticket_suspended": "挂起", "ticket_resumed": "恢复办理",
+    "ticket_cancelled": "取消",
 }  # fmt: skip
 
 
@@ -179,7 +180,7 @@ def ticket_step(
     note = ""
     if kind == "ticket_called" and getattr(event, "chosen", False):
         label = "指定叫号"
-    if kind == "ticket_transferred":
+    if kind in ("ticket_transferred", "ticket_moved"):
         where = getattr(event, "to_counter", None)
         item = getattr(event, "item", "")
         moved = f"转到{where}号窗口" if where else f"转为{(item_names or {}).get(item, item)}"

@@ -314,6 +314,26 @@ def test_a_tickets_history_for_the_service_desk(client: TestClient, clerk: dict)
     assert steps[2]["note"] == "转为社会保障卡申领；换办社保卡"  # the item by its name
 
 
+def test_the_desk_moves_a_waiting_ticket(client: TestClient, clerk: dict) -> None:
+    ticket = issue(client, "QY01")
+    path = f"/api/halls/demo/tickets/{ticket['id']}/move"
+    refused(client, 401, "POST", path, json={"item": "SB02"})
+    refused(client, 403, "POST", path, headers=KIOSK, json={"item": "SB02"})
+    assert refused(client, 422, "POST", path, headers=clerk, json={"item": "XX99"})["detail_zh"] == "事项 XX99 不存在"
+    refused(client, 422, "POST", path, headers=clerk, json={"item": "QY01"})  # nothing would change
+    refused(client, 400, "POST", path, headers=clerk, json={"item": "SB02", "counter": 8})  # not a field
+    moved = client.post(path, headers=clerk, json={"item": "SB02", "to_counter": 1, "note": "走错事项"})
+    assert moved.status_code == 200, moved.text
+    body = moved.json()
+    assert (body["number"], body["item"], body["state"], body["transferred_to_counter"]) == (
+        ticket["number"], "SB02", "waiting", 1
+    )  # fmt: skip
+    steps = client.get(f"/api/halls/demo/tickets/{ticket['id']}/history", headers=clerk).json()
+    assert (steps[-1]["label"], steps[-1]["note"]) == ("改派", "转到1号窗口；走错事项")
+    client.post("/api/halls/demo/counters/1/call-next", headers=clerk)
+    refused(client, 409, "POST", path, headers=clerk, json={"item": "SB01"})  # at the counter now
+
+
 def test_transfer_refusals(client: TestClient, clerk: dict) -> None:
     issue(client)
     refused(client, 409, "POST", "/api/halls/demo/counters/1/transfer", headers=clerk, json={"item": "SB02"})

@@ -102,6 +102,7 @@
       print: ["waiting", "no_show", "suspended"].includes(t.state) && !!printer(),
     };
     document.querySelectorAll("[data-act]").forEach((b) => { b.disabled = !can[b.dataset.act]; });
+    $("move-form").hidden = t.state !== "waiting";  // only a waiting ticket is moved
     $("f-history").replaceChildren(...steps.map((step) => {
       const li = document.createElement("li");
       li.textContent = `${Hall.time(step.at, zone)} ${step.label}` + (step.counter ? ` · ${step.counter}号窗口` : "") +
@@ -125,6 +126,21 @@
     Hall.toast(`${found.number} ${action.done}`);
     await find(found.number);
   }));
+
+  // ---- 改派: a waiting ticket to another item's line or to one counter, in its place
+  $("move-form").addEventListener("submit", async (e) => {
+    e.preventDefault();
+    if (!found) return;
+    const form = new FormData(e.target);
+    const body = { note: form.get("note").trim() };
+    if (form.get("item")) body.item = form.get("item");
+    if (form.get("to_counter")) body.to_counter = Number(form.get("to_counter"));
+    const r = await api("POST", `/api/halls/${hall}/tickets/${found.id}/move`, body);
+    if (!r.ok) { say("find-error", Hall.message(r)); return; }
+    Hall.toast(`${found.number} 已改派`);
+    e.target.reset();
+    await find(found.number);
+  });
 
   // ---- a ticket for someone (the green channel is issued here, not at the kiosk)
   // One key per filled-in form: a double click or a retry is the same ticket, not a second one.

@@ -984,6 +984,23 @@ def test_the_service_desk_finds_a_ticket_and_acts_for_citizens(new_page, server,
     assert ticket(api, missed["id"])["state"] == "waiting"
     shot(page, "reinstated")
 
+    # 改派: he came for his social security card (SB02), to counter 1: same number, same place.
+    move = page.locator("#move-form")
+    expect(move).to_be_visible()
+    move.get_by_label("改为事项 To item").select_option(value="SB02")
+    move.get_by_label("指定窗口 To counter").select_option(value="1")
+    move.get_by_label("留言 Note for the clerk").fill("补办社保卡")
+    move.get_by_role("button", name="改派 Move").click()
+    expect(page.locator("#f-history li").last).to_contain_text("改派 · lina · 转到1号窗口；补办社保卡")
+    expect(page.locator("#f-item")).to_contain_text("社会保障卡申领")
+    moved = ticket(api, missed["id"])
+    assert (moved["number"], moved["item"], moved["transferred_to_counter"]) == (missed["number"], "SB02", 1)
+    # to a closed counter: refused, said why, next to the ticket
+    move.get_by_label("指定窗口 To counter").select_option(value="9")
+    move.get_by_role("button", name="改派 Move").click()
+    expect(page.locator("#find-error")).to_contain_text("9号窗口已关闭")
+    shot(page, "moved")
+
     # Someone who has to leave: cancelled, after a second question.
     page.locator("#find-number").fill(waiting["number"])
     page.get_by_role("button", name="查找 Find").click()
