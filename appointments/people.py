@@ -29,7 +29,9 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from config.privacy import mask_id_number, mask_name, mask_phone
 
 __all__ = [
+    "CONSENT_NOTICE",
     "DOCUMENTS",
+    "NOTICE_VERSION",
     "AgentInput",
     "Contact",
     "DocumentKind",
@@ -53,7 +55,7 @@ class Document(NamedTuple):
 
     name: str
     name_en: str
-    pattern: str  # the whole number, after folding; the booking page checks with it too
+    pattern: str  # the whole number, after folding (checked here only: the booking page shows ``shape``)
     shape: str  # what the number looks like, said to whoever typed it wrong
     shape_en: str
     checksum: bool  # the last character is the GB 11643 check digit
@@ -89,6 +91,25 @@ DOCUMENTS: dict[str, Document] = {
         "18 characters starting with 9 (2023 card), or 3 letters and 12 digits (older card)", True,
     ),
 }  # fmt: skip
+
+# The consent notice the booking page shows (个人信息保护法 Art. 14, 17, 29): each booking keeps
+# when both consents were given and this version. Changing a word of it is a new version.
+NOTICE_VERSION = "2026-12-07"
+CONSENT_NOTICE = {
+    "privacy_consent": (
+        "同意为本次预约处理以上姓名、手机号和邮箱：仅用于预约、签到和预约通知，页面只显示脱敏信息；"
+        "代他人预约的，我确认已取得办事人本人的授权",
+        "I agree to the use of the names, phones and e-mail above for this booking, its check-in and its "
+        "notices; pages show them masked. Booking for someone else, I confirm I have their authorisation.",
+    ),
+    "document_consent": (
+        "单独同意提供证件号码（敏感个人信息）：仅用于到厅核验身份、签到和防止重复预约；"
+        "只保存不可还原的摘要和脱敏号码（如3201**********1234），不保存完整号码",
+        "Separately, I agree to give the document number (sensitive personal information), used only to "
+        "check identity at the hall, to check in and to prevent duplicate bookings; a keyed hash of it and "
+        "a masked form (like 3201**********1234) are kept, never the whole number.",
+    ),
+}
 _SHAPES = {kind: re.compile(document.pattern) for kind, document in DOCUMENTS.items()}
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
@@ -115,21 +136,27 @@ def _check_digit_ok(number: str) -> bool:
     return _CHECK[sum(int(d) * w for d, w in zip(number[:17], _WEIGHTS, strict=True)) % 11] == number[17]
 
 
+def _is_card(kind: str, number: str) -> bool:
+    """An 18-character card with the GB 11643 check digit: read alike by card readers."""
+    return DOCUMENTS[kind].checksum and len(number) == 18
+
+
 def kind_of_card_number(number: str) -> str | None:
     """Which 18-character card a number is by its first digits (81–83 a residence permit,
     9 a permanent residence card, else a resident ID): the card readers and the kiosk's
     keypad read them all alike."""
     number = _fold(number).upper()
-    return next(
-        (k for k, d in DOCUMENTS.items() if d.checksum and len(number) == 18 and _SHAPES[k].match(number)), None
-    )
+    return next((k for k in DOCUMENTS if _is_card(k, number) and _SHAPES[k].match(number)), None)
 
 
-def check_document(kind: str, value: str, field: str = "person.id_number") -> str:
-    """The number of a ``kind`` document, folded and upper-cased, or ``PersonError``."""
+def check_document(kind: str, value: str, prefix: str = "person.") -> str:
+    """The number of a ``kind`` document, folded and upper-cased, or ``PersonError`` naming
+    the field as the request has it: ``person.id_number`` when booking (``prefix``), a
+    top-level ``id_number`` (prefix "") to find or check in."""
+    field = f"{prefix}id_number"
     document = DOCUMENTS.get(kind)
     if document is None:
-        raise PersonError("person.document_kind", "请选择证件类型", f"no document kind {kind!r}")
+        raise PersonError(f"{prefix}document_kind", "请选择证件类型", f"no document kind {kind!r}")
     number = _fold(value).upper()
     if not _SHAPES[kind].match(number):
         other = kind_of_card_number(number)
@@ -249,11 +276,14 @@ class PersonKeys:
         self._lookup = hmac.new(secret, b"hallq appointments person v1", hashlib.sha256).digest()
         self._seal = AESGCM(hmac.new(secret, b"hallq appointments seal v1", hashlib.sha256).digest())
 
-    def person_key(self, id_number: str, kind: str = "resident_id") -> str:
-        """The same for the same document kind and number. A resident ID's is what it always
-        was (the number alone): bookings made before other documents existed are still found."""
-        number = check_document(kind, id_number)
-        message = number if kind == "resident_id" else f"{kind}:{number}"
+    def person_key(self, id_number: str, kind: str = "resident_id", prefix: str = "person.") -> str:
+        """The same for the same document kind and number. An 18-character card's (resident
+        ID, residence permit, 2023 permanent residence card) is the number alone, as before
+        other documents existed, when all three were taken as resident IDs: their bookings are
+        still found, and their first digits never overlap. Other documents' numbers are the
+        kind's too: the same characters on a passport and a Taiwan permit are two people."""
+        number = check_document(kind, id_number, prefix)
+        message = number if _is_card(kind, number) else f"{kind}:{number}"
         return hmac.new(self._lookup, message.encode(), hashlib.sha256).hexdigest()
 
     def seal(self, contact: Contact) -> bytes:

@@ -121,6 +121,24 @@ def test_one_person_is_one_document_kind_and_number() -> None:
 
 
 @pytest.mark.parametrize(
+    ("kind", "number"),
+    [("resident_id", id_number(1)), ("residence_permit", RESIDENCE_HK), ("foreign_permanent", FOREIGN_2023)],
+)
+def test_an_18_character_cards_key_is_what_it_was_when_every_card_was_a_resident_id(kind: str, number: str) -> None:
+    """Before other documents, 81… and 9… numbers were booked as resident IDs, keyed by the
+    number alone: that booking is the same person's under its own kind now."""
+    keys = PersonKeys(b"k" * 32)
+    lookup = hmac.new(b"k" * 32, b"hallq appointments person v1", hashlib.sha256).digest()
+    before = hmac.new(lookup, number.encode(), hashlib.sha256).hexdigest()
+    assert keys.person_key(number.lower(), kind) == before
+    # the older 15-character permanent residence card came after: it has the kind's key
+    assert (
+        keys.person_key("USA123456789012", "foreign_permanent")
+        == hmac.new(lookup, b"foreign_permanent:USA123456789012", hashlib.sha256).hexdigest()
+    )
+
+
+@pytest.mark.parametrize(
     ("typed", "number"),
     [
         ("13812345678", "13812345678"),
