@@ -2,7 +2,8 @@
 
 - ``appointment``: every booking, its slot, its state and its person, protected: a keyed
   hash of the document's kind and number to find the person's bookings, masked forms to
-  show (the agent's too, when someone booked for the person: 代办), the contacts sealed.
+  show (the agent's too, when someone booked for the person: 代办), the contacts sealed,
+  and when the person consented, to which notice.
 - ``appointment_slot``: per hall, capacity key (an item or a group) and slot start, how many
   are booked. A booking takes a seat with one conditional ``UPDATE … SET booked = booked + 1
   WHERE booked < capacity``: two clients racing for the last seat cannot both win, on
@@ -31,6 +32,7 @@ class AppointmentRow(SQLModel, table=True):
         sa.UniqueConstraint("hall", "code", name="uq_appointment_code"),
         sa.Index("ix_appointment_person", "hall", "person_key"),
         sa.Index("ix_appointment_slot", "hall", "slot_start", "state"),
+        sa.Index("ix_appointment_ticket", "hall", "ticket_id"),  # the desk: the booking a ticket came from
     )
 
     id: str = Field(primary_key=True, max_length=40)
@@ -51,6 +53,10 @@ class AppointmentRow(SQLModel, table=True):
     agent_name_masked: str = Field(default="", max_length=40, sa_column_kwargs={"server_default": ""})  # 代办人
     agent_phone_masked: str = Field(default="", max_length=20, sa_column_kwargs={"server_default": ""})
     contact_sealed: bytes = Field(sa_type=sa.LargeBinary)
+    # when both consents were given (个人信息保护法 Art. 14, 29) and which notice was read:
+    # people.NOTICE_VERSION; NULL and "" for bookings of the days before consents
+    consent_at: dt.datetime | None = Field(default=None, sa_column=_instant(nullable=True))
+    notice_version: str = Field(default="", max_length=24, sa_column_kwargs={"server_default": ""})
     created_at: dt.datetime = Field(sa_column=_instant())
     ended_at: dt.datetime | None = Field(default=None, sa_column=_instant(nullable=True))
     checked_in_at: dt.datetime | None = Field(default=None, sa_column=_instant(nullable=True))

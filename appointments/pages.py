@@ -17,7 +17,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
-from appointments.people import DOCUMENTS
+from appointments.people import CONSENT_NOTICE, DOCUMENTS
 from appointments.schemas import BookingView
 from appointments.service import AppointmentService
 from appointments.settings import AppointmentSettings
@@ -67,6 +67,7 @@ async def book_page(hall: FromPath[str], appointments: NamedDependency[Appointme
             "hall": definition.info,
             "groups": groups,
             "documents": DOCUMENTS,
+            "consents": CONSENT_NOTICE,
             "page": {
                 "hall": hall,
                 "zone": definition.info.timezone,

@@ -25,6 +25,7 @@ from appointments.models import AppointmentRow
 from appointments.notify import LogNotifier, Message, Notifier, NotifyError
 from appointments.people import (
     DOCUMENTS,
+    NOTICE_VERSION,
     Contact,
     PersonError,
     PersonInput,
@@ -238,6 +239,8 @@ class AppointmentService:
                 )
             ),
             created_at=now,
+            consent_at=now,  # both consents, to the notice of this version: refused above without
+            notice_version=NOTICE_VERSION,
         )
         settings = definition.settings
 

@@ -5,10 +5,16 @@ they block, the hall cancelling slots, and what people are told."""
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
+import hmac
 
 import pytest
 from litestar.testing import TestClient
 
+from appointments.models import AppointmentRow
+from appointments.people import CONSENT_NOTICE, NOTICE_VERSION, Contact
+from config.privacy import mask_id_number, mask_name, mask_phone
+from config.settings import Settings
 from tests.support import SHANGHAI, Clock, booking_request, id_number, login, person, with_check_digit
 
 KIOSK = {"Authorization": "Bearer demo-kiosk-token"}
@@ -373,6 +379,18 @@ def test_no_booking_without_both_consents(client: TestClient, consents: dict, fi
     assert plain.status_code == 422 and plain.json()["detail"].startswith("privacy_consent: ")
 
 
+def test_a_booking_keeps_when_both_consents_were_given_and_to_which_notice(client: TestClient, clock: Clock) -> None:
+    booking = book_as(client, at(10), {**person(1), "agent": AGENT}).json()
+    kept = client.app.state.appointments.store.by_code("demo", booking["code"])
+    assert (kept.consent_at, kept.notice_version) == (clock(), NOTICE_VERSION)
+    page = client.get("/halls/demo/book").text  # the notice of that version is what the page shows
+    for zh, en in CONSENT_NOTICE.values():
+        assert zh in page and en in page
+    privacy, document = (zh for zh, _ in CONSENT_NOTICE.values())
+    assert "授权" in privacy  # an agent confirms the person's authorisation
+    assert "摘要" in document and "脱敏号码" in document  # what is kept: the hash and the masked number
+
+
 def test_a_wrong_document_number_is_named_in_both_languages(client: TestClient) -> None:
     permit = with_check_digit("81000019900101001")
     wrong = book_as(client, at(10), {**person(1), "document_kind": "residence_permit", "id_number": permit[:-1] + "Y"})
@@ -409,3 +427,48 @@ def test_check_in_by_a_residence_permits_number_or_a_passport_bookings_code(clie
     assert client.get(f"{BASE}/by-ticket/{by_code['ticket']['id']}", headers=KIOSK).status_code == 403
     walk_in = client.post("/api/halls/demo/tickets", json={"item": "QY01"}, headers=KIOSK).json()
     assert client.get(f"{BASE}/by-ticket/{walk_in['id']}", headers=clerk).status_code == 404
+
+
+def booked_before_the_upgrade(client: TestClient, secret: bytes, number: str, kind: str, phone: str) -> str:
+    """A booking as the program before 0008 kept it (a card number keyed alone, taken as a
+    resident ID) and 0008 then read it (its kind by the masked number's first digits): its code."""
+    service = client.app.state.appointments
+    lookup = hmac.new(secret, b"hallq appointments person v1", hashlib.sha256).digest()
+    start = dt.datetime.fromisoformat(at(10))
+    row = AppointmentRow(
+        id=f"old-{number}", hall="demo", code="OLDBKNG2", item="QY01", group="A", capacity_key="group:A",
+        slot_start=start, slot_end=start + dt.timedelta(minutes=30), state="booked",
+        person_key=hmac.new(lookup, number.encode(), hashlib.sha256).hexdigest(), document_kind=kind,
+        id_masked=mask_id_number(number), name_masked=mask_name("陈大文"), phone_masked=mask_phone(phone),
+        contact_sealed=service.keys.seal(Contact(phone, name="陈大文")), created_at=start - dt.timedelta(days=1),
+    )  # fmt: skip
+    service.store.book(row, 4, lambda history: None)
+    return row.code
+
+
+def test_a_residence_permit_booking_made_before_the_upgrade_is_still_that_persons(
+    client: TestClient, app_settings: Settings, clock: Clock
+) -> None:
+    permit = with_check_digit("81000019900101001")
+    code = booked_before_the_upgrade(client, app_settings.secret(), permit, "residence_permit", "13812340031")
+    found = client.post(
+        f"{BASE}/find", json={"document_kind": "residence_permit", "id_number": permit, "phone": "13812340031"}
+    )
+    assert [b["code"] for b in found.json()] == [code], found.text
+    assert found.json()[0]["document_name"] == "港澳台居民居住证"
+    # the per-person rules see it: the same item that day is a duplicate
+    again = book_as(client, at(14), {**person(31), "document_kind": "residence_permit", "id_number": permit})
+    assert again.status_code == 409 and again.json()["code"] == "duplicate"
+    # the card's number checks it in at the kiosk
+    clock.advance(minutes=45)
+    checked = client.post(f"{BASE}/check-in", json={"id_number": permit}, headers=KIOSK)
+    assert checked.status_code == 201 and checked.json()["booking"]["code"] == code
+
+
+def test_a_2023_permanent_residence_card_booking_made_before_the_upgrade_is_cancelled_with_its_number(
+    client: TestClient, app_settings: Settings
+) -> None:
+    card = with_check_digit("93184019900101003")
+    code = booked_before_the_upgrade(client, app_settings.secret(), card, "foreign_permanent", "+85261234567")
+    cancelled = client.post(f"{BASE}/{code}/cancel", json={"id_number": card})
+    assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"

@@ -18,17 +18,27 @@ from pathlib import Path
 import psycopg
 import pytest
 import sqlalchemy as sa
+from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlmodel import SQLModel
 
 from config.database import connect_engine
 from config.halls import load_hall
-from config.migrations import HERE, SchemaError, current_revision, head, include_object, legacy_version, upgrade
+from config.migrations import (
+    HERE,
+    SchemaError,
+    alembic_config,
+    current_revision,
+    head,
+    include_object,
+    legacy_version,
+    upgrade,
+)
 from queueing import store
 from queueing.commands import IssueTicket
 from queueing.service import HallRuntime
-from tests.support import KIOSK, MONDAY_9, ROOT, SMALL_HALL, demo_hall
+from tests.support import KIOSK, MONDAY_9, ROOT, SMALL_HALL, demo_hall, with_check_digit
 
 FIXTURES = Path(__file__).resolve().parent / "migrations"
 VERSIONS = ["v1a", "v1", "v2", "v3", "v4", "v5"]
@@ -129,6 +139,76 @@ def test_a_database_of_every_earlier_version_upgrades_keeping_every_row(url: str
         import asyncio
 
         asyncio.run(add_a_hall())
+    finally:
+        engine.dispose()
+
+
+def downgrade(engine: sa.Engine, target: str) -> None:
+    with engine.connect() as conn, conn.begin():
+        command.downgrade(alembic_config(conn), target)
+
+
+def booked_before_0008(engine: sa.Engine, number: str, booking_id: str) -> None:
+    """A booking as the program of revision 0007 kept one made with ``number`` (18 characters
+    with a check digit, all taken as resident IDs then): the fixture's first booking's row, with
+    this number masked as that program masked it."""
+    table = sa.Table("appointment", sa.MetaData(), autoload_with=engine)
+    with engine.begin() as conn:
+        row = dict(conn.execute(sa.select(table).order_by(table.c.id)).mappings().first())
+        row.update(id=booking_id, code=booking_id[-8:].upper(), ticket_id=None)
+        row.update(id_masked=number[:4] + "*" * 10 + number[-4:])
+        conn.execute(table.insert().values(**row))
+
+
+def kinds(engine: sa.Engine) -> dict[str, str]:
+    with engine.connect() as conn:
+        return dict(conn.execute(sa.text("SELECT id_masked, document_kind FROM appointment")).all())
+
+
+def test_0008_reads_residence_permit_and_2023_permanent_card_bookings_by_their_first_digits(url: str) -> None:
+    load_fixture(url, "v5")
+    engine = connect_engine(url)
+    try:
+        upgrade(engine, "0007")
+        permit, card = with_check_digit("81000019900101001"), with_check_digit("93184019900101003")
+        booked_before_0008(engine, permit, "before-0008-permit")
+        booked_before_0008(engine, card, "before-0008-card")
+        upgrade(engine)
+        found = kinds(engine)
+        assert found.pop("8100**********" + permit[-4:]) == "residence_permit"
+        assert found.pop("9318**********" + card[-4:]) == "foreign_permanent"
+        assert set(found.values()) == {"resident_id"} and found  # the fixture's own bookings
+        with engine.connect() as conn:  # made before consents: none recorded
+            consents = conn.execute(sa.text("SELECT consent_at, notice_version FROM appointment")).all()
+        assert {tuple(c) for c in consents} == {(None, "")}
+        # back to 0007 and up again: those cards were resident IDs there, and are read again the same
+        downgrade(engine, "0007")
+        assert "document_kind" not in {c["name"] for c in sa.inspect(engine).get_columns("appointment")}
+        upgrade(engine)
+        assert kinds(engine)["8100**********" + permit[-4:]] == "residence_permit"
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("change", "why"),
+    [("document_kind = 'passport'", "passport"), ("agent_name_masked = '王**'", "代办")],
+)
+def test_0008_refuses_to_downgrade_while_bookings_only_it_can_tell_apart_are_kept(
+    url: str, change: str, why: str
+) -> None:
+    load_fixture(url, "v5")
+    engine = connect_engine(url)
+    try:
+        upgrade(engine)
+        with engine.begin() as conn:
+            conn.execute(sa.text(f"UPDATE appointment SET {change} WHERE id = (SELECT min(id) FROM appointment)"))
+        before = rows(engine)
+        with pytest.raises(RuntimeError, match=f"cannot downgrade below 0008: 1 booking.*{why}"):
+            downgrade(engine, "0007")
+        assert rows(engine) == before  # nothing lost, still at the head
+        with engine.connect() as conn:
+            assert current_revision(conn) == head()
     finally:
         engine.dispose()
 
