@@ -194,15 +194,60 @@ def test_booking_for_someone_asks_for_the_agents_phone_and_not_the_persons() -> 
 def test_every_kind_of_number_is_masked_never_more_than_half_shown() -> None:
     assert mask_id_number(id_number(1)) == "3201**********" + id_number(1)[-4:]
     assert mask_id_number(RESIDENCE_HK) == "8100**********" + RESIDENCE_HK[-4:]
-    assert mask_id_number("USA123456789012") == "USA1*******9012"
+    assert mask_id_number("USA123456789012") == "USA*********012"  # the older permanent residence card
     assert mask_id_number("E12345678") == "E1*****78"
     assert mask_id_number("H1234567890") == "H1*******90"
     assert mask_id_number("12345678") == "12****78"
     assert mask_id_number("A1234") == "A***4" and mask_id_number("1234") == "****"
-    assert mask_phone("13812345678") == "138****5678"
-    assert mask_phone("+85261234567") == "+852****4567" and mask_phone("+12025550123") == "+120****0123"
-    line = "call +85261234567 or 13812345678; card USA123456789012, permit H12345678, 83000019851231002X"
+    for size in range(1, 19):  # every length a document number has: at most half shown
+        number = "ABC0123456789ABCDEFGH"[:size]
+        assert 2 * sum(c != "*" for c in mask_id_number(number)) <= size, mask_id_number(number)
+
+
+@pytest.mark.parametrize(
+    ("phone", "masked"),
+    [
+        ("13812345678", "138****5678"),
+        ("+85261234567", "+852****4567"),  # Hong Kong: three digits of country code
+        ("+85366123456", "+853****3456"),  # Macao
+        ("+886912345678", "+886*****5678"),  # Taiwan
+        ("+12025550123", "+1******0123"),  # North America: one digit
+        ("+79161234567", "+7******4567"),  # Russia
+        ("+6591234567", "+65****4567"),  # Singapore: two
+        ("+447700900123", "+44******0123"),
+        ("+61412345678", "+61*****5678"),
+        ("+819012345678", "+81******5678"),
+        ("+821012345678", "+82******5678"),
+        ("+971501234567", "+971*****4567"),  # a code not in the two-digit table: three
+        ("+2341234", "+234**34"),  # short: at most half of the number after the code shown
+    ],
+)
+def test_a_phone_keeps_only_its_country_code_and_last_four(phone: str, masked: str) -> None:
+    assert mask_phone(phone) == masked
+
+
+def test_log_text_is_masked_however_the_numbers_are_spaced() -> None:
+    line = (
+        "call +85261234567 or 13812345678; card USA123456789012, permit H12345678, 83000019851231002X; "
+        "passport E12345678, EA1234567; Taiwan permit 12345678; phones +852 6123 4567, +1 202-555-0123, "
+        "138 1234 5678"
+    )
     masked = mask_text(line)
-    for clear in ("+85261234567", "13812345678", "USA123456789012", "H12345678", "83000019851231002X"):
-        assert clear not in masked
-    assert "+852****4567" in masked and "H1*****78" in masked
+    for clear in ("+85261234567", "13812345678", "USA123456789012", "H12345678", "83000019851231002X",
+                  "E12345678", "EA1234567", "12345678", "6123 4567", "555-0123", "1234 5678"):  # fmt: skip
+        assert clear not in masked, clear
+    assert masked.count("+852****4567") == 2 and "H1*****78" in masked and "E1*****78" in masked
+    assert "+1******0123" in masked and masked.count("138****5678") == 2
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        "ticket A012 called at counter 3 at 09:00:05, seq 4821, 12 waiting",
+        "2026-11-23T09:00:00.123456+08:00 GET /api/halls/demo/tickets/gS3s6fWlw8SKMsiO 200 12.345678ms",
+        "booking V5KTFPSX checked in as B003, slot 2026-11-23 10:00–10:30, version 1.20.30",
+        "event 20261123-0001 replayed; uuid 3f2a9c1e-1234-5678-9abc-def012345678; port 127.0.0.1:8000",
+    ],
+)
+def test_ordinary_log_text_is_left_as_it_is(line: str) -> None:
+    assert mask_text(line) == line
