@@ -41,6 +41,7 @@ __all__ = [
     "check_document",
     "check_id_number",
     "check_phone",
+    "checks_in_by_code",
     "kind_of_card_number",
 ]
 
@@ -147,6 +148,16 @@ def kind_of_card_number(number: str) -> str | None:
     keypad read them all alike."""
     number = _fold(number).upper()
     return next((k for k in DOCUMENTS if _is_card(k, number) and _SHAPES[k].match(number)), None)
+
+
+def checks_in_by_code(number: str) -> bool:
+    """A passport's, a travel permit's or an older permanent residence card's number: no card
+    reader reads them, their bookings check in by the booking code. A mistyped 18-character
+    card (17 digits and more) is not one: it is told what is wrong with it."""
+    number = _fold(number).upper()
+    if len(number) >= 17 and number[:17].isdigit():
+        return False
+    return any(_SHAPES[kind].match(number) for kind in DOCUMENTS if not _is_card(kind, number))
 
 
 def check_document(kind: str, value: str, prefix: str = "person.") -> str:

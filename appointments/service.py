@@ -30,7 +30,9 @@ from appointments.people import (
     PersonError,
     PersonInput,
     PersonKeys,
+    check_document,
     check_phone,
+    checks_in_by_code,
     kind_of_card_number,
 )
 from appointments.rules import BookingRefused, Slot, arrival, check_booking, check_cancel, day_slots, no_show_due
@@ -260,7 +262,11 @@ class AppointmentService:
             f"预约成功：{name}",
             f"您已预约{definition.info.name}「{name}」，时间{slot.start.astimezone(zone):%m月%d日 %H:%M}，"
             f"预约码{row.code}。请于时段开始前{settings.early_minutes}分钟至开始后{settings.late_minutes}分钟内"
-            + ("凭预约码或身份证签到取号。" if person.document_kind == "resident_id" else "凭预约码签到取号。")
+            + (  # an 18-character card is read at the ticket machine; other documents check in by the code
+                f"凭预约码或{DOCUMENTS[person.document_kind].name}签到取号。"
+                if kind_of_card_number(person.id_number) == person.document_kind
+                else "凭预约码签到取号。"
+            )
             + (f"代办人请提醒{row.name_masked}携带本人{DOCUMENTS[person.document_kind].name}。" if agent else ""),
         )
         return view
@@ -288,6 +294,7 @@ class AppointmentService:
         if row is None:
             raise NotFound(f"no booking {code!r} in hall {hall}", "没有找到该预约")
         self.guesses.check([("cancel", hall, row.code)])
+        self._proof_typed(row, phone, id_number)
         if not self._proves(row, phone, id_number):
             self.guesses.failed([("cancel", hall, row.code)])
             raise Forbidden(
@@ -308,8 +315,9 @@ class AppointmentService:
         the booking was made with, theirs or their agent's (one alone finds nothing: a
         document number is known to many)."""
         definition, _zone = self._hall(hall)
-        try:
-            key = self.keys.person_key(id_number, kind)
+        try:  # the fields as the request names them: top-level id_number, document_kind, phone
+            key = self.keys.person_key(id_number, kind, prefix="")
+            check_phone(phone, "phone")
         except PersonError as exc:
             raise _typed(exc) from None
         self.guesses.check([("find", hall, key)])
@@ -320,6 +328,30 @@ class AppointmentService:
         if ahead and not mine:  # bookings under this ID number, but not this phone: a guess
             self.guesses.failed([("find", hall, key)])
         return [self._view(definition, r) for r in mine]
+
+    def _proof_typed(self, row: AppointmentRow, phone: str, id_number: str) -> None:
+        """422 when what was typed to prove a booking is one's own is neither a phone number
+        nor a number of the booking's document (the booking page sends what was typed as
+        both: one of them well formed is enough to compare); nothing typed is the 403's."""
+        wrong = []
+        for given, check in (
+            (phone, lambda: check_phone(phone, "phone")),
+            (id_number, lambda: check_document(row.document_kind, id_number, prefix="")),
+        ):
+            if given.strip():
+                try:
+                    check()
+                    return
+                except PersonError as exc:
+                    wrong.append(exc)
+        if len(wrong) == 1:
+            raise _typed(wrong[0])
+        if wrong:
+            raise Invalid(
+                "; ".join(str(e) for e in wrong),
+                f"请输入预约时填写的手机号或{DOCUMENTS[row.document_kind].name}号码："
+                + "；".join(e.message_zh for e in wrong),
+            )
 
     def _proves(self, row: AppointmentRow, phone: str, id_number: str) -> bool:
         """Whether ``phone`` (the person's or the agent's) or ``id_number`` (of the document
@@ -382,11 +414,17 @@ class AppointmentService:
                 raise NotFound(f"no booking {code!r} in hall {hall}", "没有找到该预约，请核对预约码")
             return row
         if not id_number.strip():
-            raise Invalid("give the booking code or the ID number", "请输入预约码或身份证号")
+            raise Invalid("give the booking code or the document number", "请输入预约码或证件号码")
         # an 18-character card: a resident ID, a residence permit or a permanent residence card,
         # told apart by its first digits; passports and travel permits check in by the code
+        kind = kind_of_card_number(id_number)
+        if kind is None and checks_in_by_code(id_number):
+            raise Invalid(
+                "id_number: passports and travel permits check in with the booking code",
+                "护照、通行证请用预约码签到（预约成功短信或页面上的8位预约码，或扫描预约二维码）",
+            )
         try:
-            key = self.keys.person_key(id_number, kind_of_card_number(id_number) or "resident_id")
+            key = self.keys.person_key(id_number, kind or "resident_id", prefix="")
         except PersonError as exc:
             raise _typed(exc) from None
         today = now.astimezone(zone).date()
@@ -396,7 +434,7 @@ class AppointmentService:
             if r.slot_start.astimezone(zone).date() == today
         ]
         if not rows:
-            raise NotFound("no booking for this ID number today", "该身份证今日没有预约")
+            raise NotFound("no booking with this document today", "该证件今日没有预约")
         # the booking still to be used whose slot is nearest to now; else the latest one (to say why)
         usable = [r for r in rows if r.state in ("booked", "no_show")]
         return min(usable or rows, key=lambda r: abs((r.slot_start - now).total_seconds()))

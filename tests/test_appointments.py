@@ -218,7 +218,7 @@ def test_check_in_by_id_number_or_the_qr_link(client: TestClient, clock: Clock) 
         client.post(f"{BASE}/check-in", json={"code": link}, headers=KIOSK).json()["booking"]["code"] == by_link["code"]
     )
     nobody = client.post(f"{BASE}/check-in", json={"id_number": id_number(9)}, headers=KIOSK)
-    assert nobody.status_code == 404 and "今日没有预约" in nobody.json()["detail_zh"]
+    assert nobody.status_code == 404 and nobody.json()["detail_zh"] == "该证件今日没有预约"
 
 
 def test_late_is_a_walk_in_and_no_shows_block_booking(client: TestClient, clock: Clock) -> None:
@@ -333,6 +333,7 @@ def test_a_foreigner_books_with_a_passport_and_a_hong_kong_phone(client: TestCli
     assert [b["code"] for b in found.json()] == [booking["code"]]
     as_resident_id = client.post(f"{BASE}/find", json={"id_number": "E12345678", "phone": "+85261234567"})
     assert as_resident_id.status_code == 422 and "居民身份证号码应为18位" in as_resident_id.json()["detail_zh"]
+    assert as_resident_id.json()["detail"].startswith("id_number: ")  # the field as the request names it
     cancelled = client.post(f"{BASE}/{booking['code']}/cancel", json={"id_number": "E 1234 5678"})
     assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
 
@@ -414,6 +415,7 @@ def test_check_in_by_a_residence_permits_number_or_a_passport_bookings_code(clie
     passport = book_as(client, at(10), {**PASSPORT, "agent": AGENT})
     assert resident.status_code == passport.status_code == 201
     clock.advance(minutes=45)
+    assert "凭预约码或港澳台居民居住证签到取号" in notices(client)[0].text
     by_card = client.post(f"{BASE}/check-in", json={"id_number": permit}, headers=KIOSK)  # a card reader's
     assert by_card.status_code == 201 and by_card.json()["booking"]["code"] == resident.json()["code"]
     code = passport.json()["code"]
@@ -472,3 +474,43 @@ def test_a_2023_permanent_residence_card_booking_made_before_the_upgrade_is_canc
     code = booked_before_the_upgrade(client, app_settings.secret(), card, "foreign_permanent", "+85261234567")
     cancelled = client.post(f"{BASE}/{code}/cancel", json={"id_number": card})
     assert cancelled.status_code == 200 and cancelled.json()["state"] == "cancelled"
+
+
+def test_a_malformed_number_to_find_cancel_or_check_in_names_the_field_the_request_has(
+    client: TestClient, clock: Clock
+) -> None:
+    booking = book_as(client, at(10), PASSPORT).json()
+    code = booking["code"]
+    # find: the phone is checked before anything is looked up, and named as sent
+    bad_phone = client.post(
+        f"{BASE}/find", json={"document_kind": "passport", "id_number": "E12345678", "phone": "6123"}
+    )
+    assert bad_phone.status_code == 422 and bad_phone.json()["detail"].startswith("phone: ")
+    assert "+852" in bad_phone.json()["detail_zh"]
+    bad_number = client.post(
+        f"{BASE}/find", json={"document_kind": "passport", "id_number": "E1", "phone": "13812340001"}
+    )
+    assert bad_number.status_code == 422 and bad_number.json()["detail"].startswith("id_number: ")
+    # cancel: a malformed phone is a 422 naming it, not a wrong guess
+    cancel = f"{BASE}/{code}/cancel"
+    assert client.post(cancel, json={"phone": "6123"}).json()["detail"].startswith("phone: ")
+    assert client.post(cancel, json={"id_number": "E1"}).json()["detail"].startswith("id_number: ")
+    neither = client.post(cancel, json={"phone": "E1", "id_number": "E1"})
+    assert neither.status_code == 422 and neither.json()["detail_zh"].startswith("请输入预约时填写的手机号或护照号码")
+    # what the booking page sends: what was typed, as both; one well formed and wrong is a 403
+    assert client.post(cancel, json={"phone": "E99999999", "id_number": "E99999999"}).status_code == 403
+    assert client.get(f"{BASE}/{code}").json()["state"] == "booked"
+    # what the booking page sends: what was typed, as both; the passport's number or the phone cancels it
+    for proof, booked in (("E12345678", code), ("00852 6123 4567", None)):
+        booked = booked or book_as(client, at(14), PASSPORT).json()["code"]
+        done = client.post(f"{BASE}/{booked}/cancel", json={"phone": proof, "id_number": proof})
+        assert done.status_code == 200 and done.json()["state"] == "cancelled", proof
+    # check-in: a passport's number says to use the booking code; a card's names id_number
+    clock.advance(minutes=45)
+    by_passport = client.post(f"{BASE}/check-in", json={"id_number": "E12345678"}, headers=KIOSK)
+    assert by_passport.status_code == 422 and by_passport.json()["detail_zh"].startswith("护照、通行证请用预约码签到")
+    mistyped = client.post(f"{BASE}/check-in", json={"id_number": id_number(1)[:-1] + "Y"}, headers=KIOSK)
+    assert mistyped.status_code == 422 and mistyped.json()["detail"].startswith("id_number: ")
+    assert mistyped.json()["detail_zh"].startswith("居民身份证号码应为18位")
+    nothing = client.post(f"{BASE}/check-in", json={}, headers=KIOSK)
+    assert nothing.status_code == 422 and nothing.json()["detail_zh"] == "请输入预约码或证件号码"

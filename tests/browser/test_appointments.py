@@ -338,7 +338,7 @@ def test_check_in_at_the_ticket_machine(tmp_path: Path, new_page, artifacts: Pat
         expect(field).to_be_focused()  # the keys never take the focus: a scanner still types into the field
         assert field.get_attribute("inputmode") == "none"  # no system keyboard over the keypad
         page.get_by_role("button", name="签到 Check in", exact=True).click()
-        expect(error).to_contain_text("该身份证今日没有预约")
+        expect(error).to_contain_text("该证件今日没有预约")
 
         # The booking whose slot is now: its ticket, on the same slip as a ticket taken here.
         field.fill(mine["code"].lower())
