@@ -50,9 +50,9 @@
     const proof = $("cancel-proof").value.trim();
     if (!proof) { say("请先输入预约时填写的手机号或证件号码 · Type the phone or document number you booked with"); $("cancel-proof").focus(); return; }
     if (!confirm("确定取消该预约吗？取消后名额将让给他人。\nCancel this booking?")) return;
-    // a phone: a mainland mobile's 11 digits, or + (00) and a country code; anything else a document number
-    const folded = proof.normalize("NFKC").replace(/[\s().-]/g, "");
-    const body = /^(\+|00|(86)?1[3-9]\d{9}$)/.test(folded) ? { phone: proof } : { id_number: proof };
+    // A phone or the document's number: no guess here (a Taiwan permit may start with 00, a phone
+    // be typed without its +852): the server compares it as either and names what is malformed.
+    const body = { phone: proof, id_number: proof };
     cancel.disabled = true;
     try {
       const result = await Hall.api("POST", `/api/halls/${hall}/appointments/${encodeURIComponent(code)}/cancel`, body);

@@ -460,6 +460,34 @@ def test_a_foreigner_books_on_a_phone_with_a_passport_and_a_hong_kong_number(
         assert booking(api, code)["state"] == "cancelled"
 
 
+def test_a_taiwan_permit_starting_with_00_cancels_its_booking(tmp_path: Path, new_page, artifacts: Path) -> None:
+    """What is typed to cancel goes as both a phone and a document number: a Taiwan permit's
+    0012345678 is no phone (00 would read as +), and the server compares it as the permit."""
+    with serve(tmp_path, cancel_cutoff_minutes=10) as (server, api):
+        start = open_slots(api, days=8)[0]["start"]
+        who = {"document_kind": "taiwan_permit", "id_number": "0012345678", "name": "陈大文"}
+        who["phone"] = "+886 912 345 678"
+        made = api.post(BASE, json=booking_request("QY01", start, who))
+        assert made.status_code == 201, made.text
+        code = made.json()["code"]
+        page = new_page(PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
+        page.goto(f"{server.url}/halls/demo/appointments/{code}")
+        expect(page.locator(".facts")).to_contain_text("台湾居民来往大陆通行证")
+        proof = page.get_by_label(re.compile("^预约时填写的手机号或证件号码"))
+        proof.fill("12")  # neither a phone nor a permit's number: said so, nothing cancelled
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="取消预约 Cancel booking").click()
+        expect(page.locator("#message")).to_contain_text("请输入预约时填写的手机号或台湾居民来往大陆通行证号码")
+        page.screenshot(path=artifacts / "booking-cancel-malformed.png", full_page=True)
+        assert booking(api, code)["state"] == "booked"
+        proof.fill("0012 3456 78")
+        page.once("dialog", lambda dialog: dialog.accept())
+        page.get_by_role("button", name="取消预约 Cancel booking").click()
+        expect(page.locator("#b-state")).to_have_text("已取消")
+        assert booking(api, code)["state"] == "cancelled"
+        page.screenshot(path=artifacts / "booking-cancel-taiwan-permit.png", full_page=True)
+
+
 def test_booking_on_a_phone_for_an_elderly_parent(tmp_path: Path, new_page, artifacts: Path) -> None:
     mother = id_number(5, birth="19450302")
     with serve(tmp_path) as (server, api):
