@@ -181,6 +181,8 @@ def test_0008_reads_residence_permit_and_2023_permanent_card_bookings_by_their_f
         with engine.connect() as conn:  # made before consents: none recorded
             consents = conn.execute(sa.text("SELECT consent_at, notice_version FROM appointment")).all()
         assert {tuple(c) for c in consents} == {(None, "")}
+        indexes = {i["name"]: i["column_names"] for i in sa.inspect(engine).get_indexes("appointment")}
+        assert indexes["ix_appointment_ticket"] == ["hall", "ticket_id"]  # the desk's lookup by ticket
         # back to 0007 and up again: those cards were resident IDs there, and are read again the same
         downgrade(engine, "0007")
         assert "document_kind" not in {c["name"] for c in sa.inspect(engine).get_columns("appointment")}
