@@ -239,7 +239,7 @@
     form.addEventListener("submit", async (event) => {
       event.preventDefault();
       const text = input.value.trim();
-      if (!text) { say("请先输入预约码或身份证号", "Type your booking code or ID number first"); input.focus(); return; }
+      if (!text) { say("请先输入预约码或证件号码", "Type your booking code or card number first"); input.focus(); return; }
       if (checking) return;
       const body = /^\d{17}[\dXx]$/.test(text) ? { id_number: text.toUpperCase() } : { code: text };
       checking = true;

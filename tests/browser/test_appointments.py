@@ -306,7 +306,7 @@ def test_check_in_at_the_ticket_machine(tmp_path: Path, new_page, artifacts: Pat
         inside_viewport(page, page.locator(".kiosk-foot"))
         page.screenshot(path=artifacts / "kiosk-check-in-button.png")
         panel = page.locator("#checkin")
-        field = page.get_by_placeholder("预约码或身份证号")
+        field = page.get_by_placeholder("预约码或证件号码")
         error = page.locator("#checkin-error")  # in the panel, large, under the field
 
         # Too early: the panel says from when.
