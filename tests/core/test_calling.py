@@ -148,6 +148,25 @@ def test_transfer_keeps_number_and_place() -> None:
     assert call(queue, 5, "09:14") == "B001"
 
 
+def test_a_ticket_sent_by_name_is_preferred_and_keeps_its_place() -> None:
+    """A ticket transferred to a named counter waits in that counter's own line, which the
+    counter prefers, at the ticket's old place: ahead of its own later preferred items and of
+    earlier items it does not prefer. (The property test once misjudged this call by ranking
+    the ticket after the call had cleared its named counter.)"""
+    queue = demo_queue(open_counters=(6, 10))  # 10: property and housing fund, prefers housing fund
+    issue(queue, "c1", "BD01", "09:00")  # C001 property: counter 10 serves it, not preferred
+    issue(queue, "a1", "QY01", "09:01")  # A001 enterprise: counter 10 does not serve it
+    issue(queue, "c2", "GJ01", "09:02")  # C002 housing fund: preferred, later than A001
+    assert call(queue, 6, "09:03") == "A001"
+    queue.handle(Transfer(at=at("09:04"), actor=MANAGER, counter=6, to_counter=10))
+    assert call(queue, 10, "09:05") == "A001"  # sent by name: preferred, and still from 09:01
+    assert queue.tickets["a1"].to_counter is None  # called: it names no counter any more
+    done(queue, 10, "09:06")
+    assert call(queue, 10, "09:06") == "C002"
+    done(queue, 10, "09:07")
+    assert call(queue, 10, "09:07") == "C001"
+
+
 def test_transfer_refusals() -> None:
     queue = demo_queue(open_counters=(1,))
     issue(queue, "a", "SB01", "09:00")

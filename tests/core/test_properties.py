@@ -181,7 +181,9 @@ class HallDay(RuleBasedStateMachine):
             assert self.run(CallNext(at=self.now, actor=MANAGER, counter=counter)) is None
             return
         state = self.queue.counters[counter]
-        eligible = self.eligible(counter)
+        # Copies, as they wait before the call: calling a ticket changes its record (a ticket
+        # sent here by name no longer names the counter), and the rule is about the queue before.
+        eligible = [msgspec.structs.replace(t) for t in self.eligible(counter)]
         can_call = state.state == "open" and state.current is None
         recorded = self.run(CallNext(at=self.now, actor=MANAGER, counter=counter))
         if not can_call:
