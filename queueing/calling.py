@@ -9,7 +9,7 @@ the first by this order:
 2. Priority class: green channel (绿色通道), then checked-in appointments (by slot
    time), then walk-ins.
 3. The counter's profile: within a class, its preferred items first (a domain counter
-   prefers its own domain).
+   prefers its own domain); a ticket transferred to it by name counts as preferred.
 4. First come, first served: the earliest place in line (issue time; slot time for
    appointments).
 
