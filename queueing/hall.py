@@ -132,6 +132,7 @@ _FIRST_GAP = 0.0  # the gap between citizens, until the hall has measured its ow
 _FIRST_PAUSE = 1800.0  # a pause with no time said, until the hall has measured its own
 _STILL_AWAY = 300.0  # a pause longer than usual: back in this long, say
 _MOST_TAKEN = 0.5  # of the counters' time by those who come into line ahead
+_JUST_NOW = dt.timedelta(seconds=2)
 _PROBE = "?"  # the id of a kiosk's question "when would a walk-in of this item be called"
 _PROJECTED_CALLS = 600  # calls played forward at most: beyond, the quick estimate (hours of waiting anyway)
 _STAFF_ROLES = frozenset({Role.STAFF, Role.MANAGER, Role.ADMIN, Role.SYSTEM})
@@ -166,6 +167,10 @@ class HallQueue:
         self.first_issued_at: dt.datetime | None = None
         self.staffed_last_day: list[int] = []
         self._probes: tuple[tuple[int, dt.datetime] | None, dict[str, float], float] = (None, {}, 0.0)
+        # The estimate a ticket was told at issue, for its first view right after (a cache):
+        # (ticket, the seq its issue got, the estimate).
+        self._told: tuple[str, int, Estimate | None] | None = None
+        self._told_now: tuple[str, Estimate | None] | None = None  # decided, not yet applied
         self.expired: list[TicketRecord] = []  # the tickets the latest day start expired, for the store
         # What a walk-in would be told per item, for (seq, half-minute): see ``queue_view``.
         self._item_estimates: tuple[tuple[int, int] | None, dict[str, Estimate | None]] = (None, {})
@@ -282,6 +287,7 @@ class HallQueue:
                 ),
                 cmd.at,
             )  # fmt: skip
+            self._told_now = (cmd.ticket_id, quoted)
         return [
             TicketIssued(
                 at=cmd.at,
@@ -851,6 +857,8 @@ class HallQueue:
         )
         self.tickets[ticket.id] = ticket
         self.lines.add(ticket.id, self._line_of(ticket), ticket.key)
+        told, self._told_now = self._told_now, None
+        self._told = (ticket.id, self.seq + 1, told[1]) if told is not None and told[0] == ticket.id else None
         if self.first_issued_at is None:
             self.first_issued_at = e.at
         self.came_new[e.priority.rank] += 1
@@ -1170,6 +1178,9 @@ class HallQueue:
         with no minutes but when the hall's next opening span begins (if one does today)."""
         if ticket.state is not TicketState.WAITING:
             return None
+        told = self._told
+        if told is not None and told[0] == ticket.id and told[1] == self.seq and at - ticket.issued_at < _JUST_NOW:
+            return told[2]  # what the slip says, asked again at once: the same answer
         best: tuple[float, int] | None = None
         lines, rank, key = self.lines, ticket.priority.rank, ticket.key
 

@@ -20,7 +20,6 @@ import heapq
 from collections.abc import Collection, Mapping, Sequence
 from typing import NamedTuple
 
-from queueing.calling import choose_next
 from queueing.events import OrderKey
 from queueing.lines import Line
 
@@ -49,40 +48,54 @@ def project(
     left out). ``lines``: every waiting line in calling order; ``visit_seconds``: how long each
     ticket holds its counter; ``stops``: the tickets whose calls are all that is asked; ``most``:
     give up after this many calls (what is left out is beyond the horizon)."""
-    place = dict.fromkeys(lines, 0)  # the next ticket of each line not yet handed out
+    # Each line as [its entries, the next not yet handed out], shared by the counters that call
+    # from it; a counter's lines as (that pair, class rank, not preferred), best class first.
+    cursors = {line: [entries, 0, len(entries)] for line, entries in lines.items() if entries}
     called: dict[str, float] = {}
     free = []
     for c in counters:
-        mine = [(line, line.rank, preferred) for line, preferred in c.lines if line in place]
+        mine = sorted(
+            ((cursors[line], line.rank, not preferred) for line, preferred in c.lines if line in cursors),
+            key=lambda m: (m[1], m[2]),
+        )
         if mine:
             free.append((c.free_in, c.number, mine))
     heapq.heapify(free)
-    budget = len(place) and (most if most is not None else -1)
+    budget = len(cursors) and (most if most is not None else -1)
     wanted = len(stops)
+    pop, push = heapq.heappop, heapq.heappush
     while free and budget:
-        when, number, mine = heapq.heappop(free)
-        heads = []
+        when, number, mine = pop(free)
+        # choose_next, inline (this loop is the estimate's cost): the longest-waiting overdue
+        # head first; else the best class, then the preferred, then the earliest place.
+        due = None if fairness_us is None else now_us + int(when * 1e6) - fairness_us
+        overdue = best = None
         exhausted = False
-        for entry in mine:
-            line = entry[0]
-            entries, at = lines[line], place[line]
-            if at < len(entries):
-                key, ticket_id = entries[at]
-                heads.append((key, ticket_id, entry[1], entry[2], line))
-            else:
+        for cursor, rank, other in mine:
+            at = cursor[1]
+            if at == cursor[2]:
                 exhausted = True
+                continue
+            head = cursor[0][at]
+            if due is not None and head[0][0] <= due:
+                if overdue is None or head < overdue[0]:
+                    overdue = (head, cursor)
+            elif overdue is None and (best is None or (rank, other, head) < best[0]):
+                best = ((rank, other, head), cursor)
         if exhausted:  # lines only shrink: look at the others only from now on
-            mine = [entry for entry in mine if place[entry[0]] < len(lines[entry[0]])]
-        chosen = choose_next(heads, now_us + int(when * 1e6), fairness_us)  # type: ignore[arg-type]
-        if chosen is None:
+            mine = [m for m in mine if m[0][1] < m[0][2]]
+        if overdue is not None:
+            (_, ticket_id), cursor = overdue
+        elif best is not None:
+            (_, _, (_, ticket_id)), cursor = best
+        else:
             continue  # nothing more for this counter
-        ticket_id, line = chosen[1], chosen[4]  # type: ignore[misc]
-        place[line] += 1
+        cursor[1] += 1
         called[ticket_id] = when
         if wanted and ticket_id in stops:
             wanted -= 1
             if not wanted:
                 break
         budget -= 1
-        heapq.heappush(free, (when + visit_seconds[ticket_id], number, mine))
+        push(free, (when + visit_seconds[ticket_id], number, mine))
     return called
