@@ -489,7 +489,7 @@ class HallQueue:
                 raise Invalid(f"counter {cmd.to_counter} does not exist", f"{cmd.to_counter}号窗口不存在")
             if target.state is CounterState.CLOSED:
                 raise Conflict(f"counter {target.number} is closed", f"{target.number}号窗口已关闭")
-        elif not self._item_counters().get(item):
+        if not self._item_counters().get(item):  # else nobody calls it once that counter closes
             raise Conflict(f"no counter serves {item}", "暂无窗口办理该事项")
         if item == ticket.item and cmd.to_counter == ticket.to_counter:
             raise Invalid(
@@ -938,10 +938,8 @@ class HallQueue:
         ticket = self.tickets[e.ticket_id]
         self.lines.remove(ticket.id)
         ticket.item, ticket.to_counter = e.item, e.to_counter
-        if e.note:
-            ticket.transfer_note = e.note
+        ticket.transferred_from, ticket.transfer_note = None, e.note  # sent by the desk, not a counter
         self.lines.add(ticket.id, self._line_of(ticket), ticket.key)  # its place kept, in its new line
-        self.came_back[ticket.priority.rank] += 1  # ahead of later ones in that line
 
     def _on_suspended(self, e: TicketSuspended) -> None:
         ticket = self.tickets[e.ticket_id]
@@ -1217,6 +1215,8 @@ class HallQueue:
                 exposed = min(projected, max(self._fairness_us / 1e6 - (micros(at) - ticket.key[0]) / 1e6, 0.0))
             told = minutes(projected + exposed * (self._stretch(at, ticket.priority.rank) - 1))
             told = max(told, 1) if best[1] else told  # people ahead are never "0 minutes" away
+            # Minutes are told only while a counter for it is open (best): no part of the wait is
+            # a clerk's certain absence, so all of it may spread.
             return Estimate(people_ahead=best[1], wait_minutes=told, wait_range=wait_range(told, best[1]))
         fewest: int | None = None  # nobody serves it now: the people ahead at whichever counter opens
         for item_lines, preferred, numbers in self._alike_counters(ticket.item, ticket.to_counter, closed=True):
@@ -1265,6 +1265,8 @@ class HallQueue:
         key = (micros(at), self.seq + 1)
         probes = {}
         for item in self.rules.items:
+            if not self._available(self._item_counters().get(item.code, ())):
+                continue  # told when service begins instead: no projection asked
             line = self.lines.item_line(item.code, Priority.WALK_IN.rank)
             probe = _PROBE + item.code
             entries = lines[line] = list(lines.get(line, ()))

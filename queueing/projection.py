@@ -96,6 +96,7 @@ def project(
             wanted -= 1
             if not wanted:
                 break
-        budget -= 1
+        else:
+            budget -= 1  # a question holds no counter: it spends none of the horizon
         push(free, (when + visit_seconds[ticket_id], number, mine))
     return called

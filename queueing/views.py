@@ -183,7 +183,8 @@ def ticket_step(
     if kind in ("ticket_transferred", "ticket_moved"):
         where = getattr(event, "to_counter", None)
         item = getattr(event, "item", "")
-        moved = f"转到{where}号窗口" if where else f"转为{(item_names or {}).get(item, item)}"
+        moved = f"转为{(item_names or {}).get(item, item)}" if kind == "ticket_moved" or not where else ""
+        moved = "，".join(x for x in (moved, f"转到{where}号窗口" if where else "") if x)
         note = "；".join(x for x in (moved, getattr(event, "note", "")) if x)
     return TicketStep(seq=seq, at=at, kind=kind, label=label, counter=counter, actor=actor, note=note)
 

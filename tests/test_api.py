@@ -329,7 +329,7 @@ def test_the_desk_moves_a_waiting_ticket(client: TestClient, clerk: dict) -> Non
         ticket["number"], "SB02", "waiting", 1
     )  # fmt: skip
     steps = client.get(f"/api/halls/demo/tickets/{ticket['id']}/history", headers=clerk).json()
-    assert (steps[-1]["label"], steps[-1]["note"]) == ("改派", "转到1号窗口；走错事项")
+    assert (steps[-1]["label"], steps[-1]["note"]) == ("改派", "转为社会保障卡申领，转到1号窗口；走错事项")
     client.post("/api/halls/demo/counters/1/call-next", headers=clerk)
     refused(client, 409, "POST", path, headers=clerk, json={"item": "SB01"})  # at the counter now
 

@@ -92,7 +92,7 @@
     $("f-item").textContent = t.item_name + (t.priority === "green" ? " · 绿色通道" : t.priority === "appointment" ? " · 预约" : "");
     const facts = [`取号 ${Hall.time(t.issued_at, zone)}`];
     if (t.state === "waiting" && t.people_ahead !== null) {
-      facts.push(`前面 ${t.people_ahead} 人`, Hall.waitWords(t.estimated_wait_minutes, t.opens_at, zone).zh);
+      facts.push(`前面 ${t.people_ahead} 人`, Hall.waitWords(t.estimated_wait_minutes, t.opens_at, zone, t.estimated_wait_range).zh);
     }
     if (t.counter_name && t.state !== "waiting") facts.push(t.counter_name);
     $("f-facts").textContent = facts.join(" · ");
@@ -103,6 +103,8 @@
     };
     document.querySelectorAll("[data-act]").forEach((b) => { b.disabled = !can[b.dataset.act]; });
     $("move-form").hidden = t.state !== "waiting";  // only a waiting ticket is moved
+    if ($("move-form").dataset.ticket !== t.id) $("move-form").reset();  // nothing chosen for another
+    $("move-form").dataset.ticket = t.id;
     $("f-history").replaceChildren(...steps.map((step) => {
       const li = document.createElement("li");
       li.textContent = `${Hall.time(step.at, zone)} ${step.label}` + (step.counter ? ` · ${step.counter}号窗口` : "") +
@@ -130,16 +132,17 @@
   // ---- 改派: a waiting ticket to another item's line or to one counter, in its place
   $("move-form").addEventListener("submit", async (e) => {
     e.preventDefault();
-    if (!found) return;
+    const t = found;  // the ticket on screen now, whatever is found while the request runs
+    if (!t) return;
     const form = new FormData(e.target);
     const body = { note: form.get("note").trim() };
     if (form.get("item")) body.item = form.get("item");
     if (form.get("to_counter")) body.to_counter = Number(form.get("to_counter"));
-    const r = await api("POST", `/api/halls/${hall}/tickets/${found.id}/move`, body);
+    const r = await api("POST", `/api/halls/${hall}/tickets/${t.id}/move`, body);
     if (!r.ok) { say("find-error", Hall.message(r)); return; }
-    Hall.toast(`${found.number} 已改派`);
+    Hall.toast(`${t.number} 已改派`);
     e.target.reset();
-    await find(found.number);
+    await find(t.number);
   });
 
   // ---- a ticket for someone (the green channel is issued here, not at the kiosk)

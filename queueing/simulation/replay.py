@@ -39,6 +39,7 @@ from queueing.events import (
     TicketCancelled,
     TicketIssued,
     TicketMissed,
+    TicketMoved,
     TicketTransferred,
 )
 from queueing.kinds import CounterSpec
@@ -129,6 +130,8 @@ def recorded_day(
                 visits[-1].outcome = type(e).__name__
                 if isinstance(e, TicketTransferred):
                     visits[-1].to = e.item
+        elif isinstance(e, TicketMoved) and e.ticket_id in tickets:  # 改派 while waiting: what he came for
+            tickets[e.ticket_id].item = e.item
         elif isinstance(e, TicketCancelled) and e.ticket_id in tickets:
             tickets[e.ticket_id].cancelled = t
         elif isinstance(e, CounterOpened):

@@ -36,6 +36,7 @@ from queueing.events import (
     TicketCancelled,
     TicketIssued,
     TicketMissed,
+    TicketMoved,
     TicketRecalled,
     TicketReinstated,
     TicketResumed,
@@ -344,6 +345,8 @@ def _observe(
     elif isinstance(event, TicketReinstated):
         fact.reinstated += 1
         fact.outcome, fact.ended = "waiting", None
+    elif isinstance(event, TicketMoved):  # 改派 while waiting: counted under what he came for
+        fact.item = event.item
     elif isinstance(event, TicketTransferred):
         if visit := _open_visit(fact):
             visit.outcome, visit.ended = "transferred", t

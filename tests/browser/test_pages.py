@@ -991,7 +991,9 @@ def test_the_service_desk_finds_a_ticket_and_acts_for_citizens(new_page, server,
     move.get_by_label("指定窗口 To counter").select_option(value="1")
     move.get_by_label("留言 Note for the clerk").fill("补办社保卡")
     move.get_by_role("button", name="改派 Move").click()
-    expect(page.locator("#f-history li").last).to_contain_text("改派 · lina · 转到1号窗口；补办社保卡")
+    expect(page.locator("#f-history li").last).to_contain_text(
+        "改派 · lina · 转为社会保障卡申领，转到1号窗口；补办社保卡"
+    )
     expect(page.locator("#f-item")).to_contain_text("社会保障卡申领")
     moved = ticket(api, missed["id"])
     assert (moved["number"], moved["item"], moved["transferred_to_counter"]) == (missed["number"], "SB02", 1)

@@ -78,3 +78,18 @@ def test_the_estimate_follows_the_move() -> None:
     queue.handle(OpenCounter(at=at(6), actor=MANAGER, counter=9))  # property and housing fund
     queue.handle(MoveTicket(at=at(6), actor=MANAGER, ticket_id="mine", item="GJ01"))  # what he came for
     assert long.people_ahead == 5 and queue.estimate(queue.tickets["mine"], at(6)).people_ahead == 0
+
+
+def test_the_day_facts_count_a_moved_ticket_under_what_he_came_for() -> None:
+    from queueing.stats.facts import fold_day
+
+    queue = demo_queue(open_counters=(8,))
+    specs = {n: c.spec for n, c in queue.counters.items()}
+    record = []
+    record += queue.handle(IssueTicket(at=at(0), ticket_id="wrong", item="QY01"))
+    record += queue.handle(MoveTicket(at=at(1), actor=MANAGER, ticket_id="wrong", item="SB02", note="走错事项"))
+    record += queue.handle(CallNext(at=at(2), actor=MANAGER, counter=8))
+    facts = fold_day(queue.rules, MONDAY_9.date(), specs, record, until=at(3))
+    (ticket,) = facts.tickets
+    assert ticket.item == "SB02"
+    assert queue.tickets["wrong"].transferred_from is None  # sent by the desk, not by a counter
