@@ -143,7 +143,9 @@ class HallQueue:
 
     def __init__(self, rules: HallRules, *, quotes: bool = True) -> None:
         self.rules = rules
-        self.quotes = quotes  # tell each new ticket its people ahead and minutes (the simulator needs not)
+        # Tell each new ticket its people ahead and minutes, and learn the hall's pace for it
+        # (visits, gaps); the simulator needs neither, and its days are quicker without.
+        self.quotes = quotes
         self.seq = 0
         self._day: dt.date | None = None
         # the midnight after ``day`` in the hall's zone, held in UTC like the clock's instants:
@@ -898,7 +900,8 @@ class HallQueue:
         counter = self.counters[e.counter]
         counter.current, counter.served = None, counter.served + 1
         self.service_seconds[ticket.item] = item_seconds
-        self._visit_ended(ticket, counter, e.at)
+        if self.quotes:
+            self._visit_ended(ticket, counter, e.at)
 
     def _visit_ended(self, ticket: TicketRecord, counter: CounterRecord, at: dt.datetime) -> None:
         """A citizen left ``counter`` at ``at``: how long the ticket held it, for the estimates;
@@ -914,7 +917,8 @@ class HallQueue:
         ticket = self.tickets[e.ticket_id]
         ticket.state, ticket.missed_at = advance_ticket(ticket.state, TicketStep.NO_SHOW), e.at
         self.counters[e.counter].current = None
-        self._visit_ended(ticket, self.counters[e.counter], e.at)
+        if self.quotes:
+            self._visit_ended(ticket, self.counters[e.counter], e.at)
 
     def _on_reinstated(self, e: TicketReinstated) -> None:
         ticket = self.tickets[e.ticket_id]
@@ -928,7 +932,8 @@ class HallQueue:
         ticket = self.tickets[e.ticket_id]
         ticket.state = advance_ticket(ticket.state, TicketStep.TRANSFER)
         self.counters[e.counter].current = None
-        self._visit_ended(ticket, self.counters[e.counter], e.at)
+        if self.quotes:
+            self._visit_ended(ticket, self.counters[e.counter], e.at)
         ticket.item, ticket.to_counter, ticket.transfers = e.item, e.to_counter, ticket.transfers + 1
         ticket.transferred_from, ticket.transfer_note = e.counter, e.note
         self.came_back[ticket.priority.rank] += 1
