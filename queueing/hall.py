@@ -441,19 +441,13 @@ class HallQueue:
         if cmd.item is None and cmd.to_counter is None:
             raise Invalid("name the item or the counter to transfer the ticket to", "请选择要转移到的事项或窗口")
         item = cmd.item or ticket.item
-        if item not in self.rules.item_by_code:
-            raise Invalid(f"unknown item {item!r} in hall {self.rules.hall}", f"事项 {item} 不存在")
-        if cmd.to_counter is not None:
-            target = self.counters.get(cmd.to_counter)
-            if target is None:
-                raise Invalid(f"counter {cmd.to_counter} does not exist", f"{cmd.to_counter}号窗口不存在")
+        target = self._destination(item, cmd.to_counter)
+        if target is not None:
             if target is counter:
                 raise Invalid(
                     f"ticket {ticket.number} is already at counter {counter.number}",
                     f"{ticket.number}号已在{counter.number}号窗口",
                 )
-            if target.state is CounterState.CLOSED:
-                raise Conflict(f"counter {target.number} is closed", f"{target.number}号窗口已关闭")
         else:
             if item == ticket.item:
                 raise Invalid(
@@ -474,6 +468,20 @@ class HallQueue:
             )
         ]
 
+    def _destination(self, item: str, to_counter: int | None) -> CounterRecord | None:
+        """Where a transfer or a move sends a ticket: an item of the hall, and a counter (if
+        named) that exists and is not closed."""
+        if item not in self.rules.item_by_code:
+            raise Invalid(f"unknown item {item!r} in hall {self.rules.hall}", f"事项 {item} 不存在")
+        if to_counter is None:
+            return None
+        target = self.counters.get(to_counter)
+        if target is None:
+            raise Invalid(f"counter {to_counter} does not exist", f"{to_counter}号窗口不存在")
+        if target.state is CounterState.CLOSED:
+            raise Conflict(f"counter {target.number} is closed", f"{target.number}号窗口已关闭")
+        return target
+
     def _move(self, cmd: MoveTicket) -> list[Event]:
         self._require_staff(cmd.actor)
         ticket = self._find(cmd.ticket_id)
@@ -483,14 +491,7 @@ class HallQueue:
                 f"{ticket.number}号不在等候中，不能改派",
             )
         item = cmd.item or ticket.item
-        if item not in self.rules.item_by_code:
-            raise Invalid(f"unknown item {item!r} in hall {self.rules.hall}", f"事项 {item} 不存在")
-        if cmd.to_counter is not None:
-            target = self.counters.get(cmd.to_counter)
-            if target is None:
-                raise Invalid(f"counter {cmd.to_counter} does not exist", f"{cmd.to_counter}号窗口不存在")
-            if target.state is CounterState.CLOSED:
-                raise Conflict(f"counter {target.number} is closed", f"{target.number}号窗口已关闭")
+        self._destination(item, cmd.to_counter)
         if not self._item_counters().get(item):  # else nobody calls it once that counter closes
             raise Conflict(f"no counter serves {item}", "暂无窗口办理该事项")
         if item == ticket.item and cmd.to_counter == ticket.to_counter:
