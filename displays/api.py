@@ -173,12 +173,19 @@ async def call_voice(
     number: FromPath[str],
     counter: FromPath[int],
     displays: NamedDependency[DisplayService],
+    runtime: NamedDependency[HallRuntime],
     form: FromQuery[VoiceForm] = "full",
 ) -> File:
-    """``form``: ``full`` (as the hall file says), ``brief`` or ``number`` (for a screen behind)."""
+    """``form``: ``full`` (as the hall file says), ``brief`` or ``number`` (for a screen behind).
+    Only a call that happened today is said: no one can have the server synthesise (and keep)
+    the voice of every number at every counter."""
     part = displays.counter_of(hall, counter)
     if not _NUMBER.match(number):
         raise NotFound(f"{number!r} is not a ticket number", "号码有误")
+    if not await runtime.read(lambda q, at: q.was_called(number, counter)):
+        raise NotFound(
+            f"{number} has not been called to counter {counter} today", f"今日{number}号未被叫到{counter}号窗口"
+        )
     texts = call_texts(part.voice, number, counter, form)
     spoken = form_settings(part.voice, form)
     return _wav(await displays.synthesizer.wav(spoken, texts, short=form != "full", pack=part.voice_pack))

@@ -16,6 +16,7 @@ the chime, the repeats and the forms stay the same.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ctypes
 import hashlib
 import io
@@ -218,8 +219,9 @@ def compose(parts: list[bytes], repeat: int, chime: bool, tail: float = TAIL) ->
 class Synthesizer:
     """Makes and keeps the WAV of each distinct announcement, without blocking the loop."""
 
-    def __init__(self, folder: Path) -> None:
+    def __init__(self, folder: Path, most_bytes: int = 256 * 2**20) -> None:
         self.folder = folder
+        self.most_bytes = most_bytes  # the folder is kept under this: the oldest files go first
         self._pool: ProcessPoolExecutor | None = None
         self._pending: dict[str, asyncio.Future[Path]] = {}
 
@@ -239,6 +241,8 @@ class Synthesizer:
         key = self.key(settings, texts, short, pack)
         path = self.folder / f"{key}.wav"
         if path.exists():
+            with contextlib.suppress(OSError):  # used: the last to go when the folder is trimmed
+                os.utime(path)
             return path
         if key not in self._pending:  # concurrent requests for the same text wait for one synthesis
             self._pending[key] = asyncio.ensure_future(self._make(path, settings, texts, short, pack))
@@ -265,7 +269,24 @@ class Synthesizer:
         draft = path.with_suffix(f".{os.getpid()}.part")
         draft.write_bytes(data)
         os.replace(draft, path)  # whole files only, even with several server processes
+        self._trim(keep=path)
         return path
+
+    def _trim(self, keep: Path) -> None:
+        """Remove the least recently used files until the folder is under ``most_bytes``."""
+        files = []
+        for entry in os.scandir(self.folder):
+            if entry.name.endswith(".wav") and entry.path != str(keep):
+                with contextlib.suppress(OSError):
+                    stat = entry.stat()
+                    files.append((stat.st_mtime, stat.st_size, entry.path))
+        total = sum(size for _, size, _ in files) + keep.stat().st_size
+        for _, size, old in sorted(files):
+            if total <= self.most_bytes:
+                break
+            with contextlib.suppress(OSError):  # another process may have removed it
+                os.remove(old)
+            total -= size
 
     def close(self) -> None:
         if self._pool is not None:

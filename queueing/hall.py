@@ -1452,6 +1452,10 @@ class HallQueue:
         """Items whose waiting tickets no counter can call (the hall file dropped their counter)."""
         return self._unserved_waiting_items(self._specs())
 
+    def was_called(self, number: str, counter: int) -> bool:
+        """Whether ticket ``number`` has been called to ``counter`` today (its call may be said)."""
+        return any(t.number == number and t.counter == counter and t.called_at for t in self.tickets.values())
+
     def has_waiting_for(self, number: int) -> bool:
         """Whether any waiting ticket is one counter ``number`` could call now."""
         lines = self.lines

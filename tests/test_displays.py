@@ -347,6 +347,26 @@ def test_screens_come_back_after_a_server_restart(tmp_path: Path) -> None:
     asyncio.run(scenario())
 
 
+def test_only_a_call_that_happened_is_said(server: Server) -> None:
+    """No one can have the server synthesise (and keep) every number at every counter."""
+
+    async def scenario() -> None:
+        async with api(server) as client:
+            headers = await manager(client)
+            ticket = (await client.post("/api/halls/demo/tickets", json={"item": "SB01"}, headers=KIOSK)).json()
+            path = f"/halls/demo/voice/call/{ticket['number']}/1"
+            before = await client.get(path)  # waiting, not called yet
+            assert before.status_code == 404 and "未被叫到" in before.text
+            assert (await client.get("/halls/demo/voice/call/Z998/3")).status_code == 404
+            await client.post("/api/halls/demo/counters/1/open", headers=headers)
+            await client.post("/api/halls/demo/counters/1/call-next", headers=headers)
+            said = await client.get(path)
+            assert said.status_code == 200 and said.content[:4] == b"RIFF"
+            assert (await client.get(f"/halls/demo/voice/call/{ticket['number']}/2")).status_code == 404
+
+    asyncio.run(scenario())
+
+
 def test_announcements_reach_the_screens_with_their_voice(server: Server) -> None:
     async def scenario() -> None:
         async with Device(server.url, "/ws/halls/demo") as screen, api(server) as client:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import array
 import asyncio
+import os
 import subprocess
 import time
 import wave
@@ -193,3 +194,28 @@ async def _synthesize(
         return await synthesizer.wav(settings, texts, short=short, pack=pack)
     finally:
         synthesizer.close()
+
+
+def test_the_voice_folder_is_kept_under_its_bound_the_least_recently_used_going_first(tmp_path: Path) -> None:
+    settings = VoiceSettings(languages=("zh",), repeat=1, chime=False)
+    old = []
+    for n, age in enumerate((500, 400, 300, 200)):  # four earlier calls of 100 kB, the first oldest
+        path = tmp_path / f"earlier-{n}.wav"
+        path.write_bytes(b"\0" * 100_000)
+        os.utime(path, (time.time() - age, time.time() - age))
+        old.append(path)
+    os.utime(old[0])  # the oldest was just played again: it stays
+
+    async def scenario() -> Path:
+        synthesizer = Synthesizer(tmp_path, most_bytes=600_000)
+        try:
+            return await synthesizer.wav(settings, call_texts(settings, "B007", 12))
+        finally:
+            synthesizer.close()
+
+    made = asyncio.run(scenario())
+    assert 200_000 < made.stat().st_size < 500_000  # about 270 kB: a call said once
+    kept = sorted(p.name for p in tmp_path.glob("*.wav"))
+    # 4 × 100 kB and the new one are over 600 kB: the least recently used go until it fits
+    assert sum(p.stat().st_size for p in tmp_path.glob("*.wav")) <= 600_000
+    assert kept == sorted([made.name, "earlier-0.wav", "earlier-2.wav", "earlier-3.wav"])
