@@ -25,7 +25,7 @@ from typing import Literal, Protocol
 
 import msgspec
 
-from config.privacy import mask_phone, mask_text
+from config.privacy import mask_code, mask_phone, mask_text
 
 __all__ = [
     "FanOut",
@@ -134,10 +134,15 @@ class LogNotifier:
         log.info(
             "notice %s for %s: phone %s, e-mail %s",
             message.kind,
-            message.booking_code,
+            mask_code(message.booking_code),
             phone or "-",
             email or "-",
-            extra={"notice": message.kind, "booking_code": message.booking_code, "phone": phone, "email": email},
+            extra={
+                "notice": message.kind,
+                "booking_code": mask_code(message.booking_code),
+                "phone": phone,
+                "email": email,
+            },
         )
         self.sent.append(message)
         del self.sent[: -self.keep]
@@ -202,21 +207,28 @@ class SmtpNotifier:
             mail = self.compose(message)
         except (ValueError, email.errors.MessageError):  # an address typed in by the citizen, unusable
             raise NotifyError(
-                f"{message.kind} {message.booking_code} by e-mail: the address {mask_email(recipient)} is not usable"
+                f"{message.kind} {mask_code(message.booking_code)} by e-mail: "
+                f"the address {mask_email(recipient)} is not usable"
             ) from None
         try:
             await asyncio.to_thread(self._deliver, mail, recipient)
         except (OSError, smtplib.SMTPException) as exc:
             reason = _scrub(self._reason(exc), message)
             # from None: the original exception's text may hold the recipient in clear.
-            raise NotifyError(f"{message.kind} {message.booking_code} by e-mail via {self._where}: {reason}") from None
+            raise NotifyError(
+                f"{message.kind} {mask_code(message.booking_code)} by e-mail via {self._where}: {reason}"
+            ) from None
         log.info(
             "e-mail %s for %s sent to %s via %s",
             message.kind,
-            message.booking_code,
+            mask_code(message.booking_code),
             mask_email(recipient),
             self._where,
-            extra={"notice": message.kind, "booking_code": message.booking_code, "email": mask_email(recipient)},
+            extra={
+                "notice": message.kind,
+                "booking_code": mask_code(message.booking_code),
+                "email": mask_email(recipient),
+            },
         )
 
     def _deliver(self, mail: EmailMessage, recipient: str) -> None:
@@ -305,9 +317,13 @@ class SmsNotifier:
                 "SMS %s for %s not sent: %s is outside the mainland and the gateway sends there only "
                 "with sms.international",
                 message.kind,
-                message.booking_code,
+                mask_code(message.booking_code),
                 mask_phone(phone),
-                extra={"notice": message.kind, "booking_code": message.booking_code, "phone": mask_phone(phone)},
+                extra={
+                    "notice": message.kind,
+                    "booking_code": mask_code(message.booking_code),
+                    "phone": mask_phone(phone),
+                },
             )
             return
         body = msgspec.json.encode(
@@ -322,10 +338,10 @@ class SmsNotifier:
         log.info(
             "SMS %s for %s sent to %s via %s",
             message.kind,
-            message.booking_code,
+            mask_code(message.booking_code),
             mask_phone(phone),
             self._where,
-            extra={"notice": message.kind, "booking_code": message.booking_code, "phone": mask_phone(phone)},
+            extra={"notice": message.kind, "booking_code": mask_code(message.booking_code), "phone": mask_phone(phone)},
         )
 
     def _post(self, body: bytes, message: Message) -> None:
@@ -339,7 +355,7 @@ class SmsNotifier:
                 "Authorization": f"Bearer {self.settings.api_key}",
             },
         )
-        failed = f"{message.kind} {message.booking_code} by SMS via {self._where}"
+        failed = f"{message.kind} {mask_code(message.booking_code)} by SMS via {self._where}"
         try:
             with self._opener.open(request, timeout=self.settings.timeout) as response:
                 status, answer = response.status, response.read(_ANSWER_CHARS * 4)

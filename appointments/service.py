@@ -40,6 +40,7 @@ from appointments.schemas import AppointmentFigures, BookableItem, BookingView, 
 from appointments.settings import AppointmentHall
 from appointments.store import AppointmentStore, new_code
 from config.auth import LoginThrottle
+from config.privacy import mask_code
 from queueing.commands import Actor, IssueTicket, Priority
 from queueing.errors import Forbidden, Invalid, NotFound
 from queueing.events import Recorded
@@ -252,7 +253,7 @@ class AppointmentService:
         row = await asyncio.to_thread(self.store.book, row, capacity, check)
         log.info(
             "booked",
-            extra={"hall": hall, "code": row.code, "item": code, "slot": slot.start.isoformat(),
+            extra={"hall": hall, "code": mask_code(row.code), "item": code, "slot": slot.start.isoformat(),
                    "document": row.document_kind, "agent": agent is not None},
         )  # fmt: skip
         view = self._view(definition, row)
@@ -306,7 +307,7 @@ class AppointmentService:
         if not await asyncio.to_thread(self.store.end, hall, row.id, ("booked",), "cancelled", now):
             raise BookingRefused("not_active", "该预约已办理、已取消或已失效", "the booking is no longer active")
         row.state, row.ended_at = "cancelled", now
-        log.info("booking cancelled", extra={"hall": hall, "code": row.code})
+        log.info("booking cancelled", extra={"hall": hall, "code": mask_code(row.code)})
         self._tell(row, "cancelled", "预约已取消", f"您的预约（预约码{row.code}）已取消。")
         return self._view(definition, row)
 
@@ -401,7 +402,9 @@ class AppointmentService:
 
         ticket = await runtime.execute(command, present, also=also)
         row.state, row.checked_in_at, row.ticket_id = state, now, command.ticket_id
-        log.info("checked in", extra={"hall": hall, "code": row.code, "number": ticket.number, "arrival": how})
+        log.info(
+            "checked in", extra={"hall": hall, "code": mask_code(row.code), "number": ticket.number, "arrival": how}
+        )
         issued = IssuedTicket(**msgspec.structs.asdict(ticket))
         return CheckInResult(booking=self._view(definition, row), ticket=issued, late=how == "late")
 
@@ -594,7 +597,7 @@ class AppointmentService:
                 slot = Slot(row.slot_start, row.slot_end)
                 if now > no_show_due(slot, settings):
                     if await asyncio.to_thread(self.store.end, definition.id, row.id, ("booked",), "no_show", now):
-                        log.info("no-show", extra={"hall": definition.id, "code": row.code})
+                        log.info("no-show", extra={"hall": definition.id, "code": mask_code(row.code)})
                     continue
                 for minutes in sorted(settings.reminders_minutes):
                     due = row.slot_start - dt.timedelta(minutes=minutes)
@@ -669,7 +672,7 @@ class AppointmentService:
             try:
                 await self.notifier.send(message)
             except NotifyError as exc:
-                log.warning("notice not sent", extra={"code": row.code, "kind": kind, "error": str(exc)})
+                log.warning("notice not sent", extra={"code": mask_code(row.code), "kind": kind, "error": str(exc)})
 
         task = asyncio.create_task(send())
         self._sending.add(task)

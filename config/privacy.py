@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import re
 
-__all__ = ["mask_id_number", "mask_name", "mask_phone", "mask_text"]
+__all__ = ["mask_code", "mask_id_number", "mask_name", "mask_phone", "mask_text"]
 
 # Two-digit E.164 country codes (ITU-T E.164 Annex: +20 Egypt … +98 Iran); +1 and +7 are one
 # digit, every other code three (+852 Hong Kong, +853 Macao, +886 Taiwan, +971 …).
@@ -74,6 +74,15 @@ def mask_phone(value: str) -> str:
     if len(value) < 9:
         return "*" * len(value)
     return value[:3] + "*" * (len(value) - 7) + value[-4:]
+
+
+def mask_code(value: str) -> str:
+    """A booking code in a log keeps its first two and last two characters: enough to match a
+    citizen's complaint, not enough to open the booking."""
+    value = value.strip()
+    if len(value) < 6:
+        return "*" * len(value)
+    return value[:2] + "*" * (len(value) - 4) + value[-2:]
 
 
 def mask_name(value: str) -> str:

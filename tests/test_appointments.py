@@ -516,3 +516,16 @@ def test_a_malformed_number_to_find_cancel_or_check_in_names_the_field_the_reque
     assert mistyped.json()["detail_zh"].startswith("居民身份证号码应为18位")
     nothing = client.post(f"{BASE}/check-in", json={}, headers=KIOSK)
     assert nothing.status_code == 422 and nothing.json()["detail_zh"] == "请输入预约码或证件号码"
+
+
+def test_the_booking_code_is_not_logged_in_clear(client: TestClient, caplog: pytest.LogCaptureFixture) -> None:
+    """The code opens the booking's page: the log keeps its ends only (a complaint can be matched)."""
+    from config.privacy import mask_code
+    from tests.support import logged
+
+    with logged(caplog, "hall.appointments"):
+        booking = book(client, at(10), 1)
+        client.post(f"{BASE}/{booking['code']}/cancel", json={"phone": "13812340001"})
+    said = caplog.text + "".join(repr(vars(r)) for r in caplog.records)
+    assert booking["code"] not in said
+    assert mask_code(booking["code"]) in said and "booked" in caplog.text and "booking cancelled" in caplog.text
