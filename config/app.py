@@ -15,7 +15,7 @@ from typing import Any
 
 import msgspec
 from litestar import Litestar, Request, Response
-from litestar.datastructures import State
+from litestar.datastructures import ResponseHeader, State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.handlers import HTTPRouteHandler
@@ -128,6 +128,7 @@ def _wants_page(request: Request) -> bool:
 
 def _error(request: Request, body: ErrorBody, headers: dict[str, str] | None = None) -> Response:
     """The error as JSON for programs, as a page for a person's browser (in Chinese and English)."""
+    headers = {**{h.name: h.value for h in SECURITY_HEADERS if h.value}, **(headers or {})}  # not layered here
     if not _wants_page(request):
         return Response(body, status_code=body.status_code, headers=headers)
     title_zh, title_en, next_zh, next_en = _PAGE_TITLES.get(body.status_code, _PAGE_DEFAULT)
@@ -226,6 +227,17 @@ def _lookup(parts: dict[str, Any]) -> Callable[[str], Any]:
         return parts[hall]
 
     return find
+
+
+# On every answer. The ticket's page address is the slip's secret: no Referer carries it away;
+# no other site frames a page (a counter page under a lure); no file is run as another type;
+# no plug-in, and no <base> pointing scripts elsewhere.
+SECURITY_HEADERS = [
+    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
+    ResponseHeader(name="Referrer-Policy", value="no-referrer"),
+    ResponseHeader(name="X-Frame-Options", value="SAMEORIGIN"),
+    ResponseHeader(name="Content-Security-Policy", value="frame-ancestors 'self'; object-src 'none'; base-uri 'self'"),
+]
 
 
 def create_app(
@@ -390,6 +402,7 @@ def create_app(
                 "feed": feed,
             }
         ),
+        response_headers=SECURITY_HEADERS,
         exception_handlers={
             Refusal: _refusal_response,
             HTTPException: _http_error_response,

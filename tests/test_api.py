@@ -551,3 +551,14 @@ def test_a_typed_pause_reason_is_masked_where_the_public_reads_it(client: TestCl
     assert client.post("/api/halls/demo/counters/2/pause", headers=manager, json=typed).status_code == 200
     public = client.get("/api/halls/demo/counters/2").json()["pause_reason"]
     assert "13812345678" not in public and "138****5678" in public
+
+
+@pytest.mark.parametrize(
+    "path", ["/", "/halls/demo/kiosk", "/api/halls/demo/queue", "/halls/demo/tickets/nope", "/api/docs"]
+)
+def test_every_answer_carries_the_security_headers(client: TestClient, path: str) -> None:
+    answer = client.get(path, headers={"Accept": "text/html"})
+    assert answer.headers["x-content-type-options"] == "nosniff"
+    assert answer.headers["referrer-policy"] == "no-referrer"  # the ticket page's address is its secret
+    assert answer.headers["x-frame-options"] == "SAMEORIGIN"
+    assert "frame-ancestors 'self'" in answer.headers["content-security-policy"]
