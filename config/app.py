@@ -166,6 +166,16 @@ def _http_error_response(request: Request, exc: HTTPException) -> Response:
     return _error(request, body, exc.headers)
 
 
+def _out_of_range_response(request: Request, exc: OverflowError) -> Response:
+    """A date or a number past what a calendar or a database column holds (9999-12-31 and a
+    week on, an integer past 64 bits): the request's fault, said so, not an internal error."""
+    log.info("refused a value out of range: %s", exc)
+    body = ErrorBody(
+        400, "out_of_range", f"a date or number in the request is out of range: {exc}", "请求中的日期或数字超出范围"
+    )
+    return _error(request, body)
+
+
 def _internal_error_response(request: Request, exc: Exception) -> Response:
     log.error("internal error", exc_info=exc)
     body = ErrorBody(500, "internal", "internal server error", "系统内部错误，请稍后重试或联系工作人员")
@@ -406,6 +416,7 @@ def create_app(
         exception_handlers={
             Refusal: _refusal_response,
             HTTPException: _http_error_response,
+            OverflowError: _out_of_range_response,
             HTTP_500_INTERNAL_SERVER_ERROR: _internal_error_response,
         },
         template_config=TemplateConfig(

@@ -562,3 +562,14 @@ def test_every_answer_carries_the_security_headers(client: TestClient, path: str
     assert answer.headers["referrer-policy"] == "no-referrer"  # the ticket page's address is its secret
     assert answer.headers["x-frame-options"] == "SAMEORIGIN"
     assert "frame-ancestors 'self'" in answer.headers["content-security-policy"]
+
+
+def test_a_date_or_number_out_of_range_is_the_requests_fault(client: TestClient, clerk: dict) -> None:
+    manager = login(client, "manager", "demo-manager")
+    for path, params in [
+        ("/api/halls/demo/appointments/slots", {"item": "QY01", "from": "9999-12-31"}),
+        ("/api/halls/demo/coverage", {"from": "9999-12-25", "to": "9999-12-31"}),
+    ]:
+        answer = client.get(path, params=params, headers=manager)
+        assert answer.status_code in (400, 422), (path, answer.text)
+        assert answer.json()["detail_zh"], answer.text
