@@ -137,10 +137,10 @@ class Recall(_Message, tag="recall"):
 
 
 class CompletedService(msgspec.Struct, frozen=True):
-    """A service just completed at a counter: what its evaluation pad asks to rate (好差评)."""
+    """A service just completed at a counter: what its evaluation pad asks to rate (好差评).
+    No ticket id: every device hears it, and the id is the slip's secret (its web rating)."""
 
     service: int  # the completion's sequence number: one rating per service
-    ticket_id: str
     number: str
     item: str
     item_name: str

@@ -199,7 +199,6 @@ def _service_completed(queue: HallQueue, hall: DisplayHall, seq: int, event: Ser
     item = queue.rules.item_by_code.get(ticket.item)
     completed = CompletedService(
         service=seq,
-        ticket_id=ticket.id,
         number=ticket.number,
         item=ticket.item,
         item_name=item.name if item else ticket.item,

@@ -347,6 +347,25 @@ def test_screens_come_back_after_a_server_restart(tmp_path: Path) -> None:
     asyncio.run(scenario())
 
 
+def test_no_device_hears_a_ticket_id(server: Server) -> None:
+    """The ticket id is the slip's secret (its web page and web rating): the wall screen, the
+    boards and the pads hear numbers only, a completion included (the pad rates by service)."""
+
+    async def scenario() -> None:
+        async with Device(server.url, "/ws/halls/demo") as screen, api(server) as client:
+            headers = await manager(client)
+            ticket = (await client.post("/api/halls/demo/tickets", json={"item": "SB01"}, headers=KIOSK)).json()
+            await client.post("/api/halls/demo/counters/1/open", headers=headers)
+            await client.post("/api/halls/demo/counters/1/call-next", headers=headers)
+            await client.post("/api/halls/demo/counters/1/complete", headers=headers)
+            heard = [json.dumps(await screen.next()) for _ in range(4)]
+            done = json.loads(next(m for m in heard if '"completed"' in m and '"service"' in m))
+            assert done["completed"]["number"] == ticket["number"] and "ticket_id" not in done["completed"]
+            assert all(ticket["id"] not in m for m in [json.dumps(screen.snapshot), *heard])
+
+    asyncio.run(scenario())
+
+
 def test_only_a_call_that_happened_is_said(server: Server) -> None:
     """No one can have the server synthesise (and keep) every number at every counter."""
 
