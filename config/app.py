@@ -98,6 +98,7 @@ _ERRORS = {
     403: ("forbidden", "无权进行此操作"),
     404: ("not_found", "没有找到"),
     405: ("method_not_allowed", "不支持该操作"),
+    413: ("too_large", "请求内容过大"),
     429: ("too_many_requests", "尝试过于频繁，请稍后再试"),
 }
 
@@ -238,6 +239,10 @@ def _lookup(parts: dict[str, Any]) -> Callable[[str], Any]:
 
     return find
 
+
+# The API's bodies are a few kB (a scenario or a week's roster the largest): a client cannot
+# make the server hold megabytes for it.
+MAX_BODY_BYTES = 256 * 1024
 
 # On every answer. The ticket's page address is the slip's secret: no Referer carries it away;
 # no other site frames a page (a counter page under a lure); no file is run as another type;
@@ -413,6 +418,7 @@ def create_app(
             }
         ),
         response_headers=SECURITY_HEADERS,
+        request_max_body_size=MAX_BODY_BYTES,
         exception_handlers={
             Refusal: _refusal_response,
             HTTPException: _http_error_response,

@@ -573,3 +573,14 @@ def test_a_date_or_number_out_of_range_is_the_requests_fault(client: TestClient,
         answer = client.get(path, params=params, headers=manager)
         assert answer.status_code in (400, 422), (path, answer.text)
         assert answer.json()["detail_zh"], answer.text
+
+
+def test_a_body_larger_than_any_request_needs_is_refused(client: TestClient) -> None:
+    before = seq(client)
+    answer = client.post(
+        "/api/halls/demo/tickets",
+        content=b'{"item": "SB01", "idempotency_key": "' + b"x" * 300_000 + b'"}',
+        headers={**KIOSK, "Content-Type": "application/json"},
+    )
+    assert answer.status_code == 413 and answer.json()["detail_zh"] == "请求内容过大"
+    assert seq(client) == before
