@@ -21,7 +21,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import functools
 import logging
+import secrets
 import threading
 from collections import deque
 from collections.abc import Callable
@@ -42,7 +44,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody
 from litestar.types import ASGIApp, Receive, Scope, Send
 
-from config.crypto import TokenClaims, TokenSigner, verify_password
+from config.crypto import TokenClaims, TokenSigner, hash_password, verify_password
 from queueing.commands import Actor, Role
 
 __all__ = [
@@ -142,6 +144,12 @@ class LoginThrottle:
             self._failures.pop(key, None)
 
 
+@functools.cache
+def _nobodys_hash() -> str:
+    """A password hash no account has, checked when the username is unknown (as long as a real one)."""
+    return hash_password(secrets.token_urlsafe(16))
+
+
 class Authenticator:
     def __init__(
         self, book: AccountBook, signer: TokenSigner, token_hours: int, clock: Callable[[], dt.datetime]
@@ -154,8 +162,10 @@ class Authenticator:
         keys = [account, ("address", address)] if address else [account]
         self.throttle.check(keys)
         staff = self.book.staff(request.hall, request.username)
-        # Same answer for an unknown user and a wrong password: no account probing.
-        if staff is None or not staff.password_hash or not verify_password(request.password, staff.password_hash):
+        # Same answer for an unknown user and a wrong password, in the same time (the password
+        # is checked against a hash of nobody's): no account probing.
+        stored = staff.password_hash if staff is not None and staff.password_hash else _nobodys_hash()
+        if not verify_password(request.password, stored) or staff is None or not staff.password_hash:
             self.throttle.failed(keys)
             log.info("login refused", extra={"hall": request.hall, "username": request.username})
             raise NotAuthorizedException(

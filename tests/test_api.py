@@ -584,3 +584,22 @@ def test_a_body_larger_than_any_request_needs_is_refused(client: TestClient) -> 
     )
     assert answer.status_code == 413 and answer.json()["detail_zh"] == "请求内容过大"
     assert seq(client) == before
+
+
+def test_an_unknown_username_costs_a_password_check_too(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A real account's wrong password and a made-up name take the same work (one scrypt check),
+    so the time of the answer does not tell which usernames exist."""
+    import config.auth
+
+    checked: list[str] = []
+    real = config.auth.verify_password
+
+    def counted(password: str, stored: str) -> bool:
+        checked.append(stored.split("$")[0])
+        return real(password, stored)
+
+    monkeypatch.setattr(config.auth, "verify_password", counted)
+    for username in ("lina", "nobody-at-all"):
+        answer = client.post("/api/auth/login", json={"hall": "demo", "username": username, "password": "wrong"})
+        assert answer.status_code == 401
+    assert checked == ["scrypt", "scrypt"]
