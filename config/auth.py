@@ -119,12 +119,14 @@ class LoginThrottle:
             failures.popleft()
         return failures
 
-    def check(self, keys: list[tuple[str, ...]]) -> None:
+    def check(self, keys: list[tuple[str, ...]], limits: dict[tuple[str, ...], int] | None = None) -> None:
+        """Refuse if any of ``keys`` has failed too often (``limits``: other limits than
+        ``MAX_FAILURES`` for some keys)."""
         now = self.clock()
         with self._lock:
             for key in keys:
                 failures = self._recent(key, now)
-                if len(failures) >= self.MAX_FAILURES:
+                if len(failures) >= (limits or {}).get(key, self.MAX_FAILURES):
                     wait = max(1, int((failures[0] + self.WINDOW - now).total_seconds() // 60) + 1)
                     raise TooManyRequestsException(
                         detail=f"too many failed {self.what[0]}; try again in {wait} minutes",
@@ -156,11 +158,23 @@ class Authenticator:
     ) -> None:
         self.book, self.signer, self.token_hours, self.clock = book, signer, token_hours, clock
         self.throttle = LoginThrottle(clock)
+        self.known_places: set[tuple[str, ...]] = set()  # (account, address) that have signed in
+
+    # Sign-in failures allowed in the throttle's window: 5 for one account from one address;
+    # 20 for the account from addresses it has never signed in from (so nobody elsewhere can
+    # lock a clerk out of his own counter PC); 50 from one address (a hall behind one NAT
+    # is not locked by a few mistyped names, a name sprayer is).
+    PER_ACCOUNT, PER_ADDRESS = 20, 50
 
     def login(self, request: LoginRequest, address: str = "") -> LoginResponse:
         account = ("account", request.hall, request.username)
-        keys = [account, ("address", address)] if address else [account]
-        self.throttle.check(keys)
+        pair = ("pair", request.hall, request.username, address)
+        keys = [pair] if pair in self.known_places else [pair, account]
+        limits = {account: self.PER_ACCOUNT}
+        if address:
+            keys.append(("address", address))
+            limits["address", address] = self.PER_ADDRESS
+        self.throttle.check(keys, limits)
         staff = self.book.staff(request.hall, request.username)
         # Same answer for an unknown user and a wrong password, in the same time (the password
         # is checked against a hash of nobody's): no account probing.
@@ -171,7 +185,8 @@ class Authenticator:
             raise NotAuthorizedException(
                 detail="wrong hall, username or password", extra={"detail_zh": "用户名或密码错误"}
             )
-        self.throttle.succeeded(account)
+        self.throttle.succeeded(pair)
+        self.known_places.add(pair)  # this account signs in from here: others' failures do not lock it here
         expires = self.clock() + dt.timedelta(hours=self.token_hours)
         claims = TokenClaims(
             hall=request.hall, sub=staff.username, role=staff.role, name=staff.name, exp=int(expires.timestamp())

@@ -603,3 +603,41 @@ def test_an_unknown_username_costs_a_password_check_too(client: TestClient, monk
         answer = client.post("/api/auth/login", json={"hall": "demo", "username": username, "password": "wrong"})
         assert answer.status_code == 401
     assert checked == ["scrypt", "scrypt"]
+
+
+def test_no_one_elsewhere_can_lock_a_clerk_out_of_his_own_counter_pc(clock: Clock) -> None:
+    """Failures lock the account at one address after 5; from addresses it never signed in from
+    after 20 more; never at an address where it has signed in. One address is locked after 50
+    failures whatever the names (a hall behind one NAT is not locked by a few typos)."""
+    from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
+
+    from config.accounts import AccountBook
+    from config.auth import Authenticator, LoginRequest
+    from config.crypto import TokenSigner
+    from tests.support import demo_hall
+
+    auth = Authenticator(AccountBook([demo_hall()]), TokenSigner(b"k" * 32), 12, clock)
+
+    def attempt(username: str, password: str, address: str) -> str:
+        try:
+            auth.login(LoginRequest(hall="demo", username=username, password=password), address)
+        except NotAuthorizedException:
+            return "refused"
+        except TooManyRequestsException:
+            return "throttled"
+        return "in"
+
+    assert attempt("lina", "demo-staff", "10.0.0.8") == "in"  # her counter PC
+    for n in range(25):  # someone guesses from five other machines
+        attempt("lina", "guess", f"10.0.9.{n % 5}")
+    assert attempt("lina", "demo-staff", "10.0.9.77") == "throttled"  # a new place: locked
+    assert attempt("lina", "demo-staff", "10.0.0.8") == "in"  # her own PC: not
+    for _ in range(5):
+        assert attempt("lina", "typo", "10.0.0.8") == "refused"
+    assert attempt("lina", "demo-staff", "10.0.0.8") == "throttled"  # five of hers: as before
+    for n in range(10):  # a few mistyped names at the hall's one NAT address
+        attempt(f"clerk{n}", "x", "10.0.0.1")
+    assert attempt("zhangwei", "demo-staff", "10.0.0.1") == "in"
+    for n in range(40):
+        attempt(f"sprayed{n}", "x", "10.0.0.1")
+    assert attempt("zhangwei", "demo-staff", "10.0.0.1") == "throttled"  # 50 from one address
