@@ -101,8 +101,11 @@ class Notifier(Protocol):
 
 
 def _scrub(text: str, message: Message) -> str:
-    """A server's answer may echo the recipient: mask it (and anything like one) before quoting."""
+    """A server's answer may echo the recipient or the text (with the booking code): mask them
+    (and anything like one) before quoting."""
     address, phone = message.to_email.strip(), message.to_phone.strip()
+    if message.booking_code:
+        text = re.sub(re.escape(message.booking_code), mask_code(message.booking_code), text, flags=re.IGNORECASE)
     if address:
         text = re.sub(re.escape(address), mask_email(address), text, flags=re.IGNORECASE)
     for clear in {phone, re.sub(r"\D", "", phone)}:  # "+86 138 1234 5678" may come back as 8613812345678

@@ -170,9 +170,10 @@ def _http_error_response(request: Request, exc: HTTPException) -> Response:
 def _out_of_range_response(request: Request, exc: OverflowError) -> Response:
     """A date or a number past what a calendar or a database column holds (9999-12-31 and a
     week on, an integer past 64 bits): the request's fault, said so, not an internal error."""
-    log.info("refused a value out of range: %s", exc)
+    # Logged with its place: an overflow that is the code's own fault must still be found.
+    log.warning("a value out of range (answered 400): %s %s", request.method, request.url.path, exc_info=exc)
     body = ErrorBody(
-        400, "out_of_range", f"a date or number in the request is out of range: {exc}", "请求中的日期或数字超出范围"
+        400, "out_of_range", "a date or number in the request is out of range", "请求中的日期或数字超出范围"
     )
     return _error(request, body)
 

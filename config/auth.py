@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import ipaddress
 import logging
 import secrets
 import threading
@@ -146,6 +147,16 @@ class LoginThrottle:
             self._failures.pop(key, None)
 
 
+def _place(address: str) -> str:
+    """Where a sign-in comes from, for the throttle: the address, or an IPv6 address's /64 (a
+    client there holds all of it)."""
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return address
+    return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else address
+
+
 @functools.cache
 def _nobodys_hash() -> str:
     """A password hash no account has, checked when the username is unknown (as long as a real one)."""
@@ -167,11 +178,13 @@ class Authenticator:
     PER_ACCOUNT, PER_ADDRESS = 20, 50
 
     def login(self, request: LoginRequest, address: str = "") -> LoginResponse:
+        address = _place(address)
         account = ("account", request.hall, request.username)
         pair = ("pair", request.hall, request.username, address)
-        keys = [pair] if pair in self.known_places else [pair, account]
+        known = bool(address) and pair in self.known_places  # no address (a socket proxy): no place is known
+        keys = [pair] if known else [pair, account]
         limits = {account: self.PER_ACCOUNT}
-        if address:
+        if address and not known:  # a sprayer at the hall's NAT address does not lock its clerks out
             keys.append(("address", address))
             limits["address", address] = self.PER_ADDRESS
         self.throttle.check(keys, limits)

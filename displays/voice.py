@@ -23,6 +23,7 @@ import io
 import math
 import os
 import struct
+import time
 import wave
 from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
@@ -269,13 +270,20 @@ class Synthesizer:
         draft = path.with_suffix(f".{os.getpid()}.part")
         draft.write_bytes(data)
         os.replace(draft, path)  # whole files only, even with several server processes
-        self._trim(keep=path)
+        await asyncio.to_thread(self._trim, path)  # a stat per file: not on the event loop
         return path
 
     def _trim(self, keep: Path) -> None:
-        """Remove the least recently used files until the folder is under ``most_bytes``."""
+        """Remove the least recently used files until the folder is under ``most_bytes`` (and
+        drafts an interrupted synthesis left an hour ago or more)."""
         files = []
+        stale = time.time() - 3600
         for entry in os.scandir(self.folder):
+            if entry.name.endswith(".part"):
+                with contextlib.suppress(OSError):
+                    if entry.stat().st_mtime < stale:
+                        os.remove(entry.path)
+                continue
             if entry.name.endswith(".wav") and entry.path != str(keep):
                 with contextlib.suppress(OSError):
                     stat = entry.stat()

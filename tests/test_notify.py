@@ -284,6 +284,15 @@ def test_a_gateway_error_is_reported_without_the_phone(gateway: GatewayStandIn) 
     assert PHONE not in text and "test-key" not in text
 
 
+def test_a_gateway_echoing_the_text_does_not_put_the_booking_code_in_the_error(gateway: GatewayStandIn) -> None:
+    gateway.answer = (400, json.dumps({"error": "rejected", "text": MESSAGE.text, "ref": CODE.lower()}))
+    with pytest.raises(NotifyError) as caught:
+        asyncio.run(_sms(gateway.url).send(MESSAGE))
+    text = str(caught.value)
+    assert "rejected" in text and mask_code(CODE) in text  # the error still names which booking
+    assert CODE not in text.upper().replace(mask_code(CODE), "")
+
+
 def test_a_gateway_redirect_is_an_error(gateway: GatewayStandIn) -> None:
     gateway.answer = (302, "moved")
     with pytest.raises(NotifyError, match="HTTP 302"):

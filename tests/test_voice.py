@@ -205,6 +205,9 @@ def test_the_voice_folder_is_kept_under_its_bound_the_least_recently_used_going_
         os.utime(path, (time.time() - age, time.time() - age))
         old.append(path)
     os.utime(old[0])  # the oldest was just played again: it stays
+    draft = tmp_path / "left.1234.part"  # an interrupted synthesis, two hours ago
+    draft.write_bytes(b"\0" * 10)
+    os.utime(draft, (time.time() - 7200, time.time() - 7200))
 
     async def scenario() -> Path:
         synthesizer = Synthesizer(tmp_path, most_bytes=600_000)
@@ -219,3 +222,4 @@ def test_the_voice_folder_is_kept_under_its_bound_the_least_recently_used_going_
     # 4 × 100 kB and the new one are over 600 kB: the least recently used go until it fits
     assert sum(p.stat().st_size for p in tmp_path.glob("*.wav")) <= 600_000
     assert kept == sorted([made.name, "earlier-0.wav", "earlier-2.wav", "earlier-3.wav"])
+    assert not draft.exists()
