@@ -21,6 +21,7 @@ from litestar.exceptions import HTTPException
 from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.openapi.plugins import SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import FromPath
@@ -217,6 +218,33 @@ def _document_tokens(app: Litestar) -> None:
             if optional:
                 needs = "Takes a device or staff token if there is one; works without · 可不带令牌"
             handler.description = "\n\n".join(part for part in (doc, needs) if part) or None
+            handler.responses = {**_errors_of(handler, needs is not None), **(handler.responses or {})}
+
+
+def _errors_of(handler: HTTPRouteHandler, token: bool) -> dict[int, ResponseSpec]:
+    """The refusals an operation can answer with, each with the one error body (``ErrorBody``)."""
+    statuses = [400]  # a malformed request, a value out of range
+    if token:
+        statuses += [401, 403]
+    if "{" in next(iter(handler.paths), ""):
+        statuses.append(404)
+    if handler.http_methods & {"POST", "PUT", "PATCH", "DELETE"}:
+        statuses += [409, 413, 422]
+    if "/auth/login" in next(iter(handler.paths), ""):
+        statuses.append(429)
+    return {status: ResponseSpec(ErrorBody, description=_ERROR_WORDS[status]) for status in statuses}
+
+
+_ERROR_WORDS = {
+    400: "The request is malformed or a value is out of range (`extra` names the fields) · 请求内容有误",
+    401: "No token, or a token that is not valid (any more) · 请先登录",
+    403: "This token may not do this · 无权进行此操作",
+    404: "No such hall, counter, ticket or booking · 没有找到",
+    409: "Not possible in the present state (`detail` says why) · 暂时无法办理",
+    413: "The body is larger than any request needs (256 KB) · 请求内容过大",
+    422: "A reference or value the hall does not have (`detail` names it) · 内容不符",
+    429: "Too many failed attempts; try again later · 尝试过于频繁",
+}
 
 
 def _constant(value: object) -> Provide:

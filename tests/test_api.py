@@ -459,6 +459,18 @@ def test_counters_listing_and_openapi(client: TestClient) -> None:
         "/api/auth/login",
     ):
         assert path in spec["paths"], path
+    # Every operation lists the refusals it can answer with, each with the one error body.
+    issue_op = spec["paths"]["/api/halls/{hall}/tickets"]["post"]["responses"]
+    assert {"400", "401", "403", "404", "409", "413", "422"} <= set(issue_op)
+    body = issue_op["409"]["content"]["application/json"]["schema"]
+    assert body["$ref"].endswith("/ErrorBody")
+    error = spec["components"]["schemas"]["ErrorBody"]
+    assert {"status_code", "error", "detail", "detail_zh"} <= set(error["required"])
+    assert set(spec["paths"]["/api/halls/{hall}/queue"]["get"]["responses"]) >= {"200", "400", "404"}
+    assert "429" in spec["paths"]["/api/auth/login"]["post"]["responses"]
+    for path, operations in spec["paths"].items():
+        for method, operation in operations.items():
+            assert "400" in operation["responses"], (method, path)
 
 
 def test_halls_are_separate(client: TestClient) -> None:
