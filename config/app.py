@@ -179,6 +179,13 @@ def _out_of_range_response(request: Request, exc: OverflowError) -> Response:
     return _error(request, body)
 
 
+def _too_deep_response(request: Request, exc: RecursionError) -> Response:
+    """A body nested hundreds deep (no request of ours nests more than three): refused, said so."""
+    log.warning("a request nested too deeply (answered 400): %s %s", request.method, request.url.path)
+    body = ErrorBody(400, "too_deep", "the request's body is nested too deeply", "请求内容嵌套过深")
+    return _error(request, body)
+
+
 def _internal_error_response(request: Request, exc: Exception) -> Response:
     log.error("internal error", exc_info=exc)
     body = ErrorBody(500, "internal", "internal server error", "系统内部错误，请稍后重试或联系工作人员")
@@ -452,6 +459,7 @@ def create_app(
             Refusal: _refusal_response,
             HTTPException: _http_error_response,
             OverflowError: _out_of_range_response,
+            RecursionError: _too_deep_response,
             HTTP_500_INTERNAL_SERVER_ERROR: _internal_error_response,
         },
         template_config=TemplateConfig(

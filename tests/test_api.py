@@ -659,3 +659,11 @@ def test_no_one_elsewhere_can_lock_a_clerk_out_of_his_own_counter_pc(clock: Cloc
         attempt("wangfang", "guess", f"2001:db8:1:2::{n + 1:x}")
     assert attempt("wangfang", "demo-staff", "2001:db8:1:2::99") == "throttled"
     assert attempt("wangfang", "demo-staff", "2001:db8:1:3::1") == "in"  # another /64
+
+
+@pytest.mark.parametrize("path", ["/api/halls/demo/appointments", "/api/halls/demo/appointments/find"])
+def test_a_body_nested_a_thousand_deep_is_refused_not_crashed_on(client: TestClient, path: str) -> None:
+    for body in (b"[" * 2000 + b"]" * 2000, b'{"a":' * 2000 + b"1" + b"}" * 2000):
+        answer = client.post(path, content=body, headers={"Content-Type": "application/json"})
+        assert answer.status_code == 400, answer.text
+        assert answer.json()["detail_zh"] == "请求内容嵌套过深"
