@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
+import sqlalchemy as sa
 from litestar import Litestar, Request, Response
 from litestar.datastructures import ResponseHeader, State
 from litestar.di import Provide
@@ -186,6 +187,17 @@ def _too_deep_response(request: Request, exc: RecursionError) -> Response:
     return _error(request, body)
 
 
+def _database_down_response(request: Request, exc: Exception) -> Response:
+    """The database cannot be reached (down, restarting, refusing connections, the pool
+    exhausted): nothing was recorded; say so and when to try again, in one log line."""
+    log.warning("database unavailable (answered 503): %s %s: %s", request.method, request.url.path, type(exc).__name__)
+    body = ErrorBody(
+        503, "unavailable", "the database is not reachable just now; nothing was recorded: try again shortly",
+        "系统暂时无法连接数据库，本次操作未生效，请稍后再试",
+    )  # fmt: skip
+    return _error(request, body, {"Retry-After": str(RETRY_AFTER_SECONDS)})
+
+
 def _internal_error_response(request: Request, exc: Exception) -> Response:
     log.error("internal error", exc_info=exc)
     body = ErrorBody(500, "internal", "internal server error", "系统内部错误，请稍后重试或联系工作人员")
@@ -275,6 +287,8 @@ def _lookup(parts: dict[str, Any]) -> Callable[[str], Any]:
 
     return find
 
+
+RETRY_AFTER_SECONDS = 5  # a database outage: when a client should try again
 
 # The API's bodies are a few kB (a scenario or a week's roster the largest): a client cannot
 # make the server hold megabytes for it.
@@ -460,6 +474,9 @@ def create_app(
             HTTPException: _http_error_response,
             OverflowError: _out_of_range_response,
             RecursionError: _too_deep_response,
+            sa.exc.OperationalError: _database_down_response,
+            sa.exc.InterfaceError: _database_down_response,
+            sa.exc.TimeoutError: _database_down_response,
             HTTP_500_INTERNAL_SERVER_ERROR: _internal_error_response,
         },
         template_config=TemplateConfig(

@@ -24,6 +24,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import msgspec
+import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from printers.drivers import PrinterFault, send
@@ -188,8 +189,15 @@ class PrintService:
             return
         if where == "agent":
             await self.bell.ring(job.hall, job.device)
-        else:
+            return
+        try:
             await self._print_here(job)
+        except sa.exc.SQLAlchemyError as exc:  # the slip's outcome not recorded: the job stays queued
+            log.warning(
+                "print job's outcome not recorded (database unavailable): %s",
+                type(exc).__name__,
+                extra={"hall": job.hall, "device": job.device, "number": job.number},
+            )
 
     async def reprint(self, hall: str, device: str, ticket: TicketView, base_url: str) -> PrintJobView:
         if self.printer_of(hall, device) is None:

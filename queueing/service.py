@@ -327,7 +327,9 @@ class HallRuntime:
                 for job in jobs:
                     self._run_commands([job])
                 return
-            if not isinstance(exc, Refusal):  # an ``also`` may refuse, like a command
+            # An ``also`` may refuse, like a command; a database out of reach is told to the
+            # caller (the API answers 503 and logs it once), not a traceback per command.
+            if not isinstance(exc, Refusal | sa.exc.OperationalError | sa.exc.InterfaceError | sa.exc.TimeoutError):
                 log.exception("command failed", extra={"hall": self.id, "command": type(jobs[0].command).__name__})
             jobs[0].future.set_exception(exc)
             return

@@ -7,6 +7,7 @@ recorded nothing (the hall's sequence number does not move).
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 from litestar.testing import TestClient
@@ -667,3 +668,44 @@ def test_a_body_nested_a_thousand_deep_is_refused_not_crashed_on(client: TestCli
         answer = client.post(path, content=body, headers={"Content-Type": "application/json"})
         assert answer.status_code == 400, answer.text
         assert answer.json()["detail_zh"] == "请求内容嵌套过深"
+
+
+def test_a_database_outage_is_a_503_to_try_again_and_nothing_is_lost(
+    pg_url: str, tmp_path, clock: Clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The hall's PostgreSQL refuses connections (its connections cut, new ones refused): a
+    command is a 503 with Retry-After and one log line, nothing recorded; when the database is
+    back, the hall goes on where it was."""
+    import msgspec
+    import psycopg
+
+    from config.app import create_app
+    from config.settings import load_settings
+    from tests.conftest import PG_ADMIN_URL
+    from tests.support import logged
+
+    name = pg_url.rsplit("/", 1)[1]
+    settings = msgspec.structs.replace(load_settings(), database_url=pg_url, data_dir=str(tmp_path))
+
+    def refuse(refused: bool) -> None:
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {"false" if refused else "true"}')
+            if refused:
+                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+
+    with TestClient(create_app(settings, clock=clock, configure_logs=False)) as client:
+        first = issue(client, "SB01")
+        refuse(True)
+        try:
+            with logged(caplog, "hall"), logged(caplog, "asyncio"):
+                down = client.post("/api/halls/demo/tickets", json={"item": "SB01"}, headers=KIOSK)
+        finally:
+            refuse(False)
+        assert down.status_code == 503 and down.headers["retry-after"] == "5"
+        assert down.json()["detail_zh"].startswith("系统暂时无法连接数据库")
+        said = [r for r in caplog.records if r.levelno >= logging.WARNING]
+        assert all(r.exc_info is None for r in said), [r.getMessage() for r in said]  # no tracebacks
+        assert [r.name for r in said if r.name == "hall.app"] == ["hall.app"]  # the request: one line
+        assert {r.name for r in said} <= {"hall.app", "hall.printers"}  # (the first slip's job, if it was on its way)
+        again = issue(client, "SB01")  # back: the next number, the first one kept
+        assert (first["number"], again["number"]) == ("B001", "B002")
