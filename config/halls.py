@@ -27,10 +27,10 @@ from displays.voice import VoiceSettings
 from displays.voicepack import DEFAULT_PACK, VoicePack, VoicePackError, load_pack, unsaid_in_calls
 from printers.settings import PrinterSpec, PrintingHall, SlipSettings
 from queueing.catalogue import Domain, HallInfo, ServiceItem, TicketGroup
-from queueing.errors import field_first
 from queueing.kinds import CallingProfile, CounterSpec, served_items, spec_problems
 from queueing.policy import CallingPolicy, HallRules, IssuingPolicy, OpeningHours
 from queueing.settings import QueueHall
+from queueing.tomlfiles import read_toml
 
 __all__ = [
     "ConfigError",
@@ -159,16 +159,7 @@ class HallDefinition(msgspec.Struct, frozen=True):
 
 def load_hall(path: str | Path) -> HallDefinition:
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read the hall file: {exc.strerror}") from None
-    try:
-        hall = msgspec.toml.decode(raw, type=_HallFile)
-    except msgspec.ValidationError as exc:
-        raise ConfigError(f"{path}: {field_first(str(exc))}") from None
-    except msgspec.DecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    hall, _ = read_toml(path, _HallFile, "the hall file", ConfigError)
     return _check(path, hall)
 
 

@@ -43,7 +43,7 @@ import msgspec
 import numpy as np
 
 from displays.voice import RATE, VoiceForm, VoiceSettings, _silence, call_texts, trimmed
-from queueing.errors import field_first
+from queueing.tomlfiles import read_toml
 
 __all__ = [
     "CLIP_FILES",
@@ -260,16 +260,7 @@ def load_pack(folder: str | Path) -> VoicePack:
     """Read and check a pack; ``VoicePackError`` names the file and the field or clip."""
     folder = Path(folder)
     manifest = folder / MANIFEST
-    try:
-        raw = manifest.read_bytes()
-    except OSError as exc:
-        raise VoicePackError(f"{manifest}: cannot read the pack's manifest: {exc.strerror}") from None
-    try:
-        spec = msgspec.toml.decode(raw, type=PackFile)
-    except msgspec.ValidationError as exc:
-        raise VoicePackError(f"{manifest}: {field_first(str(exc))}") from None
-    except msgspec.DecodeError as exc:
-        raise VoicePackError(f"{manifest}: not valid TOML: {exc}") from None
+    spec, raw = read_toml(manifest, PackFile, "the pack's manifest", VoicePackError)
     digest = hashlib.sha256(raw)
     clips: dict[str, bytes] = {}
     for said, name in spec.clips.items():

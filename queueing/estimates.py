@@ -26,7 +26,7 @@ from collections.abc import Iterable
 from queueing.events import OrderKey
 from queueing.lines import Line, WaitingLines
 
-__all__ = ["EWMA_WEIGHT", "ahead_at_counter", "minutes", "update_pace", "update_service_time", "wait_range"]
+__all__ = ["EWMA_WEIGHT", "ahead_at_counter", "minutes", "update_average", "update_service_time", "wait_range"]
 
 EWMA_WEIGHT = 0.3  # weight of the newest service in the running average
 _SHORTEST, _LONGEST = 15.0, 3 * 3600.0  # a service outside these is a mistake, not a measurement
@@ -55,16 +55,16 @@ def minutes(seconds: float) -> int:
     return math.ceil(max(seconds, 0.0) / 60)
 
 
+def update_average(previous: float | None, measured: float, floor: float = 0.0) -> float:
+    """A running average (the first measurement starts it): of services (``floor``: shorter is
+    a mistake, not a measurement), or of visits, gaps and pauses (a no-show's visit is short, a
+    busy clerk's gap is nothing)."""
+    measured = min(max(measured, floor), _LONGEST)
+    return measured if previous is None else (1 - EWMA_WEIGHT) * previous + EWMA_WEIGHT * measured
+
+
 def update_service_time(previous: float, measured: float) -> float:
-    measured = min(max(measured, _SHORTEST), _LONGEST)
-    return (1 - EWMA_WEIGHT) * previous + EWMA_WEIGHT * measured
-
-
-def update_pace(previous: float, measured: float) -> float:
-    """The running average of a visit or of a gap between calls (no floor: a no-show's visit
-    is short, a busy clerk's gap is nothing)."""
-    measured = min(max(measured, 0.0), _LONGEST)
-    return (1 - EWMA_WEIGHT) * previous + EWMA_WEIGHT * measured
+    return update_average(previous, measured, _SHORTEST)
 
 
 def wait_range(wait_minutes: int, people_ahead: int) -> tuple[int, int] | None:

@@ -60,7 +60,7 @@ from queueing.commands import (
     Transfer,
 )
 from queueing.errors import Conflict, Forbidden, Invalid, NotFound, Refusal
-from queueing.estimates import ahead_at_counter, minutes, update_pace, update_service_time, wait_range
+from queueing.estimates import ahead_at_counter, minutes, update_average, update_service_time, wait_range
 from queueing.events import (
     Announced,
     CounterClosed,
@@ -168,7 +168,6 @@ class HallQueue:
         self.came_back = [0, 0, 0]
         self.first_issued_at: dt.datetime | None = None
         self.staffed_last_day: list[int] = []
-        self._probes: tuple[tuple[int, dt.datetime] | None, dict[str, float], float] = (None, {}, 0.0)
         # The estimate a ticket was told at issue, for its first view right after (a cache):
         # (ticket, the seq its issue got, the estimate).
         self._told: tuple[str, int, Estimate | None] | None = None
@@ -879,8 +878,7 @@ class HallQueue:
         if counter.visit_ended_at is not None:
             gap = (e.at - counter.visit_ended_at).total_seconds()
             if 0 <= gap <= _LONGEST_GAP:  # longer: nobody was waiting for it, not a clerk's pace
-                last = self.call_gap_seconds
-                self.call_gap_seconds = gap if last is None else update_pace(last, gap)
+                self.call_gap_seconds = update_average(self.call_gap_seconds, gap)
             counter.visit_ended_at = None
 
     def _on_recalled(self, e: TicketRecalled) -> None:
@@ -911,8 +909,8 @@ class HallQueue:
         counter.visit_ended_at = at if self.has_waiting_for(counter.number) else None
         if ticket.called_at is not None:
             held = max((at - ticket.called_at).total_seconds() - ticket.suspended_seconds, 0.0)
-            last = self.visit_seconds.get(ticket.item)  # from the record alone: replay is exact
-            self.visit_seconds[ticket.item] = held if last is None else update_pace(last, held)
+            # from the record alone: a replay (with quotes) learns exactly the same
+            self.visit_seconds[ticket.item] = update_average(self.visit_seconds.get(ticket.item), held)
 
     def _on_missed(self, e: TicketMissed) -> None:
         ticket = self.tickets[e.ticket_id]
@@ -974,9 +972,10 @@ class HallQueue:
 
     def _on_counter_state(self, e: CounterOpened | CounterPaused | CounterClosed) -> None:
         counter = self.counters[e.counter]
-        if counter.state is CounterState.PAUSED and isinstance(e, CounterOpened) and counter.state_since is not None:
+        was_paused = counter.state is CounterState.PAUSED and counter.state_since is not None
+        if self.quotes and was_paused and isinstance(e, CounterOpened):  # learned with visits and gaps
             paused = (e.at - counter.state_since).total_seconds()  # how long this hall's pauses last
-            self.pause_seconds = paused if self.pause_seconds is None else update_pace(self.pause_seconds, paused)
+            self.pause_seconds = update_average(self.pause_seconds, paused)
         counter.state = advance_counter(counter.state, _COUNTER_EVENT_STEPS[type(e)])
         counter.state_since = e.at
         counter.pause_reason = e.reason if isinstance(e, CounterPaused) else ""
@@ -1175,7 +1174,9 @@ class HallQueue:
         ticket_id = self.idempotency.get(idempotency_key)
         return None if ticket_id is None else self.tickets[ticket_id]
 
-    def estimate(self, ticket: TicketRecord, at: dt.datetime) -> Estimate | None:
+    def estimate(
+        self, ticket: TicketRecord, at: dt.datetime, projected: tuple[float | None, float] | None = None
+    ) -> Estimate | None:
         """People ahead and the estimated wait (see ``estimates.py``); None if it no longer
         waits, or if no counter of the hall can serve it at all. While none that can serve it
         is open, the people ahead are counted in the calling order of all of them,
@@ -1212,7 +1213,9 @@ class HallQueue:
             if alike:
                 consider(ahead, min(self._remaining(number, at) for number in alike))
         if best is not None:
-            projected, last = self._projected_seconds(ticket, at)
+            # ``projected``: the seconds until it is called and the projection's last call, if
+            # already known (the kiosk's items are projected all at once)
+            projected, last = projected or self._projected_seconds(ticket, at)
             if projected is None:  # beyond the projection's horizon: the quick sum, never less
                 return Estimate(people_ahead=best[1], wait_minutes=minutes(max(best[0], last)))
             # Those who come into line later go ahead only until the fairness rule puts this one first.
@@ -1239,8 +1242,6 @@ class HallQueue:
         they come free by the calling rule (``projection.py``), None if no counter would call it
         within the horizon; and the last call the projection reached. A ticket not yet in line
         (being issued, or a kiosk's question) is put in its place."""
-        if not ticket.id and self._probes[0] == (self.seq, at):  # the kiosk's items, all at once
-            return self._probes[1].get(ticket.item), self._probes[2]
         lines = self.lines.by_line()
         if ticket.id not in self.lines:
             line = self._line_of(ticket)
@@ -1264,7 +1265,7 @@ class HallQueue:
         share = min(ahead / seconds * visit / counters, _MOST_TAKEN)
         return 1 / (1 - share)
 
-    def _probe_items(self, at: dt.datetime) -> None:
+    def _probe_items(self, at: dt.datetime) -> tuple[dict[str, float], float]:
         """When a walk-in of each item taken now would be called, in one projection: each
         item's question at the end of its line, holding no counter (so none delays another)."""
         lines = self.lines.by_line()
@@ -1280,7 +1281,7 @@ class HallQueue:
             probes[probe] = item.code
         called = self._project(lines, at, probes)
         last = max((v for k, v in called.items() if k not in probes), default=0.0)
-        self._probes = ((self.seq, at), {probes[k]: v for k, v in called.items() if k in probes}, last)
+        return {probes[k]: v for k, v in called.items() if k in probes}, last
 
     def _project(
         self, lines: dict[Line, list[tuple[OrderKey, str]]], at: dt.datetime, stops: Collection[str]
@@ -1326,9 +1327,12 @@ class HallQueue:
         numbers = self._item_counters().get(item, ())
         return self._available(numbers) or numbers
 
-    def item_estimate(self, item: str, at: dt.datetime) -> Estimate | None:
+    def item_estimate(
+        self, item: str, at: dt.datetime, probed: tuple[dict[str, float], float] | None = None
+    ) -> Estimate | None:
         """What a walk-in ticket of ``item`` taken at ``at`` would be told (the kiosk shows it
-        on the item's button, before the citizen chooses)."""
+        on the item's button, before the citizen chooses); ``probed``: every item's call,
+        projected at once (``_probe_items``)."""
         known = self.rules.item_by_code.get(item)
         if known is None:
             return None
@@ -1336,7 +1340,8 @@ class HallQueue:
             id="", number="", group=known.group, seq=0, item=item, priority=Priority.WALK_IN,
             key=(micros(at), self.seq + 1), issued_at=at,
         )  # fmt: skip
-        return self.estimate(probe, at)
+        projected = None if probed is None else (probed[0].get(item), probed[1])
+        return self.estimate(probe, at, projected)
 
     def _alike_counters(
         self, item: str, to_counter: int | None, closed: bool = False
@@ -1539,8 +1544,10 @@ class HallQueue:
         # every kiosk asks for it every few seconds and it costs an estimate per item.
         when = (self.seq, int(at.timestamp() // 30))
         if self._item_estimates[0] != when:
-            self._probe_items(at)
-            self._item_estimates = (when, {item.code: self.item_estimate(item.code, at) for item in self.rules.items})
+            probed = self._probe_items(at)
+            self._item_estimates = (
+                when, {item.code: self.item_estimate(item.code, at, probed) for item in self.rules.items}
+            )  # fmt: skip
         estimates = self._item_estimates[1]
         for item in self.rules.items:
             estimate = estimates[item.code]

@@ -24,6 +24,33 @@ const Hall = {
     return d.detail_zh || d.detail || ("请求失败 (" + result.status + ")");
   },
 
+  // A staff member's sign-in on this PC, shared by the counter and service-desk pages; a
+  // manager's is kept for the manager's pages too (one sign-in serves him on every page), and
+  // anyone else signing in ends it, so it cannot come back when they sign out.
+  staffSession(hall) {
+    const tokenKey = "staff-token:" + hall, managerKey = "manager-token:" + hall;
+    const read = (key) => {
+      const s = JSON.parse(localStorage.getItem(key) || "null");
+      return s && new Date(s.expires_at) > new Date() ? s : null;
+    };
+    return {
+      current: () => read(tokenKey) || read(managerKey),
+      async signIn(form) {  // the sign-in form's fields: the answer, its session kept if it is one
+        const r = await Hall.api("POST", "/api/auth/login",
+          { hall, username: form.get("username"), password: form.get("password") });
+        if (!r.ok) return r;
+        localStorage.setItem(tokenKey, JSON.stringify(r.data));
+        if (r.data.role === "manager" || r.data.role === "admin") localStorage.setItem(managerKey, JSON.stringify(r.data));
+        else localStorage.removeItem(managerKey);
+        return r;
+      },
+      signOut() {  // on this PC, everywhere: the counter pages and the manager's pages
+        localStorage.removeItem(tokenKey);
+        localStorage.removeItem(managerKey);
+      },
+    };
+  },
+
   toast(text, isError) {
     let el = document.getElementById("toast");
     if (!el) {

@@ -6,12 +6,8 @@
 (function () {
   const { hall, zone, number, maxRecalls, graceMinutes, heartbeat } = window.COUNTER;
   const base = `/api/halls/${hall}/counters/${number}`;
-  const tokenKey = "staff-token:" + hall;
-  // One sign-in serves a manager on every page: the manager's pages keep theirs under this key.
-  const managerKey = "manager-token:" + hall;  // set only while a manager is the one signed in
-  const valid = (s) => s && new Date(s.expires_at) > new Date();
-  let session = JSON.parse(localStorage.getItem(tokenKey) || "null");
-  if (!valid(session)) session = JSON.parse(localStorage.getItem(managerKey) || "null");
+  const staff = Hall.staffSession(hall);  // one sign-in serves a manager on every page
+  let session = staff.current();
   let view = null;  // the counter (CounterView)
   let desk = null;  // the clerk's view: current ticket in full, who is next, the other counters
   let busy = false;
@@ -29,22 +25,14 @@
 
   $("login-form").addEventListener("submit", async (e) => {
     e.preventDefault();
-    const form = new FormData(e.target);
-    const r = await Hall.api("POST", "/api/auth/login",
-      { hall, username: form.get("username"), password: form.get("password") });
+    const r = await staff.signIn(new FormData(e.target));
     if (!r.ok) { Hall.toast(Hall.message(r), true); return; }
     session = r.data;
-    localStorage.setItem(tokenKey, JSON.stringify(session));
-    // A manager signed in here is signed in on the manager's pages too; anyone else signing in
-    // here ends a manager's session on this PC, so it cannot come back when they sign out.
-    if (session.role === "manager" || session.role === "admin") localStorage.setItem(managerKey, JSON.stringify(session));
-    else localStorage.removeItem(managerKey);
     e.target.reset();
     start();
   });
-  function signOut() {  // on this PC, everywhere: the counter pages and the manager's pages
-    localStorage.removeItem(tokenKey);
-    localStorage.removeItem(managerKey);
+  function signOut() {
+    staff.signOut();
     session = null;
     stopAlerts();
     showLogin(true);
@@ -344,6 +332,6 @@
     watchAlerts();
   }
 
-  if (valid(session)) start();
+  if (session) start();
   else showLogin(true);
 })();

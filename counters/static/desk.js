@@ -13,11 +13,8 @@
   $("printer").value = machines.includes(kept) ? kept : (machines.includes("reception") ? "reception" : machines[0] || "");
   $("printer").addEventListener("change", () => localStorage.setItem(printerKey, $("printer").value));
   const printer = () => $("printer").value;
-  const tokenKey = "staff-token:" + hall;
-  const managerKey = "manager-token:" + hall;
-  const valid = (s) => s && new Date(s.expires_at) > new Date();
-  let session = JSON.parse(localStorage.getItem(tokenKey) || "null");
-  if (!valid(session)) session = JSON.parse(localStorage.getItem(managerKey) || "null");
+  const staff = Hall.staffSession(hall);
+  let session = staff.current();
   let found = null;  // the ticket on screen
   const labels = { waiting: "等候中", called: "已叫号", serving: "办理中", suspended: "已挂起",
     no_show: "已过号", completed: "已办结", cancelled: "已取消", expired: "已过期" };
@@ -37,19 +34,14 @@
 
   $("login-form").addEventListener("submit", async (e) => {
     e.preventDefault();
-    const form = new FormData(e.target);
-    const r = await Hall.api("POST", "/api/auth/login", { hall, username: form.get("username"), password: form.get("password") });
+    const r = await staff.signIn(new FormData(e.target));
     if (!r.ok) { Hall.toast(Hall.message(r), true); return; }
     session = r.data;
-    localStorage.setItem(tokenKey, JSON.stringify(session));
-    if (session.role === "manager" || session.role === "admin") localStorage.setItem(managerKey, JSON.stringify(session));
-    else localStorage.removeItem(managerKey);
     e.target.reset();
     show(true);
   });
   function signOut() {
-    localStorage.removeItem(tokenKey);
-    localStorage.removeItem(managerKey);
+    staff.signOut();
     session = null;
     show(false);
   }
@@ -188,5 +180,5 @@
     e.target.reset();
   });
 
-  if (valid(session)) show(true); else show(false);
+  show(!!session);
 })();

@@ -52,8 +52,8 @@ from typing import Literal
 
 import msgspec
 
-from queueing.errors import field_first
 from queueing.policy import parse_span
+from queueing.tomlfiles import read_toml
 
 __all__ = [
     "Behaviour",
@@ -217,16 +217,7 @@ class ScenarioFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 def load_scenario(path: str | Path) -> ScenarioFile:
     path = Path(path)
-    try:
-        raw = path.read_bytes()
-    except OSError as exc:
-        raise ScenarioError(f"{path}: cannot read the scenario: {exc.strerror}") from None
-    try:
-        scenario = msgspec.toml.decode(raw, type=ScenarioFile)
-    except msgspec.ValidationError as exc:
-        raise ScenarioError(f"{path}: {field_first(str(exc))}") from None
-    except msgspec.DecodeError as exc:
-        raise ScenarioError(f"{path}: not valid TOML: {exc}") from None
+    scenario, _ = read_toml(path, ScenarioFile, "the scenario", ScenarioError)
     return check(msgspec.structs.replace(scenario, path=str(path)))
 
 
