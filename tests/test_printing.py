@@ -6,6 +6,7 @@ tests' ESC/POS decoder."""
 
 from __future__ import annotations
 
+import itertools
 import os
 import re
 import signal
@@ -35,26 +36,34 @@ PAPER_OK, PAPER_END = b"\x12", b"\x72"
 
 class PrinterStandIn:
     """A network thermal printer on 127.0.0.1: answers DLE EOT 4 with ``paper`` (None: never
-    answers, as many cheap printers), keeps what each connection sent after it as one slip."""
+    answers, as many cheap printers), keeps what each connection sent after it as one slip.
+
+    Slips are kept in the order their connections came, as a printer on port 9100 prints them
+    one connection after another, not in the order the threads reading them happen to end."""
 
     def __init__(self, paper: bytes | None = PAPER_OK, port: int | None = None) -> None:
         self.paper = paper
         self.listener = socket.create_server(("127.0.0.1", port or 0))
         self.port = self.listener.getsockname()[1]
-        self.slips: list[bytes] = []
+        self._arrivals: list[tuple[int, bytes]] = []  # (connection's place in line, what it sent)
         self.queries = 0
         self.arrived = threading.Condition()
         threading.Thread(target=self._accept, daemon=True).start()
 
+    @property
+    def slips(self) -> list[bytes]:
+        with self.arrived:
+            return [data for _, data in sorted(self._arrivals)]
+
     def _accept(self) -> None:
-        while True:
+        for place in itertools.count():
             try:
                 conn, _ = self.listener.accept()
             except OSError:
                 return
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+            threading.Thread(target=self._serve, args=(conn, place), daemon=True).start()
 
-    def _serve(self, conn: socket.socket) -> None:
+    def _serve(self, conn: socket.socket, place: int) -> None:
         data = b""
         with conn:
             conn.settimeout(10)
@@ -70,13 +79,13 @@ class PrinterStandIn:
                 pass
         if data:
             with self.arrived:
-                self.slips.append(data)
+                self._arrivals.append((place, data))
                 self.arrived.notify_all()
 
     def wait_for(self, count: int, timeout: float = 10) -> list[bytes]:
         with self.arrived:
-            assert self.arrived.wait_for(lambda: len(self.slips) >= count, timeout), f"{len(self.slips)} slips"
-            return list(self.slips)
+            assert self.arrived.wait_for(lambda: len(self._arrivals) >= count, timeout), f"{len(self._arrivals)} slips"
+            return [data for _, data in sorted(self._arrivals)]
 
     def close(self) -> None:
         self.listener.close()

@@ -19,6 +19,20 @@ const Hall = {
     return { ok: response.ok, status: response.status, data };
   },
 
+  // ``read`` made to run one at a time: whoever asks while one is on its way gets the one after
+  // it (so the state after their own action), shared with anyone else asking meanwhile. A slow
+  // server, or a PC waking with its timers due at once, never piles reads up behind a press,
+  // and a late answer never overwrites a newer one.
+  serial(read) {
+    let running = null, queued = null;
+    const run = () => {
+      if (running) return (queued = queued || running.then(() => { queued = null; return run(); }));
+      running = Promise.resolve().then(read).catch((err) => console.error(err)).finally(() => { running = null; });
+      return running;
+    };
+    return run;
+  },
+
   message(result) {
     const d = result.data || {};
     return d.detail_zh || d.detail || ("请求失败 (" + result.status + ")");

@@ -131,19 +131,16 @@
     },
     suspend: () => act("suspend", { ticket: current() }),
     transfer: async () => {
-      await refresh();  // the other counters as they are now
+      // The dialog opens at once, with the counters as last read (every 2 s); their states are
+      // read again behind it. Waiting for that read first left a press on a slow network
+      // looking swallowed, and the next press was dropped while it was busy.
       if (!view.current) return;
       $("transfer-number").textContent = view.current.number;
-      // Only an open counter can take a ticket now; the others are listed, not offered.
-      const select = $("transfer-counter");
-      select.replaceChildren(select.options[0]);
-      for (const c of desk.counters) {
-        const option = new Option(`${c.name}（${labels[c.state]}）`, c.number);
-        option.disabled = c.state !== "open";
-        select.add(option);
-      }
       $("transfer-form").reset();
+      fillTransferCounters();
       $("transfer-dialog").showModal();
+      await refresh();
+      if ($("transfer-dialog").open) fillTransferCounters();
     },
     "sign-in": () => act("sign-in"),
     "sign-out": () => act("sign-out"),
@@ -168,6 +165,21 @@
       if (await Hall.confirm(`确认关闭${number}号窗口？ Close counter ${number}?`)) await act("close");
     },
   };
+
+  // Only an open counter can take a ticket now; the others are listed, not offered. A choice
+  // already made stays chosen while it is still open.
+  function fillTransferCounters() {
+    const select = $("transfer-counter");
+    const chosen = select.value;
+    select.replaceChildren(select.options[0]);
+    for (const c of desk.counters) {
+      const option = new Option(`${c.name}（${labels[c.state]}）`, c.number);
+      option.disabled = c.state !== "open";
+      select.add(option);
+    }
+    const still = [...select.options].find((o) => o.value === chosen && !o.disabled);
+    select.value = still ? chosen : "";
+  }
 
   $("transfer-form").addEventListener("submit", async (e) => {
     const choice = e.submitter ? e.submitter.value : "cancel";
@@ -308,18 +320,17 @@
     $("missed-box").hidden = fresh.length === 0;
   }
 
-  let asked = 0;  // a slow answer to an earlier read must not undo a newer one
-  async function refresh() {
+  // One read of the desk at a time (Hall.serial): the 2-second reads never pile up behind a press.
+  const refresh = Hall.serial(async () => {
     if (!session) return;
-    const mine = ++asked;
     const r = await Hall.api("GET", `${base}/desk`, undefined, session.token);
-    if (mine !== asked) return;
     if (r.status === 401) { signOut(); return; }
     if (!r.ok) { Hall.toast(Hall.message(r), true); return; }
+    if (!session) return;  // signed out while it was on its way
     desk = r.data;
     view = desk.counter;
     render();
-  }
+  });
 
   let timers = [];
   function start() {

@@ -271,7 +271,7 @@
   // of reach (twice running): the machine says to get a ticket at the service desk.
   const offline = document.getElementById("offline");
   let failures = 0;
-  async function refresh() {
+  const refresh = Hall.serial(async () => {  // one read at a time, however slow the server
     const result = await Hall.api("GET", `/api/halls/${hall}/queue`);
     if (result.status === 0 || result.status >= 500) {  // out of reach (a 4xx is an answer)
       failures += 1;
@@ -292,7 +292,7 @@
       expect.classList.toggle("closed", !words.open);
       expect.closest(".item-btn").classList.toggle("unserved", !item.serving);
     }
-  }
+  });
   refresh();
   setInterval(refresh, 5000);
 })();
