@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 
@@ -41,6 +41,11 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     post_watch_seconds: float = 5.0  # how often empty AB posts are looked for (空岗提醒)
     stats_workers: int = 1  # processes that fold the record for reports (never the halls' own)
     device_heartbeat_seconds: float = 15.0  # a quiet device channel says so this often
+    # Slow clients (config/serving.py): a request must arrive whole within this many seconds;
+    # at most this many connections of a process wait for their request head (0: from the
+    # open-files limit).
+    request_read_seconds: Annotated[float, msgspec.Meta(gt=0, le=600)] = 20.0
+    unfinished_requests: Annotated[int, msgspec.Meta(ge=0)] = 0
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
 
@@ -82,6 +87,8 @@ _ENV: dict[str, tuple[str, type]] = {
     "HALL_PUBLIC_URL": ("public_url", str),
     "HALL_DEVICE_HEARTBEAT": ("device_heartbeat_seconds", float),
     "HALL_PDF_FONT": ("pdf_font", str),
+    "HALL_REQUEST_READ_SECONDS": ("request_read_seconds", float),
+    "HALL_UNFINISHED_REQUESTS": ("unfinished_requests", int),
     "HALL_POST_WATCH": ("post_watch_seconds", float),
     "HALL_STATS_WORKERS": ("stats_workers", int),
     "HALL_LOG_LEVEL": ("log_level", str),

@@ -6,6 +6,7 @@ import array
 import datetime as dt
 import logging
 import os
+import resource
 import signal
 import socket
 import subprocess
@@ -82,8 +83,16 @@ def free_port() -> int:
 class Server:
     """``hall serve`` in a child process, as an operator would start it."""
 
-    def __init__(self, env: dict[str, str], port: int | None = None, workers: int = 1, log: Path | None = None):
+    def __init__(
+        self,
+        env: dict[str, str],
+        port: int | None = None,
+        workers: int = 1,
+        log: Path | None = None,
+        open_files: int | None = None,
+    ):
         self.port = port or free_port()
+        self.open_files = open_files  # a hard limit of open files for the server, as a service manager sets
         self.url = f"http://127.0.0.1:{self.port}"
         self.env = {**os.environ, **env, "HALL_PORT": str(self.port), "HALL_WORKERS": str(workers)}
         self.log = log
@@ -98,6 +107,7 @@ class Server:
             stdout=out,
             stderr=out,
             start_new_session=True,  # its own process group: kill() takes any worker with it
+            preexec_fn=self._limit_open_files if self.open_files else None,
         )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -110,6 +120,9 @@ class Server:
                 pass
             time.sleep(0.1)
         raise TimeoutError(f"server on {self.url} did not come up")
+
+    def _limit_open_files(self) -> None:
+        resource.setrlimit(resource.RLIMIT_NOFILE, (self.open_files, self.open_files))
 
     def kill(self) -> None:
         """kill -9: no shutdown hooks, no flushing, like a power cut to the process."""

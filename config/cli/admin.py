@@ -28,6 +28,9 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from config.logging import logging_config
+    from config.serving import raise_open_files_limit, unfinished_requests_cap
+
+    open_files = raise_open_files_limit()  # the workers inherit it
 
     base = f"http://{settings.host}:{settings.port}"
     print(f"Hall queue on {base}/  (API documentation: {base}/api/docs)", file=sys.stderr)
@@ -35,6 +38,11 @@ def cmd_serve(args: argparse.Namespace) -> int:
         print(f"  {hall.info.name} [{hall.id}]", file=sys.stderr)
         print(f"    ticket machine  {base}/halls/{hall.id}/kiosk", file=sys.stderr)
         print(f"    counters        {base}/halls/{hall.id}/counters", file=sys.stderr)
+    print(
+        f"  open files {open_files}; a request must arrive within {settings.request_read_seconds:g} s;"
+        f" at most {unfinished_requests_cap(settings.unfinished_requests)} unfinished at once per process",
+        file=sys.stderr,
+    )
     if any(hall.id == "demo" for hall in halls):
         print(
             f"  demo: open the ticket machine once as {base}/halls/demo/kiosk#token=demo-kiosk-token;"
@@ -50,6 +58,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         log_config=logging_config(settings.log_level, settings.log_format),
         access_log=False,
         timeout_graceful_shutdown=5,
+        http="config.serving:GuardedHttpProtocol",  # deadlines for slow clients (config/serving.py)
         # Device messages are small JSON on the hall's network; compressing each one once per
         # device nearly doubled the server's cost of a call's fan-out (tests/perf/displays.py).
         ws_per_message_deflate=False,
