@@ -40,6 +40,7 @@ from appointments.schemas import (
 )
 from appointments.service import AppointmentService
 from config.auth import Principal, issuer_guard, manager_guard, staff_guard
+from config.limits import limited
 from queueing.errors import Invalid
 from queueing.ports import SlipPrinter
 
@@ -72,7 +73,7 @@ async def slots(
     return await appointments.slots(hall, item, first, days)
 
 
-@post(_BASE, status_code=201, summary="Book a slot (网上预约)")
+@post(_BASE, status_code=201, summary="Book a slot (网上预约)", opt=limited("booking"))
 async def book(
     hall: FromPath[str], data: JSONBody[BookRequest], appointments: NamedDependency[AppointmentService]
 ) -> BookingView:
@@ -130,7 +131,7 @@ async def figures(
     return await appointments.figures(hall, since, until)
 
 
-@get(f"{_BASE}/{{code:str}}", summary="A booking's status")
+@get(f"{_BASE}/{{code:str}}", summary="A booking's status", opt=limited("lookup"))
 async def status(
     hall: FromPath[str], code: FromPath[str], appointments: NamedDependency[AppointmentService]
 ) -> BookingView:
@@ -148,7 +149,12 @@ async def by_ticket(
     return await appointments.of_ticket(hall, ticket_id)
 
 
-@post(f"{_BASE}/find", status_code=200, summary="Find my bookings (找回预约) by document number and phone number")
+@post(
+    f"{_BASE}/find",
+    status_code=200,
+    summary="Find my bookings (找回预约) by document number and phone number",
+    opt=limited("lookup"),
+)
 async def find(
     hall: FromPath[str], data: JSONBody[FindRequest], appointments: NamedDependency[AppointmentService]
 ) -> list[BookingView]:
@@ -159,6 +165,7 @@ async def find(
     f"{_BASE}/{{code:str}}/cancel",
     status_code=200,
     summary="Cancel a booking (取消预约), with the phone number or ID number it was made with",
+    opt=limited("lookup"),
 )
 async def cancel(
     hall: FromPath[str],

@@ -21,6 +21,7 @@ from appointments.people import CONSENT_NOTICE, DOCUMENTS
 from appointments.schemas import BookingView
 from appointments.service import AppointmentService
 from appointments.settings import AppointmentSettings
+from config.limits import limited
 from printers.api import qr_svg
 
 __all__ = ["STATE_LABELS", "check_in_window", "router", "slot_text"]
@@ -79,7 +80,7 @@ async def book_page(hall: FromPath[str], appointments: NamedDependency[Appointme
     )
 
 
-@get("/halls/{hall:str}/appointments/{code:str}", include_in_schema=False)
+@get("/halls/{hall:str}/appointments/{code:str}", include_in_schema=False, opt=limited("lookup"))
 async def booking_page(
     hall: FromPath[str], code: FromPath[str], appointments: NamedDependency[AppointmentService]
 ) -> Template:

@@ -49,6 +49,7 @@ from config.auth import (
 from config.crypto import TokenSigner
 from config.database import connect_engine
 from config.halls import HallDefinition, load_halls
+from config.limits import limit_middleware, limit_stores
 from config.logging import configure_logging
 from config.migrations import upgrade
 from config.settings import PROJECT_ROOT, Settings, load_settings
@@ -249,7 +250,7 @@ def _errors_of(handler: HTTPRouteHandler, token: bool) -> dict[int, ResponseSpec
         statuses.append(404)
     if handler.http_methods & {"POST", "PUT", "PATCH", "DELETE"}:
         statuses += [409, 413, 422]
-    if "/auth/login" in next(iter(handler.paths), ""):
+    if "/auth/login" in next(iter(handler.paths), "") or "limit" in handler.opt:
         statuses.append(429)
     return {status: ResponseSpec(ErrorBody, description=_ERROR_WORDS[status]) for status in statuses}
 
@@ -262,7 +263,7 @@ _ERROR_WORDS = {
     409: "Not possible in the present state (`detail` says why) · 暂时无法办理",
     413: "The body is larger than any request needs (256 KB) · 请求内容过大",
     422: "A reference or value the hall does not have (`detail` names it) · 内容不符",
-    429: "Too many failed attempts; try again later · 尝试过于频繁",
+    429: "Too many attempts, or too many requests from this address; try again later · 尝试过于频繁",
 }
 
 
@@ -449,7 +450,9 @@ def create_app(
             "runtime": _by_hall(registry.get),
             "counter_hall": _by_hall(_lookup({p.id: p for p in counter_parts})),
         },
-        middleware=[DefineMiddleware(PrincipalMiddleware, auth=auth)],
+        # Who calls (a token's principal), then the bounds on calls without one (config/limits.py).
+        middleware=[DefineMiddleware(PrincipalMiddleware, auth=auth), *limit_middleware(settings.limits)],
+        stores=limit_stores(settings.redis_url),
         # The same services for whoever holds the app (tests, tools); handlers get them injected.
         state=State(
             {

@@ -54,6 +54,7 @@ __all__ = [
     "LoginResponse",
     "Principal",
     "PrincipalMiddleware",
+    "client_place",
     "issuer_guard",
     "login",
     "manager_guard",
@@ -147,9 +148,9 @@ class LoginThrottle:
             self._failures.pop(key, None)
 
 
-def _place(address: str) -> str:
-    """Where a sign-in comes from, for the throttle: the address, or an IPv6 address's /64 (a
-    client there holds all of it)."""
+def client_place(address: str) -> str:
+    """Where a client is, for the throttles: the address, or an IPv6 address's /64 (a client
+    there holds all of it)."""
     try:
         ip = ipaddress.ip_address(address)
     except ValueError:
@@ -178,7 +179,7 @@ class Authenticator:
     PER_ACCOUNT, PER_ADDRESS = 20, 50
 
     def login(self, request: LoginRequest, address: str = "") -> LoginResponse:
-        address = _place(address)
+        address = client_place(address)
         account = ("account", request.hall, request.username)
         pair = ("pair", request.hall, request.username, address)
         known = bool(address) and pair in self.known_places  # no address (a socket proxy): no place is known

@@ -15,6 +15,7 @@ import msgspec
 
 from appointments.notify import NotifierSettings
 from config.halls import ConfigError
+from config.limits import ClientLimits
 from queueing.errors import field_first
 
 __all__ = ["PROJECT_ROOT", "Settings", "load_settings"]
@@ -37,6 +38,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     snapshot_every: int = 2000  # events between state snapshots
     notify: NotifierSettings = msgspec.field(default_factory=NotifierSettings)  # how citizens are told
+    limits: ClientLimits = msgspec.field(default_factory=ClientLimits)  # requests without a token, per client
     pdf_font: str = ""  # a TrueType CJK font for PDF tickets; empty: the first of printers.pdf.FONT_CANDIDATES
     post_watch_seconds: float = 5.0  # how often empty AB posts are looked for (空岗提醒)
     stats_workers: int = 1  # processes that fold the record for reports (never the halls' own)

@@ -18,6 +18,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from config.auth import Principal, manager_guard
+from config.limits import limited
 from counters.evaluation import EvaluationService
 from counters.ratings import CaseAction, Level, RatingStats, split_reasons
 from queueing.errors import Forbidden, Invalid
@@ -55,7 +56,7 @@ class CaseActionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
     text: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
 
 
-@post("/api/halls/{hall:str}/ratings", status_code=201, summary="Rate a service (好差评)")
+@post("/api/halls/{hall:str}/ratings", status_code=201, summary="Rate a service (好差评)", opt=limited("rating"))
 async def rate(
     hall: FromPath[str],
     data: JSONBody[RateRequest],

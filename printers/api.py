@@ -28,6 +28,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from config.auth import Principal, issuer_guard, manager_guard, refuse_socket
+from config.limits import limited
 from config.settings import Settings
 from displays.sessions import until_gone
 from printers.schemas import (
@@ -94,7 +95,11 @@ async def printers(hall: FromPath[str], printing: NamedDependency[PrintService])
     return await printing.printers(hall)
 
 
-@get("/api/halls/{hall:str}/tickets/{ticket_id:str}/slip.pdf", summary="The ticket as a PDF (电子凭条)")
+@get(
+    "/api/halls/{hall:str}/tickets/{ticket_id:str}/slip.pdf",
+    summary="The ticket as a PDF (电子凭条)",
+    opt=limited("pdf"),
+)
 async def slip_pdf(
     hall: FromPath[str],
     ticket_id: FromPath[str],

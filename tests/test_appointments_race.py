@@ -40,6 +40,7 @@ def test_the_last_seats_are_never_overbooked_across_processes(tmp_path: Path, pg
                         client.post(
                             f"{(first, second)[n % 2].url}{BASE}",
                             json=booking_request("QY01", slot["start"], person(n + 1)),
+                            headers={"X-Forwarded-For": f"10.0.0.{n + 1}"},  # sixty people, sixty phones
                         )
                         for n in range(60)
                     )
