@@ -18,14 +18,13 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import unicodedata
 from typing import Annotated, Literal, NamedTuple
 
 import msgspec
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+from config.crypto import Sealer
 from config.privacy import mask_id_number, mask_name, mask_phone
 
 __all__ = [
@@ -285,7 +284,7 @@ class PersonKeys:
 
     def __init__(self, secret: bytes) -> None:
         self._lookup = hmac.new(secret, b"hallq appointments person v1", hashlib.sha256).digest()
-        self._seal = AESGCM(hmac.new(secret, b"hallq appointments seal v1", hashlib.sha256).digest())
+        self._sealer = Sealer(secret, b"hallq appointments seal v1", b"contact")
 
     def person_key(self, id_number: str, kind: str = "resident_id", prefix: str = "person.") -> str:
         """The same for the same document kind and number. An 18-character card's (resident
@@ -298,11 +297,10 @@ class PersonKeys:
         return hmac.new(self._lookup, message.encode(), hashlib.sha256).hexdigest()
 
     def seal(self, contact: Contact) -> bytes:
-        nonce = os.urandom(12)
-        return nonce + self._seal.encrypt(nonce, msgspec.msgpack.encode(contact), b"contact")
+        return self._sealer.seal(msgspec.msgpack.encode(contact))
 
     def open(self, sealed: bytes) -> Contact:
-        return msgspec.msgpack.decode(self._seal.decrypt(sealed[:12], sealed[12:], b"contact"), type=Contact)
+        return msgspec.msgpack.decode(self._sealer.open(sealed), type=Contact)
 
     @staticmethod
     def masked(person: PersonInput) -> dict[str, str]:

@@ -359,7 +359,7 @@ def create_app(
         settings.public_url,
     )
     counter_parts = [h.counter_part() for h in halls]
-    evaluation = EvaluationService(engine, counter_parts, clock)
+    evaluation = EvaluationService(engine, counter_parts, clock, settings.secret())
     posts = PostService(engine, registry, counter_parts, clock, settings.post_watch_seconds)
     auth = Authenticator(AccountBook(halls), TokenSigner(settings.secret()), settings.token_hours, clock)
     feed = LiveFeed(

@@ -79,6 +79,7 @@ class Principal(msgspec.Struct, frozen=True):
     role: Role
     display_name: str = ""
     device_kind: str = ""
+    counter: int | None = None  # the counter an evaluation pad is bound to
 
     @property
     def actor(self) -> Actor:
@@ -242,7 +243,7 @@ class Authenticator:
         found = self.book.device(token)
         if found is not None:
             hall, device = found
-            return Principal("device", hall, device.name, Role.DEVICE, device.name, device.kind)
+            return Principal("device", hall, device.name, Role.DEVICE, device.name, device.kind, device.counter)
         return None
 
 

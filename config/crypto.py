@@ -4,6 +4,8 @@
 - Staff tokens: ``st1.<claims>.<HMAC-SHA256>``, stateless, so every server process that
   shares the secret key accepts them; they expire (a shift, by default 12 hours).
 - Device tokens: random strings; the hall file keeps only their SHA-256.
+- Sealed personal data (a booking's contacts, a real-name rating's phone): AES-GCM under a
+  key derived from the server's secret for that one purpose.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ import os
 import secrets
 
 import msgspec
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 __all__ = [
+    "Sealer",
     "TokenClaims",
     "TokenSigner",
     "device_token_digest",
@@ -60,6 +64,22 @@ def new_device_token() -> str:
 
 def device_token_digest(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Sealer:
+    """Seals and opens bytes with AES-GCM under a key of its own ``purpose``, derived from the
+    server's secret: a key for one kind of data opens nothing else."""
+
+    def __init__(self, secret: bytes, purpose: bytes, aad: bytes) -> None:
+        self._aead = AESGCM(hmac.new(secret, purpose, hashlib.sha256).digest())
+        self._aad = aad
+
+    def seal(self, data: bytes) -> bytes:
+        nonce = os.urandom(12)
+        return nonce + self._aead.encrypt(nonce, data, self._aad)
+
+    def open(self, sealed: bytes) -> bytes:
+        return self._aead.decrypt(sealed[:12], sealed[12:], self._aad)
 
 
 class TokenClaims(msgspec.Struct, frozen=True):

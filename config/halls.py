@@ -71,6 +71,8 @@ class DeviceSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     token_sha256: str
     kind: DeviceKind = "ticket_machine"
     printer: PrinterSpec | None = None  # a ticket machine's slip printer (``[devices.printer]``)
+    # an evaluation pad's counter: it rates that counter's services and hears only its channel
+    counter: int | None = None
 
 
 class _HallFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -268,6 +270,14 @@ def _check(path: Path, hall: _HallFile) -> HallDefinition:
             )
         if device.printer is not None and device.kind != "ticket_machine":
             raise fail(f"devices[{index}].printer", f"only a ticket machine has a slip printer, not a {device.kind}")
+        if device.kind == "evaluation_pad" and device.counter is None:
+            raise fail(f"devices[{index}].counter", "an evaluation pad is bound to its counter: give its number")
+        if device.counter is not None and device.kind != "evaluation_pad":
+            raise fail(
+                f"devices[{index}].counter", f"only an evaluation pad is bound to a counter, not a {device.kind}"
+            )
+        if device.counter is not None and device.counter not in {c.number for c in hall.counters}:
+            raise fail(f"devices[{index}].counter", f"no counter {device.counter} in this hall")
 
     voice_pack = _voice_pack(path, hall) if hall.voice.pack else None
     served = set().union(*(served_items(c, hall.items) for c in hall.counters)) if hall.counters else set()

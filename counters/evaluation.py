@@ -2,9 +2,13 @@
 that counts a service left unrated after N days.
 
 A rating names its service by the completion's sequence number (from the counter's
-evaluation pad, which the device channel told) or by its ticket (the ticket's page: its
-latest completed service). The service, the ticket, the item, the counter and the staff
-member come from the hall's own record, never from the client.
+evaluation pad, which the device channel told; a pad rates its own counter's services only)
+or by its ticket (the ticket's page: its latest completed service). The service, the ticket,
+the item, the counter and the staff member come from the hall's own record, never from the
+client.
+
+A real-name rating's phone is sealed (opened only for a manager calling back, and that
+opening is in the audit trail); each step of a bad rating's case is a row of its own.
 """
 
 from __future__ import annotations
@@ -19,16 +23,20 @@ from collections.abc import Callable
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from config.audit.schemas import AuditEntry
+from config.audit.store import record
+from config.crypto import Sealer
 from config.database import read_connection, write_transaction
 from config.privacy import mask_phone, mask_text
-from counters.models import RatingCaseRow, RatingRow
+from counters.models import RatingCaseRow, RatingCaseStepRow, RatingRow
 from counters.ratings import (
+    CallOutcome,
     CaseAction,
     CaseState,
+    CaseTier,
     Level,
     Rated,
     RatingStats,
-    add_working_days,
     case_transition,
     joined_reasons,
     level_choices,
@@ -36,7 +44,7 @@ from counters.ratings import (
 )
 from counters.settings import CounterHall
 from counters.store import AlreadyRated, CounterStore
-from queueing.errors import Conflict, Invalid, NotFound
+from queueing.errors import Conflict, Forbidden, Invalid, NotFound
 from queueing.ports import RatingPrompt
 from queueing.store import StoredEvent
 
@@ -52,8 +60,11 @@ _UNRATED_PAUSE_SECONDS = 0.1
 class EvaluationService:
     """好差评 of ``halls`` (each hall's counters part); the queue's ``RatingOffer`` for ticket pages."""
 
-    def __init__(self, engine: Engine, halls: list[CounterHall], clock: Callable[[], dt.datetime]) -> None:
+    def __init__(
+        self, engine: Engine, halls: list[CounterHall], clock: Callable[[], dt.datetime], secret: bytes
+    ) -> None:
         self.store = CounterStore(engine)
+        self.sealer = Sealer(secret, b"hallq ratings phone v1", b"rating phone")
         self.engine, self.clock = engine, clock
         self.halls = {h.id: h for h in halls}
         self._task: asyncio.Task | None = None
@@ -99,7 +110,9 @@ class EvaluationService:
         text: str = "",
         phone: str = "",
         channel: str = "pad",
+        pad_counter: int | None = None,
     ) -> RatingRow:
+        """``pad_counter``: the counter the rating pad is bound to; it rates that counter's services only."""
         part = self._hall(hall)
         rules = part.ratings
         try:
@@ -112,7 +125,9 @@ class EvaluationService:
         if service is None and not ticket_id:
             raise Invalid("name the service (the pad) or the ticket (its page)", "缺少评价对象")
         now = self.clock()
-        row = await asyncio.to_thread(self._insert, part, level, service, ticket_id, reason, text, phone, now, channel)
+        row = await asyncio.to_thread(
+            self._insert, part, level, service, ticket_id, reason, text, phone, now, channel, pad_counter
+        )
         log.info("rated", extra={"hall": hall, "counter": row.counter, "level": level.value, "channel": channel})
         return row
 
@@ -135,9 +150,15 @@ class EvaluationService:
         phone: str,
         now: dt.datetime,
         channel: str,
+        pad_counter: int | None,
     ) -> RatingRow:
         with write_transaction(self.engine) as conn, conn.begin():
             done = self._completed(conn, part.id, service, ticket_id)
+            if pad_counter is not None and done.counter != pad_counter:
+                raise Forbidden(
+                    f"this pad is bound to counter {pad_counter}; service {done.seq} was at counter {done.counter}",
+                    "该评价器只能评价本窗口的服务",
+                )
             row, case = self._rating(conn, part, done, level, reason, text, phone, now, channel)
             try:
                 self.store.add_rating(conn, row, case)
@@ -178,18 +199,21 @@ class EvaluationService:
             text=mask_text(text.strip()),
             channel=channel,
             contact_masked=mask_phone(phone) if phone else "",
+            contact_sealed=self.sealer.seal(phone.encode()) if phone else None,
             served_at=done.at,
             rated_at=now,
             day=done.day,
         )
         case = None
         if level.bad and channel != "auto":
+            tier = CaseTier.of_days(rules.case_working_days)
             case = RatingCaseRow(
                 id=secrets.token_urlsafe(12),
                 hall=hall,
                 rating_id=row.id,
                 state=CaseState.OPEN.value,
-                deadline=add_working_days(done.day, rules.case_working_days, part.rules.hours),
+                tier=tier.value,
+                deadline=tier.deadline(part.rules.hall_day(now), part.rules.hours),
                 opened_at=now,
             )
         return row, case
@@ -253,41 +277,137 @@ class EvaluationService:
 
     async def cases(self, hall: str, state: str | None = None, overdue: bool | None = None) -> list[dict]:
         today = self.today(hall)
-        rows = await asyncio.to_thread(self.store.cases, hall, state)
+        rows, steps = await asyncio.to_thread(self.store.cases, hall, state)
         result = []
         for row in rows:
             late = row["state"] in (CaseState.OPEN.value, CaseState.APPEALED.value) and row["deadline"] < today
             if overdue is None or overdue == late:
-                result.append({**_case_fields(row), "overdue": late})
+                result.append({**_case_fields(row), "overdue": late, "steps": steps.get(row["id"], [])})
         return result
 
+    async def _case(self, hall: str, case_id: str) -> dict:
+        [case] = [c for c in await self.cases(hall) if c["id"] == case_id]
+        return case
+
     async def act(self, hall: str, case_id: str, action: CaseAction, text: str, by: str) -> dict:
+        """A move of the case's state (reply, fix, appeal and its decision), kept as a step."""
         self._hall(hall)
         if not text.strip():
             raise Invalid(f"{action}: say what was done", "请填写处理内容")
-        await asyncio.to_thread(self._act, hall, case_id, action, text, by, self.clock())
-        [case] = [c for c in await self.cases(hall) if c["id"] == case_id]
+        await asyncio.to_thread(self._act, hall, case_id, action, mask_text(text.strip())[:1000], by, self.clock())
         log.info("rating case", extra={"hall": hall, "case": case_id, "action": action})
-        return case
+        return await self._case(hall, case_id)
+
+    def _open_case(self, conn: sa.Connection, hall: str, case_id: str) -> sa.RowMapping:
+        row = self.store.case(conn, hall, case_id)
+        if row is None:
+            raise NotFound(f"no case {case_id!r} in hall {hall}", "没有该差评整改记录")
+        return row
 
     def _act(self, hall: str, case_id: str, action: CaseAction, text: str, by: str, now: dt.datetime) -> None:
         with write_transaction(self.engine) as conn, conn.begin():
-            row = self.store.case(conn, hall, case_id)
-            if row is None:
-                raise NotFound(f"no case {case_id!r} in hall {hall}", "没有该差评整改记录")
+            row = self._open_case(conn, hall, case_id)
             try:
                 state = case_transition(CaseState(row["state"]), action)
             except ValueError as exc:
                 raise Conflict(str(exc), "该差评当前状态不能进行此操作") from None
             values: dict = {"state": state.value, "handled_by": by}
             field = {"reply": "reply", "fix": "fix", "appeal": "appeal"}.get(action, "resolution")
-            values[field] = text.strip()[:1000]
+            values[field] = text
             stamp = {"reply": "replied_at", "fix": "fixed_at", "appeal": "appealed_at"}.get(action)
             if stamp:
                 values[stamp] = now
             if state in (CaseState.FIXED, CaseState.VOID):
                 values["closed_at"] = now
             self.store.update_case(conn, case_id, values)
+            self.store.add_step(
+                conn, RatingCaseStepRow(hall=hall, case_id=case_id, at=now, by=by, action=action, note=text)
+            )
+
+    async def call_back(self, hall: str, case_id: str, outcome: CallOutcome, note: str, by: str) -> dict:
+        """A call-back to the citizen (回访), kept as a step whatever came of it; one that
+        reached the citizen answers an open case (it is then replied)."""
+        self._hall(hall)
+        if not note.strip():
+            raise Invalid("call-back: say what was said or why nobody answered", "请填写回访情况")
+        await asyncio.to_thread(
+            self._call_back, hall, case_id, outcome, mask_text(note.strip())[:1000], by, self.clock()
+        )
+        log.info("rating case", extra={"hall": hall, "case": case_id, "action": "call_back", "outcome": outcome.value})
+        return await self._case(hall, case_id)
+
+    def _call_back(self, hall: str, case_id: str, outcome: CallOutcome, note: str, by: str, now: dt.datetime) -> None:
+        with write_transaction(self.engine) as conn, conn.begin():
+            row = self._open_case(conn, hall, case_id)
+            if row["state"] == CaseState.VOID.value:
+                raise Conflict("a void case (an upheld appeal) is not called back", "该差评已作废，无需回访")
+            values: dict = {"handled_by": by}
+            if outcome is CallOutcome.REACHED and row["state"] == CaseState.OPEN.value:
+                state = case_transition(CaseState.OPEN, "reply")
+                values.update(state=state.value, reply=note, replied_at=now)
+            self.store.update_case(conn, case_id, values)
+            self.store.add_step(
+                conn,
+                RatingCaseStepRow(
+                    hall=hall, case_id=case_id, at=now, by=by, action="call_back", outcome=outcome.value, note=note
+                ),
+            )
+
+    async def set_tier(self, hall: str, case_id: str, tier: CaseTier, note: str, by: str) -> dict:
+        """The case's tier (solved on the spot, 1, 5 or 15 working days) and so its deadline,
+        counted from the day it opened."""
+        part = self._hall(hall)
+        await asyncio.to_thread(self._set_tier, part, case_id, tier, mask_text(note.strip())[:1000], by, self.clock())
+        log.info("rating case", extra={"hall": hall, "case": case_id, "action": "tier", "tier": tier.value})
+        return await self._case(hall, case_id)
+
+    def _set_tier(self, part: CounterHall, case_id: str, tier: CaseTier, note: str, by: str, now: dt.datetime) -> None:
+        with write_transaction(self.engine) as conn, conn.begin():
+            row = self._open_case(conn, part.id, case_id)
+            if row["state"] in (CaseState.FIXED.value, CaseState.VOID.value):
+                raise Conflict("the case is finished: its deadline no longer matters", "该差评已办结，不能再调整时限")
+            deadline = tier.deadline(part.rules.hall_day(row["opened_at"]), part.rules.hours)
+            self.store.update_case(conn, case_id, {"tier": tier.value, "deadline": deadline, "handled_by": by})
+            self.store.add_step(
+                conn,
+                RatingCaseStepRow(
+                    hall=part.id, case_id=case_id, at=now, by=by, action="tier", outcome=tier.value, note=note
+                ),
+            )
+
+    async def open_phone(self, hall: str, case_id: str, by: str, role: str, address: str) -> str:
+        """The real-name rating's phone in clear, for the manager calling back: recorded in the
+        audit trail and as a step of the case, in the same transaction."""
+        self._hall(hall)
+        phone = await asyncio.to_thread(self._open_phone, hall, case_id, by, role, address, self.clock())
+        log.info("rating phone opened", extra={"hall": hall, "case": case_id, "username": by})
+        return phone
+
+    def _open_phone(self, hall: str, case_id: str, by: str, role: str, address: str, now: dt.datetime) -> str:
+        with write_transaction(self.engine) as conn, conn.begin():
+            row = self._open_case(conn, hall, case_id)
+            if row["state"] == CaseState.VOID.value:
+                raise Conflict("a void case (an upheld appeal) is not called back", "该差评已作废，无需回访")
+            sealed = self.store.sealed_contact(conn, row["rating_id"])
+            if sealed is None:
+                raise NotFound("the rating left no phone to call back", "该评价未留手机号")
+            phone = self.sealer.open(sealed).decode()
+            self.store.add_step(conn, RatingCaseStepRow(hall=hall, case_id=case_id, at=now, by=by, action="phone"))
+            record(
+                conn,
+                AuditEntry(
+                    hall=hall,
+                    at=now,
+                    actor_kind="staff",
+                    actor=by,
+                    role=role,
+                    address=address,
+                    action="rating_case.phone_opened",
+                    target=f"rating case {case_id}",
+                    details={"rating": row["rating_id"], "phone": mask_phone(phone)},
+                ),
+            )
+        return phone
 
     # ---------------------------------------------------------------- statistics
 
@@ -315,6 +435,7 @@ def _case_fields(row: sa.RowMapping) -> dict:
     keep = (
         "id", "state", "deadline", "opened_at", "reply", "replied_at", "fix", "fixed_at", "appeal",
         "appealed_at", "resolution", "closed_at", "handled_by", "rating_id", "ticket_id", "number",
-        "item", "counter", "staff", "staff_name", "level", "reason", "text", "contact_masked", "served_at",
+        "item", "counter", "staff", "staff_name", "level", "reason", "text", "contact_masked", "served_at", "tier",
     )  # fmt: skip
-    return {k: row[k] for k in keep}
+    # whether the phone can be opened (ratings before sealing kept it masked only)
+    return {**{k: row[k] for k in keep}, "phone_sealed": row["contact_sealed"] is not None}

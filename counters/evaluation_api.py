@@ -1,10 +1,14 @@
 """好差评 over HTTP.
 
 - ``POST /api/halls/{hall}/ratings``                    rate a service: from a counter's pad (device
-  token, the ``service`` its channel announced) or from the ticket's page (``ticket_id``)
+  token, the ``service`` its channel announced, of its own counter) or from the ticket's page
+  (``ticket_id``, the slip's secret, with no token). Staff do not rate: ratings are the citizen's.
 - ``GET  /api/halls/{hall}/ratings/stats?by=counter``   per counter, staff member, item or day (managers)
 - ``GET  /api/halls/{hall}/rating-cases``               follow-up cases of bad ratings (managers)
 - ``POST /api/halls/{hall}/rating-cases/{id}/{action}`` reply, fix, appeal, uphold_appeal, reject_appeal
+- ``POST /api/halls/{hall}/rating-cases/{id}/call-back`` a call-back to the citizen and its outcome
+- ``POST /api/halls/{hall}/rating-cases/{id}/tier``      solved on the spot, or 1, 5 or 15 working days
+- ``POST /api/halls/{hall}/rating-cases/{id}/phone``     the real-name rating's phone, to call back (audited)
 """
 
 from __future__ import annotations
@@ -13,14 +17,15 @@ import datetime as dt
 from typing import Annotated, Literal
 
 import msgspec
-from litestar import Router, get, post
+from litestar import Request, Router, get, post
+from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from config.auth import Principal, manager_guard
 from config.limits import limited
 from counters.evaluation import EvaluationService
-from counters.ratings import CaseAction, Level, RatingStats, split_reasons
+from counters.ratings import CallOutcome, CaseAction, CaseTier, Level, RatingStats, split_reasons
 from queueing.errors import Forbidden, Invalid
 
 __all__ = ["RateRequest", "router"]
@@ -56,6 +61,24 @@ class CaseActionRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True
     text: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
 
 
+class CallBackRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """回访: how the call went, and what was said (or why nobody answered)."""
+
+    outcome: CallOutcome
+    note: Annotated[str, msgspec.Meta(min_length=1, max_length=1000)]
+
+
+class TierRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
+    """The case's tier (DB31/T 862 10.1.3): on the spot, or 1, 5 or 15 working days."""
+
+    tier: CaseTier
+    note: Annotated[str, msgspec.Meta(max_length=1000)] = ""
+
+
+class PhoneView(msgspec.Struct, kw_only=True):
+    phone: str  # in clear, for the call: not to be kept on screen
+
+
 @post("/api/halls/{hall:str}/ratings", status_code=201, summary="Rate a service (好差评)", opt=limited("rating"))
 async def rate(
     hall: FromPath[str],
@@ -63,12 +86,24 @@ async def rate(
     evaluation: NamedDependency[EvaluationService],
     principal: NamedDependency[Principal | None],
 ) -> RatingView:
+    if principal is not None and principal.kind == "staff":
+        # no clerk rates his own services, nor a colleague's: ratings come from the citizen
+        raise Forbidden(
+            "staff do not rate services: the citizen rates on the counter's pad or by the slip's link",
+            "工作人员不能评价服务（由办事群众在评价器上或扫描凭条二维码评价）",
+        )
     if data.service is not None:
         # a service number is easy to guess: only a device of the hall (the counter's pad) rates by it
         if principal is None or principal.hall != hall or principal.device_kind != "evaluation_pad":
             raise Forbidden("rating by service number needs the evaluation pad's device token", "请在评价器上评价")
         channel = "pad"
     elif data.ticket_id:
+        # the ticket id is the slip's secret (its QR link); a device holds no slip: a screen's or
+        # a board's token must not rate whatever ticket it comes to know
+        if principal is not None:
+            raise Forbidden(
+                "a device does not rate by ticket: the slip's link does, without a token", "请扫描凭条二维码评价"
+            )
         channel = "web"
     else:
         raise Invalid("name the service (the pad) or the ticket (its page)", "缺少评价对象")
@@ -81,6 +116,7 @@ async def rate(
         text=data.text,
         phone=data.phone,
         channel=channel,
+        pad_counter=principal.counter if principal is not None else None,
     )
     return RatingView(
         id=row.id,
@@ -142,4 +178,59 @@ async def act_on_case(
     return await evaluation.act(hall, case_id, act, data.text, principal.name)
 
 
-router = Router(path="/", route_handlers=[rate, rating_stats, rating_cases, act_on_case], tags=["ratings"])
+@post(
+    "/api/halls/{hall:str}/rating-cases/{case_id:str}/call-back",
+    guards=[manager_guard],
+    status_code=200,
+    summary="Record a call-back to the citizen (回访): its outcome and note",
+)
+async def call_back(
+    hall: FromPath[str],
+    case_id: FromPath[str],
+    data: JSONBody[CallBackRequest],
+    evaluation: NamedDependency[EvaluationService],
+    principal: NamedDependency[Principal],
+) -> dict:
+    return await evaluation.call_back(hall, case_id, data.outcome, data.note, principal.name)
+
+
+@post(
+    "/api/halls/{hall:str}/rating-cases/{case_id:str}/tier",
+    guards=[manager_guard],
+    status_code=200,
+    summary="Set a case's deadline tier: on the spot, or 1, 5 or 15 working days",
+)
+async def set_tier(
+    hall: FromPath[str],
+    case_id: FromPath[str],
+    data: JSONBody[TierRequest],
+    evaluation: NamedDependency[EvaluationService],
+    principal: NamedDependency[Principal],
+) -> dict:
+    return await evaluation.set_tier(hall, case_id, data.tier, data.note, principal.name)
+
+
+@post(
+    "/api/halls/{hall:str}/rating-cases/{case_id:str}/phone",
+    guards=[manager_guard],
+    status_code=200,
+    cache_control=CacheControlHeader(no_store=True),
+    summary="Open a real-name rating's phone to call back (recorded in the audit trail)",
+)
+async def open_phone(
+    hall: FromPath[str],
+    case_id: FromPath[str],
+    request: Request,
+    evaluation: NamedDependency[EvaluationService],
+    principal: NamedDependency[Principal],
+) -> PhoneView:
+    address = request.client.host if request.client else ""
+    phone = await evaluation.open_phone(hall, case_id, principal.name, principal.role.value, address)
+    return PhoneView(phone=phone)
+
+
+router = Router(
+    path="/",
+    route_handlers=[rate, rating_stats, rating_cases, act_on_case, call_back, set_tier, open_phone],
+    tags=["ratings"],
+)

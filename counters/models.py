@@ -4,8 +4,10 @@
   second rating of the same service is refused by the database itself), with the ticket, the
   item, the counter and the staff member it rates.
 - ``post_roster``: per counter post and day, its A person and B person (AB岗).
-- ``rating_case``: the follow-up of a bad rating (差评整改): its deadline in working days,
-  the reply to the citizen, the fix, an appeal and how it ended.
+- ``rating_case``: the follow-up of a bad rating (差评整改): its tier and deadline in working
+  days, the reply to the citizen, the fix, an appeal and how it ended.
+- ``rating_case_step``: each step of a case (a call-back, a reply, a fix, a new tier, an
+  opened phone …) with who and when: every handler kept, not only the last.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ from sqlmodel import Field, SQLModel
 
 from config.database import instant as _instant
 
-__all__ = ["PostRosterRow", "RatingCaseRow", "RatingRow"]
+__all__ = ["PostRosterRow", "RatingCaseRow", "RatingCaseStepRow", "RatingRow"]
 
 
 class RatingRow(SQLModel, table=True):
@@ -42,7 +44,7 @@ class RatingRow(SQLModel, table=True):
     text: str = Field(default="", max_length=500)  # masked before it is stored
     channel: str = Field(max_length=16)  # pad, web (the ticket's page), auto
     contact_masked: str = Field(default="", max_length=20)  # a real-name rating's phone, masked
-    contact_sealed: bytes | None = Field(default=None, sa_type=sa.LargeBinary)
+    contact_sealed: bytes | None = Field(default=None, sa_type=sa.LargeBinary)  # the phone, for the call-back
     served_at: dt.datetime = Field(sa_column=_instant())
     rated_at: dt.datetime = Field(sa_column=_instant())
     day: dt.date  # the hall day of the service
@@ -55,6 +57,7 @@ class RatingCaseRow(SQLModel, table=True):
     hall: str = Field(max_length=64, index=True)
     rating_id: str = Field(max_length=40, unique=True)
     state: str = Field(max_length=16)  # open, replied, fixed, appealed, void
+    tier: str = Field(default="five_days", max_length=16)  # on_the_spot, one_day, five_days, fifteen_days
     deadline: dt.date
     opened_at: dt.datetime = Field(sa_column=_instant())
     reply: str = Field(default="", max_length=1000)
@@ -66,6 +69,22 @@ class RatingCaseRow(SQLModel, table=True):
     resolution: str = Field(default="", max_length=1000)
     closed_at: dt.datetime | None = Field(default=None, sa_column=_instant(nullable=True))
     handled_by: str = Field(default="", max_length=64)
+
+
+class RatingCaseStepRow(SQLModel, table=True):
+    """One step of a 差评 case: who did what, when, and what came of it."""
+
+    __tablename__ = "rating_case_step"
+    __table_args__ = (sa.Index("ix_rating_case_step_case", "case_id", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"))
+    hall: str = Field(max_length=64)
+    case_id: str = Field(max_length=40)
+    at: dt.datetime = Field(sa_column=_instant())
+    by: str = Field(max_length=64)  # the manager's username
+    action: str = Field(max_length=16)  # call_back, reply, fix, appeal, uphold_appeal, reject_appeal, tier, phone
+    outcome: str = Field(default="", max_length=16)  # a call-back's outcome; a tier step's new tier
+    note: str = Field(default="", max_length=1000)  # what was said or done, masked
 
 
 class PostRosterRow(SQLModel, table=True):

@@ -16,7 +16,9 @@ from queueing.policy import OpeningHours
 from queueing.ports import RatingLevelChoice
 
 __all__ = [
+    "CallOutcome",
     "CaseState",
+    "CaseTier",
     "Level",
     "RatingRules",
     "RatingStats",
@@ -113,7 +115,9 @@ class RatingRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         "办理时限过长",
         "其他",
     )
-    case_working_days: int = 5  # a bad rating is answered within this many working days
+    # the tier a new case opens at (DB31/T 862 10.1.3: 1, 5 or 15 working days); the manager
+    # handling it may set another, or record it solved on the spot
+    case_working_days: int = 5
     pad_timeout_seconds: int = 60  # the pad goes back to idle if nobody rates
     auto_after_days: int | None = None  # e.g. 7: an unrated service counts as ``auto_level`` then
     auto_level: Level = Level.VERY_SATISFIED
@@ -128,8 +132,8 @@ class RatingRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
             raise ValueError("bad_reasons: each 1 to 12 characters, without 、")
         if len(set(self.bad_reasons)) != len(self.bad_reasons):
             raise ValueError("bad_reasons: each reason once")
-        if not 1 <= self.case_working_days <= 60:
-            raise ValueError("case_working_days must be from 1 to 60")
+        if self.case_working_days not in _TIER_OF_DAYS:
+            raise ValueError("case_working_days must be 1, 5 or 15 (the tiers of DB31/T 862 10.1.3)")
         if self.auto_after_days is not None and not 1 <= self.auto_after_days <= 90:
             raise ValueError("auto_after_days must be from 1 to 90")
 
@@ -179,6 +183,49 @@ class CaseState(enum.StrEnum):
 
 
 CaseAction = Literal["reply", "fix", "appeal", "uphold_appeal", "reject_appeal"]
+
+
+class CaseTier(enum.StrEnum):
+    """How soon a bad rating is put right (DB31/T 862 10.1.3, “1、5、15”): on the spot, or
+    within 1, 5 or 15 working days, by how involved the fix is."""
+
+    ON_THE_SPOT = "on_the_spot"  # 当场解决
+    ONE_DAY = "one_day"  # 1个工作日
+    FIVE_DAYS = "five_days"  # 5个工作日
+    FIFTEEN_DAYS = "fifteen_days"  # 15个工作日
+
+    @property
+    def working_days(self) -> int:
+        return _TIER_DAYS[self]
+
+    @property
+    def label_zh(self) -> str:
+        return "当场解决" if self is CaseTier.ON_THE_SPOT else f"{self.working_days}个工作日"
+
+    @staticmethod
+    def of_days(days: int) -> CaseTier:
+        return _TIER_OF_DAYS[days]
+
+    def deadline(self, opened: dt.date, hours: OpeningHours) -> dt.date:
+        """The last day to put it right: the day it opened (on the spot), or the tier's working days after."""
+        return opened if self is CaseTier.ON_THE_SPOT else add_working_days(opened, self.working_days, hours)
+
+
+_TIER_DAYS = {CaseTier.ON_THE_SPOT: 0, CaseTier.ONE_DAY: 1, CaseTier.FIVE_DAYS: 5, CaseTier.FIFTEEN_DAYS: 15}
+_TIER_OF_DAYS = {days: tier for tier, days in _TIER_DAYS.items() if days}
+
+
+class CallOutcome(enum.StrEnum):
+    """A call-back's outcome (回访): only a call that reached the citizen answers the rating."""
+
+    REACHED = "reached"  # 已接通，已答复
+    NO_ANSWER = "no_answer"  # 未接通
+    WRONG_NUMBER = "wrong_number"  # 号码有误
+
+    @property
+    def label_zh(self) -> str:
+        return {"reached": "已接通并答复", "no_answer": "未接通", "wrong_number": "号码有误"}[self.value]
+
 
 _CASE_MOVES: dict[tuple[CaseState, str], CaseState] = {
     (CaseState.OPEN, "reply"): CaseState.REPLIED,

@@ -13,7 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from config.database import read_connection, write_transaction
-from counters.models import PostRosterRow, RatingCaseRow, RatingRow
+from counters.models import PostRosterRow, RatingCaseRow, RatingCaseStepRow, RatingRow
 from queueing import store as record
 from queueing.store import StoredEvent, TicketFacts
 
@@ -21,6 +21,7 @@ __all__ = ["SERVICE_COMPLETED", "AlreadyRated", "CounterStore"]
 
 _ratings: sa.Table = RatingRow.__table__  # type: ignore[attr-defined]
 _cases: sa.Table = RatingCaseRow.__table__  # type: ignore[attr-defined]
+_steps: sa.Table = RatingCaseStepRow.__table__  # type: ignore[attr-defined]
 _roster: sa.Table = PostRosterRow.__table__  # type: ignore[attr-defined]
 SERVICE_COMPLETED = "service_completed"  # the event a rating rates
 
@@ -95,13 +96,27 @@ class CounterStore:
 
     # ---------------------------------------------------------------- cases
 
-    def cases(self, hall: str, state: str | None) -> list[sa.RowMapping]:
+    def cases(self, hall: str, state: str | None) -> tuple[list[sa.RowMapping], dict[str, list[dict]]]:
+        """The cases (with their rating), and each case's steps, oldest first."""
         with read_connection(self.engine) as conn, conn.begin():
-            query = sa.select(_cases, _ratings).join(_ratings, _ratings.c.id == _cases.c.rating_id)
-            query = query.where(_cases.c.hall == hall).order_by(_cases.c.deadline, _cases.c.opened_at)
-            if state:
-                query = query.where(_cases.c.state == state)
-            return list(conn.execute(query).mappings().all())
+            chosen = [_cases.c.hall == hall] + ([_cases.c.state == state] if state else [])
+            query = sa.select(_cases, _ratings).join(_ratings, _ratings.c.id == _cases.c.rating_id).where(*chosen)
+            rows = list(conn.execute(query.order_by(_cases.c.deadline, _cases.c.opened_at)).mappings().all())
+            steps: dict[str, list[dict]] = {}
+            listed = (
+                sa.select(_steps.c.case_id, _steps.c.at, _steps.c.by, _steps.c.action, _steps.c.outcome, _steps.c.note)
+                .where(_steps.c.case_id.in_(sa.select(_cases.c.id).where(*chosen)))
+                .order_by(_steps.c.at, _steps.c.id)
+            )
+            for step in conn.execute(listed).mappings():
+                steps.setdefault(step["case_id"], []).append({k: v for k, v in step.items() if k != "case_id"})
+            return rows, steps
+
+    def add_step(self, conn: Connection, step: RatingCaseStepRow) -> None:
+        conn.execute(_steps.insert().values(**step.model_dump(exclude={"id"})))
+
+    def sealed_contact(self, conn: Connection, rating_id: str) -> bytes | None:
+        return conn.execute(sa.select(_ratings.c.contact_sealed).where(_ratings.c.id == rating_id)).scalar_one_or_none()
 
     def case(self, conn: Connection, hall: str, case_id: str) -> sa.RowMapping | None:
         return (

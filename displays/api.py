@@ -1,7 +1,7 @@
 """The device channel (websockets), the voice files and announcements.
 
 - ``ws /ws/halls/{hall}?token=…``                    everything a hall screen shows
-- ``ws /ws/halls/{hall}/counters/{counter}?token=…`` one counter's board (and, later, its pad)
+- ``ws /ws/halls/{hall}/counters/{counter}?token=…`` one counter's board and its pad (a pad: its own counter's only)
 - ``GET /halls/{hall}/voice/call/{number}/{counter}``  the WAV of a call (请A001号到3号窗口办理);
   ``?form=brief`` / ``?form=number``: the short forms a screen says while it is behind
 - ``GET /halls/{hall}/voice/announcements/{seq}``      the WAV of an announcement
@@ -66,6 +66,10 @@ async def _serve(
         return
     if principal is None or principal.hall != runtime.id:
         await socket.close(code=4401, reason="a device token of this hall is needed")  # before accept: HTTP 403
+        return
+    if principal.device_kind == "evaluation_pad" and counter != principal.counter:
+        # a pad hears its own counter only: what another counter's citizens are asked is not its business
+        await socket.close(code=4403, reason=f"this pad is bound to counter {principal.counter}")
         return
     hub, heartbeat = displays.hub, displays.heartbeat_seconds
     await socket.accept()

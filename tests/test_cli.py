@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from config.halls import load_hall
 from config.migrations import head
 from displays.voice import compose
 from displays.voicepack import CLIP_FILES, DEFAULT_PACK, load_pack
@@ -103,6 +104,24 @@ def test_add_staff_and_device_then_use_them(tmp_path: Path) -> None:
         stdin="short\n",
     )
     assert short.returncode == 2 and "at least 8 characters" in short.stderr
+
+
+def test_an_evaluation_pad_is_added_bound_to_its_counter(tmp_path: Path) -> None:
+    shutil.copy(DEMO_HALL, tmp_path / "demo.toml")
+    env = {"HALL_FILES": str(tmp_path / "demo.toml"), "HALL_DATA_DIR": str(tmp_path / "var")}
+    unbound = hall("add-device", "--hall", "demo", "--name", "pad-x", "--kind", "evaluation_pad", env=env)
+    assert unbound.returncode == 2 and "needs --counter" in unbound.stderr
+    added = hall(
+        "add-device", "--hall", "demo", "--name", "pad-x", "--kind", "evaluation_pad", "--counter", "3", env=env
+    )
+    assert added.returncode == 0, added.stderr
+    assert "/halls/demo/counters/3/pad#token=" in added.stdout
+    [pad] = [d for d in load_hall(tmp_path / "demo.toml").devices if d.name == "pad-x"]
+    assert (pad.kind, pad.counter) == ("evaluation_pad", 3)
+    nowhere = hall(
+        "add-device", "--hall", "demo", "--name", "pad-y", "--kind", "evaluation_pad", "--counter", "99", env=env
+    )
+    assert nowhere.returncode == 2 and "devices[" in nowhere.stderr and "no counter 99" in nowhere.stderr
 
 
 def test_migrate_and_rebuild(tmp_path: Path) -> None:

@@ -64,6 +64,21 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
             '[[devices]]\nname = "small-kiosk"\ntoken_sha256 = "x',
             "devices[0].token_sha256: must be 64",
         ),
+        (
+            '[[devices]]\nname = "small-kiosk"\n',
+            '[[devices]]\nname = "small-kiosk"\nkind = "evaluation_pad"\n',
+            "devices[0].counter: an evaluation pad is bound to its counter",
+        ),
+        (
+            '[[devices]]\nname = "small-kiosk"\n',
+            '[[devices]]\nname = "small-kiosk"\nkind = "evaluation_pad"\ncounter = 9\n',
+            "devices[0].counter: no counter 9 in this hall",
+        ),
+        (
+            '[[devices]]\nname = "small-kiosk"\n',
+            '[[devices]]\nname = "small-kiosk"\ncounter = 1\n',
+            "devices[0].counter: only an evaluation pad is bound to a counter, not a ticket_machine",
+        ),
         ("[calling]", "[calling", "not valid TOML"),
     ],
 )

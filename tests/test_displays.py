@@ -239,6 +239,25 @@ def test_bad_tokens_are_refused_at_the_handshake(server: Server) -> None:
     asyncio.run(scenario())
 
 
+def test_a_pad_hears_its_own_counter_only(server: Server) -> None:
+    """Counter 2's pad may not listen to counter 1 (whose citizens it would ask to rate) nor to
+    the whole hall; on its own counter's channel it is served."""
+
+    async def refused(path: str) -> int:
+        with pytest.raises(InvalidStatus) as error:
+            async with websockets.connect(server.url.replace("http", "ws") + f"{path}?token=demo-pad-2-token"):
+                pass
+        return error.value.response.status_code
+
+    async def scenario() -> None:
+        assert await refused("/ws/halls/demo/counters/1") == 403
+        assert await refused("/ws/halls/demo") == 403
+        async with Device(server.url, "/ws/halls/demo/counters/2", token="demo-pad-2-token") as pad:
+            assert pad.snapshot["type"] == "snapshot"
+
+    asyncio.run(scenario())
+
+
 def _frozen_device(port: int, path: str) -> socket.socket:
     """A device that completes the websocket handshake and then never reads again (a frozen
     screen): a tiny receive window that fills, then nothing."""

@@ -5,12 +5,15 @@ unrated services, statistics."""
 from __future__ import annotations
 
 import pytest
+import sqlalchemy as sa
 from litestar.testing import TestClient
 
+from config.audit.models import AuditEntryRow
+from counters.models import RatingRow
 from tests.support import Clock, login
 
 KIOSK = {"Authorization": "Bearer demo-kiosk-token"}
-PAD = {"Authorization": "Bearer demo-pad-token"}
+PAD = {"Authorization": "Bearer demo-pad-1-token"}  # counter 1's pad
 
 
 def serve_one(client: TestClient, clerk: dict, item: str = "QY01", counter: int = 1) -> tuple[dict, int]:
@@ -165,3 +168,114 @@ def test_a_rating_goes_to_the_clerk_at_the_counter_even_when_a_manager_completed
     assert done.status_code == 200, done.text
     service = client.get("/api/halls/demo/queue").json()["seq"]
     assert rate(client, PAD, service=service, level="satisfied")["staff_name"] == "张伟"
+
+
+# ---------------------------------------------------------------- who may rate (the attacks)
+
+SCREEN = {"Authorization": "Bearer demo-screen-token"}
+BOARD = {"Authorization": "Bearer demo-board-token"}
+PAD_2 = {"Authorization": "Bearer demo-pad-2-token"}
+
+
+def test_a_pad_rates_its_own_counters_services_only(client: TestClient, clerk: dict) -> None:
+    _, service = serve_one(client, clerk)  # at counter 1
+    refused = rate(client, PAD_2, status=403, service=service, level="very_dissatisfied", reasons=["其他"])
+    assert refused["detail_zh"] == "该评价器只能评价本窗口的服务" and "counter 2" in refused["detail"]
+    assert rate(client, PAD, service=service, level="satisfied")["counter"] == 1  # nothing was taken
+
+
+def test_the_wall_screen_a_board_or_a_pad_does_not_rate_by_ticket(client: TestClient, clerk: dict) -> None:
+    """The ticket id is the slip's secret; a device that came to know one holds no slip."""
+    ticket, _ = serve_one(client, clerk)
+    for device in (SCREEN, BOARD, KIOSK, PAD, PAD_2):
+        refused = rate(client, device, status=403, ticket_id=ticket["id"], level="very_dissatisfied", reasons=["其他"])
+        assert refused["detail_zh"] == "请扫描凭条二维码评价"
+    assert rate(client, ticket_id=ticket["id"], level="satisfied")["channel"] == "web"  # the slip's link
+
+
+def test_a_clerk_cannot_rate_his_own_service(client: TestClient, clerk: dict) -> None:
+    ticket, service = serve_one(client, clerk)
+    for body in ({"ticket_id": ticket["id"]}, {"service": service}):
+        refused = rate(client, clerk, status=403, level="very_satisfied", **body)
+        assert refused["detail_zh"].startswith("工作人员不能评价服务")
+    manager = login(client, "manager", "demo-manager")  # nor a manager: ratings are the citizen's
+    assert rate(client, manager, status=403, ticket_id=ticket["id"], level="very_satisfied")
+    assert rate(client, ticket_id=ticket["id"], level="satisfied")["staff_name"] == "张伟"
+
+
+# ---------------------------------------------------------------- the reply loop (DB31/T 862 10.1.3–10.1.4)
+
+
+def bad_web_rating(client: TestClient, clerk: dict, phone: str = "13812345678") -> dict:
+    ticket, _ = serve_one(client, clerk)
+    rate(client, ticket_id=ticket["id"], level="very_dissatisfied", reasons=["服务态度不好"], phone=phone)
+    manager = login(client, "manager", "demo-manager")
+    [case] = [
+        c for c in client.get("/api/halls/demo/rating-cases", headers=manager).json() if c["number"] == ticket["number"]
+    ]
+    return case
+
+
+def test_a_real_name_ratings_phone_is_sealed_and_opened_only_to_call_back(client: TestClient, clerk: dict) -> None:
+    case = bad_web_rating(client, clerk)
+    assert case["contact_masked"] == "138****5678" and case["phone_sealed"] and "13812345678" not in str(case)
+    engine = client.app.state.evaluation.engine
+    with engine.connect() as conn:
+        sealed = conn.execute(sa.select(RatingRow.__table__.c.contact_sealed)).scalar_one()
+    assert sealed and b"13812345678" not in sealed and b"5678" not in sealed
+    manager = login(client, "manager", "demo-manager")
+    path = f"/api/halls/demo/rating-cases/{case['id']}"
+    assert client.post(f"{path}/phone", headers=clerk).status_code == 403  # a clerk never sees it
+    assert client.post(f"{path}/phone", headers=SCREEN).status_code == 403
+    opened = client.post(f"{path}/phone", headers=manager)
+    assert opened.status_code == 200 and opened.json() == {"phone": "13812345678"}
+    assert opened.headers["cache-control"] == "no-store"
+    with engine.connect() as conn:
+        [entry] = conn.execute(sa.select(AuditEntryRow.__table__)).mappings().all()
+    assert (entry["actor"], entry["role"], entry["action"]) == ("manager", "manager", "rating_case.phone_opened")
+    assert entry["target"] == f"rating case {case['id']}" and "13812345678" not in entry["details"]
+    [step] = client.get("/api/halls/demo/rating-cases", headers=manager).json()[0]["steps"]
+    assert (step["by"], step["action"]) == ("manager", "phone")
+
+
+def test_each_call_back_is_a_step_of_its_own_with_who_and_when(client: TestClient, clerk: dict, clock: Clock) -> None:
+    case = bad_web_rating(client, clerk)
+    path = f"/api/halls/demo/rating-cases/{case['id']}"
+    manager, admin = login(client, "manager", "demo-manager"), login(client, "admin", "demo-admin")
+    missed = client.post(f"{path}/call-back", json={"outcome": "no_answer", "note": "无人接听"}, headers=manager)
+    assert missed.status_code == 200 and missed.json()["state"] == "open", missed.text  # not yet answered
+    clock.advance(hours=2)
+    reached = client.post(
+        f"{path}/call-back", json={"outcome": "reached", "note": "已致歉，群众表示理解 13812345678"}, headers=admin
+    )
+    assert reached.status_code == 200 and reached.json()["state"] == "replied", reached.text
+    fixed = client.post(f"{path}/fix", json={"text": "已对窗口人员进行服务规范培训"}, headers=manager).json()
+    assert fixed["state"] == "fixed"
+    steps = [(s["by"], s["action"], s["outcome"]) for s in fixed["steps"]]
+    assert steps == [("manager", "call_back", "no_answer"), ("admin", "call_back", "reached"), ("manager", "fix", "")]
+    assert fixed["steps"][1]["note"] == "已致歉，群众表示理解 138****5678"  # a phone in a note is masked
+    assert fixed["steps"][0]["at"] < fixed["steps"][1]["at"]
+    assert client.post(f"{path}/call-back", json={"outcome": "bogus", "note": "x"}, headers=manager).status_code == 400
+    assert client.post(f"{path}/call-back", json={"outcome": "reached", "note": "x"}, headers=clerk).status_code == 403
+    # the reply rate counts the call-back that reached the citizen
+    [one] = client.get("/api/halls/demo/ratings/stats", params={"from": "2026-11-23"}, headers=manager).json()
+    assert one["real_name_bad"] == 1 and one["reply_rate"] == 1.0
+
+
+def test_the_standards_tiers_set_the_deadline(client: TestClient, clerk: dict) -> None:
+    case = bad_web_rating(client, clerk)  # rated Monday 2026-11-23
+    assert (case["tier"], case["deadline"]) == ("five_days", "2026-11-28")  # the hall's case_working_days
+    manager = login(client, "manager", "demo-manager")
+    path = f"/api/halls/demo/rating-cases/{case['id']}/tier"
+    for tier, deadline in (
+        ("on_the_spot", "2026-11-23"),  # 当场解决: due the day it opened
+        ("one_day", "2026-11-24"),
+        ("fifteen_days", "2026-12-10"),  # Sundays skipped, the demo's Saturday mornings counted
+    ):
+        moved = client.post(path, json={"tier": tier, "note": "按情况定级"}, headers=manager)
+        assert moved.status_code == 200 and (moved.json()["tier"], moved.json()["deadline"]) == (tier, deadline)
+    assert [s["outcome"] for s in moved.json()["steps"]] == ["on_the_spot", "one_day", "fifteen_days"]
+    assert client.post(path, json={"tier": "ten_days"}, headers=manager).status_code == 400
+    for action in ("reply", "fix"):
+        client.post(f"/api/halls/demo/rating-cases/{case['id']}/{action}", json={"text": "已处理"}, headers=manager)
+    assert client.post(path, json={"tier": "one_day"}, headers=manager).status_code == 409  # finished

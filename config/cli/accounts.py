@@ -75,16 +75,22 @@ def cmd_add_device(args: argparse.Namespace) -> int:
     hall = hall_by_id(settings_of(args), args.hall)
     if any(d.name == args.name for d in hall.devices):
         raise ConfigError(f"{hall.path}: devices: {args.name!r} exists already")
+    if (args.kind == "evaluation_pad") != (args.counter is not None):
+        print("an evaluation pad needs --counter (the counter it rates); no other device takes one", file=sys.stderr)
+        return 2
     token = new_device_token()
     block = (
         f"[[devices]]\nname = {_toml_string(args.name)}\nkind = {_toml_string(args.kind)}\n"
-        f'token_sha256 = "{device_token_digest(token)}"\n'
+        + (f"counter = {args.counter}\n" if args.counter is not None else "")
+        + f'token_sha256 = "{device_token_digest(token)}"\n'
     )
     _append_block(hall.path, block)
     print(f"added {args.kind} {args.name} to {hall.path}")
     print(f"its token (shown once, keep it on the device): {token}")
     if args.kind == "ticket_machine":
         print(f"open the ticket machine once as /halls/{hall.id}/kiosk#token={token}")
+    if args.kind == "evaluation_pad":
+        print(f"open the pad once as /halls/{hall.id}/counters/{args.counter}/pad#token={token}")
     return 0
 
 
@@ -113,6 +119,9 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
         "--kind",
         choices=["ticket_machine", "display", "counter_board", "evaluation_pad", "print_agent"],
         default="ticket_machine",
+    )
+    device.add_argument(
+        "--counter", type=int, help="an evaluation pad's counter: it rates that counter's services only"
     )
     device.set_defaults(run=cmd_add_device)
 

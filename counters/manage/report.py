@@ -151,7 +151,7 @@ class ReportBuilder:
         self.facts = FactsStore(engine)
         clock = lambda: dt.datetime.now(dt.UTC)  # noqa: E731  (the request's ``now`` is what counts)
         counter_parts = [h.counters for h in halls]
-        self.evaluation = EvaluationService(engine, counter_parts, clock)
+        self.evaluation = EvaluationService(engine, counter_parts, clock, b"statistics read no secrets")
         self.posts = PostService(engine, HallRegistry([]), counter_parts, clock)
         self.appointments = AppointmentService(
             engine, HallRegistry([]), [h.appointments for h in halls], clock, b"statistics read no secrets"

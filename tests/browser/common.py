@@ -25,7 +25,7 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 KIOSK_AUTH = {"Authorization": "Bearer demo-kiosk-token"}
-PAD_TOKEN = "demo-pad-token"
+PAD_TOKEN = "demo-pad-1-token"  # counter 1's
 PAD_AUTH = {"Authorization": f"Bearer {PAD_TOKEN}"}
 PORTRAIT = {"width": 1080, "height": 1920}
 LANDSCAPE = {"width": 1920, "height": 1080}
