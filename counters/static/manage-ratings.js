@@ -1,6 +1,9 @@
 // 好差评: the follow-up cases of bad ratings (差评整改: reply, fix, appeal and its decision,
-// each with what was done; overdue cases stand out), and the statistics by counter, staff
-// member, item or day. The server decides which action a case allows; refusals are shown.
+// call-backs to the citizen (回访) with their outcome, the deadline tier; every step listed
+// with who and when; overdue cases stand out), and the statistics by counter, staff member,
+// item or day. The server decides which action a case allows; refusals are shown. A real-name
+// rating's phone is opened on request only (the server records who opened it) and is gone
+// from the page at the next refresh.
 "use strict";
 
 (function () {
@@ -21,6 +24,9 @@
     fixed: [],
     void: [],
   };
+  const steps = { ...actions, call_back: "回访", tier: "定级", phone: "查看号码" };
+  const outcomes = { reached: "已接通并答复", no_answer: "未接通", wrong_number: "号码有误" };
+  const tiers = { on_the_spot: "当场解决", one_day: "1个工作日", five_days: "5个工作日", fifteen_days: "15个工作日" };
   const keyNames = { counter: "窗口", staff: "人员", item: "事项", day: "日期" };
   let busy = false;
 
@@ -31,7 +37,17 @@
 
   // ---- cases
 
+  function stepLine(step) {
+    const detail = step.action === "call_back" ? `（${outcomes[step.outcome] || step.outcome}）`
+      : step.action === "tier" ? ` ${tiers[step.outcome] || step.outcome}` : "";
+    return el("li", { dataset: { action: step.action } },
+      el("b", { text: (steps[step.action] || step.action) + detail + (step.note ? "：" : "") }), step.note,
+      el("small", { text: ` ${staffName[step.by] || step.by} ${when(step.at)}` }));
+  }
+
   function record(c) {
+    if (c.steps.length) return el("ul", { class: "record" }, ...c.steps.map(stepLine));
+    // a case worked before each step was kept: what it kept
     const lines = [
       ["回复", c.reply, c.replied_at], ["整改", c.fix, c.fixed_at], ["申诉", c.appeal, c.appealed_at],
       ["结论", c.resolution, c.closed_at],
@@ -45,7 +61,8 @@
 
   function actionsCell(c) {
     const moves = allowed[c.state] || [];
-    if (!moves.length) return el("span", { class: "muted", text: "已办结" });
+    const callable = Boolean(c.contact_masked) && c.state !== "void";  // a real-name rating: call back
+    if (!moves.length && !callable) return el("span", { class: "muted", text: "已办结" });
     const text = el("textarea", {
       rows: "2", maxlength: "1000", placeholder: "处理内容（必填）", "aria-label": `处理内容 ${c.number}`,
     });
@@ -54,20 +71,67 @@
       class: "btn small" + (action === "appeal" || action === "reject_appeal" ? " secondary" : ""),
       dataset: { action },
       text: actions[action],
-      onclick: () => act(c, action, text),
+      onclick: () => act(c, action, { text: text.value.trim() }, text),
     }));
-    return el("div", { class: "case-actions" }, text, el("div", { class: "case-buttons" }, ...buttons));
+    return el("div", { class: "case-actions" }, text, el("div", { class: "case-buttons" }, ...buttons),
+      callable ? callBack(c, text) : null,
+      moves.length ? tierPicker(c, text) : null);
   }
 
-  async function act(c, action, box) {
-    const text = box.value.trim();
-    if (!text) { Hall.toast("请填写处理内容", true); box.focus(); return; }
+  function callBack(c, box) {
+    const phone = el("a", { class: "phone", hidden: "" });
+    const show = c.phone_sealed ? el("button", {
+      type: "button", class: "btn small secondary", text: "查看号码", onclick: () => openPhone(c, phone, show),
+    }) : null;
+    const outcome = el("select", { "aria-label": `回访结果 ${c.number}` },
+      ...Object.entries(outcomes).map(([value, name]) => el("option", { value, text: name })));
+    const done = el("button", {
+      type: "button", class: "btn small", dataset: { action: "call_back" }, text: "记录回访",
+      onclick: () => act(c, "call-back", { outcome: outcome.value, note: box.value.trim() }, box),
+    });
+    return el("div", { class: "call-back" },
+      el("span", { class: "muted", text: `回访 ${c.contact_masked}` }), show, phone, outcome, done);
+  }
+
+  function tierPicker(c, box) {
+    const tier = el("select", { "aria-label": `整改时限 ${c.number}` },
+      ...Object.entries(tiers).map(([value, name]) => el("option", { value, text: name })));
+    tier.value = c.tier;
+    const set = el("button", {
+      type: "button", class: "btn small secondary", dataset: { action: "tier" }, text: "设定时限",
+      onclick: () => act(c, "tier", { tier: tier.value, note: box.value.trim() }, null),
+    });
+    return el("div", { class: "tier-picker" }, tier, set);
+  }
+
+  // The number in clear for the call, until the next refresh; the server records who opened it.
+  async function openPhone(c, link, button) {
     if (busy) return;
     busy = true;
     try {
-      const r = await Manage.api("POST", `/api/halls/${hall}/rating-cases/${c.id}/${action}`, { text });
+      const r = await Manage.api("POST", `/api/halls/${hall}/rating-cases/${c.id}/phone`);
       if (!r.ok) { Hall.toast(Manage.refusal(r), true); return; }
-      Hall.toast(`${c.number}：${actions[action]}已记录，当前状态 ${states[r.data.state] || r.data.state}`);
+      link.textContent = r.data.phone;
+      link.href = `tel:${r.data.phone}`;
+      link.hidden = false;
+      button.hidden = true;
+    } finally {
+      busy = false;
+    }
+  }
+
+  const said = { "call-back": "回访", tier: "时限" };
+
+  // ``box``: the text the action needs (none for a tier, whose note is optional).
+  async function act(c, action, body, box) {
+    if (box && !box.value.trim()) { Hall.toast("请填写处理内容", true); box.focus(); return; }
+    if (busy) return;
+    busy = true;
+    try {
+      const r = await Manage.api("POST", `/api/halls/${hall}/rating-cases/${c.id}/${action}`, body);
+      if (!r.ok) { Hall.toast(Manage.refusal(r), true); return; }
+      const what = said[action] || actions[action];
+      Hall.toast(`${c.number}：${what}已记录，当前状态 ${states[r.data.state] || r.data.state}`);
     } finally {
       busy = false;
     }
@@ -84,6 +148,7 @@
     const state = el("div", { class: "state-cell" },
       el("span", { class: `case-state ${c.state}`, text: states[c.state] || c.state }),
       c.overdue ? el("span", { class: "overdue-tag", text: "超期" }) : null,
+      el("div", { class: "tier", text: `时限 ${tiers[c.tier] || c.tier}` }),
       el("div", { class: "deadline", text: `期限 ${c.deadline}` }));
     return el("tr", { class: c.overdue ? "overdue" : "", dataset: { case: c.id, state: c.state, number: c.number } },
       el("td", {}, el("b", { class: "case-number", text: c.number }),

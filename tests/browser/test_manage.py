@@ -236,7 +236,7 @@ def test_a_bad_rating_is_replied_to_on_the_ratings_page(new_page, server, api, s
     expect(case.locator(".case-state")).to_have_text("待处理")
     expect(case.locator(".deadline")).to_have_text(re.compile(r"^期限 \d{4}-\d\d-\d\d$"))
     expect(case.locator(".overdue-tag")).to_have_count(0)  # just opened
-    expect(case.locator("button")).to_have_text(["回复", "申诉"])
+    expect(case.locator(".case-buttons button")).to_have_text(["回复", "申诉"])
     expect(page.locator("#cases-summary")).to_have_text("共 1 件")
 
     # Statistics by counter: two ratings at counter 1, one bad, its real-name case not yet answered.
@@ -253,8 +253,8 @@ def test_a_bad_rating_is_replied_to_on_the_ratings_page(new_page, server, api, s
     case.get_by_role("button", name="回复").click()
     expect(case.locator(".case-state")).to_have_text("已回复")
     expect(case.locator(".record")).to_contain_text("回复：已电话联系群众致歉，并加强窗口服务培训")
-    expect(case.locator(".record")).to_contain_text("经办：王海")
-    expect(case.locator("button")).to_have_text(["整改", "申诉"])
+    expect(case.locator(".record li").last).to_contain_text("王海")  # who replied
+    expect(case.locator(".case-buttons button")).to_have_text(["整改", "申诉"])
     expect(stats.locator("td")).to_have_text(["2", "1", "0", "0", "1", "0", "6.50", "50.0%", "1", "1", "100.0%"])
     manager = staff_login(api, "manager", "demo-manager")
     [stored] = api.get("/api/halls/demo/rating-cases", headers=manager).json()
@@ -292,6 +292,60 @@ def test_a_bad_rating_is_replied_to_on_the_ratings_page(new_page, server, api, s
     expect(case.locator(".overdue-tag")).to_have_text("超期")
     expect(case).to_have_class(re.compile(r"\boverdue\b"))
     expect(page.locator("#cases-summary")).to_have_text("共 1 件，超期 1 件")
+
+
+def test_the_manager_calls_back_a_real_name_bad_rating_on_the_case_page(new_page, server, api, shot) -> None:
+    """回访 (DB31/T 862 10.1.4): the phone is masked until the manager opens it for the call; each
+    call-back is recorded with its outcome, who and when; a call that reached the citizen answers
+    the case; the deadline tier can be set (1、5、15 working days, or solved on the spot)."""
+    zhangwei = staff_login(api, "zhangwei", "demo-staff")
+    act(api, zhangwei, 1, "sign-in")
+    act(api, zhangwei, 1, "open")
+    _, service = serve_one(api, zhangwei)
+    rate(api, service, level="very_dissatisfied", reasons=["服务态度不好"], phone="13812345678")
+
+    page = manager_page(new_page, server, "ratings")
+    case = page.locator("#cases tbody tr").first
+    expect(case.locator(".tier")).to_have_text("时限 5个工作日")
+    expect(case).to_contain_text("回访 138****5678")
+    expect(case.locator(".phone")).to_be_hidden()
+    assert "13812345678" not in page.content()
+    case.get_by_role("button", name="查看号码").click()
+    expect(case.locator(".phone")).to_have_text("13812345678")
+    expect(case.locator(".phone")).to_have_attribute("href", "tel:13812345678")
+
+    # Nobody answers: recorded, the case stays open.
+    case.get_by_role("combobox", name=re.compile("^回访结果")).select_option("no_answer")
+    case.get_by_role("button", name="记录回访").click()
+    expect(page.locator("#toast")).to_have_text("请填写处理内容")  # a note is needed
+    case.get_by_role("textbox").fill("无人接听，稍后再拨")
+    case.get_by_role("button", name="记录回访").click()
+    expect(case.locator(".case-state")).to_have_text("待处理")
+    expect(case.locator(".phone")).to_be_hidden()  # gone from the page with the refresh
+    steps = case.locator(".record li")
+    expect(steps).to_have_count(2)
+    expect(steps.nth(0)).to_contain_text("查看号码 王海")
+    expect(steps.nth(1)).to_contain_text("回访（未接通）：无人接听，稍后再拨 王海")
+
+    # The second call reaches the citizen: the case is answered.
+    case.get_by_role("combobox", name=re.compile("^回访结果")).select_option("reached")
+    case.get_by_role("textbox").fill("已致歉，群众表示理解")
+    case.get_by_role("button", name="记录回访").click()
+    expect(case.locator(".case-state")).to_have_text("已回复")
+    expect(steps).to_have_count(3)
+    expect(steps.nth(2)).to_contain_text("回访（已接通并答复）：已致歉，群众表示理解 王海")
+
+    # A simple fix: one working day from the day it opened.
+    case.get_by_role("combobox", name=re.compile("^整改时限")).select_option("one_day")
+    case.get_by_role("button", name="设定时限").click()
+    expect(case.locator(".tier")).to_have_text("时限 1个工作日")
+    expect(steps.nth(3)).to_contain_text("定级 1个工作日")
+    manager = staff_login(api, "manager", "demo-manager")
+    [stored] = api.get("/api/halls/demo/rating-cases", headers=manager).json()
+    assert stored["tier"] == "one_day" and stored["state"] == "replied"
+    expect(case.locator(".deadline")).to_have_text(f"期限 {stored['deadline']}")
+    assert [s["action"] for s in stored["steps"]] == ["phone", "call_back", "call_back", "tier"]
+    shot(page, "manage-ratings-call-back")
 
 
 def test_a_clerk_account_does_not_open_the_managers_pages(new_page, server) -> None:
