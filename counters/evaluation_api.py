@@ -86,6 +86,9 @@ async def rate(
     evaluation: NamedDependency[EvaluationService],
     principal: NamedDependency[Principal | None],
 ) -> RatingView:
+    """By the counter's evaluation pad (its device token and the ``service`` its channel told; its
+    own counter's services only) or by the slip's link (``ticket_id``, without a token). A staff
+    token, or another device's, is refused (403): ratings are the citizen's."""
     if principal is not None and principal.kind == "staff":
         # no clerk rates his own services, nor a colleague's: ratings come from the citizen
         raise Forbidden(
