@@ -21,6 +21,7 @@ import secrets
 from collections.abc import Callable
 
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
 from sqlalchemy.engine import Engine
 
 from config.audit.schemas import AuditEntry
@@ -391,7 +392,12 @@ class EvaluationService:
             sealed = self.store.sealed_contact(conn, row["rating_id"])
             if sealed is None:
                 raise NotFound("the rating left no phone to call back", "该评价未留手机号")
-            phone = self.sealer.open(sealed).decode()
+            try:
+                phone = self.sealer.open(sealed).decode()
+            except InvalidTag:  # sealed under a key the server no longer has
+                raise Conflict(
+                    "the phone was sealed under another secret key: re-seal after a key change", "手机号无法解密"
+                ) from None
             self.store.add_step(conn, RatingCaseStepRow(hall=hall, case_id=case_id, at=now, by=by, action="phone"))
             record(
                 conn,

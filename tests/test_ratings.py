@@ -9,7 +9,9 @@ import sqlalchemy as sa
 from litestar.testing import TestClient
 
 from config.audit.models import AuditEntryRow
+from counters.evaluation import EvaluationService
 from counters.models import RatingRow
+from queueing.errors import Conflict
 from tests.support import Clock, login
 
 KIOSK = {"Authorization": "Bearer demo-kiosk-token"}
@@ -279,3 +281,11 @@ def test_the_standards_tiers_set_the_deadline(client: TestClient, clerk: dict) -
     for action in ("reply", "fix"):
         client.post(f"/api/halls/demo/rating-cases/{case['id']}/{action}", json={"text": "已处理"}, headers=manager)
     assert client.post(path, json={"tier": "one_day"}, headers=manager).status_code == 409  # finished
+
+
+def test_a_phone_sealed_under_another_key_is_refused_not_a_crash(client: TestClient, clerk: dict) -> None:
+    case = bad_web_rating(client, clerk)
+    service = client.app.state.evaluation
+    rekeyed = EvaluationService(service.engine, list(service.halls.values()), service.clock, b"another-key-" * 3)
+    with client.portal() as portal, pytest.raises(Conflict, match="another secret key"):
+        portal.call(rekeyed.open_phone, "demo", case["id"], "manager", "manager", "")
