@@ -39,6 +39,7 @@ from appointments.rules import BookingRefused, Slot, arrival, check_booking, che
 from appointments.schemas import AppointmentFigures, BookableItem, BookingView, CheckInResult, SlotToday, SlotView
 from appointments.settings import AppointmentHall
 from appointments.store import AppointmentStore, new_code
+from config.audit.schemas import ActorKind, AuditEntry
 from config.auth import LoginThrottle
 from config.privacy import mask_code
 from queueing.commands import Actor, IssueTicket, Priority
@@ -49,16 +50,39 @@ from queueing.schemas import IssuedTicket
 from queueing.service import HallRegistry
 from queueing.views import TicketView
 
-__all__ = ["AppointmentService"]
+__all__ = ["AppointmentService", "forget_people"]
 
 log = logging.getLogger("hall.appointments")
 
 _SWEEP_SECONDS = 30.0
+_FORGET_EVERY_SECONDS = 3600.0  # bookings past keeping are anonymised within the hour
 
 
 def _typed(error: PersonError) -> Invalid:
     """What someone typed wrong, as the API's 422: the field and why, in both languages."""
     return Invalid(str(error), error.message_zh)
+
+
+def forget_people(
+    store: AppointmentStore, halls: list[AppointmentHall], now: dt.datetime, actor_kind: ActorKind, actor: str = ""
+) -> dict[str, int]:
+    """Anonymise, in each of ``halls``, the bookings whose day is more than
+    ``keep_personal_days`` before ``now``'s (safe in several processes at once); how many, by
+    hall. Each hall's run that anonymised any is in the audit trail."""
+    done: dict[str, int] = {}
+    for definition in halls:
+        zone = ZoneInfo(definition.info.timezone)
+        days = definition.settings.keep_personal_days
+        first_kept = now.astimezone(zone).date() - dt.timedelta(days=days)
+        entry = AuditEntry(
+            hall=definition.id, at=now, actor_kind=actor_kind, actor=actor,
+            action="appointments.forget_people", details={"keep_personal_days": days},
+        )  # fmt: skip
+        kept_from = dt.datetime.combine(first_kept, dt.time(), zone)
+        done[definition.id] = store.forget_people(definition.id, kept_from, entry)
+        if done[definition.id]:
+            log.info("bookings anonymised", extra={"hall": definition.id, "bookings": done[definition.id]})
+    return done
 
 
 class AppointmentService:
@@ -83,6 +107,7 @@ class AppointmentService:
         self.public_url = public_url.rstrip("/")
         self._sweeper: asyncio.Task | None = None
         self._sending: set[asyncio.Task] = set()
+        self._forgot_at: float | None = None  # the event loop's time of the last anonymising
 
     # ---------------------------------------------------------------- life
 
@@ -615,10 +640,18 @@ class AppointmentService:
                         )
                         break
 
+    async def forget_people(self) -> dict[str, int]:
+        """Anonymise the bookings past keeping, in every hall (see ``forget_people``)."""
+        return await asyncio.to_thread(forget_people, self.store, list(self.halls.values()), self.clock(), "system")
+
     async def _sweep_forever(self) -> None:
+        loop = asyncio.get_running_loop()
         while True:
             try:
                 await self.sweep()
+                if self._forgot_at is None or loop.time() - self._forgot_at >= _FORGET_EVERY_SECONDS:
+                    self._forgot_at = loop.time()
+                    await self.forget_people()
             except Exception:
                 log.exception("appointment sweep failed")
             await asyncio.sleep(_SWEEP_SECONDS)

@@ -60,6 +60,10 @@ class AppointmentSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=Tru
     late_as_walk_in: bool = True  # a late arrival gets a walk-in ticket (else refused)
     block_rules: tuple[BlockRule, ...] = DEFAULT_BLOCK_RULES
     reminders_minutes: tuple[int, ...] = (24 * 60, 60)  # before the slot: the day before, an hour before
+    # Days after its slot a booking keeps its person (the masked forms, the sealed contacts, the
+    # keyed hash of the document): then it is anonymised, its figures kept (个人信息保护法 Art. 19,
+    # GB/T 35273 6.1). At least as long as any rule looks back at a person's bookings.
+    keep_personal_days: int = 90
 
     def __post_init__(self) -> None:
         if not 5 <= self.slot_minutes <= 240:
@@ -79,6 +83,11 @@ class AppointmentSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=Tru
             raise ValueError("early_minutes, late_minutes and cancel_cutoff_minutes must not be negative")
         if any(m <= 0 for m in self.reminders_minutes):
             raise ValueError("reminders_minutes: minutes before the slot, each above 0")
+        looks_back = max([30, *(rule.within_days + rule.block_days for rule in self.block_rules)])
+        if self.keep_personal_days < looks_back:
+            raise ValueError(
+                f"keep_personal_days must be at least {looks_back}: the rules look back that far at a person's bookings"
+            )
 
     def capacity_for(self, item: str, group: str) -> tuple[str, int]:
         """The key bookings of ``item`` are counted under (the item, or its group) and how

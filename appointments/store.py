@@ -7,12 +7,15 @@ import datetime as dt
 import secrets
 from collections.abc import Callable, Iterable
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from appointments.models import AppointmentPersonRow, AppointmentReminderRow, AppointmentRow, AppointmentSlotRow
 from appointments.rules import BookingRefused, PastBooking
+from config.audit.schemas import AuditEntry
+from config.audit.store import record
 from config.database import is_postgres, read_connection, write_transaction
 
 __all__ = ["AppointmentStore", "new_code"]
@@ -211,6 +214,37 @@ class AppointmentStore:
             from queueing.errors import Conflict
 
             raise Conflict("this booking is already checked in", "该预约已签到取号，请勿重复签到")
+
+    def forget_people(self, hall: str, slots_before: dt.datetime, entry: AuditEntry) -> int:
+        """Anonymise the bookings of slots that began before ``slots_before``: the person
+        (masked forms, sealed contacts, the keyed hash) goes, the booking's item, slot, state
+        and times stay for the figures. ``entry``, with the count added, records it in the
+        same transaction. How many were anonymised."""
+        with write_transaction(self.engine) as conn, conn.begin():
+            done = conn.execute(
+                _appts.update()
+                .where(_appts.c.hall == hall, _appts.c.slot_start < slots_before, _appts.c.person_key != "")
+                .values(
+                    person_key="",
+                    id_masked="",
+                    name_masked="",
+                    phone_masked="",
+                    agent_name_masked="",
+                    agent_phone_masked="",
+                    contact_sealed=b"",
+                )
+            ).rowcount
+            if done:
+                # a person with no booking left is no longer anyone the hall knows
+                conn.execute(
+                    _people.delete().where(
+                        _people.c.hall == hall,
+                        ~sa.exists().where(_appts.c.hall == hall, _appts.c.person_key == _people.c.person_key),
+                    )
+                )
+                details = {**entry.details, "bookings": done, "slots_before": slots_before.isoformat()}
+                record(conn, msgspec.structs.replace(entry, details=details))
+        return done
 
     def close_slot(self, hall: str, key: str, start: dt.datetime) -> None:
         with write_transaction(self.engine) as conn, conn.begin():

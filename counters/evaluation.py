@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
 from sqlalchemy.engine import Engine
 
-from config.audit.schemas import AuditEntry
+from config.audit.schemas import ActorKind, AuditEntry
 from config.audit.store import record
 from config.crypto import Sealer
 from config.database import read_connection, write_transaction
@@ -49,13 +49,32 @@ from queueing.errors import Conflict, Forbidden, Invalid, NotFound
 from queueing.ports import RatingPrompt
 from queueing.store import StoredEvent
 
-__all__ = ["EvaluationService"]
+__all__ = ["EvaluationService", "forget_contacts"]
 
 log = logging.getLogger("hall.ratings")
 
 _UNRATED_EVERY_SECONDS = 600.0  # the rule for unrated services counts days: every ten minutes is plenty
 _UNRATED_BATCH = 40  # services rated per write transaction by the rule for unrated ones
 _UNRATED_PAUSE_SECONDS = 0.1
+
+
+def forget_contacts(
+    store: CounterStore, halls: list[CounterHall], now: dt.datetime, actor_kind: ActorKind, actor: str = ""
+) -> dict[str, int]:
+    """Drop, in each of ``halls``, the phones of real-name ratings more than
+    ``keep_personal_days`` after their service whose case is closed; how many, by hall (in
+    the audit trail when any)."""
+    done: dict[str, int] = {}
+    for part in halls:
+        days = part.ratings.keep_personal_days
+        entry = AuditEntry(
+            hall=part.id, at=now, actor_kind=actor_kind, actor=actor,
+            action="ratings.forget_contacts", details={"keep_personal_days": days},
+        )  # fmt: skip
+        done[part.id] = store.forget_contacts(part.id, part.rules.hall_day(now) - dt.timedelta(days=days), entry)
+        if done[part.id]:
+            log.info("phones of old ratings dropped", extra={"hall": part.id, "ratings": done[part.id]})
+    return done
 
 
 class EvaluationService:
@@ -87,7 +106,15 @@ class EvaluationService:
                         log.info("unrated services counted", extra={"hall": hall, "services": counted})
                 except Exception:
                     log.exception("counting unrated services failed", extra={"hall": hall})
+            try:
+                await self.forget_contacts()
+            except Exception:
+                log.exception("forgetting the phones of old ratings failed")
             await asyncio.sleep(_UNRATED_EVERY_SECONDS)
+
+    async def forget_contacts(self) -> dict[str, int]:
+        """Drop the phones of old real-name ratings, in every hall (see ``forget_contacts``)."""
+        return await asyncio.to_thread(forget_contacts, self.store, list(self.halls.values()), self.clock(), "system")
 
     def _hall(self, hall: str) -> CounterHall:
         found = self.halls.get(hall)

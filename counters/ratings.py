@@ -121,8 +121,13 @@ class RatingRules(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     pad_timeout_seconds: int = 60  # the pad goes back to idle if nobody rates
     auto_after_days: int | None = None  # e.g. 7: an unrated service counts as ``auto_level`` then
     auto_level: Level = Level.VERY_SATISFIED
+    # Days after the service a real-name rating keeps its phone (masked and sealed, for the
+    # call-back); a case still being handled keeps it until it is closed (fixed or void).
+    keep_personal_days: int = 90
 
     def __post_init__(self) -> None:
+        if not 30 <= self.keep_personal_days <= 3660:
+            raise ValueError("keep_personal_days must be from 30 to 3660 (a month for call-backs, ten years at most)")
         if set(self.scores) != {level.value for level in Level}:
             raise ValueError(f"scores must give each level: {', '.join(level.value for level in Level)}")
         if not self.bad_reasons:

@@ -8,12 +8,16 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Collection
 
+import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
+from config.audit.schemas import AuditEntry
+from config.audit.store import record as audit_record
 from config.database import read_connection, write_transaction
 from counters.models import PostRosterRow, RatingCaseRow, RatingCaseStepRow, RatingRow
+from counters.ratings import CaseState
 from queueing import store as record
 from queueing.store import StoredEvent, TicketFacts
 
@@ -114,6 +118,28 @@ class CounterStore:
 
     def add_step(self, conn: Connection, step: RatingCaseStepRow) -> None:
         conn.execute(_steps.insert().values(**step.model_dump(exclude={"id"})))
+
+    def forget_contacts(self, hall: str, served_before: dt.date, entry: AuditEntry) -> int:
+        """Drop the phones of real-name ratings of services before ``served_before`` whose case,
+        if any, is closed; ``entry``, with the count added, records it in the same transaction."""
+        still_handled = sa.exists().where(
+            _cases.c.rating_id == _ratings.c.id, _cases.c.state.notin_((CaseState.FIXED, CaseState.VOID))
+        )
+        with write_transaction(self.engine) as conn, conn.begin():
+            done = conn.execute(
+                _ratings.update()
+                .where(
+                    _ratings.c.hall == hall,
+                    _ratings.c.day < served_before,
+                    sa.or_(_ratings.c.contact_sealed.is_not(None), _ratings.c.contact_masked != ""),
+                    ~still_handled,
+                )
+                .values(contact_sealed=None, contact_masked="")
+            ).rowcount
+            if done:
+                details = {**entry.details, "ratings": done, "served_before": served_before.isoformat()}
+                audit_record(conn, msgspec.structs.replace(entry, details=details))
+        return done
 
     def sealed_contact(self, conn: Connection, rating_id: str) -> bytes | None:
         return conn.execute(sa.select(_ratings.c.contact_sealed).where(_ratings.c.id == rating_id)).scalar_one_or_none()

@@ -79,6 +79,12 @@ def _broken(tmp_path: Path, old: str, new: str) -> Path:
             '[[devices]]\nname = "small-kiosk"\ncounter = 1\n',
             "devices[0].counter: only an evaluation pad is bound to a counter, not a ticket_machine",
         ),
+        (
+            "[calling]",
+            "[appointments]\nkeep_personal_days = 40\n\n[calling]",
+            "appointments: keep_personal_days must be at least 60: the rules look back that far",
+        ),
+        ("[calling]", "[ratings]\nkeep_personal_days = 7\n\n[calling]", "ratings: keep_personal_days must be from 30"),
         ("[calling]", "[calling", "not valid TOML"),
     ],
 )

@@ -121,6 +121,33 @@ def cmd_rebuild(args: argparse.Namespace) -> int:
     return status
 
 
+def cmd_forget(args: argparse.Namespace) -> int:
+    """Anonymise now what is past keeping (the server does it by itself within the hour)."""
+    import datetime as dt
+    import getpass
+
+    from appointments.service import forget_people
+    from appointments.store import AppointmentStore
+    from config.database import connect_engine
+    from config.migrations import upgrade
+    from counters.evaluation import forget_contacts
+    from counters.store import CounterStore
+
+    settings = settings_of(args)
+    engine = connect_engine(settings.database)
+    upgrade(engine)
+    halls = [hall_by_id(settings, args.hall)] if args.hall else load_halls(settings.halls)
+    now, who = dt.datetime.now(dt.UTC), getpass.getuser()
+    bookings = forget_people(AppointmentStore(engine), [h.appointment_part() for h in halls], now, "command", who)
+    ratings = forget_contacts(CounterStore(engine), [h.counter_part() for h in halls], now, "command", who)
+    for hall in halls:
+        print(
+            f"{hall.id}: {bookings[hall.id]} bookings anonymised (kept {hall.appointments.keep_personal_days} days),"
+            f" {ratings[hall.id]} rating phones dropped (kept {hall.ratings.keep_personal_days} days)"
+        )
+    return 0
+
+
 def add_commands(commands: argparse._SubParsersAction) -> None:
     serve = commands.add_parser("serve", help="start the server")
     serve.add_argument("--host")
@@ -132,6 +159,12 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     commands.add_parser("check", help="check settings and hall files").set_defaults(run=cmd_check)
 
     commands.add_parser("migrate", help="create or upgrade the schema").set_defaults(run=cmd_migrate)
+
+    forget = commands.add_parser(
+        "forget-personal-data", help="anonymise bookings and rating phones past keeping (keep_personal_days)"
+    )
+    forget.add_argument("--hall")
+    forget.set_defaults(run=cmd_forget)
 
     rebuild = commands.add_parser("rebuild", help="replay a hall's record and compare with the live state")
     rebuild.add_argument("--hall")
