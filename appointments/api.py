@@ -39,6 +39,7 @@ from appointments.schemas import (
     SlotView,
 )
 from appointments.service import AppointmentService
+from config.audit.marks import CHANGES_NOTHING, IN_HALL_RECORD
 from config.auth import Principal, issuer_guard, manager_guard, staff_guard
 from config.limits import limited
 from queueing.errors import Invalid
@@ -82,7 +83,13 @@ async def book(
     )
 
 
-@post(f"{_BASE}/check-in", guards=[issuer_guard], status_code=201, summary="Check in a booking: its ticket (签到取号)")
+@post(
+    f"{_BASE}/check-in",
+    opt=IN_HALL_RECORD,
+    guards=[issuer_guard],
+    status_code=201,
+    summary="Check in a booking: its ticket (签到取号)",
+)
 async def check_in(
     hall: FromPath[str],
     data: JSONBody[CheckInRequest],
@@ -153,7 +160,7 @@ async def by_ticket(
     f"{_BASE}/find",
     status_code=200,
     summary="Find my bookings (找回预约) by document number and phone number",
-    opt=limited("lookup"),
+    opt={**CHANGES_NOTHING, **limited("lookup")},
 )
 async def find(
     hall: FromPath[str], data: JSONBody[FindRequest], appointments: NamedDependency[AppointmentService]

@@ -37,9 +37,13 @@ from appointments.notify import build_notifier
 from appointments.pages import router as appointments_pages
 from appointments.service import AppointmentService
 from config.accounts import AccountBook
+from config.audit.api import router as audit_api
+from config.audit.middleware import AuditMiddleware
+from config.audit.store import AuditStore
 from config.auth import (
     Authenticator,
     PrincipalMiddleware,
+    audit_reader_guard,
     issuer_guard,
     login,
     manager_guard,
@@ -210,6 +214,7 @@ def _internal_error_response(request: Request, exc: Exception) -> Response:
 SWAGGER_UI = "/static/vendor/swagger-ui"
 _TOKENS = {
     manager_guard: "Needs a manager's token (sign in at POST /api/auth/login) · 需要管理人员令牌",
+    audit_reader_guard: "Needs a manager's token (sign in at POST /api/auth/login) · 需要管理人员令牌",
     staff_guard: "Needs a staff token (sign in at POST /api/auth/login) · 需要工作人员令牌",
     issuer_guard: "Needs a ticket machine's device token or a staff token · 需要取号机设备令牌或工作人员令牌",
 }
@@ -361,6 +366,7 @@ def create_app(
     counter_parts = [h.counter_part() for h in halls]
     evaluation = EvaluationService(engine, counter_parts, clock, settings.secret())
     posts = PostService(engine, registry, counter_parts, clock, settings.post_watch_seconds)
+    audit = AuditStore(engine)
     auth = Authenticator(AccountBook(halls), TokenSigner(settings.secret()), settings.token_hours, clock)
     feed = LiveFeed(
         registry,
@@ -426,6 +432,7 @@ def create_app(
             planning_api,
             manage_pages,
             appointments_pages,
+            audit_api,
             create_static_files_router(
                 path="/static",
                 directories=[PROJECT_ROOT / p / "static" for p in _PACKAGES if (PROJECT_ROOT / p / "static").is_dir()],
@@ -436,6 +443,7 @@ def create_app(
         dependencies={
             "settings": _constant(settings),
             "auth": _constant(auth),
+            "audit": _constant(audit),
             "registry": _constant(registry),
             "displays": _constant(displays),
             "printing": _constant(printing),
@@ -450,8 +458,13 @@ def create_app(
             "runtime": _by_hall(registry.get),
             "counter_hall": _by_hall(_lookup({p.id: p for p in counter_parts})),
         },
-        # Who calls (a token's principal), then the bounds on calls without one (config/limits.py).
-        middleware=[DefineMiddleware(PrincipalMiddleware, auth=auth), *limit_middleware(settings.limits)],
+        # Who is calling, the audit trail's record of each change (it reads the caller), and the
+        # bounds on calls without a token (config/limits.py).
+        middleware=[
+            DefineMiddleware(PrincipalMiddleware, auth=auth),
+            DefineMiddleware(AuditMiddleware, store=audit, clock=clock),
+            *limit_middleware(settings.limits),
+        ],
         stores=limit_stores(settings.redis_url),
         # The same services for whoever holds the app (tests, tools); handlers get them injected.
         state=State(

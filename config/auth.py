@@ -45,6 +45,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody
 from litestar.types import ASGIApp, Receive, Scope, Send
 
+from config.audit.marks import SIGN_IN
 from config.crypto import TokenClaims, TokenSigner, hash_password, verify_password
 from queueing.commands import Actor, Role
 
@@ -54,6 +55,7 @@ __all__ = [
     "LoginResponse",
     "Principal",
     "PrincipalMiddleware",
+    "audit_reader_guard",
     "client_place",
     "issuer_guard",
     "login",
@@ -302,6 +304,11 @@ async def manager_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None
     _require(connection, lambda p: p.kind == "staff" and p.role.manages, "a manager's token")
 
 
+async def audit_reader_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+    """Who may search the audit trail: the roles that may read it (the one place to add one)."""
+    _require(connection, lambda p: p.kind == "staff" and p.role.manages, "a manager's token")
+
+
 async def issuer_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
     _require(
         connection,
@@ -339,7 +346,7 @@ def provide_principal(scope: Scope) -> Principal | None:
     return scope.get("user")  # type: ignore[return-value]
 
 
-@post("/api/auth/login", tags=["auth"], summary="Sign in; returns a bearer token", status_code=200)
+@post("/api/auth/login", tags=["auth"], summary="Sign in; returns a bearer token", status_code=200, opt=SIGN_IN)
 async def login(data: JSONBody[LoginRequest], request: Request, auth: NamedDependency[Authenticator]) -> LoginResponse:
     address = request.client.host if request.client else ""
     return await asyncio.to_thread(auth.login, data, address)  # scrypt takes tens of milliseconds

@@ -50,6 +50,8 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     unfinished_requests: Annotated[int, msgspec.Meta(ge=0)] = 0
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
+    # How long the audit trail keeps its entries (`hall audit prune`): at least six months (SZDB/Z 179 8.1.3).
+    audit_keep_days: Annotated[int, msgspec.Meta(ge=183)] = 365
 
     @property
     def database(self) -> str:
@@ -95,6 +97,7 @@ _ENV: dict[str, tuple[str, type]] = {
     "HALL_STATS_WORKERS": ("stats_workers", int),
     "HALL_LOG_LEVEL": ("log_level", str),
     "HALL_LOG_FORMAT": ("log_format", str),
+    "HALL_AUDIT_KEEP_DAYS": ("audit_keep_days", int),
 }
 
 

@@ -22,6 +22,7 @@ from litestar.di import NamedDependency
 from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody
 
+from config.audit.marks import CHANGES_NOTHING, IN_HALL_RECORD
 from config.auth import Principal, manager_guard, staff_guard
 from config.privacy import mask_text
 from counters.schemas import (
@@ -112,6 +113,7 @@ async def counter_status(counter: FromPath[int], runtime: NamedDependency[HallRu
 
 @post(
     "/api/halls/{hall:str}/counters/{counter:int}/call-next",
+    opt=IN_HALL_RECORD,
     guards=[staff_guard],
     status_code=200,
     summary="Call the next ticket (叫号)",
@@ -131,6 +133,7 @@ async def call_next(
 
 @post(
     "/api/halls/{hall:str}/counters/{counter:int}/call",
+    opt=IN_HALL_RECORD,
     guards=[staff_guard],
     status_code=200,
     summary="Call one waiting ticket by its number, out of the calling order (指定叫号)",
@@ -156,6 +159,7 @@ async def desk(counter: FromPath[int], runtime: NamedDependency[HallRuntime]) ->
 
 @post(
     "/api/halls/{hall:str}/counters/{counter:int}/transfer",
+    opt=IN_HALL_RECORD,
     guards=[staff_guard],
     status_code=200,
     summary="Transfer the current ticket to another item or counter, keeping its number (一票到底)",
@@ -180,6 +184,7 @@ async def transfer(
 
 @post(
     "/api/halls/{hall:str}/counters/{counter:int}/pause",
+    opt=IN_HALL_RECORD,
     guards=[staff_guard],
     status_code=200,
     summary="Pause the counter (暂停服务): it finishes its ticket but calls nobody new",
@@ -199,6 +204,7 @@ async def pause(
 
 @post(
     "/api/halls/{hall:str}/counters/{counter:int}/resume",
+    opt=IN_HALL_RECORD,
     guards=[staff_guard],
     status_code=200,
     summary="Resume a suspended ticket at this counter (恢复挂起)",
@@ -217,6 +223,7 @@ async def resume(
 
 @post(
     "/api/halls/{hall:str}/counters/{counter:int}/{action:str}",
+    opt=IN_HALL_RECORD,
     guards=[staff_guard],
     status_code=200,
     summary="recall, no-show, start, complete, suspend, open, close, sign-in, sign-out",
@@ -244,6 +251,7 @@ async def counter_action(
 @patch(
     "/api/halls/{hall:str}/counters/{counter:int}",
     guards=[manager_guard],
+    opt=IN_HALL_RECORD,
     summary="Change a counter's kind, domains, items, profile or name (manager); effective on its next call",
 )
 async def reconfigure(
@@ -258,6 +266,7 @@ async def reconfigure(
 
 @post(
     "/api/halls/{hall:str}/counters/{counter:int}/preview",
+    opt=CHANGES_NOTHING,
     guards=[manager_guard],
     status_code=200,
     summary="What a change of a counter would do, changing nothing: what it would serve, whom it could call",

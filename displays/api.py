@@ -30,6 +30,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody
 from litestar.response import File
 
+from config.audit.marks import IN_HALL_RECORD
 from config.auth import Principal, manager_guard
 from displays.hub import DisplayHub, Subscriber
 from displays.messages import DeviceMessage, DeviceStatus, Heartbeat, Resync
@@ -251,6 +252,7 @@ class AnnouncementResult(msgspec.Struct, frozen=True):
 
 @post(
     "/api/halls/{hall:str}/announcements",
+    opt=IN_HALL_RECORD,
     guards=[manager_guard],
     status_code=201,
     summary="Announce to the hall (广播): shown on the hall screens and spoken",

@@ -19,6 +19,7 @@ from litestar import Request, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from config.audit.marks import IN_HALL_RECORD
 from config.auth import Principal, issuer_guard, staff_guard
 from queueing.commands import CancelTicket, IssueTicket, MoveTicket, Priority, Reinstate
 from queueing.errors import NotFound
@@ -66,6 +67,7 @@ async def hall_info(runtime: NamedDependency[HallRuntime]) -> HallDetails:
 
 @post(
     "/api/halls/{hall:str}/tickets",
+    opt=IN_HALL_RECORD,
     guards=[issuer_guard],
     status_code=201,
     summary="Issue a ticket (取号)",
@@ -141,6 +143,7 @@ async def find_tickets(
 
 @post(
     "/api/halls/{hall:str}/tickets/{ticket_id:str}/reinstate",
+    opt=IN_HALL_RECORD,
     guards=[staff_guard],
     status_code=200,
     summary="Put a no-show ticket back in line, within the grace period (过号恢复)",
@@ -154,6 +157,7 @@ async def reinstate_ticket(
 
 @post(
     "/api/halls/{hall:str}/tickets/{ticket_id:str}/move",
+    opt=IN_HALL_RECORD,
     guards=[staff_guard],
     status_code=200,
     summary="Send a waiting ticket to another item's line or to one counter, keeping its place (改派)",
@@ -173,6 +177,7 @@ async def move_ticket(
 
 @post(
     "/api/halls/{hall:str}/tickets/{ticket_id:str}/cancel",
+    opt=IN_HALL_RECORD,
     guards=[staff_guard],
     status_code=200,
     summary="Cancel a waiting, no-show or suspended ticket (the citizen left)",

@@ -1,13 +1,17 @@
-"""Writing and reading the audit trail."""
+"""Writing, searching and pruning the audit trail."""
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 import msgspec
+import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from config.audit.models import AuditEntryRow
-from config.audit.schemas import AuditEntry
-from config.database import write_transaction
+from config.audit.schemas import AuditEntry, AuditQuery
+from config.database import read_connection, write_transaction
 from config.privacy import mask_text
 
 __all__ = ["AuditStore", "record"]
@@ -32,6 +36,12 @@ def record(conn: Connection, entry: AuditEntry) -> None:
     conn.execute(_entries.insert().values(**_row(entry)))
 
 
+def _entry(row: sa.Row) -> AuditEntry:
+    values = row._asdict()
+    values["details"] = json.loads(values["details"]) if values["details"] else {}
+    return msgspec.convert(values, AuditEntry)
+
+
 class AuditStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -40,3 +50,32 @@ class AuditStore:
         """Add ``entry`` in a transaction of its own (a sign-in, a refusal: nothing else changes)."""
         with write_transaction(self.engine) as conn, conn.begin():
             record(conn, entry)
+
+    def search(self, hall: str, query: AuditQuery) -> list[AuditEntry]:
+        """A hall's entries matching ``query``, newest first, at most ``query.limit`` of them."""
+        columns = _entries.c
+        where = [columns.hall == hall]
+        if query.actor:
+            where.append(columns.actor == query.actor)
+        if query.action:  # a prefix: "auth." finds every sign-in, "PUT /api/halls/{hall}/roster" every roster save
+            escaped = query.action.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+            where.append(columns.action.like(escaped + "%", escape="\\"))
+        if query.outcome:
+            where.append(columns.outcome == query.outcome)
+        if query.since is not None:
+            where.append(columns.at >= query.since)
+        if query.until is not None:
+            where.append(columns.at < query.until)
+        if query.before is not None:
+            where.append(columns.id < query.before)
+        statement = sa.select(_entries).where(*where).order_by(columns.id.desc()).limit(query.limit)
+        with read_connection(self.engine) as conn, conn.begin():
+            return [_entry(row) for row in conn.execute(statement)]
+
+    def prune(self, older_than: dt.datetime, entry: AuditEntry) -> int:
+        """Delete the entries of every hall recorded before ``older_than`` and add ``entry`` (saying
+        how many went) in the same transaction: the trail never loses entries without a trace."""
+        with write_transaction(self.engine) as conn, conn.begin():
+            gone = conn.execute(_entries.delete().where(_entries.c.at < older_than)).rowcount
+            record(conn, msgspec.structs.replace(entry, details={**entry.details, "deleted": gone}))
+        return gone

@@ -20,6 +20,7 @@ print-agent), the manager's planning (``planning.py``: simulate, advise) and the
                                             drive counter LED boards from the device channel
     hall print-agent --server URL --hall ID --token T [--printer usb:VID:PID|file:PATH|dummy[:DIR]]
                                             print a ticket machine's slips on the printer at its PC
+    hall audit prune                        delete audit entries older than audit_keep_days (and record that)
     hall voice-pack make DIR [--sample-rate 16000]
                                             a voice pack (语音包) said by espeak-ng: every clip a call needs
     hall voice-pack check DIR [--number A012] [--counter 23] [--out call.wav]
@@ -37,7 +38,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from config.cli import accounts, admin, agents, planning, voice
+from config.cli import accounts, admin, agents, audit, planning, voice
 from config.halls import ConfigError
 
 __all__ = ["main"]
@@ -47,7 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hall", description="Hall queue for government service centres")
     parser.add_argument("--settings", help="settings TOML file (default: $HALL_SETTINGS, else built-in defaults)")
     commands = parser.add_subparsers(dest="command", required=True)
-    for audience in (admin, accounts, agents, planning, voice):
+    for audience in (admin, accounts, agents, planning, voice, audit):
         audience.add_commands(commands)
     return parser
 

@@ -22,6 +22,7 @@ from litestar import Response, Router, get, post
 from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody, QueryParameter
 
+from config.audit.marks import CHANGES_NOTHING
 from config.auth import manager_guard
 from counters.manage.planning import ForecastAnswer, ReplayRequest, ReplayResult, WhatIfRequest
 from counters.manage.worker import ReportWorker
@@ -80,6 +81,7 @@ async def forecast(
 
 @post(
     "/api/halls/{hall:str}/planning/simulate",
+    opt=CHANGES_NOTHING,
     status_code=200,
     guards=[manager_guard],
     summary="Simulate a day, many times",
@@ -96,6 +98,7 @@ async def simulate(
 
 @post(
     "/api/halls/{hall:str}/planning/advise",
+    opt=CHANGES_NOTHING,
     status_code=200,
     guards=[manager_guard],
     summary="The plan that meets a target",
@@ -114,6 +117,7 @@ async def advise(
 
 @post(
     "/api/halls/{hall:str}/planning/replay",
+    opt=CHANGES_NOTHING,
     status_code=200,
     guards=[manager_guard],
     summary="A recorded day with other counters",
@@ -132,6 +136,7 @@ async def replay(
 
 @post(
     "/api/halls/{hall:str}/planning/what-if",
+    opt=CHANGES_NOTHING,
     status_code=200,
     guards=[manager_guard],
     summary="The rest of today, with changes",
@@ -164,6 +169,7 @@ async def take_snapshot(runtime: HallRuntime) -> tuple[HallSnapshot, dt.datetime
 
 @post(
     "/api/halls/{hall:str}/planning/chart.svg",
+    opt=CHANGES_NOTHING,
     status_code=200,
     guards=[manager_guard],
     summary="Results hour by hour, as a chart",
