@@ -131,6 +131,28 @@ async def manage_ratings(
     return Template("manage_ratings.html", context=context)
 
 
+@get("/halls/{hall:str}/manage/audit", include_in_schema=False)
+async def manage_audit(
+    runtime: NamedDependency[HallRuntime],
+    counter_hall: NamedDependency[CounterHall],
+    settings: NamedDependency[Settings],
+) -> Template:
+    """审计日志: who did what, when and from where (the search of ``GET /api/halls/{hall}/audit``)."""
+    context = manage_context(runtime, counter_hall, settings)
+    today = dt.date.fromisoformat(context["today"])
+    context.update(page="audit", since=(today - dt.timedelta(days=7)).isoformat())
+    return Template("manage_audit.html", context=context)
+
+
 router = Router(
-    path="/", route_handlers=[counter_list, counter_page, service_desk, evaluation_pad, manage_posts, manage_ratings]
+    path="/",
+    route_handlers=[
+        counter_list,
+        counter_page,
+        service_desk,
+        evaluation_pad,
+        manage_posts,
+        manage_ratings,
+        manage_audit,
+    ],
 )
