@@ -26,6 +26,7 @@ from config.settings import load_settings
 from queueing.models import HallEventRow
 from tests.support import DEMO_HALL, ROOT, SMALL_HALL, Clock, id_number, logged, login, running
 from tests.test_cli import hall as hall_command
+from tests.test_ratings import serve_one
 
 MUTATING = ("post", "put", "patch", "delete")
 KIOSK = {"Authorization": "Bearer demo-kiosk-token"}
@@ -192,6 +193,34 @@ def test_personal_data_in_a_body_is_stored_masked(sqlite_client: TestClient) -> 
     assert kept["id_number"] == person[:4] + "*" * 10 + person[-4:]
 
 
+def test_a_rating_case_step_records_its_manager_and_a_pad_its_masked_body(sqlite_client: TestClient) -> None:
+    client = sqlite_client
+    clerk = login(client, "zhangwei", "demo-staff")
+    for action in ("sign-in", "open"):
+        assert client.post(f"/api/halls/demo/counters/1/{action}", headers=clerk).status_code == 200
+    _, service = serve_one(client, clerk)
+    body = {"service": service, "level": "dissatisfied", "reason": "等候时间过长", "phone": "13812345678",
+            "text": "回电 13812345678"}  # fmt: skip
+    assert client.post("/api/halls/demo/ratings", json=body, headers=PAD).status_code == 201
+    manager = login(client, "manager", "demo-manager")
+    [case] = client.get("/api/halls/demo/rating-cases", headers=manager).json()
+    step = client.post(f"/api/halls/demo/rating-cases/{case['id']}/reply", json={"text": "已回电"}, headers=manager)
+    assert step.status_code == 200, step.text
+    replied, rated = entries(client, manager, action="POST /api/halls/{hall}/rati")
+    assert (replied["actor"], replied["target"], replied["details"]) == (
+        "manager",
+        f"case_id={case['id']} action=reply",
+        {"body": {"text": "已回电"}},
+    )
+    assert (rated["actor_kind"], rated["actor"]) == ("device", "rating-pads")
+    assert rated["details"]["body"]["phone"] == "138****5678" and "13812345678" not in str(rated)
+    ticket, _ = serve_one(client, clerk)  # a citizen rates on the ticket's page: what, not what he said
+    web = {"ticket_id": ticket["id"], "level": "basic", "text": "13912345678"}
+    assert client.post("/api/halls/demo/ratings", json=web).status_code == 201
+    citizen = entries(client, manager, action="POST /api/halls/{hall}/ratings")[0]
+    assert (citizen["actor_kind"], citizen["details"], citizen["target"]) == ("citizen", {}, "")
+
+
 def test_citizens_leave_no_body_and_anonymous_refusals_no_entry(sqlite_client: TestClient) -> None:
     manager = login(sqlite_client, "manager", "demo-manager")
     assert sqlite_client.post("/api/halls/demo/tickets", json={"item": "SB01"}).status_code == 401
@@ -218,6 +247,9 @@ def test_a_trail_that_cannot_be_written_costs_a_log_line_not_the_change(
     with logged(caplog, "hall.audit", logging.ERROR):
         response = sqlite_client.put("/api/halls/demo/roster/2026-11-24", json=[], headers=manager)
     assert response.status_code == 200
+    assert (
+        sqlite_client.get("/api/halls/demo/roster/2026-11-24", headers=manager).json() is not None
+    )  # the change stands
     assert [r.getMessage()[:48] for r in caplog.records] == ["audit entry not written: manager PUT /api/halls/"]
 
 
