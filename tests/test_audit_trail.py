@@ -222,6 +222,8 @@ def test_a_rating_case_step_records_its_manager_and_a_pad_its_masked_body(sqlite
 
 
 def test_citizens_leave_no_body_and_anonymous_refusals_no_entry(sqlite_client: TestClient) -> None:
+    for _ in range(100):  # a flood of malformed sign-ins from one address: one entry a minute
+        assert sqlite_client.post("/api/auth/login", json={"hall": "demo"}).status_code == 400
     manager = login(sqlite_client, "manager", "demo-manager")
     assert sqlite_client.post("/api/halls/demo/tickets", json={"item": "SB01"}).status_code == 401
     assert sqlite_client.post("/api/halls/demo/appointments/AB12CD34/cancel", json={}).status_code == 404
@@ -231,6 +233,7 @@ def test_citizens_leave_no_body_and_anonymous_refusals_no_entry(sqlite_client: T
     assert [(e["action"], e["actor_kind"], e["actor"], e["outcome"]) for e in found] == [
         ("POST /api/halls/{hall}/roster/copy", "device", "kiosk-1", "403"),  # a known device's refusal
         ("auth.login", "staff", "manager", "ok"),
+        ("auth.login_failed", "staff", "", "400"),
     ]
     assert found[0]["details"] == {}  # refused by its guard before its body was read
 

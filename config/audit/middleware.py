@@ -11,8 +11,8 @@ the queue's actions, a computation changes nothing, the sign-in names its attemp
   ``DETAILS_BYTES``. Citizens: no body, ever.
 - Refusals: recorded for a known staff member or device. An anonymous refusal only at the
   sign-in: its wrong passwords are bounded by the sign-in throttle, anything else there
-  (throttled, malformed) to one entry per address a minute, so that nobody can fill the disk
-  with refusals.
+  (throttled, malformed) to one entry per address a minute and sixty a minute in all, so that
+  nobody can fill the disk with refusals.
 - The entry is written once the change is done, in a transaction of its own, before the
   answer's last byte (whoever heard "ok" finds it); a trail that cannot be written costs one
   log line, never the change or its answer.
@@ -40,7 +40,10 @@ log = logging.getLogger("hall.audit")
 
 MUTATING = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 DETAILS_BYTES = 4096  # a request's body in the trail: a week's roster fits, a scenario is cut
-_QUIET_SECONDS = 60.0  # an address's sign-in refusals other than wrong passwords: one entry a minute
+# Sign-in refusals other than wrong passwords (throttled, malformed): one entry a minute per
+# address, and no more than this many a minute from everywhere together.
+_QUIET_SECONDS = 60.0
+_LOUD_PER_MINUTE = 60
 
 _SECRET_KEY = re.compile(r"(?i)password|token|secret")  # never kept, not even masked
 # Keys whose values are personal data, and how each is masked (the rest: mask_text over all).
@@ -98,6 +101,7 @@ class AuditMiddleware:
     def __init__(self, app: ASGIApp, store: AuditStore, clock: Callable[[], object]) -> None:
         self.app, self.store, self.clock = app, store, clock
         self._quiet_until: dict[str, float] = {}  # address -> when its next sign-in refusal is kept
+        self._minute_ends, self._kept = 0.0, 0  # the sign-in refusals kept this minute
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in MUTATING:
@@ -178,7 +182,7 @@ class AuditMiddleware:
             return None
         try:
             attempt = msgspec.json.decode(body) if body else {}
-        except msgspec.DecodeError:
+        except (msgspec.DecodeError, RecursionError):
             attempt = {}
         attempt = attempt if isinstance(attempt, dict) else {}
         hall, username = str(attempt.get("hall", "")), str(attempt.get("username", ""))
@@ -200,9 +204,11 @@ class AuditMiddleware:
 
     def _first_in_a_while(self, address: str) -> bool:
         now = time.monotonic()
-        if len(self._quiet_until) > 10_000:  # forget the addresses gone quiet
+        if now >= self._minute_ends:
+            self._minute_ends, self._kept = now + 60.0, 0
             self._quiet_until = {a: t for a, t in self._quiet_until.items() if t > now}
-        if self._quiet_until.get(address, 0.0) > now:
+        if self._kept >= _LOUD_PER_MINUTE or self._quiet_until.get(address, 0.0) > now:
             return False
+        self._kept += 1
         self._quiet_until[address] = now + _QUIET_SECONDS
         return True
