@@ -19,7 +19,7 @@ from litestar.testing import TestClient
 from config.app import create_app
 from config.audit.marks import AUDIT, CHANGES_NOTHING, IN_HALL_RECORD
 from config.audit.models import AuditEntryRow
-from config.audit.schemas import AuditEntry
+from config.audit.schemas import AuditEntry, AuditQuery
 from config.audit.store import AuditStore
 from config.database import connect_engine, read_connection
 from config.settings import load_settings
@@ -300,9 +300,11 @@ def test_prune_deletes_only_what_is_older_than_kept_and_says_so(tmp_path: Path) 
     assert pruned.stdout.startswith("deleted 2 audit entries older than 200 days")
     with read_connection(engine) as conn, conn.begin():
         left = conn.execute(sa.select(AuditEntryRow.__table__).order_by("id")).all()
+    (seen,) = store.search("demo", AuditQuery(action="audit."))  # every hall's managers see that it was pruned
     engine.dispose()
     assert [r.action for r in left] == ["age 199", "age 1", "audit.prune"]
     assert left[-1].actor_kind == "command" and json.loads(left[-1].details) == {"keep_days": 200, "deleted": 2}
+    assert seen.details == {"keep_days": 200, "deleted": 2} and seen.target.startswith("before ")
 
 
 def test_less_than_six_months_is_refused() -> None:

@@ -52,9 +52,10 @@ class AuditStore:
             record(conn, entry)
 
     def search(self, hall: str, query: AuditQuery) -> list[AuditEntry]:
-        """A hall's entries matching ``query``, newest first, at most ``query.limit`` of them."""
+        """A hall's entries matching ``query``, newest first, at most ``query.limit`` of them, with
+        those that concern no one hall (a prune of the trail, a sign-in to an unknown hall)."""
         columns = _entries.c
-        where = [columns.hall == hall]
+        where = [columns.hall.in_((hall, ""))]
         if query.actor:
             where.append(columns.actor == query.actor)
         if query.action:  # a prefix: "auth." finds every sign-in, "PUT /api/halls/{hall}/roster" every roster save

@@ -484,3 +484,13 @@ def test_api_docs(new_page, server, audit) -> None:
         page.locator(".opblock-summary").first.click()
         expect(page.locator(".opblock-body").first).to_be_visible()
         audit.check(page, "api-docs", "an-operation")
+
+
+def test_audit_page(new_page, server, api, manager, audit) -> None:
+    with audit:
+        wrong = {"hall": "demo", "username": "lina", "password": "wrong"}
+        assert api.post("/api/auth/login", json=wrong).status_code == 401
+        assert api.put("/api/halls/demo/roster/2026-12-31", json=[], headers=manager).status_code == 200
+        page = signed_in(new_page(DESK), server, "/halls/demo/manage/audit", "manager", "demo-manager", "#work")
+        expect(page.locator("#audit tbody tr")).to_have_count(4)  # with the page's own sign-in
+        audit.check(page, "audit", "entries")
