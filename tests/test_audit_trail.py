@@ -30,7 +30,7 @@ from tests.test_ratings import serve_one
 
 MUTATING = ("post", "put", "patch", "delete")
 KIOSK = {"Authorization": "Bearer demo-kiosk-token"}
-PAD = {"Authorization": "Bearer demo-pad-token"}
+PAD = {"Authorization": "Bearer demo-pad-1-token"}  # counter 1's pad
 
 
 def entries(client: TestClient, headers: dict[str, str], **query: object) -> list[dict]:
@@ -212,7 +212,7 @@ def test_a_rating_case_step_records_its_manager_and_a_pad_its_masked_body(sqlite
         f"case_id={case['id']} action=reply",
         {"body": {"text": "已回电"}},
     )
-    assert (rated["actor_kind"], rated["actor"]) == ("device", "rating-pads")
+    assert (rated["actor_kind"], rated["actor"]) == ("device", "pad-1")
     assert rated["details"]["body"]["phone"] == "138****5678" and "13812345678" not in str(rated)
     ticket, _ = serve_one(client, clerk)  # a citizen rates on the ticket's page: what, not what he said
     web = {"ticket_id": ticket["id"], "level": "basic", "text": "13912345678"}

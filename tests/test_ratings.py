@@ -233,7 +233,11 @@ def test_a_real_name_ratings_phone_is_sealed_and_opened_only_to_call_back(client
     assert opened.status_code == 200 and opened.json() == {"phone": "13812345678"}
     assert opened.headers["cache-control"] == "no-store"
     with engine.connect() as conn:
-        [entry] = conn.execute(sa.select(AuditEntryRow.__table__)).mappings().all()
+        [entry] = (
+            conn.execute(sa.select(AuditEntryRow.__table__).where(AuditEntryRow.action == "rating_case.phone_opened"))
+            .mappings()
+            .all()
+        )
     assert (entry["actor"], entry["role"], entry["action"]) == ("manager", "manager", "rating_case.phone_opened")
     assert entry["target"] == f"rating case {case['id']}" and "13812345678" not in entry["details"]
     [step] = client.get("/api/halls/demo/rating-cases", headers=manager).json()[0]["steps"]
