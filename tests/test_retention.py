@@ -102,7 +102,8 @@ def test_the_command_forgets_now_and_says_what(tmp_path: Path) -> None:
     ]
     engine = connect_engine(settings.database)
     with engine.connect() as conn:
-        [entry] = conn.execute(sa.select(AuditEntryRow.__table__)).mappings().all()
+        audit = sa.select(AuditEntryRow.__table__).where(AuditEntryRow.actor_kind == "command")
+        [entry] = conn.execute(audit).mappings().all()
         person_key = conn.execute(sa.select(AppointmentRow.__table__.c.person_key)).scalar_one()
     engine.dispose()
     assert (entry["actor_kind"], entry["action"], person_key) == ("command", "appointments.forget_people", "")
