@@ -10,6 +10,7 @@ import asyncio
 import gc
 import logging
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -86,6 +87,7 @@ __all__ = ["create_app"]
 _GC_DEFAULTS = gc.get_threshold()
 log = logging.getLogger("hall.app")
 VERSION = "0.1.0"
+_IO_THREADS = 48  # at least the database pool's connections (10) times a few
 _PACKAGES = ("config", "queueing", "counters", "displays", "appointments")
 
 
@@ -160,7 +162,8 @@ def _error(request: Request, body: ErrorBody, headers: dict[str, str] | None = N
 
 def _refusal_response(request: Request, refusal: Refusal) -> Response:
     body = ErrorBody(refusal.status_code, refusal.code, refusal.message, refusal.message_zh)
-    return _error(request, body)
+    unavailable = refusal.status_code == 503  # nothing done: when to try again
+    return _error(request, body, {"Retry-After": str(RETRY_AFTER_SECONDS)} if unavailable else None)
 
 
 def _http_error_response(request: Request, exc: HTTPException) -> Response:
@@ -257,6 +260,7 @@ def _errors_of(handler: HTTPRouteHandler, token: bool) -> dict[int, ResponseSpec
         statuses += [409, 413, 422]
     if "/auth/login" in next(iter(handler.paths), "") or "limit" in handler.opt:
         statuses.append(429)
+    statuses.append(503)  # the database out of reach or stalling: nothing done, Retry-After
     return {status: ResponseSpec(ErrorBody, description=_ERROR_WORDS[status]) for status in statuses}
 
 
@@ -269,6 +273,7 @@ _ERROR_WORDS = {
     413: "The body is larger than any request needs (256 KB) · 请求内容过大",
     422: "A reference or value the hall does not have (`detail` names it) · 内容不符",
     429: "Too many attempts, or too many requests from this address; try again later · 尝试过于频繁",
+    503: "The database is out of reach or too slow just now; nothing was done: try again after Retry-After · 系统繁忙",
 }
 
 
@@ -325,7 +330,9 @@ def create_app(
     if not (PROJECT_ROOT / "config" / "static" / "vendor" / "swagger-ui" / "swagger-ui-bundle.js").is_file():
         log.warning("the API docs' renderer is not installed (run `make vendor`): /api/docs will be blank; "
                     "the OpenAPI document is at /api/docs/openapi.json")  # fmt: skip
-    engine = connect_engine(settings.database, sqlite_synchronous=settings.sqlite_synchronous)
+    engine = connect_engine(
+        settings.database, sqlite_synchronous=settings.sqlite_synchronous, wait_seconds=settings.database_wait_seconds
+    )
     # Each package is given its own part of every hall file, and nothing else of it.
     displays = DisplayService(
         [h.display_part() for h in halls],
@@ -342,6 +349,7 @@ def create_app(
                 clock=clock,
                 snapshot_every=settings.snapshot_every,
                 observer=displays.publisher(hall.id),
+                wait_seconds=settings.database_wait_seconds,
             )
             for hall in halls
         ]
@@ -383,6 +391,12 @@ def create_app(
     feed.remedies = Remedies(registry, reports, counter_parts, clock)  # an alert's simulated remedy
 
     async def start(_: Litestar) -> None:
+        # Database calls run in threads: Python's default of cpu + 4 lets a few calls held by a
+        # stalling database starve every other one; with more, the others wait only as long as
+        # their own deadline (database_wait_seconds) and are answered.
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=_IO_THREADS, thread_name_prefix="hall-io")
+        )
         await asyncio.to_thread(upgrade, engine)
         await hub.start()
         await printing.bell.start()

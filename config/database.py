@@ -49,9 +49,14 @@ def _normalise(url: str) -> str:
     return url
 
 
-def connect_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 5, prepared: bool = True) -> Engine:
+def connect_engine(
+    url: str, *, sqlite_synchronous: str = "FULL", pool_size: int = 5, prepared: bool = True, wait_seconds: float = 30.0
+) -> Engine:
     """An engine for ``url``. ``prepared=False``: PostgreSQL plans every statement afresh (the
-    statistics' range queries, where a generic prepared plan reads far more than it needs)."""
+    statistics' range queries, where a generic prepared plan reads far more than it needs).
+    ``wait_seconds``: how long to wait for a pooled connection or a new one to PostgreSQL (a
+    database that stalls is then an error, answered 503, not a request held for ever); a lost
+    network is noticed by TCP keepalives within about 20 s."""
     url = _normalise(url)
     if url.startswith("sqlite"):
         database = sa.engine.make_url(url).database
@@ -60,9 +65,19 @@ def connect_engine(url: str, *, sqlite_synchronous: str = "FULL", pool_size: int
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _sqlite_transactions(engine, sqlite_synchronous)
         return engine
-    connect_args = {} if prepared else {"prepare_threshold": None}
+    connect_args: dict[str, object] = {
+        "connect_timeout": max(1, round(wait_seconds)),
+        "keepalives": 1, "keepalives_idle": 10, "keepalives_interval": 3, "keepalives_count": 3,
+    }  # fmt: skip
+    if not prepared:
+        connect_args["prepare_threshold"] = None
     return sa.create_engine(
-        url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, connect_args=connect_args
+        url,
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_pre_ping=True,
+        pool_timeout=wait_seconds,
+        connect_args=connect_args,
     )
 
 

@@ -47,6 +47,9 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     # at most this many connections of a process wait for their request head (0: from the
     # open-files limit).
     request_read_seconds: Annotated[float, msgspec.Meta(gt=0, le=600)] = 20.0
+    # How long a request waits for the database (a connection, the hall's thread, a new
+    # connection to PostgreSQL) before it is answered 503, nothing done.
+    database_wait_seconds: Annotated[float, msgspec.Meta(ge=1, le=120)] = 10.0
     unfinished_requests: Annotated[int, msgspec.Meta(ge=0)] = 0
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
@@ -92,6 +95,7 @@ _ENV: dict[str, tuple[str, type]] = {
     "HALL_DEVICE_HEARTBEAT": ("device_heartbeat_seconds", float),
     "HALL_PDF_FONT": ("pdf_font", str),
     "HALL_REQUEST_READ_SECONDS": ("request_read_seconds", float),
+    "HALL_DATABASE_WAIT_SECONDS": ("database_wait_seconds", float),
     "HALL_UNFINISHED_REQUESTS": ("unfinished_requests", int),
     "HALL_POST_WATCH": ("post_watch_seconds", float),
     "HALL_STATS_WORKERS": ("stats_workers", int),

@@ -8,7 +8,7 @@ raised.
 
 from __future__ import annotations
 
-__all__ = ["Conflict", "Forbidden", "Invalid", "NotFound", "Refusal", "field_first"]
+__all__ = ["Conflict", "Forbidden", "Invalid", "NotFound", "Refusal", "Unavailable", "field_first"]
 
 
 def field_first(validation: str) -> str:
@@ -60,3 +60,10 @@ class Invalid(Refusal):
 
     status_code = 422
     code = "invalid"
+
+
+class Unavailable(Refusal):
+    """The hall cannot act just now (its database stalls): nothing was done; try again shortly."""
+
+    status_code = 503
+    code = "unavailable"

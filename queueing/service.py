@@ -33,7 +33,7 @@ from sqlalchemy.engine import Connection, Engine
 from config.database import read_connection, write_transaction
 from queueing import store
 from queueing.commands import Command, DefineCounter, RetireCounter, StartDay
-from queueing.errors import NotFound, Refusal
+from queueing.errors import NotFound, Refusal, Unavailable
 from queueing.events import DayStarted, Event, Recorded
 from queueing.hall import HallQueue
 from queueing.settings import QueueHall
@@ -116,8 +116,10 @@ class HallRuntime:
         clock: Clock = utc_now,
         snapshot_every: int = 2000,
         observer: CommitObserver | None = None,
+        wait_seconds: float = 10.0,
     ) -> None:
         self.hall = hall
+        self.wait_seconds = wait_seconds  # a request waits this long for the hall's thread, then 503
         self.observer = observer
         self.engine = engine
         self.clock = clock
@@ -192,7 +194,21 @@ class HallRuntime:
 
     async def _submit(self, job: _Job) -> Any:
         self._jobs.put(job)
-        return await asyncio.wrap_future(job.future)
+        done = asyncio.wrap_future(job.future)
+        try:
+            async with asyncio.timeout(self.wait_seconds):
+                return await asyncio.shield(done)
+        except TimeoutError:
+            # The hall thread is held (a database that stalls): a job it has not begun is
+            # withdrawn and the client told that nothing was done; one it has begun is awaited,
+            # for its outcome is no longer ours to deny.
+            if job.future.cancel():
+                raise Unavailable(
+                    f"hall {self.id} could not take this in {self.wait_seconds:g} s (its database is slow or "
+                    "out of reach); nothing was done: try again shortly",
+                    "系统繁忙（数据库暂时无法响应），本次操作未生效，请稍后再试",
+                ) from None
+            return await done
 
     # ------------------------------------------------------------------ on the hall thread
 
@@ -201,7 +217,8 @@ class HallRuntime:
             job = self._jobs.get()
             if job is None:
                 return
-            batch = [job]
+            # A job its caller withdrew (it waited too long) is not done: he was told so.
+            batch = [job] if job.future.set_running_or_notify_cancel() else []
             while len(batch) < self.MAX_BATCH:
                 try:
                     more = self._jobs.get_nowait()
@@ -210,7 +227,8 @@ class HallRuntime:
                 if more is None:
                     self._jobs.put(None)  # finish this batch, then stop
                     break
-                batch.append(more)
+                if more.future.set_running_or_notify_cancel():
+                    batch.append(more)
             commands = [j for j in batch if j.command is not None]
             if commands:
                 self._run_commands(commands)

@@ -469,9 +469,10 @@ def test_counters_listing_and_openapi(client: TestClient) -> None:
     assert {"status_code", "error", "detail", "detail_zh"} <= set(error["required"])
     assert set(spec["paths"]["/api/halls/{hall}/queue"]["get"]["responses"]) >= {"200", "400", "404"}
     assert "429" in spec["paths"]["/api/auth/login"]["post"]["responses"]
+    assert "429" in spec["paths"]["/api/halls/{hall}/appointments"]["post"]["responses"]  # bounded per address
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
-            assert "400" in operation["responses"], (method, path)
+            assert {"400", "503"} <= set(operation["responses"]), (method, path)
 
 
 def test_halls_are_separate(client: TestClient) -> None:

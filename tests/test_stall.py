@@ -1,0 +1,102 @@
+"""A database that stalls (a network that holds packets, a PostgreSQL frozen): the issue
+measured every request held 29.5 s by a 30 s stall, since nothing timed out. Here the hall's
+PostgreSQL is reached through a TCP relay the test can freeze: requests that the hall has not
+begun are answered 503 with Retry-After within ``database_wait_seconds``, nothing done; those it
+had begun finish when the database is back; and the hall goes on.
+"""
+
+from __future__ import annotations
+
+import concurrent.futures
+import socket
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import httpx
+
+from tests.support import login, running
+
+WAIT = 3  # database_wait_seconds for this test
+KIOSK = {"Authorization": "Bearer demo-kiosk-token"}
+
+
+class Relay:
+    """A TCP relay to ``target`` whose traffic can be frozen (held, not dropped) and let go."""
+
+    def __init__(self, target: tuple[str, int]) -> None:
+        self.target = target
+        self.flowing = threading.Event()
+        self.flowing.set()
+        self.listener = socket.create_server(("127.0.0.1", 0))
+        self.port = self.listener.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                near, _ = self.listener.accept()
+            except OSError:
+                return
+            far = socket.create_connection(self.target)
+            for source, sink in ((near, far), (far, near)):
+                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket) -> None:
+        try:
+            while chunk := source.recv(65536):
+                self.flowing.wait()
+                sink.sendall(chunk)
+        except OSError:
+            pass
+        finally:
+            for end in (source, sink):
+                end.close()
+
+    def close(self) -> None:
+        self.listener.close()
+
+
+def test_a_stalling_database_answers_503_in_seconds_and_loses_nothing(tmp_path: Path, pg_url: str) -> None:
+    parts = urlsplit(pg_url)
+    relay = Relay((parts.hostname or "127.0.0.1", parts.port or 5432))
+    through_relay = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{relay.port}"))
+    env = {
+        "HALL_DATA_DIR": str(tmp_path / "var"),
+        "DATABASE_URL": through_relay,
+        "HALL_LOG_FORMAT": "text",
+        "HALL_DATABASE_WAIT_SECONDS": str(WAIT),
+    }
+    with running(env, log=tmp_path / "server.log") as server, httpx.Client(base_url=server.url, timeout=60) as c:
+        manager = login(c, "manager", "demo-manager")
+        assert c.post("/api/halls/demo/tickets", json={"item": "QY01"}, headers=KIOSK).status_code == 201
+
+        relay.flowing.clear()  # the database stalls
+        frozen_at = time.monotonic()
+
+        def issue(_: int) -> tuple[int, float, str]:
+            with httpx.Client(base_url=server.url, timeout=60) as own:
+                answer = own.post("/api/halls/demo/tickets", json={"item": "QY01"}, headers=KIOSK)
+                return answer.status_code, time.monotonic() - frozen_at, answer.headers.get("retry-after", "")
+
+        with concurrent.futures.ThreadPoolExecutor(12) as pool:
+            asked = [pool.submit(issue, n) for n in range(12)]
+            time.sleep(WAIT + 3)  # the stall goes on past every deadline
+            told = [a.result() for a in asked if a.done()]
+            relay.flowing.set()  # the database is back
+            answers = [a.result() for a in asked]
+
+        refused = [a for a in answers if a[0] == 503]
+        # Only the batch the hall had begun before the stall waits for the database; the rest are told.
+        assert len(told) >= 6 and all(status == 503 and after < WAIT + 2 for status, after, _ in told), (told, answers)
+        assert all(retry == "5" for _, _, retry in refused)
+        issued = [a for a in answers if a[0] == 201]
+        assert len(issued) + len(refused) == len(answers), answers
+
+        # Nothing half-done: the hall holds the first ticket and exactly those answered 201.
+        queue = c.get("/api/halls/demo/queue").json()
+        waiting = next(i["waiting"] for i in queue["items"] if i["code"] == "QY01")
+        assert waiting == 1 + len(issued)
+        assert c.post("/api/halls/demo/counters/1/open", headers=manager).status_code == 200  # and goes on
+    relay.close()
