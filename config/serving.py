@@ -102,14 +102,18 @@ class GuardedHttpProtocol(HttpToolsProtocol):
         super().on_headers_complete()
 
     def on_message_complete(self) -> None:
-        self._stop_timing()
+        # The end of a body answered already (a refusal before the body was read) is not the
+        # next request's: that one's deadline runs on.
+        if self.cycle is None or not self.cycle.response_complete:
+            self._stop_timing()
         super().on_message_complete()
 
     def on_response_complete(self) -> None:
         super().on_response_complete()
         # The next request on this connection (uvicorn's keep-alive timeout closes an idle one
-        # sooner; a half-sent head cancels that, not this). A pipelined one has arrived already.
-        if not self.transport.is_closing() and not self.pipeline:
+        # sooner; a half-sent head cancels that, not this); unless a pipelined one, which has
+        # arrived already, is now being answered.
+        if not self.transport.is_closing() and self.cycle.response_complete:
             self._await_request()
 
     def handle_websocket_upgrade(self) -> None:
