@@ -42,7 +42,7 @@ from appointments.service import AppointmentService
 from config.audit.marks import CHANGES_NOTHING, IN_HALL_RECORD
 from config.auth import Principal, issuer_guard, manager_guard, staff_guard
 from config.limits import limited
-from queueing.errors import Invalid
+from queueing.bounds import check_day, check_days
 from queueing.ports import SlipPrinter
 
 __all__ = ["booking_refused", "router"]
@@ -71,6 +71,7 @@ async def slots(
     first: Annotated[dt.date | None, QueryParameter(name="from")] = None,
     days: Annotated[int, QueryParameter(ge=1, le=31)] = 7,
 ) -> list[SlotView]:
+    check_day("from", first)
     return await appointments.slots(hall, item, first, days)
 
 
@@ -133,8 +134,7 @@ async def figures(
     since: Annotated[dt.date, QueryParameter(name="from")],
     until: Annotated[dt.date, QueryParameter(name="to")],
 ) -> list[AppointmentFigures]:
-    if until < since or (until - since).days > 366:
-        raise Invalid(f"from ({since}) must not be after to ({until}), at most a year apart", "日期范围有误")
+    check_days(since, until)
     return await appointments.figures(hall, since, until)
 
 

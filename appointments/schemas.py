@@ -8,6 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from appointments.people import DocumentKind, PersonInput
+from queueing.bounds import within_calendar
 from queueing.schemas import IssuedTicket
 
 __all__ = [
@@ -105,6 +106,9 @@ class CancelSlotsRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=Tru
     until_time: Annotated[str, msgspec.Meta(pattern=r"^\d{2}:\d{2}(:\d{2})?$")] = "23:59"
     item: str | None = None  # only this item's bookings; default all
     reason: Annotated[str, msgspec.Meta(min_length=1, max_length=100)]
+
+    def __post_init__(self) -> None:
+        within_calendar("date", self.date)
 
 
 class AppointmentFigures(msgspec.Struct, kw_only=True):

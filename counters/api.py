@@ -55,6 +55,7 @@ from queueing.commands import (
 from queueing.errors import NotFound
 from queueing.events import Recorded
 from queueing.hall import HallQueue
+from queueing.params import CounterParam
 from queueing.service import HallRuntime
 from queueing.views import CounterView, DeskView, ReconfigurePreview, TicketView
 
@@ -107,7 +108,7 @@ async def list_counters(runtime: NamedDependency[HallRuntime]) -> list[CounterVi
 
 
 @get("/api/halls/{hall:str}/counters/{counter:int}", summary="A counter now")
-async def counter_status(counter: FromPath[int], runtime: NamedDependency[HallRuntime]) -> CounterView:
+async def counter_status(counter: CounterParam, runtime: NamedDependency[HallRuntime]) -> CounterView:
     return await runtime.read(lambda q, at: q.counter_view(counter))
 
 
@@ -120,7 +121,7 @@ async def counter_status(counter: FromPath[int], runtime: NamedDependency[HallRu
     responses={204: ResponseSpec(None, description="No ticket this counter may serve is waiting")},
 )
 async def call_next(
-    counter: FromPath[int], runtime: NamedDependency[HallRuntime], principal: NamedDependency[Principal]
+    counter: CounterParam, runtime: NamedDependency[HallRuntime], principal: NamedDependency[Principal]
 ) -> Response[TicketView]:
 
     def present(queue: HallQueue, recorded: list[Recorded], at: dt.datetime) -> TicketView | None:
@@ -139,7 +140,7 @@ async def call_next(
     summary="Call one waiting ticket by its number, out of the calling order (指定叫号)",
 )
 async def call_ticket(
-    counter: FromPath[int],
+    counter: CounterParam,
     data: JSONBody[CallTicketRequest],
     runtime: NamedDependency[HallRuntime],
     principal: NamedDependency[Principal],
@@ -153,7 +154,7 @@ async def call_ticket(
     guards=[staff_guard],
     summary="The clerk's view of a counter: its ticket (class, waited, transfer note) and whom it would call next",
 )
-async def desk(counter: FromPath[int], runtime: NamedDependency[HallRuntime]) -> DeskView:
+async def desk(counter: CounterParam, runtime: NamedDependency[HallRuntime]) -> DeskView:
     return await runtime.read(lambda q, at: q.desk_view(counter, at))
 
 
@@ -165,7 +166,7 @@ async def desk(counter: FromPath[int], runtime: NamedDependency[HallRuntime]) ->
     summary="Transfer the current ticket to another item or counter, keeping its number (一票到底)",
 )
 async def transfer(
-    counter: FromPath[int],
+    counter: CounterParam,
     data: JSONBody[TransferRequest],
     runtime: NamedDependency[HallRuntime],
     principal: NamedDependency[Principal],
@@ -190,7 +191,7 @@ async def transfer(
     summary="Pause the counter (暂停服务): it finishes its ticket but calls nobody new",
 )
 async def pause(
-    counter: FromPath[int],
+    counter: CounterParam,
     runtime: NamedDependency[HallRuntime],
     principal: NamedDependency[Principal],
     data: JSONBody[PauseRequest | None] = None,
@@ -210,7 +211,7 @@ async def pause(
     summary="Resume a suspended ticket at this counter (恢复挂起)",
 )
 async def resume(
-    counter: FromPath[int],
+    counter: CounterParam,
     runtime: NamedDependency[HallRuntime],
     principal: NamedDependency[Principal],
     data: JSONBody[ResumeRequest | None] = None,
@@ -229,7 +230,7 @@ async def resume(
     summary="recall, no-show, start, complete, suspend, open, close, sign-in, sign-out",
 )
 async def counter_action(
-    counter: FromPath[int],
+    counter: CounterParam,
     action: FromPath[str],
     runtime: NamedDependency[HallRuntime],
     principal: NamedDependency[Principal],
@@ -255,7 +256,7 @@ async def counter_action(
     summary="Change a counter's kind, domains, items, profile or name (manager); effective on its next call",
 )
 async def reconfigure(
-    counter: FromPath[int],
+    counter: CounterParam,
     data: JSONBody[CounterPatch],
     runtime: NamedDependency[HallRuntime],
     principal: NamedDependency[Principal],
@@ -272,7 +273,7 @@ async def reconfigure(
     summary="What a change of a counter would do, changing nothing: what it would serve, whom it could call",
 )
 async def preview_reconfigure(
-    counter: FromPath[int],
+    counter: CounterParam,
     data: JSONBody[CounterPatch],
     runtime: NamedDependency[HallRuntime],
     principal: NamedDependency[Principal],

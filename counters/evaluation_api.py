@@ -26,6 +26,7 @@ from config.auth import Principal, manager_guard
 from config.limits import limited
 from counters.evaluation import EvaluationService
 from counters.ratings import CallOutcome, CaseAction, CaseTier, Level, RatingStats, split_reasons
+from queueing.bounds import RowNumber, check_day, check_days
 from queueing.errors import Forbidden, Invalid
 
 __all__ = ["RateRequest", "router"]
@@ -33,7 +34,7 @@ __all__ = ["RateRequest", "router"]
 
 class RateRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     level: Level
-    service: int | None = None  # the pad: the completed service its channel announced
+    service: RowNumber | None = None  # the pad: the completed service its channel announced
     ticket_id: Annotated[str, msgspec.Meta(max_length=40)] | None = None  # the ticket's page
     reason: Annotated[str, msgspec.Meta(max_length=40)] = ""  # 不满意/非常不满意: one of the hall's reasons
     # or several of them (up to three): what went wrong is often more than one thing
@@ -145,8 +146,12 @@ async def rating_stats(
     since: Annotated[dt.date | None, QueryParameter(name="from")] = None,
     until: Annotated[dt.date | None, QueryParameter(name="to")] = None,
 ) -> list[RatingStats]:
+    check_day("to", until)  # before a default is counted back from it
     today = evaluation.today(hall)  # the hall's day, by the server's clock
-    return await evaluation.statistics(hall, by, since or today - dt.timedelta(days=30), until or today)
+    until = until or today
+    since = since or until - dt.timedelta(days=30)
+    check_days(since, until)
+    return await evaluation.statistics(hall, by, since, until)
 
 
 @get("/api/halls/{hall:str}/rating-cases", guards=[manager_guard], summary="Follow-up cases of bad ratings")

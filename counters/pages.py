@@ -8,13 +8,13 @@ import datetime as dt
 import msgspec
 from litestar import Router, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath
 from litestar.response import Template
 
 from config.settings import Settings
 from counters.ratings import Level, level_choices
 from counters.settings import CounterHall
 from queueing.errors import NotFound
+from queueing.params import CounterParam
 from queueing.policy import WEEKDAYS, OpeningHours, parse_span
 from queueing.service import HallRuntime
 
@@ -29,7 +29,7 @@ async def counter_list(runtime: NamedDependency[HallRuntime]) -> Template:
 
 @get("/halls/{hall:str}/counters/{counter:int}", include_in_schema=False)
 async def counter_page(
-    counter: FromPath[int], runtime: NamedDependency[HallRuntime], settings: NamedDependency[Settings]
+    counter: CounterParam, runtime: NamedDependency[HallRuntime], settings: NamedDependency[Settings]
 ) -> Template:
     view = await runtime.read(lambda q, at: q.counter_view(counter))
     rules = runtime.hall.rules
@@ -60,7 +60,7 @@ async def service_desk(runtime: NamedDependency[HallRuntime], counter_hall: Name
 
 @get("/halls/{hall:str}/counters/{counter:int}/pad", include_in_schema=False)
 async def evaluation_pad(
-    counter: FromPath[int], counter_hall: NamedDependency[CounterHall], settings: NamedDependency[Settings]
+    counter: CounterParam, counter_hall: NamedDependency[CounterHall], settings: NamedDependency[Settings]
 ) -> Template:
     """The counter's evaluation pad (评价器): a tablet facing the citizen, on the counter's device channel."""
     spec = counter_hall.counter(counter)

@@ -17,6 +17,7 @@ from sqlalchemy.engine import Engine
 from counters.coverage import Interval, Presence, Roster, coverage
 from counters.settings import CounterHall
 from counters.store import CounterStore
+from queueing.bounds import CounterNumber, check_day, check_days, within_calendar
 from queueing.commands import Actor, AlertEmptyPost, Role
 from queueing.errors import Invalid, NotFound, Refusal
 from queueing.hall import HallQueue
@@ -26,6 +27,7 @@ from queueing.service import HallRegistry
 __all__ = ["PostCoverage", "PostService", "RosterEntry"]
 
 log = logging.getLogger("hall.posts")
+COVERAGE_DAYS = 93  # a quarter's coverage at once (its intervals make a long answer)
 _WATCHER = Actor("post-watcher", Role.SYSTEM, "空岗提醒")
 _PRESENCE_KINDS = {
     "staff_signed_in": "signed_in",
@@ -37,7 +39,7 @@ _PRESENCE_KINDS = {
 
 
 class RosterEntry(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
-    counter: int
+    counter: CounterNumber
     a: str = ""  # username of the A person (A岗)
     b: str = ""  # username of the B person (B岗)
 
@@ -51,6 +53,10 @@ class RosterCopy(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     target: dt.date
     days: Annotated[int, msgspec.Meta(ge=1, le=7)] = 1
     times: Annotated[int, msgspec.Meta(ge=1, le=12)] = 1
+
+    def __post_init__(self) -> None:
+        within_calendar("source", self.source)
+        within_calendar("target", self.target)
 
 
 class RosterCopied(msgspec.Struct, kw_only=True):
@@ -182,14 +188,13 @@ class PostService:
                 f"target {copy.target} must come after the copied days ({copy.source} to {last_source})",
                 "目标日期须在被复制的日期之后",
             )
-        try:  # every target day first: a copy is written whole or not at all
-            targets = [
-                (copy.target + dt.timedelta(days=repeat * copy.days + offset), offset)
-                for repeat in range(copy.times)
-                for offset in range(copy.days)
-            ]
-        except OverflowError:
-            raise Invalid("the target days run past the calendar", "目标日期超出范围") from None
+        # Every target day first: a copy is written whole or not at all.
+        targets = [
+            (copy.target + dt.timedelta(days=repeat * copy.days + offset), offset)
+            for repeat in range(copy.times)
+            for offset in range(copy.days)
+        ]
+        check_day("target", targets[-1][0])  # the last day written, inside the hall's calendar too
         today = self.clock().astimezone(ZoneInfo(part.info.timezone)).date()
         staff = {s.username for s in part.staff}
         counters = sorted(c.number for c in part.counters)
@@ -225,8 +230,7 @@ class PostService:
     ) -> list[PostCoverage]:
         """Per post and day in [since, until]: minutes staffed by A, B, someone else, and empty
         within opening hours, with the intervals (today: up to now)."""
-        if until < since or (until - since).days > 92:
-            raise Invalid("from must not be after to, and at most 93 days apart", "日期范围有误")
+        check_days(since, until, most=COVERAGE_DAYS)
         part = self._hall(hall)
         zone = ZoneInfo(part.info.timezone)
         now = self.clock()

@@ -13,10 +13,12 @@ from typing import Annotated
 
 from litestar import Router, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody, QueryParameter
 
 from config.auth import Principal, manager_guard
 from counters.posts import PostCoverage, PostService, RosterCopied, RosterCopy, RosterEntry
+from queueing.bounds import check_day
+from queueing.params import CounterQuery
 
 __all__ = ["router"]
 
@@ -25,6 +27,7 @@ __all__ = ["router"]
 async def get_roster(
     hall: FromPath[str], day: FromPath[dt.date], posts: NamedDependency[PostService]
 ) -> list[RosterEntry]:
+    check_day("day", day)
     return await posts.roster(hall, day)
 
 
@@ -36,6 +39,7 @@ async def set_roster(
     posts: NamedDependency[PostService],
     principal: NamedDependency[Principal],
 ) -> list[RosterEntry]:
+    check_day("day", day)
     return await posts.set_roster(hall, day, data, principal.name)
 
 
@@ -60,9 +64,9 @@ async def post_coverage(
     posts: NamedDependency[PostService],
     since: Annotated[dt.date, QueryParameter(name="from")],
     until: Annotated[dt.date, QueryParameter(name="to")],
-    counter: FromQuery[int | None] = None,
+    counter: CounterQuery = None,
 ) -> list[PostCoverage]:
-    return await posts.coverage(hall, since, until, counter)
+    return await posts.coverage(hall, since, until, counter)  # at most COVERAGE_DAYS
 
 
 router = Router(path="/", route_handlers=[get_roster, set_roster, copy_roster, post_coverage], tags=["AB posts"])

@@ -6,6 +6,7 @@ from typing import Annotated
 
 import msgspec
 
+from queueing.bounds import CounterNumber
 from queueing.kinds import CounterKind
 from queueing.views import CounterView, TicketView
 
@@ -33,7 +34,7 @@ class TransferRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     with it to the clerk who takes it."""
 
     item: str | None = None
-    counter: int | None = None
+    counter: CounterNumber | None = None
     ticket: TicketRef | None = None
     note: Annotated[str, msgspec.Meta(max_length=200)] = ""
 

@@ -42,6 +42,7 @@ from displays.voice import VoiceForm, announcement_texts, call_texts, form_setti
 from queueing.commands import Announce
 from queueing.errors import NotFound
 from queueing.events import Announced
+from queueing.params import CounterParam, RowParam
 from queueing.service import HallRegistry, HallRuntime
 
 __all__ = ["AnnouncementRequest", "router"]
@@ -157,7 +158,7 @@ async def hall_channel(
 async def counter_channel(
     socket: WebSocket,
     hall: FromPath[str],
-    counter: FromPath[int],
+    counter: CounterParam,
     principal: NamedDependency[Principal | None],
     displays: NamedDependency[DisplayService],
     registry: NamedDependency[HallRegistry],
@@ -176,7 +177,7 @@ def _wav(path: Path) -> File:
 async def call_voice(
     hall: FromPath[str],
     number: FromPath[str],
-    counter: FromPath[int],
+    counter: CounterParam,
     displays: NamedDependency[DisplayService],
     runtime: NamedDependency[HallRuntime],
     form: FromQuery[VoiceForm] = "full",
@@ -199,7 +200,7 @@ async def call_voice(
 @get("/halls/{hall:str}/voice/announcements/{seq:int}", include_in_schema=False)
 async def announcement_voice(
     hall: FromPath[str],
-    seq: FromPath[int],
+    seq: RowParam,
     runtime: NamedDependency[HallRuntime],
     displays: NamedDependency[DisplayService],
 ) -> File:

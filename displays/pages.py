@@ -13,6 +13,7 @@ from displays.render import header
 from displays.service import DisplayService
 from displays.settings import DisplayHall
 from displays.voice import LAYOUT
+from queueing.params import CounterParam
 
 __all__ = ["router"]
 
@@ -34,7 +35,7 @@ async def hall_screen(hall: FromPath[str], displays: NamedDependency[DisplayServ
 
 @get("/halls/{hall:str}/counters/{counter:int}/board", include_in_schema=False)
 async def counter_board(
-    hall: FromPath[str], counter: FromPath[int], displays: NamedDependency[DisplayService]
+    hall: FromPath[str], counter: CounterParam, displays: NamedDependency[DisplayService]
 ) -> Template:
     part = displays.counter_of(hall, counter)
     return Template(

@@ -25,6 +25,7 @@ from queueing.commands import CancelTicket, IssueTicket, MoveTicket, Priority, R
 from queueing.errors import NotFound
 from queueing.hall import HallQueue
 from queueing.lifecycle import TicketState
+from queueing.params import CounterQuery
 from queueing.ports import SlipPrinter
 from queueing.schemas import DomainInfo, HallDetails, HallSummary, IssuedTicket, IssueRequest, ItemInfo, MoveRequest
 from queueing.service import HallRegistry, HallRuntime
@@ -123,7 +124,7 @@ async def ticket_status(ticket_id: FromPath[str], runtime: NamedDependency[HallR
 async def find_tickets(
     runtime: NamedDependency[HallRuntime],
     ticket_state: Annotated[TicketState | None, QueryParameter(name="state")] = None,
-    counter: FromQuery[int | None] = None,
+    counter: CounterQuery = None,
     number: FromQuery[str | None] = None,
     limit: Annotated[int, QueryParameter(ge=1, le=500)] = 100,
 ) -> list[TicketView]:

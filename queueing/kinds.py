@@ -23,6 +23,7 @@ from typing import Final
 
 import msgspec
 
+from queueing.bounds import CounterNumber
 from queueing.catalogue import ServiceItem
 
 __all__ = [
@@ -81,7 +82,7 @@ BUILTIN_PROFILES: Final[dict[str, CallingProfile]] = {
 class CounterSpec(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """What a counter is: its number, name, kind and what it serves."""
 
-    number: int
+    number: CounterNumber
     name: str
     kind: CounterKind
     domains: tuple[str, ...] = ()

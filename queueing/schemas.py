@@ -6,6 +6,7 @@ from typing import Annotated, Literal
 
 import msgspec
 
+from queueing.bounds import CounterNumber
 from queueing.ports import PrintJobView
 from queueing.views import TicketView
 
@@ -24,7 +25,7 @@ class MoveRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """改派: to another item, to one counter by name, or both; the note goes to its clerk."""
 
     item: Code | None = None
-    to_counter: Annotated[int, msgspec.Meta(ge=1)] | None = None
+    to_counter: CounterNumber | None = None
     note: Annotated[str, msgspec.Meta(max_length=200)] = ""
 
 

@@ -41,6 +41,7 @@ from counters.manage.report import (
 )
 from counters.manage.worker import ReportWorker
 from displays.sessions import until_gone
+from queueing.bounds import check_day
 from queueing.errors import Invalid, NotFound
 from queueing.service import HallRegistry, HallRuntime
 
@@ -56,11 +57,13 @@ def _day(field: str, text: str | None) -> dt.date | None:
     if text is None or text == "":
         return None
     try:
-        return dt.date.fromisoformat(text)
+        day = dt.date.fromisoformat(text)
     except ValueError:
         raise Invalid(
             f"{field}: {text[:20]!r} is not a date like 2026-11-23", f"日期格式有误（{field}），应如 2026-11-23"
         ) from None
+    check_day(field, day)
+    return day
 
 
 By = Annotated[
@@ -185,6 +188,7 @@ async def pdf_report(
 
     now = runtime.clock()
     today = runtime.hall.rules.hall_day(now)
+    check_day("day", day)
     if period == "range":
         first, last = _day("from", since) or _day("to", until) or today, _day("to", until) or today
     else:

@@ -13,13 +13,14 @@ import asyncio
 import datetime as dt
 import math
 from collections.abc import Sequence
-from typing import Literal
+from typing import Annotated, Literal
 
 import msgspec
 from sqlalchemy.engine import Engine
 
 from appointments.service import AppointmentService
 from counters.manage.report import HallParts
+from queueing.bounds import CounterNumber, within_calendar
 from queueing.errors import Invalid, NotFound
 from queueing.kinds import CounterKind, CounterSpec
 from queueing.records import HallSnapshot
@@ -35,6 +36,7 @@ from queueing.simulation.scenario import (
     Demand,
     Header,
     Limits,
+    Plan,
     ScenarioError,
     ScenarioFile,
     ServiceLevel,
@@ -65,7 +67,7 @@ class ReplayChange(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     ``counter``, or make it another kind."""
 
     at: str
-    counter: int
+    counter: CounterNumber
     action: Literal["open", "close", "reconfigure"]
     kind: CounterKind | None = None
     domains: tuple[str, ...] | None = None
@@ -78,7 +80,10 @@ class ReplayRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
     day: dt.date
     changes: list[ReplayChange] = msgspec.field(default_factory=list)
-    plan: dict[str, list[int]] | None = None
+    plan: Plan | None = None
+
+    def __post_init__(self) -> None:
+        within_calendar("day", self.day)
 
 
 class RecordedWaits(msgspec.Struct, frozen=True):
@@ -102,12 +107,8 @@ class ReplayResult(msgspec.Struct, frozen=True, kw_only=True):
 
 class WhatIfRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     changes: list[Change] = msgspec.field(default_factory=list)
-    replications: int = WHAT_IF_REPLICATIONS
+    replications: Annotated[int, msgspec.Meta(ge=10, le=2000)] = WHAT_IF_REPLICATIONS
     target_minutes: float = 15.0
-
-    def __post_init__(self) -> None:
-        if not 10 <= self.replications <= 2000:
-            raise ValueError("replications: from 10 to 2000")
 
 
 class ForecastAnswer(msgspec.Struct, frozen=True, kw_only=True):

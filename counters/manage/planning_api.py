@@ -26,6 +26,7 @@ from config.audit.marks import CHANGES_NOTHING
 from config.auth import manager_guard
 from counters.manage.planning import ForecastAnswer, ReplayRequest, ReplayResult, WhatIfRequest
 from counters.manage.worker import ReportWorker
+from queueing.bounds import check_day
 from queueing.errors import Invalid
 from queueing.records import HallSnapshot
 from queueing.service import HallRuntime
@@ -72,6 +73,7 @@ async def forecast(
 ) -> ForecastAnswer:
     now = runtime.clock()
     rules = runtime.hall.rules
+    check_day("day", day)
     if day is None:
         day = rules.hall_day(now) + dt.timedelta(days=1)
         while not rules.hours.spans_on(day) and day < rules.hall_day(now) + dt.timedelta(days=30):

@@ -29,11 +29,9 @@ from queueing.simulation.capacity import hour_load
 from queueing.simulation.engine import Control, Engine, collector_paused, counters_by_kind, kind_key
 from queueing.simulation.results import THRESHOLDS, SimulationResult, Totals, clock, combine, tally_day
 from queueing.simulation.sampling import Citizen, Sampler, arrivals, generator, sampler
-from queueing.simulation.scenario import Demand, ScenarioError, ScenarioFile, ServiceTime
+from queueing.simulation.scenario import Demand, Plan, ScenarioError, ScenarioFile, ServiceTime
 
 __all__ = ["Model", "Plan", "Pool", "level_controls", "rate_in_hour"]
-
-Plan = dict[str, list[int]]
 
 
 class Model:

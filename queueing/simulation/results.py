@@ -29,6 +29,7 @@ from collections.abc import Iterable, Sequence
 import msgspec
 import numpy as np
 
+from queueing.bounds import Replications, Seed
 from queueing.simulation.engine import DayRecord
 
 __all__ = [
@@ -247,8 +248,8 @@ class WaitFigures(msgspec.Struct, frozen=True):
 class SimulationResult(msgspec.Struct, frozen=True, kw_only=True):
     """What ``hall simulate --json`` prints (a contract: see the README)."""
 
-    replications: int
-    seed: int
+    replications: Replications
+    seed: Seed
     wait_minutes: WaitFigures
     waited_share: Estimate
     wait_over: dict[str, Estimate]

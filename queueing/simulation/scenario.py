@@ -52,6 +52,7 @@ from typing import Literal
 
 import msgspec
 
+from queueing.bounds import CounterCount, CounterLimit, CounterNumber, Replications, Seed, within_calendar
 from queueing.policy import parse_span
 from queueing.tomlfiles import read_toml
 
@@ -148,8 +149,11 @@ class Demand(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
         return [(30.0 if len(halves) > 1 else 24 * 60.0, r / 30.0) for r in halves]
 
 
+Plan = dict[str, list[CounterCount]]  # counters of each kind open per hour, from the first
+
+
 class Span(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    counter: int
+    counter: CounterNumber
     open: list[str]
 
 
@@ -179,7 +183,7 @@ class Target(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 
 class Limits(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    staff: int | None = None  # counters open at once, at most
+    staff: CounterLimit | None = None  # counters open at once, at most
 
 
 class Header(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
@@ -188,15 +192,18 @@ class Header(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     hall: str = ""  # the hall file, relative to the scenario file (the API: the hall of the URL)
     start: str = "09:00"
     end: str = "17:00"
-    replications: int = 200
-    seed: int = 1
+    replications: Replications = 200
+    seed: Seed = 1
     date: dt.date | None = None
+
+    def __post_init__(self) -> None:
+        within_calendar("date", self.date)
 
 
 class ScenarioFile(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     scenario: Header
     demand: list[Demand] = msgspec.field(default_factory=list)
-    plan: dict[str, list[int]] | None = None
+    plan: Plan | None = None
     spans: list[Span] = msgspec.field(default_factory=list)
     behaviour: Behaviour = Behaviour()
     target: Target | None = None
@@ -234,8 +241,6 @@ def check(scenario: ScenarioFile) -> ScenarioFile:
         raise fail("scenario.start/end", str(exc)) from None
     if end <= start:
         raise fail("scenario.end", f"{scenario.scenario.end} must come after start {scenario.scenario.start}")
-    if not 1 <= scenario.scenario.replications <= 100_000:
-        raise fail("scenario.replications", "from 1 to 100000")
     hours = -(-(end - start) // 60)
     for index, demand in enumerate(scenario.demand):
         pieces = demand.rates()
@@ -254,8 +259,6 @@ def check(scenario: ScenarioFile) -> ScenarioFile:
             raise fail(f"plan.{key}", "the kinds are no_difference, cross_province, pickup and domain:<code>")
         if 1 < len(counts) < hours or not counts:
             raise fail(f"plan.{key}", f"{len(counts)} hours given; the day has {hours} (or give one for all day)")
-        if any(c < 0 for c in counts):
-            raise fail(f"plan.{key}", "counts are 0 or more")
     for index, span in enumerate(scenario.spans):
         for text in span.open:
             try:

@@ -28,6 +28,7 @@ from typing import Literal
 
 import msgspec
 
+from queueing.bounds import CounterNumber
 from queueing.errors import Refusal
 from queueing.hall import HallQueue
 from queueing.kinds import CounterKind, CounterSpec
@@ -47,7 +48,7 @@ BUCKET = 10  # minutes of arrival per recovery bucket
 class Change(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """A manager's change, from now: open or close a counter, or make it another kind."""
 
-    counter: int
+    counter: CounterNumber
     action: Literal["open", "close", "reconfigure"]
     kind: CounterKind | None = None  # reconfigure: the new kind
     domains: tuple[str, ...] | None = None  # reconfigure: its domains (a domain counter needs them)
