@@ -102,9 +102,7 @@ async def check_in(
     result = await appointments.check_in(hall, principal.actor, data.code, data.id_number)
     if principal.kind == "device":  # a ticket machine prints the slip, as for any ticket it issues
         try:
-            result.ticket.print_job = await slips.print_ticket(
-                hall, principal.name, result.ticket, str(request.base_url)
-            )
+            result.ticket.print_job = await slips.print_ticket(hall, principal.name, result.ticket)
         except Exception:  # the ticket stands: the screen shows it
             log.exception("slip not printed", extra={"hall": hall, "number": result.ticket.number})
     return result

@@ -115,7 +115,7 @@ async def booking_qr(
 ) -> Response[bytes]:
     booking = await appointments.status(hall, code)
     return Response(
-        qr_svg(appointments.page_url(hall, booking.code, str(request.base_url))),
+        qr_svg(appointments.page_url(hall, booking.code)),
         media_type="image/svg+xml",
         headers={"Cache-Control": "max-age=86400, immutable"},
     )

@@ -20,6 +20,7 @@ import hashlib
 import hmac
 import re
 import unicodedata
+from collections.abc import Iterable
 from typing import Annotated, Literal, NamedTuple
 
 import msgspec
@@ -280,11 +281,16 @@ class Contact(msgspec.Struct, frozen=True):
 
 
 class PersonKeys:
-    """Keys derived from the server's secret: one to find a person, one to seal contacts."""
+    """Keys derived from the server's secret: one to find a person, one to seal contacts.
 
-    def __init__(self, secret: bytes) -> None:
-        self._lookup = hmac.new(secret, b"hallq appointments person v1", hashlib.sha256).digest()
-        self._sealer = Sealer(secret, b"hallq appointments seal v1", b"contact")
+    After a rotation the secrets before it (``old``) are still read with: a contact sealed
+    with one opens (``hall rekey`` seals them all again with the new one), and a person is
+    found by the keyed hash of their number under any of them (a hash cannot be made again
+    without the number, which is not kept). Only the new secret writes."""
+
+    def __init__(self, secret: bytes, old: Iterable[bytes] = ()) -> None:
+        self._lookups = [hmac.new(s, b"hallq appointments person v1", hashlib.sha256).digest() for s in (secret, *old)]
+        self._sealer = Sealer(secret, b"hallq appointments seal v1", b"contact", old)
 
     def person_key(self, id_number: str, kind: str = "resident_id", prefix: str = "person.") -> str:
         """The same for the same document kind and number. An 18-character card's (resident
@@ -292,15 +298,24 @@ class PersonKeys:
         other documents existed, when all three were taken as resident IDs: their bookings are
         still found, and their first digits never overlap. Other documents' numbers are the
         kind's too: the same characters on a passport and a Taiwan permit are two people."""
+        return self.person_keys(id_number, kind, prefix)[0]
+
+    def person_keys(self, id_number: str, kind: str = "resident_id", prefix: str = "person.") -> list[str]:
+        """``person_key`` under the new secret and each one before it: what finds a person."""
         number = check_document(kind, id_number, prefix)
-        message = number if _is_card(kind, number) else f"{kind}:{number}"
-        return hmac.new(self._lookup, message.encode(), hashlib.sha256).hexdigest()
+        message = (number if _is_card(kind, number) else f"{kind}:{number}").encode()
+        return [hmac.new(key, message, hashlib.sha256).hexdigest() for key in self._lookups]
 
     def seal(self, contact: Contact) -> bytes:
         return self._sealer.seal(msgspec.msgpack.encode(contact))
 
     def open(self, sealed: bytes) -> Contact:
+        """The contact, sealed with the new secret or one before it."""
         return msgspec.msgpack.decode(self._sealer.open(sealed), type=Contact)
+
+    def reseal(self, sealed: bytes) -> bytes:
+        """A contact sealed again with the new secret (a key rotation's ``hall rekey``)."""
+        return self._sealer.reseal(sealed)
 
     @staticmethod
     def masked(person: PersonInput) -> dict[str, str]:

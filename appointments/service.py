@@ -15,7 +15,7 @@ import datetime as dt
 import hmac
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 import msgspec
@@ -95,12 +95,13 @@ class AppointmentService:
         secret: bytes,
         notifier: Notifier | None = None,
         public_url: str = "",
+        old_secrets: Iterable[bytes] = (),
     ) -> None:
         self.store = AppointmentStore(engine)
         self.registry = registry  # the halls' queues: a check-in issues its ticket there
         self.halls = {h.id: h for h in halls}
         self.clock = clock
-        self.keys = PersonKeys(secret)
+        self.keys = PersonKeys(secret, old_secrets)
         # wrong phone or ID numbers against one booking code, or one ID number: guesses, slowed
         self.guesses = LoginThrottle(self.clock, ("attempts with this booking's phone or ID number", "核对"))
         self.notifier = notifier or LogNotifier()
@@ -142,9 +143,10 @@ class AppointmentService:
         """The hall's appointment part; 404 when it takes no appointments."""
         return self._hall(hall)[0]
 
-    def page_url(self, hall: str, code: str, base_url: str) -> str:
-        """The booking page's absolute address: what its QR code holds."""
-        return f"{self.public_url or base_url.rstrip('/')}/halls/{hall}/appointments/{code}"
+    def page_url(self, hall: str, code: str) -> str:
+        """The booking page's absolute address, at the hall's public address: what its QR code
+        and its messages hold."""
+        return f"{self.public_url}/halls/{hall}/appointments/{code}"
 
     def _item(self, definition: AppointmentHall, code: str) -> tuple[str, str, str, str, int]:
         """(item, group, name, capacity key, online capacity) of a bookable item."""
@@ -342,12 +344,13 @@ class AppointmentService:
         document number is known to many)."""
         definition, _zone = self._hall(hall)
         try:  # the fields as the request names them: top-level id_number, document_kind, phone
-            key = self.keys.person_key(id_number, kind, prefix="")
+            keys = self.keys.person_keys(id_number, kind, prefix="")
             check_phone(phone, "phone")
         except PersonError as exc:
             raise _typed(exc) from None
+        key = keys[0]
         self.guesses.check([("find", hall, key)])
-        rows = await asyncio.to_thread(self.store.of_person, hall, key)
+        rows = await asyncio.to_thread(self.store.of_person, hall, keys)
         now = self.clock()
         ahead = [r for r in rows if r.state == "booked" and r.slot_end > now]
         mine = [r for r in ahead if self._proves(r, phone, "")]
@@ -390,10 +393,10 @@ class AppointmentService:
             return True
         if id_number.strip():
             try:
-                key = self.keys.person_key(id_number, row.document_kind)
+                keys = self.keys.person_keys(id_number, row.document_kind)
             except PersonError:
                 return False
-            return hmac.compare_digest(key, row.person_key)
+            return any(hmac.compare_digest(key, row.person_key) for key in keys)
         return False
 
     # ---------------------------------------------------------------- checking in
@@ -452,13 +455,13 @@ class AppointmentService:
                 "护照、通行证请用预约码签到（预约成功短信或页面上的8位预约码，或扫描预约二维码）",
             )
         try:
-            key = self.keys.person_key(id_number, kind or "resident_id", prefix="")
+            keys = self.keys.person_keys(id_number, kind or "resident_id", prefix="")
         except PersonError as exc:
             raise _typed(exc) from None
         today = now.astimezone(zone).date()
         rows = [
             r
-            for r in await asyncio.to_thread(self.store.of_person, hall, key)
+            for r in await asyncio.to_thread(self.store.of_person, hall, keys)
             if r.slot_start.astimezone(zone).date() == today
         ]
         if not rows:
@@ -660,7 +663,6 @@ class AppointmentService:
 
     def _view(self, definition: AppointmentHall, row: AppointmentRow) -> BookingView:
         item = next((i for i in definition.rules.items if i.code == row.item), None)
-        base = self.public_url
         zone = ZoneInfo(definition.info.timezone)
 
         def local(when: dt.datetime | None) -> dt.datetime | None:  # times as the hall reads them
@@ -685,7 +687,7 @@ class AppointmentService:
             created_at=local(row.created_at),  # type: ignore[arg-type]
             checked_in_at=local(row.checked_in_at),
             ticket_id=row.ticket_id,
-            status_path=f"{base}/halls/{definition.id}/appointments/{row.code}",
+            status_path=f"/halls/{definition.id}/appointments/{row.code}",  # on this server
             note=row.note,
         )
 

@@ -147,11 +147,32 @@ class AppointmentStore:
             ).one_or_none()
         return None if row is None else AppointmentRow(**row._mapping)
 
-    def of_person(self, hall: str, person_key: str) -> list[AppointmentRow]:
+    def reseal(self, reseal: Callable[[bytes], bytes], batch: int = 500) -> int:
+        """Every booking's sealed contact sealed again (``reseal``), a batch per transaction:
+        how many. Safe to run again, and beside running servers (they read every key)."""
+        done, last = 0, ""
+        while True:
+            with write_transaction(self.engine) as conn, conn.begin():
+                rows = conn.execute(
+                    sa.select(_appts.c.id, _appts.c.contact_sealed)
+                    .where(_appts.c.id > last, _appts.c.contact_sealed != b"")  # none left once anonymised
+                    .order_by(_appts.c.id)
+                    .limit(batch)
+                ).all()
+                for row in rows:
+                    conn.execute(
+                        sa.update(_appts).where(_appts.c.id == row.id).values(contact_sealed=reseal(row.contact_sealed))
+                    )
+            if not rows:
+                return done
+            done, last = done + len(rows), rows[-1].id
+
+    def of_person(self, hall: str, person_keys: list[str]) -> list[AppointmentRow]:
+        """A person's bookings, by the keyed hash of their number under each secret."""
         with read_connection(self.engine) as conn, conn.begin():
             rows = conn.execute(
                 sa.select(_appts)
-                .where(_appts.c.hall == hall, _appts.c.person_key == person_key)
+                .where(_appts.c.hall == hall, _appts.c.person_key.in_(person_keys))
                 .order_by(_appts.c.slot_start)
             ).all()
         return [AppointmentRow(**r._mapping) for r in rows]

@@ -40,7 +40,6 @@ from appointments.service import AppointmentService
 from config.accounts import AccountBook
 from config.audit.api import router as audit_api
 from config.audit.middleware import AuditMiddleware
-from config.audit.store import AuditStore
 from config.auth import (
     Authenticator,
     PrincipalMiddleware,
@@ -57,7 +56,7 @@ from config.halls import HallDefinition, load_halls
 from config.limits import limit_middleware, limit_stores
 from config.logging import configure_logging
 from config.migrations import upgrade
-from config.settings import PROJECT_ROOT, Settings, load_settings
+from config.settings import PROJECT_ROOT, Settings, check_deployment, load_settings
 from counters.api import router as counters_api
 from counters.evaluation import EvaluationService
 from counters.evaluation_api import router as evaluation_api
@@ -327,6 +326,7 @@ def create_app(
     if configure_logs:
         configure_logging(settings.log_level, settings.log_format)
     halls = halls or load_halls(settings.halls)
+    check_deployment(settings, halls)
     if not (PROJECT_ROOT / "config" / "static" / "vendor" / "swagger-ui" / "swagger-ui-bundle.js").is_file():
         log.warning("the API docs' renderer is not installed (run `make vendor`): /api/docs will be blank; "
                     "the OpenAPI document is at /api/docs/openapi.json")  # fmt: skip
@@ -358,7 +358,7 @@ def create_app(
         engine,
         [h.printing_part() for h in halls],
         clock,
-        settings.public_url,
+        settings.public_base,
         PrintBell(settings.redis_url),
         data_dir=settings.data_dir,
     )
@@ -369,13 +369,16 @@ def create_app(
         clock,
         settings.secret(),
         build_notifier(settings.notify),
-        settings.public_url,
+        settings.public_base,
+        settings.old_secrets(),
     )
     counter_parts = [h.counter_part() for h in halls]
-    evaluation = EvaluationService(engine, counter_parts, clock, settings.secret())
+    evaluation = EvaluationService(engine, counter_parts, clock, settings.secret(), settings.old_secrets())
     posts = PostService(engine, registry, counter_parts, clock, settings.post_watch_seconds)
     audit = AuditStore(engine)
-    auth = Authenticator(AccountBook(halls), TokenSigner(settings.secret()), settings.token_hours, clock)
+    auth = Authenticator(
+        AccountBook(halls), TokenSigner(settings.secret(), settings.old_secrets()), settings.token_hours, clock
+    )
     feed = LiveFeed(
         registry,
         counter_parts,

@@ -11,12 +11,15 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import hashlib
 import hmac
 import os
 import secrets
+from collections.abc import Iterable
 
 import msgspec
+from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 __all__ = [
@@ -68,18 +71,27 @@ def device_token_digest(token: str) -> str:
 
 class Sealer:
     """Seals and opens bytes with AES-GCM under a key of its own ``purpose``, derived from the
-    server's secret: a key for one kind of data opens nothing else."""
+    server's secret: a key for one kind of data opens nothing else. After a key rotation what
+    was sealed under an ``old`` secret still opens; only the new one seals."""
 
-    def __init__(self, secret: bytes, purpose: bytes, aad: bytes) -> None:
-        self._aead = AESGCM(hmac.new(secret, purpose, hashlib.sha256).digest())
+    def __init__(self, secret: bytes, purpose: bytes, aad: bytes, old: Iterable[bytes] = ()) -> None:
+        self._aeads = [AESGCM(hmac.new(s, purpose, hashlib.sha256).digest()) for s in (secret, *old)]
         self._aad = aad
 
     def seal(self, data: bytes) -> bytes:
         nonce = os.urandom(12)
-        return nonce + self._aead.encrypt(nonce, data, self._aad)
+        return nonce + self._aeads[0].encrypt(nonce, data, self._aad)
 
     def open(self, sealed: bytes) -> bytes:
-        return self._aead.decrypt(sealed[:12], sealed[12:], self._aad)
+        """``sealed`` opened under the new secret or one before it (InvalidTag: under none)."""
+        for aead in self._aeads[:-1]:
+            with contextlib.suppress(InvalidTag):
+                return aead.decrypt(sealed[:12], sealed[12:], self._aad)
+        return self._aeads[-1].decrypt(sealed[:12], sealed[12:], self._aad)  # its failure is the answer
+
+    def reseal(self, sealed: bytes) -> bytes:
+        """Sealed again under the new secret (a key rotation's ``hall rekey``)."""
+        return self.seal(self.open(sealed))
 
 
 class TokenClaims(msgspec.Struct, frozen=True):
@@ -91,13 +103,18 @@ class TokenClaims(msgspec.Struct, frozen=True):
 
 
 class TokenSigner:
-    def __init__(self, secret: bytes) -> None:
+    """Signs with ``secret``; after a key rotation also accepts what the ``old`` ones signed
+    (the shift's tokens stay valid until they expire)."""
+
+    def __init__(self, secret: bytes, old: Iterable[bytes] = ()) -> None:
         if len(secret) < 16:
             raise ValueError("the secret key must be at least 16 bytes")
         self._secret = secret
+        self._old = tuple(old)
 
-    def _mac(self, payload: str) -> str:
-        return _b64(hmac.new(self._secret, (_TOKEN_PREFIX + payload).encode(), hashlib.sha256).digest())
+    def _mac(self, payload: str, secret: bytes | None = None) -> str:
+        message = (_TOKEN_PREFIX + payload).encode()
+        return _b64(hmac.new(secret or self._secret, message, hashlib.sha256).digest())
 
     def issue(self, claims: TokenClaims) -> str:
         payload = _b64(msgspec.json.encode(claims))
@@ -108,7 +125,8 @@ class TokenSigner:
         if not token.startswith(_TOKEN_PREFIX):
             return None
         payload, _, mac = token[len(_TOKEN_PREFIX) :].partition(".")
-        if not hmac.compare_digest(mac.encode(), self._mac(payload).encode()):  # bytes: any text is safe
+        macs = [self._mac(payload, secret).encode() for secret in (self._secret, *self._old)]
+        if not any(hmac.compare_digest(mac.encode(), m) for m in macs):  # bytes: any text is safe
             return None
         try:
             claims = msgspec.json.decode(_unb64(payload), type=TokenClaims)

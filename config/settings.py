@@ -3,22 +3,30 @@
 The embedded default needs no server: a SQLite file under ``var/`` and in-process
 channels. ``DATABASE_URL=postgresql://…`` and ``REDIS_URL=redis://…`` switch to the
 servers. A wrong value stops the start-up with the file (or variable) and the field.
+
+The demo (only the hall files shipped in ``config/halls/``) starts with nothing set: its key is
+made in the data folder and its links name this server. Any other hall must be given its key
+from outside the data folder (a backup of the folder must not carry the key that opens it) and
+its public address (a Host header must not decide what a slip's QR code opens):
+``check_deployment``.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Annotated, Literal
+from urllib.parse import urlsplit
 
 import msgspec
 
 from appointments.notify import NotifierSettings
-from config.halls import ConfigError
+from config.halls import ConfigError, HallDefinition
 from config.limits import ClientLimits
 from queueing.errors import field_first
 
-__all__ = ["PROJECT_ROOT", "Settings", "load_settings"]
+__all__ = ["PROJECT_ROOT", "Settings", "check_deployment", "is_demo", "load_settings"]
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEMO_HALLS = str(PROJECT_ROOT / "config" / "halls")
@@ -29,11 +37,13 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     data_dir: str = str(PROJECT_ROOT / "var")
     database_url: str = ""  # empty: sqlite:///<data_dir>/hall.db
     redis_url: str = ""  # empty: in-process channels
-    secret_key: str = ""  # empty: generated once into <data_dir>/secret.key
+    secret_key: str = ""  # signs tokens, seals contacts, keys ID numbers; the demo: made in <data_dir>/secret.key
+    secret_key_file: str = ""  # or a file holding it, outside the data folder
+    old_secret_keys: list[str] = msgspec.field(default_factory=list)  # before a rotation: read, never written
     host: str = "127.0.0.1"
     port: int = 8000
     workers: int = 1
-    public_url: str = ""  # how phones reach the server (QR codes); empty: the request's own host
+    public_url: str = ""  # how phones reach the server: every QR code and link; the demo: this server
     token_hours: int = 12
     sqlite_synchronous: Literal["FULL", "NORMAL"] = "FULL"
     snapshot_every: int = 2000  # events between state snapshots
@@ -60,10 +70,29 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     def database(self) -> str:
         return self.database_url or f"sqlite:///{Path(self.data_dir) / 'hall.db'}"
 
+    @property
+    def public_base(self) -> str:
+        """Where every absolute link points (QR codes, slips, PDFs, messages): ``public_url``,
+        or for the demo this server as it was started (never a request's Host header)."""
+        if self.public_url:
+            return self.public_url.rstrip("/")
+        host = "127.0.0.1" if self.host in ("", "0.0.0.0", "::") else self.host
+        return f"http://{f'[{host}]' if ':' in host else host}:{self.port}"
+
+    def old_secrets(self) -> list[bytes]:
+        """The keys before a rotation: what was sealed or keyed with them is still read."""
+        return [key.encode() for key in self.old_secret_keys if key]
+
     def secret(self) -> bytes:
-        """The key that signs staff tokens; every process of a deployment must share it."""
+        """The key that signs staff tokens, seals contacts and keys ID numbers; every process
+        of a deployment must share it. The demo's is made in its data folder."""
         if self.secret_key:
             return self.secret_key.encode()
+        if self.secret_key_file:
+            try:
+                return Path(self.secret_key_file).read_text().strip().encode()
+            except OSError as exc:
+                raise ConfigError(f"secret_key_file: cannot read {self.secret_key_file}: {exc.strerror}") from None
         path = Path(self.data_dir) / "secret.key"
         if not path.exists():
             # Several workers may start at once: each writes its own file and links it into
@@ -88,6 +117,8 @@ _ENV: dict[str, tuple[str, type]] = {
     "DATABASE_URL": ("database_url", str),
     "REDIS_URL": ("redis_url", str),
     "HALL_SECRET_KEY": ("secret_key", str),
+    "HALL_SECRET_KEY_FILE": ("secret_key_file", str),
+    "HALL_OLD_SECRET_KEYS": ("old_secret_keys", list),
     "HALL_HOST": ("host", str),
     "HALL_PORT": ("port", int),
     "HALL_WORKERS": ("workers", int),
@@ -129,3 +160,38 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
         return msgspec.convert(values, Settings, strict=False)
     except msgspec.ValidationError as exc:
         raise ConfigError(f"{source}: {field_first(str(exc))}") from None
+
+
+def is_demo(halls: Iterable[HallDefinition]) -> bool:
+    """The demo: every hall served is a file shipped in ``config/halls/`` (a copy of one
+    anywhere else is a real hall)."""
+    return all(Path(hall.path).resolve().parent == Path(DEMO_HALLS) for hall in halls)
+
+
+def check_deployment(settings: Settings, halls: Iterable[HallDefinition]) -> None:
+    """A real hall does not start with its key in its data folder or its links left to the
+    Host header of whoever asks: a ``ConfigError`` naming the setting."""
+    if settings.public_url:
+        parts = urlsplit(settings.public_url)
+        if parts.scheme not in ("http", "https") or not parts.hostname:
+            raise ConfigError(f"HALL_PUBLIC_URL (public_url): {settings.public_url!r} is not an http(s) address")
+    if is_demo(halls):
+        return
+    if not (settings.secret_key or settings.secret_key_file):
+        raise ConfigError(
+            "HALL_SECRET_KEY or HALL_SECRET_KEY_FILE (secret_key, secret_key_file in the settings file) must be set "
+            "for a hall other than the demo: the key that seals contacts and keys ID numbers must not be kept in "
+            f"the data folder ({settings.data_dir}), where every backup of it would carry it"
+        )
+    if settings.secret_key_file:
+        key_file, data = Path(settings.secret_key_file).resolve(), Path(settings.data_dir).resolve()
+        if key_file.is_relative_to(data):
+            raise ConfigError(
+                f"HALL_SECRET_KEY_FILE (secret_key_file): {settings.secret_key_file} is inside the data folder "
+                f"({settings.data_dir}); keep the key elsewhere, out of the folder's backups"
+            )
+    if not settings.public_url:
+        raise ConfigError(
+            "HALL_PUBLIC_URL (public_url in the settings file) must be set for a hall other than the demo: "
+            "the address phones reach the hall at (https://queue.example.gov.cn), in every QR code and link"
+        )

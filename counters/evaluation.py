@@ -18,7 +18,7 @@ import contextlib
 import datetime as dt
 import logging
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
@@ -49,13 +49,18 @@ from queueing.errors import Conflict, Forbidden, Invalid, NotFound
 from queueing.ports import RatingPrompt
 from queueing.store import StoredEvent
 
-__all__ = ["EvaluationService", "forget_contacts"]
+__all__ = ["EvaluationService", "forget_contacts", "rating_phone_sealer"]
 
 log = logging.getLogger("hall.ratings")
 
 _UNRATED_EVERY_SECONDS = 600.0  # the rule for unrated services counts days: every ten minutes is plenty
 _UNRATED_BATCH = 40  # services rated per write transaction by the rule for unrated ones
 _UNRATED_PAUSE_SECONDS = 0.1
+
+
+def rating_phone_sealer(secret: bytes, old_secrets: Iterable[bytes] = ()) -> Sealer:
+    """What seals a real-name rating's phone: its own key, derived from the server's secret."""
+    return Sealer(secret, b"hallq ratings phone v1", b"rating phone", old_secrets)
 
 
 def forget_contacts(
@@ -81,10 +86,15 @@ class EvaluationService:
     """好差评 of ``halls`` (each hall's counters part); the queue's ``RatingOffer`` for ticket pages."""
 
     def __init__(
-        self, engine: Engine, halls: list[CounterHall], clock: Callable[[], dt.datetime], secret: bytes
+        self,
+        engine: Engine,
+        halls: list[CounterHall],
+        clock: Callable[[], dt.datetime],
+        secret: bytes,
+        old_secrets: Iterable[bytes] = (),
     ) -> None:
         self.store = CounterStore(engine)
-        self.sealer = Sealer(secret, b"hallq ratings phone v1", b"rating phone")
+        self.sealer = rating_phone_sealer(secret, old_secrets)
         self.engine, self.clock = engine, clock
         self.halls = {h.id: h for h in halls}
         self._task: asyncio.Task | None = None

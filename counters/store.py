@@ -6,7 +6,7 @@ from threads.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 import msgspec
 import sqlalchemy as sa
@@ -140,6 +140,28 @@ class CounterStore:
                 details = {**entry.details, "ratings": done, "served_before": served_before.isoformat()}
                 audit_record(conn, msgspec.structs.replace(entry, details=details))
         return done
+
+    def reseal(self, reseal: Callable[[bytes], bytes], batch: int = 500) -> int:
+        """Every real-name rating's sealed phone sealed again (``reseal``), a batch per
+        transaction: how many. Safe to run again, and beside running servers."""
+        done, last = 0, ""
+        while True:
+            with write_transaction(self.engine) as conn, conn.begin():
+                rows = conn.execute(
+                    sa.select(_ratings.c.id, _ratings.c.contact_sealed)
+                    .where(_ratings.c.id > last, _ratings.c.contact_sealed.is_not(None))
+                    .order_by(_ratings.c.id)
+                    .limit(batch)
+                ).all()
+                for row in rows:
+                    conn.execute(
+                        _ratings.update()
+                        .where(_ratings.c.id == row.id)
+                        .values(contact_sealed=reseal(row.contact_sealed))
+                    )
+            if not rows:
+                return done
+            done, last = done + len(rows), rows[-1].id
 
     def sealed_contact(self, conn: Connection, rating_id: str) -> bytes | None:
         return conn.execute(sa.select(_ratings.c.contact_sealed).where(_ratings.c.id == rating_id)).scalar_one_or_none()

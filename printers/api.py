@@ -75,7 +75,7 @@ async def reprint(
     if not device:
         raise Invalid('name the ticket machine that is to print it: {"device": "kiosk-1"}', "请指定取号机")
     ticket = await runtime.ticket(ticket_id)
-    return await printing.reprint(hall, device, ticket, str(request.base_url))
+    return await printing.reprint(hall, device, ticket)
 
 
 @get("/api/halls/{hall:str}/print-jobs/{job_id:str}", guards=[issuer_guard], summary="How a print went")
@@ -111,7 +111,7 @@ async def slip_pdf(
     from printers.pdf import FontMissing, find_font, render_pdf
 
     ticket = await runtime.ticket(ticket_id)
-    slip = printing.slip(hall, ticket, str(request.base_url))
+    slip = printing.slip(hall, ticket)
     try:
         font = find_font(settings.pdf_font)
     except FontMissing as exc:
@@ -141,7 +141,7 @@ async def ticket_qr(
     printing: NamedDependency[PrintService],
 ) -> Response[bytes]:
     await runtime.ticket(ticket_id)
-    url = printing.status_url(hall, ticket_id, str(request.base_url))
+    url = printing.status_url(hall, ticket_id)
     return Response(qr_svg(url), media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400, immutable"})
 
 

@@ -105,7 +105,7 @@ class PrintService:
         engine: Engine,
         halls: list[PrintingHall],
         clock: Callable[[], dt.datetime],
-        public_url: str = "",
+        public_url: str,  # where the slips' QR codes point (Settings.public_base)
         bell: PrintBell | None = None,
         data_dir: str = "var",
     ) -> None:
@@ -125,8 +125,9 @@ class PrintService:
 
     # ---------------------------------------------------------------- slips
 
-    def status_url(self, hall: str, ticket_id: str, base_url: str) -> str:
-        return f"{self.public_url or base_url.rstrip('/')}/halls/{hall}/tickets/{ticket_id}"
+    def status_url(self, hall: str, ticket_id: str) -> str:
+        """The ticket's page, at the hall's public address (never a request's Host header)."""
+        return f"{self.public_url}/halls/{hall}/tickets/{ticket_id}"
 
     def _hall(self, hall: str) -> PrintingHall:
         found = self.halls.get(hall)
@@ -134,14 +135,14 @@ class PrintService:
             raise NotFound(f"no hall {hall!r}", f"没有大厅 {hall}")
         return found
 
-    def slip(self, hall: str, ticket: TicketView, base_url: str) -> Slip:
+    def slip(self, hall: str, ticket: TicketView) -> Slip:
         part = self._hall(hall)
         return slip_for(
             ticket,
             part.info.name,
             part.info.name_en,
             part.info.timezone,
-            self.status_url(hall, ticket.id, base_url),
+            self.status_url(hall, ticket.id),
             part.slip,
             part.info.notice,
         )
@@ -150,13 +151,13 @@ class PrintService:
         """The printer of the ticket machine ``device``, if it has one."""
         return self._hall(hall).printers.get(device)
 
-    async def print_ticket(self, hall: str, device: str, ticket: TicketView, base_url: str) -> PrintJobView | None:
+    async def print_ticket(self, hall: str, device: str, ticket: TicketView) -> PrintJobView | None:
         """A print job for ``ticket`` on ``device``'s printer (None: it has none). Never raises
         for the printer's sake: a fault ends up in the job."""
         printer = self.printer_of(hall, device)
         if printer is None:
             return None
-        data = render_slip(self.slip(hall, ticket, base_url), printer)
+        data = render_slip(self.slip(hall, ticket), printer)
         job = PrintJobRow(
             id=secrets.token_urlsafe(12),
             hall=hall,
@@ -199,10 +200,10 @@ class PrintService:
                 extra={"hall": job.hall, "device": job.device, "number": job.number},
             )
 
-    async def reprint(self, hall: str, device: str, ticket: TicketView, base_url: str) -> PrintJobView:
+    async def reprint(self, hall: str, device: str, ticket: TicketView) -> PrintJobView:
         if self.printer_of(hall, device) is None:
             raise NotFound(f"ticket machine {device!r} of hall {hall} has no printer", "该取号机没有打印机")
-        view = await self.print_ticket(hall, device, ticket, base_url)
+        view = await self.print_ticket(hall, device, ticket)
         assert view is not None
         return view
 

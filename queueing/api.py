@@ -105,7 +105,7 @@ async def issue_ticket(
     if new and principal.kind == "device":
         # After the ticket is recorded, and never failing it: the job says how the print went.
         try:
-            issued.print_job = await slips.print_ticket(hall, principal.name, view, str(request.base_url))
+            issued.print_job = await slips.print_ticket(hall, principal.name, view)
         except Exception:  # a slip that cannot even be laid out must not lose the ticket's answer
             log.exception("slip not printed", extra={"hall": hall, "number": view.number})
     return issued

@@ -7,6 +7,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath
 from litestar.response import Template
 
+from config.settings import Settings
 from queueing.lifecycle import TicketState
 from queueing.ports import RatingOffer
 from queueing.service import HallRegistry, HallRuntime
@@ -40,7 +41,7 @@ async def index(registry: NamedDependency[HallRegistry]) -> Template:
 
 
 @get("/halls/{hall:str}/kiosk", include_in_schema=False)
-async def kiosk(runtime: NamedDependency[HallRuntime]) -> Template:
+async def kiosk(runtime: NamedDependency[HallRuntime], settings: NamedDependency[Settings]) -> Template:
     hall = runtime.hall
     return Template(
         "kiosk.html",
@@ -49,6 +50,7 @@ async def kiosk(runtime: NamedDependency[HallRuntime]) -> Template:
             "tabs": kiosk_tabs(hall),
             "green_at_kiosk": hall.rules.issuing.green_channel_at_kiosk,
             "appointments": hall.appointments,  # 预约签到 at this machine
+            "public_base": settings.public_base,  # the address the slip's QR code holds
         },
     )
 

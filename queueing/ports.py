@@ -39,7 +39,7 @@ class PrintJobView(msgspec.Struct, kw_only=True):
 class SlipPrinter(Protocol):
     """Prints the slip (取号凭条) of a ticket a ticket machine has just been given."""
 
-    async def print_ticket(self, hall: str, device: str, ticket: TicketView, base_url: str) -> PrintJobView | None:
+    async def print_ticket(self, hall: str, device: str, ticket: TicketView) -> PrintJobView | None:
         """The slip's print job on ``device``'s printer; None when it has none. Never raises for
         the printer's sake: a fault ends up in the job."""
         ...

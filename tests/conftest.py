@@ -14,7 +14,7 @@ from litestar.testing import TestClient
 
 from config.app import create_app
 from config.settings import Settings, load_settings
-from tests.support import DEMO_HALL, SMALL_HALL, Clock
+from tests.support import DEMO_HALL, REAL_HALL, SMALL_HALL, Clock
 
 settings.register_profile(
     "default", deadline=None, suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]
@@ -43,6 +43,7 @@ def app_settings(request: pytest.FixtureRequest, tmp_path: Path) -> Settings:
         database_url=database_url,
         log_format="text",
         log_level="WARNING",
+        **REAL_HALL,
     )
 
 

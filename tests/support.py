@@ -80,6 +80,12 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# A real hall's key and public address, for the test halls' in-process apps (the test
+# client's host) and servers (their own address).
+TEST_KEY = "test-hall-secret-key-0123456789abcdef"
+REAL_HALL = {"secret_key": TEST_KEY, "public_url": "http://testserver.local"}
+
+
 class Server:
     """``hall serve`` in a child process, as an operator would start it."""
 
@@ -94,7 +100,9 @@ class Server:
         self.port = port or free_port()
         self.open_files = open_files  # a hard limit of open files for the server, as a service manager sets
         self.url = f"http://127.0.0.1:{self.port}"
-        self.env = {**os.environ, **env, "HALL_PORT": str(self.port), "HALL_WORKERS": str(workers)}
+        # What a real hall must be given (the test halls are not the demo), unless ``env`` says.
+        given = {"HALL_SECRET_KEY": TEST_KEY, "HALL_PUBLIC_URL": self.url}
+        self.env = {**given, **os.environ, **env, "HALL_PORT": str(self.port), "HALL_WORKERS": str(workers)}
         self.log = log
         self.process: subprocess.Popen | None = None
 

@@ -18,7 +18,7 @@ from litestar.testing import TestClient
 
 from config.app import create_app
 from config.settings import Settings, load_settings
-from tests.support import DEMO_HALL, SMALL_HALL, Clock, login
+from tests.support import DEMO_HALL, REAL_HALL, SMALL_HALL, Clock, login
 
 KIOSK = {"Authorization": "Bearer demo-kiosk-token"}
 
@@ -223,7 +223,7 @@ def test_a_report_over_several_halls_for_who_manages_them_all(tmp_path: Path, cl
         encoding="utf-8",
     )
     settings: Settings = load_settings(
-        env={}, halls=[str(DEMO_HALL), str(small)], data_dir=str(tmp_path / "var"), log_format="text"
+        env={}, halls=[str(DEMO_HALL), str(small)], data_dir=str(tmp_path / "var"), log_format="text", **REAL_HALL
     )
     with TestClient(create_app(settings, clock=clock, configure_logs=False)) as client:
         manager = login(client, "manager", "demo-manager")

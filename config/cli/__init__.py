@@ -1,5 +1,5 @@
 """The ``hall`` command, by audience: the server's administrator (``admin.py``: serve, halls,
-check, migrate, rebuild), accounts (``accounts.py``: add-staff, add-device, hash-password),
+check, migrate, rebuild, rekey), accounts (``accounts.py``: add-staff, add-device, hash-password),
 the device agents on the PCs wired to boards and printers (``agents.py``: led-bridge,
 print-agent), the manager's planning (``planning.py``: simulate, advise) and the voice packs
 (``voice.py``: voice-pack make, voice-pack check).
@@ -12,6 +12,7 @@ print-agent), the manager's planning (``planning.py``: simulate, advise) and the
     hall hash-password                      a password hash for a hall file
     hall migrate                            create or upgrade the database schema
     hall rebuild [--hall ID]                replay a hall's whole record and compare with the live state
+    hall rekey                              after a key rotation: seal every booking's contacts with the new key
     hall simulate SCENARIO.toml [--replications N] [--seed S] [--json]
                                             simulate a day of a scenario through the live rules
     hall advise SCENARIO.toml [--json]      the fewest counter-hours that meet the scenario's target

@@ -10,7 +10,7 @@ from pathlib import Path
 
 from config.cli.common import hall_by_id, settings_of
 from config.halls import load_halls
-from config.settings import load_settings
+from config.settings import check_deployment, load_settings
 
 __all__ = ["add_commands"]
 
@@ -24,6 +24,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
         os.environ["HALL_SETTINGS"] = str(Path(args.settings).resolve())
     settings = load_settings()
     halls = load_halls(settings.halls)  # fail here, with a clear message, not in a worker
+    check_deployment(settings, halls)
 
     import uvicorn
 
@@ -148,6 +149,26 @@ def cmd_forget(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_rekey(args: argparse.Namespace) -> int:
+    """A key rotation's second step: every sealed contact (bookings', real-name ratings') sealed
+    again with the new key, so that the old key is needed only to find the bookings made
+    before it by ID number."""
+    from appointments.people import PersonKeys
+    from appointments.store import AppointmentStore
+    from config.database import connect_engine
+    from counters.evaluation import rating_phone_sealer
+    from counters.store import CounterStore
+
+    settings = settings_of(args)
+    check_deployment(settings, load_halls(settings.halls))  # no key made up in the data folder
+    engine = connect_engine(settings.database)
+    keys = PersonKeys(settings.secret(), settings.old_secrets())
+    bookings = AppointmentStore(engine).reseal(keys.reseal)
+    phones = CounterStore(engine).reseal(rating_phone_sealer(settings.secret(), settings.old_secrets()).reseal)
+    print(f"{bookings} booking contacts and {phones} rating phones sealed with the new key")
+    return 0
+
+
 def add_commands(commands: argparse._SubParsersAction) -> None:
     serve = commands.add_parser("serve", help="start the server")
     serve.add_argument("--host")
@@ -169,3 +190,6 @@ def add_commands(commands: argparse._SubParsersAction) -> None:
     rebuild = commands.add_parser("rebuild", help="replay a hall's record and compare with the live state")
     rebuild.add_argument("--hall")
     rebuild.set_defaults(run=cmd_rebuild)
+
+    rekey = commands.add_parser("rekey", help="seal every booking's contacts again with the new secret key")
+    rekey.set_defaults(run=cmd_rekey)

@@ -123,8 +123,10 @@
     document.getElementById("result-green").hidden = ticket.priority !== "green";
     document.getElementById("result-time").textContent =
       "取号时间 " + new Date(ticket.issued_at).toLocaleString("zh-CN", { timeZone: zone });
-    // The address as text to copy, not a link: a tap must not take the kiosk to it.
-    document.getElementById("result-link").textContent = `${location.origin}/halls/${hall}/tickets/${ticket.id}`;
+    // The address as text to copy, not a link: a tap must not take the kiosk to it. The hall's
+    // public address, as the QR code beside it (phones may not reach the kiosk's own address).
+    const link = document.getElementById("result-link");
+    link.textContent = `${link.dataset.base}/halls/${hall}/tickets/${ticket.id}`;
     document.getElementById("result-qr").src = `/halls/${hall}/tickets/${ticket.id}/qr.svg`;
     shown = ticket;
     overlay.classList.add("show");

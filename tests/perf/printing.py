@@ -144,7 +144,7 @@ async def _service_way(folder: Path, tickets: list[TicketView]) -> float:
         engine, [hall.printing_part()], lambda: dt.datetime.now(dt.UTC), "http://hall.example.gov.cn"
     )
     began = time.perf_counter()
-    jobs = [await service.print_ticket("demo", kiosk.name, t, "http://127.0.0.1:8000") for t in tickets]
+    jobs = [await service.print_ticket("demo", kiosk.name, t) for t in tickets]
     await service.close()
     for job in jobs:
         assert job is not None
