@@ -42,7 +42,8 @@ from appointments.service import AppointmentService
 from config.audit.marks import CHANGES_NOTHING, IN_HALL_RECORD
 from config.auth import Principal, issuer_guard, manager_guard, staff_guard
 from config.limits import limited
-from queueing.bounds import check_day, check_days
+from queueing.bounds import DAY_RULE, check_day, check_days
+from queueing.params import range_end
 from queueing.ports import SlipPrinter
 
 __all__ = ["booking_refused", "router"]
@@ -68,7 +69,7 @@ async def slots(
     hall: FromPath[str],
     item: FromQuery[str],
     appointments: NamedDependency[AppointmentService],
-    first: Annotated[dt.date | None, QueryParameter(name="from")] = None,
+    first: Annotated[dt.date | None, QueryParameter(name="from", description=DAY_RULE)] = None,
     days: Annotated[int, QueryParameter(ge=1, le=31)] = 7,
 ) -> list[SlotView]:
     check_day("from", first)
@@ -129,8 +130,8 @@ async def today(hall: FromPath[str], appointments: NamedDependency[AppointmentSe
 async def figures(
     hall: FromPath[str],
     appointments: NamedDependency[AppointmentService],
-    since: Annotated[dt.date, QueryParameter(name="from")],
-    until: Annotated[dt.date, QueryParameter(name="to")],
+    since: Annotated[dt.date, range_end("from")],
+    until: Annotated[dt.date, range_end("to")],
 ) -> list[AppointmentFigures]:
     check_days(since, until)
     return await appointments.figures(hall, since, until)

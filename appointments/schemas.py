@@ -8,7 +8,7 @@ from typing import Annotated, Literal
 import msgspec
 
 from appointments.people import DocumentKind, PersonInput
-from queueing.bounds import within_calendar
+from queueing.bounds import Day, within_calendar
 from queueing.schemas import IssuedTicket
 
 __all__ = [
@@ -101,7 +101,7 @@ class CheckInResult(msgspec.Struct, kw_only=True):
 class CancelSlotsRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     """The hall cannot keep these slots: ``date`` from ``from_time`` to ``until_time``."""
 
-    date: dt.date
+    date: Day
     from_time: Annotated[str, msgspec.Meta(pattern=r"^\d{2}:\d{2}(:\d{2})?$")] = "00:00"  # 13:00
     until_time: Annotated[str, msgspec.Meta(pattern=r"^\d{2}:\d{2}(:\d{2})?$")] = "23:59"
     item: str | None = None  # only this item's bookings; default all

@@ -40,6 +40,7 @@ from appointments.service import AppointmentService
 from config.accounts import AccountBook
 from config.audit.api import router as audit_api
 from config.audit.middleware import AuditMiddleware
+from config.audit.store import AuditStore
 from config.auth import (
     Authenticator,
     PrincipalMiddleware,

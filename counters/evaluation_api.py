@@ -28,6 +28,7 @@ from counters.evaluation import EvaluationService
 from counters.ratings import CallOutcome, CaseAction, CaseTier, Level, RatingStats, split_reasons
 from queueing.bounds import RowNumber, check_day, check_days
 from queueing.errors import Forbidden, Invalid
+from queueing.params import range_end
 
 __all__ = ["RateRequest", "router"]
 
@@ -143,8 +144,8 @@ async def rating_stats(
     hall: FromPath[str],
     evaluation: NamedDependency[EvaluationService],
     by: FromQuery[Literal["counter", "staff", "item", "day"]] = "counter",
-    since: Annotated[dt.date | None, QueryParameter(name="from")] = None,
-    until: Annotated[dt.date | None, QueryParameter(name="to")] = None,
+    since: Annotated[dt.date | None, range_end("from")] = None,
+    until: Annotated[dt.date | None, range_end("to")] = None,
 ) -> list[RatingStats]:
     check_day("to", until)  # before a default is counted back from it
     today = evaluation.today(hall)  # the hall's day, by the server's clock

@@ -17,7 +17,7 @@ from sqlalchemy.engine import Engine
 from counters.coverage import Interval, Presence, Roster, coverage
 from counters.settings import CounterHall
 from counters.store import CounterStore
-from queueing.bounds import CounterNumber, check_day, check_days, within_calendar
+from queueing.bounds import CounterNumber, Day, check_day, check_days, within_calendar
 from queueing.commands import Actor, AlertEmptyPost, Role
 from queueing.errors import Invalid, NotFound, Refusal
 from queueing.hall import HallQueue
@@ -49,8 +49,8 @@ class RosterCopy(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     written ``times`` times, one block after the other, from ``target``. Last week onto this
     week is a copy; one week onto the next four is a weekly template."""
 
-    source: dt.date
-    target: dt.date
+    source: Day
+    target: Day
     days: Annotated[int, msgspec.Meta(ge=1, le=7)] = 1
     times: Annotated[int, msgspec.Meta(ge=1, le=12)] = 1
 

@@ -13,12 +13,12 @@ from typing import Annotated
 
 from litestar import Router, get, post, put
 from litestar.di import NamedDependency
-from litestar.params import FromPath, JSONBody, QueryParameter
+from litestar.params import FromPath, JSONBody
 
 from config.auth import Principal, manager_guard
-from counters.posts import PostCoverage, PostService, RosterCopied, RosterCopy, RosterEntry
+from counters.posts import COVERAGE_DAYS, PostCoverage, PostService, RosterCopied, RosterCopy, RosterEntry
 from queueing.bounds import check_day
-from queueing.params import CounterQuery
+from queueing.params import CounterQuery, range_end
 
 __all__ = ["router"]
 
@@ -62,8 +62,8 @@ async def copy_roster(
 async def post_coverage(
     hall: FromPath[str],
     posts: NamedDependency[PostService],
-    since: Annotated[dt.date, QueryParameter(name="from")],
-    until: Annotated[dt.date, QueryParameter(name="to")],
+    since: Annotated[dt.date, range_end("from", COVERAGE_DAYS)],
+    until: Annotated[dt.date, range_end("to", COVERAGE_DAYS)],
     counter: CounterQuery = None,
 ) -> list[PostCoverage]:
     return await posts.coverage(hall, since, until, counter)  # at most COVERAGE_DAYS

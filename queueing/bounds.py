@@ -16,6 +16,7 @@ from queueing.errors import Refusal
 
 __all__ = [
     "COUNTER_MAX",
+    "DAY_RULE",
     "FIRST_DAY",
     "INT64_MAX",
     "LAST_DAY",
@@ -23,6 +24,7 @@ __all__ = [
     "CounterCount",
     "CounterLimit",
     "CounterNumber",
+    "Day",
     "OutOfBounds",
     "Replications",
     "RowNumber",
@@ -50,6 +52,8 @@ FIRST_DAY = dt.date(2000, 1, 1)
 LAST_DAY = dt.date(2199, 12, 31)
 MAX_RANGE_DAYS = 366  # a range of days asked at once (a year, a leap year's too)
 DAY_RULE = f"a day from {FIRST_DAY} to {LAST_DAY}"
+# A request's day: the rule said in the OpenAPI document, kept by ``within_calendar``.
+Day = Annotated[dt.date, msgspec.Meta(description=DAY_RULE)]
 
 
 class OutOfBounds(Refusal):

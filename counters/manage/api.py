@@ -41,7 +41,7 @@ from counters.manage.report import (
 )
 from counters.manage.worker import ReportWorker
 from displays.sessions import until_gone
-from queueing.bounds import check_day
+from queueing.bounds import DAY_RULE, check_day
 from queueing.errors import Invalid, NotFound
 from queueing.service import HallRegistry, HallRuntime
 
@@ -180,7 +180,9 @@ async def pdf_report(
     registry: NamedDependency[HallRegistry],
     settings: NamedDependency[Settings],
     period: FromQuery[Literal["day", "week", "month", "year", "range"]] = "day",
-    day: Annotated[dt.date | None, QueryParameter(description="a day of the period (default: today)")] = None,
+    day: Annotated[
+        dt.date | None, QueryParameter(description=f"a day of the period (default: today), {DAY_RULE}")
+    ] = None,
     since: FromDate = None,
     until: ToDate = None,
 ) -> File:

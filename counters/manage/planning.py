@@ -20,7 +20,7 @@ from sqlalchemy.engine import Engine
 
 from appointments.service import AppointmentService
 from counters.manage.report import HallParts
-from queueing.bounds import CounterNumber, within_calendar
+from queueing.bounds import CounterNumber, Day, within_calendar
 from queueing.errors import Invalid, NotFound
 from queueing.kinds import CounterKind, CounterSpec
 from queueing.records import HallSnapshot
@@ -78,7 +78,7 @@ class ReplayRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     the day's own, or a whole ``plan`` (open counters of each kind per hour from the first
     hour) instead of them; neither: the day's own counters (which should give its own waits)."""
 
-    day: dt.date
+    day: Day
     changes: list[ReplayChange] = msgspec.field(default_factory=list)
     plan: Plan | None = None
 

@@ -26,7 +26,7 @@ from config.audit.marks import CHANGES_NOTHING
 from config.auth import manager_guard
 from counters.manage.planning import ForecastAnswer, ReplayRequest, ReplayResult, WhatIfRequest
 from counters.manage.worker import ReportWorker
-from queueing.bounds import check_day
+from queueing.bounds import DAY_RULE, check_day
 from queueing.errors import Invalid
 from queueing.records import HallSnapshot
 from queueing.service import HallRuntime
@@ -69,7 +69,9 @@ async def forecast(
     hall: FromPath[str],
     runtime: NamedDependency[HallRuntime],
     reports: NamedDependency[ReportWorker],
-    day: Annotated[dt.date | None, QueryParameter(description="the day (default: the next working day)")] = None,
+    day: Annotated[
+        dt.date | None, QueryParameter(description=f"the day (default: the next working day), {DAY_RULE}")
+    ] = None,
 ) -> ForecastAnswer:
     now = runtime.clock()
     rules = runtime.hall.rules

@@ -45,14 +45,13 @@ Everything is checked when it is read; a mistake names the file and the field.
 
 from __future__ import annotations
 
-import datetime as dt
 import re
 from pathlib import Path
 from typing import Literal
 
 import msgspec
 
-from queueing.bounds import CounterCount, CounterLimit, CounterNumber, Replications, Seed, within_calendar
+from queueing.bounds import CounterCount, CounterLimit, CounterNumber, Day, Replications, Seed, within_calendar
 from queueing.policy import parse_span
 from queueing.tomlfiles import read_toml
 
@@ -194,7 +193,7 @@ class Header(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     end: str = "17:00"
     replications: Replications = 200
     seed: Seed = 1
-    date: dt.date | None = None
+    date: Day | None = None
 
     def __post_init__(self) -> None:
         within_calendar("date", self.date)
