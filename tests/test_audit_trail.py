@@ -24,7 +24,7 @@ from config.audit.store import AuditStore
 from config.database import connect_engine, read_connection
 from config.settings import load_settings
 from queueing.models import HallEventRow
-from tests.support import DEMO_HALL, ROOT, SMALL_HALL, Clock, id_number, logged, login, running
+from tests.support import DEMO_HALL, REAL_HALL, ROOT, SMALL_HALL, Clock, id_number, logged, login, running
 from tests.test_cli import hall as hall_command
 from tests.test_ratings import serve_one
 
@@ -66,7 +66,11 @@ def marks(client: TestClient) -> dict[str, str | None]:
 @pytest.fixture
 def sqlite_client(tmp_path: Path, clock: Clock) -> Iterator[TestClient]:
     settings = load_settings(
-        env={}, halls=[str(DEMO_HALL), str(SMALL_HALL)], data_dir=str(tmp_path / "var"), log_format="text"
+        env={},
+        halls=[str(DEMO_HALL), str(SMALL_HALL)],
+        data_dir=str(tmp_path / "var"),
+        log_format="text",
+        **REAL_HALL,  # the small hall is not the demo: its key and address are given
     )
     with TestClient(create_app(settings, clock=clock, configure_logs=False)) as test_client:
         yield test_client
