@@ -1,22 +1,40 @@
-"""The accounts of each hall (``[[staff]]`` and ``[[devices]]`` in its file), as the files say now.
+"""The accounts of each hall (``[[staff]]`` and ``[[devices]]`` in its file), as the files say now,
+and what has been set since without editing a file (the database's ``account_state``).
 
 The book re-reads a hall file when it changes, so an account added with ``hall add-staff``
-works without a restart.
+works without a restart. The hall file stays the source of accounts; an administrator's
+disable (停用), enable and password set, and a user's own password change, are rows of
+``account_state`` over it: every server process reads the same rows (a file rewritten under
+several processes could lose a change), and each change is recorded in the audit trail in
+the same transaction. A signed-out token's id is a row of ``ended_token`` until it would have
+expired anyway.
+
+Each process keeps a copy of both tables, re-read every second (``AccountStates.refresh``):
+a change made in another process holds here within about a second.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import threading
 import time
+from collections.abc import Callable
+from typing import Literal
 
 import msgspec
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+from sqlmodel import Field, SQLModel
 
-from config.crypto import device_token_digest
+from config.audit.schemas import AuditEntry
+from config.audit.store import record
+from config.crypto import TokenClaims, device_token_digest
+from config.database import instant, read_connection, write_transaction
 from config.halls import ConfigError, DeviceSpec, HallDefinition, StaffSpec, load_hall
 
-__all__ = ["AccountBook"]
+__all__ = ["AccountBook", "AccountKind", "AccountState", "AccountStateRow", "AccountStates", "EndedTokenRow"]
 
 log = logging.getLogger("hall.auth")
 
@@ -37,6 +55,7 @@ class AccountBook:
         self._halls = {hall.id: self._accounts(hall) for hall in halls}
         self._checked = time.monotonic()
         self._lock = threading.Lock()
+        self.version = 0  # moves on when a file is read again
 
     @staticmethod
     def _accounts(hall: HallDefinition) -> _HallAccounts:
@@ -62,12 +81,23 @@ class AccountBook:
                     if os.stat(accounts.path).st_mtime == accounts.mtime:
                         continue
                     self._halls[hall_id] = self._accounts(load_hall(accounts.path))
+                    self.version += 1
                     log.info("accounts reloaded", extra={"hall": hall_id})
                 except (OSError, ConfigError) as exc:
                     log.error("hall file changed but cannot be read; keeping the old accounts: %s", exc)
 
+    def refresh(self) -> None:
+        """Read the files that changed since the last look."""
+        self._refresh()
+
     def knows(self, hall: str) -> bool:
         return hall in self._halls
+
+    def members(self, hall: str) -> tuple[list[StaffSpec], list[DeviceSpec]]:
+        """The staff and the devices of ``hall``, as its file says now."""
+        self._refresh()
+        accounts = self._halls[hall]
+        return list(accounts.staff.values()), list(accounts.devices.values())
 
     def staff(self, hall: str, username: str) -> StaffSpec | None:
         for force in (False, True):  # an unknown name: look at the file again, it may be new
@@ -86,3 +116,129 @@ class AccountBook:
                 if digest in accounts.devices:
                     return hall_id, accounts.devices[digest]
         return None
+
+
+AccountKind = Literal["staff", "device"]
+
+
+class AccountStateRow(SQLModel, table=True):
+    """账户状态: what has been set of an account since its hall file: disabled (停用), a new
+    password, and its generation (tokens issued before a disable or a password set carry an
+    older one, and stop working)."""
+
+    __tablename__ = "account_state"
+
+    hall: str = Field(primary_key=True, max_length=64)
+    kind: str = Field(primary_key=True, max_length=16)  # staff or device
+    name: str = Field(primary_key=True, max_length=128)  # username or device name
+    disabled: bool = False
+    password_hash: str = Field(default="", max_length=200)  # "": the hall file's
+    generation: int = 0
+    changed_at: dt.datetime = Field(sa_column=instant())
+
+
+class EndedTokenRow(SQLModel, table=True):
+    """已注销令牌: a staff token ended by its sign-out, kept until it would have expired anyway."""
+
+    __tablename__ = "ended_token"
+
+    jti: str = Field(primary_key=True, max_length=32)
+    hall: str = Field(max_length=64)
+    username: str = Field(max_length=128)
+    expires_at: dt.datetime = Field(sa_column=instant(index=True))
+
+
+_states = AccountStateRow.__table__  # type: ignore[attr-defined]
+_ended = EndedTokenRow.__table__  # type: ignore[attr-defined]
+
+
+class AccountState(msgspec.Struct, frozen=True):
+    disabled: bool = False
+    password_hash: str = ""  # "": the hall file's
+    generation: int = 0
+
+
+_AS_FILED = AccountState()
+
+
+class AccountStates:
+    """The accounts' states and the ended tokens, in the database, and this process's copy."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], dt.datetime]) -> None:
+        self.engine, self.clock = engine, clock
+        self._states: dict[tuple[str, str, str], AccountState] = {}
+        self._ended: frozenset[str] = frozenset()
+
+    def refresh(self) -> bool:
+        """Read both tables again; True if this process's copy changed."""
+        with read_connection(self.engine) as conn, conn.begin():
+            states = {
+                (r.hall, r.kind, r.name): AccountState(r.disabled, r.password_hash, r.generation)
+                for r in conn.execute(sa.select(_states))
+            }
+            ended = frozenset(conn.execute(sa.select(_ended.c.jti).where(_ended.c.expires_at > self.clock())).scalars())
+        changed = states != self._states or ended != self._ended
+        self._states, self._ended = states, ended
+        return changed
+
+    def state(self, hall: str, kind: AccountKind, name: str) -> AccountState:
+        """As this process last read it (at most a second old)."""
+        return self._states.get((hall, kind, name), _AS_FILED)
+
+    def read(self, hall: str, kind: AccountKind, name: str) -> AccountState:
+        """As the database says now (a sign-in: a password changed a moment ago elsewhere)."""
+        with read_connection(self.engine) as conn, conn.begin():
+            row = conn.execute(
+                sa.select(_states).where(_states.c.hall == hall, _states.c.kind == kind, _states.c.name == name)
+            ).first()
+        state = AccountState(row.disabled, row.password_hash, row.generation) if row else _AS_FILED
+        self._states[hall, kind, name] = state
+        return state
+
+    def ended(self, token_id: str) -> bool:
+        return token_id in self._ended
+
+    def end(self, claims: TokenClaims, entry: AuditEntry) -> None:
+        """End the token of ``claims`` (a sign-out), recorded as ``entry``."""
+        now = self.clock()
+        with write_transaction(self.engine) as conn, conn.begin():
+            conn.execute(_ended.delete().where(_ended.c.expires_at <= now))  # they end by themselves
+            if conn.execute(sa.select(_ended.c.jti).where(_ended.c.jti == claims.jti)).first() is None:
+                expires = dt.datetime.fromtimestamp(claims.exp, dt.UTC)
+                conn.execute(
+                    _ended.insert().values(jti=claims.jti, hall=claims.hall, username=claims.sub, expires_at=expires)
+                )
+            record(conn, entry)
+        self._ended = self._ended | {claims.jti}
+
+    def change(
+        self,
+        hall: str,
+        kind: AccountKind,
+        name: str,
+        entry: AuditEntry,
+        *,
+        disabled: bool | None = None,
+        password_hash: str | None = None,
+        end_tokens: bool = False,
+    ) -> AccountState:
+        """Set what is given of an account (``end_tokens``: its tokens stop working), recorded as
+        ``entry`` in the same transaction."""
+        key = {"hall": hall, "kind": kind, "name": name}
+        where = (_states.c.hall == hall, _states.c.kind == kind, _states.c.name == name)
+        with write_transaction(self.engine) as conn, conn.begin():
+            row = conn.execute(sa.select(_states).where(*where).with_for_update()).first()
+            old = AccountState(row.disabled, row.password_hash, row.generation) if row else _AS_FILED
+            new = AccountState(
+                old.disabled if disabled is None else disabled,
+                old.password_hash if password_hash is None else password_hash,
+                old.generation + 1 if end_tokens else old.generation,
+            )
+            values = {**msgspec.structs.asdict(new), "changed_at": self.clock()}
+            if row is None:
+                conn.execute(_states.insert().values(**key, **values))
+            else:
+                conn.execute(_states.update().where(*where).values(**values))
+            record(conn, entry)
+        self._states[hall, kind, name] = new
+        return new

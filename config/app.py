@@ -37,18 +37,23 @@ from appointments.api import router as appointments_api
 from appointments.notify import build_notifier
 from appointments.pages import router as appointments_pages
 from appointments.service import AppointmentService
-from config.accounts import AccountBook
+from config.accounts import AccountBook, AccountStates
+from config.accounts_api import router as accounts_api
 from config.audit.api import router as audit_api
 from config.audit.middleware import AuditMiddleware
 from config.audit.store import AuditStore
 from config.auth import (
     Authenticator,
     PrincipalMiddleware,
-    audit_reader_guard,
+    admin_guard,
+    change_password,
     issuer_guard,
     login,
+    logout,
     manager_guard,
     provide_principal,
+    read_only_guard,
+    reader_guard,
     staff_guard,
 )
 from config.crypto import TokenSigner
@@ -217,7 +222,8 @@ def _internal_error_response(request: Request, exc: Exception) -> Response:
 SWAGGER_UI = "/static/vendor/swagger-ui"
 _TOKENS = {
     manager_guard: "Needs a manager's token (sign in at POST /api/auth/login) · 需要管理人员令牌",
-    audit_reader_guard: "Needs a manager's token (sign in at POST /api/auth/login) · 需要管理人员令牌",
+    reader_guard: "Needs a manager's, an administrator's or an inspector's token · 需要管理人员或巡查人员令牌",
+    admin_guard: "Needs an administrator's token · 需要系统管理员令牌",
     staff_guard: "Needs a staff token (sign in at POST /api/auth/login) · 需要工作人员令牌",
     issuer_guard: "Needs a ticket machine's device token or a staff token · 需要取号机设备令牌或工作人员令牌",
 }
@@ -258,7 +264,7 @@ def _errors_of(handler: HTTPRouteHandler, token: bool) -> dict[int, ResponseSpec
         statuses.append(404)
     if handler.http_methods & {"POST", "PUT", "PATCH", "DELETE"}:
         statuses += [409, 413, 422]
-    if "/auth/login" in next(iter(handler.paths), "") or "limit" in handler.opt:
+    if next(iter(handler.paths), "").endswith(("/auth/login", "/auth/password")) or "limit" in handler.opt:
         statuses.append(429)
     statuses.append(503)  # the database out of reach or stalling: nothing done, Retry-After
     return {status: ResponseSpec(ErrorBody, description=_ERROR_WORDS[status]) for status in statuses}
@@ -378,7 +384,11 @@ def create_app(
     posts = PostService(engine, registry, counter_parts, clock, settings.post_watch_seconds)
     audit = AuditStore(engine)
     auth = Authenticator(
-        AccountBook(halls), TokenSigner(settings.secret(), settings.old_secrets()), settings.token_hours, clock
+        AccountBook(halls),
+        AccountStates(engine, clock),
+        TokenSigner(settings.secret(), settings.old_secrets()),
+        settings.token_hours,
+        clock,
     )
     feed = LiveFeed(
         registry,
@@ -402,6 +412,7 @@ def create_app(
             ThreadPoolExecutor(max_workers=_IO_THREADS, thread_name_prefix="hall-io")
         )
         await asyncio.to_thread(upgrade, engine)
+        await auth.start()
         await hub.start()
         await printing.bell.start()
         await registry.start()
@@ -428,6 +439,7 @@ def create_app(
         await registry.close()
         await printing.bell.stop()
         await hub.stop()
+        await auth.stop()
         synthesizer.close()
         engine.dispose()
         gc.unfreeze()
@@ -436,6 +448,9 @@ def create_app(
     app = Litestar(
         route_handlers=[
             login,
+            logout,
+            change_password,
+            accounts_api,
             queueing_api,
             counters_api,
             queueing_pages,
@@ -484,6 +499,7 @@ def create_app(
             *limit_middleware(settings.limits),
         ],
         stores=limit_stores(settings.redis_url),
+        guards=[read_only_guard],  # an inspector changes nothing, by any route (config/auth.py)
         # The same services for whoever holds the app (tests, tools); handlers get them injected.
         state=State(
             {

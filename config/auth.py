@@ -1,17 +1,36 @@
-"""Who is calling: staff sign-in, bearer tokens, device tokens, and the guards.
+"""Who is calling: staff sign-in and sign-out, bearer tokens, device tokens, and the guards.
 
 Accounts live in the hall files (``[[staff]]`` and ``[[devices]]``); the book re-reads
 a file when it changes, so an account added with ``hall add-staff`` works without a
-restart. Authorisation is decided here, by the guards on the routes:
+restart. What an administrator sets since (disabled, a new password) and the signed-out
+tokens are in the database (``config/accounts.py``).
+
+Who may do what (SZDB/Z 179 8.5.1.1), said here only:
+
+- staff (窗口人员): works at counters and the service desk;
+- manager (大厅管理员): runs the hall (counters, rosters, announcements, rating cases) and
+  reads its figures (statistics, reports, ratings, the audit trail);
+- admin (系统管理员): what a manager may, and accounts and devices (``admin_guard``);
+- inspector (巡查人员): reads what a manager reads and changes nothing: ``read_only_guard``
+  guards the whole application and refuses it every request that changes something (any
+  method but GET and HEAD), so a new route is covered without a word; it may still end his
+  own token and change his own password (routes marked ``opt={"own_account": True}``).
+
+The guards on the routes:
 
 - ``staff_guard``: a staff token of the hall in the path;
-- ``manager_guard``: a manager's or an administrator's token of that hall;
+- ``reader_guard``: a manager's, an administrator's or an inspector's token of that hall;
+- ``manager_guard``: a manager's or an administrator's token of that hall (to read, an
+  inspector's too);
+- ``admin_guard``: an administrator's token of that hall;
 - ``issuer_guard``: a ticket machine's device token of that hall, or a staff token
   (a reception desk issues tickets too).
 
 Who is calling is found once per request by ``PrincipalMiddleware`` (the bearer token; a
 websocket's ``token`` query parameter, as browsers cannot set its headers) and kept as the
-connection's ``user``; handlers receive it as the ``principal`` dependency.
+connection's ``user``; handlers receive it as the ``principal`` dependency. A websocket whose
+token stops working (a sign-out, a disabled account or device, a password set) is closed
+within about a second, in every process (``Authenticator.watch``).
 
 Whether a clerk may act at *this* counter (he must be signed in there) depends on the
 live state and is checked by the core, atomically with the action.
@@ -20,6 +39,7 @@ live state and is checked by the core, atomically with the action.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import functools
 import ipaddress
@@ -28,10 +48,11 @@ import secrets
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 from urllib.parse import parse_qs
 
 import msgspec
+import sqlalchemy as sa
 from litestar import Request, post
 from litestar.connection import ASGIConnection
 from litestar.di import NamedDependency
@@ -43,24 +64,30 @@ from litestar.exceptions import (
 )
 from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody
-from litestar.types import ASGIApp, Receive, Scope, Send
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from config.audit.marks import SIGN_IN
-from config.crypto import TokenClaims, TokenSigner, hash_password, verify_password
+from config.audit.schemas import AuditEntry
+from config.crypto import TokenClaims, TokenSigner, hash_password, new_token_id, verify_password
 from queueing.commands import Actor, Role
 
 __all__ = [
     "Authenticator",
     "LoginRequest",
     "LoginResponse",
+    "PasswordChange",
     "Principal",
     "PrincipalMiddleware",
-    "audit_reader_guard",
+    "admin_guard",
+    "change_password",
     "client_place",
     "issuer_guard",
     "login",
+    "logout",
     "manager_guard",
     "provide_principal",
+    "read_only_guard",
+    "reader_guard",
     "refuse_socket",
     "staff_guard",
 ]
@@ -68,10 +95,17 @@ __all__ = [
 if TYPE_CHECKING:  # the accounts come from the hall files, which the web edge need not import
     from litestar import WebSocket
 
-    from config.accounts import AccountBook
+    from config.accounts import AccountBook, AccountStates
     from queueing.service import HallRegistry
 
 log = logging.getLogger("hall.auth")
+
+# The roles' rights (see the module's docstring): the one place that says them.
+_READERS = frozenset({Role.MANAGER, Role.ADMIN, Role.INSPECTOR})
+_MANAGERS = frozenset({Role.MANAGER, Role.ADMIN})
+_ADMINS = frozenset({Role.ADMIN})
+_READ_ONLY = frozenset({Role.INSPECTOR})
+_READING = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 class Principal(msgspec.Struct, frozen=True):
@@ -87,11 +121,38 @@ class Principal(msgspec.Struct, frozen=True):
     def actor(self) -> Actor:
         return Actor(self.name, self.role, self.display_name)
 
+    @property
+    def reads(self) -> bool:
+        """Reads what a manager reads: a manager, an administrator or an inspector."""
+        return self.kind == "staff" and self.role in _READERS
+
+    @property
+    def manages(self) -> bool:
+        return self.kind == "staff" and self.role in _MANAGERS
+
+    @property
+    def administers(self) -> bool:
+        return self.kind == "staff" and self.role in _ADMINS
+
+    @property
+    def read_only(self) -> bool:
+        return self.role in _READ_ONLY
+
 
 class LoginRequest(msgspec.Struct, frozen=True):
     hall: str
     username: str
     password: str
+
+
+Password = Annotated[str, msgspec.Meta(min_length=8, max_length=200, description="at least 8 characters")]
+
+
+class PasswordChange(msgspec.Struct, frozen=True):
+    """A user's own new password, with the one he has now."""
+
+    old_password: str
+    new_password: Password
 
 
 class LoginResponse(msgspec.Struct, frozen=True):
@@ -168,12 +229,21 @@ def _nobodys_hash() -> str:
 
 
 class Authenticator:
+    WATCH_SECONDS = 1.0  # how often the accounts' states are read again (other processes' changes)
+
     def __init__(
-        self, book: AccountBook, signer: TokenSigner, token_hours: int, clock: Callable[[], dt.datetime]
+        self,
+        book: AccountBook,
+        states: AccountStates,
+        signer: TokenSigner,
+        token_hours: int,
+        clock: Callable[[], dt.datetime],
     ) -> None:
-        self.book, self.signer, self.token_hours, self.clock = book, signer, token_hours, clock
+        self.book, self.states, self.signer, self.token_hours, self.clock = book, states, signer, token_hours, clock
         self.throttle = LoginThrottle(clock)
         self.known_places: set[tuple[str, ...]] = set()  # (account, address) that have signed in
+        self._channels: dict[asyncio.Event, str] = {}  # the open websockets: set to close one; its credentials
+        self._watcher: asyncio.Task | None = None
 
     # Sign-in failures allowed in the throttle's window: 5 for one account from one address;
     # 20 for the account from addresses it has never signed in from (so nobody elsewhere can
@@ -193,40 +263,120 @@ class Authenticator:
             limits["address", address] = self.PER_ADDRESS
         self.throttle.check(keys, limits)
         staff = self.book.staff(request.hall, request.username)
+        state = self.states.read(request.hall, "staff", request.username)  # a password set a moment ago
         # Same answer for an unknown user and a wrong password, in the same time (the password
         # is checked against a hash of nobody's): no account probing.
-        stored = staff.password_hash if staff is not None and staff.password_hash else _nobodys_hash()
-        if not verify_password(request.password, stored) or staff is None or not staff.password_hash:
+        known = staff.password_hash if staff is not None else ""
+        stored = (state.password_hash or known) if staff is not None else ""
+        if not verify_password(request.password, stored or _nobodys_hash()) or not stored:
             self.throttle.failed(keys)
             log.info("login refused", extra={"hall": request.hall, "username": request.username})
             raise NotAuthorizedException(
                 detail="wrong hall, username or password", extra={"detail_zh": "用户名或密码错误"}
             )
+        assert staff is not None
+        if state.disabled:  # said only to whoever knows the password
+            log.info("login refused: account disabled", extra={"hall": request.hall, "username": staff.username})
+            raise PermissionDeniedException(
+                detail="this account is disabled; ask the hall's administrator",
+                extra={"detail_zh": "该账号已停用，请联系系统管理员"},
+            )
         self.throttle.succeeded(pair)
         self.known_places.add(pair)  # this account signs in from here: others' failures do not lock it here
+        log.info("login", extra={"hall": request.hall, "username": staff.username, "role": staff.role})
+        return self._issue(request.hall, staff.username, state.generation)
+
+    def _issue(self, hall: str, username: str, generation: int) -> LoginResponse:
+        staff = self.book.staff(hall, username)
+        assert staff is not None
         expires = self.clock() + dt.timedelta(hours=self.token_hours)
         claims = TokenClaims(
-            hall=request.hall, sub=staff.username, role=staff.role, name=staff.name, exp=int(expires.timestamp())
+            hall=hall,
+            sub=staff.username,
+            role=staff.role,
+            name=staff.name,
+            exp=int(expires.timestamp()),
+            jti=new_token_id(),
+            gen=generation,
         )
-        log.info("login", extra={"hall": request.hall, "username": staff.username, "role": staff.role})
         return LoginResponse(
             token=self.signer.issue(claims),
             expires_at=expires,
-            hall=request.hall,
+            hall=hall,
             username=staff.username,
             name=staff.name,
             role=Role(staff.role),
             staff_no=staff.staff_no,
         )
 
-    def manages(self, principal: Principal, hall: str) -> bool:
-        """Whether the staff member behind ``principal`` is a manager (or an administrator) of
-        ``hall`` too: the same username with that role in its hall file (a report over several
-        halls is for whoever manages them all)."""
+    def _claims(self, authorization: str | None) -> TokenClaims | None:
+        scheme, _, token = (authorization or "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return None
+        return self.signer.verify(token.strip(), int(self.clock().timestamp()))
+
+    def logout(self, authorization: str | None, address: str) -> None:
+        """End the staff token presented (its holder signs out); recorded in the audit trail."""
+        claims = self._claims(authorization)
+        assert claims is not None  # the guard let a staff token through
+        entry = AuditEntry(
+            hall=claims.hall,
+            at=self.clock(),
+            actor_kind="staff",
+            actor=claims.sub,
+            role=claims.role,
+            address=address,
+            action="auth.logout",
+            target=f"staff {claims.sub}",
+        )
+        self.states.end(claims, entry)
+        log.info("logout", extra={"hall": claims.hall, "username": claims.sub})
+
+    def change_password(self, principal: Principal, change: PasswordChange, address: str) -> LoginResponse:
+        """A user's own password, changed with the one he has: his other tokens stop working;
+        the answer is a new token for this one."""
+        key = [("password", principal.hall, principal.name)]
+        self.throttle.check(key)  # a token left on an open PC does not buy guesses at the password
+        staff = self.book.staff(principal.hall, principal.name)
+        state = self.states.read(principal.hall, "staff", principal.name)
+        if staff is None or not verify_password(change.old_password, state.password_hash or staff.password_hash):
+            self.throttle.failed(key)
+            raise PermissionDeniedException(
+                detail="old_password: not your present password", extra={"detail_zh": "原密码不正确"}
+            )
+        self.throttle.succeeded(key[0])
+        entry = self.staff_entry(principal, address, "account.password_changed", f"staff {principal.name}")
+        changed = self.states.change(
+            principal.hall,
+            "staff",
+            principal.name,
+            entry,
+            password_hash=hash_password(change.new_password),
+            end_tokens=True,
+        )
+        return self._issue(principal.hall, principal.name, changed.generation)
+
+    def staff_entry(self, principal: Principal, address: str, action: str, target: str) -> AuditEntry:
+        """The audit entry of a change a signed-in person made."""
+        return AuditEntry(
+            hall=principal.hall,
+            at=self.clock(),
+            actor_kind="staff" if principal.kind == "staff" else "device",
+            actor=principal.name,
+            role=principal.role,
+            address=address,
+            action=action,
+            target=target,
+        )
+
+    def reads_reports_of(self, principal: Principal, hall: str) -> bool:
+        """Whether the staff member behind ``principal`` reads ``hall``'s figures too: the same
+        username as a manager, an administrator or an inspector in its hall file (a report over
+        several halls is for whoever reads them all)."""
         if principal.kind != "staff":
             return False
         staff = self.book.staff(hall, principal.name)
-        return staff is not None and staff.role in ("manager", "admin")
+        return staff is not None and Role(staff.role) in _READERS
 
     def authenticate(self, authorization: str | None) -> Principal | None:
         if not authorization:
@@ -237,16 +387,68 @@ class Authenticator:
         token = token.strip()
         claims = self.signer.verify(token, int(self.clock().timestamp()))
         if claims is not None:
-            # A token outlives nothing: an account removed from the hall file stops working.
+            # A token outlives nothing: an account removed from the hall file, disabled or given
+            # a new password by an administrator, or the token signed out, stops working.
             staff = self.book.staff(claims.hall, claims.sub)
-            if staff is None or staff.role != claims.role:
+            if staff is None or staff.role != claims.role or self.states.ended(claims.jti):
+                return None
+            state = self.states.state(claims.hall, "staff", claims.sub)
+            if state.disabled or state.generation != claims.gen:
                 return None
             return Principal("staff", claims.hall, claims.sub, Role(claims.role), staff.name)
         found = self.book.device(token)
         if found is not None:
             hall, device = found
+            if self.states.state(hall, "device", device.name).disabled:
+                return None
             return Principal("device", hall, device.name, Role.DEVICE, device.name, device.kind, device.counter)
         return None
+
+    # ------------------------------------------------------------ open websockets
+
+    def opened(self, credentials: str) -> asyncio.Event:
+        """A websocket opened with ``credentials``: the event is set when they stop working."""
+        ended = asyncio.Event()
+        self._channels[ended] = credentials
+        return ended
+
+    def closed(self, ended: asyncio.Event) -> None:
+        self._channels.pop(ended, None)
+
+    def end_channels(self) -> int:
+        """Close the websockets whose credentials stopped working; how many."""
+        gone = [e for e, credentials in self._channels.items() if self.authenticate(credentials) is None]
+        for ended in gone:
+            ended.set()
+            self._channels.pop(ended)
+        return len(gone)
+
+    async def start(self) -> None:
+        await asyncio.to_thread(self.states.refresh)
+        self._watcher = asyncio.create_task(self.watch())
+
+    async def stop(self) -> None:
+        if self._watcher is not None:
+            self._watcher.cancel()
+            await asyncio.gather(self._watcher, return_exceptions=True)
+
+    async def watch(self) -> None:
+        """Read the accounts' states every ``WATCH_SECONDS`` (what other processes changed), and
+        close the websockets whose token stopped working; a token that expired while its socket
+        stayed open is found within a minute."""
+        beats, files = 0, self.book.version
+        while True:
+            await asyncio.sleep(self.WATCH_SECONDS)
+            beats += 1
+            try:
+                changed = await asyncio.to_thread(self.states.refresh)
+            except sa.exc.SQLAlchemyError as exc:  # the database out of reach: the last copy holds
+                log.warning("accounts' states not read: %s", type(exc).__name__)
+                continue
+            self.book.refresh()
+            if changed or self.book.version != files or beats % 60 == 0:
+                files = self.book.version
+                self.end_channels()
 
 
 class PrincipalMiddleware:
@@ -265,14 +467,81 @@ class PrincipalMiddleware:
             credentials = next((v.decode("latin-1") for k, v in scope["headers"] if k == b"authorization"), None)
         scope["user"] = self.auth.authenticate(credentials) if credentials else None  # type: ignore[typeddict-unknown-key]
         scope["auth"] = self.auth  # type: ignore[typeddict-unknown-key]
-        await self.app(scope, receive, send)
+        if scope["type"] != "websocket" or scope["user"] is None or credentials is None:  # type: ignore[typeddict-item]
+            await self.app(scope, receive, send)
+            return
+        ended = self.auth.opened(credentials)
+        try:
+            await self.app(scope, *_until_ended(ended, receive, send))
+        finally:
+            self.auth.closed(ended)
+
+
+_ENDED_CODE = 4401  # a websocket closed because its token stopped working
+
+
+def _until_ended(ended: asyncio.Event, receive: Receive, send: Send) -> tuple[Receive, Send]:
+    """A websocket's ``receive`` and ``send`` that, once ``ended`` is set, close it (4401) and tell
+    the handler it is gone: every channel's handler waits on ``receive``, so each ends at once."""
+    closed = False
+
+    async def close() -> Message:
+        nonlocal closed
+        if not closed:
+            closed = True
+            with contextlib.suppress(Exception):  # the client may be gone already
+                await send({"type": "websocket.close", "code": _ENDED_CODE, "reason": "the token was ended"})
+        return {"type": "websocket.disconnect", "code": _ENDED_CODE}
+
+    async def ended_receive() -> Message:
+        if ended.is_set():
+            return await close()
+        message = asyncio.ensure_future(receive())
+        waiting = asyncio.ensure_future(ended.wait())
+        try:
+            await asyncio.wait({message, waiting}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            waiting.cancel()
+            if not message.done():
+                message.cancel()
+        return message.result() if message.done() and not message.cancelled() else await close()
+
+    async def ended_send(message: Message) -> None:
+        if not closed:  # after the close, the handler's last words go nowhere
+            await send(message)
+
+    return ended_receive, ended_send
 
 
 def _principal(connection: ASGIConnection) -> Principal | None:
     return connection.scope.get("user")  # type: ignore[return-value]
 
 
-def _require(connection: ASGIConnection, allowed: Callable[[Principal], bool], needs: str) -> Principal:
+def _reading(connection: ASGIConnection) -> bool:
+    return connection.scope.get("method") in _READING  # type: ignore[operator]
+
+
+def _refuse_read_only(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    principal = _principal(connection)
+    if principal is None or not principal.read_only or connection.scope["type"] != "http":
+        return
+    if _reading(connection) or handler.opt.get("own_account"):
+        return
+    raise PermissionDeniedException(
+        detail=f"an {principal.role}'s token reads only; it changes nothing",
+        extra={"detail_zh": "巡查账号只能查看，不能进行修改"},
+    )
+
+
+async def read_only_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    """The whole application's: a read-only role (an inspector) changes nothing, by any route."""
+    _refuse_read_only(connection, handler)
+
+
+def _require(
+    connection: ASGIConnection, handler: BaseRouteHandler, allowed: Callable[[Principal], bool], needs: str
+) -> Principal:
+    _refuse_read_only(connection, handler)  # the same here: a route's guard does not rely on the app's
     principal = _principal(connection)
     if principal is None:
         raise NotAuthorizedException(
@@ -296,22 +565,27 @@ def _require(connection: ASGIConnection, allowed: Callable[[Principal], bool], n
     return principal
 
 
-async def staff_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    _require(connection, lambda p: p.kind == "staff", "a staff token (sign in at /api/auth/login)")
+async def staff_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    _require(connection, handler, lambda p: p.kind == "staff", "a staff token (sign in at /api/auth/login)")
 
 
-async def manager_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    _require(connection, lambda p: p.kind == "staff" and p.role.manages, "a manager's token")
+async def reader_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    _require(connection, handler, lambda p: p.reads, "a manager's, an administrator's or an inspector's token")
 
 
-async def audit_reader_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
-    """Who may search the audit trail: the roles that may read it (the one place to add one)."""
-    _require(connection, lambda p: p.kind == "staff" and p.role.manages, "a manager's token")
+async def manager_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    reading = _reading(connection)
+    _require(connection, handler, lambda p: p.manages or (reading and p.reads), "a manager's token")
 
 
-async def issuer_guard(connection: ASGIConnection, _: BaseRouteHandler) -> None:
+async def admin_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
+    _require(connection, handler, lambda p: p.administers, "an administrator's token")
+
+
+async def issuer_guard(connection: ASGIConnection, handler: BaseRouteHandler) -> None:
     _require(
         connection,
+        handler,
         lambda p: p.kind == "staff" or p.device_kind == "ticket_machine",
         "a ticket machine's device token or a staff token",
     )
@@ -346,7 +620,44 @@ def provide_principal(scope: Scope) -> Principal | None:
     return scope.get("user")  # type: ignore[return-value]
 
 
+def _address(request: Request) -> str:
+    return request.client.host if request.client else ""
+
+
 @post("/api/auth/login", tags=["auth"], summary="Sign in; returns a bearer token", status_code=200, opt=SIGN_IN)
 async def login(data: JSONBody[LoginRequest], request: Request, auth: NamedDependency[Authenticator]) -> LoginResponse:
-    address = request.client.host if request.client else ""
-    return await asyncio.to_thread(auth.login, data, address)  # scrypt takes tens of milliseconds
+    return await asyncio.to_thread(auth.login, data, _address(request))  # scrypt takes tens of milliseconds
+
+
+@post(
+    "/api/auth/logout",
+    tags=["auth"],
+    summary="Sign out: the token presented stops working, in every server process",
+    guards=[staff_guard],
+    opt={"own_account": True},
+    status_code=204,
+)
+async def logout(request: Request, auth: NamedDependency[Authenticator]) -> None:
+    """A device's token is not ended here: an administrator disables the device."""
+    await asyncio.to_thread(auth.logout, request.headers.get("authorization"), _address(request))
+    auth.end_channels()  # this process's websockets of the token: at once
+
+
+@post(
+    "/api/auth/password",
+    tags=["auth"],
+    summary="Change one's own password (with the present one); returns a new token",
+    guards=[staff_guard],
+    opt={"own_account": True},
+    status_code=200,
+)
+async def change_password(
+    data: JSONBody[PasswordChange],
+    request: Request,
+    principal: NamedDependency[Principal],
+    auth: NamedDependency[Authenticator],
+) -> LoginResponse:
+    """The account's other tokens stop working (a password changed because it was seen)."""
+    answer = await asyncio.to_thread(auth.change_password, principal, data, _address(request))
+    auth.end_channels()
+    return answer

@@ -1,8 +1,10 @@
 """Password hashes, signed bearer tokens and device tokens: the cryptography, nothing else.
 
 - Passwords: scrypt (stdlib), stored as ``scrypt$n$r$p$salt$digest``.
-- Staff tokens: ``st1.<claims>.<HMAC-SHA256>``, stateless, so every server process that
-  shares the secret key accepts them; they expire (a shift, by default 12 hours).
+- Staff tokens: ``st1.<claims>.<HMAC-SHA256>``, signed, so every server process that shares
+  the secret key accepts them; they expire (a shift, by default 12 hours). Each has an id
+  (``jti``), by which a sign-out ends it, and the account's generation (``gen``), which a
+  disable or a password set by an administrator moves on (``config/accounts.py``).
 - Device tokens: random strings; the hall file keeps only their SHA-256.
 - Sealed personal data (a booking's contacts, a real-name rating's phone): AES-GCM under a
   key derived from the server's secret for that one purpose.
@@ -29,6 +31,7 @@ __all__ = [
     "device_token_digest",
     "hash_password",
     "new_device_token",
+    "new_token_id",
     "verify_password",
 ]
 
@@ -100,6 +103,12 @@ class TokenClaims(msgspec.Struct, frozen=True):
     role: str
     name: str
     exp: int  # unix seconds
+    jti: str  # the token's id: a sign-out ends this token only
+    gen: int = 0  # the account's generation when the token was issued
+
+
+def new_token_id() -> str:
+    return secrets.token_urlsafe(12)
 
 
 class TokenSigner:

@@ -45,7 +45,7 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9-]{0,62}$")
 _PREFIX = re.compile(r"^[A-Z]{1,3}$")
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 
-StaffRole = Literal["staff", "manager", "admin"]
+StaffRole = Literal["staff", "manager", "admin", "inspector"]
 DeviceKind = Literal["ticket_machine", "display", "counter_board", "evaluation_pad", "print_agent"]
 
 

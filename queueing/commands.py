@@ -50,6 +50,7 @@ class Role(enum.StrEnum):
     STAFF = "staff"  # 窗口人员
     MANAGER = "manager"  # 大厅管理员
     ADMIN = "admin"  # 系统管理员
+    INSPECTOR = "inspector"  # 巡查人员: reads what a manager reads, changes nothing
     DEVICE = "device"  # a ticket machine or another device
     SYSTEM = "system"  # the service itself (configuration, day rollover)
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from pathlib import Path
 
 import pytest
 from litestar.testing import TestClient
@@ -619,18 +620,22 @@ def test_an_unknown_username_costs_a_password_check_too(client: TestClient, monk
     assert checked == ["scrypt", "scrypt"]
 
 
-def test_no_one_elsewhere_can_lock_a_clerk_out_of_his_own_counter_pc(clock: Clock) -> None:
+def test_no_one_elsewhere_can_lock_a_clerk_out_of_his_own_counter_pc(clock: Clock, tmp_path: Path) -> None:
     """Failures lock the account at one address after 5; from addresses it never signed in from
     after 20 more; never at an address where it has signed in. One address is locked after 50
     failures whatever the names (a hall behind one NAT is not locked by a few typos)."""
     from litestar.exceptions import NotAuthorizedException, TooManyRequestsException
 
-    from config.accounts import AccountBook
+    from config.accounts import AccountBook, AccountStates
     from config.auth import Authenticator, LoginRequest
     from config.crypto import TokenSigner
+    from config.database import connect_engine
+    from config.migrations import upgrade
     from tests.support import demo_hall
 
-    auth = Authenticator(AccountBook([demo_hall()]), TokenSigner(b"k" * 32), 12, clock)
+    engine = connect_engine(f"sqlite:///{tmp_path / 'hall.db'}")
+    upgrade(engine)
+    auth = Authenticator(AccountBook([demo_hall()]), AccountStates(engine, clock), TokenSigner(b"k" * 32), 12, clock)
 
     def attempt(username: str, password: str, address: str) -> str:
         try:

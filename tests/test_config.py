@@ -18,7 +18,7 @@ def test_the_demo_hall_is_a_realistic_district_centre() -> None:
     assert len(hall.counters) >= 12
     assert {c.kind for c in hall.counters} == {"no_difference", "domain", "cross_province", "pickup"}
     assert all(any("\u4e00" <= ch <= "\u9fff" for ch in item.name) for item in hall.rules.items)
-    assert {s.role for s in hall.staff} == {"staff", "manager", "admin"} and hall.devices
+    assert {s.role for s in hall.staff} == {"staff", "manager", "admin", "inspector"} and hall.devices
     assert hall.warnings == ()
 
 

@@ -1,4 +1,4 @@
-"""Searching the audit trail: ``GET /api/halls/{hall}/audit`` (managers; ``audit_reader_guard``)."""
+"""Searching the audit trail: ``GET /api/halls/{hall}/audit`` (``reader_guard``: managers, inspectors)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 
 from config.audit.schemas import AuditPage, AuditQuery
 from config.audit.store import AuditStore
-from config.auth import audit_reader_guard
+from config.auth import reader_guard
 from queueing.errors import Invalid
 from queueing.service import HallRuntime
 
@@ -39,7 +39,7 @@ def _instant(name: str, value: str | None, runtime: HallRuntime, end: bool) -> d
 
 @get(
     "/api/halls/{hall:str}/audit",
-    guards=[audit_reader_guard],
+    guards=[reader_guard],
     summary="Search the audit trail (审计日志): who did what, when, from where; newest first",
 )
 async def search_audit(

@@ -8,6 +8,7 @@ from sqlmodel import SQLModel
 
 # Every package's models put their tables in the metadata autogenerate compares with.
 import appointments.models  # noqa: F401
+import config.accounts
 import config.audit.models  # noqa: F401
 import counters.models  # noqa: F401
 import printers.models  # noqa: F401

@@ -124,7 +124,7 @@ async def city_stats(
     known = {r.id for r in registry}
     if unknown := [h for h in wanted if h not in known]:
         raise NotFound(f"halls: no hall {', '.join(unknown)}", "没有该大厅")
-    if not_managed := [h for h in wanted if not auth.manages(principal, h)]:
+    if not_managed := [h for h in wanted if not auth.reads_reports_of(principal, h)]:
         raise PermissionDeniedException(
             detail=f"halls: {principal.name} is not a manager of {', '.join(not_managed)}",
             extra={"detail_zh": "您不是所选全部大厅的管理人员"},
@@ -263,7 +263,7 @@ async def live_channel(
     registry: NamedDependency[HallRegistry],
 ) -> None:
     needs = "a manager's token of this hall is needed"
-    if await refuse_socket(socket, registry, hall, principal, lambda p: p.kind == "staff" and p.role.manages, needs):
+    if await refuse_socket(socket, registry, hall, principal, lambda p: p.reads, needs):
         return
     await socket.accept()
 
