@@ -624,7 +624,13 @@ def _address(request: Request) -> str:
     return request.client.host if request.client else ""
 
 
-@post("/api/auth/login", tags=["auth"], summary="Sign in; returns a bearer token", status_code=200, opt=SIGN_IN)
+@post(
+    "/api/auth/login",
+    tags=["auth"],
+    summary="Sign in; returns a bearer token",
+    opt={**SIGN_IN, "own_account": True},  # whatever token the browser still sends along
+    status_code=200,
+)
 async def login(data: JSONBody[LoginRequest], request: Request, auth: NamedDependency[Authenticator]) -> LoginResponse:
     return await asyncio.to_thread(auth.login, data, _address(request))  # scrypt takes tens of milliseconds
 

@@ -1,15 +1,22 @@
 """The ``hall`` command, by audience: the server's administrator (``admin.py``: serve, halls,
-check, migrate, rebuild, rekey), accounts (``accounts.py``: add-staff, add-device, hash-password),
-the device agents on the PCs wired to boards and printers (``agents.py``: led-bridge,
-print-agent), the manager's planning (``planning.py``: simulate, advise) and the voice packs
-(``voice.py``: voice-pack make, voice-pack check).
+check, migrate, rebuild, rekey, forget-personal-data), accounts (``accounts.py``: add-staff,
+add-device, hash-password, disable, enable, set-password, change-password), the device agents
+on the PCs wired to boards and printers (``agents.py``: led-bridge, print-agent), the manager's
+planning (``planning.py``: simulate, advise) and the voice packs (``voice.py``: voice-pack make,
+voice-pack check).
 
     hall serve [--workers N] [--port P]     start the server (the demo hall by default)
     hall halls                              list the halls and what they hold
     hall check                              check the settings and hall files, say what is wrong
-    hall add-staff --hall ID --username U --name NAME [--role staff|manager|admin]
+    hall add-staff --hall ID --username U --name NAME [--role staff|manager|admin|inspector]
     hall add-device --hall ID --name NAME [--kind ticket_machine]   prints the new token once
     hall hash-password                      a password hash for a hall file
+    hall disable --hall ID (--staff U | --device NAME)
+                                            disable an account or revoke a device: it signs in no more,
+                                            its tokens stop working, its open channels close
+    hall enable --hall ID (--staff U | --device NAME)   enable it again
+    hall set-password --hall ID --username U            set a staff member's password (ends his tokens)
+    hall change-password --hall ID --username U         change one's own, giving the present one
     hall migrate                            create or upgrade the database schema
     hall rebuild [--hall ID]                replay a hall's whole record and compare with the live state
     hall rekey                              after a key rotation: seal every booking's contacts with the new key

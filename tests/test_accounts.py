@@ -1,0 +1,229 @@
+"""Accounts and roles, tried as an attacker would: a signed-out token, a disabled account's
+token, a revoked device's open websocket, an old password, an inspector trying to change
+anything by any route of the OpenAPI document."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import re
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+import sqlalchemy as sa
+import websockets
+from litestar.handlers import HTTPRouteHandler
+from litestar.testing import TestClient
+from websockets.exceptions import ConnectionClosed, InvalidStatus
+
+from config.app import create_app
+from config.audit.models import AuditEntryRow
+from config.settings import load_settings
+from tests.support import DEMO_HALL, Clock, login, running
+
+KIOSK = {"Authorization": "Bearer demo-kiosk-token"}
+_MUTATING = {"post", "put", "patch", "delete"}
+_SAMPLES = {"integer": "1", "date": "2026-01-05"}
+
+
+@pytest.fixture
+def app_client(tmp_path: Path, clock: Clock) -> Iterator[TestClient]:
+    """The demo hall on SQLite (the rules here do not depend on the database; PostgreSQL's
+    part, the tables, is in test_migrations)."""
+    settings = load_settings(
+        env={}, halls=[str(DEMO_HALL)], data_dir=str(tmp_path / "var"), log_format="text", log_level="WARNING"
+    )
+    with TestClient(create_app(settings, clock=clock, configure_logs=False)) as test_client:
+        yield test_client
+
+
+def _sample(name: str, kinds: dict[str, str]) -> str:
+    return "demo" if name == "hall" else _SAMPLES.get(kinds[name], "x")
+
+
+def _operations(client: TestClient) -> Iterator[tuple[str, str, dict]]:
+    """Every operation of the OpenAPI document: its method, its path with sample parameters, itself."""
+    document = client.get("/api/docs/openapi.json").json()
+    for path, item in document["paths"].items():
+        for method, operation in item.items():
+            if method not in _MUTATING | {"get"}:
+                continue
+            kinds = {
+                p["name"]: p["schema"].get("format") or p["schema"].get("type")
+                for p in operation.get("parameters", [])
+                if p["in"] == "path"
+            }
+            concrete = re.sub(r"\{(\w+)\}", lambda m, kinds=kinds: _sample(m[1], kinds), path)
+            yield method, concrete, operation
+
+
+def _audit(client: TestClient, action: str) -> list[AuditEntryRow]:
+    with client.app.state.engine.connect() as conn:
+        rows = conn.execute(sa.select(AuditEntryRow.__table__).where(AuditEntryRow.__table__.c.action == action))
+        return list(rows)
+
+
+def test_a_signed_out_token_is_refused_by_every_guard(app_client: TestClient) -> None:
+    admin = login(app_client, "admin", "demo-admin")  # an administrator's passes every guard
+    other = login(app_client, "admin", "demo-admin")  # the same account on another PC
+    assert app_client.get("/api/halls/demo/accounts", headers=admin).status_code == 200
+    assert app_client.post("/api/auth/logout", headers=admin).status_code == 204
+    guarded = 0
+    for method, path, operation in _operations(app_client):
+        if operation.get("security") != [{"bearer": []}]:  # no token needed, or optional
+            continue
+        answer = app_client.request(method, path, headers=admin, json={})
+        assert answer.status_code == 401, (method, path, answer.text)
+        guarded += 1
+    assert guarded > 40
+    assert app_client.get("/api/halls/demo/accounts", headers=other).status_code == 200  # only that token ended
+    assert app_client.post("/api/auth/logout", headers=KIOSK).status_code == 403  # a device's: an administrator's
+    (entry,) = _audit(app_client, "auth.logout")
+    assert (entry.actor_kind, entry.actor, entry.role, entry.address) == ("staff", "admin", "admin", "testclient")
+
+
+def test_an_inspector_reads_and_changes_nothing_by_any_route(app_client: TestClient) -> None:
+    inspector = login(app_client, "inspector", "demo-inspector")
+    exempt = {
+        path
+        for route in app_client.app.routes
+        for handler in getattr(route, "route_handlers", ())
+        if isinstance(handler, HTTPRouteHandler) and handler.opt.get("own_account")
+        for path in handler.paths
+    }
+    assert exempt == {"/api/auth/login", "/api/auth/logout", "/api/auth/password"}  # his own sign-in, nothing else
+    refused = 0
+    for method, path, _ in _operations(app_client):
+        if method not in _MUTATING or path in exempt:
+            continue
+        answer = app_client.request(method, path, headers=inspector, json={})
+        assert answer.status_code == 403, (method, path, answer.text)
+        assert answer.json()["detail_zh"] == "巡查账号只能查看，不能进行修改", (method, path)
+        refused += 1
+    assert refused > 30
+    # Every mutating route is in the document, so the walk above misses none.
+    for route in app_client.app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            if isinstance(handler, HTTPRouteHandler) and handler.http_methods & {"POST", "PUT", "PATCH", "DELETE"}:
+                assert handler.include_in_schema, handler.paths
+    # What a manager reads, he reads; an administrator's business is not his.
+    for path in ("/api/halls/demo/stats", "/api/halls/demo/ratings/stats", "/api/halls/demo/live"):
+        assert app_client.get(path, headers=inspector).status_code == 200, path
+    assert app_client.get("/api/stats?halls=demo", headers=inspector).status_code == 200
+    assert app_client.get("/api/halls/demo/accounts", headers=inspector).status_code == 403
+    manager = login(app_client, "manager", "demo-manager")
+    assert app_client.post("/api/halls/demo/accounts/staff/lina/disable", headers=manager).status_code == 403
+
+
+def test_a_disabled_account_cannot_sign_in_and_its_tokens_stop_working(app_client: TestClient) -> None:
+    clerk = login(app_client, "zhangwei", "demo-staff")
+    admin = login(app_client, "admin", "demo-admin")
+    tickets = "/api/halls/demo/tickets"
+    assert app_client.get(tickets, headers=clerk).status_code == 200
+    disabled = app_client.post("/api/halls/demo/accounts/staff/zhangwei/disable", headers=admin)
+    assert disabled.status_code == 200 and disabled.json()["disabled"] is True
+    assert app_client.get(tickets, headers=clerk).status_code == 401
+    credentials = {"hall": "demo", "username": "zhangwei", "password": "demo-staff"}
+    refused = app_client.post("/api/auth/login", json=credentials)
+    assert refused.status_code == 403 and refused.json()["detail_zh"] == "该账号已停用，请联系系统管理员"
+    wrong = app_client.post("/api/auth/login", json={**credentials, "password": "not-his"})
+    assert wrong.status_code == 401  # a guesser learns nothing of the account
+    assert app_client.post("/api/halls/demo/accounts/staff/zhangwei/enable", headers=admin).status_code == 200
+    assert app_client.get(tickets, headers=clerk).status_code == 401  # the tokens of before stay ended
+    assert app_client.get(tickets, headers=login(app_client, "zhangwei", "demo-staff")).status_code == 200
+    itself = app_client.post("/api/halls/demo/accounts/staff/admin/disable", headers=admin)
+    assert itself.status_code == 409  # the hall is not left without its administrator
+    unknown = app_client.post("/api/halls/demo/accounts/staff/nobody/disable", headers=admin)
+    assert unknown.status_code == 404
+    # A device: its token stops working, and works again once enabled.
+    assert app_client.post(tickets, headers=KIOSK, json={"item": "SB01"}).status_code == 201
+    assert app_client.post("/api/halls/demo/accounts/devices/kiosk-1/disable", headers=admin).status_code == 200
+    assert app_client.post(tickets, headers=KIOSK, json={"item": "SB01"}).status_code == 401
+    listed = app_client.get("/api/halls/demo/accounts", headers=admin).json()
+    assert {d["name"]: d["disabled"] for d in listed["devices"]}["kiosk-1"] is True
+    assert app_client.post("/api/halls/demo/accounts/devices/kiosk-1/enable", headers=admin).status_code == 200
+    assert app_client.post(tickets, headers=KIOSK, json={"item": "SB01"}).status_code == 201
+    # Each change is in the audit trail: who, from where, to whom.
+    changes = [(e.action, e.actor, e.target, e.address) for e in _audit(app_client, "account.disabled")]
+    assert changes == [("account.disabled", "admin", "staff zhangwei", "testclient")]
+    assert [e.target for e in _audit(app_client, "device.disabled")] == ["device kiosk-1"]
+    assert len(_audit(app_client, "account.enabled")) == len(_audit(app_client, "device.enabled")) == 1
+
+
+def test_a_password_change_ends_the_old_password_and_the_tokens(app_client: TestClient) -> None:
+    first = login(app_client, "zhangwei", "demo-staff")
+    second = login(app_client, "zhangwei", "demo-staff")
+    change = {"old_password": "guess-what", "new_password": "a-new-password"}
+    wrong = app_client.post("/api/auth/password", headers=first, json=change)
+    assert wrong.status_code == 403 and wrong.json()["detail_zh"] == "原密码不正确"
+    short = app_client.post(
+        "/api/auth/password", headers=first, json={"old_password": "demo-staff", "new_password": "x"}
+    )
+    assert short.status_code == 400
+    changed = app_client.post("/api/auth/password", headers=first, json={**change, "old_password": "demo-staff"})
+    assert changed.status_code == 200
+    fresh = {"Authorization": "Bearer " + changed.json()["token"]}
+    assert app_client.get("/api/halls/demo/tickets", headers=fresh).status_code == 200
+    for old in (first, second):  # whoever saw the old password and signed in with it is out
+        assert app_client.get("/api/halls/demo/tickets", headers=old).status_code == 401
+    credentials = {"hall": "demo", "username": "zhangwei"}
+    assert app_client.post("/api/auth/login", json={**credentials, "password": "demo-staff"}).status_code == 401
+    assert app_client.post("/api/auth/login", json={**credentials, "password": "a-new-password"}).status_code == 200
+    # An administrator sets another's: the same.
+    admin = login(app_client, "admin", "demo-admin")
+    lina = login(app_client, "lina", "demo-staff")
+    set_ = app_client.put(
+        "/api/halls/demo/accounts/staff/lina/password", headers=admin, json={"password": "given-by-admin"}
+    )
+    assert set_.status_code == 200 and set_.json()["password_set"] is True
+    assert app_client.get("/api/halls/demo/tickets", headers=lina).status_code == 401
+    lina_login = {"hall": "demo", "username": "lina"}
+    assert app_client.post("/api/auth/login", json={**lina_login, "password": "demo-staff"}).status_code == 401
+    assert app_client.post("/api/auth/login", json={**lina_login, "password": "given-by-admin"}).status_code == 200
+    assert [e.actor for e in _audit(app_client, "account.password_changed")] == ["zhangwei"]
+    assert [e.target for e in _audit(app_client, "account.password_set")] == ["staff lina"]
+
+
+def test_an_ended_token_closes_its_open_websockets_in_another_process(tmp_path: Path) -> None:
+    """Two server processes on one database: the screen's and a manager's channels are open on
+    one; the device is disabled and the manager signs out on the other; both channels close
+    within two seconds, and the tokens are refused there from then on."""
+    env = {"HALL_FILES": str(DEMO_HALL), "HALL_DATA_DIR": str(tmp_path), "HALL_LOG_FORMAT": "text"}
+    with running(env) as one, running(env) as other:
+        api = httpx.Client(base_url=one.url, timeout=10)
+        admin = login(api, "admin", "demo-admin")
+        manager = login(api, "manager", "demo-manager")
+        manager_token = manager["Authorization"].split()[1]
+        base = other.url.replace("http", "ws")
+
+        async def watch() -> dict[str, tuple[int | None, float]]:
+            screen = await websockets.connect(f"{base}/ws/halls/demo?token=demo-screen-token")
+            live = await websockets.connect(f"{base}/ws/halls/demo/manage?token={manager_token}")
+            for socket in (screen, live):
+                json.loads(await asyncio.wait_for(socket.recv(), 10))  # the first view: the channel is open
+
+            async def until_closed(socket: websockets.ClientConnection, started: float) -> tuple[int | None, float]:
+                with pytest.raises(ConnectionClosed):
+                    while True:
+                        await asyncio.wait_for(socket.recv(), 10)
+                return socket.close_code, time.monotonic() - started
+
+            started = time.monotonic()
+            revoke = asyncio.to_thread(
+                api.post, "/api/halls/demo/accounts/devices/hall-screen-1/disable", headers=admin
+            )
+            leave = asyncio.to_thread(api.post, "/api/auth/logout", headers=manager)
+            assert [r.status_code for r in await asyncio.gather(revoke, leave)] == [200, 204]
+            closed = await asyncio.gather(until_closed(screen, started), until_closed(live, started))
+            for token, path in (("demo-screen-token", ""), (manager_token, "/manage")):
+                with pytest.raises(InvalidStatus):
+                    await websockets.connect(f"{base}/ws/halls/demo{path}?token={token}")
+            return {"screen": closed[0], "manager": closed[1]}
+
+        closed = asyncio.run(watch())
+        for who, (code, seconds) in closed.items():
+            assert code == 4401 and seconds < 2.0, (who, code, seconds)
+        assert httpx.get(f"{other.url}/api/halls/demo/live", headers=manager, timeout=10).status_code == 401
