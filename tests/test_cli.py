@@ -5,10 +5,13 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import httpx
+import sqlalchemy as sa
 
+from config.database import connect_engine
 from config.halls import load_hall
 from config.migrations import head
 from displays.voice import compose
@@ -215,3 +218,50 @@ def test_voice_pack_make_and_check(tmp_path: Path) -> None:
         broken.returncode == 2
         and f"error: {manifest}: clips.请: {tmp_path / 'made' / 'qing.wav'}: not a PCM" in broken.stderr
     )
+
+
+def test_accounts_disabled_enabled_and_passwords_set_by_command(tmp_path: Path) -> None:
+    env = {"HALL_FILES": str(DEMO_HALL), "HALL_DATA_DIR": str(tmp_path), "HALL_LOG_FORMAT": "text"}
+
+    def sign_in(server, username: str, password: str) -> httpx.Response:  # type: ignore[no-untyped-def]
+        body = {"hall": "demo", "username": username, "password": password}
+        return httpx.post(f"{server.url}/api/auth/login", json=body, timeout=10)
+
+    with running(env) as server:
+        token = sign_in(server, "zhangwei", "demo-staff").json()["token"]
+        mine = {"Authorization": f"Bearer {token}"}
+        disabled = hall("disable", "--hall", "demo", "--staff", "zhangwei", env=env)
+        assert disabled.returncode == 0, disabled.stderr
+        time.sleep(1.5)  # the server reads the accounts' states every second
+        assert httpx.get(f"{server.url}/api/halls/demo/tickets", headers=mine, timeout=10).status_code == 401
+        assert sign_in(server, "zhangwei", "demo-staff").status_code == 403
+        assert hall("enable", "--hall", "demo", "--staff", "zhangwei", env=env).returncode == 0
+        assert sign_in(server, "zhangwei", "demo-staff").status_code == 200
+        assert hall("set-password", "--hall", "demo", "--username", "lina", "--password-stdin", env=env,
+                    stdin="set-by-command\n").returncode == 0  # fmt: skip
+        assert sign_in(server, "lina", "demo-staff").status_code == 401
+        assert sign_in(server, "lina", "set-by-command").status_code == 200
+        wrong = hall("change-password", "--hall", "demo", "--username", "lina", "--password-stdin", env=env,
+                     stdin="demo-staff\nher-own-choice\n")  # fmt: skip
+        assert wrong.returncode == 2 and "not the present password" in wrong.stderr
+        assert hall("change-password", "--hall", "demo", "--username", "lina", "--password-stdin", env=env,
+                    stdin="set-by-command\nher-own-choice\n").returncode == 0  # fmt: skip
+        assert sign_in(server, "lina", "her-own-choice").status_code == 200
+        kiosk = {"Authorization": "Bearer demo-kiosk-token"}
+        assert hall("disable", "--hall", "demo", "--device", "kiosk-1", env=env).returncode == 0
+        time.sleep(1.5)
+        refused = httpx.post(f"{server.url}/api/halls/demo/tickets", json={"item": "SB01"}, headers=kiosk, timeout=10)
+        assert refused.status_code == 401
+    unknown = hall("disable", "--hall", "demo", "--staff", "nobody", env=env)
+    assert unknown.returncode == 2 and "no account 'nobody'" in unknown.stderr
+    engine = connect_engine(f"sqlite:///{tmp_path / 'hall.db'}")
+    with engine.connect() as conn:
+        rows = conn.execute(sa.text("SELECT actor_kind, action, target FROM audit_entry WHERE actor_kind = 'command'"))
+        recorded = [(r.action, r.target) for r in rows]
+    assert recorded == [
+        ("account.disabled", "staff zhangwei"),
+        ("account.enabled", "staff zhangwei"),
+        ("account.password_set", "staff lina"),
+        ("account.password_changed", "staff lina"),
+        ("device.disabled", "device kiosk-1"),
+    ]
