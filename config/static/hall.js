@@ -38,6 +38,15 @@ const Hall = {
     return d.detail_zh || d.detail || ("请求失败 (" + result.status + ")");
   },
 
+  // Who reads the manager's pages (statistics, reports, ratings): a manager, an administrator,
+  // an inspector (who reads and changes nothing; the server refuses him every change).
+  readsHall(role) { return role === "manager" || role === "admin" || role === "inspector"; },
+
+  // Ends ``token`` on the server (退出登录): it stops working there, whoever holds a copy.
+  async endToken(token) {
+    if (token) await Hall.api("POST", "/api/auth/logout", undefined, token);
+  },
+
   // A staff member's sign-in on this PC, shared by the counter and service-desk pages; a
   // manager's is kept for the manager's pages too (one sign-in serves him on every page), and
   // anyone else signing in ends it, so it cannot come back when they sign out.
@@ -54,13 +63,17 @@ const Hall = {
           { hall, username: form.get("username"), password: form.get("password") });
         if (!r.ok) return r;
         localStorage.setItem(tokenKey, JSON.stringify(r.data));
-        if (r.data.role === "manager" || r.data.role === "admin") localStorage.setItem(managerKey, JSON.stringify(r.data));
+        if (Hall.readsHall(r.data.role)) localStorage.setItem(managerKey, JSON.stringify(r.data));
         else localStorage.removeItem(managerKey);
         return r;
       },
-      signOut() {  // on this PC, everywhere: the counter pages and the manager's pages
+      // On this PC, everywhere: the counter pages and the manager's pages; ``end``: the tokens
+      // are ended on the server too (退出登录), not only forgotten here (a token refused already: no).
+      async signOut(end = true) {
+        const tokens = new Set([read(tokenKey), read(managerKey)].filter(Boolean).map((s) => s.token));
         localStorage.removeItem(tokenKey);
         localStorage.removeItem(managerKey);
+        if (end) await Promise.all([...tokens].map(Hall.endToken));
       },
     };
   },

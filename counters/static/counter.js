@@ -31,13 +31,13 @@
     e.target.reset();
     start();
   });
-  function signOut() {
-    staff.signOut();
+  function signOut(end = true) {  // end: 退出登录 ends the token; a token refused already is only forgotten
+    staff.signOut(end);
     session = null;
     stopAlerts();
     showLogin(true);
   }
-  $("logout").addEventListener("click", signOut);
+  $("logout").addEventListener("click", () => signOut());
 
   // 空岗提醒: the B person of an empty post is asked to cover it (a manager sees every alert).
   function watchAlerts() {
@@ -55,7 +55,7 @@
 
   async function act(path, body) {
     const r = await Hall.api("POST", `${base}/${path}`, body, session.token);
-    if (r.status === 401) signOut();
+    if (r.status === 401) signOut(false);
     if (!r.ok) Hall.toast(Hall.message(r), true);
     return r;
   }
@@ -143,7 +143,14 @@
       if ($("transfer-dialog").open) fillTransferCounters();
     },
     "sign-in": () => act("sign-in"),
-    "sign-out": () => act("sign-out"),
+    "sign-out": async () => {
+      const own = view.staff === session.username;  // a manager signing a clerk out stays signed in
+      const r = await act("sign-out");
+      // The clerk leaving the PC: his sign-in here ends too, if he says so (签退 is not 退出登录).
+      if (r.ok && own && await Hall.confirm("已签退。是否同时退出登录？ Signed out of the counter. Also sign out of this PC?")) {
+        signOut();
+      }
+    },
     open: () => act("open"),
     pause: () => new Promise((resolve) => {
       const dialog = $("pause-dialog");
@@ -324,7 +331,7 @@
   const refresh = Hall.serial(async () => {
     if (!session) return;
     const r = await Hall.api("GET", `${base}/desk`, undefined, session.token);
-    if (r.status === 401) { signOut(); return; }
+    if (r.status === 401) { signOut(false); return; }
     if (!r.ok) { Hall.toast(Hall.message(r), true); return; }
     if (!session) return;  // signed out while it was on its way
     desk = r.data;

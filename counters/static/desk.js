@@ -28,7 +28,7 @@
   const say = (id, text) => { $(id).textContent = text || ""; $(id).hidden = !text; };
   async function api(method, path, body) {
     const r = await Hall.api(method, path, body, session.token);
-    if (r.status === 401) { signOut(); }
+    if (r.status === 401) { signOut(false); }
     return r;
   }
 
@@ -40,12 +40,12 @@
     e.target.reset();
     show(true);
   });
-  function signOut() {
-    staff.signOut();
+  function signOut(end = true) {  // end: 退出登录 ends the token; a token refused already is only forgotten
+    staff.signOut(end);
     session = null;
     show(false);
   }
-  $("logout").addEventListener("click", signOut);
+  $("logout").addEventListener("click", () => signOut());
 
   // ---- find a ticket and what became of it
   async function find(number) {

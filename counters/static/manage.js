@@ -6,6 +6,7 @@
 const Manage = {
   session: null,
   config: null,
+  roleNames: { admin: "管理员", manager: "大厅负责人", inspector: "巡查员" },
   alerts: null,
   onReady: null,
 
@@ -22,7 +23,7 @@ const Manage = {
       const r = await Hall.api("POST", "/api/auth/login",
         { hall: config.hall, username: form.get("username"), password: form.get("password") });
       if (!r.ok) { Hall.toast(Hall.message(r), true); return; }
-      if (r.data.role !== "manager" && r.data.role !== "admin") {
+      if (!Hall.readsHall(r.data.role)) {
         Hall.toast("该账号不是管理人员，无权查看此页面", true);
         return;
       }
@@ -30,9 +31,9 @@ const Manage = {
       e.target.reset();
       Manage.begin(r.data);
     });
-    $("logout").addEventListener("click", () => Manage.signOut());
+    $("logout").addEventListener("click", () => Manage.signOut(null, true));
     // One sign-in serves a manager on every page: a manager signed in on a counter page counts here.
-    const valid = (s) => s && new Date(s.expires_at) > new Date() && (s.role === "manager" || s.role === "admin");
+    const valid = (s) => s && new Date(s.expires_at) > new Date() && Hall.readsHall(s.role);
     let kept = JSON.parse(localStorage.getItem(Manage.key()) || "null");
     if (!valid(kept)) kept = JSON.parse(localStorage.getItem("staff-token:" + config.hall) || "null");
     if (valid(kept)) Manage.begin(kept);
@@ -45,7 +46,7 @@ const Manage = {
     $("work").hidden = !signedIn;
     $("logout").hidden = !signedIn;
     $("who").textContent = signedIn
-      ? `${Manage.session.name}（${Manage.session.role === "admin" ? "管理员" : "大厅负责人"}）` : "";
+      ? `${Manage.session.name}（${Manage.roleNames[Manage.session.role] || "大厅负责人"}）` : "";
   },
 
   begin(session) {
@@ -59,7 +60,12 @@ const Manage = {
     Manage.onReady();
   },
 
-  signOut(message) {  // on this PC, everywhere: the manager's pages and the counter pages
+  // On this PC, everywhere: the manager's pages and the counter pages; ``end``: 退出登录, the
+  // token is ended on the server too (not when it was refused already).
+  signOut(message, end = false) {
+    const kept = JSON.parse(localStorage.getItem("staff-token:" + Manage.config.hall) || "null");
+    const tokens = new Set([Manage.session, kept].filter(Boolean).map((s) => s.token));
+    if (end) tokens.forEach(Hall.endToken);
     localStorage.removeItem(Manage.key());
     localStorage.removeItem("staff-token:" + Manage.config.hall);
     Manage.session = null;

@@ -13,6 +13,7 @@ the one the test caused and nothing races a click.
 from __future__ import annotations
 
 import re
+import time
 from collections.abc import Callable
 
 import httpx
@@ -833,6 +834,41 @@ def test_one_sign_in_serves_a_manager_on_every_page(new_page, server) -> None:
     expect(page.locator("#login")).to_be_visible()
     page.goto(f"{server.url}/halls/demo/manage")
     expect(page.locator("#login")).to_be_visible()
+
+
+def test_sign_out_ends_the_token_and_the_counters_sign_out_offers_it(new_page, server, api) -> None:
+    """退出登录 ends the token on the server (a copy of it is refused); 签退 at the counter asks the
+    clerk whether he leaves the PC too, and if so ends his token as well."""
+
+    def refused(token: str) -> bool:
+        for _ in range(50):  # the page's request is on its way
+            if api.get("/api/halls/demo/tickets", headers={"Authorization": f"Bearer {token}"}).status_code == 401:
+                return True
+            time.sleep(0.1)
+        return False
+
+    token_of = "() => JSON.parse(localStorage.getItem('staff-token:demo')).token"
+    page = new_page(DESK)
+    page.goto(f"{server.url}/halls/demo/counters/3")
+    log_in(page, "zhangwei", "demo-staff")
+    expect(page.locator("#desk")).to_be_visible()
+    token = page.evaluate(token_of)
+    do(page, "sign-in").click()
+    expect(do(page, "sign-out")).to_be_enabled()
+    do(page, "sign-out").click()
+    dialog = page.locator("#confirm-dialog")
+    expect(dialog).to_contain_text("是否同时退出登录")
+    dialog.get_by_role("button", name="确定 Confirm").click()
+    expect(page.locator("#login")).to_be_visible()
+    assert refused(token)
+
+    page.goto(f"{server.url}/halls/demo/manage")
+    log_in(page, "inspector", "demo-inspector")  # an inspector reads the manager's pages
+    expect(page.locator("#who")).to_contain_text("巡查员")
+    token = page.evaluate("() => JSON.parse(localStorage.getItem('manager-token:demo')).token")
+    page.locator("#logout").click()
+    expect(page.locator("#login")).to_be_visible()
+    assert refused(token)
 
 
 # ---------------------------------------------------------------- the ticket status page
