@@ -7,7 +7,8 @@ disable (停用), enable and password set, and a user's own password change, are
 ``account_state`` over it: every server process reads the same rows (a file rewritten under
 several processes could lose a change), and each change is recorded in the audit trail in
 the same transaction. A signed-out token's id is a row of ``ended_token`` until it would have
-expired anyway.
+expired anyway. The sign-in throttle's failures (``sign_in_failure``) and the places accounts
+signed in from (``sign_in_place``) are rows too, so that every process counts the same.
 
 Each process keeps a copy of both tables, re-read every second (``AccountStates.refresh``):
 a change made in another process holds here within about a second.
@@ -15,7 +16,9 @@ a change made in another process holds here within about a second.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import hashlib
 import logging
 import os
 import threading
@@ -34,7 +37,17 @@ from config.crypto import TokenClaims, device_token_digest
 from config.database import instant, read_connection, write_transaction
 from config.halls import ConfigError, DeviceSpec, HallDefinition, StaffSpec, load_hall
 
-__all__ = ["AccountBook", "AccountKind", "AccountState", "AccountStateRow", "AccountStates", "EndedTokenRow"]
+__all__ = [
+    "AccountBook",
+    "AccountKind",
+    "AccountState",
+    "AccountStateRow",
+    "AccountStates",
+    "DatabaseFailures",
+    "EndedTokenRow",
+    "SignInFailureRow",
+    "SignInPlaceRow",
+]
 
 log = logging.getLogger("hall.auth")
 
@@ -242,3 +255,71 @@ class AccountStates:
             record(conn, entry)
         self._states[hall, kind, name] = new
         return new
+
+
+class SignInFailureRow(SQLModel, table=True):
+    """登录失败: one failed attempt of a key (an account, an account at a place, a place), for
+    the sign-in throttle; kept for its window. The key is a digest: no name or address in clear."""
+
+    __tablename__ = "sign_in_failure"
+    __table_args__ = (sa.Index("ix_sign_in_failure_key_at", "key", "at"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=sa.BigInteger().with_variant(sa.Integer(), "sqlite"))
+    key: str = Field(max_length=64)
+    at: dt.datetime = Field(sa_column=instant(index=True))
+
+
+class SignInPlaceRow(SQLModel, table=True):
+    """A place an account has signed in from (its digest): others' failures do not lock it there."""
+
+    __tablename__ = "sign_in_place"
+
+    key: str = Field(primary_key=True, max_length=64)
+    at: dt.datetime = Field(sa_column=instant())
+
+
+_failures = SignInFailureRow.__table__  # type: ignore[attr-defined]
+_places = SignInPlaceRow.__table__  # type: ignore[attr-defined]
+Key = tuple[str, ...]
+
+
+def _digest(key: Key) -> str:
+    """A key of any length (a username is the client's to choose) in the column's 64 characters."""
+    return hashlib.sha256("\t".join(key).encode()).hexdigest()
+
+
+class DatabaseFailures:
+    """The sign-in throttle's store (``config.auth.FailureStore``) in the database: every server
+    process counts the same failures and knows the same places."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], dt.datetime]) -> None:
+        self.engine, self.clock = engine, clock
+
+    def recent(self, keys: list[Key], since: dt.datetime) -> dict[Key, tuple[int, dt.datetime]]:
+        digests = {_digest(key): key for key in keys}
+        query = (
+            sa.select(_failures.c.key, sa.func.count(), sa.func.min(_failures.c.at))
+            .where(_failures.c.key.in_(digests), _failures.c.at > since)
+            .group_by(_failures.c.key)
+        )
+        with read_connection(self.engine) as conn, conn.begin():
+            return {digests[key]: (count, first) for key, count, first in conn.execute(query)}
+
+    def add(self, keys: list[Key], at: dt.datetime, since: dt.datetime) -> None:
+        with write_transaction(self.engine) as conn, conn.begin():
+            conn.execute(_failures.delete().where(_failures.c.at <= since))  # aged out
+            conn.execute(_failures.insert(), [{"key": _digest(key), "at": at} for key in keys])
+
+    def forget(self, key: Key) -> None:
+        with write_transaction(self.engine) as conn, conn.begin():
+            conn.execute(_failures.delete().where(_failures.c.key == _digest(key)))
+
+    def knows(self, place: Key) -> bool:
+        with read_connection(self.engine) as conn, conn.begin():
+            return conn.execute(sa.select(_places.c.key).where(_places.c.key == _digest(place))).first() is not None
+
+    def remember(self, place: Key) -> None:
+        if self.knows(place):
+            return
+        with contextlib.suppress(sa.exc.IntegrityError), write_transaction(self.engine) as conn, conn.begin():
+            conn.execute(_places.insert().values(key=_digest(place), at=self.clock()))  # another process was first

@@ -37,7 +37,7 @@ from appointments.api import router as appointments_api
 from appointments.notify import build_notifier
 from appointments.pages import router as appointments_pages
 from appointments.service import AppointmentService
-from config.accounts import AccountBook, AccountStates
+from config.accounts import AccountBook, AccountStates, DatabaseFailures
 from config.accounts_api import router as accounts_api
 from config.audit.api import router as audit_api
 from config.audit.middleware import AuditMiddleware
@@ -389,6 +389,7 @@ def create_app(
         TokenSigner(settings.secret(), settings.old_secrets()),
         settings.token_hours,
         clock,
+        DatabaseFailures(engine, clock),  # the sign-in throttle: one count for every process
     )
     feed = LiveFeed(
         registry,

@@ -48,7 +48,7 @@ import secrets
 import threading
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal, Protocol
 from urllib.parse import parse_qs
 
 import msgspec
@@ -165,51 +165,100 @@ class LoginResponse(msgspec.Struct, frozen=True):
     staff_no: str
 
 
+Key = tuple[str, ...]
+
+
+class FailureStore(Protocol):
+    """Where a throttle keeps failures, and the places accounts have signed in from."""
+
+    def recent(self, keys: list[Key], since: dt.datetime) -> dict[Key, tuple[int, dt.datetime]]:
+        """Of each key that failed since ``since``: how often, and when first."""
+        ...
+
+    def add(self, keys: list[Key], at: dt.datetime, since: dt.datetime) -> None:
+        """A failure of each of ``keys`` at ``at`` (what failed before ``since`` may be forgotten)."""
+        ...
+
+    def forget(self, key: Key) -> None: ...
+
+    def knows(self, place: Key) -> bool: ...
+
+    def remember(self, place: Key) -> None: ...
+
+
+class MemoryFailures:
+    """Failures kept in this process (a throttle of one process, e.g. a test's)."""
+
+    def __init__(self) -> None:
+        self._failures: dict[Key, deque[dt.datetime]] = {}
+        self._places: set[Key] = set()
+        self._lock = threading.Lock()
+
+    def _recent(self, key: Key, since: dt.datetime) -> deque[dt.datetime]:
+        failures = self._failures.get(key, deque())
+        while failures and failures[0] <= since:
+            failures.popleft()
+        return failures
+
+    def recent(self, keys: list[Key], since: dt.datetime) -> dict[Key, tuple[int, dt.datetime]]:
+        with self._lock:
+            return {key: (len(f), f[0]) for key in keys if (f := self._recent(key, since))}
+
+    def add(self, keys: list[Key], at: dt.datetime, since: dt.datetime) -> None:
+        with self._lock:
+            if len(self._failures) > 10_000:  # forget what has aged out
+                self._failures = {k: v for k, v in self._failures.items() if self._recent(k, since)}
+            for key in keys:
+                self._failures.setdefault(key, deque()).append(at)
+
+    def forget(self, key: Key) -> None:
+        with self._lock:
+            self._failures.pop(key, None)
+
+    def knows(self, place: Key) -> bool:
+        return place in self._places
+
+    def remember(self, place: Key) -> None:
+        self._places.add(place)
+
+
 class LoginThrottle:
     """Slows guessing: after ``MAX_FAILURES`` failed attempts within ``WINDOW`` for one key (an
     account, an address, a booking code), further attempts are refused until the oldest failure
-    ages out. Kept per server process. ``what``: the attempts, in English and Chinese."""
+    ages out. Kept in ``store``: the database's, shared by every server process, or this
+    process's memory. ``what``: the attempts, in English and Chinese."""
 
     MAX_FAILURES = 5
     WINDOW = dt.timedelta(minutes=15)
 
-    def __init__(self, clock: Callable[[], dt.datetime], what: tuple[str, str] = ("sign-ins", "登录")) -> None:
+    def __init__(
+        self,
+        clock: Callable[[], dt.datetime],
+        what: tuple[str, str] = ("sign-ins", "登录"),
+        store: FailureStore | None = None,
+    ) -> None:
         self.clock = clock
         self.what = what
-        self._failures: dict[tuple[str, ...], deque[dt.datetime]] = {}
-        self._lock = threading.Lock()
+        self.store: FailureStore = store or MemoryFailures()
 
-    def _recent(self, key: tuple[str, ...], now: dt.datetime) -> deque[dt.datetime]:
-        failures = self._failures.get(key, deque())
-        while failures and now - failures[0] >= self.WINDOW:
-            failures.popleft()
-        return failures
-
-    def check(self, keys: list[tuple[str, ...]], limits: dict[tuple[str, ...], int] | None = None) -> None:
+    def check(self, keys: list[Key], limits: dict[Key, int] | None = None) -> None:
         """Refuse if any of ``keys`` has failed too often (``limits``: other limits than
         ``MAX_FAILURES`` for some keys)."""
         now = self.clock()
-        with self._lock:
-            for key in keys:
-                failures = self._recent(key, now)
-                if len(failures) >= (limits or {}).get(key, self.MAX_FAILURES):
-                    wait = max(1, int((failures[0] + self.WINDOW - now).total_seconds() // 60) + 1)
-                    raise TooManyRequestsException(
-                        detail=f"too many failed {self.what[0]}; try again in {wait} minutes",
-                        extra={"detail_zh": f"{self.what[1]}失败次数过多，请{wait}分钟后再试"},
-                    )
+        for key, (count, first) in self.store.recent(keys, now - self.WINDOW).items():
+            if count >= (limits or {}).get(key, self.MAX_FAILURES):
+                wait = max(1, int((first + self.WINDOW - now).total_seconds() // 60) + 1)
+                raise TooManyRequestsException(
+                    detail=f"too many failed {self.what[0]}; try again in {wait} minutes",
+                    extra={"detail_zh": f"{self.what[1]}失败次数过多，请{wait}分钟后再试"},
+                )
 
-    def failed(self, keys: list[tuple[str, ...]]) -> None:
+    def failed(self, keys: list[Key]) -> None:
         now = self.clock()
-        with self._lock:
-            if len(self._failures) > 10_000:  # forget what has aged out
-                self._failures = {k: v for k, v in self._failures.items() if self._recent(k, now)}
-            for key in keys:
-                self._failures.setdefault(key, deque()).append(now)
+        self.store.add(keys, now, now - self.WINDOW)
 
-    def succeeded(self, key: tuple[str, ...]) -> None:
-        with self._lock:
-            self._failures.pop(key, None)
+    def succeeded(self, key: Key) -> None:
+        self.store.forget(key)
 
 
 def client_place(address: str) -> str:
@@ -238,10 +287,10 @@ class Authenticator:
         signer: TokenSigner,
         token_hours: int,
         clock: Callable[[], dt.datetime],
+        failures: FailureStore | None = None,
     ) -> None:
         self.book, self.states, self.signer, self.token_hours, self.clock = book, states, signer, token_hours, clock
-        self.throttle = LoginThrottle(clock)
-        self.known_places: set[tuple[str, ...]] = set()  # (account, address) that have signed in
+        self.throttle = LoginThrottle(clock, store=failures)
         self._channels: dict[asyncio.Event, str] = {}  # the open websockets: set to close one; its credentials
         self._watcher: asyncio.Task | None = None
 
@@ -255,7 +304,7 @@ class Authenticator:
         address = client_place(address)
         account = ("account", request.hall, request.username)
         pair = ("pair", request.hall, request.username, address)
-        known = bool(address) and pair in self.known_places  # no address (a socket proxy): no place is known
+        known = bool(address) and self.throttle.store.knows(pair)  # no address (a socket proxy): no place is known
         keys = [pair] if known else [pair, account]
         limits = {account: self.PER_ACCOUNT}
         if address and not known:  # a sprayer at the hall's NAT address does not lock its clerks out
@@ -266,8 +315,7 @@ class Authenticator:
         state = self.states.read(request.hall, "staff", request.username)  # a password set a moment ago
         # Same answer for an unknown user and a wrong password, in the same time (the password
         # is checked against a hash of nobody's): no account probing.
-        known = staff.password_hash if staff is not None else ""
-        stored = (state.password_hash or known) if staff is not None else ""
+        stored = (state.password_hash or staff.password_hash) if staff is not None else ""
         if not verify_password(request.password, stored or _nobodys_hash()) or not stored:
             self.throttle.failed(keys)
             log.info("login refused", extra={"hall": request.hall, "username": request.username})
@@ -282,7 +330,7 @@ class Authenticator:
                 extra={"detail_zh": "该账号已停用，请联系系统管理员"},
             )
         self.throttle.succeeded(pair)
-        self.known_places.add(pair)  # this account signs in from here: others' failures do not lock it here
+        self.throttle.store.remember(pair)  # this account signs in from here: others' failures do not lock it here
         log.info("login", extra={"hall": request.hall, "username": staff.username, "role": staff.role})
         return self._issue(request.hall, staff.username, state.generation)
 
