@@ -2,7 +2,7 @@
 generation that ends older tokens) and ended_token (signed-out tokens until they expire); the
 sign-in throttle shared by every process: sign_in_failure and sign_in_place.
 
-Revision 0011 (after 0009).
+Revision 0011 (after 0010).
 Frozen: the tables as this revision makes them, never imported from the models.
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0011"
-down_revision = "0009"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
