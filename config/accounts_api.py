@@ -18,6 +18,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, JSONBody
 
 from config.accounts import AccountKind
+from config.audit.marks import RECORDS_ITSELF
 from config.auth import Authenticator, Password, Principal, admin_guard
 from config.crypto import hash_password
 from queueing.errors import Conflict, NotFound
@@ -95,6 +96,7 @@ async def hall_accounts(hall: FromPath[str], auth: NamedDependency[Authenticator
 @post(
     "/api/halls/{hall:str}/accounts/staff/{username:str}/disable",
     guards=[admin_guard],
+    opt=RECORDS_ITSELF,
     status_code=200,
     summary="Disable a staff account (停用): it cannot sign in, its tokens stop working",
 )
@@ -115,6 +117,7 @@ async def disable_staff(
 @post(
     "/api/halls/{hall:str}/accounts/staff/{username:str}/enable",
     guards=[admin_guard],
+    opt=RECORDS_ITSELF,
     status_code=200,
     summary="Enable a disabled staff account (启用); tokens of before stay ended",
 )
@@ -133,6 +136,7 @@ async def enable_staff(
 @put(
     "/api/halls/{hall:str}/accounts/staff/{username:str}/password",
     guards=[admin_guard],
+    opt=RECORDS_ITSELF,
     summary="Set a staff member's password (重置密码): the old one and the account's tokens stop working",
 )
 async def set_password(
@@ -161,6 +165,7 @@ async def set_password(
 @post(
     "/api/halls/{hall:str}/accounts/devices/{name:str}/disable",
     guards=[admin_guard],
+    opt=RECORDS_ITSELF,
     status_code=200,
     summary="Disable a device (吊销): its token stops working, its open channels close",
 )
@@ -179,6 +184,7 @@ async def disable_device(
 @post(
     "/api/halls/{hall:str}/accounts/devices/{name:str}/enable",
     guards=[admin_guard],
+    opt=RECORDS_ITSELF,
     status_code=200,
     summary="Enable a disabled device: its token works again",
 )

@@ -66,7 +66,7 @@ from litestar.handlers.base import BaseRouteHandler
 from litestar.params import JSONBody
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from config.audit.marks import SIGN_IN
+from config.audit.marks import RECORDS_ITSELF, SIGN_IN
 from config.audit.schemas import AuditEntry
 from config.crypto import TokenClaims, TokenSigner, hash_password, new_token_id, verify_password
 from queueing.commands import Actor, Role
@@ -688,7 +688,7 @@ async def login(data: JSONBody[LoginRequest], request: Request, auth: NamedDepen
     tags=["auth"],
     summary="Sign out: the token presented stops working, in every server process",
     guards=[staff_guard],
-    opt={"own_account": True},
+    opt={**RECORDS_ITSELF, "own_account": True},
     status_code=204,
 )
 async def logout(request: Request, auth: NamedDependency[Authenticator]) -> None:
@@ -702,7 +702,7 @@ async def logout(request: Request, auth: NamedDependency[Authenticator]) -> None
     tags=["auth"],
     summary="Change one's own password (with the present one); returns a new token",
     guards=[staff_guard],
-    opt={"own_account": True},
+    opt={**RECORDS_ITSELF, "own_account": True},
     status_code=200,
 )
 async def change_password(

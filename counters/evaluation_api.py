@@ -22,6 +22,7 @@ from litestar.datastructures import CacheControlHeader
 from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
+from config.audit.marks import RECORDS_ITSELF
 from config.auth import Principal, manager_guard
 from config.limits import limited
 from counters.evaluation import EvaluationService
@@ -225,6 +226,7 @@ async def set_tier(
     status_code=200,
     cache_control=CacheControlHeader(no_store=True),
     summary="Open a real-name rating's phone to call back (recorded in the audit trail)",
+    opt=RECORDS_ITSELF,
 )
 async def open_phone(
     hall: FromPath[str],

@@ -17,7 +17,7 @@ from litestar.routes import HTTPRoute
 from litestar.testing import TestClient
 
 from config.app import create_app
-from config.audit.marks import AUDIT, CHANGES_NOTHING, IN_HALL_RECORD
+from config.audit.marks import AUDIT, CHANGES_NOTHING, IN_HALL_RECORD, RECORDS_ITSELF
 from config.audit.models import AuditEntryRow
 from config.audit.schemas import AuditEntry, AuditQuery
 from config.audit.store import AuditStore
@@ -121,6 +121,10 @@ def test_every_mutating_operation_leaves_its_record(client: TestClient) -> None:
             assert event != event_before and event.actor == "manager", operation
             assert not new, f"{operation}: recorded twice"
             succeeded_in_hall_record += 1
+        elif mark == RECORDS_ITSELF[AUDIT] and response.status_code < 400:
+            # its service's own entry, in the change's transaction, and no second one
+            [own] = [(r.action, r.actor) for r in new]
+            assert own[1] == "manager" and not own[0].startswith(method), operation
         elif operation == "POST /api/auth/login":
             assert [(r.action, r.actor, r.outcome) for r in new] == [("auth.login", "manager", "ok")]
         else:
@@ -130,6 +134,8 @@ def test_every_mutating_operation_leaves_its_record(client: TestClient) -> None:
             )
             expected = "ok" if response.status_code < 400 else str(response.status_code)
             assert new[0].outcome == expected and new[0].hall == "demo", operation
+        if operation == "POST /api/auth/logout" and response.status_code < 400:
+            manager = login(client, "manager", "demo-manager")  # signed out: in again for the rest
     assert succeeded_in_hall_record >= 4  # issue, reconfigure, open, announce: the mark is checked, not just trusted
 
 

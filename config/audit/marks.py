@@ -8,14 +8,18 @@ its handler says otherwise, with one of these in its ``opt`` (grep for them to s
 - ``CHANGES_NOTHING``: a POST that computes an answer (a simulation, a preview, a look-up) and
   changes nothing;
 - ``SIGN_IN``: the sign-in, recorded as ``auth.login`` or ``auth.login_failed`` with the
-  attempted username.
+  attempted username;
+- ``RECORDS_ITSELF``: the handler's service writes its own entry in the change's transaction
+  (a sign-out, an account or password change, a rating phone opened); the trail records only
+  its refusals.
 """
 
 from __future__ import annotations
 
-__all__ = ["AUDIT", "CHANGES_NOTHING", "IN_HALL_RECORD", "SIGN_IN"]
+__all__ = ["AUDIT", "CHANGES_NOTHING", "IN_HALL_RECORD", "RECORDS_ITSELF", "SIGN_IN"]
 
 AUDIT = "audit"  # the key in a handler's ``opt``
 IN_HALL_RECORD = {AUDIT: "hall_record"}
 CHANGES_NOTHING = {AUDIT: "changes_nothing"}
 SIGN_IN = {AUDIT: "sign_in"}
+RECORDS_ITSELF = {AUDIT: "records_itself"}

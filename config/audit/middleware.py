@@ -29,7 +29,7 @@ from collections.abc import Callable
 import msgspec
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
-from config.audit.marks import AUDIT, CHANGES_NOTHING, IN_HALL_RECORD, SIGN_IN
+from config.audit.marks import AUDIT, CHANGES_NOTHING, IN_HALL_RECORD, RECORDS_ITSELF, SIGN_IN
 from config.audit.schemas import AuditEntry
 from config.audit.store import AuditStore
 from config.privacy import mask_id_number, mask_name, mask_phone, mask_text
@@ -155,12 +155,14 @@ class AuditMiddleware:
             return None
         if mark == SIGN_IN[AUDIT]:
             return self._sign_in(scope, status, body, address)
-        if (mark == IN_HALL_RECORD[AUDIT] and ok) or (principal is None and not ok):
+        recorded_elsewhere = mark in (IN_HALL_RECORD[AUDIT], RECORDS_ITSELF[AUDIT])
+        if (recorded_elsewhere and ok) or (principal is None and not ok):
             return None
         params = scope.get("path_params", {})
         hall = params.get("hall", "")
         base = {
-            "hall": hall if isinstance(hall, str) else "",
+            # a route of no hall (one's own password) is of the caller's hall
+            "hall": hall if isinstance(hall, str) and hall else (principal.hall if principal else ""),
             "at": self.clock(),
             "action": _operation(scope),
             "target": " ".join(f"{key}={value}" for key, value in params.items() if key != "hall"),
