@@ -6,8 +6,10 @@ its /64, which it holds whole) to the routes marked ``opt={"limit": "<group>"}``
 of a minute; past its bound the answer is 429 with the RateLimit-* headers, in both languages.
 Requests with a staff or device token are not counted: the service desk books for a queue of
 people from one PC. The counts are kept in the process, or in Redis when the deployment has
-one, so several server processes share them. A Redis that cannot be reached lets requests
-through (a booking is not refused for the counter's sake) and says so in the log once a minute.
+one, so several server processes share them (approximately: a count is read, then written,
+so requests racing through several processes at once may each pass at the bound's edge). A
+Redis that cannot be reached lets requests through for 30 s (a booking is not refused for the
+counter's sake) and says so in the log, then is tried again.
 
 Per person, the booking rules (appointments/rules.py) bound what one document may hold.
 """
@@ -32,15 +34,18 @@ __all__ = ["ClientLimits", "LimitGroup", "limit_middleware", "limit_stores", "li
 log = logging.getLogger("hall.limits")
 
 LimitGroup = Literal["booking", "lookup", "rating", "pdf"]
+_AWAY_SECONDS = 30.0
 
 
 class ClientLimits(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """Requests a minute from one client address without a token (``[limits]`` in the
-    settings file; 0: no bound). Generous enough for a family on one phone, or many phones
-    behind one carrier's address."""
+    settings file; 0: no bound). A family booking on one phone, or a few dozen phones behind one
+    carrier's or guest Wi-Fi's address (each open booking page looks its code up twice a
+    minute), stay within them; a flood or a guesser does not: at 120 a minute a 40-bit booking
+    code takes millennia to find."""
 
-    booking: Annotated[int, msgspec.Meta(ge=0)] = 10  # new bookings (网上预约)
-    lookup: Annotated[int, msgspec.Meta(ge=0)] = 30  # a booking by its code, found, cancelled
+    booking: Annotated[int, msgspec.Meta(ge=0)] = 20  # new bookings (网上预约)
+    lookup: Annotated[int, msgspec.Meta(ge=0)] = 120  # a booking by its code, found, cancelled
     rating: Annotated[int, msgspec.Meta(ge=0)] = 10  # ratings by the slip's link (好差评)
     pdf: Annotated[int, msgspec.Meta(ge=0)] = 20  # PDF tickets, each drawn afresh
 
@@ -51,28 +56,35 @@ def limited(group: LimitGroup) -> dict[str, str]:
 
 
 class _Limit(RateLimitMiddleware):
-    """Litestar's rate limiting, letting requests through while its store cannot be reached."""
+    """Litestar's rate limiting, letting requests through while its store cannot be reached:
+    after a failure the store is left alone for ``_AWAY_SECONDS`` (a Redis that stalls costs
+    one request a second's wait, not every request, one after another, behind the lock)."""
 
-    _complained = 0.0
+    _away_until = 0.0  # for every group: they share the store's server
 
     async def retrieve_cached_history(self, key: str, store: Store) -> CacheObject:
+        if time.monotonic() < _Limit._away_until:
+            return CacheObject(history=[], reset=int(time.time()) + 60)
         try:
             return await super().retrieve_cached_history(key, store)
         except Exception as exc:  # Redis away: nothing counted, nobody refused
-            self._complain(exc)
+            self._away(exc)
             return CacheObject(history=[], reset=int(time.time()) + 60)
 
     async def set_cached_history(self, key: str, cache_object: CacheObject, store: Store) -> None:
+        if time.monotonic() < _Limit._away_until:
+            return
         try:
             await super().set_cached_history(key, cache_object, store)
         except Exception as exc:
-            self._complain(exc)
+            self._away(exc)
 
-    def _complain(self, exc: Exception) -> None:
-        now = time.monotonic()
-        if now - _Limit._complained > 60:
-            _Limit._complained = now
-            log.warning("request limits not counted: their store is out of reach (%s)", type(exc).__name__)
+    @staticmethod
+    def _away(exc: Exception) -> None:
+        _Limit._away_until = time.monotonic() + _AWAY_SECONDS
+        log.warning(
+            "request limits not counted for %g s: their store is out of reach (%s)", _AWAY_SECONDS, type(exc).__name__
+        )
 
 
 def _counts(group: LimitGroup) -> Any:

@@ -28,6 +28,7 @@ _cases: sa.Table = RatingCaseRow.__table__  # type: ignore[attr-defined]
 _steps: sa.Table = RatingCaseStepRow.__table__  # type: ignore[attr-defined]
 _roster: sa.Table = PostRosterRow.__table__  # type: ignore[attr-defined]
 SERVICE_COMPLETED = "service_completed"  # the event a rating rates
+_UNFINISHED_CASE_GRACE = dt.timedelta(days=365)  # past keeping, a case still open keeps its phone this long
 
 
 class AlreadyRated(Exception):
@@ -121,7 +122,8 @@ class CounterStore:
 
     def forget_contacts(self, hall: str, served_before: dt.date, entry: AuditEntry) -> int:
         """Drop the phones of real-name ratings of services before ``served_before`` whose case,
-        if any, is closed; ``entry``, with the count added, records it in the same transaction."""
+        if any, is closed, and of any case a year past that (a case left unfinished keeps no
+        phone for ever); ``entry``, with the count added, records it in the same transaction."""
         still_handled = sa.exists().where(
             _cases.c.rating_id == _ratings.c.id, _cases.c.state.notin_((CaseState.FIXED, CaseState.VOID))
         )
@@ -132,7 +134,7 @@ class CounterStore:
                     _ratings.c.hall == hall,
                     _ratings.c.day < served_before,
                     sa.or_(_ratings.c.contact_sealed.is_not(None), _ratings.c.contact_masked != ""),
-                    ~still_handled,
+                    sa.or_(~still_handled, _ratings.c.day < served_before - _UNFINISHED_CASE_GRACE),
                 )
                 .values(contact_sealed=None, contact_masked="")
             ).rowcount

@@ -81,6 +81,10 @@ def test_a_bookings_person_and_a_closed_cases_phone_go_after_their_days(
     assert forget(client) == ({"demo": 0, "small": 0}, {"demo": 0, "small": 0})  # done once
     assert len([e for e in table(client, AuditEntryRow) if e["actor_kind"] == "system"]) == 2
 
+    clock.advance(days=365)  # a case left unfinished a year past keeping: its phone goes too
+    assert forget(client)[1] == {"demo": 1, "small": 0}
+    assert {r["contact_masked"] for r in table(client, RatingRow)} == {""}
+
 
 def test_the_command_forgets_now_and_says_what(tmp_path: Path) -> None:
     long_ago = Clock(dt.datetime.now(dt.UTC).replace(hour=1, minute=0) - dt.timedelta(days=100))

@@ -13,6 +13,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from config.audit.schemas import AuditPage, AuditQuery
 from config.audit.store import AuditStore
 from config.auth import reader_guard
+from queueing.bounds import check_day
 from queueing.errors import Invalid
 from queueing.service import HallRuntime
 
@@ -27,13 +28,15 @@ def _instant(name: str, value: str | None, runtime: HallRuntime, end: bool) -> d
     value = value.strip().replace(" ", "+")
     try:
         if len(value) == 10:
-            day = dt.date.fromisoformat(value) + dt.timedelta(days=1 if end else 0)
-            return dt.datetime.combine(day, dt.time(), runtime.hall.rules.zone)
+            day = dt.date.fromisoformat(value)
+            check_day(name, day)  # the calendar's edges (0001-01-01, 9999-12-31) cannot be stored
+            return dt.datetime.combine(day + dt.timedelta(days=1 if end else 0), dt.time(), runtime.hall.rules.zone)
         instant = dt.datetime.fromisoformat(value)
     except ValueError:
         raise Invalid(f"{name}: {value!r} is neither a date nor an instant", f"{name} 的日期时间格式有误") from None
     if instant.tzinfo is None:
         raise Invalid(f"{name}: give the zone ({value}+08:00) or a date", f"{name} 须带时区（如 +08:00）或只给日期")
+    check_day(name, instant.date())
     return instant
 
 

@@ -32,7 +32,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from config.audit.marks import AUDIT, CHANGES_NOTHING, IN_HALL_RECORD, RECORDS_ITSELF, SIGN_IN
 from config.audit.schemas import AuditEntry
 from config.audit.store import AuditStore
-from config.privacy import mask_id_number, mask_name, mask_phone, mask_text
+from config.privacy import mask_code, mask_id_number, mask_name, mask_phone, mask_text
 
 __all__ = ["DETAILS_BYTES", "AuditMiddleware", "masked_body"]
 
@@ -46,6 +46,11 @@ _QUIET_SECONDS = 60.0
 _LOUD_PER_MINUTE = 60
 
 _SECRET_KEY = re.compile(r"(?i)password|token|secret")  # never kept, not even masked
+# A person booked for or who rates: kept by their own rules (anonymised after keep_personal_days),
+# not for the trail's year, even masked; the trail says only that one was given.
+_PERSON_KEY = re.compile(r"(?i)^(person|agent|email|e_mail)$")
+# Path values that are credentials: a booking code opens the booking, a ticket id rates it.
+_SECRET_PARAMS = {"code": mask_code, "ticket_id": mask_code}
 # Keys whose values are personal data, and how each is masked (the rest: mask_text over all).
 _MASKS: tuple[tuple[Callable[[str], bool], Callable[[str], str]], ...] = (
     (lambda key: key == "name" or (key.endswith("_name") and key != "username"), mask_name),
@@ -71,6 +76,9 @@ def _clean(value: object) -> object:
         for key, item in value.items():
             name = str(key).lower()
             if _SECRET_KEY.search(name):
+                continue
+            if _PERSON_KEY.match(name):
+                kept[key] = "(given, not kept here)" if item else item
                 continue
             mask = next((m for matches, m in _MASKS if matches(name)), None)
             kept[key] = mask(item) if mask and isinstance(item, str) else _clean(item)
@@ -165,7 +173,11 @@ class AuditMiddleware:
             "hall": hall if isinstance(hall, str) and hall else (principal.hall if principal else ""),
             "at": self.clock(),
             "action": _operation(scope),
-            "target": " ".join(f"{key}={value}" for key, value in params.items() if key != "hall"),
+            "target": " ".join(
+                f"{key}={_SECRET_PARAMS[key](str(value)) if key in _SECRET_PARAMS else value}"
+                for key, value in params.items()
+                if key != "hall"
+            ),
             "outcome": outcome,
             "address": address,
         }
