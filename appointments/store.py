@@ -9,6 +9,7 @@ from collections.abc import Callable, Iterable
 
 import msgspec
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -147,10 +148,11 @@ class AppointmentStore:
             ).one_or_none()
         return None if row is None else AppointmentRow(**row._mapping)
 
-    def reseal(self, reseal: Callable[[bytes], bytes], batch: int = 500) -> int:
+    def reseal(self, reseal: Callable[[bytes], bytes], batch: int = 500) -> tuple[int, int]:
         """Every booking's sealed contact sealed again (``reseal``), a batch per transaction:
-        how many. Safe to run again, and beside running servers (they read every key)."""
-        done, last = 0, ""
+        how many, and how many no key opened (left as they were). Safe to run again, and beside
+        running servers (they read every key; a contact anonymised meanwhile stays so)."""
+        done, unopened, last = 0, 0, ""
         while True:
             with write_transaction(self.engine) as conn, conn.begin():
                 rows = conn.execute(
@@ -160,12 +162,20 @@ class AppointmentStore:
                     .limit(batch)
                 ).all()
                 for row in rows:
+                    try:
+                        again = reseal(row.contact_sealed)
+                    except InvalidTag:
+                        unopened += 1
+                        continue
+                    done += 1
                     conn.execute(
-                        sa.update(_appts).where(_appts.c.id == row.id).values(contact_sealed=reseal(row.contact_sealed))
+                        sa.update(_appts)
+                        .where(_appts.c.id == row.id, _appts.c.contact_sealed == row.contact_sealed)
+                        .values(contact_sealed=again)
                     )
             if not rows:
-                return done
-            done, last = done + len(rows), rows[-1].id
+                return done, unopened
+            last = rows[-1].id
 
     def of_person(self, hall: str, person_keys: list[str]) -> list[AppointmentRow]:
         """A person's bookings, by the keyed hash of their number under each secret."""

@@ -29,6 +29,7 @@ from typing import Literal
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel
 
 from config.audit.schemas import AuditEntry
@@ -181,15 +182,33 @@ class AccountStates:
         self.engine, self.clock = engine, clock
         self._states: dict[tuple[str, str, str], AccountState] = {}
         self._ended: frozenset[str] = frozenset()
+        self._written: dict[tuple[str, str, str], float] = {}  # what this process changed, when
+        self._ended_here: dict[str, float] = {}
+
+    def _wrote(self, key: tuple[str, str, str], state: AccountState) -> None:
+        self._states[key] = state
+        self._written[key] = time.monotonic()
 
     def refresh(self) -> bool:
-        """Read both tables again; True if this process's copy changed."""
+        """Read both tables again; True if this process's copy changed. What this process
+        changed while the read was under way is kept: the read may predate it."""
+        began = time.monotonic()
         with read_connection(self.engine) as conn, conn.begin():
             states = {
                 (r.hall, r.kind, r.name): AccountState(r.disabled, r.password_hash, r.generation)
                 for r in conn.execute(sa.select(_states))
             }
             ended = frozenset(conn.execute(sa.select(_ended.c.jti).where(_ended.c.expires_at > self.clock())).scalars())
+        for key, at in list(self._written.items()):
+            if at >= began:
+                states[key] = self._states[key]
+            else:
+                del self._written[key]
+        for jti, at in list(self._ended_here.items()):
+            if at >= began:
+                ended |= {jti}
+            else:
+                del self._ended_here[jti]
         changed = states != self._states or ended != self._ended
         self._states, self._ended = states, ended
         return changed
@@ -205,7 +224,7 @@ class AccountStates:
                 sa.select(_states).where(_states.c.hall == hall, _states.c.kind == kind, _states.c.name == name)
             ).first()
         state = AccountState(row.disabled, row.password_hash, row.generation) if row else _AS_FILED
-        self._states[hall, kind, name] = state
+        self._wrote((hall, kind, name), state)
         return state
 
     def ended(self, token_id: str) -> bool:
@@ -216,13 +235,15 @@ class AccountStates:
         now = self.clock()
         with write_transaction(self.engine) as conn, conn.begin():
             conn.execute(_ended.delete().where(_ended.c.expires_at <= now))  # they end by themselves
-            if conn.execute(sa.select(_ended.c.jti).where(_ended.c.jti == claims.jti)).first() is None:
-                expires = dt.datetime.fromtimestamp(claims.exp, dt.UTC)
+            expires = dt.datetime.fromtimestamp(claims.exp, dt.UTC)
+            # two sign-outs of one token at once (two tabs): the second finds it ended
+            with contextlib.suppress(IntegrityError), conn.begin_nested():
                 conn.execute(
                     _ended.insert().values(jti=claims.jti, hall=claims.hall, username=claims.sub, expires_at=expires)
                 )
             record(conn, entry)
         self._ended = self._ended | {claims.jti}
+        self._ended_here[claims.jti] = time.monotonic()
 
     def change(
         self,
@@ -240,20 +261,20 @@ class AccountStates:
         key = {"hall": hall, "kind": kind, "name": name}
         where = (_states.c.hall == hall, _states.c.kind == kind, _states.c.name == name)
         with write_transaction(self.engine) as conn, conn.begin():
-            row = conn.execute(sa.select(_states).where(*where).with_for_update()).first()
-            old = AccountState(row.disabled, row.password_hash, row.generation) if row else _AS_FILED
+            # the account's row first, if it has none yet: a lock on no row holds nobody back
+            with contextlib.suppress(IntegrityError), conn.begin_nested():
+                filed = {**msgspec.structs.asdict(_AS_FILED), "changed_at": self.clock()}
+                conn.execute(_states.insert().values(**key, **filed))
+            row = conn.execute(sa.select(_states).where(*where).with_for_update()).one()
+            old = AccountState(row.disabled, row.password_hash, row.generation)
             new = AccountState(
                 old.disabled if disabled is None else disabled,
                 old.password_hash if password_hash is None else password_hash,
                 old.generation + 1 if end_tokens else old.generation,
             )
-            values = {**msgspec.structs.asdict(new), "changed_at": self.clock()}
-            if row is None:
-                conn.execute(_states.insert().values(**key, **values))
-            else:
-                conn.execute(_states.update().where(*where).values(**values))
+            conn.execute(_states.update().where(*where).values(**msgspec.structs.asdict(new), changed_at=self.clock()))
             record(conn, entry)
-        self._states[hall, kind, name] = new
+        self._wrote((hall, kind, name), new)
         return new
 
 

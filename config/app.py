@@ -386,7 +386,9 @@ def create_app(
     auth = Authenticator(
         AccountBook(halls),
         AccountStates(engine, clock),
-        TokenSigner(settings.secret(), settings.old_secrets()),
+        # Staff tokens under the new key only: an old key (often rotated because it leaked) mints
+        # none; after a rotation everyone signs in once more.
+        TokenSigner(settings.secret()),
         settings.token_hours,
         clock,
         DatabaseFailures(engine, clock),  # the sign-in throttle: one count for every process

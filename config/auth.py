@@ -44,6 +44,7 @@ import datetime as dt
 import functools
 import ipaddress
 import logging
+import os
 import secrets
 import threading
 from collections import deque
@@ -271,6 +272,10 @@ def client_place(address: str) -> str:
     return str(ipaddress.ip_network(f"{ip}/64", strict=False)) if ip.version == 6 else address
 
 
+_SIGN_IN_TURNS = [threading.Lock() for _ in range(64)]  # by account (striped: a flood of names costs no memory)
+_HASHING = threading.BoundedSemaphore(os.cpu_count() or 2)
+
+
 @functools.cache
 def _nobodys_hash() -> str:
     """A password hash no account has, checked when the username is unknown (as long as a real one)."""
@@ -301,6 +306,13 @@ class Authenticator:
     PER_ACCOUNT, PER_ADDRESS = 20, 50
 
     def login(self, request: LoginRequest, address: str = "") -> LoginResponse:
+        # One attempt at a time per account in this process: checked, tried and counted before
+        # the next is let in (48 guesses sent at once were 48 tries past a limit of 5), and no
+        # more password hashes at once than cores (each costs 16 MiB).
+        with _SIGN_IN_TURNS[hash((request.hall, request.username)) % len(_SIGN_IN_TURNS)]:
+            return self._login(request, address)
+
+    def _login(self, request: LoginRequest, address: str) -> LoginResponse:
         address = client_place(address)
         account = ("account", request.hall, request.username)
         pair = ("pair", request.hall, request.username, address)
@@ -316,7 +328,9 @@ class Authenticator:
         # Same answer for an unknown user and a wrong password, in the same time (the password
         # is checked against a hash of nobody's): no account probing.
         stored = (state.password_hash or staff.password_hash) if staff is not None else ""
-        if not verify_password(request.password, stored or _nobodys_hash()) or not stored:
+        with _HASHING:
+            matches = verify_password(request.password, stored or _nobodys_hash())
+        if not matches or not stored:
             self.throttle.failed(keys)
             log.info("login refused", extra={"hall": request.hall, "username": request.username})
             raise NotAuthorizedException(
@@ -424,7 +438,9 @@ class Authenticator:
         if principal.kind != "staff":
             return False
         staff = self.book.staff(hall, principal.name)
-        return staff is not None and Role(staff.role) in _READERS
+        if staff is None or Role(staff.role) not in _READERS:
+            return False
+        return not self.states.state(hall, "staff", principal.name).disabled  # disabled there: not his
 
     def authenticate(self, authorization: str | None) -> Principal | None:
         if not authorization:
@@ -441,6 +457,8 @@ class Authenticator:
             if staff is None or staff.role != claims.role or self.states.ended(claims.jti):
                 return None
             state = self.states.state(claims.hall, "staff", claims.sub)
+            if claims.gen > state.generation:  # issued after a change this process has not read yet
+                state = self.states.read(claims.hall, "staff", claims.sub)
             if state.disabled or state.generation != claims.gen:
                 return None
             return Principal("staff", claims.hall, claims.sub, Role(claims.role), staff.name)

@@ -112,18 +112,16 @@ def new_token_id() -> str:
 
 
 class TokenSigner:
-    """Signs with ``secret``; after a key rotation also accepts what the ``old`` ones signed
-    (the shift's tokens stay valid until they expire)."""
+    """Signs and checks staff tokens with ``secret`` alone: a key rotated out (perhaps because
+    it leaked) mints no token that still works."""
 
-    def __init__(self, secret: bytes, old: Iterable[bytes] = ()) -> None:
+    def __init__(self, secret: bytes) -> None:
         if len(secret) < 16:
             raise ValueError("the secret key must be at least 16 bytes")
         self._secret = secret
-        self._old = tuple(old)
 
-    def _mac(self, payload: str, secret: bytes | None = None) -> str:
-        message = (_TOKEN_PREFIX + payload).encode()
-        return _b64(hmac.new(secret or self._secret, message, hashlib.sha256).digest())
+    def _mac(self, payload: str) -> str:
+        return _b64(hmac.new(self._secret, (_TOKEN_PREFIX + payload).encode(), hashlib.sha256).digest())
 
     def issue(self, claims: TokenClaims) -> str:
         payload = _b64(msgspec.json.encode(claims))
@@ -134,8 +132,7 @@ class TokenSigner:
         if not token.startswith(_TOKEN_PREFIX):
             return None
         payload, _, mac = token[len(_TOKEN_PREFIX) :].partition(".")
-        macs = [self._mac(payload, secret).encode() for secret in (self._secret, *self._old)]
-        if not any(hmac.compare_digest(mac.encode(), m) for m in macs):  # bytes: any text is safe
+        if not hmac.compare_digest(mac.encode(), self._mac(payload).encode()):  # bytes: any text is safe
             return None
         try:
             claims = msgspec.json.decode(_unb64(payload), type=TokenClaims)

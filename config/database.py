@@ -55,8 +55,10 @@ def connect_engine(
     """An engine for ``url``. ``prepared=False``: PostgreSQL plans every statement afresh (the
     statistics' range queries, where a generic prepared plan reads far more than it needs).
     ``wait_seconds``: how long to wait for a pooled connection or a new one to PostgreSQL (a
-    database that stalls is then an error, answered 503, not a request held for ever); a lost
-    network is noticed by TCP keepalives within about 20 s."""
+    database that stalls is then an error, answered 503, not a request held for ever). A
+    statement already sent waits for its answer: TCP keepalives notice a peer gone quiet while
+    idle, not a stalled one that still acknowledges (the hall's queue bounds its own waits,
+    ``HallRuntime.wait_seconds``)."""
     url = _normalise(url)
     if url.startswith("sqlite"):
         database = sa.engine.make_url(url).database

@@ -162,10 +162,14 @@ def load_settings(path: str | Path | None = None, env: dict[str, str] | None = N
         raise ConfigError(f"{source}: {field_first(str(exc))}") from None
 
 
+_SHIPPED_HALLS = frozenset({"demo.toml"})  # the hall files the project ships in config/halls/
+
+
 def is_demo(halls: Iterable[HallDefinition]) -> bool:
-    """The demo: every hall served is a file shipped in ``config/halls/`` (a copy of one
-    anywhere else is a real hall)."""
-    return all(Path(hall.path).resolve().parent == Path(DEMO_HALLS) for hall in halls)
+    """The demo: every hall served is a file the project ships in ``config/halls/`` (a copy
+    of one anywhere else, or another file dropped beside it, is a real hall)."""
+    shipped = {Path(DEMO_HALLS) / name for name in _SHIPPED_HALLS}
+    return all(Path(hall.path).resolve() in shipped for hall in halls)
 
 
 def check_deployment(settings: Settings, halls: Iterable[HallDefinition]) -> None:
@@ -190,6 +194,25 @@ def check_deployment(settings: Settings, halls: Iterable[HallDefinition]) -> Non
                 f"HALL_SECRET_KEY_FILE (secret_key_file): {settings.secret_key_file} is inside the data folder "
                 f"({settings.data_dir}); keep the key elsewhere, out of the folder's backups"
             )
+    for name, key in (
+        ("HALL_SECRET_KEY", settings.secret()),
+        *(("HALL_OLD_SECRET_KEYS", k) for k in settings.old_secrets()),
+    ):
+        if len(key) < 16:
+            raise ConfigError(
+                f"{name}: a key of at least 16 characters (make one: python -c "
+                "'import secrets; print(secrets.token_hex(32))')"
+            )
+    made_here = Path(settings.data_dir) / "secret.key"
+    if made_here.exists() and made_here.read_text().strip().encode() not in (
+        settings.secret(),
+        *settings.old_secrets(),
+    ):
+        raise ConfigError(
+            f"{made_here}: the key this hall ran with so far (its bookings' contacts are sealed with it) is neither "
+            "HALL_SECRET_KEY nor in HALL_OLD_SECRET_KEYS: move the file out of the data folder and name it in "
+            "HALL_SECRET_KEY_FILE, or list it in HALL_OLD_SECRET_KEYS and run hall rekey"
+        )
     if not settings.public_url:
         raise ConfigError(
             "HALL_PUBLIC_URL (public_url in the settings file) must be set for a hall other than the demo: "

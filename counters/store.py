@@ -10,6 +10,7 @@ from collections.abc import Callable, Collection
 
 import msgspec
 import sqlalchemy as sa
+from cryptography.exceptions import InvalidTag
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -143,10 +144,11 @@ class CounterStore:
                 audit_record(conn, msgspec.structs.replace(entry, details=details))
         return done
 
-    def reseal(self, reseal: Callable[[bytes], bytes], batch: int = 500) -> int:
+    def reseal(self, reseal: Callable[[bytes], bytes], batch: int = 500) -> tuple[int, int]:
         """Every real-name rating's sealed phone sealed again (``reseal``), a batch per
-        transaction: how many. Safe to run again, and beside running servers."""
-        done, last = 0, ""
+        transaction: how many, and how many no key opened (left as they were). Safe to run
+        again, and beside running servers (a phone dropped meanwhile stays dropped)."""
+        done, unopened, last = 0, 0, ""
         while True:
             with write_transaction(self.engine) as conn, conn.begin():
                 rows = conn.execute(
@@ -156,14 +158,20 @@ class CounterStore:
                     .limit(batch)
                 ).all()
                 for row in rows:
+                    try:
+                        again = reseal(row.contact_sealed)
+                    except InvalidTag:
+                        unopened += 1
+                        continue
+                    done += 1
                     conn.execute(
                         _ratings.update()
-                        .where(_ratings.c.id == row.id)
-                        .values(contact_sealed=reseal(row.contact_sealed))
+                        .where(_ratings.c.id == row.id, _ratings.c.contact_sealed == row.contact_sealed)
+                        .values(contact_sealed=again)
                     )
             if not rows:
-                return done
-            done, last = done + len(rows), rows[-1].id
+                return done, unopened
+            last = rows[-1].id
 
     def sealed_contact(self, conn: Connection, rating_id: str) -> bytes | None:
         return conn.execute(sa.select(_ratings.c.contact_sealed).where(_ratings.c.id == rating_id)).scalar_one_or_none()

@@ -229,3 +229,30 @@ def test_an_ended_token_closes_its_open_websockets_in_another_process(tmp_path: 
         for who, (code, seconds) in closed.items():
             assert code == 4401 and seconds < 2.0, (who, code, seconds)
         assert httpx.get(f"{other.url}/api/halls/demo/live", headers=manager, timeout=10).status_code == 401
+
+
+def test_a_disabled_reader_reads_no_other_halls_figures(app_client: TestClient) -> None:
+    auth = app_client.app.state.auth
+    manager = auth.authenticate(login(app_client, "manager", "demo-manager")["Authorization"])
+    assert auth.reads_reports_of(manager, "demo")
+    admin = login(app_client, "admin", "demo-admin")
+    assert app_client.post("/api/halls/demo/accounts/staff/manager/disable", headers=admin).status_code == 200
+    assert not auth.reads_reports_of(manager, "demo")
+
+
+def test_a_token_newer_than_this_processs_copy_works_and_an_older_state_does_not_come_back(
+    app_client: TestClient,
+) -> None:
+    """Another process changed the password (the new token's generation is ahead of this
+    process's copy): the new token works at once; and a read of the states that began before
+    a change here does not bring the change back undone."""
+    auth = app_client.app.state.auth
+    clerk = login(app_client, "zhangwei", "demo-staff")
+    changed = app_client.post(
+        "/api/auth/password", json={"old_password": "demo-staff", "new_password": "a-new-one-2026"}, headers=clerk
+    )
+    assert changed.status_code == 200, changed.text
+    fresh = {"Authorization": f"Bearer {changed.json()['token']}"}
+    auth.states._states.pop(("demo", "staff", "zhangwei"))  # as another process, before its next read
+    assert auth.authenticate(fresh["Authorization"]) is not None
+    assert auth.authenticate(clerk["Authorization"]) is None

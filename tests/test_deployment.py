@@ -106,10 +106,11 @@ def test_the_printed_slip_holds_the_public_url_whatever_the_host_header(tmp_path
     printer.close()
 
 
-def test_a_key_rotation_keeps_every_booking_and_signed_in_clerk(tmp_path: Path) -> None:
-    """Old key A, new key B: B writes, A is still read (tokens, sealed contacts, ID numbers'
-    keyed hashes); `hall rekey` seals the contacts with B; then a booking proves its phone
-    with B alone."""
+def test_a_key_rotation_keeps_every_booking_and_mints_no_token_with_the_old_key(tmp_path: Path) -> None:
+    """Old key A, new key B: B writes, A is still read for sealed contacts and ID numbers'
+    keyed hashes, never for tokens (a key rotated out may have leaked: everyone signs in
+    again); `hall rekey` seals the contacts with B; then a booking proves its phone with B
+    alone."""
     old, new = "old-key-" + "a" * 24, "new-key-" + "b" * 24
     clock = Clock()
 
@@ -127,11 +128,11 @@ def test_a_key_rotation_keeps_every_booking_and_signed_in_clerk(tmp_path: Path) 
         second = client.post(base, json=booking_request("QY01", "2026-11-24T10:30:00+08:00", person(2))).json()
     proof = {"id_number": person(1)["id_number"], "phone": person(1)["phone"]}
     with app(new, old) as client:
-        assert client.get("/api/halls/demo/appointments/today", headers=manager).status_code == 200  # A's token
+        assert client.get("/api/halls/demo/appointments/today", headers=manager).status_code == 401  # A's token
+        again = login(client, "manager", "demo-manager")
+        assert client.get("/api/halls/demo/appointments/today", headers=again).status_code == 200
         assert [b["code"] for b in client.post(f"{base}/find", json=proof).json()] == [first["code"]]
         third = client.post(base, json=booking_request("QY01", "2026-11-24T11:00:00+08:00", person(3))).json()
-    with app(new) as client:  # A dropped too early: a token it signed is refused
-        assert client.get("/api/halls/demo/appointments/today", headers=manager).status_code == 401
     rekey = hall("rekey", env={"HALL_FILES": str(DEMO_HALL), "HALL_DATA_DIR": str(tmp_path / "var"),
                                "HALL_SECRET_KEY": new, "HALL_OLD_SECRET_KEYS": old})  # fmt: skip
     assert rekey.returncode == 0, rekey.stderr
@@ -156,3 +157,30 @@ def test_a_contact_opens_with_the_key_that_sealed_it_until_sealed_again() -> Non
         PersonKeys(b"b" * 32).person_key(person(1)["id_number"]),
         old.person_key(person(1)["id_number"]),
     ]
+
+
+def test_a_hall_file_dropped_beside_the_demos_is_a_real_hall(tmp_path: Path) -> None:
+    """Only the files the project ships are the demo: another in config/halls/ (the default
+    folder) needs its key and address like any real hall."""
+    dropped = DEMO_HALL.parent / f"zz-{tmp_path.name}.toml"
+    dropped.write_text(SMALL_HALL.read_text(encoding="utf-8"), encoding="utf-8")
+    try:
+        settings = load_settings(env={}, halls=[str(dropped)], data_dir=str(tmp_path / "var"))
+        with pytest.raises(ConfigError, match="HALL_SECRET_KEY"):
+            check_deployment(settings, load_halls(settings.halls))
+    finally:
+        dropped.unlink()
+
+
+def test_a_hall_that_ran_on_its_made_key_is_not_started_on_another(tmp_path: Path) -> None:
+    """The key the demo start made in the data folder sealed this hall's contacts: a new key
+    set without it would leave them unopenable, so the start is refused, saying what to do."""
+    made = tmp_path / "var" / "secret.key"
+    made.parent.mkdir()
+    made.write_text("m" * 64)
+    with pytest.raises(ConfigError, match=r"secret.key: the key this hall ran with .* HALL_OLD_SECRET_KEYS"):
+        check_deployment(real_hall(tmp_path, secret_key="k" * 32, public_url=PUBLIC), load_halls([str(SMALL_HALL)]))
+    listed = real_hall(tmp_path, secret_key="k" * 32, public_url=PUBLIC, old_secret_keys=["m" * 64])
+    check_deployment(listed, load_halls(listed.halls))  # kept for reading: starts
+    with pytest.raises(ConfigError, match="HALL_SECRET_KEY: a key of at least 16 characters"):
+        check_deployment(real_hall(tmp_path, secret_key="short", public_url=PUBLIC), load_halls([str(SMALL_HALL)]))

@@ -163,9 +163,17 @@ def cmd_rekey(args: argparse.Namespace) -> int:
     check_deployment(settings, load_halls(settings.halls))  # no key made up in the data folder
     engine = connect_engine(settings.database)
     keys = PersonKeys(settings.secret(), settings.old_secrets())
-    bookings = AppointmentStore(engine).reseal(keys.reseal)
-    phones = CounterStore(engine).reseal(rating_phone_sealer(settings.secret(), settings.old_secrets()).reseal)
+    bookings, lost_bookings = AppointmentStore(engine).reseal(keys.reseal)
+    sealer = rating_phone_sealer(settings.secret(), settings.old_secrets())
+    phones, lost_phones = CounterStore(engine).reseal(sealer.reseal)
     print(f"{bookings} booking contacts and {phones} rating phones sealed with the new key")
+    if lost_bookings or lost_phones:
+        print(
+            f"{lost_bookings} booking contacts and {lost_phones} rating phones open with no key given"
+            " (HALL_SECRET_KEY, HALL_OLD_SECRET_KEYS): left as they were",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

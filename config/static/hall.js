@@ -49,7 +49,8 @@ const Hall = {
 
   // A staff member's sign-in on this PC, shared by the counter and service-desk pages; a
   // manager's is kept for the manager's pages too (one sign-in serves him on every page), and
-  // anyone else signing in ends it, so it cannot come back when they sign out.
+  // anyone else signing in makes this PC forget it, so it cannot come back when they sign out
+  // (the token itself ends when it expires, or when its owner signs out: 退出登录).
   staffSession(hall) {
     const tokenKey = "staff-token:" + hall, managerKey = "manager-token:" + hall;
     const read = (key) => {
