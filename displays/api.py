@@ -11,8 +11,10 @@ A device authenticates with a device token of its hall (or a staff token), in th
 string because browsers cannot set headers on a websocket; a bad token is refused at the
 handshake (HTTP 403). On connect the device gets a snapshot, then every message in order;
 ``{"type": "resync"}`` gets it a fresh snapshot. The server sends a heartbeat every
-``device_heartbeat_seconds``, busy or quiet, and expects the device to answer
-(``{"type": "pong"}``); a device silent for three heartbeats is disconnected. A hall screen
+``device_heartbeat_seconds``, busy or quiet, with the newest seq of the hall's record (a
+device behind it resyncs) and whether this server hears the others (``relayed``), and
+expects the device to answer (``{"type": "pong"}``); a device silent for three heartbeats is
+disconnected. A hall screen
 tells whether it can speak (``{"type": "status", "audio": "ok" | "blocked" | "failed"}``):
 managers see it in the devices list.
 """
@@ -20,6 +22,7 @@ managers see it in the devices list.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
 from pathlib import Path
 from typing import Annotated
@@ -42,6 +45,7 @@ from displays.voice import VoiceForm, announcement_texts, call_texts, form_setti
 from queueing.commands import Announce
 from queueing.errors import NotFound
 from queueing.events import Announced
+from queueing.hall import HallQueue
 from queueing.params import CounterParam, RowParam
 from queueing.service import HallRegistry, HallRuntime
 
@@ -75,7 +79,8 @@ async def _serve(
         return
     hub, heartbeat = displays.hub, displays.heartbeat_seconds
     await socket.accept()
-    subscriber = hub.subscribe(runtime.id, counter, principal.name)  # before the snapshot: nothing falls between
+    # before the snapshot: nothing falls between; ``head``: the record's newest seq, for the heartbeats
+    subscriber = hub.subscribe(runtime.id, counter, principal.name, head=lambda: runtime.read(_seq))
     tasks = [
         asyncio.create_task(_send(socket, runtime, part, hub, subscriber, counter)),
         asyncio.create_task(_receive(socket, hub, runtime.id, subscriber, heartbeat)),
@@ -126,8 +131,13 @@ async def _send(
             # if the device missed a message.
             subscriber.beat = False
             latest = last if subscriber.pending or subscriber.resync else max(last, hub.latest(runtime.id))
-            await socket.send_text(_encoder.encode(Heartbeat(seq=latest, at=runtime.clock())).decode())
+            beat = Heartbeat(seq=latest, at=runtime.clock(), relayed=hub.relayed)
+            await socket.send_text(_encoder.encode(beat).decode())
         subscriber.sending_since = 0.0
+
+
+def _seq(queue: HallQueue, at: dt.datetime) -> int:
+    return queue.seq  # read caught up with the record: its newest seq
 
 
 async def _receive(socket: WebSocket, hub: DisplayHub, hall: str, subscriber: Subscriber, every: float) -> None:

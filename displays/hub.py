@@ -7,8 +7,14 @@ command (``DisplayPublisher.observe``), and hands them over once they are commit
 - without Redis, it delivers the frames to this process's devices;
 - with ``REDIS_URL``, it publishes them to ``hallq:display:<hall>`` and delivers what it
   receives from there, its own frames included, so every process's devices get every
-  process's calls. If Redis is unreachable it still delivers locally, and devices of other
-  processes catch up from a snapshot when they notice the gap.
+  process's calls.
+
+While Redis is away (refused, or silent past its timeouts) the hub delivers its own frames
+itself, says so once in the log, and retries every second at most (0.2 s doubling to 1 s),
+so the relay is back within about a second of Redis. Meanwhile the other processes' calls
+do not reach this process's devices: every heartbeat carries the newest sequence number of
+the hall's record (read from the database once a heartbeat per hall, not per device) and
+says that the relay is away, so a device knows it may be behind, shows it, and resyncs.
 
 A device's queue is bounded: a device that cannot keep up loses its backlog and gets one
 fresh snapshot instead, so a stuck screen never slows the others or grows memory.
@@ -21,6 +27,7 @@ import contextlib
 import logging
 import time
 from collections import deque
+from collections.abc import Awaitable, Callable
 
 import msgspec
 
@@ -35,6 +42,9 @@ log = logging.getLogger("hall.displays")
 _CHANNEL = "hallq:display:"
 _PRESENCE = "hallq:presence:"  # a hash per hall: device -> when it was last connected (epoch)
 _SOUND = "hallq:sound:"  # a hash per hall: hall screen -> what it last said of its sound
+_TIMEOUT = 1.0  # seconds: a Redis that does not answer within this is away
+_RETRY_FIRST, _RETRY_MOST = 0.2, 1.0  # seconds between attempts to reach Redis again
+_GRACE = 0.2  # seconds between reading the record and the heartbeats: frames committed before are delivered
 
 
 class Subscriber:
@@ -82,6 +92,9 @@ class DisplayHub:
         self._ticker: asyncio.Task | None = None
         self._halls: dict[str, set[Subscriber]] = {}
         self._latest: dict[str, int] = {}
+        self._heads: dict[str, Callable[[], Awaitable[int]]] = {}  # hall -> reads its record's newest seq
+        self._recorded: dict[str, int] = {}  # hall -> its record's newest seq, as last read
+        self._away_since: float | None = None  # loop time Redis went away; None while the relay works
         self._loop: asyncio.AbstractEventLoop | None = None
         self._redis = None
         self._listener: asyncio.Task | None = None
@@ -99,7 +112,10 @@ class DisplayHub:
         if self.redis_url:
             import redis.asyncio as redis
 
-            self._redis = redis.from_url(self.redis_url)
+            # Timeouts, so that a Redis that stalls (rather than refuses) cannot hang the hub.
+            self._redis = redis.from_url(
+                self.redis_url, socket_timeout=_TIMEOUT, socket_connect_timeout=_TIMEOUT, retry_on_timeout=False
+            )
             self._listener = asyncio.create_task(self._listen(), name="display-relay-in")
             self._publisher = asyncio.create_task(self._send_out(), name="display-relay-out")
             await asyncio.wait_for(self._listening.wait(), timeout=10)
@@ -115,9 +131,14 @@ class DisplayHub:
 
     # ---------------------------------------------------------------- devices
 
-    def subscribe(self, hall: str, counter: int | None, device: str = "") -> Subscriber:
+    def subscribe(
+        self, hall: str, counter: int | None, device: str = "", head: Callable[[], Awaitable[int]] | None = None
+    ) -> Subscriber:
+        """``head`` reads the newest sequence number of the hall's record, for the heartbeats."""
         subscriber = Subscriber(counter, device, asyncio.get_running_loop().time())
         self._halls.setdefault(hall, set()).add(subscriber)
+        if head is not None:
+            self._heads[hall] = head
         return subscriber
 
     def unsubscribe(self, hall: str, subscriber: Subscriber) -> None:
@@ -140,24 +161,21 @@ class DisplayHub:
 
     async def _shared(self, key: str) -> dict[str, str]:
         """A hash the processes share through Redis (nothing without Redis, or while it is away)."""
-        if self._redis is None:
+        if self._redis is None or not self.relayed:
             return {}
         try:
             shared = await self._redis.hgetall(key)
         except Exception:
-            log.warning("%s: Redis unreachable; this process's devices only", key, exc_info=True)
-            return {}
+            return {}  # the relay says once that Redis is away
         return {field.decode(): value.decode() for field, value in shared.items()}
 
     async def tell_sound(self, hall: str, subscriber: Subscriber, audio: str) -> None:
         """A hall screen says whether it can speak ("ok", "blocked", "failed"): kept with its
         connection and, with Redis, for the managers of every process at once."""
         subscriber.audio = audio
-        if self._redis is not None:
-            try:
+        if self._redis is not None and self.relayed:
+            with contextlib.suppress(Exception):  # the relay says once that Redis is away
                 await self._redis.hset(_SOUND + hall, subscriber.device, audio)
-            except Exception:
-                log.warning("device sound: Redis unreachable", exc_info=True)
 
     async def sound(self, hall: str) -> dict[str, str]:
         """What each hall screen of ``hall`` last said of its sound, here or, with Redis, to any
@@ -174,15 +192,30 @@ class DisplayHub:
                 try:
                     await self._redis.hset(_PRESENCE + hall, mapping=devices)  # type: ignore[union-attr]
                 except Exception:
-                    log.warning("device presence: Redis unreachable", exc_info=True)
-                    return
+                    return  # the relay says once that Redis is away
 
     def devices(self, hall: str) -> list[Subscriber]:
         return list(self._halls.get(hall, ()))
 
     def latest(self, hall: str) -> int:
-        """The newest sequence number delivered for ``hall`` in this process."""
-        return self._latest.get(hall, 0)
+        """The newest sequence number of ``hall`` known here: delivered in this process, or in
+        the hall's record as read for the last heartbeat (commits of other processes too)."""
+        return max(self._latest.get(hall, 0), self._recorded.get(hall, 0))
+
+    @property
+    def relayed(self) -> bool:
+        """Whether this process hears the other processes' frames now (always, without Redis)."""
+        return self._away_since is None
+
+    async def _read_heads(self) -> None:
+        """The newest seq of each hall with devices here: one read per hall, whatever the devices."""
+        halls = [hall for hall, subscribers in self._halls.items() if subscribers and hall in self._heads]
+        read = await asyncio.gather(*(self._heads[hall]() for hall in halls), return_exceptions=True)
+        for hall, seq in zip(halls, read, strict=True):
+            if isinstance(seq, int):
+                self._recorded[hall] = max(self._recorded.get(hall, 0), seq)
+            # else the database is away: the heartbeat says what this process delivered
+        await asyncio.sleep(_GRACE)
 
     async def _tick(self) -> None:
         # One clock for every device, rather than timers per device and per send: a device's
@@ -196,8 +229,10 @@ class DisplayHub:
             beat = now >= next_beat
             if beat:
                 next_beat = max(next_beat + self.heartbeat, now)
-            if beat and self._redis is not None:
-                await self._share_presence()
+            if beat:
+                await self._read_heads()
+                if self._redis is not None and self.relayed:
+                    await self._share_presence()
             for hall, subscribers in tuple(self._halls.items()):
                 for subscriber in tuple(subscribers):
                     if subscriber.sending_since and now - subscriber.sending_since > Subscriber.SEND_TIMEOUT:
@@ -222,13 +257,16 @@ class DisplayHub:
             self._outbox.put_nowait((hall, frames))
 
     async def _send_out(self) -> None:
-        """One publisher, one message at a time: frames leave in the order they were committed."""
+        """One publisher, one message at a time: frames leave in the order they were committed.
+        While Redis is away this process's devices hear its frames from here, at once."""
         while True:
             hall, frames = await self._outbox.get()
+            if not self.relayed:
+                self.deliver(hall, frames)
+                continue
             try:
                 await self._redis.publish(_CHANNEL + hall, msgspec.msgpack.encode(frames))
-            except Exception:  # Redis away: this process's devices still hear it
-                log.warning("display relay: Redis publish failed; delivering locally", exc_info=True)
+            except Exception:  # gone since: the subscription notices it and says so
                 self.deliver(hall, frames)
 
     def deliver(self, hall: str, frames: list[Frame]) -> None:
@@ -239,26 +277,54 @@ class DisplayHub:
             self._changed[hall].set()
 
     async def _listen(self) -> None:
-        backoff = 0.5
+        delay = _RETRY_FIRST
         while True:
             try:
-                async with self._redis.pubsub() as pubsub:
-                    await pubsub.psubscribe(_CHANNEL + "*")
-                    self._listening.set()
-                    backoff = 0.5
-                    async for message in pubsub.listen():
-                        if message.get("type") != "pmessage":
-                            continue
-                        hall = message["channel"].decode().removeprefix(_CHANNEL)
-                        frames = [Frame(*f) for f in msgspec.msgpack.decode(message["data"])]
-                        self.deliver(hall, frames)
+                await self._follow()
             except asyncio.CancelledError:
                 raise
-            except Exception:
-                log.warning("display relay: Redis subscription lost; retrying in %.1f s", backoff, exc_info=True)
-                # Devices notice the gap from their next message or heartbeat and resync.
-                await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, 15)
+            except Exception as exc:
+                self._away(exc)
+                await asyncio.sleep(delay)
+                delay = min(delay * 2, _RETRY_MOST)
+            else:
+                delay = _RETRY_FIRST
+
+    async def _follow(self) -> None:
+        """Deliver what Redis relays until it is gone: closed, or silent for three probes."""
+        loop = asyncio.get_running_loop()
+        async with self._redis.pubsub() as pubsub:
+            await pubsub.psubscribe(_CHANNEL + "*")
+            self._back()
+            heard = loop.time()
+            while True:
+                message = await pubsub.get_message(timeout=_TIMEOUT)
+                if message is None:  # quiet: make sure Redis still answers (a stall raises no error)
+                    if loop.time() - heard > 3 * _TIMEOUT:
+                        raise TimeoutError(f"Redis silent for {3 * _TIMEOUT:g} s")
+                    await pubsub.ping()
+                    continue
+                heard = loop.time()
+                if message.get("type") == "pmessage":
+                    hall = message["channel"].decode().removeprefix(_CHANNEL)
+                    self.deliver(hall, [Frame(*f) for f in msgspec.msgpack.decode(message["data"])])
+
+    def _away(self, exc: Exception) -> None:
+        if self._away_since is None:
+            self._away_since = asyncio.get_running_loop().time()
+            log.warning(
+                "display relay: Redis unreachable (%s: %s); devices here hear this process's calls only, "
+                "and are told they may be behind until it is back",
+                type(exc).__name__,
+                exc,
+            )
+
+    def _back(self) -> None:
+        if self._away_since is not None:
+            away = asyncio.get_running_loop().time() - self._away_since
+            self._away_since = None
+            log.warning("display relay: Redis is back after %.1f s; devices that missed calls resync", away)
+        self._listening.set()
 
 
 class DisplayPublisher:

@@ -182,10 +182,15 @@ class Tick(_Message, tag="tick"):
 
 
 class Heartbeat(_Message, tag="heartbeat"):
-    """Sent when the channel is quiet; ``seq`` is the latest the server knows, so a device
-    that missed the last message notices it even if nothing else happens."""
+    """Sent every heartbeat period, busy or quiet. ``seq`` is the newest of the hall's record
+    (every server process's commits, read from the database), so a device that missed a
+    message notices it even if nothing else happens: it shows that it may be behind, and
+    resyncs. ``relayed``: false while this server cannot hear the other server processes
+    (Redis away): until a heartbeat says true again, their calls reach the device only
+    through these heartbeats' resyncs, and the device shows that it may be behind."""
 
     at: dt.datetime
+    relayed: bool = True
 
 
 Message = Snapshot | Call | Recall | CounterChanged | QueueCounts | Announcement | Alert | Reset | Tick | Heartbeat

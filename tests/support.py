@@ -147,6 +147,30 @@ class Server:
                 self.kill()
 
 
+class RedisServer:
+    """A Redis server of the test's own, to kill and start again (on the same port) while the hall runs."""
+
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.url = f"redis://127.0.0.1:{self.port}/0"
+        self.process: subprocess.Popen | None = None
+
+    def start(self) -> RedisServer:
+        command = ["redis-server", "--port", str(self.port), "--save", "", "--appendonly", "no"]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        for _ in range(100):
+            with socket.socket() as probe:
+                if probe.connect_ex(("127.0.0.1", self.port)) == 0:
+                    return self
+            time.sleep(0.05)
+        raise TimeoutError(f"redis-server on port {self.port} did not come up")
+
+    def kill(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=10)
+
+
 @contextmanager
 def running(env: dict[str, str], **kwargs) -> Iterator[Server]:
     server = Server(env, **kwargs).start()

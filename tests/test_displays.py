@@ -25,7 +25,7 @@ from displays.render import Frame
 from displays.voice import SHORT_TAIL, _chime, compose, trimmed
 from displays.voicepack import load_pack
 from tests.conftest import REDIS_URL
-from tests.support import DEMO_HALL, Server, running, tone_pack
+from tests.support import DEMO_HALL, RedisServer, Server, running, tone_pack
 
 KIOSK = {"Authorization": "Bearer demo-kiosk-token"}
 SCREEN_TOKEN = "demo-screen-token"
@@ -57,8 +57,9 @@ class Device:
 
     async def next(self, timeout: float = 5) -> dict:
         """The next message in sequence (heartbeats answered and skipped)."""
+        deadline = time.monotonic() + timeout
         while True:
-            message = await self.raw(timeout)
+            message = await self.raw(max(deadline - time.monotonic(), 0.01))
             if message["type"] == "heartbeat":
                 await self.ws.send(json.dumps({"type": "pong"}))
                 continue
@@ -545,3 +546,85 @@ def test_calls_through_one_process_reach_devices_of_another_through_redis(
         running({**env, "HALL_DATA_DIR": str(tmp_path / "b")}, log=tmp_path / "b.log") as second,
     ):
         asyncio.run(scenario(first, second))
+
+
+def test_a_screen_cut_off_from_the_other_process_by_a_redis_outage_knows_it_and_catches_up(tmp_path: Path) -> None:
+    """Redis dies; calls go through the first process; a screen on the second is told within a
+    heartbeat that it may be behind (the heartbeat carries the hall record's seq and says the
+    relay is away), resyncs and has the missed calls; Redis returns; within 2 s the relay works."""
+    redis_server = RedisServer().start()
+    env = _env(
+        tmp_path,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'hall.db'}",
+        REDIS_URL=redis_server.url,
+        HALL_SECRET_KEY="one-secret-for-both-servers",
+        HALL_DEVICE_HEARTBEAT="1",
+    )
+    figures: dict[str, float] = {}
+
+    async def heartbeat(device: Device, ok, timeout: float) -> dict:
+        """The first heartbeat ``ok`` accepts (every heartbeat answered; calls before it kept)."""
+        deadline = time.monotonic() + timeout
+        while True:
+            message = await device.raw(max(deadline - time.monotonic(), 0.01))
+            if message["type"] == "heartbeat":
+                await device.ws.send(json.dumps({"type": "pong"}))
+                if ok(message):
+                    return message
+
+    async def scenario(first: Server, second: Server) -> None:
+        async with (
+            Device(first.url, "/ws/halls/demo") as on_first,
+            Device(second.url, "/ws/halls/demo") as on_second,
+            api(first) as via_first,
+        ):
+            headers = await manager(via_first)
+            for counter in (1, 2, 3, 4, 5, 12):
+                await via_first.post("/api/halls/demo/tickets", json={"item": "HZ01"}, headers=KIOSK)
+                await via_first.post(f"/api/halls/demo/counters/{counter}/open", headers=headers)
+            await via_first.post("/api/halls/demo/counters/1/call-next", headers=headers)
+            for device in (on_first, on_second):
+                assert (await device.until("call", timeout=5))["call"]["number"] == "D001"  # the relay works
+
+            redis_server.kill()
+            await heartbeat(on_second, lambda beat: not beat["relayed"], timeout=3)  # told the relay is away
+            called = time.monotonic()
+            numbers = []
+            for counter in (2, 3, 4, 5):
+                answer = await via_first.post(f"/api/halls/demo/counters/{counter}/call-next", headers=headers)
+                numbers.append(answer.raise_for_status().json()["number"])
+            # The first process's own screen hears its calls as they are made.
+            heard = [(await on_first.until("call", timeout=3))["call"]["number"] for _ in numbers]
+            assert heard == numbers
+            # The second's screen hears nothing of them, but the next heartbeat says it is behind.
+            behind = await heartbeat(on_second, lambda beat: beat["seq"] > on_second.seq, timeout=3)
+            figures["noticed"] = time.monotonic() - called
+            assert behind["seq"] >= on_first.seq and not behind["relayed"]
+            await on_second.ws.send(json.dumps({"type": "resync"}))
+            snapshot = await on_second.until("snapshot", timeout=3)
+            assert snapshot["seq"] >= on_first.seq
+            assert {c["number"] for c in snapshot["recent"]} >= set(numbers)  # the missed calls, listed
+
+            redis_server.start()
+            back = time.monotonic()
+            for device in (on_first, on_second):
+                await heartbeat(device, lambda beat: beat["relayed"], timeout=3)
+            figures["relay back"] = time.monotonic() - back
+            (await via_first.post("/api/halls/demo/counters/12/call-next", headers=headers)).raise_for_status()
+            call = await on_second.until("call", timeout=2)  # relayed, not a resync
+            figures["call relayed"] = time.monotonic() - back
+            assert call["call"]["counter"] == 12 and figures["call relayed"] < 2.0
+
+    try:
+        with (
+            running({**env, "HALL_DATA_DIR": str(tmp_path / "a")}, log=tmp_path / "a.log") as first,
+            running({**env, "HALL_DATA_DIR": str(tmp_path / "b")}, log=tmp_path / "b.log") as second,
+        ):
+            asyncio.run(scenario(first, second))
+    finally:
+        redis_server.kill()
+    print("Redis outage:", {k: round(v, 2) for k, v in figures.items()})
+    # One line when Redis goes, one when it is back, in each process: not one per attempt.
+    for log in ("a.log", "b.log"):
+        text = (tmp_path / log).read_text()
+        assert text.count("Redis unreachable") == 1 and text.count("Redis is back") == 1, text
