@@ -242,6 +242,21 @@ def test_heartbeats_are_answered_and_a_newer_one_or_a_reset_asks_for_a_snapshot(
     assert after.boards == [BoardText(3, ()), BoardText(4, ("4号 无差别综合窗口", "请稍候"))]
 
 
+def test_boards_that_may_be_missing_calls_know_it_until_resynced_and_relayed_again() -> None:
+    state = BoardState()
+    state.receive(snapshot(20, board(3)))
+    assert not state.stale
+    # Its server no longer hears the others (Redis away): maybe behind even with nothing missed yet.
+    state.receive(msgspec.json.encode(Heartbeat(seq=20, at=AT, relayed=False)))
+    assert state.stale and not state.resyncing
+    state.receive(msgspec.json.encode(Heartbeat(seq=24, at=AT, relayed=False)))  # the record is ahead
+    assert state.stale and state.resyncing
+    state.receive(snapshot(24, board(3, "open", "A004")))
+    assert state.stale  # caught up, but the relay is still away
+    state.receive(msgspec.json.encode(Heartbeat(seq=24, at=AT, relayed=True)))
+    assert not state.stale
+
+
 def test_a_counter_bridge_keeps_only_its_board() -> None:
     state = BoardState(counter=3)
     assert state.receive(snapshot(1, board(2), board(3, "closed"))).boards == [BoardText(3, (NAME_3, "已关闭"))]

@@ -11,7 +11,8 @@ sets every board; the message with the next ``seq`` is applied (a call, recall o
 message updates that counter's board; tick, queue and announcement change no board); an
 older one is ignored; a later one, a ``reset``, or a heartbeat with a newer ``seq`` asks for
 a fresh snapshot (``{"type": "resync"}``); every heartbeat is answered with
-``{"type": "pong"}``.
+``{"type": "pong"}``. ``stale``: the boards may be missing a call (a resync is under way, or
+the last heartbeat said the server does not hear the other server processes, Redis away).
 """
 
 from __future__ import annotations
@@ -91,8 +92,13 @@ class BoardState:
         self.counter = counter  # only this counter's board; None: every counter of the hall
         self.seq = -1
         self.resyncing = False
+        self.relayed = True  # as the last heartbeat said
         self.boards: dict[int, BoardText] = {}
         self.snapshots = 0
+
+    @property
+    def stale(self) -> bool:
+        return self.resyncing or not self.relayed
 
     def connected(self) -> None:
         """A new connection: the server starts it with a snapshot; no resync is pending."""
@@ -122,7 +128,8 @@ class BoardState:
             return reaction
         if isinstance(message, Heartbeat):
             reaction.replies.append(PONG)
-            if message.seq > self.seq:  # we missed the latest message
+            self.relayed = message.relayed
+            if message.seq > self.seq:  # we missed a message: the hall's record is ahead
                 self._resync(reaction)
             return reaction
         seq: int = message.seq  # type: ignore[attr-defined]

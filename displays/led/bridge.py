@@ -5,7 +5,9 @@ The channel is followed by ``BoardState`` (``boards.py``); the connection is the
 device client's (``displays/client.py``): it reconnects by itself with backoff, gives up on
 a server silent for three heartbeats, and keeps a quiet bridge known to a server whose
 heartbeat period differs from ``--heartbeat``. Each (re)connection starts with a snapshot,
-which sends every board again.
+which sends every board again. A bridge that may be missing calls (behind the hall's record,
+or its server cut off from the others while Redis is away) says so once in its log, and
+once when it is up to date again.
 """
 
 from __future__ import annotations
@@ -45,6 +47,7 @@ class LedBridge:
         self.where = f"{server.rstrip('/')} hall {hall}" + (f" counter {counter}" if counter is not None else "")
         self.driver = driver
         self.state = BoardState(counter)
+        self.stale = False  # as last logged
         self.connections = 0
         self.client = DeviceClient(
             channel_url(server, hall, counter, token),
@@ -74,3 +77,10 @@ class LedBridge:
                 log.info("%s: connected (seq %d, %d boards)", self.where, self.state.seq, len(self.state.boards))
             for board in reaction.boards:
                 await self.driver.show(board)
+            if self.state.stale != self.stale:
+                self.stale = self.state.stale
+                if self.stale:
+                    why = "its server does not hear the others (Redis away)" if not self.state.relayed else "behind"
+                    log.warning("%s: the boards may be missing calls (%s); resyncing", self.where, why)
+                else:
+                    log.warning("%s: the boards are up to date again (seq %d)", self.where, self.state.seq)

@@ -29,6 +29,7 @@
       }
     },
     status(connected) { $("conn").hidden = connected; },
+    stale(behind) { $("behind").hidden = !behind; },
   };
 
   const token = deviceToken(hall.id);

@@ -8,12 +8,16 @@
   const hall = config.hall;
   const zone = hall.timezone;
   const STALE_AFTER_MS = 10000;  // cut off this long: the numbers shown may no longer be true
+  // Calls this screen missed (a resync after a gap, a reconnection): said if at most this old
+  // when the screen learns of them, else listed as not announced. (Calls whose counter has
+  // moved on are not in the snapshot: their citizens are served.)
+  const MISSED_SAID_WITHIN_MS = 2 * 60 * 1000;
   let staleTimer = null;
   const $ = (id) => document.getElementById(id);
   // ``speaking``: the call being said now, lit on the screen (its tile, its line)
   const state = { recent: [], counters: new Map(), groups: [], speaking: null };
   // What the screen did, for whoever looks (tests, a technician's console).
-  const log = (window.SCREEN.log = { calls: [], played: [], snapshots: 0 });
+  const log = (window.SCREEN.log = { calls: [], played: [], snapshots: 0, missed: [] });
 
   function el(tag, cls, text) {
     const node = document.createElement(tag);
@@ -48,6 +52,7 @@
       $("latest-counter").textContent = latest.counter_name;
       $("latest-counter-en").textContent = `Counter ${latest.counter}`;
       $("latest-item").textContent = latest.item_name;
+      $("latest-missed").replaceChildren(...(latest.missed ? [missedTag(latest.missed)] : []));
       if (flash) {
         $("latest").classList.remove("flash");
         void $("latest").offsetWidth;  // restart the animation
@@ -60,8 +65,14 @@
       const li = el("li", lit(call) ? "speaking" : "");
       li.dataset.key = `${call.number}@${call.counter}`;
       li.append(el("span", "num", call.number), el("span", "to", call.counter_name));
+      if (call.missed) li.append(missedTag(call.missed));
       return li;
     }));
+  }
+
+  // a missed call's mark: "said" late (补报), or too old to say (未播报)
+  function missedTag(how) {
+    return how === "said" ? el("span", "missed said", "补报 Late") : el("span", "missed", "未播报 Not announced");
   }
 
   function drawCounters() {
@@ -86,6 +97,22 @@
   // a call is "now calling" while its counter is on it (being called or served)
   function atCounter(call) {
     return (state.counters.get(call.counter) || {}).current === call.number;
+  }
+
+  // The calls in a snapshot the screen had not heard of (it was behind, or cut off): the ones
+  // called at most MISSED_SAID_WITHIN_MS before are said, oldest first (shorter while behind,
+  // as any call); each is marked on the screen either way.
+  function catchUp(message) {
+    const key = (c) => `${c.number}@${c.counter}@${c.at}`;
+    const heard = new Map(state.recent.map((c) => [key(c), c]));
+    const now = Date.parse(message.at);
+    for (const call of message.recent) if (heard.has(key(call))) call.missed = heard.get(key(call)).missed;  // marked still
+    const missed = message.recent.filter((c) => !heard.has(key(c)));
+    for (const call of missed.reverse()) {
+      call.missed = now - Date.parse(call.at) <= MISSED_SAID_WITHIN_MS ? "said" : "listed";
+      log.missed.push({ number: call.number, counter: call.counter, how: call.missed });
+    }
+    return missed.filter((c) => c.missed === "said");
   }
 
   function remember(call) {  // at most one call per counter stays (atCounter): no cap needed here
@@ -203,14 +230,17 @@
 
   // ---- the channel
   const handlers = {
-    snapshot(message) {
+    snapshot(message, first) {
       log.snapshots += 1;
+      const late = first ? [] : catchUp(message);  // the first: nothing was heard before
       state.recent = message.recent.slice();
       state.counters = new Map(message.counters.map((c) => [c.number, c]));
       drawCalls(false);
       drawCounters();
       drawGroups(message.groups);
+      for (const call of late) say({ audio: `/halls/${hall.id}/voice/call/${call.number}/${call.counter}` }, call);
     },
+    stale(behind) { $("behind").hidden = !behind; },
     message(message) {
       switch (message.type) {
         case "call":

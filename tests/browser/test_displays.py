@@ -37,7 +37,7 @@ from tests.browser.common import (
     staff_login,
     wait_for,
 )
-from tests.support import ROOT, SHANGHAI, Server, demo_hall
+from tests.support import DEMO_HALL, ROOT, SHANGHAI, RedisServer, Server, demo_hall, running
 
 SCREEN_TOKEN = "demo-screen-token"
 BOARD_TOKEN = "demo-board-token"
@@ -646,6 +646,55 @@ def test_a_screen_cut_off_says_its_numbers_may_be_out_of_date(new_page, browser,
 
 
 # ---------------------------------------------------------------- no device token
+
+
+def test_a_screen_cut_off_from_the_other_server_by_a_redis_outage_says_so_and_says_what_it_missed(
+    new_page, autoplay_browser, tmp_path, shot
+) -> None:
+    redis_server = RedisServer().start()
+    env = {
+        "HALL_FILES": str(DEMO_HALL),
+        "HALL_LOG_FORMAT": "text",
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'hall.db'}",
+        "REDIS_URL": redis_server.url,
+        "HALL_SECRET_KEY": "one-secret-for-both-servers",
+        "HALL_DEVICE_HEARTBEAT": "1",
+    }
+    try:
+        with (
+            running({**env, "HALL_DATA_DIR": str(tmp_path / "a")}, log=tmp_path / "a.log") as first,
+            running({**env, "HALL_DATA_DIR": str(tmp_path / "b")}, log=tmp_path / "b.log") as second,
+            httpx.Client(base_url=first.url, timeout=10) as api,
+        ):
+            manager = staff_login(api, "manager", "demo-manager")
+            page = open_screen(new_page(LANDSCAPE, browser=autoplay_browser), second)  # on the other server
+            instrument_voice(page)
+            for counter in (1, 2):
+                issue(api, "HZ01")
+                act(api, manager, counter, "open")
+            expect(page.locator("#behind")).to_be_hidden()
+
+            redis_server.kill()
+            expect(page.locator("#behind")).to_be_visible(timeout=3000)  # its server hears no other now
+            expect(page.locator("#behind")).to_contain_text("叫号信息可能滞后")
+            missed = [call_next(api, manager, counter) for counter in (1, 2)]  # through the first server
+            # Within a heartbeat it learns the record is ahead, resyncs, and says both, oldest first.
+            expect(page.locator("#latest-number")).to_have_text(missed[-1], timeout=3000)
+            expect(page.locator("#latest-missed .missed")).to_have_text("补报 Late")
+            expect(page.locator("#recent li .missed")).to_have_text("补报 Late")
+            wait_for(page, "window.SCREEN.log.played.length >= 2", timeout=30_000)
+            calls = list(zip(missed, (1, 2), strict=True))
+            played = [url.split("?")[0] for url in page.evaluate("window.SCREEN.log.played")]
+            assert played == [f"/halls/demo/voice/call/{n}/{c}" for n, c in calls]
+            said = [{"number": n, "counter": c, "how": "said"} for n, c in calls]
+            assert page.evaluate("window.SCREEN.log.missed") == said
+            shot(page, "screen-behind")
+
+            redis_server.start()
+            expect(page.locator("#behind")).to_be_hidden(timeout=6000)  # relayed again (shown 3 s at least)
+            expect(page.locator("#recent li .missed")).to_have_text("补报 Late")  # still marked while listed
+    finally:
+        redis_server.kill()
 
 
 @pytest.mark.parametrize("token", [None, "not-a-device-token"], ids=["missing-token", "wrong-token"])
