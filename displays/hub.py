@@ -266,7 +266,8 @@ class DisplayHub:
                 continue
             try:
                 await self._redis.publish(_CHANNEL + hall, msgspec.msgpack.encode(frames))
-            except Exception:  # gone since: the subscription notices it and says so
+            except Exception as exc:  # away since: the next frames need not wait for a timeout
+                self._away(exc)
                 self.deliver(hall, frames)
 
     def deliver(self, hall: str, frames: list[Frame]) -> None:
@@ -291,20 +292,26 @@ class DisplayHub:
                 delay = _RETRY_FIRST
 
     async def _follow(self) -> None:
-        """Deliver what Redis relays until it is gone: closed, or silent for three probes."""
+        """Deliver what Redis relays until it is gone: closed, silent for three probes, or
+        failing the publisher."""
         loop = asyncio.get_running_loop()
         async with self._redis.pubsub() as pubsub:
             await pubsub.psubscribe(_CHANNEL + "*")
-            self._back()
-            heard = loop.time()
-            while True:
+            heard, subscribed = loop.time(), False
+            # Until Redis confirms the subscription, or while the relay works: the publisher may
+            # find Redis away first, and then this subscribes again.
+            while not subscribed or self.relayed:
                 message = await pubsub.get_message(timeout=_TIMEOUT)
                 if message is None:  # quiet: make sure Redis still answers (a stall raises no error)
                     if loop.time() - heard > 3 * _TIMEOUT:
                         raise TimeoutError(f"Redis silent for {3 * _TIMEOUT:g} s")
-                    await pubsub.ping()
+                    if subscribed:
+                        await pubsub.ping()
                     continue
                 heard = loop.time()
+                if not subscribed:  # the first answer is the subscription's: the relay works
+                    subscribed = True
+                    self._back()
                 if message.get("type") == "pmessage":
                     hall = message["channel"].decode().removeprefix(_CHANNEL)
                     self.deliver(hall, [Frame(*f) for f in msgspec.msgpack.decode(message["data"])])

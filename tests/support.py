@@ -167,8 +167,14 @@ class RedisServer:
 
     def kill(self) -> None:
         if self.process and self.process.poll() is None:
+            self.process.send_signal(signal.SIGCONT)  # a stopped one too
             self.process.kill()
             self.process.wait(timeout=10)
+
+    def stall(self, stalled: bool = True) -> None:
+        """Stopped (SIGSTOP): it accepts connections and answers nothing, like a hung Redis."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGSTOP if stalled else signal.SIGCONT)
 
 
 @contextmanager

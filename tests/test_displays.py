@@ -7,6 +7,7 @@ heartbeats, and asks for a snapshot when it sees a gap.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import socket
@@ -548,29 +549,39 @@ def test_calls_through_one_process_reach_devices_of_another_through_redis(
         asyncio.run(scenario(first, second))
 
 
+async def heartbeat(device: Device, ok, timeout: float) -> dict:
+    """The first heartbeat ``ok`` accepts (every heartbeat answered; what comes before it dropped)."""
+    deadline = time.monotonic() + timeout
+    while True:
+        message = await device.raw(max(deadline - time.monotonic(), 0.01))
+        if message["type"] == "heartbeat":
+            await device.ws.send(json.dumps({"type": "pong"}))
+            if ok(message):
+                return message
+
+
+def relayed(beat: dict) -> bool:
+    return beat["relayed"]
+
+
+def _outage_env(tmp_path: Path, redis_url: str) -> dict[str, str]:
+    """Two server processes over one database and one Redis, with a heartbeat a second."""
+    return _env(
+        tmp_path,
+        DATABASE_URL=f"sqlite:///{tmp_path / 'hall.db'}",
+        REDIS_URL=redis_url,
+        HALL_SECRET_KEY="one-secret-for-both-servers",
+        HALL_DEVICE_HEARTBEAT="1",
+    )
+
+
 def test_a_screen_cut_off_from_the_other_process_by_a_redis_outage_knows_it_and_catches_up(tmp_path: Path) -> None:
     """Redis dies; calls go through the first process; a screen on the second is told within a
     heartbeat that it may be behind (the heartbeat carries the hall record's seq and says the
     relay is away), resyncs and has the missed calls; Redis returns; within 2 s the relay works."""
     redis_server = RedisServer().start()
-    env = _env(
-        tmp_path,
-        DATABASE_URL=f"sqlite:///{tmp_path / 'hall.db'}",
-        REDIS_URL=redis_server.url,
-        HALL_SECRET_KEY="one-secret-for-both-servers",
-        HALL_DEVICE_HEARTBEAT="1",
-    )
+    env = _outage_env(tmp_path, redis_server.url)
     figures: dict[str, float] = {}
-
-    async def heartbeat(device: Device, ok, timeout: float) -> dict:
-        """The first heartbeat ``ok`` accepts (every heartbeat answered; calls before it kept)."""
-        deadline = time.monotonic() + timeout
-        while True:
-            message = await device.raw(max(deadline - time.monotonic(), 0.01))
-            if message["type"] == "heartbeat":
-                await device.ws.send(json.dumps({"type": "pong"}))
-                if ok(message):
-                    return message
 
     async def scenario(first: Server, second: Server) -> None:
         async with (
@@ -607,8 +618,7 @@ def test_a_screen_cut_off_from_the_other_process_by_a_redis_outage_knows_it_and_
 
             redis_server.start()
             back = time.monotonic()
-            for device in (on_first, on_second):
-                await heartbeat(device, lambda beat: beat["relayed"], timeout=3)
+            await asyncio.gather(*(heartbeat(d, relayed, timeout=3) for d in (on_first, on_second)))
             figures["relay back"] = time.monotonic() - back
             (await via_first.post("/api/halls/demo/counters/12/call-next", headers=headers)).raise_for_status()
             call = await on_second.until("call", timeout=2)  # relayed, not a resync
@@ -625,6 +635,60 @@ def test_a_screen_cut_off_from_the_other_process_by_a_redis_outage_knows_it_and_
         redis_server.kill()
     print("Redis outage:", {k: round(v, 2) for k, v in figures.items()})
     # One line when Redis goes, one when it is back, in each process: not one per attempt.
+    for log in ("a.log", "b.log"):
+        text = (tmp_path / log).read_text()
+        assert text.count("Redis unreachable") == 1 and text.count("Redis is back") == 1, text
+
+
+def test_a_stalled_redis_holds_up_no_screen_and_is_noticed(tmp_path: Path) -> None:
+    """Redis stops answering (SIGSTOP) rather than refusing: the calling process's screen still
+    hears each call within about a second (the publish times out, then it delivers itself), the
+    other process's screen is told its server no longer hears the others, and both recover."""
+    redis_server = RedisServer().start()
+    env = _outage_env(tmp_path, redis_server.url)
+
+    async def scenario(first: Server, second: Server) -> None:
+        async with (
+            Device(first.url, "/ws/halls/demo") as on_first,
+            Device(second.url, "/ws/halls/demo") as on_second,
+            api(first) as via_first,
+        ):
+            headers = await manager(via_first)
+            for counter in (1, 2, 3):
+                await via_first.post("/api/halls/demo/tickets", json={"item": "HZ01"}, headers=KIOSK)
+                await via_first.post(f"/api/halls/demo/counters/{counter}/open", headers=headers)
+            redis_server.stall()
+            for counter in (1, 2):
+                answer = await via_first.post(f"/api/halls/demo/counters/{counter}/call-next", headers=headers)
+                made = time.monotonic()
+                call = await on_first.until("call", timeout=3)
+                assert call["call"]["number"] == answer.raise_for_status().json()["number"]
+                assert time.monotonic() - made < 1.5  # one Redis timeout at most
+            # Both are told their server hears no other now; the second also that it is behind.
+            await asyncio.gather(
+                heartbeat(on_first, lambda beat: not beat["relayed"], timeout=6),
+                heartbeat(on_second, lambda beat: not beat["relayed"] and beat["seq"] > on_second.seq, timeout=6),
+            )
+            # A stall longer than the probes: still one line in the log, no flapping.
+            with contextlib.suppress(TimeoutError):
+                await asyncio.gather(*(heartbeat(d, lambda beat: False, timeout=5) for d in (on_first, on_second)))
+            redis_server.stall(False)
+            back = time.monotonic()
+            await asyncio.gather(*(heartbeat(d, relayed, timeout=3) for d in (on_first, on_second)))
+            assert time.monotonic() - back < 2.5
+            await on_second.ws.send(json.dumps({"type": "resync"}))  # as the heartbeat said
+            assert {c["counter"] for c in (await on_second.until("snapshot", timeout=3))["recent"]} == {1, 2}
+            await via_first.post("/api/halls/demo/counters/3/call-next", headers=headers)
+            assert (await on_second.until("call", timeout=3))["call"]["counter"] == 3  # relayed again
+
+    try:
+        with (
+            running({**env, "HALL_DATA_DIR": str(tmp_path / "a")}, log=tmp_path / "a.log") as first,
+            running({**env, "HALL_DATA_DIR": str(tmp_path / "b")}, log=tmp_path / "b.log") as second,
+        ):
+            asyncio.run(scenario(first, second))
+    finally:
+        redis_server.kill()
     for log in ("a.log", "b.log"):
         text = (tmp_path / log).read_text()
         assert text.count("Redis unreachable") == 1 and text.count("Redis is back") == 1, text
