@@ -210,7 +210,11 @@ class DisplayHub:
     async def _read_heads(self) -> None:
         """The newest seq of each hall with devices here: one read per hall, whatever the devices."""
         halls = [hall for hall, subscribers in self._halls.items() if subscribers and hall in self._heads]
-        read = await asyncio.gather(*(self._heads[hall]() for hall in halls), return_exceptions=True)
+        reads = asyncio.gather(*(self._heads[hall]() for hall in halls), return_exceptions=True)
+        try:  # a database that hangs holds up no heartbeat beyond its period
+            read = await asyncio.wait_for(reads, timeout=self.heartbeat)
+        except TimeoutError:
+            read = [None] * len(halls)
         for hall, seq in zip(halls, read, strict=True):
             if isinstance(seq, int):
                 self._recorded[hall] = max(self._recorded.get(hall, 0), seq)
