@@ -194,21 +194,29 @@ class HallRuntime:
 
     async def _submit(self, job: _Job) -> Any:
         self._jobs.put(job)
-        done = asyncio.wrap_future(job.future)
+        # The hall thread held past ``wait_seconds`` (a database that stalls): a job it has not
+        # begun is withdrawn and the client told that nothing was done; one it has begun is
+        # awaited, for its outcome is no longer ours to deny. A timer rather than a timeout
+        # around the await: the answer's path stays one await, as fast as before.
+        withdrawn = False
+
+        def withdraw() -> None:
+            nonlocal withdrawn
+            withdrawn = job.future.cancel()  # False once the hall thread has begun it
+
+        timer = asyncio.get_running_loop().call_later(self.wait_seconds, withdraw)
         try:
-            async with asyncio.timeout(self.wait_seconds):
-                return await asyncio.shield(done)
-        except TimeoutError:
-            # The hall thread is held (a database that stalls): a job it has not begun is
-            # withdrawn and the client told that nothing was done; one it has begun is awaited,
-            # for its outcome is no longer ours to deny.
-            if job.future.cancel():
-                raise Unavailable(
-                    f"hall {self.id} could not take this in {self.wait_seconds:g} s (its database is slow or "
-                    "out of reach); nothing was done: try again shortly",
-                    "系统繁忙（数据库暂时无法响应），本次操作未生效，请稍后再试",
-                ) from None
-            return await done
+            return await asyncio.wrap_future(job.future)
+        except asyncio.CancelledError:
+            if not withdrawn:
+                raise  # the request itself was cancelled (its client left)
+            raise Unavailable(
+                f"hall {self.id} could not take this in {self.wait_seconds:g} s (its database is slow or out of "
+                "reach, or the hall is busy); nothing was done: try again shortly",
+                "系统繁忙（数据库暂时无法响应），本次操作未生效，请稍后再试",
+            ) from None
+        finally:
+            timer.cancel()
 
     # ------------------------------------------------------------------ on the hall thread
 

@@ -724,7 +724,8 @@ def test_screens_without_a_valid_token_show_nothing_of_the_hall(
     expect(screen.locator("#latest")).to_be_hidden()
     expect(screen.locator("#counters .tile")).to_have_count(0)
     expect(screen.locator("#groups .group")).to_have_count(0)
-    assert screen.evaluate("window.SCREEN.log") == {"calls": [], "played": [], "snapshots": 0, "heard": [], "cut": []}
+    log = screen.evaluate("window.SCREEN.log")
+    assert log == {"calls": [], "played": [], "snapshots": 0, "heard": [], "cut": [], "missed": []}
     expect(board.locator("#board-name")).to_have_text("1号 无差别综合窗口")  # from the page itself
     expect(board.locator("#board-number")).to_be_hidden()
     expect(board.locator("#board-state")).to_have_text("")
