@@ -2,8 +2,10 @@
 
 - ``GET  …/items``                                   the items that can be booked online (anyone)
 - ``GET  …/slots?item=QY01&from=2026-11-23&days=7``  the slots and what is left (anyone)
+- ``POST …/phone-codes``                             a one-time code to a phone (anyone, bounded)
 - ``POST …``                                         book (anyone: the person's document, name, phone,
-                                                     or an agent's name and phone (代办); two consents)
+                                                     or an agent's name and phone (代办); two consents;
+                                                     the phone's code, unless the desk books (staff))
 - ``GET  …/{code}``                                  a booking's status (with its code)
 - ``POST …/{code}/cancel``                           cancel it (with its code), up to the cut-off
 - ``POST …/check-in``                                check in at a ticket machine or a counter
@@ -35,6 +37,8 @@ from appointments.schemas import (
     CheckInRequest,
     CheckInResult,
     FindRequest,
+    PhoneCodeRequest,
+    PhoneCodeSent,
     SlotToday,
     SlotView,
 )
@@ -76,13 +80,31 @@ async def slots(
     return await appointments.slots(hall, item, first, days)
 
 
+@post(
+    f"{_BASE}/phone-codes",
+    status_code=202,
+    summary="Send a one-time code to the booking's phone (获取验证码)",
+    opt=limited("booking"),
+)
+async def phone_code(
+    hall: FromPath[str], data: JSONBody[PhoneCodeRequest], appointments: NamedDependency[AppointmentService]
+) -> PhoneCodeSent:
+    return await appointments.send_phone_code(hall, data.phone)
+
+
 @post(_BASE, status_code=201, summary="Book a slot (网上预约)", opt=limited("booking"))
 async def book(
-    hall: FromPath[str], data: JSONBody[BookRequest], appointments: NamedDependency[AppointmentService]
+    hall: FromPath[str],
+    data: JSONBody[BookRequest],
+    appointments: NamedDependency[AppointmentService],
+    principal: NamedDependency[Principal | None],
 ) -> BookingView:
+    # the service desk books for the person in front of the clerk: no code to the phone needed
+    at_desk = principal is not None and principal.kind == "staff" and principal.hall == hall
     return await appointments.book(
-        hall, data.item, data.slot_start, data.person, data.privacy_consent, data.document_consent
-    )
+        hall, data.item, data.slot_start, data.person, data.privacy_consent, data.document_consent,
+        data.phone_code, at_desk=at_desk,
+    )  # fmt: skip
 
 
 @post(
@@ -185,7 +207,20 @@ async def cancel(
 
 router = Router(
     path="/",
-    route_handlers=[items, slots, book, check_in, find, cancel_slots, today, figures, by_ticket, status, cancel],
+    route_handlers=[
+        items,
+        slots,
+        phone_code,
+        book,
+        check_in,
+        find,
+        cancel_slots,
+        today,
+        figures,
+        by_ticket,
+        status,
+        cancel,
+    ],
     tags=["appointments"],
     exception_handlers={BookingRefused: booking_refused},
 )

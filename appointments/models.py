@@ -11,6 +11,8 @@
 - ``appointment_person``: one row per person and hall, locked while that person's booking is
   decided, so the per-person rules hold under concurrent requests too.
 - ``appointment_reminder``: which reminders went out, so each goes once.
+- ``appointment_phone_code``: the one-time code last sent to a phone (验证码), as a keyed
+  hash, with its tries and how many codes the phone was sent this hour.
 """
 
 from __future__ import annotations
@@ -23,7 +25,13 @@ from sqlmodel import Field, SQLModel
 from config.database import UTCDateTime
 from config.database import instant as _instant
 
-__all__ = ["AppointmentPersonRow", "AppointmentReminderRow", "AppointmentRow", "AppointmentSlotRow"]
+__all__ = [
+    "AppointmentPersonRow",
+    "AppointmentPhoneCodeRow",
+    "AppointmentReminderRow",
+    "AppointmentRow",
+    "AppointmentSlotRow",
+]
 
 
 class AppointmentRow(SQLModel, table=True):
@@ -31,6 +39,7 @@ class AppointmentRow(SQLModel, table=True):
     __table_args__ = (
         sa.UniqueConstraint("hall", "code", name="uq_appointment_code"),
         sa.Index("ix_appointment_person", "hall", "person_key"),
+        sa.Index("ix_appointment_phone", "hall", "phone_key"),
         sa.Index("ix_appointment_slot", "hall", "slot_start", "state"),
         sa.Index("ix_appointment_ticket", "hall", "ticket_id"),  # the desk: the booking a ticket came from
     )
@@ -45,6 +54,9 @@ class AppointmentRow(SQLModel, table=True):
     slot_end: dt.datetime = Field(sa_column=_instant())
     state: str = Field(max_length=20)  # booked, checked_in, late, cancelled, cancelled_by_hall, no_show
     person_key: str = Field(max_length=64)
+    # the keyed hash of the phone the messages go to (verified by a code, or seen at the desk):
+    # the rules count a phone's bookings as a person's; "" before 0012 and once anonymised
+    phone_key: str = Field(default="", max_length=64, sa_column_kwargs={"server_default": ""})
     # 居民身份证 (rows of the days before other documents are these), passport, …: people.DOCUMENTS
     document_kind: str = Field(default="resident_id", max_length=24, sa_column_kwargs={"server_default": "resident_id"})
     id_masked: str = Field(max_length=24)  # the document's number, masked
@@ -87,3 +99,16 @@ class AppointmentReminderRow(SQLModel, table=True):
     appointment_id: str = Field(primary_key=True, max_length=40)
     minutes_before: int = Field(primary_key=True)
     sent_at: dt.datetime = Field(sa_column=_instant())
+
+
+class AppointmentPhoneCodeRow(SQLModel, table=True):
+    __tablename__ = "appointment_phone_code"
+
+    hall: str = Field(primary_key=True, max_length=64)
+    phone_key: str = Field(primary_key=True, max_length=64)  # the phone's keyed hash
+    code_hash: str = Field(max_length=64)  # the code's keyed hash; "" once used or dead
+    sent_at: dt.datetime = Field(sa_column=_instant())
+    expires_at: dt.datetime = Field(sa_column=_instant())
+    wrong_tries: int = 0
+    hour_from: dt.datetime = Field(sa_column=_instant())  # the hour the phone's codes are counted in
+    hour_sent: int = 0

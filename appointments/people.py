@@ -290,6 +290,7 @@ class PersonKeys:
 
     def __init__(self, secret: bytes, old: Iterable[bytes] = ()) -> None:
         self._lookups = [hmac.new(s, b"hallq appointments person v1", hashlib.sha256).digest() for s in (secret, *old)]
+        self._codes = hmac.new(secret, b"hallq appointments phone code v1", hashlib.sha256).digest()
         self._sealer = Sealer(secret, b"hallq appointments seal v1", b"contact", old)
 
     def person_key(self, id_number: str, kind: str = "resident_id", prefix: str = "person.") -> str:
@@ -305,6 +306,16 @@ class PersonKeys:
         number = check_document(kind, id_number, prefix)
         message = (number if _is_card(kind, number) else f"{kind}:{number}").encode()
         return [hmac.new(key, message, hashlib.sha256).hexdigest() for key in self._lookups]
+
+    def phone_keys(self, phone: str) -> list[str]:
+        """A phone's keyed hash (``check_phone``'s form) under the new secret and each one
+        before it: a verified phone counts as a person (the rules count its bookings)."""
+        return [hmac.new(key, f"phone:{phone}".encode(), hashlib.sha256).hexdigest() for key in self._lookups]
+
+    def code_hash(self, phone_key: str, code: str) -> str:
+        """A one-time code's keyed hash, for that phone only: a copy of the database gives
+        neither the codes nor, by trying all million, the phones."""
+        return hmac.new(self._codes, f"{phone_key}:{code}".encode(), hashlib.sha256).hexdigest()
 
     def seal(self, contact: Contact) -> bytes:
         return self._sealer.seal(msgspec.msgpack.encode(contact))

@@ -93,9 +93,15 @@ def check_booking(
     now: dt.datetime,
     settings: AppointmentSettings,
     zone: ZoneInfo,
+    others: list[PastBooking] | None = None,
 ) -> None:
     """Raise ``BookingRefused`` unless this person may book ``item`` at ``slot`` now
-    (capacity is the store's to check, atomically)."""
+    (capacity is the store's to check, atomically). ``others``: the bookings of other documents
+    made with this booking's phone. A person is the phone as well as the document (invented ID
+    numbers buy nothing): the phone's bookings count towards the blocks, ``max_active`` and
+    ``max_bookings_30_days``; one item once a day stays the document's (a son may book his
+    mother and his father for the same item)."""
+    others = others or []
     if slot.start - now < dt.timedelta(minutes=settings.earliest_minutes_ahead):
         raise BookingRefused(
             "too_soon",
@@ -109,7 +115,7 @@ def check_booking(
             f"最多可预约{settings.latest_days_ahead}天内的时段",
             f"slots can be booked at most {settings.latest_days_ahead} days ahead",
         )
-    if (blocked := blocked_until(history, now, settings)) is not None:
+    if (blocked := blocked_until(history + others, now, settings)) is not None:
         until, why = blocked
         day = until.astimezone(zone)
         raise BookingRefused(
@@ -117,27 +123,32 @@ def check_booking(
             f"因{why}，{day:%Y年%m月%d日}前暂停预约",
             f"booking is suspended until {day:%Y-%m-%d} ({why.replace('天内', ' days: ')})",
         )
-    active = [b for b in history if b.state == "booked" and b.slot_start > now]
+
+    def active(bookings: list[PastBooking]) -> list[PastBooking]:
+        return [b for b in bookings if b.state == "booked" and b.slot_start > now]
+
     day = slot.start.astimezone(zone).date()
-    same = [b for b in active if b.item == item and b.slot_start.astimezone(zone).date() == day]
+    same = [b for b in active(history) if b.item == item and b.slot_start.astimezone(zone).date() == day]
     if len(same) >= settings.per_person_item_day:
         raise BookingRefused(
             "duplicate",
             "您当天已预约该事项，请勿重复预约",
             "you already have a booking for this item on that day",
         )
-    if len(active) >= settings.max_active:
+    # said of the phone when its other bookings are what the bound is reached with
+    if len(open_ := active(history + others)) >= settings.max_active:
+        who_zh, who = ("该手机号", "this phone has") if len(active(history)) < len(open_) else ("您", "you have")
         raise BookingRefused(
             "too_many_active",
-            f"您已有{len(active)}个未办理的预约，请先办理或取消",
-            f"you have {len(active)} open bookings; use or cancel one first",
+            f"{who_zh}已有{len(open_)}个未办理的预约，请先办理或取消",
+            f"{who} {len(open_)} open bookings; use or cancel one first",
         )
-    recent = [b for b in history if now - b.created_at <= dt.timedelta(days=30)]
+    recent = [b for b in history + others if now - b.created_at <= dt.timedelta(days=30)]
     if len(recent) >= settings.max_bookings_30_days:
         raise BookingRefused(
             "too_many_bookings",
-            f"30天内最多预约{settings.max_bookings_30_days}次",
-            f"at most {settings.max_bookings_30_days} bookings in 30 days",
+            f"30天内最多预约{settings.max_bookings_30_days}次（同一证件或手机号）",
+            f"at most {settings.max_bookings_30_days} bookings in 30 days (per document or phone)",
         )
 
 

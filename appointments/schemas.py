@@ -21,6 +21,8 @@ __all__ = [
     "CheckInRequest",
     "CheckInResult",
     "FindRequest",
+    "PhoneCodeRequest",
+    "PhoneCodeSent",
     "SlotToday",
     "SlotView",
 ]
@@ -56,6 +58,23 @@ class BookRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     person: PersonInput
     privacy_consent: bool = False  # name, phones, e-mail: to book, check in and be told
     document_consent: bool = False  # the document's number: to check identity and the per-person rules
+    # the one-time code sent to the phone the messages go to (the agent's for 代办): ``…/phone-codes``;
+    # not needed when the service desk books with a staff token
+    phone_code: Annotated[str, msgspec.Meta(max_length=12)] = ""
+
+
+class PhoneCodeRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """获取验证码: a one-time code to this phone, the one the booking's messages will go to."""
+
+    phone: Annotated[str, msgspec.Meta(min_length=1, max_length=24)]
+
+
+class PhoneCodeSent(msgspec.Struct, frozen=True, kw_only=True):
+    """A code is on its way to the phone (masked here)."""
+
+    phone: str  # 138****5678
+    valid_seconds: int  # the code holds this long, for one booking
+    again_seconds: int  # another code to this phone no sooner than this
 
 
 class BookingView(msgspec.Struct, kw_only=True):

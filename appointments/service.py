@@ -14,14 +14,16 @@ import contextlib
 import datetime as dt
 import hmac
 import logging
+import math
 import secrets
 from collections.abc import Callable, Iterable
 from zoneinfo import ZoneInfo
 
 import msgspec
+from litestar.exceptions import TooManyRequestsException
 from sqlalchemy.engine import Connection, Engine
 
-from appointments.models import AppointmentRow
+from appointments.models import AppointmentPhoneCodeRow, AppointmentRow
 from appointments.notify import LogNotifier, Message, Notifier, NotifyError
 from appointments.people import (
     DOCUMENTS,
@@ -36,14 +38,22 @@ from appointments.people import (
     kind_of_card_number,
 )
 from appointments.rules import BookingRefused, Slot, arrival, check_booking, check_cancel, day_slots, no_show_due
-from appointments.schemas import AppointmentFigures, BookableItem, BookingView, CheckInResult, SlotToday, SlotView
+from appointments.schemas import (
+    AppointmentFigures,
+    BookableItem,
+    BookingView,
+    CheckInResult,
+    PhoneCodeSent,
+    SlotToday,
+    SlotView,
+)
 from appointments.settings import AppointmentHall
 from appointments.store import AppointmentStore, new_code
 from config.audit.schemas import ActorKind, AuditEntry
 from config.auth import LoginThrottle
-from config.privacy import mask_code
+from config.privacy import mask_code, mask_phone
 from queueing.commands import Actor, IssueTicket, Priority
-from queueing.errors import Forbidden, Invalid, NotFound
+from queueing.errors import Forbidden, Invalid, NotFound, Unavailable
 from queueing.events import Recorded
 from queueing.hall import HallQueue
 from queueing.schemas import IssuedTicket
@@ -56,6 +66,12 @@ log = logging.getLogger("hall.appointments")
 
 _SWEEP_SECONDS = 30.0
 _FORGET_EVERY_SECONDS = 3600.0  # bookings past keeping are anonymised within the hour
+# One-time codes to a booking's phone (手机验证码): how long one holds, how many wrong tries kill
+# it, and how often a phone may be sent one (a stranger cannot flood someone's phone with them)
+CODE_VALID = dt.timedelta(minutes=10)
+CODE_TRIES = 5
+CODE_GAP = dt.timedelta(seconds=60)
+CODES_AN_HOUR = 5
 
 
 def _typed(error: PersonError) -> Invalid:
@@ -212,6 +228,87 @@ class AppointmentService:
                 return slot
         raise Invalid(f"{local:%Y-%m-%d %H:%M} is not a slot of hall {definition.id}", "该时段不存在或不开放")
 
+    # ---------------------------------------------------------------- phone codes
+
+    async def send_phone_code(self, hall: str, phone: str) -> PhoneCodeSent:
+        """A 6-digit one-time code to ``phone`` (the phone a booking's messages will go to),
+        kept only as a keyed hash: at most one a minute and ``CODES_AN_HOUR`` an hour per phone."""
+        self._hall(hall)
+        try:
+            phone = check_phone(phone, "phone")
+        except PersonError as exc:
+            raise _typed(exc) from None
+        now = self.clock()
+        key = self.keys.phone_keys(phone)[0]
+        code = f"{secrets.randbelow(10**6):06d}"
+
+        def check(before: AppointmentPhoneCodeRow | None) -> None:
+            if before is None:
+                return
+            wait = before.sent_at + CODE_GAP - now
+            if wait > dt.timedelta():
+                seconds = math.ceil(wait.total_seconds())
+                raise TooManyRequestsException(
+                    detail=f"a code was sent to this phone just now; ask again in {seconds} s",
+                    extra={"detail_zh": f"验证码已发送，请{seconds}秒后再获取"},
+                    headers={"Retry-After": str(seconds)},
+                )
+            hour_left = before.hour_from + dt.timedelta(hours=1) - now
+            if before.hour_sent >= CODES_AN_HOUR and hour_left > dt.timedelta():
+                minutes = math.ceil(hour_left.total_seconds() / 60)
+                raise TooManyRequestsException(
+                    detail=f"{CODES_AN_HOUR} codes were sent to this phone this hour; ask again in {minutes} minutes",
+                    extra={"detail_zh": f"该手机号1小时内获取验证码已达{CODES_AN_HOUR}次，请{minutes}分钟后再试"},
+                    headers={"Retry-After": str(math.ceil(hour_left.total_seconds()))},
+                )
+
+        await asyncio.to_thread(
+            self.store.send_phone_code, hall, key, self.keys.code_hash(key, code), now, CODE_VALID, check
+        )
+        minutes = int(CODE_VALID.total_seconds() // 60)
+        message = Message(
+            kind="phone_code",
+            to_phone=phone,
+            subject="预约验证码",
+            text=f"您的预约验证码为{code}，{minutes}分钟内有效，仅用于本次预约。如非本人操作，请忽略。",
+            booking_code="",
+            passcode=code,
+        )
+        try:
+            await self.notifier.send(message)
+        except NotifyError as exc:
+            log.warning("phone code not sent", extra={"hall": hall, "phone": mask_phone(phone), "error": str(exc)})
+            raise Unavailable(
+                "the code could not be sent just now; try again shortly", "验证码发送失败，请稍后再试"
+            ) from None
+        log.info("phone code sent", extra={"hall": hall, "phone": mask_phone(phone)})
+        return PhoneCodeSent(
+            phone=mask_phone(phone),
+            valid_seconds=int(CODE_VALID.total_seconds()),
+            again_seconds=int(CODE_GAP.total_seconds()),
+        )
+
+    async def _verified(self, hall: str, phone: str, typed: str, now: dt.datetime) -> tuple[list[str], str]:
+        """The phone's keys and the typed code's hash, if the code is the phone's live one; else
+        the booking is refused (a wrong code counted against it)."""
+        keys = self.keys.phone_keys(phone)
+        typed = "".join(typed.split())
+        if not typed:
+            raise Invalid(
+                "phone_code: ask for a code to the booking's phone and type it in", "请先获取并填写手机验证码"
+            )
+        code_hash = self.keys.code_hash(keys[0], typed)
+        found = await asyncio.to_thread(self.store.try_phone_code, hall, keys[0], code_hash, now, CODE_TRIES)
+        if found == "none":
+            raise BookingRefused(
+                "phone_code",
+                "验证码已使用、已过期或错误次数过多，请重新获取",
+                "no live code for this phone (used, expired or tried wrongly too often): ask for a new one",
+            )
+        if found == "wrong":
+            raise BookingRefused("phone_code_wrong", "验证码不正确，请核对短信中的6位数字", "the phone code is wrong")
+        return keys, code_hash
+
     # ---------------------------------------------------------------- booking
 
     async def book(
@@ -222,10 +319,14 @@ class AppointmentService:
         person: PersonInput,
         privacy_consent: bool = False,
         document_consent: bool = False,
+        phone_code: str = "",
+        at_desk: bool = False,
     ) -> BookingView:
         """Book, with the person's consents: to their personal information for the booking,
         and separately to their document number (sensitive personal information, 个人信息保护法
-        Art. 29): nothing is kept without both."""
+        Art. 29): nothing is kept without both. The phone the messages go to proves itself with
+        a one-time code (``phone_code``), unless the service desk books (``at_desk``): the clerk
+        saw the person."""
         definition, zone = self._hall(hall)
         if not privacy_consent:
             raise Invalid(
@@ -246,6 +347,11 @@ class AppointmentService:
         slot = self._slot(definition, zone, slot_start)
         now = self.clock()
         agent = person.agent
+        reach = agent.phone if agent else person.phone  # the phone the hall's messages go to
+        if at_desk:
+            phone_keys, code_hash = self.keys.phone_keys(reach), ""
+        else:
+            phone_keys, code_hash = await self._verified(hall, reach, phone_code, now)
         row = AppointmentRow(
             id=secrets.token_urlsafe(12),
             hall=hall,
@@ -257,6 +363,7 @@ class AppointmentService:
             slot_end=slot.end,
             state="booked",
             person_key=self.keys.person_key(person.id_number, person.document_kind),
+            phone_key=phone_keys[0],
             document_kind=person.document_kind,
             **PersonKeys.masked(person),
             contact_sealed=self.keys.seal(
@@ -274,10 +381,10 @@ class AppointmentService:
         )
         settings = definition.settings
 
-        def check(history: list) -> None:
-            check_booking(code, slot, history, now, settings, zone)
+        def check(history: list, others: list) -> None:
+            check_booking(code, slot, history, now, settings, zone, others)
 
-        row = await asyncio.to_thread(self.store.book, row, capacity, check)
+        row = await asyncio.to_thread(self.store.book, row, capacity, check, phone_keys, code_hash)
         log.info(
             "booked",
             extra={"hall": hall, "code": mask_code(row.code), "item": code, "slot": slot.start.isoformat(),

@@ -4,6 +4,7 @@ the hall's own transaction)."""
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import secrets
 from collections.abc import Callable, Iterable
 
@@ -13,7 +14,13 @@ from cryptography.exceptions import InvalidTag
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
-from appointments.models import AppointmentPersonRow, AppointmentReminderRow, AppointmentRow, AppointmentSlotRow
+from appointments.models import (
+    AppointmentPersonRow,
+    AppointmentPhoneCodeRow,
+    AppointmentReminderRow,
+    AppointmentRow,
+    AppointmentSlotRow,
+)
 from appointments.rules import BookingRefused, PastBooking
 from config.audit.schemas import AuditEntry
 from config.audit.store import record
@@ -25,6 +32,7 @@ _appts: sa.Table = AppointmentRow.__table__  # type: ignore[attr-defined]
 _slots: sa.Table = AppointmentSlotRow.__table__  # type: ignore[attr-defined]
 _people: sa.Table = AppointmentPersonRow.__table__  # type: ignore[attr-defined]
 _reminders: sa.Table = AppointmentReminderRow.__table__  # type: ignore[attr-defined]
+_codes: sa.Table = AppointmentPhoneCodeRow.__table__  # type: ignore[attr-defined]
 _CODE_LETTERS = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I: read aloud and typed at a kiosk
 
 
@@ -47,12 +55,31 @@ class AppointmentStore:
         self,
         row: AppointmentRow,
         capacity: int,
-        check: Callable[[list[PastBooking]], None],
+        check: Callable[[list[PastBooking], list[PastBooking]], None],
+        phone_keys: list[str] | None = None,
+        code_hash: str = "",
     ) -> AppointmentRow:
         """Take a seat of ``row``'s slot and record the booking, or ``BookingRefused``: the
-        person's rules (``check``, on their history read under their lock) and the capacity
-        are decided in one transaction."""
+        phone's one-time code (``code_hash``, taken: used once), the person's rules (``check``,
+        on their history read under their lock, and on the bookings of other documents made
+        with the phone, by its keys ``phone_keys``) and the capacity are decided in one
+        transaction. A refused booking leaves the code unused."""
         with write_transaction(self.engine) as conn, conn.begin():
+            if code_hash:  # first: the code's row, locked, also keeps one phone's bookings in turn
+                taken = conn.execute(
+                    _codes.update()
+                    .where(
+                        _codes.c.hall == row.hall,
+                        _codes.c.phone_key == row.phone_key,
+                        _codes.c.code_hash == code_hash,
+                        _codes.c.expires_at > row.created_at,
+                    )
+                    .values(code_hash="")
+                ).rowcount
+                if taken != 1:
+                    raise BookingRefused(
+                        "phone_code", "验证码已使用或已失效，请重新获取", "the phone code was used or is no longer live"
+                    )
             self._lock_person(conn, row.hall, row.person_key)
             history = [
                 _past(r)
@@ -60,7 +87,17 @@ class AppointmentStore:
                     sa.select(_appts).where(_appts.c.hall == row.hall, _appts.c.person_key == row.person_key)
                 )
             ]
-            check(history)
+            others = [
+                _past(r)
+                for r in conn.execute(
+                    sa.select(_appts).where(
+                        _appts.c.hall == row.hall,
+                        _appts.c.phone_key.in_(phone_keys or []),
+                        _appts.c.person_key != row.person_key,
+                    )
+                )
+            ]
+            check(history, others)
             self._ensure_slot(conn, row.hall, row.capacity_key, row.slot_start)
             taken = conn.execute(
                 _slots.update()
@@ -85,6 +122,74 @@ class AppointmentStore:
             else:
                 raise RuntimeError("could not draw a free booking code")
         return row
+
+    # ---------------------------------------------------------------- phone codes
+
+    def send_phone_code(
+        self,
+        hall: str,
+        phone_key: str,
+        code_hash: str,
+        now: dt.datetime,
+        valid: dt.timedelta,
+        check: Callable[[AppointmentPhoneCodeRow | None], None],
+    ) -> None:
+        """Keep a new code for the phone (the one before it dead), unless ``check``, given
+        what was sent to it before, refuses (too soon, too many this hour)."""
+        hour = dt.timedelta(hours=1)
+        with write_transaction(self.engine) as conn, conn.begin():
+            # codes of an hour ago are nobody's business any more (their phones' hashes with them)
+            conn.execute(_codes.delete().where(_codes.c.hall == hall, _codes.c.sent_at < now - hour))
+            if is_postgres(self.engine):
+                from sqlalchemy.dialects.postgresql import insert
+            else:
+                from sqlalchemy.dialects.sqlite import insert
+            conn.execute(
+                insert(_codes)
+                .values(hall=hall, phone_key=phone_key, code_hash="", sent_at=now - hour, expires_at=now,
+                        wrong_tries=0, hour_from=now, hour_sent=0)
+                .on_conflict_do_nothing()
+            )  # fmt: skip
+            found = conn.execute(
+                sa.select(_codes).where(_codes.c.hall == hall, _codes.c.phone_key == phone_key).with_for_update()
+            ).one()
+            before = AppointmentPhoneCodeRow(**found._mapping)
+            check(before if before.hour_sent else None)
+            same_hour = now - before.hour_from < hour
+            conn.execute(
+                _codes.update()
+                .where(_codes.c.hall == hall, _codes.c.phone_key == phone_key)
+                .values(
+                    code_hash=code_hash,
+                    sent_at=now,
+                    expires_at=now + valid,
+                    wrong_tries=0,
+                    hour_from=before.hour_from if same_hour else now,
+                    hour_sent=before.hour_sent + 1 if same_hour else 1,
+                )
+            )
+
+    def try_phone_code(self, hall: str, phone_key: str, code_hash: str, now: dt.datetime, tries: int) -> str:
+        """Whether ``code_hash`` is the phone's live code: "ok" (not used yet: the booking takes
+        it), "wrong" (counted: the ``tries``-th wrong one kills the code) or "none" (no code
+        sent, or used, expired, dead)."""
+        with write_transaction(self.engine) as conn, conn.begin():
+            found = conn.execute(
+                sa.select(_codes.c.code_hash, _codes.c.expires_at, _codes.c.wrong_tries)
+                .where(_codes.c.hall == hall, _codes.c.phone_key == phone_key)
+                .with_for_update()
+            ).one_or_none()
+            if found is None or not found.code_hash or found.expires_at <= now:
+                return "none"
+            if hmac.compare_digest(found.code_hash, code_hash):
+                return "ok"
+            wrong = found.wrong_tries + 1
+            conn.execute(
+                _codes.update()
+                .where(_codes.c.hall == hall, _codes.c.phone_key == phone_key)
+                .values(wrong_tries=wrong, code_hash="" if wrong >= tries else found.code_hash)
+            )
+        return "wrong"
 
     def _lock_person(self, conn: Connection, hall: str, person_key: str) -> None:
         values = {"hall": hall, "person_key": person_key}
@@ -248,15 +353,16 @@ class AppointmentStore:
 
     def forget_people(self, hall: str, slots_before: dt.datetime, entry: AuditEntry) -> int:
         """Anonymise the bookings of slots that began before ``slots_before``: the person
-        (masked forms, sealed contacts, the keyed hash) goes, the booking's item, slot, state
-        and times stay for the figures. ``entry``, with the count added, records it in the
-        same transaction. How many were anonymised."""
+        (masked forms, sealed contacts, the keyed hashes of the document and the phone) goes,
+        the booking's item, slot, state and times stay for the figures. ``entry``, with the
+        count added, records it in the same transaction. How many were anonymised."""
         with write_transaction(self.engine) as conn, conn.begin():
             done = conn.execute(
                 _appts.update()
                 .where(_appts.c.hall == hall, _appts.c.slot_start < slots_before, _appts.c.person_key != "")
                 .values(
                     person_key="",
+                    phone_key="",
                     id_masked="",
                     name_masked="",
                     phone_masked="",

@@ -6,6 +6,7 @@ import array
 import datetime as dt
 import logging
 import os
+import re
 import resource
 import signal
 import socket
@@ -20,6 +21,7 @@ from pathlib import Path
 import httpx
 
 from config.halls import HallDefinition, load_hall
+from config.privacy import mask_phone
 from displays.voicepack import CLIP_FILES, MANIFEST
 from queueing.commands import Actor, DefineCounter, OpenCounter, Role, SignIn
 from queueing.hall import HallQueue
@@ -246,6 +248,28 @@ def tone_pack(folder: Path, clips: Iterable[str] = CLIP_FILES, rate: int = 22050
         lines.append(f'"{words}" = "clip-{index}.wav"')
     (folder / MANIFEST).write_text("\n".join(lines) + "\n", encoding="utf-8")
     return said
+
+
+def phone_code(
+    client: object, phone: str, hall: str = "demo", log: Path | None = None, headers: dict[str, str] | None = None
+) -> str:
+    """Ask for a one-time code to ``phone`` as the booking page does, and read it where the
+    demo's log notifier puts it: the in-process app's notifier (a ``TestClient``), or the line
+    it logs (at INFO) in the ``log`` file of the server ``client`` asked."""
+    path = f"/api/halls/{hall}/appointments/phone-codes"
+    answer = client.post(path, json={"phone": phone}, headers=headers or {})  # type: ignore[attr-defined]
+    assert answer.status_code == 202, answer.text
+    if log is None:
+        sent = client.app.state.appointments.notifier.sent  # type: ignore[attr-defined]
+        return next(m.passcode for m in reversed(sent) if m.kind == "phone_code" and m.to_phone == phone)
+    return code_in_log(log, phone)
+
+
+def code_in_log(log: Path, phone: str) -> str:
+    """The last one-time code the demo's log notifier logged for ``phone`` (as ``check_phone``
+    gives it) in a server's log file."""
+    line = re.compile(rf"one-time code (\d{{6}}) for phone {re.escape(mask_phone(phone))}")
+    return line.findall(log.read_text(encoding="utf-8"))[-1]
 
 
 def booking_request(item: str, slot_start: str, who: dict[str, object], **more: object) -> dict[str, object]:

@@ -17,7 +17,7 @@ from config.halls import ConfigError, load_halls
 from config.settings import Settings, check_deployment, load_settings
 from printers.api import qr_svg
 from tests.escpos_decoder import decode
-from tests.support import DEMO_HALL, SMALL_HALL, Clock, booking_request, login, person, running
+from tests.support import DEMO_HALL, SMALL_HALL, Clock, booking_request, login, person, phone_code, running
 from tests.test_cli import hall
 from tests.test_printing import KIOSK, PrinterStandIn, hall_file, issue, job_after
 from tests.test_printing import env as printing_env
@@ -84,7 +84,9 @@ def test_a_forged_host_header_changes_no_qr_code_or_link(tmp_path: Path, public_
         assert client.get(qr, headers=FORGED).content == expected == client.get(qr).content
         booked = client.post(
             "/api/halls/demo/appointments",
-            json=booking_request("QY01", "2026-11-24T10:00:00+08:00", person(1)),
+            json=booking_request(
+                "QY01", "2026-11-24T10:00:00+08:00", person(1), phone_code=phone_code(client, "13812340001")
+            ),
             headers=FORGED,
         ).json()
         booking_qr = client.get(f"/halls/demo/appointments/{booked['code']}/qr.svg", headers=FORGED)
@@ -124,15 +126,30 @@ def test_a_key_rotation_keeps_every_booking_and_mints_no_token_with_the_old_key(
     base = "/api/halls/demo/appointments"
     with app(old) as client:
         manager = login(client, "manager", "demo-manager")
-        first = client.post(base, json=booking_request("QY01", "2026-11-24T10:00:00+08:00", person(1))).json()
-        second = client.post(base, json=booking_request("QY01", "2026-11-24T10:30:00+08:00", person(2))).json()
+        first = client.post(
+            base,
+            json=booking_request(
+                "QY01", "2026-11-24T10:00:00+08:00", person(1), phone_code=phone_code(client, str(person(1)["phone"]))
+            ),
+        ).json()
+        second = client.post(
+            base,
+            json=booking_request(
+                "QY01", "2026-11-24T10:30:00+08:00", person(2), phone_code=phone_code(client, str(person(2)["phone"]))
+            ),
+        ).json()
     proof = {"id_number": person(1)["id_number"], "phone": person(1)["phone"]}
     with app(new, old) as client:
         assert client.get("/api/halls/demo/appointments/today", headers=manager).status_code == 401  # A's token
         again = login(client, "manager", "demo-manager")
         assert client.get("/api/halls/demo/appointments/today", headers=again).status_code == 200
         assert [b["code"] for b in client.post(f"{base}/find", json=proof).json()] == [first["code"]]
-        third = client.post(base, json=booking_request("QY01", "2026-11-24T11:00:00+08:00", person(3))).json()
+        third = client.post(
+            base,
+            json=booking_request(
+                "QY01", "2026-11-24T11:00:00+08:00", person(3), phone_code=phone_code(client, str(person(3)["phone"]))
+            ),
+        ).json()
     rekey = hall("rekey", env={"HALL_FILES": str(DEMO_HALL), "HALL_DATA_DIR": str(tmp_path / "var"),
                                "HALL_SECRET_KEY": new, "HALL_OLD_SECRET_KEYS": old})  # fmt: skip
     assert rekey.returncode == 0, rekey.stderr

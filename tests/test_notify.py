@@ -410,3 +410,27 @@ def test_bad_settings_say_what_is_missing() -> None:
         msgspec.convert({"kind": "smtp", "smtp": {"sender": SENDER}}, NotifierSettings)
     with pytest.raises(msgspec.ValidationError, match="unknown field `hots`"):
         msgspec.convert({"kind": "smtp", "smtp": {"hots": "x", "sender": SENDER}}, NotifierSettings)
+
+
+# --- one-time codes ------------------------------------------------------------------------------
+
+PHONE_CODE = Message(
+    kind="phone_code", to_phone=PHONE, subject="预约验证码", text="您的预约验证码为 402917，10分钟内有效。",
+    booking_code="", passcode="402917",
+)  # fmt: skip
+
+
+def test_the_log_notifier_shows_a_one_time_code_and_masks_the_phone(hall_log: pytest.LogCaptureFixture) -> None:
+    # nothing leaves the server: its log is where the demo's code is read
+    asyncio.run(LogNotifier().send(PHONE_CODE))
+    [record] = hall_log.records
+    assert record.getMessage() == "one-time code 402917 for phone 138****5678"
+    assert PHONE not in hall_log.text and PHONE not in repr(vars(record))
+
+
+def test_a_one_time_code_stays_out_of_errors_and_reprs(gateway: GatewayStandIn) -> None:
+    gateway.answer = (400, json.dumps({"error": "rejected", "text": PHONE_CODE.text}))
+    with pytest.raises(NotifyError) as caught:
+        asyncio.run(_sms(gateway.url).send(PHONE_CODE))
+    assert "rejected" in str(caught.value) and "402917" not in str(caught.value)
+    assert "402917" not in repr(PHONE_CODE) and PHONE not in repr(PHONE_CODE)

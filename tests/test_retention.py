@@ -19,7 +19,7 @@ from config.audit.models import AuditEntryRow
 from config.database import connect_engine
 from config.settings import load_settings
 from counters.models import RatingRow
-from tests.support import DEMO_HALL, Clock, booking_request, login, person
+from tests.support import DEMO_HALL, Clock, booking_request, login, person, phone_code
 from tests.test_appointments import at
 from tests.test_ratings import bad_web_rating, clerk  # noqa: F401 (a fixture)
 
@@ -43,7 +43,8 @@ def test_a_bookings_person_and_a_closed_cases_phone_go_after_their_days(
     clerk: dict,  # noqa: F811 (the fixture of tests.test_ratings)
     clock: Clock,
 ) -> None:
-    booking = client.post(BASE, json=booking_request("QY01", at(10), person(1, email="z@x.cn"))).json()
+    code = phone_code(client, str(person(1)["phone"]))
+    booking = client.post(BASE, json=booking_request("QY01", at(10), person(1, email="z@x.cn"), phone_code=code)).json()
     closed = bad_web_rating(client, clerk, phone="13812345678")
     manager = login(client, "manager", "demo-manager")
     for action in ("reply", "fix"):
@@ -92,7 +93,8 @@ def test_the_command_forgets_now_and_says_what(tmp_path: Path) -> None:
     with TestClient(create_app(settings, clock=long_ago, configure_logs=False)) as client:
         slots = client.get(f"{BASE}/slots", params={"item": "QY01", "days": 7}).json()
         start = next(s["start"] for s in slots if s["state"] == "open")
-        assert client.post(BASE, json=booking_request("QY01", start, person(3))).status_code == 201
+        code = phone_code(client, str(person(3)["phone"]))
+        assert client.post(BASE, json=booking_request("QY01", start, person(3), phone_code=code)).status_code == 201
     env = {**os.environ, "HALL_DATA_DIR": str(tmp_path / "var"), "HALL_FILES": str(DEMO_HALL)}
     done = subprocess.run(
         [sys.executable, "-m", "config.cli", "forget-personal-data"],

@@ -161,24 +161,72 @@
     $("phone-optional").hidden = !yes;
   }
   form.elements.on_behalf.addEventListener("change", () => onBehalf(form.elements.on_behalf.checked));
+
+  // The phone the notices go to (the agent's for 代办) gets a one-time code, typed in below it;
+  // another code no sooner than a minute after (the server says so too).
+  const getCode = $("get-code");
+  const codeStatus = $("code-status");
+  const noticePhone = () => (form.elements.on_behalf.checked ? "agent_phone" : "phone");
+  let countdown = null;
+  function waitToAskAgain(seconds) {
+    clearInterval(countdown);
+    getCode.disabled = true;
+    const tick = () => {
+      if (seconds <= 0) {
+        clearInterval(countdown);
+        getCode.disabled = false;
+        getCode.innerHTML = "重新获取 <small>Get another</small>";
+        return;
+      }
+      getCode.textContent = `${seconds}秒后重新获取 · ${seconds} s`;
+      seconds -= 1;
+    };
+    tick();
+    countdown = setInterval(tick, 1000);
+  }
+  getCode.addEventListener("click", async () => {
+    const field = noticePhone();
+    const phone = form.elements[field].value.trim();
+    form.elements[field].removeAttribute("aria-invalid");
+    if (!phone) {
+      mark(field);
+      say(field === "phone" ? "请先填写手机号 · Type the phone number first" : "请先填写代办人手机号 · Type your phone number first");
+      return;
+    }
+    say("");
+    getCode.disabled = true;
+    const result = await Hall.api("POST", `/api/halls/${hall}/appointments/phone-codes`, { phone });
+    if (!result.ok) {
+      getCode.disabled = false;
+      say(Hall.message(result));
+      if (result.status === 422) mark(field);
+      return;
+    }
+    codeStatus.textContent = `验证码已发送至 ${result.data.phone}，${Math.round(result.data.valid_seconds / 60)}分钟内有效 · ` +
+      `Code sent to ${result.data.phone}, valid ${Math.round(result.data.valid_seconds / 60)} minutes`;
+    waitToAskAgain(result.data.again_seconds);
+    $("phone-code").focus();
+  });
   if (new URLSearchParams(location.search).get("for") === "someone") onBehalf(true);  // the service desk's link
   form.elements.document_kind.addEventListener("change", () => {
     const option = form.elements.document_kind.selectedOptions[0];
     $("id-shape").textContent = option.dataset.shape;
   });
 
-  function problem(person) {
+  function problem(person, code) {
     if (person.agent && !person.agent.name) return ["agent_name", "请填写代办人姓名"];
     if (person.agent && !person.agent.phone) return ["agent_phone", "请填写代办人手机号"];
     if (!person.name) return ["name", person.agent ? "请填写办事人姓名" : "请填写姓名"];
     if (!person.id_number) return ["id_number", "请填写证件号码"];
     if (!person.agent && !person.phone) return ["phone", "请填写手机号"];
+    if (!code) return ["phone_code", "请先获取并填写手机验证码 · Get the code sent to the phone and type it in"];
     return null;
   }
   // the server's "person.agent.phone: …" names the field to mark
   const FIELDS = { "person.name": "name", "person.id_number": "id_number", "person.document_kind": "document_kind",
     "person.phone": "phone", "person.email": "email", "person.agent.name": "agent_name",
-    "person.agent.phone": "agent_phone", "privacy_consent": "privacy_consent", "document_consent": "document_consent" };
+    "person.agent.phone": "agent_phone", "privacy_consent": "privacy_consent", "document_consent": "document_consent",
+    "phone_code": "phone_code" };
   function mark(name) {
     const field = form.elements[name];
     if (!field) return;
@@ -199,7 +247,8 @@
     };
     if (form.elements.on_behalf.checked) person.agent = { name: text("agent_name"), phone: text("agent_phone") };
     form.querySelectorAll("[aria-invalid]").forEach((input) => input.removeAttribute("aria-invalid"));
-    const wrong = problem(person);
+    const code = text("phone_code");
+    const wrong = problem(person, code);
     if (wrong) {
       mark(wrong[0]);
       say(wrong[1]);
@@ -212,11 +261,13 @@
         item: chosen.item, slot_start: chosen.slot.start, person,
         privacy_consent: form.elements.privacy_consent.checked,
         document_consent: form.elements.document_consent.checked,
+        phone_code: code,
       });
       if (result.ok) { done(result.data); return; }
       say(Hall.message(result));
       const field = FIELDS[String((result.data && result.data.detail) || "").split(":")[0]];
       if (result.status === 422 && field) mark(field);
+      if (result.status === 409 && ["phone_code", "phone_code_wrong"].includes(result.data && result.data.code)) mark("phone_code");
       if (result.status === 409 && ["full", "too_soon", "too_far"].includes(result.data && result.data.code)) {
         // the slot went meanwhile: show what is left now
         const day = chosen.day;
@@ -234,6 +285,7 @@
   // The booking: its code, its QR code, its page. Nothing typed stays on the screen.
   function done(booking) {
     form.reset();
+    codeStatus.textContent = "";
     $("steps").hidden = true;
     $("done-code").textContent = booking.code;
     $("done-qr").src = `/halls/${hall}/appointments/${encodeURIComponent(booking.code)}/qr.svg`;

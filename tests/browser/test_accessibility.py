@@ -40,7 +40,7 @@ from tests.browser.common import (
     staff_login,
     wait_for,
 )
-from tests.browser.test_appointments import fill_person
+from tests.browser.test_appointments import fill_person, get_code
 from tests.browser.test_manage_hall import _book_for
 from tests.support import Server
 from tests.test_appointments import id_number
@@ -254,6 +254,7 @@ def test_booking_pages(new_page, server, api, audit) -> None:
         page.locator("#slots .choice:enabled").first.click()
         expect(page.locator("#step-person")).to_be_visible()
         fill_person(page, id_number(1)[:-1] + ("0" if id_number(1)[-1] != "0" else "1"), phone="13812340001")
+        get_code(page, server, "13812340001")
         page.get_by_role("button", name="提交预约 Book").click()
         expect(page.get_by_role("alert")).to_be_visible()
         audit.check(page, "book", "refused")

@@ -32,7 +32,7 @@ from tests.browser.common import (
     slip_ticket_id,
     staff_login,
 )
-from tests.support import DEMO_HALL, Server, booking_request, running
+from tests.support import DEMO_HALL, Server, booking_request, code_in_log, running
 from tests.test_appointments import id_number
 
 BASE = "/api/halls/demo/appointments"
@@ -64,9 +64,14 @@ def open_slots(api: httpx.Client, item: str = "QY01", **params) -> list[dict]:
     return [s for s in response.json() if s["state"] == "open"]
 
 
+def at_desk(api: httpx.Client) -> dict[str, str]:
+    """Bookings made beside the page's: at the service desk (the clerk saw the person, no code)."""
+    return staff_login(api, "manager", "demo-manager")
+
+
 def book(api: httpx.Client, slot: str, serial: int, item: str = "QY01") -> dict:
     person = {"id_number": id_number(serial), "name": "张三丰", "phone": f"1381234{serial:04d}"}
-    response = api.post(BASE, json=booking_request(item, slot, person))
+    response = api.post(BASE, json=booking_request(item, slot, person), headers=at_desk(api))
     assert response.status_code == 201, response.text
     return response.json()
 
@@ -93,6 +98,18 @@ def fill_person(
     form.get_by_label(re.compile("^证件号码")).fill(id_no)
     form.get_by_label(re.compile("^手机号")).fill(phone)
     consent(page)
+
+
+def get_code(page: Page, server: Server, phone: str = PHONE_NUMBER) -> None:
+    """获取验证码, then the code typed in: read where the demo's log notifier writes it (the
+    server's log), as someone trying the demo would."""
+    button = page.locator("#get-code")
+    button.click()
+    expect(page.locator("#code-status")).to_contain_text("验证码已发送至")
+    expect(button).to_be_disabled()  # a minute's countdown before another
+    expect(button).to_have_text(re.compile("秒后重新获取"))
+    assert server.log is not None
+    page.locator("#person").get_by_label(re.compile("^短信验证码")).fill(code_in_log(server.log, phone))
 
 
 def consent(page: Page, general: bool = True, document: bool = True) -> None:
@@ -172,11 +189,19 @@ def test_book_on_a_phone_then_follow_and_cancel_it(tmp_path: Path, new_page, art
         no_sideways_scroll(page)
         page.set_viewport_size(PHONE)
 
-        # A typo in the ID number is named, and its field marked; nothing is booked.
+        # Without the phone's one-time code: asked for, its field marked; nothing is booked.
         wrong = id_number(1)[:-1] + ("0" if id_number(1)[-1] != "0" else "1")
         fill_person(page, wrong)
         page.get_by_role("button", name="提交预约 Book").click()
         alert = page.get_by_role("alert")
+        expect(alert).to_have_text(re.compile("^请先获取并填写手机验证码"))
+        code_field = page.locator("#person").get_by_label(re.compile("^短信验证码"))
+        expect(code_field).to_have_attribute("aria-invalid", "true")
+        get_code(page, server)
+        page.screenshot(path=artifacts / "booking-phone-code.png", full_page=True)
+
+        # A typo in the ID number is named, and its field marked; nothing is booked.
+        page.get_by_role("button", name="提交预约 Book").click()
         expect(alert).to_be_visible()
         expect(alert).to_have_text(re.compile("^居民身份证号码有误（校验位不符），请核对后重新输入"))
         number_field = page.locator("#person").get_by_label(re.compile("^证件号码"))
@@ -207,10 +232,12 @@ def test_book_on_a_phone_then_follow_and_cancel_it(tmp_path: Path, new_page, art
         clear_data_nowhere(page)
         page.screenshot(path=artifacts / "booking-phone.png", full_page=True)
 
-        # A refusal is shown where it can be seen: the same item the same day again.
+        # A refusal is shown where it can be seen: the same item the same day again (from
+        # another phone: this one's code is used, and the next one is a minute away).
         page.get_by_role("button", name="再预约一项 Book another").click()
         choose_first_open_slot(page)
-        fill_person(page, id_number(1))
+        fill_person(page, id_number(1), phone="13812340009")
+        get_code(page, server, "13812340009")
         page.get_by_role("button", name="提交预约 Book").click()
         expect(alert).to_have_text(re.compile("^您当天已预约该事项，请勿重复预约"))
         inside_viewport(page, alert)
@@ -406,6 +433,7 @@ def test_a_foreigner_books_on_a_phone_with_a_passport_and_a_hong_kong_number(
         form.get_by_label(re.compile("^证件类型")).select_option("passport")
         expect(page.locator("#id-shape")).to_have_text("5至17位字母和数字")  # what the number looks like
         fill_person(page, "e1234 5678", kind="passport", name="John Smith", phone="+852 6123 4567")
+        get_code(page, server, "+85261234567")
 
         # Without the separate consent to the document number: refused, the box marked, nothing kept.
         consent(page, document=False)
@@ -467,7 +495,7 @@ def test_a_taiwan_permit_starting_with_00_cancels_its_booking(tmp_path: Path, ne
         start = open_slots(api, days=8)[0]["start"]
         who = {"document_kind": "taiwan_permit", "id_number": "0012345678", "name": "陈大文"}
         who["phone"] = "+886 912 345 678"
-        made = api.post(BASE, json=booking_request("QY01", start, who))
+        made = api.post(BASE, json=booking_request("QY01", start, who), headers=at_desk(api))
         assert made.status_code == 201, made.text
         code = made.json()["code"]
         page = new_page(PHONE, device_scale_factor=2, is_mobile=True, has_touch=True)
@@ -506,6 +534,7 @@ def test_booking_on_a_phone_for_an_elderly_parent(tmp_path: Path, new_page, arti
         expect(page.get_by_role("alert")).to_have_text("请填写代办人姓名")  # named before anything is sent
         agent.get_by_label(re.compile("^代办人姓名")).fill("王小明")
         agent.get_by_label(re.compile("^代办人手机号")).fill("139 1234 0002")
+        get_code(page, server, "13912340002")  # the agent's phone, the one told
         no_sideways_scroll(page)
         page.screenshot(path=artifacts / "booking-agent-form.png", full_page=True)
         page.get_by_role("button", name="提交预约 Book").click()
@@ -535,7 +564,7 @@ def test_the_clerk_sees_a_passport_booked_by_an_agent_when_it_is_called(tmp_path
         near = open_slots(api, days=8)[0]["start"]
         who = {"document_kind": "passport", "id_number": "E12345678", "name": "John Smith", "agent": {
             "name": "王小明", "phone": "13912340002"}}  # fmt: skip
-        response = api.post(BASE, json=booking_request("QY01", near, who))
+        response = api.post(BASE, json=booking_request("QY01", near, who), headers=at_desk(api))
         assert response.status_code == 201, response.text
         checked = api.post(f"{BASE}/check-in", json={"code": response.json()["code"]}, headers=KIOSK_AUTH)
         assert checked.status_code == 201, checked.text
