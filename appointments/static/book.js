@@ -178,7 +178,7 @@
         getCode.innerHTML = "重新获取 <small>Get another</small>";
         return;
       }
-      getCode.textContent = `${seconds}秒后重新获取 · ${seconds} s`;
+      getCode.innerHTML = `${seconds}秒后重新获取 <small>Again in ${seconds} s</small>`;
       seconds -= 1;
     };
     tick();
