@@ -104,6 +104,19 @@ def test_one_active_booking_per_item_per_day_and_limits() -> None:
     refused("too_many_bookings", "QY01", slot(at(24, 9)), many, NOW, SETTINGS, ZONE)
 
 
+def test_other_documents_booked_with_the_phone_count_as_the_persons_but_one_item_a_day_stays_per_document() -> None:
+    """A person is the verified phone as well as the document: invented ID numbers buy nothing."""
+    theirs = [PastBooking(f"QY0{i}", at(24 + i, 9), NOW, "booked") for i in range(3)]  # others, this phone
+    said = refused("too_many_active", "SB01", slot(at(24, 15)), [], NOW, SETTINGS, ZONE, theirs)
+    assert said.message_zh.startswith("该手机号已有3个未办理的预约") and said.message.startswith("this phone has 3")
+    # a son books his mother and his father for the same item on the same day
+    check_booking("QY00", slot(at(24, 10)), [], NOW, SETTINGS, ZONE, theirs[:1])
+    many = [PastBooking("QY01", at(20, 9), NOW - dt.timedelta(days=d), "checked_in") for d in range(10)]
+    refused("too_many_bookings", "QY01", slot(at(24, 9)), [], NOW, SETTINGS, ZONE, many)
+    shows = [PastBooking("QY01", at(d, 9), at(d - 2, 9), "no_show", at(d, 9, 15)) for d in (3, 20)]
+    refused("blocked", "QY01", slot(at(24, 9)), [], NOW, SETTINGS, ZONE, shows)
+
+
 def test_two_no_shows_in_a_month_block_booking_for_a_month_and_say_so() -> None:
     shows = [
         PastBooking("QY01", at(3, 9), at(1, 9), "no_show", at(3, 9, 15)),
