@@ -10,7 +10,6 @@ from collections.abc import Callable, Iterable
 
 import msgspec
 import sqlalchemy as sa
-from cryptography.exceptions import InvalidTag
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -24,6 +23,7 @@ from appointments.models import (
 from appointments.rules import BookingRefused, PastBooking
 from config.audit.schemas import AuditEntry
 from config.audit.store import record
+from config.crypto import reseal_rows
 from config.database import is_postgres, read_connection, write_transaction
 
 __all__ = ["AppointmentStore", "new_code"]
@@ -253,34 +253,10 @@ class AppointmentStore:
             ).one_or_none()
         return None if row is None else AppointmentRow(**row._mapping)
 
-    def reseal(self, reseal: Callable[[bytes], bytes], batch: int = 500) -> tuple[int, int]:
-        """Every booking's sealed contact sealed again (``reseal``), a batch per transaction:
-        how many, and how many no key opened (left as they were). Safe to run again, and beside
-        running servers (they read every key; a contact anonymised meanwhile stays so)."""
-        done, unopened, last = 0, 0, ""
-        while True:
-            with write_transaction(self.engine) as conn, conn.begin():
-                rows = conn.execute(
-                    sa.select(_appts.c.id, _appts.c.contact_sealed)
-                    .where(_appts.c.id > last, _appts.c.contact_sealed != b"")  # none left once anonymised
-                    .order_by(_appts.c.id)
-                    .limit(batch)
-                ).all()
-                for row in rows:
-                    try:
-                        again = reseal(row.contact_sealed)
-                    except InvalidTag:
-                        unopened += 1
-                        continue
-                    done += 1
-                    conn.execute(
-                        sa.update(_appts)
-                        .where(_appts.c.id == row.id, _appts.c.contact_sealed == row.contact_sealed)
-                        .values(contact_sealed=again)
-                    )
-            if not rows:
-                return done, unopened
-            last = rows[-1].id
+    def reseal(self, reseal: Callable[[bytes], bytes]) -> tuple[int, int]:
+        """Every booking's sealed contact sealed again (``config.crypto.reseal_rows``)."""
+        present = _appts.c.contact_sealed != b""  # none left once anonymised
+        return reseal_rows(self.engine, _appts.c.id, _appts.c.contact_sealed, present, reseal)
 
     def of_person(self, hall: str, person_keys: list[str]) -> list[AppointmentRow]:
         """A person's bookings, by the keyed hash of their number under each secret."""

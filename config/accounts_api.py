@@ -19,7 +19,7 @@ from litestar.params import FromPath, JSONBody
 
 from config.accounts import AccountKind
 from config.audit.marks import RECORDS_ITSELF
-from config.auth import Authenticator, Password, Principal, admin_guard
+from config.auth import Authenticator, Password, Principal, admin_guard, client_address
 from config.crypto import hash_password
 from queueing.errors import Conflict, NotFound
 
@@ -78,8 +78,7 @@ async def _change(
     action: str,
     **change: object,
 ) -> None:
-    address = request.client.host if request.client else ""
-    entry = auth.staff_entry(principal, address, action, f"{kind} {name}")
+    entry = auth.staff_entry(principal, client_address(request), action, f"{kind} {name}")
     await asyncio.to_thread(auth.states.change, principal.hall, kind, name, entry, **change)  # type: ignore[arg-type]
     auth.end_channels()  # this process's websockets at once; the others' within a second
 

@@ -81,6 +81,7 @@ __all__ = [
     "PrincipalMiddleware",
     "admin_guard",
     "change_password",
+    "client_address",
     "client_place",
     "issuer_guard",
     "login",
@@ -686,7 +687,8 @@ def provide_principal(scope: Scope) -> Principal | None:
     return scope.get("user")  # type: ignore[return-value]
 
 
-def _address(request: Request) -> str:
+def client_address(request: Request) -> str:
+    """The client's address, as the server sees it (a proxy's ``X-Forwarded-For`` when trusted)."""
     return request.client.host if request.client else ""
 
 
@@ -698,7 +700,7 @@ def _address(request: Request) -> str:
     status_code=200,
 )
 async def login(data: JSONBody[LoginRequest], request: Request, auth: NamedDependency[Authenticator]) -> LoginResponse:
-    return await asyncio.to_thread(auth.login, data, _address(request))  # scrypt takes tens of milliseconds
+    return await asyncio.to_thread(auth.login, data, client_address(request))  # scrypt takes tens of milliseconds
 
 
 @post(
@@ -711,7 +713,7 @@ async def login(data: JSONBody[LoginRequest], request: Request, auth: NamedDepen
 )
 async def logout(request: Request, auth: NamedDependency[Authenticator]) -> None:
     """A device's token is not ended here: an administrator disables the device."""
-    await asyncio.to_thread(auth.logout, request.headers.get("authorization"), _address(request))
+    await asyncio.to_thread(auth.logout, request.headers.get("authorization"), client_address(request))
     auth.end_channels()  # this process's websockets of the token: at once
 
 
@@ -730,6 +732,6 @@ async def change_password(
     auth: NamedDependency[Authenticator],
 ) -> LoginResponse:
     """The account's other tokens stop working (a password changed because it was seen)."""
-    answer = await asyncio.to_thread(auth.change_password, principal, data, _address(request))
+    answer = await asyncio.to_thread(auth.change_password, principal, data, client_address(request))
     auth.end_channels()
     return answer

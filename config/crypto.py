@@ -18,11 +18,15 @@ import hashlib
 import hmac
 import os
 import secrets
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 import msgspec
+import sqlalchemy as sa
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+from sqlalchemy.engine import Engine
+
+from config.database import write_transaction
 
 __all__ = [
     "Sealer",
@@ -139,3 +143,34 @@ class TokenSigner:
         except (msgspec.DecodeError, ValueError):
             return None
         return claims if claims.exp > now else None
+
+
+def reseal_rows(
+    engine: Engine,
+    id_column: sa.Column,
+    sealed: sa.Column,
+    present: sa.ColumnElement[bool],
+    reseal: Callable[[bytes], bytes],
+) -> tuple[int, int]:
+    """Every ``sealed`` value of the rows where ``present`` sealed again (``reseal``, a key
+    rotation's ``hall rekey``), 500 rows per transaction: how many, and how many no key opened
+    (left as they were). Safe to run again, and beside running servers: a value changed
+    meanwhile (anonymised, dropped) is left as it now is."""
+    table = sealed.table
+    done, unopened, last = 0, 0, ""
+    while True:
+        with write_transaction(engine) as conn, conn.begin():
+            rows = conn.execute(
+                sa.select(id_column, sealed).where(id_column > last, present).order_by(id_column).limit(500)
+            ).all()
+            for key, value in rows:
+                try:
+                    again = reseal(value)
+                except InvalidTag:
+                    unopened += 1
+                    continue
+                done += 1
+                conn.execute(table.update().where(id_column == key, sealed == value).values({sealed.name: again}))
+        if not rows:
+            return done, unopened
+        last = rows[-1][0]

@@ -27,7 +27,7 @@ from litestar.stores.base import Store
 from litestar.stores.memory import MemoryStore
 from litestar.stores.registry import StoreRegistry
 
-from config.auth import client_place, provide_principal
+from config.auth import client_address, client_place, provide_principal
 
 __all__ = ["ClientLimits", "LimitGroup", "limit_middleware", "limit_stores", "limited"]
 
@@ -95,7 +95,7 @@ def _counts(group: LimitGroup) -> Any:
 
 
 def _client(request: Request) -> str:
-    return client_place(request.client.host if request.client else "")
+    return client_place(client_address(request))
 
 
 def limit_middleware(limits: ClientLimits) -> list:

@@ -23,7 +23,7 @@ from litestar.di import NamedDependency
 from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from config.audit.marks import RECORDS_ITSELF
-from config.auth import Principal, manager_guard
+from config.auth import Principal, client_address, manager_guard
 from config.limits import limited
 from counters.evaluation import EvaluationService
 from counters.ratings import CallOutcome, CaseAction, CaseTier, Level, RatingStats, split_reasons
@@ -235,8 +235,7 @@ async def open_phone(
     evaluation: NamedDependency[EvaluationService],
     principal: NamedDependency[Principal],
 ) -> PhoneView:
-    address = request.client.host if request.client else ""
-    phone = await evaluation.open_phone(hall, case_id, principal.name, principal.role.value, address)
+    phone = await evaluation.open_phone(hall, case_id, principal.name, principal.role.value, client_address(request))
     return PhoneView(phone=phone)
 
 

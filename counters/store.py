@@ -10,12 +10,12 @@ from collections.abc import Callable, Collection
 
 import msgspec
 import sqlalchemy as sa
-from cryptography.exceptions import InvalidTag
 from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from config.audit.schemas import AuditEntry
 from config.audit.store import record as audit_record
+from config.crypto import reseal_rows
 from config.database import read_connection, write_transaction
 from counters.models import PostRosterRow, RatingCaseRow, RatingCaseStepRow, RatingRow
 from counters.ratings import CaseState
@@ -144,34 +144,10 @@ class CounterStore:
                 audit_record(conn, msgspec.structs.replace(entry, details=details))
         return done
 
-    def reseal(self, reseal: Callable[[bytes], bytes], batch: int = 500) -> tuple[int, int]:
-        """Every real-name rating's sealed phone sealed again (``reseal``), a batch per
-        transaction: how many, and how many no key opened (left as they were). Safe to run
-        again, and beside running servers (a phone dropped meanwhile stays dropped)."""
-        done, unopened, last = 0, 0, ""
-        while True:
-            with write_transaction(self.engine) as conn, conn.begin():
-                rows = conn.execute(
-                    sa.select(_ratings.c.id, _ratings.c.contact_sealed)
-                    .where(_ratings.c.id > last, _ratings.c.contact_sealed.is_not(None))
-                    .order_by(_ratings.c.id)
-                    .limit(batch)
-                ).all()
-                for row in rows:
-                    try:
-                        again = reseal(row.contact_sealed)
-                    except InvalidTag:
-                        unopened += 1
-                        continue
-                    done += 1
-                    conn.execute(
-                        _ratings.update()
-                        .where(_ratings.c.id == row.id, _ratings.c.contact_sealed == row.contact_sealed)
-                        .values(contact_sealed=again)
-                    )
-            if not rows:
-                return done, unopened
-            last = rows[-1].id
+    def reseal(self, reseal: Callable[[bytes], bytes]) -> tuple[int, int]:
+        """Every real-name rating's sealed phone sealed again (``config.crypto.reseal_rows``)."""
+        present = _ratings.c.contact_sealed.is_not(None)  # none once dropped
+        return reseal_rows(self.engine, _ratings.c.id, _ratings.c.contact_sealed, present, reseal)
 
     def sealed_contact(self, conn: Connection, rating_id: str) -> bytes | None:
         return conn.execute(sa.select(_ratings.c.contact_sealed).where(_ratings.c.id == rating_id)).scalar_one_or_none()

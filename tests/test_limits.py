@@ -8,17 +8,13 @@ from __future__ import annotations
 
 import itertools
 import secrets
-import socket
-import subprocess
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 
 from config.limits import ClientLimits
-from tests.support import booking_request, free_port, login, person, phone_code, running
+from tests.support import RedisServer, booking_request, login, person, phone_code, running
 
 BASE = "/api/halls/demo/appointments"
 BOOKINGS_A_MINUTE = ClientLimits().booking  # the default bounds
@@ -95,28 +91,10 @@ def test_booking_codes_cannot_be_guessed_at_speed(tmp_path: Path) -> None:
     # about 17 years (2**40 / 1000 / 120 minutes); the issue measured 635 a second, unbounded.
 
 
-@contextmanager
-def redis_server() -> Iterator[tuple[str, subprocess.Popen]]:
-    """A Redis server of the test's own, to stop while the hall runs."""
-    port = free_port()
-    process = subprocess.Popen(
-        ["redis-server", "--port", str(port), "--save", "", "--appendonly", "no"], stdout=subprocess.DEVNULL
-    )
-    try:
-        for _ in range(100):
-            with socket.socket() as probe:
-                if probe.connect_ex(("127.0.0.1", port)) == 0:
-                    break
-            time.sleep(0.05)
-        yield f"redis://127.0.0.1:{port}/0", process
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
-
-
 def test_two_processes_share_the_count_and_a_missing_redis_refuses_nobody(tmp_path: Path) -> None:
-    with redis_server() as (redis_url, redis_process):
-        shared = env(tmp_path, REDIS_URL=redis_url, HALL_SECRET_KEY="one-secret-for-both-servers")
+    redis_server = RedisServer().start()
+    try:
+        shared = env(tmp_path, REDIS_URL=redis_server.url, HALL_SECRET_KEY="one-secret-for-both-servers")
         shared["DATABASE_URL"] = f"sqlite:///{tmp_path / 'hall.db'}"
         with (
             running({**shared, "HALL_DATA_DIR": str(tmp_path / "a")}) as first,
@@ -131,8 +109,9 @@ def test_two_processes_share_the_count_and_a_missing_redis_refuses_nobody(tmp_pa
             assert other.get(f"{BASE}/ABCD2345", headers=guesser).status_code == 429
 
             # Redis goes away: the counts cannot be kept, and nobody is refused for that.
-            redis_process.terminate()
-            redis_process.wait(timeout=10)
+            redis_server.kill()
             answers = [one.get(f"{BASE}/ABCD2345", headers=somewhere()).status_code for _ in range(5)]
             answers += [other.get(f"{BASE}/ABCD2345", headers=guesser).status_code for _ in range(5)]
             assert answers == [404] * 10
+    finally:
+        redis_server.kill()
