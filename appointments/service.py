@@ -51,6 +51,7 @@ from appointments.settings import AppointmentHall
 from appointments.store import AppointmentStore, new_code
 from config.audit.schemas import ActorKind, AuditEntry
 from config.auth import LoginThrottle
+from config.database import in_thread
 from config.privacy import mask_code, mask_phone
 from queueing.commands import Actor, IssueTicket, Priority
 from queueing.errors import Forbidden, Invalid, NotFound, Unavailable
@@ -201,7 +202,7 @@ class AppointmentService:
         ]
         if not all_slots:
             return []
-        counts = await asyncio.to_thread(
+        counts = await in_thread(
             self.store.booked, hall, [key], all_slots[0].start, all_slots[-1].end + dt.timedelta(seconds=1)
         )
         earliest = now + dt.timedelta(minutes=settings.earliest_minutes_ahead)
@@ -262,9 +263,7 @@ class AppointmentService:
                     headers={"Retry-After": str(math.ceil(hour_left.total_seconds()))},
                 )
 
-        await asyncio.to_thread(
-            self.store.send_phone_code, hall, key, self.keys.code_hash(key, code), now, CODE_VALID, check
-        )
+        await in_thread(self.store.send_phone_code, hall, key, self.keys.code_hash(key, code), now, CODE_VALID, check)
         minutes = int(CODE_VALID.total_seconds() // 60)
         message = Message(
             kind="phone_code",
@@ -298,7 +297,7 @@ class AppointmentService:
                 "phone_code: ask for a code to the booking's phone and type it in", "请先获取并填写手机验证码"
             )
         code_hash = self.keys.code_hash(keys[0], typed)
-        found = await asyncio.to_thread(self.store.try_phone_code, hall, keys[0], code_hash, now, CODE_TRIES)
+        found = await in_thread(self.store.try_phone_code, hall, keys[0], code_hash, now, CODE_TRIES)
         if found == "none":
             raise BookingRefused(
                 "phone_code",
@@ -384,7 +383,7 @@ class AppointmentService:
         def check(history: list, others: list) -> None:
             check_booking(code, slot, history, now, settings, zone, others)
 
-        row = await asyncio.to_thread(self.store.book, row, capacity, check, phone_keys, code_hash)
+        row = await in_thread(self.store.book, row, capacity, check, phone_keys, code_hash)
         log.info(
             "booked",
             extra={"hall": hall, "code": mask_code(row.code), "item": code, "slot": slot.start.isoformat(),
@@ -408,7 +407,7 @@ class AppointmentService:
 
     async def status(self, hall: str, code: str) -> BookingView:
         definition, _zone = self._hall(hall)
-        row = await asyncio.to_thread(self.store.by_code, hall, code.strip().upper())
+        row = await in_thread(self.store.by_code, hall, code.strip().upper())
         if row is None:
             raise NotFound(f"no booking {code!r} in hall {hall}", "没有找到该预约")
         return self._view(definition, row)
@@ -416,7 +415,7 @@ class AppointmentService:
     async def of_ticket(self, hall: str, ticket_id: str) -> BookingView:
         """The booking checked in as this ticket (the desk and the counter: who comes, 代办)."""
         definition, _zone = self._hall(hall)
-        row = await asyncio.to_thread(self.store.by_ticket, hall, ticket_id)
+        row = await in_thread(self.store.by_ticket, hall, ticket_id)
         if row is None:
             raise NotFound(f"no booking was checked in as ticket {ticket_id!r}", "该号码不是预约签到的号")
         return self._view(definition, row)
@@ -425,7 +424,7 @@ class AppointmentService:
         """Cancelled by someone who knows the booking's phone number or ID number as well as
         its code: the code alone is on a slip or a screenshot others may see."""
         definition, _zone = self._hall(hall)
-        row = await asyncio.to_thread(self.store.by_code, hall, code.strip().upper())
+        row = await in_thread(self.store.by_code, hall, code.strip().upper())
         if row is None:
             raise NotFound(f"no booking {code!r} in hall {hall}", "没有找到该预约")
         self.guesses.check([("cancel", hall, row.code)])
@@ -438,7 +437,7 @@ class AppointmentService:
             )
         now = self.clock()
         check_cancel(row.slot_start, row.state, now, definition.settings)
-        if not await asyncio.to_thread(self.store.end, hall, row.id, ("booked",), "cancelled", now):
+        if not await in_thread(self.store.end, hall, row.id, ("booked",), "cancelled", now):
             raise BookingRefused("not_active", "该预约已办理、已取消或已失效", "the booking is no longer active")
         row.state, row.ended_at = "cancelled", now
         log.info("booking cancelled", extra={"hall": hall, "code": mask_code(row.code)})
@@ -457,7 +456,7 @@ class AppointmentService:
             raise _typed(exc) from None
         key = keys[0]
         self.guesses.check([("find", hall, key)])
-        rows = await asyncio.to_thread(self.store.of_person, hall, keys)
+        rows = await in_thread(self.store.of_person, hall, keys)
         now = self.clock()
         ahead = [r for r in rows if r.state == "booked" and r.slot_end > now]
         mine = [r for r in ahead if self._proves(r, phone, "")]
@@ -547,7 +546,7 @@ class AppointmentService:
         self, hall: str, zone: ZoneInfo, code: str, id_number: str, now: dt.datetime
     ) -> AppointmentRow:
         if code.strip():
-            row = await asyncio.to_thread(self.store.by_code, hall, _code_of(code))
+            row = await in_thread(self.store.by_code, hall, _code_of(code))
             if row is None:
                 raise NotFound(f"no booking {code!r} in hall {hall}", "没有找到该预约，请核对预约码")
             return row
@@ -568,7 +567,7 @@ class AppointmentService:
         today = now.astimezone(zone).date()
         rows = [
             r
-            for r in await asyncio.to_thread(self.store.of_person, hall, keys)
+            for r in await in_thread(self.store.of_person, hall, keys)
             if r.slot_start.astimezone(zone).date() == today
         ]
         if not rows:
@@ -645,7 +644,7 @@ class AppointmentService:
             return [AppointmentFigures(key="")]
         begin = dt.datetime.combine(since, dt.time(), zone)
         end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), zone)
-        rows = await asyncio.to_thread(self.store.states_between, hall, begin, end)
+        rows = await in_thread(self.store.states_between, hall, begin, end)
         days: dict[str, AppointmentFigures] = {}
         total = AppointmentFigures(key="")
         day = since
@@ -680,7 +679,7 @@ class AppointmentService:
         start = dt.datetime.combine(since, dt.time(), zone)
         end = dt.datetime.combine(until + dt.timedelta(days=1), dt.time(), zone)
         states = ("booked", "checked_in", "late", "no_show")
-        rows = await asyncio.to_thread(self.store.in_slots, hall, start, end, states)
+        rows = await in_thread(self.store.in_slots, hall, start, end, states)
         found: dict[dt.date, dict[str, list[int]]] = {}
         for row in rows:
             local = row.slot_start.astimezone(zone)
@@ -699,7 +698,7 @@ class AppointmentService:
         slots = day_slots(definition.rules.hours, today, definition.settings.slot_minutes, zone)
         if not slots:
             return []
-        rows = await asyncio.to_thread(self.store.states_between, hall, slots[0].start, slots[-1].end)
+        rows = await in_thread(self.store.states_between, hall, slots[0].start, slots[-1].end)
         result = {s.start: SlotToday(start=s.start, end=s.end, seats=seats.get(s.start, 0), booked=0,
                                      checked_in=0, missed=0, pending=0) for s in slots}  # fmt: skip
         for start, _key, state in rows:

@@ -21,6 +21,7 @@ from config.accounts import AccountKind
 from config.audit.marks import RECORDS_ITSELF
 from config.auth import Authenticator, Password, Principal, admin_guard, client_address
 from config.crypto import hash_password
+from config.database import in_thread
 from queueing.errors import Conflict, NotFound
 
 __all__ = ["DeviceAccount", "HallAccounts", "NewPassword", "StaffAccount", "router"]
@@ -79,7 +80,7 @@ async def _change(
     **change: object,
 ) -> None:
     entry = auth.staff_entry(principal, client_address(request), action, f"{kind} {name}")
-    await asyncio.to_thread(auth.states.change, principal.hall, kind, name, entry, **change)  # type: ignore[arg-type]
+    await in_thread(auth.states.change, principal.hall, kind, name, entry, **change)  # type: ignore[arg-type]
     auth.end_channels()  # this process's websockets at once; the others' within a second
 
 

@@ -57,7 +57,7 @@ from config.auth import (
     staff_guard,
 )
 from config.crypto import TokenSigner
-from config.database import connect_engine
+from config.database import bound_calls, connect_engine
 from config.halls import HallDefinition, load_halls
 from config.limits import limit_middleware, limit_stores
 from config.logging import configure_logging
@@ -168,6 +168,8 @@ def _error(request: Request, body: ErrorBody, headers: dict[str, str] | None = N
 def _refusal_response(request: Request, refusal: Refusal) -> Response:
     body = ErrorBody(refusal.status_code, refusal.code, refusal.message, refusal.message_zh)
     unavailable = refusal.status_code == 503  # nothing done: when to try again
+    if unavailable:  # an outage is one line a request, not a traceback
+        log.warning("unavailable (answered 503): %s %s: %s", request.method, request.url.path, refusal.message)
     return _error(request, body, {"Retry-After": str(RETRY_AFTER_SECONDS)} if unavailable else None)
 
 
@@ -411,9 +413,9 @@ def create_app(
         # Database calls run in threads: Python's default of cpu + 4 lets a few calls held by a
         # stalling database starve every other one; with more, the others wait only as long as
         # their own deadline (database_wait_seconds) and are answered.
-        asyncio.get_running_loop().set_default_executor(
-            ThreadPoolExecutor(max_workers=_IO_THREADS, thread_name_prefix="hall-io")
-        )
+        io_threads = ThreadPoolExecutor(max_workers=_IO_THREADS, thread_name_prefix="hall-io")
+        asyncio.get_running_loop().set_default_executor(io_threads)
+        bound_calls(io_threads, settings.database_wait_seconds)
         await asyncio.to_thread(upgrade, engine)
         await auth.start()
         await hub.start()

@@ -70,6 +70,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from config.audit.marks import RECORDS_ITSELF, SIGN_IN
 from config.audit.schemas import AuditEntry
 from config.crypto import TokenClaims, TokenSigner, hash_password, new_token_id, verify_password
+from config.database import in_thread
 from queueing.commands import Actor, Role
 
 __all__ = [
@@ -700,7 +701,7 @@ def client_address(request: Request) -> str:
     status_code=200,
 )
 async def login(data: JSONBody[LoginRequest], request: Request, auth: NamedDependency[Authenticator]) -> LoginResponse:
-    return await asyncio.to_thread(auth.login, data, client_address(request))  # scrypt takes tens of milliseconds
+    return await in_thread(auth.login, data, client_address(request))  # scrypt takes tens of milliseconds
 
 
 @post(
@@ -713,7 +714,7 @@ async def login(data: JSONBody[LoginRequest], request: Request, auth: NamedDepen
 )
 async def logout(request: Request, auth: NamedDependency[Authenticator]) -> None:
     """A device's token is not ended here: an administrator disables the device."""
-    await asyncio.to_thread(auth.logout, request.headers.get("authorization"), client_address(request))
+    await in_thread(auth.logout, request.headers.get("authorization"), client_address(request))
     auth.end_channels()  # this process's websockets of the token: at once
 
 
@@ -732,6 +733,6 @@ async def change_password(
     auth: NamedDependency[Authenticator],
 ) -> LoginResponse:
     """The account's other tokens stop working (a password changed because it was seen)."""
-    answer = await asyncio.to_thread(auth.change_password, principal, data, client_address(request))
+    answer = await in_thread(auth.change_password, principal, data, client_address(request))
     auth.end_channels()
     return answer

@@ -8,14 +8,33 @@ the client hears of it.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import datetime as dt
+import threading
+from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
+from typing import Any, TypeVar
 
 import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import Connection, Engine
 
-__all__ = ["UTCDateTime", "connect_engine", "instant", "is_postgres", "read_connection", "write_transaction"]
+from queueing.errors import Unavailable
+
+__all__ = [
+    "UTCDateTime",
+    "bound_calls",
+    "connect_engine",
+    "in_thread",
+    "instant",
+    "is_postgres",
+    "read_connection",
+    "write_transaction",
+]
+
+T = TypeVar("T")
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -66,6 +85,7 @@ def connect_engine(
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
         _sqlite_transactions(engine, sqlite_synchronous)
+        event.listen(engine, "commit", _before_commit)
         return engine
     connect_args: dict[str, object] = {
         "connect_timeout": max(1, round(wait_seconds)),
@@ -73,7 +93,7 @@ def connect_engine(
     }  # fmt: skip
     if not prepared:
         connect_args["prepare_threshold"] = None
-    return sa.create_engine(
+    engine = sa.create_engine(
         url,
         pool_size=pool_size,
         max_overflow=pool_size,
@@ -81,6 +101,8 @@ def connect_engine(
         pool_timeout=wait_seconds,
         connect_args=connect_args,
     )
+    event.listen(engine, "commit", _before_commit)
+    return engine
 
 
 def _sqlite_transactions(engine: Engine, synchronous: str) -> None:
@@ -112,3 +134,99 @@ def write_transaction(engine: Engine) -> Connection:
 def read_connection(engine: Engine) -> Connection:
     """A connection for reading only (SQLite: a deferred transaction, no write lock)."""
     return engine.connect().execution_options(sqlite_begin="DEFERRED")
+
+
+# ---------------------------------------------------------------- database calls with a deadline
+#
+# The hall's own work goes through its thread and is bounded there (``HallRuntime._submit``).
+# Everything else a request asks of the database (sign-in, bookings, ratings, rosters, the audit
+# search, print jobs) runs in a worker thread through ``in_thread``: a call that has not
+# answered within ``seconds`` is answered 503 with nothing done. A call not begun is withdrawn;
+# one begun but not yet committing is abandoned, and its commit, should the database come back,
+# is refused (rolled back); one whose commit was sent is awaited, for its outcome is no longer
+# ours to deny.
+
+
+class _Attempt:
+    """One ``in_thread`` call as its worker thread and its deadline see it."""
+
+    __slots__ = ("abandoned", "committing", "lock")
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.abandoned = False
+        self.committing = False  # a commit was sent: from then on the call is waited for
+
+    def abandon(self) -> bool:
+        with self.lock:
+            if not self.committing:
+                self.abandoned = True
+            return self.abandoned
+
+
+class _Abandoned(Exception):
+    """Raised inside a worker thread whose caller has already been answered 503."""
+
+
+_current = threading.local()
+_calls: dict[str, Any] = {"pool": None, "seconds": 30.0}
+
+
+def bound_calls(pool: Executor, seconds: float) -> None:
+    """The worker threads ``in_thread`` uses and how long a request waits for them (the
+    process's default executor and ``database_wait_seconds``, set when the app starts)."""
+    _calls["pool"], _calls["seconds"] = pool, seconds
+
+
+def _before_commit(connection: Connection) -> None:
+    attempt: _Attempt | None = getattr(_current, "attempt", None)
+    if attempt is None:
+        return
+    with attempt.lock:
+        if attempt.abandoned:
+            raise _Abandoned("the caller was answered 503; this transaction is rolled back")
+        attempt.committing = True
+
+
+def _run(attempt: _Attempt, context: contextvars.Context, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+    _current.attempt = attempt
+    try:
+        return context.run(fn, *args)
+    finally:
+        _current.attempt = None
+
+
+async def in_thread(fn: Callable[..., T], /, *args: Any) -> T:
+    """``fn(*args)`` in a worker thread, answered within the deadline (see above): 503
+    (``Unavailable``) when the database does not answer in time, with nothing done."""
+    pool = _calls["pool"]
+    if pool is None:  # no app started (a command, a test of a service alone)
+        pool = _calls["pool"] = ThreadPoolExecutor(thread_name_prefix="hall-db")
+    attempt = _Attempt()
+    try:
+        future = pool.submit(_run, attempt, contextvars.copy_context(), fn, args)
+    except RuntimeError:  # that pool was shut down with its app (tests start several): a fresh one
+        pool = _calls["pool"] = ThreadPoolExecutor(thread_name_prefix="hall-db")
+        future = pool.submit(_run, attempt, contextvars.copy_context(), fn, args)
+    waiting = asyncio.wrap_future(future)
+    expired = False
+
+    def expire() -> None:
+        nonlocal expired
+        if future.cancel() or attempt.abandon():
+            expired = True
+            waiting.cancel()
+
+    # A timer rather than a timeout around the await: the answer's path stays one await.
+    timer = asyncio.get_running_loop().call_later(_calls["seconds"], expire)
+    try:
+        return await waiting
+    except asyncio.CancelledError:
+        if not expired:
+            raise  # the request itself was cancelled: the call goes on as it would have
+        raise Unavailable(
+            f"the database did not answer within {_calls['seconds']:g} s; nothing was done: try again shortly",
+            "系统繁忙（数据库暂时无法响应），本次操作未生效，请稍后再试",
+        ) from None
+    finally:
+        timer.cancel()

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from config.audit.schemas import ActorKind, AuditEntry
 from config.audit.store import record
 from config.crypto import Sealer
-from config.database import read_connection, write_transaction
+from config.database import in_thread, read_connection, write_transaction
 from config.privacy import mask_phone, mask_text
 from counters.models import RatingCaseRow, RatingCaseStepRow, RatingRow
 from counters.ratings import (
@@ -163,7 +163,7 @@ class EvaluationService:
         if service is None and not ticket_id:
             raise Invalid("name the service (the pad) or the ticket (its page)", "缺少评价对象")
         now = self.clock()
-        row = await asyncio.to_thread(
+        row = await in_thread(
             self._insert, part, level, service, ticket_id, reason, text, phone, now, channel, pad_counter
         )
         log.info("rated", extra={"hall": hall, "counter": row.counter, "level": level.value, "channel": channel})
@@ -277,7 +277,7 @@ class EvaluationService:
 
     async def rateable(self, hall: str, ticket_id: str) -> bool:
         """Whether the ticket has a completed service nobody rated yet (its page offers the rating)."""
-        return await asyncio.to_thread(self.store.rateable, hall, ticket_id)
+        return await in_thread(self.store.rateable, hall, ticket_id)
 
     async def rating_prompt(self, hall: str, ticket_id: str, completed: bool) -> RatingPrompt:
         """What a ticket's page offers (the queue's ``RatingOffer``): the rating, once its
@@ -315,7 +315,7 @@ class EvaluationService:
 
     async def cases(self, hall: str, state: str | None = None, overdue: bool | None = None) -> list[dict]:
         today = self.today(hall)
-        rows, steps = await asyncio.to_thread(self.store.cases, hall, state)
+        rows, steps = await in_thread(self.store.cases, hall, state)
         result = []
         for row in rows:
             late = row["state"] in (CaseState.OPEN.value, CaseState.APPEALED.value) and row["deadline"] < today
@@ -332,7 +332,7 @@ class EvaluationService:
         self._hall(hall)
         if not text.strip():
             raise Invalid(f"{action}: say what was done", "请填写处理内容")
-        await asyncio.to_thread(self._act, hall, case_id, action, mask_text(text.strip())[:1000], by, self.clock())
+        await in_thread(self._act, hall, case_id, action, mask_text(text.strip())[:1000], by, self.clock())
         log.info("rating case", extra={"hall": hall, "case": case_id, "action": action})
         return await self._case(hall, case_id)
 
@@ -368,9 +368,7 @@ class EvaluationService:
         self._hall(hall)
         if not note.strip():
             raise Invalid("call-back: say what was said or why nobody answered", "请填写回访情况")
-        await asyncio.to_thread(
-            self._call_back, hall, case_id, outcome, mask_text(note.strip())[:1000], by, self.clock()
-        )
+        await in_thread(self._call_back, hall, case_id, outcome, mask_text(note.strip())[:1000], by, self.clock())
         log.info("rating case", extra={"hall": hall, "case": case_id, "action": "call_back", "outcome": outcome.value})
         return await self._case(hall, case_id)
 
@@ -395,7 +393,7 @@ class EvaluationService:
         """The case's tier (solved on the spot, 1, 5 or 15 working days) and so its deadline,
         counted from the day it opened."""
         part = self._hall(hall)
-        await asyncio.to_thread(self._set_tier, part, case_id, tier, mask_text(note.strip())[:1000], by, self.clock())
+        await in_thread(self._set_tier, part, case_id, tier, mask_text(note.strip())[:1000], by, self.clock())
         log.info("rating case", extra={"hall": hall, "case": case_id, "action": "tier", "tier": tier.value})
         return await self._case(hall, case_id)
 
@@ -417,7 +415,7 @@ class EvaluationService:
         """The real-name rating's phone in clear, for the manager calling back: recorded in the
         audit trail and as a step of the case, in the same transaction."""
         self._hall(hall)
-        phone = await asyncio.to_thread(self._open_phone, hall, case_id, by, role, address, self.clock())
+        phone = await in_thread(self._open_phone, hall, case_id, by, role, address, self.clock())
         log.info("rating phone opened", extra={"hall": hall, "case": case_id, "username": by})
         return phone
 
@@ -456,7 +454,7 @@ class EvaluationService:
 
     async def statistics(self, hall: str, by: str, since: dt.date, until: dt.date) -> list[RatingStats]:
         rules = self._hall(hall).ratings
-        rows = await asyncio.to_thread(self.store.ratings, hall, since, until)
+        rows = await in_thread(self.store.ratings, hall, since, until)
         rated = [
             Rated(
                 level=Level(r["level"]),

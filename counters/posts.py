@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from sqlalchemy.engine import Engine
 
+from config.database import in_thread
 from counters.coverage import Interval, Presence, Roster, coverage
 from counters.settings import CounterHall
 from counters.store import CounterStore
@@ -175,7 +176,7 @@ class PostService:
         if len({e.counter for e in entries}) != len(entries):
             raise Invalid("each counter once", "窗口重复")
         rows = [(e.counter, e.a, e.b) for e in entries]
-        await asyncio.to_thread(self.store.write_roster, hall, day, rows, by, self.clock())
+        await in_thread(self.store.write_roster, hall, day, rows, by, self.clock())
         return await self.roster(hall, day)
 
     async def copy_roster(self, hall: str, copy: RosterCopy, by: str) -> RosterCopied:
@@ -198,7 +199,7 @@ class PostService:
         today = self.clock().astimezone(ZoneInfo(part.info.timezone)).date()
         staff = {s.username for s in part.staff}
         counters = sorted(c.number for c in part.counters)
-        rows = await asyncio.to_thread(self.store.roster, hall, copy.source, last_source)
+        rows = await in_thread(self.store.roster, hall, copy.source, last_source)
         by_day: dict[int, dict[int, tuple[str, str]]] = {}
         dropped: set[str] = set()
         for row in rows:
@@ -214,13 +215,13 @@ class PostService:
             for day, offset in targets
             if day >= today
         ]
-        await asyncio.to_thread(self.store.write_rosters, hall, days, by, self.clock())
+        await in_thread(self.store.write_rosters, hall, days, by, self.clock())
         past = [day for day, _ in targets if day < today]
         return RosterCopied(days=[day for day, _ in days], dropped=sorted(dropped), past=past)
 
     async def roster(self, hall: str, day: dt.date) -> list[RosterEntry]:
         self._hall(hall)
-        rows = await asyncio.to_thread(self.store.roster, hall, day, day)
+        rows = await in_thread(self.store.roster, hall, day, day)
         return [RosterEntry(counter=r.counter, a=r.a_staff, b=r.b_staff) for r in rows]
 
     # ---------------------------------------------------------------- coverage
@@ -234,8 +235,8 @@ class PostService:
         part = self._hall(hall)
         zone = ZoneInfo(part.info.timezone)
         now = self.clock()
-        rosters = {(r.counter, r.day): r for r in await asyncio.to_thread(self.store.roster, hall, since, until)}
-        changes = await asyncio.to_thread(self._presence, hall, since, until, counter)
+        rosters = {(r.counter, r.day): r for r in await in_thread(self.store.roster, hall, since, until)}
+        changes = await in_thread(self._presence, hall, since, until, counter)
         numbers = sorted(c.number for c in part.counters if counter in (None, c.number))
         result = []
         day = since

@@ -27,6 +27,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from config.database import in_thread
 from printers.drivers import PrinterFault, send
 from printers.escpos import render_slip
 from printers.models import PrintJobRow
@@ -245,7 +246,7 @@ class PrintService:
         # A job is stored just after the ticket is answered: one asked for at once may not be there yet.
         unknown_until = loop.time() + _STORING_SECONDS
         while True:
-            view = await asyncio.to_thread(self.store.job, hall, job_id)
+            view = await in_thread(self.store.job, hall, job_id)
             if view is None:
                 if loop.time() >= unknown_until:
                     raise NotFound(f"no print job {job_id!r} in hall {hall}", "没有该打印任务")
@@ -256,7 +257,7 @@ class PrintService:
             await asyncio.sleep(min(0.1, max(0.0, deadline - loop.time())))
 
     async def printers(self, hall: str) -> list[PrinterView]:
-        statuses, waiting = await asyncio.to_thread(self.store.printers, hall)
+        statuses, waiting = await in_thread(self.store.printers, hall)
         views = []
         for device, printer in self._hall(hall).printers.items():
             row = statuses.get(device)

@@ -15,8 +15,9 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import httpx
+import sqlalchemy as sa
 
-from tests.support import login, running
+from tests.support import booking_request, login, person, phone_code, running
 
 WAIT = 3  # database_wait_seconds for this test
 KIOSK = {"Authorization": "Bearer demo-kiosk-token"}
@@ -100,3 +101,59 @@ def test_a_stalling_database_answers_503_in_seconds_and_loses_nothing(tmp_path: 
         assert waiting == 1 + len(issued)
         assert c.post("/api/halls/demo/counters/1/open", headers=manager).status_code == 200  # and goes on
     relay.close()
+
+
+def test_work_outside_the_halls_queue_is_answered_503_in_seconds_and_rolled_back(tmp_path: Path, pg_url: str) -> None:
+    """Sign-in, a booking and the audit search go to the database outside the hall's thread.
+    Stalled, each is answered 503 within the deadline; the booking, begun and stuck, is rolled
+    back when the database returns rather than made behind the client's back."""
+    parts = urlsplit(pg_url)
+    relay = Relay((parts.hostname or "127.0.0.1", parts.port or 5432))
+    through_relay = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{relay.port}"))
+    env = {
+        "HALL_DATA_DIR": str(tmp_path / "var"),
+        "DATABASE_URL": through_relay,
+        "HALL_LOG_FORMAT": "text",
+        "HALL_DATABASE_WAIT_SECONDS": str(WAIT),
+    }
+    log = tmp_path / "server.log"
+    with running(env, log=log) as server, httpx.Client(base_url=server.url, timeout=60) as c:
+        manager = login(c, "manager", "demo-manager")
+        slots = c.get("/api/halls/demo/appointments/slots", params={"item": "QY01", "days": 14}).json()
+        start = next(s["start"] for s in slots if s["state"] == "open")
+        phone = "13812340077"
+        code = phone_code(c, phone, log=log)
+        booking = booking_request("QY01", start, person(77, phone=phone), phone_code=code)
+
+        relay.flowing.clear()  # the database stalls
+        frozen_at = time.monotonic()
+        asks = {
+            "sign-in": (
+                "POST",
+                "/api/auth/login",
+                {"json": {"hall": "demo", "username": "manager", "password": "demo-manager"}},
+            ),
+            "booking": ("POST", "/api/halls/demo/appointments", {"json": booking}),
+            "audit": ("GET", "/api/halls/demo/audit", {"headers": manager}),
+        }
+
+        def ask(what: str) -> tuple[str, int, float, str]:
+            method, path, more = asks[what]
+            with httpx.Client(base_url=server.url, timeout=60) as own:
+                answer = own.request(method, path, **more)
+                return what, answer.status_code, time.monotonic() - frozen_at, answer.headers.get("retry-after", "")
+
+        with concurrent.futures.ThreadPoolExecutor(len(asks)) as pool:
+            answers = list(pool.map(ask, asks))
+        relay.flowing.set()  # the database is back
+        for what, status, after, retry in answers:
+            assert status == 503 and after < WAIT + 2 and retry == "5", (what, status, after)
+
+        time.sleep(2)  # the stuck booking's statements reach the database now: it must not commit
+        assert c.get("/api/halls/demo/appointments/today", headers=manager).status_code == 200  # and goes on
+        assert login(c, "manager", "demo-manager")
+    relay.close()
+    with sa.create_engine(pg_url.replace("postgresql://", "postgresql+psycopg://", 1)).connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM appointment")).scalar_one() == 0
+    lines = log.read_text(encoding="utf-8")
+    assert lines.count("unavailable (answered 503)") >= len(asks) and "Traceback" not in lines

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from typing import Annotated
 
@@ -13,6 +12,7 @@ from litestar.params import FromPath, FromQuery, QueryParameter
 from config.audit.schemas import AuditPage, AuditQuery
 from config.audit.store import AuditStore
 from config.auth import reader_guard
+from config.database import in_thread
 from queueing.bounds import check_day
 from queueing.errors import Invalid
 from queueing.service import HallRuntime
@@ -66,7 +66,7 @@ async def search_audit(
         before=before,
         limit=limit + 1,  # one more: whether there is another page
     )
-    found = await asyncio.to_thread(audit.search, hall, query)
+    found = await in_thread(audit.search, hall, query)
     entries = found[:limit]
     return AuditPage(entries=entries, next_before=entries[-1].id if len(found) > limit else None)
 

@@ -20,7 +20,6 @@ the queue's actions, a computation changes nothing, the sign-in names its attemp
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
@@ -32,6 +31,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from config.audit.marks import AUDIT, CHANGES_NOTHING, IN_HALL_RECORD, RECORDS_ITSELF, SIGN_IN
 from config.audit.schemas import AuditEntry
 from config.audit.store import AuditStore
+from config.database import in_thread
 from config.privacy import mask_code, mask_id_number, mask_name, mask_phone, mask_text
 
 __all__ = ["DETAILS_BYTES", "AuditMiddleware", "masked_body"]
@@ -149,7 +149,7 @@ class AuditMiddleware:
         if entry is None:
             return
         try:
-            await asyncio.to_thread(self.store.add, entry)
+            await in_thread(self.store.add, entry)
         except Exception as exc:  # the change stands: say so, once, and answer as it deserves
             log.error("audit entry not written: %s %s %s: %s", entry.actor, entry.action, entry.outcome, exc)
 

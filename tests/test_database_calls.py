@@ -1,0 +1,106 @@
+"""``config.database.in_thread``: database work outside the hall's thread answered within its
+deadline, with nothing done, or awaited once its commit has been sent (the outcome is the
+database's). A stall is played by a statement held on an event, on a real SQLite file."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from config.database import _calls, bound_calls, connect_engine, in_thread, write_transaction
+from queueing.errors import Unavailable
+
+DEADLINE = 0.3
+
+
+@pytest.fixture
+def engine(tmp_path: Path) -> Iterator[sa.Engine]:
+    engine = connect_engine(f"sqlite:///{tmp_path / 'calls.db'}")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE TABLE mark (n INTEGER)")
+    before = dict(_calls)
+    pool = ThreadPoolExecutor(2)
+    bound_calls(pool, DEADLINE)
+    yield engine
+    _calls.update(before)
+    pool.shutdown(wait=True)
+    engine.dispose()
+
+
+def marks(engine: sa.Engine) -> int:
+    with engine.connect() as conn:
+        return conn.execute(sa.text("SELECT count(*) FROM mark")).scalar_one()
+
+
+def insert(engine: sa.Engine, held: threading.Event | None = None) -> str:
+    with write_transaction(engine) as conn, conn.begin():
+        conn.execute(sa.text("INSERT INTO mark VALUES (1)"))
+        if held is not None:
+            held.wait(10)  # a statement the database has not answered yet
+    return "done"
+
+
+def test_work_that_answers_in_time_is_returned(engine: sa.Engine) -> None:
+    assert asyncio.run(in_thread(insert, engine)) == "done"
+    assert marks(engine) == 1
+
+
+def test_work_begun_and_stuck_is_answered_503_and_its_commit_refused(engine: sa.Engine) -> None:
+    held = threading.Event()
+
+    async def scenario() -> None:
+        with pytest.raises(Unavailable) as refused:
+            await in_thread(insert, engine, held)
+        assert refused.value.status_code == 503 and "nothing was done" in refused.value.message
+
+    asyncio.run(scenario())
+    held.set()  # the database answers again: the abandoned transaction reaches its commit
+    _calls["pool"].shutdown(wait=True)  # wait for the worker to finish
+    assert marks(engine) == 0
+
+
+def test_work_not_begun_is_withdrawn_and_never_runs(engine: sa.Engine) -> None:
+    held, ran = threading.Event(), []
+
+    def mark() -> None:
+        ran.append(1)
+
+    async def scenario() -> None:
+        # both workers held by stuck calls; the third waits for a thread and is withdrawn
+        stuck = [asyncio.ensure_future(in_thread(insert, engine, held)) for _ in range(2)]
+        await asyncio.sleep(0.05)
+        with pytest.raises(Unavailable):
+            await in_thread(mark)
+        for call in stuck:
+            with pytest.raises(Unavailable):
+                await call
+
+    asyncio.run(scenario())
+    held.set()
+    _calls["pool"].shutdown(wait=True)
+    assert ran == [] and marks(engine) == 0
+
+
+def test_work_whose_commit_was_sent_is_awaited_past_the_deadline(engine: sa.Engine) -> None:
+    committing = threading.Event()
+
+    @event.listens_for(engine, "commit")
+    def slow_commit(_connection: sa.Connection) -> None:  # after ours: the commit is on its way
+        committing.wait(10)
+
+    async def scenario() -> str:
+        call = asyncio.ensure_future(in_thread(insert, engine))
+        await asyncio.sleep(DEADLINE * 3)
+        assert not call.done()  # past the deadline, still waited for
+        committing.set()
+        return await call
+
+    assert asyncio.run(scenario()) == "done"
+    assert marks(engine) == 1
