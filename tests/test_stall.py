@@ -59,16 +59,21 @@ class Relay:
         self.listener.close()
 
 
-def test_a_stalling_database_answers_503_in_seconds_and_loses_nothing(tmp_path: Path, pg_url: str) -> None:
+def through_relay(tmp_path: Path, pg_url: str) -> tuple[Relay, dict[str, str]]:
+    """A relay to the test's PostgreSQL, and a server's environment that reaches it through it."""
     parts = urlsplit(pg_url)
     relay = Relay((parts.hostname or "127.0.0.1", parts.port or 5432))
-    through_relay = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{relay.port}"))
     env = {
         "HALL_DATA_DIR": str(tmp_path / "var"),
-        "DATABASE_URL": through_relay,
+        "DATABASE_URL": urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{relay.port}")),
         "HALL_LOG_FORMAT": "text",
         "HALL_DATABASE_WAIT_SECONDS": str(WAIT),
     }
+    return relay, env
+
+
+def test_a_stalling_database_answers_503_in_seconds_and_loses_nothing(tmp_path: Path, pg_url: str) -> None:
+    relay, env = through_relay(tmp_path, pg_url)
     with running(env, log=tmp_path / "server.log") as server, httpx.Client(base_url=server.url, timeout=60) as c:
         manager = login(c, "manager", "demo-manager")
         assert c.post("/api/halls/demo/tickets", json={"item": "QY01"}, headers=KIOSK).status_code == 201
@@ -107,15 +112,7 @@ def test_work_outside_the_halls_queue_is_answered_503_in_seconds_and_rolled_back
     """Sign-in, a booking and the audit search go to the database outside the hall's thread.
     Stalled, each is answered 503 within the deadline; the booking, begun and stuck, is rolled
     back when the database returns rather than made behind the client's back."""
-    parts = urlsplit(pg_url)
-    relay = Relay((parts.hostname or "127.0.0.1", parts.port or 5432))
-    through_relay = urlunsplit(parts._replace(netloc=f"{parts.username}@127.0.0.1:{relay.port}"))
-    env = {
-        "HALL_DATA_DIR": str(tmp_path / "var"),
-        "DATABASE_URL": through_relay,
-        "HALL_LOG_FORMAT": "text",
-        "HALL_DATABASE_WAIT_SECONDS": str(WAIT),
-    }
+    relay, env = through_relay(tmp_path, pg_url)
     log = tmp_path / "server.log"
     with running(env, log=log) as server, httpx.Client(base_url=server.url, timeout=60) as c:
         manager = login(c, "manager", "demo-manager")
