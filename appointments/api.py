@@ -45,6 +45,7 @@ from appointments.schemas import (
 from appointments.service import AppointmentService
 from config.audit.marks import CHANGES_NOTHING, IN_HALL_RECORD
 from config.auth import Principal, issuer_guard, manager_guard, staff_guard
+from config.crypto import RatingKeys
 from config.limits import limited
 from queueing.bounds import DAY_RULE, check_day, check_days
 from queueing.params import range_end
@@ -121,9 +122,11 @@ async def check_in(
     principal: NamedDependency[Principal],
     appointments: NamedDependency[AppointmentService],
     slips: NamedDependency[SlipPrinter],
+    rating_keys: NamedDependency[RatingKeys],
 ) -> CheckInResult:
     result = await appointments.check_in(hall, principal.actor, data.code, data.id_number)
     if principal.kind == "device":  # a ticket machine prints the slip, as for any ticket it issues
+        result.ticket.rating_key = rating_keys.key(hall, result.ticket.id)  # its QR code on the screen
         try:
             result.ticket.print_job = await slips.print_ticket(hall, principal.name, result.ticket)
         except Exception:  # the ticket stands: the screen shows it

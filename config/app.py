@@ -56,7 +56,7 @@ from config.auth import (
     reader_guard,
     staff_guard,
 )
-from config.crypto import TokenSigner
+from config.crypto import RatingKeys, TokenSigner
 from config.database import bound_calls, connect_engine
 from config.halls import HallDefinition, load_halls
 from config.limits import limit_middleware, limit_stores
@@ -254,7 +254,11 @@ def _document_tokens(app: Litestar) -> None:
             if optional:
                 needs = "Takes a device or staff token if there is one; works without · 可不带令牌"
             handler.description = "\n\n".join(part for part in (doc, needs) if part) or None
-            handler.responses = {**_errors_of(handler, needs is not None), **(handler.responses or {})}
+            errors = _errors_of(handler, needs is not None)
+            for status, spec in (handler.responses or {}).items():
+                # a refusal the handler names itself (its own words): with the one error body
+                errors[status] = ResponseSpec(ErrorBody, description=spec.description) if status >= 400 else spec
+            handler.responses = errors
 
 
 def _errors_of(handler: HTTPRouteHandler, token: bool) -> dict[int, ResponseSpec]:
@@ -363,11 +367,14 @@ def create_app(
             for hall in halls
         ]
     )
+    # 评价码: made for the slips, checked where a ticket's page rates; old secrets still check
+    rating_keys = RatingKeys(settings.secret(), settings.old_secrets())
     printing = PrintService(
         engine,
         [h.printing_part() for h in halls],
         clock,
         settings.public_base,
+        rating_keys,
         PrintBell(settings.redis_url),
         data_dir=settings.data_dir,
     )
@@ -489,6 +496,7 @@ def create_app(
             "appointments": _constant(appointments),
             "evaluation": _constant(evaluation),
             "ratings": _constant(evaluation),  # the queue's RatingOffer
+            "rating_keys": _constant(rating_keys),
             "posts": _constant(posts),
             "reports": _constant(reports),
             "feed": _constant(feed),

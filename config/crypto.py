@@ -8,6 +8,7 @@
 - Device tokens: random strings; the hall file keeps only their SHA-256.
 - Sealed personal data (a booking's contacts, a real-name rating's phone): AES-GCM under a
   key derived from the server's secret for that one purpose.
+- Rating keys (评价码): a keyed hash of a ticket, made again when needed, never stored.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from sqlalchemy.engine import Engine
 from config.database import write_transaction
 
 __all__ = [
+    "RatingKeys",
     "Sealer",
     "TokenClaims",
     "TokenSigner",
@@ -99,6 +101,37 @@ class Sealer:
     def reseal(self, sealed: bytes) -> bytes:
         """Sealed again under the new secret (a key rotation's ``hall rekey``)."""
         return self.seal(self.open(sealed))
+
+
+class RatingKeys:
+    """评价码: what the slip holds beside its ticket's id, and what rates its service on the web.
+
+    The ticket id is seen by the clerk who serves it (his counter's page and channel, the desk);
+    the key is made only for the slip (its QR code's link, the ticket machine's answer), from
+    the hall, the ticket and a key derived from the server's secret, so nobody who knows the id
+    alone can make it. Nothing is stored: it is made again to check. 16 characters (96 bits,
+    base64url); after a rotation a key made under an ``old`` secret still holds, only the new
+    one makes keys."""
+
+    def __init__(self, secret: bytes, old: Iterable[bytes] = ()) -> None:
+        self._keys = [hmac.new(s, b"hallq slip rating key v1", hashlib.sha256).digest() for s in (secret, *old)]
+
+    @staticmethod
+    def _make(key: bytes, hall: str, ticket_id: str) -> str:
+        return _b64(hmac.new(key, f"{hall}\x00{ticket_id}".encode(), hashlib.sha256).digest()[:12])
+
+    def key(self, hall: str, ticket_id: str) -> str:
+        """The rating key of ``ticket_id`` of ``hall``, under the new secret."""
+        return self._make(self._keys[0], hall, ticket_id)
+
+    def holds(self, hall: str, ticket_id: str, given: str) -> bool:
+        """``given`` is that ticket's key, made under the new secret or one before it."""
+        if not given:
+            return False
+        return any(
+            hmac.compare_digest(given.encode(), self._make(key, hall, ticket_id).encode())  # bytes: any text is safe
+            for key in self._keys
+        )
 
 
 class TokenClaims(msgspec.Struct, frozen=True):

@@ -2,7 +2,8 @@
 
 - ``POST /api/halls/{hall}/ratings``                    rate a service: from a counter's pad (device
   token, the ``service`` its channel announced, of its own counter) or from the ticket's page
-  (``ticket_id``, the slip's secret, with no token). Staff do not rate: ratings are the citizen's.
+  (``ticket_id`` and its ``rating_key``, the slip's 评价码, with no token). Staff do not rate:
+  ratings are the citizen's; the clerk who served a ticket knows its id, never its key.
 - ``GET  /api/halls/{hall}/ratings/stats?by=counter``   per counter, staff member, item or day (managers)
 - ``GET  /api/halls/{hall}/rating-cases``               follow-up cases of bad ratings (managers)
 - ``POST /api/halls/{hall}/rating-cases/{id}/{action}`` reply, fix, appeal, uphold_appeal, reject_appeal
@@ -24,6 +25,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from config.audit.marks import RECORDS_ITSELF
 from config.auth import Principal, client_address, manager_guard
+from config.crypto import RatingKeys
 from config.limits import limited
 from counters.evaluation import EvaluationService
 from counters.ratings import CallOutcome, CaseAction, CaseTier, Level, RatingStats, split_reasons
@@ -38,6 +40,15 @@ class RateRequest(msgspec.Struct, kw_only=True, forbid_unknown_fields=True):
     level: Level
     service: RowNumber | None = None  # the pad: the completed service its channel announced
     ticket_id: Annotated[str, msgspec.Meta(max_length=40)] | None = None  # the ticket's page
+    # 评价码: the ``k`` of the slip's link (its QR code); the ticket's page rates with it only
+    rating_key: Annotated[
+        str,
+        msgspec.Meta(
+            max_length=40,
+            description="with ticket_id: the ticket's rating key (评价码), the k of the slip's QR code link "
+            "(/halls/{hall}/tickets/{id}?k=…); without the right one the web rating is refused (403)",
+        ),
+    ] = ""
     reason: Annotated[str, msgspec.Meta(max_length=40)] = ""  # 不满意/非常不满意: one of the hall's reasons
     # or several of them (up to three): what went wrong is often more than one thing
     reasons: Annotated[list[Annotated[str, msgspec.Meta(max_length=40)]], msgspec.Meta(max_length=3)] = []
@@ -88,10 +99,12 @@ async def rate(
     data: JSONBody[RateRequest],
     evaluation: NamedDependency[EvaluationService],
     principal: NamedDependency[Principal | None],
+    rating_keys: NamedDependency[RatingKeys],
 ) -> RatingView:
     """By the counter's evaluation pad (its device token and the ``service`` its channel told; its
-    own counter's services only) or by the slip's link (``ticket_id``, without a token). A staff
-    token, or another device's, is refused (403): ratings are the citizen's."""
+    own counter's services only) or by the slip's link (``ticket_id`` and its ``rating_key``, the
+    ``k`` of the slip's QR code link, without a token). A staff token, another device's, or a
+    ticket id without its key is refused (403): ratings are the citizen's."""
     if principal is not None and principal.kind == "staff":
         # no clerk rates his own services, nor a colleague's: ratings come from the citizen
         raise Forbidden(
@@ -109,6 +122,13 @@ async def rate(
         if principal is not None:
             raise Forbidden(
                 "a device does not rate by ticket: the slip's link does, without a token", "请扫描凭条二维码评价"
+            )
+        if not rating_keys.holds(hall, data.ticket_id, data.rating_key):
+            # the clerk who served it saw its id (his counter's page, the desk): only the slip
+            # holds its key, so he cannot rate his own service, nor a colleague's, by the id
+            raise Forbidden(
+                "the ticket's rating key is missing or wrong: scan the QR code on the slip to rate",
+                "评价码无效：请扫描取号凭条上的二维码评价",
             )
         channel = "web"
     else:

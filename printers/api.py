@@ -3,8 +3,12 @@
 - ``POST /api/halls/{hall}/tickets/{id}/print``   print a ticket's slip again (the kiosk's 重新打印)
 - ``GET  /api/halls/{hall}/print-jobs/{job}``     how a print went (``?wait=5``: until it is done)
 - ``GET  /api/halls/{hall}/printers``             every ticket machine's printer (managers)
-- ``GET  /api/halls/{hall}/tickets/{id}/slip.pdf`` the ticket as a PDF (phones, web issuing)
-- ``GET  /halls/{hall}/tickets/{id}/qr.svg``       the QR code of the ticket's status page
+- ``GET  /api/halls/{hall}/tickets/{id}/slip.pdf`` the ticket as a PDF (the ticket's page, phones)
+- ``GET  /halls/{hall}/tickets/{id}/qr.svg``       the QR code of the ticket's status page (the kiosk)
+
+The PDF and the QR code carry the ticket's rating key (评价码) in their link only when they are
+asked for with it (``?k=``, as the slip's own link has it): the ticket id alone, which the
+clerk serving it sees, gives the slip without the key.
 - ``ws   /ws/halls/{hall}/print-agent?token=…``    a ticket machine's print agent (``hall print-agent``)
 
 The agent authenticates with its ticket machine's device token. On connect it gets a
@@ -25,6 +29,7 @@ from typing import Annotated
 import msgspec
 from litestar import Request, Response, Router, WebSocket, get, post, websocket
 from litestar.di import NamedDependency
+from litestar.openapi.datastructures import ResponseSpec
 from litestar.params import FromPath, JSONBody, QueryParameter
 
 from config.auth import Principal, issuer_guard, manager_guard, refuse_socket
@@ -46,13 +51,23 @@ from printers.service import PrintService
 from queueing.errors import Invalid, Refusal
 from queueing.service import HallRegistry, HallRuntime
 
-__all__ = ["router"]
+__all__ = ["RatingKeyQuery", "router"]
 
 log = logging.getLogger("hall.printers")
 
 _encoder = msgspec.json.Encoder()
 _agent_decoder = msgspec.json.Decoder(AgentMessage)
 _RECHECK_SECONDS = 5.0  # a job another process added is found this soon even without Redis
+
+# The slip's rating key (评价码), as the slip's link carries it: ``?k=``.
+RatingKeyQuery = Annotated[
+    str | None,
+    QueryParameter(
+        name="k",
+        max_length=40,
+        description="the ticket's rating key (评价码) from the slip's link: the PDF's QR code carries it too",
+    ),
+]
 
 
 @post(
@@ -98,6 +113,8 @@ async def printers(hall: FromPath[str], printing: NamedDependency[PrintService])
 @get(
     "/api/halls/{hall:str}/tickets/{ticket_id:str}/slip.pdf",
     summary="The ticket as a PDF (电子凭条)",
+    description="Its QR code opens the ticket's page; with the slip's rating key (``k``) it carries the key too.",
+    responses={403: ResponseSpec(None, description="A rating key (k) that is not this ticket's · 评价码与该号不符")},
     opt=limited("pdf"),
 )
 async def slip_pdf(
@@ -107,11 +124,13 @@ async def slip_pdf(
     runtime: NamedDependency[HallRuntime],
     printing: NamedDependency[PrintService],
     settings: NamedDependency[Settings],
+    key: RatingKeyQuery = None,
 ) -> Response[bytes]:
     from printers.pdf import FontMissing, find_font, render_pdf
 
+    keyed = printing.holds_key(hall, ticket_id, key)  # before the ticket: a wrong key tells nothing of it
     ticket = await runtime.ticket(ticket_id)
-    slip = printing.slip(hall, ticket)
+    slip = printing.slip(hall, ticket, keyed)
     try:
         font = find_font(settings.pdf_font)
     except FontMissing as exc:
@@ -139,9 +158,11 @@ async def ticket_qr(
     request: Request,
     runtime: NamedDependency[HallRuntime],
     printing: NamedDependency[PrintService],
+    key: RatingKeyQuery = None,
 ) -> Response[bytes]:
+    keyed = printing.holds_key(hall, ticket_id, key)
     await runtime.ticket(ticket_id)
-    url = printing.status_url(hall, ticket_id)
+    url = printing.status_url(hall, ticket_id, keyed)
     return Response(qr_svg(url), media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400, immutable"})
 
 

@@ -27,6 +27,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from config.crypto import RatingKeys
 from config.database import in_thread
 from printers.drivers import PrinterFault, send
 from printers.escpos import render_slip
@@ -35,7 +36,7 @@ from printers.schemas import PrinterView, PrintJobView
 from printers.settings import PrinterSpec, PrintingHall
 from printers.slip import Slip, slip_for
 from printers.store import PrintStore
-from queueing.errors import NotFound, Refusal
+from queueing.errors import Forbidden, NotFound, Refusal
 from queueing.views import TicketView
 
 __all__ = ["PrintBell", "PrintService"]
@@ -107,6 +108,7 @@ class PrintService:
         halls: list[PrintingHall],
         clock: Callable[[], dt.datetime],
         public_url: str,  # where the slips' QR codes point (Settings.public_base)
+        keys: RatingKeys,  # the slips' rating keys (评价码)
         bell: PrintBell | None = None,
         data_dir: str = "var",
     ) -> None:
@@ -114,6 +116,7 @@ class PrintService:
         self.halls = {h.id: h for h in halls}
         self.clock = clock
         self.public_url = public_url.rstrip("/")
+        self.keys = keys
         self.bell = bell or PrintBell()
         self.data_dir = Path(data_dir)
         self._locks: dict[tuple[str, str], asyncio.Lock] = {}
@@ -126,9 +129,21 @@ class PrintService:
 
     # ---------------------------------------------------------------- slips
 
-    def status_url(self, hall: str, ticket_id: str) -> str:
-        """The ticket's page, at the hall's public address (never a request's Host header)."""
-        return f"{self.public_url}/halls/{hall}/tickets/{ticket_id}"
+    def status_url(self, hall: str, ticket_id: str, keyed: bool = True) -> str:
+        """The ticket's page, at the hall's public address (never a request's Host header);
+        ``keyed``: with its rating key (``?k=``, 评价码), which rates the service on that page.
+        Only the slip and its holder get that link: the QR code printed, the PDF, the kiosk."""
+        url = f"{self.public_url}/halls/{hall}/tickets/{ticket_id}"
+        return f"{url}?k={self.keys.key(hall, ticket_id)}" if keyed else url
+
+    def holds_key(self, hall: str, ticket_id: str, key: str | None) -> bool:
+        """Whether a request for a slip (its PDF, its QR code) came with the ticket's rating key:
+        without one it gets the slip without the key; a wrong one is refused (403)."""
+        if not key:
+            return False
+        if not self.keys.holds(hall, ticket_id, key):
+            raise Forbidden("the rating key does not match this ticket", "评价码与该号不符，请扫描凭条上的二维码")
+        return True
 
     def _hall(self, hall: str) -> PrintingHall:
         found = self.halls.get(hall)
@@ -136,14 +151,15 @@ class PrintService:
             raise NotFound(f"no hall {hall!r}", f"没有大厅 {hall}")
         return found
 
-    def slip(self, hall: str, ticket: TicketView) -> Slip:
+    def slip(self, hall: str, ticket: TicketView, keyed: bool = True) -> Slip:
+        """The slip of ``ticket``; ``keyed``: its QR code with the rating key (the printed one)."""
         part = self._hall(hall)
         return slip_for(
             ticket,
             part.info.name,
             part.info.name_en,
             part.info.timezone,
-            self.status_url(hall, ticket.id),
+            self.status_url(hall, ticket.id, keyed),
             part.slip,
             part.info.notice,
         )

@@ -21,6 +21,7 @@ from litestar.params import FromPath, FromQuery, JSONBody, QueryParameter
 
 from config.audit.marks import IN_HALL_RECORD
 from config.auth import Principal, issuer_guard, staff_guard
+from config.crypto import RatingKeys
 from queueing.commands import CancelTicket, IssueTicket, MoveTicket, Priority, Reinstate
 from queueing.errors import NotFound
 from queueing.hall import HallQueue
@@ -80,6 +81,7 @@ async def issue_ticket(
     runtime: NamedDependency[HallRuntime],
     principal: NamedDependency[Principal],
     slips: NamedDependency[SlipPrinter],
+    rating_keys: NamedDependency[RatingKeys],
     request: Request,
 ) -> IssuedTicket:
     command = IssueTicket(
@@ -102,6 +104,8 @@ async def issue_ticket(
 
     view, new = await runtime.execute(command, present)
     issued = IssuedTicket(**msgspec.structs.asdict(view))
+    if principal.kind == "device":  # the ticket machine shows the slip: its QR code rates the service
+        issued.rating_key = rating_keys.key(hall, view.id)
     if new and principal.kind == "device":
         # After the ticket is recorded, and never failing it: the job says how the print went.
         try:

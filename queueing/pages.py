@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from litestar import Router, get
 from litestar.di import NamedDependency
-from litestar.params import FromPath
+from litestar.params import FromPath, QueryParameter
 from litestar.response import Template
 
+from config.crypto import RatingKeys
 from config.settings import Settings
 from queueing.lifecycle import TicketState
 from queueing.ports import RatingOffer
@@ -61,12 +64,17 @@ async def ticket_page(
     ticket_id: FromPath[str],
     runtime: NamedDependency[HallRuntime],
     ratings: NamedDependency[RatingOffer],
+    rating_keys: NamedDependency[RatingKeys],
+    key: Annotated[str | None, QueryParameter(name="k", max_length=40)] = None,
 ) -> Template:
+    """The ticket's status for anyone with its id; its rating form only with its rating key (评价码,
+    ``?k=``, as the slip's QR code link has it): without it the page says to scan the slip."""
     view = await runtime.ticket(ticket_id)
     prompt = await ratings.rating_prompt(hall, ticket_id, view.state == TicketState.COMPLETED)
+    held = key if key and rating_keys.holds(hall, ticket_id, key) else ""
     context = {
-        "hall": runtime.hall.info, "ticket": view, "rating": prompt, "counter_spans": counter_spans,
-        "wait_words": wait_words,
+        "hall": runtime.hall.info, "ticket": view, "rating": prompt, "rating_key": held,
+        "counter_spans": counter_spans, "wait_words": wait_words,
     }  # fmt: skip
     return Template("ticket.html", context={**context, "zone": runtime.hall.rules.zone})
 

@@ -34,6 +34,9 @@ class IssuedTicket(TicketView, kw_only=True):
     (None otherwise, and for a retried request: its slip was printed the first time)."""
 
     print_job: PrintJobView | None = None
+    # 评价码: to the ticket machine that issued it, for the slip on its screen (the QR code's link,
+    # ``/halls/{hall}/tickets/{id}?k=…``); "" to staff, who see ticket ids but never rate
+    rating_key: str = ""
 
 
 class HallSummary(msgspec.Struct, frozen=True):

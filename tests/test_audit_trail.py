@@ -260,7 +260,11 @@ def test_a_rating_case_step_records_its_manager_and_a_pad_its_masked_body(sqlite
     assert (rated["actor_kind"], rated["actor"]) == ("device", "pad-1")
     assert rated["details"]["body"]["phone"] == "138****5678" and "13812345678" not in str(rated)
     ticket, _ = serve_one(client, clerk)  # a citizen rates on the ticket's page: what, not what he said
-    web = {"ticket_id": ticket["id"], "level": "basic", "text": "13912345678"}
+    web = {"ticket_id": ticket["id"], "rating_key": ticket["rating_key"], "level": "basic", "text": "13912345678"}
+    assert client.post("/api/halls/demo/ratings", json=web, headers=clerk).status_code == 403  # staff never rate
+    refused = entries(client, manager, action="POST /api/halls/{hall}/ratings")[0]
+    assert (refused["actor"], refused["outcome"]) == ("zhangwei", "403")
+    assert "rating_key" not in refused["details"]["body"] and ticket["rating_key"] not in str(refused)  # a secret
     assert client.post("/api/halls/demo/ratings", json=web).status_code == 201
     citizen = entries(client, manager, action="POST /api/halls/{hall}/ratings")[0]
     assert (citizen["actor_kind"], citizen["details"], citizen["target"]) == ("citizen", {}, "")

@@ -104,7 +104,7 @@ def test_the_printed_slip_holds_the_public_url_whatever_the_host_header(tmp_path
         assert job_after(c, ticket["print_job"])["state"] == "printed"
         [slip] = printer.wait_for(1)
         [qr] = decode(slip).qr_codes
-        assert qr.payload == f"{PUBLIC}/halls/demo/tickets/{ticket['id']}"
+        assert qr.payload == f"{PUBLIC}/halls/demo/tickets/{ticket['id']}?k={ticket['rating_key']}"
     printer.close()
 
 

@@ -18,6 +18,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import httpx
 import pytest
@@ -160,7 +161,7 @@ def test_a_slip_goes_to_the_network_printer_and_reads_back(tmp_path: Path) -> No
         assert "办理窗口：1-7号" in printout.text  # where to wait
         assert all(line.columns <= 32 for line in printout.printed_lines)  # 58 mm
         [qr] = printout.qr_codes
-        assert qr.payload == f"{server.url}/halls/demo/tickets/{ticket['id']}"
+        assert qr.payload == f"{server.url}/halls/demo/tickets/{ticket['id']}?k={ticket['rating_key']}"
         assert [cut.partial for cut in printout.cuts] == [True]
         # the QR code opens the ticket's page
         assert c.get(qr.payload.removeprefix(server.url)).status_code == 200
@@ -337,7 +338,8 @@ def test_the_print_agent_prints_and_loses_no_job_while_it_is_away(tmp_path: Path
             for ticket in away:
                 assert job_after(c, ticket["print_job"], RECEPTION)["state"] == "printed"
             slips = printer.wait_for(4)
-            assert [decode(s).qr_codes[0].payload.rsplit("/", 1)[1] for s in slips[1:]] == [t["id"] for t in away]
+            paths = [urlsplit(decode(s).qr_codes[0].payload).path for s in slips[1:]]
+            assert [p.rsplit("/", 1)[1] for p in paths] == [t["id"] for t in away]
             status = printers(c)["reception"]
             assert status["waiting_jobs"] == 0 and status["agent_connected"] and status["state"] == "ok"
     text = agent_log.read_text()

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 from litestar.testing import TestClient
 
 from config.audit.models import AuditEntryRow
+from config.crypto import RatingKeys
 from counters.evaluation import EvaluationService
 from counters.models import RatingRow
 from queueing.errors import Conflict
@@ -50,7 +51,8 @@ def test_the_pad_rates_a_service_once(client: TestClient, clerk: dict) -> None:
     again = rate(client, PAD, status=409, service=service, level="satisfied")
     assert again["detail_zh"] == "该次服务已评价，感谢您的反馈"
     # the ticket's page offers nothing more to rate for it
-    assert rate(client, status=409, ticket_id=ticket["id"], level="satisfied")["detail_zh"].startswith("该次服务已评价")
+    again = rate(client, status=409, ticket_id=ticket["id"], rating_key=ticket["rating_key"], level="satisfied")
+    assert again["detail_zh"].startswith("该次服务已评价")
     # a service number alone is not enough without the pad's token
     _, other = serve_one(client, clerk)
     assert rate(client, status=403, service=other, level="satisfied")["detail_zh"] == "请在评价器上评价"
@@ -60,10 +62,10 @@ def test_the_pad_rates_a_service_once(client: TestClient, clerk: dict) -> None:
 
 def test_the_tickets_page_rates_when_the_pad_was_skipped(client: TestClient, clerk: dict) -> None:
     ticket, _ = serve_one(client, clerk)
-    rating = rate(client, ticket_id=ticket["id"], level="basic")
+    rating = rate(client, ticket_id=ticket["id"], rating_key=ticket["rating_key"], level="basic")
     assert rating["channel"] == "web" and rating["score"] == 6
     waiting = client.post("/api/halls/demo/tickets", json={"item": "QY01"}, headers=KIOSK).json()
-    nothing = rate(client, status=404, ticket_id=waiting["id"], level="satisfied")
+    nothing = rate(client, status=404, ticket_id=waiting["id"], rating_key=waiting["rating_key"], level="satisfied")
     assert "办结后才能评价" in nothing["detail_zh"]
 
 
@@ -192,7 +194,8 @@ def test_the_wall_screen_a_board_or_a_pad_does_not_rate_by_ticket(client: TestCl
     for device in (SCREEN, BOARD, KIOSK, PAD, PAD_2):
         refused = rate(client, device, status=403, ticket_id=ticket["id"], level="very_dissatisfied", reasons=["其他"])
         assert refused["detail_zh"] == "请扫描凭条二维码评价"
-    assert rate(client, ticket_id=ticket["id"], level="satisfied")["channel"] == "web"  # the slip's link
+    slip = {"ticket_id": ticket["id"], "rating_key": ticket["rating_key"]}
+    assert rate(client, **slip, level="satisfied")["channel"] == "web"  # the slip's link
 
 
 def test_a_clerk_cannot_rate_his_own_service(client: TestClient, clerk: dict) -> None:
@@ -201,8 +204,35 @@ def test_a_clerk_cannot_rate_his_own_service(client: TestClient, clerk: dict) ->
         refused = rate(client, clerk, status=403, level="very_satisfied", **body)
         assert refused["detail_zh"].startswith("工作人员不能评价服务")
     manager = login(client, "manager", "demo-manager")  # nor a manager: ratings are the citizen's
-    assert rate(client, manager, status=403, ticket_id=ticket["id"], level="very_satisfied")
-    assert rate(client, ticket_id=ticket["id"], level="satisfied")["staff_name"] == "张伟"
+    slip = {"ticket_id": ticket["id"], "rating_key": ticket["rating_key"]}
+    assert rate(client, manager, status=403, **slip, level="very_satisfied")  # not even with the slip's key
+    assert rate(client, **slip, level="satisfied")["staff_name"] == "张伟"
+
+
+def test_a_clerk_who_knows_the_ticket_id_rates_nothing_without_the_slips_key(client: TestClient, clerk: dict) -> None:
+    """The attack: his counter told him the ticket's id; he drops his token and rates his own
+    service 非常满意 (or a colleague's 非常不满意) by it, with no key or any key but the slip's."""
+    ticket = client.post("/api/halls/demo/tickets", json={"item": "QY01"}, headers=KIOSK).json()
+    desk = client.post("/api/halls/demo/tickets", json={"item": "QY02"}, headers=clerk).json()
+    assert desk["rating_key"] == ""  # a ticket he issues himself: its key goes on the slip, not to him
+    other = client.post("/api/halls/demo/tickets", json={"item": "QY02"}, headers=KIOSK).json()
+    called = client.post("/api/halls/demo/counters/1/call-next", headers=clerk).json()
+    assert called["id"] == ticket["id"] and "rating_key" not in called
+    done = client.post("/api/halls/demo/counters/1/complete", headers=clerk, json={"ticket": called["id"]})
+    assert done.status_code == 200, done.text
+    made_up = RatingKeys(b"not the hall's secret key 012345").key("demo", called["id"])
+    for key in ("", other["rating_key"], made_up, ticket["rating_key"].upper()):
+        for level, reasons in (("very_satisfied", []), ("very_dissatisfied", ["服务态度不好"])):
+            refused = rate(client, status=403, ticket_id=called["id"], rating_key=key, level=level, reasons=reasons)
+            assert refused["detail_zh"] == "评价码无效：请扫描取号凭条上的二维码评价"
+            assert "rating key" in refused["detail"]
+    with client.app.state.evaluation.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(RatingRow.__table__)).scalar_one() == 0
+    manager = login(client, "manager", "demo-manager")
+    assert client.get("/api/halls/demo/rating-cases", headers=manager).json() == []  # no 差评 case opened
+    # the citizen's slip rates it
+    rating = rate(client, ticket_id=ticket["id"], rating_key=ticket["rating_key"], level="satisfied")
+    assert rating["channel"] == "web" and rating["staff_name"] == "张伟"
 
 
 # ---------------------------------------------------------------- the reply loop (DB31/T 862 10.1.3–10.1.4)
@@ -210,7 +240,8 @@ def test_a_clerk_cannot_rate_his_own_service(client: TestClient, clerk: dict) ->
 
 def bad_web_rating(client: TestClient, clerk: dict, phone: str = "13812345678") -> dict:
     ticket, _ = serve_one(client, clerk)
-    rate(client, ticket_id=ticket["id"], level="very_dissatisfied", reasons=["服务态度不好"], phone=phone)
+    slip = {"ticket_id": ticket["id"], "rating_key": ticket["rating_key"]}
+    rate(client, **slip, level="very_dissatisfied", reasons=["服务态度不好"], phone=phone)
     manager = login(client, "manager", "demo-manager")
     [case] = [
         c for c in client.get("/api/halls/demo/rating-cases", headers=manager).json() if c["number"] == ticket["number"]

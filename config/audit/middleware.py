@@ -45,7 +45,7 @@ DETAILS_BYTES = 4096  # a request's body in the trail: a week's roster fits, a s
 _QUIET_SECONDS = 60.0
 _LOUD_PER_MINUTE = 60
 
-_SECRET_KEY = re.compile(r"(?i)password|token|secret")  # never kept, not even masked
+_SECRET_KEY = re.compile(r"(?i)password|token|secret|rating_key")  # never kept, not even masked
 # A person booked for or who rates: kept by their own rules (anonymised after keep_personal_days),
 # not for the trail's year, even masked; the trail says only that one was given.
 _PERSON_KEY = re.compile(r"(?i)^(person|agent|email|e_mail)$")

@@ -125,9 +125,11 @@
       "取号时间 " + new Date(ticket.issued_at).toLocaleString("zh-CN", { timeZone: zone });
     // The address as text to copy, not a link: a tap must not take the kiosk to it. The hall's
     // public address, as the QR code beside it (phones may not reach the kiosk's own address).
+    // With the ticket's rating key (评价码): whoever scans the slip's code may rate the service.
     const link = document.getElementById("result-link");
-    link.textContent = `${link.dataset.base}/halls/${hall}/tickets/${ticket.id}`;
-    document.getElementById("result-qr").src = `/halls/${hall}/tickets/${ticket.id}/qr.svg`;
+    const key = ticket.rating_key ? `?k=${encodeURIComponent(ticket.rating_key)}` : "";
+    link.textContent = `${link.dataset.base}/halls/${hall}/tickets/${ticket.id}${key}`;
+    document.getElementById("result-qr").src = `/halls/${hall}/tickets/${ticket.id}/qr.svg${key}`;
     shown = ticket;
     overlay.classList.add("show");
     stayOpen(20000);

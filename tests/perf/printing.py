@@ -21,6 +21,7 @@ from pathlib import Path
 
 import msgspec
 
+from config.crypto import RatingKeys
 from config.database import connect_engine
 from config.halls import load_hall
 from config.migrations import upgrade
@@ -141,7 +142,11 @@ async def _service_way(folder: Path, tickets: list[TicketView]) -> float:
     engine = connect_engine(f"sqlite:///{folder / 'print.db'}")
     upgrade(engine)
     service = PrintService(
-        engine, [hall.printing_part()], lambda: dt.datetime.now(dt.UTC), "http://hall.example.gov.cn"
+        engine,
+        [hall.printing_part()],
+        lambda: dt.datetime.now(dt.UTC),
+        "http://hall.example.gov.cn",
+        RatingKeys(b"perf-" * 8),
     )
     began = time.perf_counter()
     jobs = [await service.print_ticket("demo", kiosk.name, t) for t in tickets]
