@@ -129,7 +129,16 @@ def overlay(page: Page) -> Locator:
 
 def slip_ticket_id(page: Page) -> str:
     """The ticket's id, read from the status address on the slip (text, not a link: a kiosk stays put)."""
+    return _slip_link(page).group(1)
+
+
+def slip_rating_key(page: Page) -> str:
+    """The ticket's rating key (评价码), the ``k`` of the status address on the slip."""
+    return _slip_link(page).group(2)
+
+
+def _slip_link(page: Page) -> re.Match[str]:
     link = page.locator("#result-link").inner_text()
-    match = re.search(r"/halls/demo/tickets/([\w-]+)$", link or "")
+    match = re.search(r"/halls/demo/tickets/([\w-]+)\?k=([\w-]{16})$", link or "")
     assert match, link
-    return match.group(1)
+    return match

@@ -175,7 +175,7 @@ def test_start_queue_ticket_and_error_pages(new_page, server, api, manager, cler
         expect(phone.locator('[data-item="SB01"] .q-waiting')).to_have_text("1 人")
         audit.check(phone, "queue", "waiting")
 
-        phone.goto(f"{server.url}/halls/demo/tickets/{mine['id']}")
+        phone.goto(f"{server.url}/halls/demo/tickets/{mine['id']}?k={mine['rating_key']}")  # the slip's link
         expect(phone.locator("#t-state")).to_have_text("等候中")
         audit.check(phone, "ticket", "waiting")
 

@@ -20,7 +20,7 @@ import httpx
 import pytest
 from playwright.sync_api import Locator, Page, expect
 
-from tests.browser.common import item_button, overlay, slip_ticket_id
+from tests.browser.common import item_button, overlay, slip_rating_key, slip_ticket_id
 from tests.escpos_decoder import decode
 from tests.support import Server, free_port, running
 from tests.test_printing import KIOSK, PrinterStandIn, env, hall_file
@@ -61,8 +61,8 @@ def take_ticket(page: Page, item: str = "QY01") -> tuple[str, str]:
     number = page.locator("#result-number")
     expect(number).to_have_text(re.compile(r"^[A-Z]\d{3}$"))
     ticket_id = slip_ticket_id(page)
-    qr = page.locator("#result-qr")
-    expect(qr).to_have_attribute("src", f"/halls/demo/tickets/{ticket_id}/qr.svg")
+    qr = page.locator("#result-qr")  # the same link, with the ticket's rating key
+    expect(qr).to_have_attribute("src", f"/halls/demo/tickets/{ticket_id}/qr.svg?k={slip_rating_key(page)}")
     expect(qr).to_be_visible()
     page.wait_for_function("img => img.complete && img.naturalWidth > 0", arg=qr.element_handle(), timeout=5_000)
     return number.inner_text(), ticket_id
@@ -111,7 +111,7 @@ def test_an_offline_printer_shows_the_fault_and_print_again_prints_when_it_is_ba
         printout = decode(slip)
         assert printout.line_with(number).bold
         [qr] = printout.qr_codes
-        assert qr.payload == f"{server.url}/halls/demo/tickets/{ticket_id}"
+        assert qr.payload == f"{server.url}/halls/demo/tickets/{ticket_id}?k={slip_rating_key(page)}"
         assert ticket_id in (page.locator("#result-qr").get_attribute("src") or "")
         page.screenshot(path=artifacts / "kiosk-printed.png")
         # one ticket only: the reprint did not issue another
@@ -130,21 +130,22 @@ def test_a_slip_printed_at_once_says_take_your_slip(tmp_path: Path, new_page, pr
         [slip] = printer.wait_for(1)
         printout = decode(slip)
         assert printout.line_with(number).width >= 4
-        assert printout.qr_codes[0].payload.endswith("/" + ticket_id)
+        assert printout.qr_codes[0].payload.endswith(f"/{ticket_id}?k={slip_rating_key(page)}")
 
 
 def test_the_status_page_of_a_ticket_links_its_pdf(tmp_path: Path, new_page, printer: PrinterStandIn) -> None:
     with serve(tmp_path, network_printer(printer.port)) as server:
         page = kiosk(new_page, server)
         number, ticket_id = take_ticket(page)
+        key = slip_rating_key(page)
         page.goto(page.locator("#result-link").inner_text())  # as a phone that scanned the QR code would
-        expect(page).to_have_url(f"{server.url}/halls/demo/tickets/{ticket_id}")
+        expect(page).to_have_url(f"{server.url}/halls/demo/tickets/{ticket_id}?k={key}")
         expect(page.locator("#t-number")).to_have_text(number)
         pdf_link = page.locator("#t-pdf")
         expect(pdf_link).to_be_visible()
         expect(pdf_link).to_have_text(re.compile("PDF"))
         href = pdf_link.get_attribute("href")
-        assert href == f"/api/halls/demo/tickets/{ticket_id}/slip.pdf"
+        assert href == f"/api/halls/demo/tickets/{ticket_id}/slip.pdf?k={key}"  # its QR code with the key
         answer = page.request.get(server.url + href)
         assert answer.status == 200, answer.text()
         assert answer.headers["content-type"] == "application/pdf"

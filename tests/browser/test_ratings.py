@@ -286,10 +286,19 @@ def test_a_service_is_rated_once_on_the_pad_or_the_tickets_page(new_page, server
     expect(phone.locator("#rate-done")).to_contain_text("已评价")
     shot(phone, "ticket-rated")
 
-    # The next service is left unrated on the pad; its ticket's page offers the rating.
+    # The next service is left unrated on the pad. Its ticket's page by the id alone (what the
+    # clerk saw at his counter) shows the status and says to scan the slip: no form.
     second = serve_one(api, clerk)
     expect(pad.locator("#req-number")).to_have_text(second["number"])
     phone.goto(f"{server.url}/halls/demo/tickets/{second['id']}")
+    expect(phone.locator("#t-state")).to_have_text("已办结")
+    expect(phone.locator("#rate")).to_be_hidden()
+    expect(phone.locator("#rate-slip")).to_be_visible()
+    expect(phone.locator("#rate-slip")).to_contain_text("请扫描取号凭条上的二维码")
+    shot(phone, "ticket-no-key")
+    # The slip's link (its QR code, with the rating key) offers the rating.
+    phone.goto(f"{server.url}/halls/demo/tickets/{second['id']}?k={second['rating_key']}")
+    expect(phone.locator("#rate-slip")).to_be_hidden()
     form = phone.locator("#rate")
     expect(form).to_be_visible()
     expect(phone.locator("#rate-done")).to_be_hidden()
@@ -318,6 +327,7 @@ def test_a_service_is_rated_once_on_the_pad_or_the_tickets_page(new_page, server
     assert answer.value.status == 201, answer.value.text()
     assert answer.value.request.post_data_json == {
         "ticket_id": second["id"],
+        "rating_key": second["rating_key"],
         "level": "basic",
         "phone": "13812345678",
     }
@@ -337,7 +347,7 @@ def test_a_service_is_rated_once_on_the_pad_or_the_tickets_page(new_page, server
     third = response.json()
     early = new_page(PHONE, is_mobile=True, has_touch=True)
     pause_clock(early)
-    early.goto(f"{server.url}/halls/demo/tickets/{third['id']}")
+    early.goto(f"{server.url}/halls/demo/tickets/{third['id']}?k={third['rating_key']}")
     expect(early.locator("#t-state")).to_have_text("等候中")
     expect(early.locator("#rate")).to_be_hidden()
     act(api, clerk, 1, "call-next")
