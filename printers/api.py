@@ -130,7 +130,7 @@ async def slip_pdf(
 
     keyed = printing.holds_key(hall, ticket_id, key)  # before the ticket: a wrong key tells nothing of it
     ticket = await runtime.ticket(ticket_id)
-    slip = printing.slip(hall, ticket, keyed)
+    slip = printing.slip(hall, ticket, keyed=keyed)
     try:
         font = find_font(settings.pdf_font)
     except FontMissing as exc:
@@ -162,7 +162,7 @@ async def ticket_qr(
 ) -> Response[bytes]:
     keyed = printing.holds_key(hall, ticket_id, key)
     await runtime.ticket(ticket_id)
-    url = printing.status_url(hall, ticket_id, keyed)
+    url = printing.status_url(hall, ticket_id, keyed=keyed)
     return Response(qr_svg(url), media_type="image/svg+xml", headers={"Cache-Control": "max-age=86400, immutable"})
 
 

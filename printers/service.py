@@ -129,7 +129,7 @@ class PrintService:
 
     # ---------------------------------------------------------------- slips
 
-    def status_url(self, hall: str, ticket_id: str, keyed: bool = True) -> str:
+    def status_url(self, hall: str, ticket_id: str, *, keyed: bool) -> str:
         """The ticket's page, at the hall's public address (never a request's Host header);
         ``keyed``: with its rating key (``?k=``, 评价码), which rates the service on that page.
         Only the slip and its holder get that link: the QR code printed, the PDF, the kiosk."""
@@ -151,7 +151,7 @@ class PrintService:
             raise NotFound(f"no hall {hall!r}", f"没有大厅 {hall}")
         return found
 
-    def slip(self, hall: str, ticket: TicketView, keyed: bool = True) -> Slip:
+    def slip(self, hall: str, ticket: TicketView, *, keyed: bool) -> Slip:
         """The slip of ``ticket``; ``keyed``: its QR code with the rating key (the printed one)."""
         part = self._hall(hall)
         return slip_for(
@@ -159,7 +159,7 @@ class PrintService:
             part.info.name,
             part.info.name_en,
             part.info.timezone,
-            self.status_url(hall, ticket.id, keyed),
+            self.status_url(hall, ticket.id, keyed=keyed),
             part.slip,
             part.info.notice,
         )
@@ -174,7 +174,7 @@ class PrintService:
         printer = self.printer_of(hall, device)
         if printer is None:
             return None
-        data = render_slip(self.slip(hall, ticket), printer)
+        data = render_slip(self.slip(hall, ticket, keyed=True), printer)  # the paper slip: its holder rates
         job = PrintJobRow(
             id=secrets.token_urlsafe(12),
             hall=hall,

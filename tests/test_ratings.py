@@ -235,6 +235,17 @@ def test_a_clerk_who_knows_the_ticket_id_rates_nothing_without_the_slips_key(cli
     assert rating["channel"] == "web" and rating["staff_name"] == "张伟"
 
 
+def test_the_openapi_document_names_the_rating_key(client: TestClient) -> None:
+    spec = client.get("/api/docs/openapi.json").json()
+    body = spec["paths"]["/api/halls/{hall}/ratings"]["post"]["requestBody"]["content"]["application/json"]["schema"]
+    field = spec["components"]["schemas"][body["$ref"].rsplit("/", 1)[1]]["properties"]["rating_key"]
+    assert field["maxLength"] == 40 and "评价码" in field["description"] and "?k=" in field["description"]
+    pdf = spec["paths"]["/api/halls/{hall}/tickets/{ticket_id}/slip.pdf"]["get"]
+    [key] = [p for p in pdf["parameters"] if p["name"] == "k"]
+    assert key["in"] == "query" and "评价码" in key["description"]
+    assert pdf["responses"]["403"]["content"]["application/json"]["schema"]["$ref"].endswith("/ErrorBody")
+
+
 # ---------------------------------------------------------------- the reply loop (DB31/T 862 10.1.3–10.1.4)
 
 

@@ -126,8 +126,14 @@ def fill(url: str, data_dir: Path) -> None:
             clock.now = dt.datetime.fromisoformat(slots[0]["start"]) - dt.timedelta(minutes=10)
             ok(client.post("/api/halls/demo/appointments/check-in", json={"code": bookings[0]["code"]}, headers=KIOSK))
         if "/api/halls/{hall:str}/ratings" in paths:
-            ok(client.post("/api/halls/demo/ratings", json={"level": "very_satisfied", "ticket_id": served[0]}))
-            bad = {"level": "dissatisfied", "ticket_id": served[1], "reason": "态度不好", "phone": "13900139000"}
+            # the slip's rating key, from the versions whose ticket machine is given one
+            keys = {t["id"]: t["rating_key"] for t in tickets if t.get("rating_key")}
+
+            def slip(ticket_id: str) -> dict[str, str]:
+                return {"ticket_id": ticket_id, **({"rating_key": keys[ticket_id]} if ticket_id in keys else {})}
+
+            ok(client.post("/api/halls/demo/ratings", json={"level": "very_satisfied", **slip(served[0])}))
+            bad = {"level": "dissatisfied", **slip(served[1]), "reason": "态度不好", "phone": "13900139000"}
             response = client.post("/api/halls/demo/ratings", json=bad)
             if response.status_code == 422:  # this version's reasons differ: take its first
                 reasons = client.app.state.registry.get("demo").definition.ratings.bad_reasons
