@@ -90,8 +90,8 @@ def render_slip(slip: Slip, spec: PrinterSpec) -> bytes:
 
     if slip.status_url:
         out.style(align="center")
-        # Module size: about 40 mm of code on 80 mm paper, 30 mm on 58 mm (URLs of ~70 bytes
-        # are QR version 4–5, 33–37 modules of 8 dots a mm).
+        # Module size: about 40 mm of code on 80 mm paper, 30 mm on 58 mm (a status link with
+        # its rating key, 80–110 bytes, is QR version 5–6, 37–41 modules, at 8 dots a mm).
         out.printer.qr(slip.status_url, size=8 if spec.paper_mm == 80 else 6, native=True)
         out.raw(b"\n")
         out.block("扫码查看进度、评价服务", align="center")

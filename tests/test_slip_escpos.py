@@ -18,7 +18,10 @@ from printers.slip import Slip, text_width, wrap
 from queueing.views import counter_spans
 from tests.escpos_decoder import QR, Cut, EscPosDecodeError, Feed, Line, Printout, decode
 
-STATUS_URL = "http://127.0.0.1:8000/halls/demo/tickets/abcdefghijklmnop"
+# a real hall's address, with the ticket's rating key (评价码) as every printed slip has it
+STATUS_URL = (
+    "https://zwfw.some-district.example.gov.cn/halls/district-centre/tickets/abcdefghijklmnop?k=ABCDEFGHIJKLMNOP"
+)
 NOTICE = "过号请到服务台办理恢复，超过30分钟请重新取号"
 NOTICE_EN = "Missed your number? Ask at the desk."
 SLIP = Slip(
