@@ -106,7 +106,9 @@ def test_only_the_slips_link_rates_and_the_clerk_who_knows_the_ticket_id_does_no
         assert "已办结" in bare and "hidden" in section(bare, "rate") and "hidden" not in section(bare, "rate-slip")
         assert key not in bare and "slip.pdf?k=" not in bare
         # The slip's link: the form, with the key the page sends and its PDF's link.
-        page = c.get(link).text
+        answer = c.get(link)
+        assert answer.headers["referrer-policy"] == "no-referrer"  # the key in its address goes nowhere else
+        page = answer.text
         assert "hidden" not in section(page, "rate") and "hidden" in section(page, "rate-slip")
         assert f"/api/halls/demo/tickets/{ticket_id}/slip.pdf?k={key}" in page and f'"{key}"' in page
 

@@ -189,12 +189,12 @@ def test_a_pad_rates_its_own_counters_services_only(client: TestClient, clerk: d
 
 
 def test_the_wall_screen_a_board_or_a_pad_does_not_rate_by_ticket(client: TestClient, clerk: dict) -> None:
-    """The ticket id is the slip's secret; a device that came to know one holds no slip."""
+    """A device holds no slip: by ticket it rates nothing, even given the slip's key."""
     ticket, _ = serve_one(client, clerk)
-    for device in (SCREEN, BOARD, KIOSK, PAD, PAD_2):
-        refused = rate(client, device, status=403, ticket_id=ticket["id"], level="very_dissatisfied", reasons=["其他"])
-        assert refused["detail_zh"] == "请扫描凭条二维码评价"
     slip = {"ticket_id": ticket["id"], "rating_key": ticket["rating_key"]}
+    for device in (SCREEN, BOARD, KIOSK, PAD, PAD_2):
+        refused = rate(client, device, status=403, **slip, level="very_dissatisfied", reasons=["其他"])
+        assert refused["detail_zh"] == "请扫描凭条二维码评价"
     assert rate(client, **slip, level="satisfied")["channel"] == "web"  # the slip's link
 
 
