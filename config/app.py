@@ -81,6 +81,7 @@ from displays.pages import router as displays_pages
 from displays.service import DisplayService
 from displays.voice import Synthesizer
 from printers.api import router as printers_api
+from printers.renderer import SlipRenderer
 from printers.service import PrintBell, PrintService
 from queueing.api import router as queueing_api
 from queueing.errors import NotFound, Refusal
@@ -414,6 +415,8 @@ def create_app(
     )
     # Reports fold months of the record: in a process of their own, where they cannot slow a hall.
     reports = ReportWorker(settings.database, [h.path for h in halls], settings.stats_workers)
+    # PDF tickets likewise: drawn in a process of their own, a bounded queue (printers/renderer.py).
+    pdf_slips = SlipRenderer(settings.pdf)
     feed.remedies = Remedies(registry, reports, counter_parts, clock)  # an alert's simulated remedy
 
     async def start(_: Litestar) -> None:
@@ -444,6 +447,7 @@ def create_app(
     async def stop(_: Litestar) -> None:
         await feed.close()
         reports.close()
+        pdf_slips.close()
         await posts.stop()
         await evaluation.stop()
         await appointments.stop()
@@ -499,6 +503,7 @@ def create_app(
             "rating_keys": _constant(rating_keys),
             "posts": _constant(posts),
             "reports": _constant(reports),
+            "pdf_slips": _constant(pdf_slips),
             "feed": _constant(feed),
             "principal": Provide(provide_principal, sync_to_thread=False),
             "runtime": _by_hall(registry.get),
@@ -527,6 +532,7 @@ def create_app(
                 "evaluation": evaluation,
                 "posts": posts,
                 "reports": reports,
+                "pdf_slips": pdf_slips,
                 "feed": feed,
             }
         ),

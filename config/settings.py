@@ -24,6 +24,7 @@ import msgspec
 from appointments.notify import NotifierSettings
 from config.halls import ConfigError, HallDefinition
 from config.limits import ClientLimits
+from printers.renderer import PdfSettings
 from queueing.errors import field_first
 
 __all__ = ["PROJECT_ROOT", "Settings", "check_deployment", "is_demo", "load_settings"]
@@ -50,6 +51,7 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     notify: NotifierSettings = msgspec.field(default_factory=NotifierSettings)  # how citizens are told
     limits: ClientLimits = msgspec.field(default_factory=ClientLimits)  # requests without a token, per client
     pdf_font: str = ""  # a TrueType CJK font for PDF tickets; empty: the first of printers.pdf.FONT_CANDIDATES
+    pdf: PdfSettings = msgspec.field(default_factory=PdfSettings)  # where and how many are drawn at once
     post_watch_seconds: float = 5.0  # how often empty AB posts are looked for (空岗提醒)
     stats_workers: int = 1  # processes that fold the record for reports (never the halls' own)
     device_heartbeat_seconds: float = 15.0  # a quiet device channel says so this often

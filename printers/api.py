@@ -36,6 +36,7 @@ from config.auth import Principal, issuer_guard, manager_guard, refuse_socket
 from config.limits import limited
 from config.settings import Settings
 from displays.sessions import until_gone
+from printers.renderer import SlipRenderer
 from printers.schemas import (
     AgentFailed,
     AgentHeartbeat,
@@ -113,7 +114,11 @@ async def printers(hall: FromPath[str], printing: NamedDependency[PrintService])
 @get(
     "/api/halls/{hall:str}/tickets/{ticket_id:str}/slip.pdf",
     summary="The ticket as a PDF (电子凭条)",
-    description="Its QR code opens the ticket's page; with the slip's rating key (``k``) it carries the key too.",
+    description=(
+        "Its QR code opens the ticket's page; with the slip's rating key (``k``) it carries the key too. "
+        "Drawn in a process of its own; when too many are waiting to be drawn the answer is 503 with "
+        "Retry-After at once (电子凭条生成繁忙)."
+    ),
     responses={403: ResponseSpec(None, description="A rating key (k) that is not this ticket's · 评价码与该号不符")},
     opt=limited("pdf"),
 )
@@ -124,10 +129,12 @@ async def slip_pdf(
     runtime: NamedDependency[HallRuntime],
     printing: NamedDependency[PrintService],
     settings: NamedDependency[Settings],
+    pdf_slips: NamedDependency[SlipRenderer],
     key: RatingKeyQuery = None,
 ) -> Response[bytes]:
-    from printers.pdf import FontMissing, find_font, render_pdf
+    from printers.pdf import FontMissing, find_font
 
+    pdf_slips.admit()  # a full queue: refused before any work for it (503, Retry-After)
     keyed = printing.holds_key(hall, ticket_id, key)  # before the ticket: a wrong key tells nothing of it
     ticket = await runtime.ticket(ticket_id)
     slip = printing.slip(hall, ticket, keyed=keyed)
@@ -140,7 +147,7 @@ async def slip_pdf(
             status_code=503,
             media_type="application/json",
         )
-    pdf = await asyncio.to_thread(render_pdf, slip, font)
+    pdf = await pdf_slips.render(slip, font)
     return Response(
         pdf,
         media_type="application/pdf",

@@ -21,6 +21,7 @@ from tests.perf.common import BENCH_HALL, Figure, Outcome, issue_pools, table
 from tests.perf.displays import bench_displays
 from tests.perf.estimates import bench_estimates
 from tests.perf.floor import bench_floor
+from tests.perf.pdf import bench_pdf
 from tests.perf.printing import bench_printing
 from tests.perf.rebuild import bench_rebuild
 from tests.perf.throughput import bench_throughput
@@ -173,6 +174,20 @@ def test_printing_benchmark_runs() -> None:
     assert figures["printing.slips_80"].ok is not None and figures["printing.service_seconds"].ok is None
     assert outcome.details["service"]["jobs"] == 20 and len(outcome.details["80 mm, GB18030"]["seconds"]) == 2
     assert 600 < outcome.details["80 mm, GB18030"]["bytes_per_slip"] < 2000  # whole slips, QR code and cut
+
+
+def test_pdf_benchmark_runs() -> None:
+    outcome = bench_pdf(clients=3, seconds=1, rate=10, tickets=12)
+    keys = {f"pdf.{mode}.{figure}" for mode in ("before", "after") for figure in ("loaded_p95_ms", "pdfs_per_second")}
+    figures = _sane(outcome, keys)
+    assert figures["pdf.before.loaded_p95_ms"].ok is None and figures["pdf.after.loaded_p95_ms"].ok is not None
+    for mode in ("before", "after"):
+        result = outcome.details[mode]
+        assert result["alone"]["latency"]["count"] == result["loaded"]["latency"]["count"] == 10
+        pdfs = result["loaded"]["pdfs"]
+        assert set(pdfs["status"]) <= {"200", "503"} and pdfs["status"]["200"] > 0, pdfs
+        assert pdfs["addresses"] == "127.0.0.2-127.0.0.4"
+    assert "503" not in outcome.details["before"]["loaded"]["pdfs"]["status"]  # nothing bounded before
 
 
 def test_estimates_benchmark_runs() -> None:

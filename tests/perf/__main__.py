@@ -3,7 +3,7 @@
     python -m tests.perf                      everything (a few minutes)
     python -m tests.perf --only sqlite,core   some of them: sqlite, postgres, postgres-2,
                                               calling, core, rebuild, displays, floor, printing,
-                                              appointments, stats, simulation, estimates
+                                              appointments, stats, simulation, estimates, pdf
     python -m tests.perf --strict             exit 1 if a figure misses its target
 
 Prints the machine and a table, one line per figure with its target and PASS, MISS or
@@ -34,6 +34,7 @@ from tests.perf.common import ARTIFACTS, ROOT, Figure, Outcome, machine, table
 from tests.perf.displays import bench_displays
 from tests.perf.estimates import bench_estimates
 from tests.perf.floor import bench_floor
+from tests.perf.pdf import bench_pdf
 from tests.perf.printing import bench_printing
 from tests.perf.rebuild import bench_rebuild
 from tests.perf.simulation import bench_simulation
@@ -54,6 +55,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[], Outcome]]] = {
     "stats": ("7. statistics on six months of a busy hall; the live view; exports", lambda: bench_stats()),
     "simulation": ("8. the simulator against ciw; the advice; what-if from now", lambda: bench_simulation()),
     "estimates": ("9. the waits quoted at issue against the waits that followed", lambda: bench_estimates()),
+    "pdf": ("10. the kiosk's issue while 20 clients fetch PDF tickets, before and after", lambda: bench_pdf()),
 }
 
 
