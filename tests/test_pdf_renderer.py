@@ -18,6 +18,8 @@ import httpx
 import msgspec
 import pytest
 
+from config.halls import ConfigError
+from config.settings import load_settings
 from printers.pdf import find_font, render_pdf
 from printers.renderer import Busy, PdfSettings, SlipRenderer
 from queueing.errors import Unavailable
@@ -162,3 +164,13 @@ def test_a_flood_of_pdf_tickets_is_answered_503_with_retry_after(tmp_path: Path)
                 assert body["error"] == "unavailable" and "稍后再试" in body["detail_zh"]
         assert issued["number"]
         assert c.get(f"/api/halls/demo/tickets/{tickets[-1]}/slip.pdf").status_code == 200  # served again after
+
+
+def test_the_pdf_settings(tmp_path: Path) -> None:
+    assert load_settings(env={}).pdf == PdfSettings(workers=1, waiting=16, cache=128)
+    path = tmp_path / "settings.toml"
+    path.write_text("[pdf]\nwaiting = 4\ncache = 0\n")
+    assert load_settings(path, env={}).pdf == PdfSettings(workers=1, waiting=4, cache=0)
+    path.write_text("[pdf]\nwaiting = 0\n")  # no queue at all would refuse every PDF
+    with pytest.raises(ConfigError, match=r"pdf\.waiting"):
+        load_settings(path, env={})
