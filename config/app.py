@@ -169,7 +169,7 @@ def _error(request: Request, body: ErrorBody, headers: dict[str, str] | None = N
 def _refusal_response(request: Request, refusal: Refusal) -> Response:
     body = ErrorBody(refusal.status_code, refusal.code, refusal.message, refusal.message_zh)
     unavailable = refusal.status_code == 503  # nothing done: when to try again
-    if unavailable:  # an outage is one line a request, not a traceback
+    if unavailable and getattr(refusal, "logged", True):  # an outage is one line a request, not a traceback
         log.warning("unavailable (answered 503): %s %s: %s", request.method, request.url.path, refusal.message)
     return _error(request, body, {"Retry-After": str(RETRY_AFTER_SECONDS)} if unavailable else None)
 

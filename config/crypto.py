@@ -8,7 +8,8 @@
 - Device tokens: random strings; the hall file keeps only their SHA-256.
 - Sealed personal data (a booking's contacts, a real-name rating's phone): AES-GCM under a
   key derived from the server's secret for that one purpose.
-- Rating keys (评价码): a keyed hash of a ticket, made again when needed, never stored.
+- Rating keys (评价码): a keyed hash of a ticket, made again when needed; kept only in the slip
+  itself (its print job's bytes).
 """
 
 from __future__ import annotations
@@ -109,9 +110,9 @@ class RatingKeys:
     The ticket id is seen by the clerk who serves it (his counter's page and channel, the desk);
     the key is made only for the slip (its QR code's link, the ticket machine's answer), from
     the hall, the ticket and a key derived from the server's secret, so nobody who knows the id
-    alone can make it. Nothing is stored: it is made again to check. 16 characters (96 bits,
-    base64url); after a rotation a key made under an ``old`` secret still holds, only the new
-    one makes keys."""
+    alone can make it. Not kept apart: it is made again to check (only the slip's print job holds
+    it, in the slip's bytes). 16 characters (96 bits, base64url); after a rotation a key made
+    under an ``old`` secret still holds, only the new one makes keys."""
 
     def __init__(self, secret: bytes, old: Iterable[bytes] = ()) -> None:
         self._keys = [hmac.new(s, b"hallq slip rating key v1", hashlib.sha256).digest() for s in (secret, *old)]

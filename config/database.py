@@ -26,6 +26,7 @@ from queueing.errors import Unavailable
 __all__ = [
     "UTCDateTime",
     "bound_calls",
+    "changed",
     "connect_engine",
     "in_thread",
     "instant",
@@ -144,7 +145,9 @@ def read_connection(engine: Engine) -> Connection:
 # answered within ``seconds`` is answered 503 with nothing done. A call not begun is withdrawn;
 # one begun but not yet committing is abandoned, and its commit, should the database come back,
 # is refused (rolled back); one whose commit was sent is awaited, for its outcome is no longer
-# ours to deny.
+# ours to deny. Once a request has changed something (a write committed here, or a hall
+# command), its later calls are awaited too: "nothing was done" would no longer be true.
+# Reads are connections from ``read_connection``: their commit ends a read and binds nothing.
 
 
 class _Attempt:
@@ -170,6 +173,14 @@ class _Abandoned(Exception):
 
 _current = threading.local()
 _calls: dict[str, Any] = {"pool": None, "seconds": 30.0}
+_POOL_THREADS = 48  # as the app's (config.app): a few calls held by a stall starve no others
+_changed: contextvars.ContextVar[bool] = contextvars.ContextVar("hall_request_changed", default=False)
+
+
+def changed() -> None:
+    """This request (its task) has changed something that stands: its later database calls are
+    awaited whatever the deadline (the hall's service says so after a command)."""
+    _changed.set(True)
 
 
 def bound_calls(pool: Executor, seconds: float) -> None:
@@ -184,8 +195,12 @@ def _before_commit(connection: Connection) -> None:
         return
     with attempt.lock:
         if attempt.abandoned:
+            # Dropped, not returned to the pool: a transaction still open there would be
+            # committed by the next borrower (a bare ``commit()`` leaves it open when this raises).
+            connection.invalidate()
             raise _Abandoned("the caller was answered 503; this transaction is rolled back")
-        attempt.committing = True
+        if connection.get_execution_options().get("sqlite_begin") != "DEFERRED":  # not a read
+            attempt.committing = True
 
 
 def _run(attempt: _Attempt, context: contextvars.Context, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
@@ -201,26 +216,31 @@ async def in_thread(fn: Callable[..., T], /, *args: Any) -> T:
     (``Unavailable``) when the database does not answer in time, with nothing done."""
     pool = _calls["pool"]
     if pool is None:  # no app started (a command, a test of a service alone)
-        pool = _calls["pool"] = ThreadPoolExecutor(thread_name_prefix="hall-db")
+        pool = _calls["pool"] = ThreadPoolExecutor(_POOL_THREADS, thread_name_prefix="hall-db")
     attempt = _Attempt()
     try:
         future = pool.submit(_run, attempt, contextvars.copy_context(), fn, args)
     except RuntimeError:  # that pool was shut down with its app (tests start several): a fresh one
-        pool = _calls["pool"] = ThreadPoolExecutor(thread_name_prefix="hall-db")
+        pool = _calls["pool"] = ThreadPoolExecutor(_POOL_THREADS, thread_name_prefix="hall-db")
         future = pool.submit(_run, attempt, contextvars.copy_context(), fn, args)
     waiting = asyncio.wrap_future(future)
+    if _changed.get():  # the request changed something already: its outcome is awaited
+        return await waiting
     expired = False
 
     def expire() -> None:
         nonlocal expired
-        if future.cancel() or attempt.abandon():
+        if not future.done() and (future.cancel() or attempt.abandon()):
             expired = True
             waiting.cancel()
 
     # A timer rather than a timeout around the await: the answer's path stays one await.
     timer = asyncio.get_running_loop().call_later(_calls["seconds"], expire)
     try:
-        return await waiting
+        answer = await waiting
+        if attempt.committing:
+            _changed.set(True)
+        return answer
     except asyncio.CancelledError:
         if not expired:
             raise  # the request itself was cancelled: the call goes on as it would have

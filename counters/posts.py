@@ -20,7 +20,7 @@ from counters.settings import CounterHall
 from counters.store import CounterStore
 from queueing.bounds import CounterNumber, Day, check_day, check_days, within_calendar
 from queueing.commands import Actor, AlertEmptyPost, Role
-from queueing.errors import Invalid, NotFound, Refusal
+from queueing.errors import Invalid, NotFound, Refusal, Unavailable
 from queueing.hall import HallQueue
 from queueing.lifecycle import CounterState
 from queueing.service import HallRegistry
@@ -109,7 +109,10 @@ class PostService:
         while True:
             for hall in self.halls:
                 try:
-                    await self.watch(hall)
+                    # a task of its own: a round's writes leave the next round's deadlines as they were
+                    await asyncio.create_task(self.watch(hall))
+                except Unavailable as exc:  # the database stalls: one line a round, tried again next round
+                    log.warning("post watcher: %s", exc.message, extra={"hall": hall})
                 except Exception:
                     log.exception("post watcher failed", extra={"hall": hall})
             await asyncio.sleep(self.watch_seconds)

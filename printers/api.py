@@ -49,7 +49,7 @@ from printers.schemas import (
     ReprintRequest,
 )
 from printers.service import PrintService
-from queueing.errors import Invalid, Refusal
+from queueing.errors import Invalid, Refusal, Unavailable
 from queueing.service import HallRegistry, HallRuntime
 
 __all__ = ["RatingKeyQuery", "router"]
@@ -142,11 +142,7 @@ async def slip_pdf(
         font = find_font(settings.pdf_font)
     except FontMissing as exc:
         log.error("PDF ticket: %s", exc)
-        return Response(
-            _encoder.encode({"detail": str(exc), "message": "暂不能生成电子凭条"}),
-            status_code=503,
-            media_type="application/json",
-        )
+        raise Unavailable(f"PDF tickets cannot be drawn here: {exc}", "暂不能生成电子凭条，请使用纸质凭条") from None
     pdf = await pdf_slips.render(slip, font)
     return Response(
         pdf,

@@ -40,6 +40,11 @@ __all__ = ["Busy", "PdfSettings", "SlipRenderer"]
 log = logging.getLogger("hall.printers")
 
 
+# A slip takes a tenth of a second to draw, a queue of them a few seconds: one not drawn by then
+# never will be (a worker hung), and its place in the queue is given back.
+DRAW_SECONDS = 20.0
+
+
 class PdfSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     """How PDF tickets are drawn (``[pdf]`` in the settings file)."""
 
@@ -52,6 +57,8 @@ class PdfSettings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
 
 class Busy(Unavailable):
     """Too many PDF tickets waiting to be drawn: try again shortly (503, Retry-After)."""
+
+    logged = False  # a flood of refusals would otherwise be a flood of log lines
 
     def __init__(self) -> None:
         super().__init__(
@@ -82,6 +89,7 @@ class SlipRenderer:
         self._drawing: dict[tuple[Slip, str], asyncio.Future[bytes]] = {}
         self._pool: ProcessPoolExecutor | None = None
         self.drawn = 0  # slips sent to be drawn (not found in the cache or already being drawn)
+        self.draw_seconds = DRAW_SECONDS
 
     @property
     def drawing(self) -> int:
@@ -108,8 +116,11 @@ class SlipRenderer:
             future = self._start(key)
         try:
             # shield: a client that goes away does not cancel a drawing others may be waiting for
-            return await asyncio.shield(future)
+            return await asyncio.wait_for(asyncio.shield(future), self.draw_seconds)
         except BrokenProcessPool:  # the worker died while drawing it: nothing lost but this answer
+            raise Busy from None
+        except TimeoutError:  # a worker that hangs would hold every place in the queue for ever
+            self._kill_worker()
             raise Busy from None
 
     def _start(self, key: tuple[Slip, str]) -> asyncio.Future[bytes]:
@@ -158,6 +169,20 @@ class SlipRenderer:
                 initializer=_lower_priority,
             )
         return self._pool
+
+    def _kill_worker(self) -> None:
+        """The worker stopped answering: ended, and the next slip starts a new one (the slips it
+        held fail as if it had died)."""
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        log.error(
+            "the PDF worker process did not draw a slip in %g s; it is ended, a new one starts", self.draw_seconds
+        )
+        for process in list(getattr(pool, "_processes", {}).values()):  # no public way before 3.14
+            with contextlib.suppress(OSError):
+                process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
 
     def close(self) -> None:
         if self._pool is not None:

@@ -37,6 +37,7 @@ from printers.settings import PrinterSpec, PrintingHall
 from printers.slip import Slip, slip_for
 from printers.store import PrintStore
 from queueing.errors import Forbidden, NotFound, Refusal
+from queueing.lifecycle import TicketState
 from queueing.views import TicketView
 
 __all__ = ["PrintBell", "PrintService"]
@@ -168,13 +169,16 @@ class PrintService:
         """The printer of the ticket machine ``device``, if it has one."""
         return self._hall(hall).printers.get(device)
 
-    async def print_ticket(self, hall: str, device: str, ticket: TicketView) -> PrintJobView | None:
+    async def print_ticket(
+        self, hall: str, device: str, ticket: TicketView, *, keyed: bool = True
+    ) -> PrintJobView | None:
         """A print job for ``ticket`` on ``device``'s printer (None: it has none). Never raises
-        for the printer's sake: a fault ends up in the job."""
+        for the printer's sake: a fault ends up in the job. ``keyed``: the slip's QR link carries
+        the rating key (the paper slip: its holder rates)."""
         printer = self.printer_of(hall, device)
         if printer is None:
             return None
-        data = render_slip(self.slip(hall, ticket, keyed=True), printer)  # the paper slip: its holder rates
+        data = render_slip(self.slip(hall, ticket, keyed=keyed), printer)
         job = PrintJobRow(
             id=secrets.token_urlsafe(12),
             hall=hall,
@@ -220,7 +224,11 @@ class PrintService:
     async def reprint(self, hall: str, device: str, ticket: TicketView) -> PrintJobView:
         if self.printer_of(hall, device) is None:
             raise NotFound(f"ticket machine {device!r} of hall {hall} has no printer", "该取号机没有打印机")
-        view = await self.print_ticket(hall, device, ticket)
+        # A slip lost while waiting is given again whole; once the ticket has been called, a
+        # reprint carries no rating key: whoever served it (or anyone at a kiosk) cannot print
+        # himself the key to rate that service (the counter's pad still rates it).
+        waiting = ticket.state == TicketState.WAITING
+        view = await self.print_ticket(hall, device, ticket, keyed=waiting)
         assert view is not None
         return view
 

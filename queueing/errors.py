@@ -67,3 +67,4 @@ class Unavailable(Refusal):
 
     status_code = 503
     code = "unavailable"
+    logged = True  # a line in the log for each (an outage); load shed on purpose need not say so

@@ -30,7 +30,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from config.database import read_connection, write_transaction
+from config.database import changed, read_connection, write_transaction
 from queueing import store
 from queueing.commands import Command, DefineCounter, RetireCounter, StartDay
 from queueing.errors import NotFound, Refusal, Unavailable
@@ -160,7 +160,9 @@ class HallRuntime:
         The command's ``at`` is replaced by the time the hall thread decides it. ``also``
         writes what must commit with the command's events, in the same transaction (e.g. an
         appointment checked in with its ticket); if it raises, neither is kept."""
-        return await self._submit(_Job(command=command, present=present, also=also))
+        answer = await self._submit(_Job(command=command, present=present, also=also))
+        changed()  # recorded: this request's later database calls may no longer say "nothing was done"
+        return answer
 
     async def read(self, present: Callable[[HallQueue, dt.datetime], T]) -> T:
         """Answer from the live state, caught up with every other process."""

@@ -14,7 +14,7 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from config.database import _calls, bound_calls, connect_engine, in_thread, write_transaction
+from config.database import _calls, bound_calls, connect_engine, in_thread, read_connection, write_transaction
 from queueing.errors import Unavailable
 
 DEADLINE = 0.3
@@ -104,3 +104,61 @@ def test_work_whose_commit_was_sent_is_awaited_past_the_deadline(engine: sa.Engi
 
     assert asyncio.run(scenario()) == "done"
     assert marks(engine) == 1
+
+
+def read_then_insert(engine: sa.Engine, held: threading.Event) -> str:
+    with read_connection(engine) as conn, conn.begin():
+        conn.execute(sa.text("SELECT count(*) FROM mark")).scalar_one()
+    return insert(engine, held)
+
+
+def test_a_read_committed_first_does_not_take_the_deadline_away(engine: sa.Engine) -> None:
+    held = threading.Event()
+
+    async def scenario() -> None:
+        with pytest.raises(Unavailable):
+            await in_thread(read_then_insert, engine, held)
+
+    asyncio.run(scenario())
+    held.set()
+    _calls["pool"].shutdown(wait=True)
+    assert marks(engine) == 0
+
+
+def test_an_abandoned_bare_commit_leaves_no_transaction_open_in_the_pool(engine: sa.Engine) -> None:
+    held = threading.Event()
+
+    def bare(engine: sa.Engine) -> None:  # SQLAlchemy's other style: commit() without a begin() block
+        conn = write_transaction(engine)
+        conn.execute(sa.text("INSERT INTO mark VALUES (1)"))
+        held.wait(10)
+        conn.commit()
+        conn.close()
+
+    async def scenario() -> None:
+        with pytest.raises(Unavailable):
+            await in_thread(bare, engine)
+
+    asyncio.run(scenario())
+    held.set()
+    _calls["pool"].shutdown(wait=True)
+    assert marks(engine) == 0
+    assert insert(engine) == "done" and marks(engine) == 1  # the pool's next writer is not stuck
+
+
+def test_once_a_request_has_changed_something_its_later_calls_are_awaited(engine: sa.Engine) -> None:
+    held = threading.Event()
+
+    def slow_read() -> int:
+        held.wait(10)
+        return marks(engine)
+
+    async def request() -> int:
+        await in_thread(insert, engine)  # committed: this request changed something
+        later = asyncio.ensure_future(in_thread(slow_read))
+        await asyncio.sleep(DEADLINE * 3)
+        assert not later.done()  # past the deadline, not told "nothing was done"
+        held.set()
+        return await later
+
+    assert asyncio.run(request()) == 1

@@ -125,6 +125,28 @@ def test_a_dead_worker_is_replaced(font: Path) -> None:
     assert pdf == render_pdf(slips(1)[0], font)
 
 
+def test_a_hung_worker_is_ended_and_the_next_slip_drawn_by_a_new_one(font: Path) -> None:
+    renderer = SlipRenderer()
+    renderer.draw_seconds = 2.0
+
+    async def run() -> bytes:
+        await renderer.render(SLIP, font)
+        pool = renderer._pool
+        assert pool is not None
+        for pid in list(pool._processes):  # type: ignore[attr-defined]
+            os.kill(pid, signal.SIGSTOP)  # alive, and answering nothing
+        with pytest.raises(Busy):
+            await renderer.render(slips(3)[1], font)
+        assert renderer._pool is None  # the hung one ended; the next slip starts another
+        return await renderer.render(slips(3)[2], font)
+
+    try:
+        pdf = asyncio.run(run())
+    finally:
+        renderer.close()
+    assert pdf == render_pdf(slips(3)[2], font)
+
+
 def test_a_flood_of_pdf_tickets_is_answered_503_with_retry_after(tmp_path: Path) -> None:
     """Over HTTP: past the bound the answer is 503 + Retry-After at once; the rest are PDFs, and
     the kiosk still issues while the flood runs."""

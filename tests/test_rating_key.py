@@ -100,6 +100,14 @@ def test_only_the_slips_link_rates_and_the_clerk_who_knows_the_ticket_id_does_no
             headers=clerk,
         )  # fmt: skip
         assert with_token.status_code == 403 and with_token.json()["detail_zh"].startswith("工作人员不能评价服务")
+        # He reprints the slip of the ticket he served on the kiosk's printer: it carries no key.
+        reprint = c.post(f"/api/halls/demo/tickets/{ticket_id}/print", headers=clerk, json={"device": "kiosk-1"})
+        assert reprint.status_code == 201, reprint.text
+        [qr] = decode(printer.wait_for(3)[-1]).qr_codes
+        assert qr.payload == f"{server.url}/halls/demo/tickets/{ticket_id}", qr.payload
+        # A slip lost while its ticket waits is given again whole, key and all.
+        lost = c.post(f"/api/halls/demo/tickets/{mine['id']}/print", headers=clerk, json={"device": "kiosk-1"})
+        assert lost.status_code == 201 and slip_link(printer, 4, server.url)[1] == my_key
 
         # The page by the id alone: the ticket's status, and "scan the slip", no form.
         bare = c.get(f"/halls/demo/tickets/{ticket_id}").text
