@@ -1,6 +1,8 @@
 // A booking's page (预约详情): its state, a countdown to its slot, cancelling it.
 "use strict";
 
+Hall.largeType(document.getElementById("large-type"), true);  // 适老化, remembered on this phone
+
 (function () {
   const { hall, code, zone, labels } = window.BOOKING;
   let state = window.BOOKING.state;

@@ -2,6 +2,8 @@
 // 代办). What the server answers is shown as it is (masked); what was typed is cleared once booked.
 "use strict";
 
+Hall.largeType(document.getElementById("large-type"), true);  // 适老化, remembered on this phone
+
 (function () {
   const { hall, zone, days, show_days: showDays } = window.BOOK;
   const $ = (id) => document.getElementById(id);
@@ -305,4 +307,27 @@
   }
 
   $("again").addEventListener("click", () => { location.reload(); });
+})();
+
+// 查找我的预约: the bookings ahead for an ID number and the phone booked with.
+(function () {
+  const hall = window.BOOK.hall, $ = (id) => document.getElementById(id);
+  $("find-form").addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const body = { document_kind: $("find-kind").value, id_number: $("find-id").value.trim(), phone: $("find-phone").value.trim() };
+    const r = await Hall.api("POST", `/api/halls/${hall}/appointments/find`, body);
+    const message = $("find-message");
+    message.hidden = false;
+    if (!r.ok) { message.textContent = Hall.message(r); $("found-bookings").replaceChildren(); return; }
+    message.textContent = r.data.length ? `找到 ${r.data.length} 个预约 · Found ${r.data.length}`
+      : "没有找到未办理的预约：请核对证件号码和手机号 · No booking ahead with these";
+    $("found-bookings").replaceChildren(...r.data.map((b) => {
+      const li = document.createElement("li");
+      const a = document.createElement("a");
+      a.href = b.status_path;
+      a.textContent = `${b.item_name} · ${new Date(b.slot_start).toLocaleString("zh-CN", { timeZone: window.BOOK.zone, month: "numeric", day: "numeric", hour: "2-digit", minute: "2-digit" })} · 预约码 ${b.code}`;
+      li.append(a);
+      return li;
+    }));
+  });
 })();

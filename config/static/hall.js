@@ -168,3 +168,11 @@ const Hall = {
     return Date.now().toString(36) + Math.random().toString(36).slice(2);
   },
 };
+
+// The page's settings, given by the server as data, not as code (the Content-Security-Policy runs
+// no inline script): <script type="application/json" id="page-data" data-global="KIOSK">{…}</script>
+// becomes window.KIOSK, read by the page's own script.
+(function () {
+  const block = document.getElementById("page-data");
+  if (block) window[block.dataset.global] = JSON.parse(block.textContent);
+})();
