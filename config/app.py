@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import html
 import logging
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -17,7 +18,7 @@ from typing import Any
 import msgspec
 import sqlalchemy as sa
 from litestar import Litestar, Request, Response
-from litestar.datastructures import ResponseHeader, State
+from litestar.datastructures import State
 from litestar.di import Provide
 from litestar.exceptions import HTTPException
 from litestar.handlers import HTTPRouteHandler
@@ -59,6 +60,7 @@ from config.auth import (
 from config.crypto import RatingKeys, TokenSigner
 from config.database import bound_calls, connect_engine
 from config.halls import HallDefinition, load_halls
+from config.headers import photo_origins, security_headers
 from config.limits import limit_middleware, limit_stores
 from config.logging import configure_logging
 from config.migrations import upgrade
@@ -144,7 +146,8 @@ def _wants_page(request: Request) -> bool:
 
 def _error(request: Request, body: ErrorBody, headers: dict[str, str] | None = None) -> Response:
     """The error as JSON for programs, as a page for a person's browser (in Chinese and English)."""
-    headers = {**{h.name: h.value for h in SECURITY_HEADERS if h.value}, **(headers or {})}  # not layered here
+    # The app's headers (config/headers.py) are not layered onto an exception handler's answer.
+    headers = {**{h.name: h.value for h in request.app.response_headers if h.value}, **(headers or {})}
     if not _wants_page(request):
         return Response(body, status_code=body.status_code, headers=headers)
     title_zh, title_en, next_zh, next_en = _PAGE_TITLES.get(body.status_code, _PAGE_DEFAULT)
@@ -233,10 +236,38 @@ _TOKENS = {
 
 
 class _SwaggerPage(SwaggerRenderPlugin):
-    """Swagger UI's page, saying its language (English, as the OpenAPI document) for screen readers."""
+    """Swagger UI's page, saying its language (English, as the OpenAPI document) for screen readers.
+
+    Litestar's page starts Swagger UI with an inline script, which the Content-Security-Policy
+    refuses; here the document comes as data (a JSON block, not run) and a file starts it
+    (config/static/swagger-init.js), with Litestar's options."""
 
     def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
-        return super().render(request, openapi_schema).replace(b"<html>", b'<html lang="en">', 1)
+        # "<" only ever stands inside a JSON string, where \u003c means the same: no "</script>" ends the block.
+        spec = self.render_json(request, openapi_schema).replace(b"<", b"\\u003c")
+        title = html.escape(str(openapi_schema["info"]["title"]))
+        head = f"""<head>
+    <title>{title}</title>
+    {self.favicon}
+    <meta charset="utf-8"/>
+    <meta name="viewport" content="width=device-width, initial-scale=1">
+    <link href="{self.css_url}" rel="stylesheet">
+    <script src="{self.js_url}"></script>
+    <script src="{self.standalone_preset_js_url}"></script>
+    {self.style}
+  </head>"""
+        body = b"".join(
+            [
+                b"""<body>
+    <div id="swagger-container"></div>
+    <script type="application/json" id="openapi">""",
+                spec,
+                b"""</script>
+    <script src="/static/swagger-init.js"></script>
+  </body>""",
+            ]
+        )
+        return b"".join([b'<!DOCTYPE html>\n<html lang="en">\n  ', head.encode(), b"\n  ", body, b"\n</html>\n"])
 
 
 def _document_tokens(app: Litestar) -> None:
@@ -317,16 +348,6 @@ RETRY_AFTER_SECONDS = 5  # a database outage: when a client should try again
 # The API's bodies are a few kB (a scenario or a week's roster the largest): a client cannot
 # make the server hold megabytes for it.
 MAX_BODY_BYTES = 256 * 1024
-
-# On every answer. The ticket's page address is the slip's secret: no Referer carries it away;
-# no other site frames a page (a counter page under a lure); no file is run as another type;
-# no plug-in, and no <base> pointing scripts elsewhere.
-SECURITY_HEADERS = [
-    ResponseHeader(name="X-Content-Type-Options", value="nosniff"),
-    ResponseHeader(name="Referrer-Policy", value="no-referrer"),
-    ResponseHeader(name="X-Frame-Options", value="SAMEORIGIN"),
-    ResponseHeader(name="Content-Security-Policy", value="frame-ancestors 'self'; object-src 'none'; base-uri 'self'"),
-]
 
 
 def create_app(
@@ -536,7 +557,7 @@ def create_app(
                 "feed": feed,
             }
         ),
-        response_headers=SECURITY_HEADERS,
+        response_headers=security_headers(photo_origins(s.photo for h in halls for s in h.staff)),
         request_max_body_size=MAX_BODY_BYTES,
         exception_handlers={
             Refusal: _refusal_response,

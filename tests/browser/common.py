@@ -89,7 +89,9 @@ def pause_clock(page: Page, at: dt.datetime | None = None) -> None:
 
 
 def wait_for(page: Page, condition: str, timeout: float = 5_000) -> None:
-    page.wait_for_function(condition, polling=50, timeout=timeout)
+    """Until the expression ``condition`` holds on the page. Given to Playwright as a function: a
+    bare expression is evaluated again at each poll as a string, which the pages' CSP refuses."""
+    page.wait_for_function(f"() => ({condition})", polling=50, timeout=timeout)
 
 
 def inside_viewport(page: Page, locator: Locator) -> None:

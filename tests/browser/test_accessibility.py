@@ -262,7 +262,7 @@ def test_booking_pages(new_page, server, api, audit) -> None:
         page.locator("#person").get_by_label(re.compile("^证件号码")).fill(id_number(1))
         page.get_by_role("button", name="提交预约 Book").click()
         expect(page.locator("#done")).to_be_visible()
-        page.wait_for_function("document.getElementById('done-qr').naturalWidth > 0")
+        wait_for(page, "document.getElementById('done-qr').naturalWidth > 0")
         audit.check(page, "book", "booked")
         status = page.locator("#done-link").get_attribute("href")
 

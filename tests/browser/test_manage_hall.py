@@ -21,7 +21,7 @@ import openpyxl
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.common import KIOSK_AUTH, Shots, act, log_in, staff_login
+from tests.browser.common import KIOSK_AUTH, Shots, act, log_in, staff_login, wait_for
 from tests.support import Server, booking_request, person
 
 MANAGER_DESK = {"width": 1366, "height": 768}
@@ -123,7 +123,7 @@ def test_the_report_its_charts_and_every_download(
     for chart in ("hourly", "groups", "utilisation", "heatmap", "mix"):
         image = page.locator(f"#chart-{chart}")
         expect(image).to_have_attribute("src", re.compile("^blob:"), timeout=15_000)
-        page.wait_for_function(f"document.getElementById('chart-{chart}').naturalWidth > 100")
+        wait_for(page, f"document.getElementById('chart-{chart}').naturalWidth > 100")
     page.locator("#dimension").select_option("group")
     expect(page.locator("#figures")).to_contain_text("社保医保")
     expect(page.locator("#clerks")).to_contain_text("张伟")
@@ -195,7 +195,7 @@ def test_planning_forecast_simulate_and_advise(new_page: Callable[..., Page], se
     page.locator("#simulate").click()
     expect(page.locator("#run-status")).to_contain_text("已模拟 50 天", timeout=60_000)
     expect(page.locator("#summary")).to_contain_text("平均等候")
-    page.wait_for_function("document.getElementById('planning-chart').naturalWidth > 100", timeout=15_000)
+    wait_for(page, "document.getElementById('planning-chart').naturalWidth > 100", timeout=15_000)
     # the advice: fewer counter-hours for so few people, each hour explained
     page.locator("#advise").click()
     expect(page.locator("#run-status")).to_contain_text("窗口·小时", timeout=90_000)
