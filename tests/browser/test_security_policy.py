@@ -55,12 +55,17 @@ class Watch:
         self.errors.append(f"{page.url}: {message.text}")
 
     def clean(self, page: Page, proof: Callable[[], object]) -> None:
-        """The page ran its script (``proof``) and nothing was refused on it."""
+        """Nothing was refused on the page (an inline script: as it loads), and it ran its script
+        (``proof``), and nothing was refused meanwhile (a socket, a picture)."""
+        self.no_violation(page)
         proof()
-        page.wait_for_timeout(200)  # a late violation (a socket, a picture) still counted
+        page.wait_for_timeout(200)  # a late violation still counted
+        self.no_violation(page)
+        self.checked.append(page.url)
+
+    def no_violation(self, page: Page) -> None:
         violations = page.evaluate("window.__violations")
         assert violations == [], f"{page.url}: {violations}"
-        self.checked.append(page.url)
 
 
 @pytest.fixture
