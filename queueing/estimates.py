@@ -67,13 +67,14 @@ def update_service_time(previous: float, measured: float) -> float:
     return update_average(previous, measured, _SHORTEST)
 
 
-def wait_range(wait_minutes: int, people_ahead: int) -> tuple[int, int] | None:
+def wait_range(wait_minutes: int, people_ahead: int, closed_minutes: float = 0.0) -> tuple[int, int] | None:
     """The middle half of the waits a citizen told ``wait_minutes`` may really have, when it
     is wide enough to say (「约 20–35 分钟」), in fives; None: say the minutes alone.
 
     A wait over ``n`` people ahead is a sum of about ``n + 1`` services, so it spreads by about
-    ``1 / √(n + 1)`` of itself; the middle half of a bell is ±0.67 of that."""
-    spread = 0.67 * wait_minutes / math.sqrt(people_ahead + 1)
+    ``1 / √(n + 1)`` of itself; the middle half of a bell is ±0.67 of that. The part of it the
+    hall is closed (``closed_minutes``: a lunch break on the way) is certain and does not spread."""
+    spread = 0.67 * max(wait_minutes - closed_minutes, 0.0) / math.sqrt(people_ahead + 1)
     low = max(0, 5 * round((wait_minutes - spread) / 5))
     high = 5 * round((wait_minutes + spread) / 5)
     if wait_minutes < 15 or high - low < 10 or not low <= wait_minutes <= high:

@@ -23,6 +23,7 @@ from __future__ import annotations
 import bisect
 import datetime as dt
 import heapq
+import itertools
 from collections.abc import Callable, Collection
 from typing import Any, ClassVar
 
@@ -103,7 +104,7 @@ from queueing.lifecycle import (
 from queueing.lines import Line, WaitingLines, key_time, micros
 from queueing.numbering import format_number
 from queueing.policy import HallRules, ReinstatePosition
-from queueing.projection import FreeCounter, project
+from queueing.projection import AFTER_HOURS, FreeCounter, project
 from queueing.records import CounterRecord, HallSnapshot, TicketRecord
 from queueing.views import (
     CounterView,
@@ -151,6 +152,7 @@ class HallQueue:
         # the midnight after ``day`` in the hall's zone, held in UTC like the clock's instants:
         # compared on every command, and instants of one tzinfo compare without asking offsets
         self._day_ends: dt.datetime | None = None
+        self._spans_us: tuple[tuple[int, int], ...] = ()  # ``day``'s opening spans, in epoch µs
         self.tickets: dict[str, TicketRecord] = {}
         self.counters: dict[int, CounterRecord] = {}
         self.lines = WaitingLines()
@@ -208,6 +210,16 @@ class HallQueue:
     def day(self, day: dt.date | None) -> None:
         self._day = day
         self._day_ends = None if day is None else self.rules.day_start(day + dt.timedelta(days=1)).astimezone(dt.UTC)
+        # Once a day, not per estimate: the projection compares plain numbers, no zone asked.
+        midnight = None if day is None else self.rules.day_start(day)
+        self._spans_us = (
+            ()
+            if midnight is None
+            else tuple(
+                (micros(midnight + dt.timedelta(minutes=start)), micros(midnight + dt.timedelta(minutes=end)))
+                for start, end in self.rules.hours.spans_on(day)  # type: ignore[arg-type]
+            )
+        )
 
     def day_due(self, at: dt.datetime) -> bool:
         if at.tzinfo is None:
@@ -1218,15 +1230,18 @@ class HallQueue:
             projected, last = projected or self._projected_seconds(ticket, at)
             if projected is None:  # beyond the projection's horizon: the quick sum, never less
                 return Estimate(people_ahead=best[1], wait_minutes=minutes(max(best[0], last)))
+            if projected == AFTER_HOURS:  # today's service ends before its turn: no minutes made up
+                return Estimate(people_ahead=best[1], wait_minutes=None)
             # Those who come into line later go ahead only until the fairness rule puts this one first.
             exposed = projected
             if self._fairness_us is not None:
                 exposed = min(projected, max(self._fairness_us / 1e6 - (micros(at) - ticket.key[0]) / 1e6, 0.0))
             told = minutes(projected + exposed * (self._stretch(at, ticket.priority.rank) - 1))
             told = max(told, 1) if best[1] else told  # people ahead are never "0 minutes" away
-            # Minutes are told only while a counter for it is open (best): no part of the wait is
-            # a clerk's certain absence, so all of it may spread.
-            return Estimate(people_ahead=best[1], wait_minutes=told, wait_range=wait_range(told, best[1]))
+            # Minutes are told only while a counter for it is open (best): of the wait only a
+            # break of the hall's on the way is a certain absence; the rest may spread.
+            closed = self._closed_seconds(at, projected) / 60
+            return Estimate(people_ahead=best[1], wait_minutes=told, wait_range=wait_range(told, best[1], closed))
         fewest: int | None = None  # nobody serves it now: the people ahead at whichever counter opens
         for item_lines, preferred, numbers in self._alike_counters(ticket.item, ticket.to_counter, closed=True):
             for number in numbers:
@@ -1312,7 +1327,26 @@ class HallQueue:
             own = self._own_lines(number) if self.lines.named else ()
             free.append(FreeCounter(number, max(back, busy), self._item_lines(number) + own))
         visits = _Visits(self, gap)
-        return project(lines, free, visits, micros(at), self._fairness_us, stops, _PROJECTED_CALLS)
+        now_us = micros(at)
+        return project(lines, free, visits, now_us, self._fairness_us, stops, _PROJECTED_CALLS, self._hours(now_us))
+
+    def _closed_seconds(self, at: dt.datetime, within: float) -> float:
+        """How much of the next ``within`` seconds the hall's breaks take (as the projection
+        sees them: see ``_hours``)."""
+        hours = self._hours(micros(at))
+        if not hours or within <= hours[0][1]:
+            return 0.0  # the hot case: no break before the call
+        return sum(max(min(within, start) - end, 0.0) for (_, end), (start, _) in itertools.pairwise(hours))
+
+    def _hours(self, now_us: int) -> list[tuple[float, float]] | None:
+        """Today's opening spans still to come, in seconds from now, for the projection; the
+        first starts now if the hall is closed now (before opening, in a break): a counter
+        open then is seen working and serves on to that span's end. None: no limit (a day
+        with no hours, or after its last closing: counters still open serve on)."""
+        hours = [((start - now_us) / 1e6, (end - now_us) / 1e6) for start, end in self._spans_us if end > now_us]
+        if hours:
+            hours[0] = (min(hours[0][0], 0.0), hours[0][1])
+        return hours or None
 
     def _visit_seconds(self, item: str) -> float:
         """How long a ticket of ``item`` holds its counter, from the call to the citizen leaving."""

@@ -10,20 +10,25 @@ the ticket ``choose_next`` gives it at that instant (the very rule of ``calling.
 A counter comes free when what remains of its service is done (a paused counter: when its
 clerk said they would be back); each ticket it takes holds it for that ticket's expected
 time at the counter (its visit: the walk, recalls, a no-show's wait, the service, and the
-gap before the next call). Nothing here knows the clock or the hall: the caller gives the
-instant, the lines, the counters and the times.
+gap before the next call). A counter calls only within the day's opening spans (``hours``):
+one that would call during a break (午休) calls when the hall reopens, and one that would call
+at or after the day's last closing calls nobody more today. Nothing here knows the clock or the
+hall: the caller gives the instant, the lines, the counters, the times and the spans.
 """
 
 from __future__ import annotations
 
 import heapq
+import math
 from collections.abc import Collection, Mapping, Sequence
 from typing import NamedTuple
 
 from queueing.events import OrderKey
 from queueing.lines import Line
 
-__all__ = ["FreeCounter", "project"]
+__all__ = ["AFTER_HOURS", "FreeCounter", "project"]
+
+AFTER_HOURS = math.inf  # when a ticket the day's last closing comes before is called: not today
 
 
 class FreeCounter(NamedTuple):
@@ -43,11 +48,18 @@ def project(
     fairness_us: int | None,
     stops: Collection[str] = (),
     most: int | None = None,
+    hours: Sequence[tuple[float, float]] | None = None,
 ) -> dict[str, float]:
     """Seconds from now until each waiting ticket is called (those no counter would call are
     left out). ``lines``: every waiting line in calling order; ``visit_seconds``: how long each
     ticket holds its counter; ``stops``: the tickets whose calls are all that is asked; ``most``:
-    give up after this many calls (what is left out is beyond the horizon)."""
+    give up after this many calls (what is left out is beyond the horizon); ``hours``: the
+    spans left today in which counters call, (start, end) in seconds from now in order, the
+    first starting by now (None: no limit). A stop the day's end comes before is told
+    ``AFTER_HOURS``."""
+    # The end of the span under way: a call before it needs no look at the spans (the hot case).
+    until = hours[0][1] if hours else math.inf
+    ended = False  # a counter reached the day's end
     # Each line as [its entries, the next not yet handed out], shared by the counters that call
     # from it; a counter's lines as (that pair, class rank, not preferred), best class first.
     cursors = {line: [entries, 0, len(entries)] for line, entries in lines.items() if entries}
@@ -59,7 +71,11 @@ def project(
             key=lambda m: (m[1], m[2]),
         )
         if mine:
-            free.append((c.free_in, c.number, mine))
+            when = c.free_in if c.free_in < until else _open_at(c.free_in, hours)  # type: ignore[arg-type]
+            if when is None:
+                ended = True
+            else:
+                free.append((when, c.number, mine))
     heapq.heapify(free)
     budget = len(cursors) and (most if most is not None else -1)
     wanted = len(stops)
@@ -98,5 +114,23 @@ def project(
                 break
         else:
             budget -= 1  # a question holds no counter: it spends none of the horizon
-        push(free, (when + visit_seconds[ticket_id], number, mine))
+        when += visit_seconds[ticket_id]
+        if when >= until:
+            when = _open_at(when, hours)  # type: ignore[arg-type]
+            if when is None:
+                ended = True
+                continue
+        push(free, (when, number, mine))
+    if ended and budget and not free:  # not the horizon: the day ended before these stops
+        for ticket_id in stops:
+            called.setdefault(ticket_id, AFTER_HOURS)
     return called
+
+
+def _open_at(when: float, hours: Sequence[tuple[float, float]]) -> float | None:
+    """When a counter free at ``when`` may call: then, within a span; at the next span's
+    start, in a break; None at or after the day's last closing."""
+    for start, end in hours:
+        if when < end:
+            return max(when, start)
+    return None

@@ -35,7 +35,8 @@ __all__ = [
 class Estimate(msgspec.Struct, frozen=True):
     """What a waiting citizen is told. ``wait_minutes`` is None while no counter that can
     serve the ticket is open; ``opens_at`` then says when the hall's next opening span
-    begins (None: the hall is open but no such counter is now, or nothing opens today)."""
+    begins (None: the hall is open but no such counter is now, or nothing opens today). It is
+    None too, with no ``opens_at``, when the day's last closing comes before the ticket's turn."""
 
     people_ahead: int
     wait_minutes: int | None

@@ -18,6 +18,7 @@ from playwright.sync_api import Browser, BrowserContext, Page, Playwright, sync_
 
 from tests.browser.common import CHROMIUM, CHROMIUM_ARGS, PORTRAIT, Shots, staff_login
 from tests.support import DEMO_HALL, Server, running
+from tests.test_posts_alerts import open_all_day_hall
 
 # ---------------------------------------------------------------- the browser
 
@@ -78,9 +79,12 @@ def new_page(browser: Browser) -> Iterator[Callable[..., Page]]:
 
 
 @pytest.fixture
-def server_env(tmp_path: Path) -> dict[str, str]:
-    """The variables ``hall serve`` is started with: the demo hall, on a fresh data directory."""
-    return {"HALL_DATA_DIR": str(tmp_path / "var"), "HALL_FILES": str(DEMO_HALL), "HALL_LOG_FORMAT": "text"}
+def server_env(tmp_path: Path, request: pytest.FixtureRequest) -> dict[str, str]:
+    """The variables ``hall serve`` is started with: the demo hall, on a fresh data directory.
+    A test parametrized ``server_env="all_day"`` (indirect) has it open round the clock: its
+    minutes would change near the real clock's closing time (no call is foreseen after it)."""
+    hall = open_all_day_hall(tmp_path) if getattr(request, "param", None) == "all_day" else DEMO_HALL
+    return {"HALL_DATA_DIR": str(tmp_path / "var"), "HALL_FILES": str(hall), "HALL_LOG_FORMAT": "text"}
 
 
 @pytest.fixture

@@ -354,6 +354,7 @@ def test_kiosk_cannot_be_left_by_any_tap(new_page, server, api, shot) -> None:
     shot(page, "still-here")
 
 
+@pytest.mark.parametrize("server_env", ["all_day"], indirect=True)  # the minutes, at any hour
 def test_kiosk_estimates_with_no_one_and_all_counters_open(new_page, server, api, shot) -> None:
     manager = staff_login(api, "manager", "demo-manager")
     page = kiosk(new_page, server, PORTRAIT, token="demo-kiosk-token", paused=True)
@@ -874,6 +875,7 @@ def test_sign_out_ends_the_token_and_the_counters_sign_out_offers_it(new_page, s
 # ---------------------------------------------------------------- the ticket status page
 
 
+@pytest.mark.parametrize("server_env", ["all_day"], indirect=True)  # the minutes, at any hour
 def test_ticket_status_page_on_a_phone(new_page, server, api, shot) -> None:
     first, mine = issue(api, "SB01"), issue(api, "SB01")
     page = new_page(PHONE, device_scale_factor=3, is_mobile=True, has_touch=True)

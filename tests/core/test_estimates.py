@@ -10,6 +10,7 @@ import msgspec
 from queueing.commands import (
     CallNext,
     CompleteService,
+    DefineCounter,
     IssueTicket,
     OpenCounter,
     PauseCounter,
@@ -25,7 +26,7 @@ from queueing.events import ServiceCompleted
 from queueing.hall import HallQueue
 from queueing.records import HallSnapshot
 from queueing.views import Estimate, wait_words
-from tests.support import MANAGER, MONDAY_9, demo_queue, staff
+from tests.support import MANAGER, MONDAY_9, demo_hall, demo_queue, staff
 
 T0 = MONDAY_9
 
@@ -334,3 +335,62 @@ def test_a_wide_wait_is_said_as_its_middle_half_a_short_one_as_minutes() -> None
             assert said is None or (said[0] <= minutes <= said[1] and said[1] - said[0] >= 10)
     assert wait_words(30, (25, 35)) == ("约 25–35 分钟", "about 25–35 min")
     assert wait_words(8) == ("约 8 分钟", "about 8 min")
+
+
+# ---------------------------------------------------------------------- the hall's hours
+
+
+def split_day_queue(minute: float, open_counters: tuple[int, ...]) -> HallQueue:
+    """The demo hall, its Mondays 09:00–12:00 and 13:30–17:00 (a 90-minute lunch break), at
+    ``minute`` after 9:00 with ``open_counters`` open."""
+    hall = demo_hall()
+    hours = msgspec.structs.replace(hall.rules.hours, mon=["09:00-12:00", "13:30-17:00"])
+    queue = HallQueue(msgspec.structs.replace(hall.rules, hours=hours))
+    for spec in hall.counters:
+        queue.handle(DefineCounter(at=at(minute), spec=spec))
+    for number in open_counters:
+        queue.handle(OpenCounter(at=at(minute), actor=MANAGER, counter=number))
+    return queue
+
+
+def test_a_wait_that_crosses_the_lunch_break_includes_it() -> None:
+    queue = split_day_queue(160, (8,))  # 11:40, counter 8 alone takes SB01 (10 minutes each)
+    for n in range(3):
+        issue(queue, f"w{n}", "SB01", 160)
+    issue(queue, "mine", "SB01", 160)
+    # Called at 11:40 and 11:50; the third would be at 12:00, when the hall breaks: at 13:30
+    # instead, and this one at 13:40. Only the 30 minutes of service spread, not the break.
+    assert estimate(queue, "mine", 160) == Estimate(people_ahead=3, wait_minutes=120, wait_range=(110, 130))
+    item = next(i for i in queue.queue_view(at(160)).items if i.code == "SB01")
+    assert item.wait_minutes == 130  # a walk-in now: four ahead, the last called at 13:40
+
+
+def test_a_service_begun_before_the_break_is_finished_and_enough_time_needs_no_break() -> None:
+    queue = split_day_queue(60, (8,))  # 10:00: two hours before the break
+    for n in range(3):
+        issue(queue, f"w{n}", "SB01", 60)
+    issue(queue, "mine", "SB01", 60)
+    assert estimate(queue, "mine", 60) == Estimate(people_ahead=3, wait_minutes=30, wait_range=(20, 40))
+    late = split_day_queue(165, (8,))  # 11:45: one ahead, called at once; this one at 11:55
+    issue(late, "w0", "SB01", 165)
+    issue(late, "mine", "SB01", 165)
+    issue(late, "next", "SB01", 165)
+    assert estimate(late, "mine", 165) == Estimate(people_ahead=1, wait_minutes=10)
+    # Its service runs past 12:00 (the clerk finishes it); the next call waits for 13:30.
+    assert estimate(late, "next", 165) == Estimate(people_ahead=2, wait_minutes=105, wait_range=(100, 110))
+
+
+def test_at_the_days_end_a_turn_after_closing_is_told_no_minutes() -> None:
+    queue = split_day_queue(460, (8,))  # 16:40, the hall closes at 17:00
+    for n in range(3):
+        issue(queue, f"w{n}", "SB01", 460)
+    issue(queue, "mine", "SB01", 460)
+    # Called at 16:40 and 16:50; the third would be at 17:00: nobody more is called today.
+    assert estimate(queue, "w1", 460) == Estimate(people_ahead=1, wait_minutes=10)
+    assert estimate(queue, "mine", 460) == Estimate(people_ahead=3, wait_minutes=None, opens_at=None)
+    issued = queue.handle(IssueTicket(at=at(461), ticket_id="after", item="SB01"))[-1].event
+    assert (issued.quoted_ahead, issued.quoted_minutes) == (4, None)  # what the slip says: no minutes
+    item = next(i for i in queue.queue_view(at(461)).items if i.code == "SB01")
+    assert (item.wait_minutes, item.opens_at, item.serving) == (None, None, True)
+    # After the last closing a counter still open is seen working late: it serves on.
+    assert estimate(queue, "mine", 485) == Estimate(people_ahead=3, wait_minutes=30, wait_range=(20, 40))
