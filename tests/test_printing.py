@@ -157,7 +157,7 @@ def test_a_slip_goes_to_the_network_printer_and_reads_back(tmp_path: Path) -> No
         # nobody waited before it, but no counter is staffed yet: no "you are next", no minutes
         # (by the hour the test runs: when service begins today, or that no counter is open yet)
         assert "前面还有 0 人等候" in printout.text
-        assert "暂未开放" in printout.text or re.search(r"\d\d:\d\d 开始办理", printout.text), printout.text
+        assert "暂无法估计等候时间" in printout.text or re.search(r"\d\d:\d\d 开始办理", printout.text), printout.text
         assert "办理窗口：1-7号" in printout.text  # where to wait
         assert all(line.columns <= 32 for line in printout.printed_lines)  # 58 mm
         [qr] = printout.qr_codes

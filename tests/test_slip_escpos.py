@@ -249,7 +249,7 @@ def test_before_opening_when_service_begins_not_minutes(spec: PrinterSpec) -> No
 def test_no_counter_for_the_item_staffed_yet(spec: PrinterSpec) -> None:
     printout = printed(spec, people_ahead=4, estimated_wait_minutes=None)
     assert printout.line_with("前面还有 4 人等候")
-    assert printout.line_with("暂未开放")
+    assert printout.line_with("暂无法估计等候时间")
     assert "预计等候" not in printout.text
 
 

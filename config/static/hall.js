@@ -120,7 +120,8 @@ const Hall = {
       const at = Hall.time(opensAt, zone);
       return { zh: `${at} 开始办理`, en: `service begins at ${at}`, open: false };
     }
-    return { zh: "窗口暂未开放，请咨询服务台", en: "no counter open for it yet; please ask at the desk", open: false };
+    // no counter open for it yet, or its turn would come after today's closing: said so that is true of both
+    return { zh: "暂无法估计等候时间，请咨询服务台", en: "no wait can be told now; please ask at the desk", open: false };
   },
 
   // Counter numbers as runs, as on the slip: [1,2,3,5,8] → "1-3、5、8"

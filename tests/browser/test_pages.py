@@ -41,7 +41,7 @@ from tests.support import Server
 
 # What an item's button and a ticket say while no counter for it is staffed (by the hour the
 # test runs: the next opening time today, or that none is open)
-UNSTAFFED = r"(\d\d:\d\d 开始办理|窗口暂未开放，请咨询服务台)"
+UNSTAFFED = r"(\d\d:\d\d 开始办理|暂无法估计等候时间，请咨询服务台)"
 SMALL_DESK = {"width": 1024, "height": 768}  # an older counter PC
 
 
