@@ -37,6 +37,11 @@
   setInterval(tick, 5000);
 
   // ---- drawing
+  // The earlier calls the hall lists (recent_calls counts the newest too): the list keeps a slot
+  // for each, in one column or two (displays.css), so that all of them show, however few are called.
+  const slots = Math.max(1, hall.recent_calls - 1);
+  $("recent").style.setProperty("--rows", String(slots));
+  $("recent").style.setProperty("--rows-2", String(Math.ceil(slots / 2)));
   let flashTimer = null;
   function drawCalls(flash) {
     // only the calls still at their counters (being called or served): a finished one goes

@@ -115,17 +115,35 @@ def font_px(locator: Locator) -> float:
 
 
 def recent_rows(page: Page) -> list[dict]:
-    """The list of earlier calls: each row's text and whether it is shown whole, or not at all."""
+    """The list of earlier calls: each row's text, its font size, and what keeps it from being read
+    whole (``problems``, empty when none): outside the window, cut by the edge of a box that clips
+    (the list, its panel, any ancestor whose overflow is not visible), hidden, covered, or its
+    number or counter cut short."""
     return page.evaluate(
         """() => {
-          const box = document.getElementById('recent').getBoundingClientRect();
+          const within = (r, b) => r.left >= b.left - .5 && r.right <= b.right + .5
+                                   && r.top >= b.top - .5 && r.bottom <= b.bottom + .5;
+          const view = {left: 0, top: 0, right: innerWidth, bottom: innerHeight};
           return [...document.querySelectorAll('#recent li')].map(li => {
-            const r = li.getBoundingClientRect();
+            const r = li.getBoundingClientRect(), problems = [];
+            if (r.width < 1 || r.height < 1) problems.push('not drawn');
+            if (!within(r, view)) problems.push('outside the window');
+            for (let box = li.parentElement; box && box !== document.documentElement; box = box.parentElement) {
+              const style = getComputedStyle(box);
+              const clips = style.overflowX !== 'visible' || style.overflowY !== 'visible';
+              if (clips && !within(r, box.getBoundingClientRect()))
+                problems.push('cut by ' + (box.id ? '#' + box.id : '.' + box.className));
+            }
+            if (!li.checkVisibility({opacityProperty: true, visibilityProperty: true})) problems.push('hidden');
+            const hit = document.elementFromPoint((r.left + r.right) / 2, (r.top + r.bottom) / 2);
+            if (!hit || !li.contains(hit)) problems.push('covered');
+            for (const part of li.querySelectorAll('.num, .to')) {
+              if (part.scrollWidth > part.clientWidth + 1) problems.push('cut short: ' + part.textContent);
+              if (!within(part.getBoundingClientRect(), r)) problems.push('out of its line: ' + part.textContent);
+            }
             return {
               number: li.querySelector('.num').textContent, counter: li.querySelector('.to').textContent,
-              whole: r.left >= box.left - .5 && r.right <= box.right + .5
-                     && r.top >= box.top - .5 && r.bottom <= box.bottom + .5,
-              unseen: r.left >= box.right || r.top >= box.bottom,
+              font: parseFloat(getComputedStyle(li).fontSize), problems,
             };
           });
         }"""
@@ -252,13 +270,14 @@ def test_hall_screen_shows_calls_counters_and_waiting(new_page, browser, server,
         assert font_px(tile(page, counter).locator(".tile-number")) >= 48
     inside(page.locator(".calls"), latest)
     texts_not_cut(page, ".hall-name, .tile-name, #latest-item, #notice")
+    # Every earlier call the hall file asks for (recent_calls, the newest one included) is shown whole,
+    # newest first, in type read across the hall: none hidden in a column out of sight.
     rows = recent_rows(page)
-    assert len(rows) == page.evaluate("window.SCREEN.hall.recent_calls") - 1 == 7
-    assert all(row["whole"] or row["unseen"] for row in rows), f"a call cut in half: {rows}"
-    shown = [row for row in rows if row["whole"]]
-    assert shown and rows[: len(shown)] == shown, f"the newest calls first: {rows}"
-    assert shown[0]["number"] == current[1], "the list starts with the call before the newest"
-    assert font_px(page.locator("#recent li").first) >= 40
+    assert page.evaluate("window.SCREEN.hall.recent_calls") == 8  # the demo hall's [display]
+    assert [row["number"] for row in rows] == [current[c] for c in (1, 14, 13, 12, 11, 10, 9)], rows
+    unread = [row for row in rows if row["problems"]]
+    assert not unread, f"earlier calls not shown whole: {unread}"
+    assert min(row["font"] for row in rows) >= 40, rows
     shot(page, "all-counters")
 
 
