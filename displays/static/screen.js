@@ -42,6 +42,7 @@
   const slots = Math.max(1, hall.recent_calls - 1);
   $("recent").style.setProperty("--rows", String(slots));
   $("recent").style.setProperty("--rows-2", String(Math.ceil(slots / 2)));
+  $("recent").classList.toggle("many", slots > 9);
   let flashTimer = null;
   function drawCalls(flash) {
     // only the calls still at their counters (being called or served): a finished one goes
