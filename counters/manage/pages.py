@@ -44,6 +44,7 @@ async def live_page(
     context = manage_context(runtime, counter_hall, settings)
     context.update(
         page="live",
+        target=counter_hall.stats.service_level_minutes,  # the what-if's target wait, to begin with
         kinds=[{"value": k.value, "name": k.label_zh} for k in CounterKind],
         domains=[{"code": d.code, "name": d.name} for d in rules.domains],
         items=[{"code": i.code, "name": i.name} for i in rules.items],

@@ -108,7 +108,7 @@ class ReplayResult(msgspec.Struct, frozen=True, kw_only=True):
 class WhatIfRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     changes: list[Change] = msgspec.field(default_factory=list)
     replications: Annotated[int, msgspec.Meta(ge=10, le=2000)] = WHAT_IF_REPLICATIONS
-    target_minutes: float = 15.0
+    target_minutes: Annotated[float, msgspec.Meta(gt=0, le=240)] = 15.0
 
 
 class ForecastAnswer(msgspec.Struct, frozen=True, kw_only=True):
@@ -291,6 +291,8 @@ class PlanningService:
             scenario=msgspec.structs.replace(expected.scenario, start=clock(start), end=clock(end), date=today),
             demand=_with_waiting(part, snapshot, [_from(d, start) for d in expected.demand]),
             plan=None,
+            # the request's target among the results' wait_over shares (the live view shows it)
+            target=Target(service_level=ServiceLevel(within_minutes=request.target_minutes, share=0.8)),
         )
         try:
             model = Model(part.queue, check(scenario), recorded, counters=[c.spec for c in snapshot.counters])

@@ -196,6 +196,97 @@ const Live = {
   },
 };
 
+// 假如现在…: the rest of today simulated as it is and with the manager's changes from now (the
+// what-if of POST /api/halls/{hall}/planning/what-if), the two side by side.
+const WhatIf = {
+  el: (...args) => Manage.el(...args),
+
+  add() {
+    const row = document.getElementById("what-if-row").content.firstElementChild.cloneNode(true);
+    row.querySelector("[data-remove]").addEventListener("click", () => row.remove());
+    row.addEventListener("change", () => WhatIf.sync(row));
+    document.getElementById("what-if-changes").append(row);
+    WhatIf.sync(row);
+    return row;
+  },
+
+  // The kind only for a change of kind; the domains only for a domain counter.
+  sync(row) {
+    const reconfigure = row.querySelector("select[name=action]").value === "reconfigure";
+    const kind = row.querySelector("select[name=kind]");
+    kind.disabled = !reconfigure;
+    row.querySelector(".domains").hidden = !(reconfigure && kind.value === "domain");
+  },
+
+  changes() {
+    return [...document.querySelectorAll("#what-if-changes > li")].map((row) => {
+      const value = (name) => row.querySelector(`[name=${name}]`).value;
+      const change = { counter: Number(value("counter")), action: value("action") };
+      if (change.action === "reconfigure") {
+        change.kind = value("kind");
+        if (change.kind === "domain") change.domains = [...row.querySelectorAll("input[name=domains]:checked")].map((b) => b.value);
+      }
+      return change;
+    });
+  },
+
+  status(zh, en, bad) {
+    const box = document.getElementById("what-if-status");
+    box.replaceChildren(zh, ...(en ? [WhatIf.el("br"), WhatIf.el("small", { text: en })] : []));
+    box.classList.toggle("error", !!bad);
+  },
+
+  busy(on) {
+    document.getElementById("what-if").setAttribute("aria-busy", String(on));
+    document.getElementById("what-if-run").disabled = on;
+  },
+
+  async run() {
+    const form = document.getElementById("what-if-form").elements;
+    const body = { changes: WhatIf.changes(), target_minutes: Number(form.target.value), replications: Number(form.replications.value) };
+    WhatIf.busy(true);
+    WhatIf.status("模拟中…", "simulating…");
+    let r;
+    try {
+      r = await Manage.api("POST", `/api/halls/${window.MANAGE.hall}/planning/what-if`, body);
+    } finally {
+      WhatIf.busy(false);
+    }
+    if (!r.ok) {
+      document.getElementById("what-if-result").hidden = true;
+      const d = r.data || {};
+      WhatIf.status(`未能模拟：${d.detail_zh || `请求失败 (${r.status})`}`,
+        `could not simulate: ${typeof d.detail === "string" ? d.detail : `request failed (${r.status})`}`, true);
+      return;
+    }
+    WhatIf.show(r.data);
+  },
+
+  show(w) {
+    const t = w.target_minutes, over = String(t);
+    const both = (zh, en) => [zh, WhatIf.el("small", { text: en })];  // in Chinese, English beneath
+    const rows = [
+      [both("平均等候（分钟）", "mean wait (min)"), (r) => Manage.pm({ mean: r.wait_minutes.mean, ci95: r.wait_minutes.ci95 })],
+      [both("p90 等候（分钟）", "p90 wait (min)"), (r) => Manage.pm(r.wait_minutes.p90)],
+      [both(`等候超过${t}分钟的比例`, `share waiting over ${t} min`), (r) => `${Manage.pm(r.wait_over[over], 1, 100)}%`],
+      [both("最后一位办结", "last citizen served"), (r) => r.last_served || "–"],
+      [both(`p90 等候回到${t}分钟内`, `p90 wait back under ${t} min`), (r, at) => at || both("今日回不到", "not today")],
+    ];
+    const columns = [[w.baseline, w.baseline_recovers_at], [w.changed, w.changed_recovers_at]];
+    const table = document.getElementById("what-if-result");
+    table.querySelector("tbody").replaceChildren(...rows.map(([label, show]) => WhatIf.el("tr", {},
+      WhatIf.el("th", { scope: "row" }, ...label),
+      ...columns.map(([r, at]) => WhatIf.el("td", { class: "num" }, ...[].concat(r ? show(r, at) : "–"))))));
+    table.hidden = false;
+    const at = Hall.time(w.at, window.MANAGE.zone);
+    WhatIf.status(`已模拟 ${w.replications} 次，自 ${at} 起${w.changed ? "" : "（未设调整，只有现状）"}`,
+      `simulated ${w.replications}× from ${at}${w.changed ? "" : " (no change given: as it is only)"}`);
+  },
+};
+
+document.getElementById("what-if-add").addEventListener("click", () => WhatIf.add().querySelector("select").focus());
+document.getElementById("what-if-form").addEventListener("submit", (event) => { event.preventDefault(); WhatIf.run(); });
+WhatIf.add();
 document.getElementById("preview-button").addEventListener("click", () => Live.preview());
 document.getElementById("apply-button").addEventListener("click", () => Live.apply());
 document.getElementById("repurpose-form").addEventListener("change", () => { document.getElementById("apply-button").disabled = true; });

@@ -90,11 +90,7 @@ const Planning = {
     return body;
   },
 
-  pm(e, digits = 1, scale = 1) {
-    if (!e || e.mean === null || e.mean === undefined) return "–";
-    const v = (x) => (x * scale).toFixed(digits);
-    return e.ci95 ? `${v(e.mean)} [${v(e.ci95[0])}, ${v(e.ci95[1])}]` : v(e.mean);
-  },
+  pm: (...args) => Manage.pm(...args),
 
   summary(results) {
     const rows = [

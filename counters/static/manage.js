@@ -91,6 +91,13 @@ const Manage = {
     return zh || en || `请求失败 (${result.status})`;
   },
 
+  // A simulated figure and its 95 % interval: "4.2 [3.9, 4.6]" (``scale`` 100: a share in %).
+  pm(e, digits = 1, scale = 1) {
+    if (!e || e.mean === null || e.mean === undefined) return "–";
+    const v = (x) => (x * scale).toFixed(digits);
+    return e.ci95 ? `${v(e.mean)} [${v(e.ci95[0])}, ${v(e.ci95[1])}]` : v(e.mean);
+  },
+
   el(tag, props, ...children) {
     const node = document.createElement(tag);
     Object.entries(props || {}).forEach(([name, value]) => {

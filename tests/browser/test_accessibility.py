@@ -453,6 +453,17 @@ def test_manager_pages(new_page, server, api, manager, clerk, audit) -> None:
         expect(page.locator("#work")).to_be_visible()
         expect(page.get_by_role("alert")).to_contain_text("【空岗提醒】6号")
         audit.check(page, "manage", "live-with-alert")
+        # 假如现在…: counter 8 made a domain counter of two domains, simulated (its domains shown)
+        what_if = page.locator("#what-if")
+        what_if.get_by_label("窗口 counter").select_option("8")
+        what_if.get_by_label("操作 action").select_option("reconfigure")
+        what_if.get_by_label("类型 kind").select_option("domain")
+        for domain in ("social", "enterprise"):
+            what_if.locator(f"input[name=domains][value={domain}]").check()
+        what_if.get_by_label(re.compile("模拟次数")).fill("20")
+        what_if.get_by_role("button", name="模拟 Simulate").click()
+        expect(what_if.locator("#what-if-status")).to_contain_text("已模拟 20 次", timeout=60_000)
+        audit.check(page, "manage", "what-if")
 
         page.goto(f"{server.url}/halls/demo/manage/reports")
         expect(page.locator("#overview tbody tr").first).to_be_visible(timeout=30_000)

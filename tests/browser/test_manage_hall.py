@@ -14,12 +14,13 @@ import re
 import subprocess
 import time
 from collections.abc import Callable
+from decimal import ROUND_HALF_UP, Decimal
 from pathlib import Path
 
 import httpx
 import openpyxl
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Page, Route, expect
 
 from tests.browser.common import KIOSK_AUTH, Shots, act, log_in, staff_login, wait_for
 from tests.support import Server, booking_request, person
@@ -104,6 +105,109 @@ def test_re_purposing_a_counter_from_the_page(
     changed = api.get("/api/halls/demo/counters/6").json()
     assert changed["kind"] == "no_difference" and "SB01" in changed["items"]
     expect(page.locator("#counter-6")).to_contain_text("无差别综合窗口")
+
+
+def _shown(estimate: dict | None, scale: float = 1) -> str:
+    """A simulated figure as the pages show it (``Manage.pm``): "4.2 [3.9, 4.6]", to one decimal
+    rounded half up as JavaScript's toFixed does."""
+
+    def one(x: float) -> str:
+        return str(Decimal(x * scale).quantize(Decimal("0.1"), ROUND_HALF_UP))
+
+    if not estimate or estimate["mean"] is None:
+        return "–"
+    interval = estimate.get("ci95")
+    return f"{one(estimate['mean'])} [{one(interval[0])}, {one(interval[1])}]" if interval else one(estimate["mean"])
+
+
+def test_what_if_now_from_the_live_view(
+    new_page: Callable[..., Page], server: Server, api: httpx.Client, manager: dict, clerk: dict, shot
+) -> None:
+    """Twelve wait for social insurance at one open counter; the manager asks "what if I open
+    counter 8 as a no-difference counter now": the panel, busy while the simulator runs, shows
+    the rest of today as it is and with the change, the figures the API answered; a change the
+    hall cannot take is refused in Chinese and English."""
+    act(api, clerk, 1, "sign-in")
+    act(api, clerk, 1, "open")
+    for _ in range(12):
+        issue(api)
+    page = signed_in(new_page, server, "")
+    panel = page.locator("#what-if")
+    row = panel.locator("#what-if-changes > li").first
+    expect(row.get_by_label("类型 kind")).to_be_disabled()  # a kind only for a change of kind
+    row.get_by_label("窗口 counter").select_option("8")
+    row.get_by_label("操作 action").select_option("reconfigure")
+    row.get_by_label("类型 kind").select_option("no_difference")
+    expect(row.locator("fieldset.domains")).to_be_hidden()
+    panel.get_by_label(re.compile("模拟次数")).fill("100")
+    # the request held on its way: the panel says it is busy, and cannot be pressed again
+    held: list[Route] = []
+    page.route("**/planning/what-if", lambda route: held.append(route))
+    run = panel.get_by_role("button", name="模拟 Simulate")
+    run.click()
+    expect(run).to_be_disabled()
+    expect(panel).to_have_attribute("aria-busy", "true")
+    expect(panel.locator("#what-if-status")).to_contain_text("模拟中")
+    deadline = time.monotonic() + 10
+    while not held and time.monotonic() < deadline:
+        page.wait_for_timeout(50)
+    with page.expect_response("**/planning/what-if", timeout=60_000) as answered:
+        held[0].continue_()
+    page.unroute("**/planning/what-if")
+    asked = answered.value.request.post_data_json
+    assert asked == {
+        "changes": [{"counter": 8, "action": "reconfigure", "kind": "no_difference"}],
+        "target_minutes": 15,  # the hall's service-level minutes, to begin with
+        "replications": 100,
+    }
+    what = answered.value.json()
+    expect(panel.locator("#what-if-status")).to_contain_text("已模拟 100 次", timeout=30_000)
+    expect(run).to_be_enabled()
+    expect(panel).to_have_attribute("aria-busy", "false")
+    baseline, changed = what["baseline"], what["changed"]
+    assert changed["wait_minutes"]["mean"] < baseline["wait_minutes"]["mean"]  # a second counter for twelve helps
+
+    def column(result: dict, recovers_at: str | None) -> list[str]:
+        mean = {"mean": result["wait_minutes"]["mean"], "ci95": result["wait_minutes"]["ci95"]}
+        return [
+            _shown(mean),
+            _shown(result["wait_minutes"]["p90"]),
+            _shown(result["wait_over"]["15"], 100) + "%",
+            result["last_served"] or "–",
+            recovers_at or "今日回不到\nnot today",
+        ]
+
+    table = panel.locator("#what-if-result")
+    expect(table).to_be_visible()
+    shown = [[cell.inner_text() for cell in tr.locator("th, td").all()] for tr in table.locator("tbody tr").all()]
+    assert [r[0].split("\n") for r in shown] == [
+        ["平均等候（分钟）", "mean wait (min)"],
+        ["p90 等候（分钟）", "p90 wait (min)"],
+        ["等候超过15分钟的比例", "share waiting over 15 min"],
+        ["最后一位办结", "last citizen served"],
+        ["p90 等候回到15分钟内", "p90 wait back under 15 min"],
+    ]
+    assert [r[1] for r in shown] == column(baseline, what["baseline_recovers_at"])
+    assert [r[2] for r in shown] == column(changed, what["changed_recovers_at"])
+    # the same question to the API a moment later: the same seed, so all but the moment's seconds alike
+    again = api.post("/api/halls/demo/planning/what-if", json=asked, headers=manager)
+    assert again.status_code == 200, again.text
+    for key in ("baseline", "changed"):
+        assert again.json()[key]["wait_minutes"]["mean"] == pytest.approx(what[key]["wait_minutes"]["mean"], abs=1.0)
+    shot(page, "what-if")
+    # the hall itself is as it was: the what-if ran on a copy
+    counter = api.get("/api/halls/demo/counters/8").json()
+    assert (counter["state"], counter["kind"]) == ("closed", "domain")
+
+    # a domain counter with no domain: the simulator refuses it, and the panel says so in both languages
+    row.get_by_label("类型 kind").select_option("domain")
+    expect(row.locator("fieldset.domains")).to_be_visible()
+    run.click()
+    status = panel.locator("#what-if-status")
+    expect(status).to_have_class(re.compile("error"), timeout=30_000)
+    expect(status).to_contain_text("未能模拟")
+    expect(status).to_contain_text("could not simulate")
+    expect(table).to_be_hidden()
 
 
 def test_the_report_its_charts_and_every_download(
