@@ -5,6 +5,7 @@ the refusals a manager can act on."""
 from __future__ import annotations
 
 import datetime as dt
+import time
 
 import pytest
 from litestar.testing import TestClient
@@ -73,7 +74,7 @@ def test_what_if_from_now_and_the_forecast(client: TestClient, clock: Clock) -> 
         assert client.post(f"/api/halls/demo/counters/{number}/call-next", headers=manager).status_code == 200
     answer = client.post(
         "/api/halls/demo/planning/what-if",
-        json={"changes": [{"counter": 3, "action": "open"}], "replications": 60},
+        json={"changes": [{"counter": 3, "action": "open"}], "replications": 60, "target_minutes": 12},
         headers=manager,
     )
     assert answer.status_code == 200, answer.text
@@ -82,6 +83,11 @@ def test_what_if_from_now_and_the_forecast(client: TestClient, clock: Clock) -> 
     baseline, changed = what["baseline"], what["changed"]
     assert baseline["wait_minutes"]["mean"] > 0
     assert changed["wait_minutes"]["mean"] < baseline["wait_minutes"]["mean"]  # a third counter helps
+    # the share over the asked target is among the results (the live view's what-if shows it)
+    for result in (baseline, changed):
+        over = {minutes: share["mean"] for minutes, share in result["wait_over"].items()}
+        assert over["15"] <= over["12"] <= over["10"]
+    assert changed["wait_over"]["12"]["mean"] <= baseline["wait_over"]["12"]["mean"]
     # the hall itself is as it was: the what-if ran on a copy
     queue = client.get("/api/halls/demo/queue", headers=manager).json()
     assert queue["waiting"] == 22
@@ -117,3 +123,42 @@ def test_refusals_say_what_to_change(client: TestClient, clock: Clock) -> None:
     assert client.post("/api/halls/demo/planning/simulate", json=_scenario(), headers=KIOSK).status_code in (401, 403)
     clerk = login(client, "zhangwei", "demo-staff")
     assert client.post("/api/halls/demo/planning/simulate", json=_scenario(), headers=clerk).status_code == 403
+
+
+@pytest.mark.parametrize("app_settings", ["sqlite"], indirect=True)  # the remedy reads no record: one database
+def test_an_alert_carries_its_simulated_remedy(client: TestClient, clock: Clock) -> None:
+    """Two waiting for social insurance and no counter open: the live view's alert names the
+    closed counter that would serve them (8号, the social-insurance domain counter, before a
+    no-difference one) and says, from the simulator, when their p90 wait is back within the
+    alert's 30 minutes with it, and that it never is without it: the what-if's own answer."""
+    clock.now = MONDAY
+    manager = login(client, "manager", "demo-manager")
+    for k in range(2):
+        clock.now = MONDAY + dt.timedelta(minutes=k)
+        assert client.post("/api/halls/demo/tickets", json={"item": "SB01"}, headers=KIOSK).status_code == 201
+
+    def alert() -> dict:
+        view = client.get("/api/halls/demo/live", headers=manager)
+        assert view.status_code == 200, view.text
+        return next(a for a in view.json()["alerts"] if a["about"] == "group:B" and a["kind"] == "queue")
+
+    assert alert()["remedy"] == ""  # the first look only starts the simulation, in the background
+    deadline = time.monotonic() + 60
+    while not (found := alert())["remedy"] and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert found["remedy"], "no remedy within a minute"
+
+    # the same question to the what-if, at the same instant of the same hall: the same figures
+    asked = {"changes": [{"counter": 8, "action": "open"}], "replications": 100, "target_minutes": 30}
+    what = client.post("/api/halls/demo/planning/what-if", json=asked, headers=manager).json()
+    assert what["baseline_recovers_at"] is None  # no counter open: no one is called today
+    assert what["changed_recovers_at"] is not None
+    assert what["changed"]["wait_minutes"]["p90"]["mean"] <= 30
+    by = what["changed_recovers_at"]
+    assert found["remedy"] == f"加开8号 社保医保窗口 → p90等候在{by}前回到30分钟内（模拟100次；不加开：今日回不到）"
+    english = f"open 8号 社保医保窗口 → p90 wait back under 30 min by {by} (simulated 100×; as it is: not today)"
+    assert found["remedy_en"] == english
+    # the simulation changed nothing: every counter is still closed, both still wait
+    queue = client.get("/api/halls/demo/queue", headers=manager).json()
+    assert queue["waiting"] == 2
+    assert client.get("/api/halls/demo/counters/8", headers=manager).json()["state"] == "closed"
