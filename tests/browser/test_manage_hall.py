@@ -207,6 +207,7 @@ def test_what_if_now_from_the_live_view(
     expect(status).to_have_class(re.compile("error"), timeout=30_000)
     expect(status).to_contain_text("未能模拟")
     expect(status).to_contain_text("could not simulate")
+    expect(status).to_contain_text("lists its domains")  # the API's own words: what to change
     expect(table).to_be_hidden()
 
 
