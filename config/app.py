@@ -86,6 +86,7 @@ from printers.api import router as printers_api
 from printers.renderer import SlipRenderer
 from printers.service import PrintBell, PrintService
 from queueing.api import router as queueing_api
+from queueing.bounds import BODY_BYTES
 from queueing.errors import NotFound, Refusal
 from queueing.pages import router as queueing_pages
 from queueing.service import Clock, HallRegistry, HallRuntime, utc_now
@@ -314,7 +315,7 @@ _ERROR_WORDS = {
     403: "This token may not do this · 无权进行此操作",
     404: "No such hall, counter, ticket or booking · 没有找到",
     409: "Not possible in the present state (`detail` says why) · 暂时无法办理",
-    413: "The body is larger than any request needs (256 KB) · 请求内容过大",
+    413: "The body is larger than this request needs (16 KB; a scenario or a roster 256 KB) · 请求内容过大",
     422: "A reference or value the hall does not have (`detail` names it) · 内容不符",
     429: "Too many attempts, or too many requests from this address; try again later · 尝试过于频繁",
     503: "The database is out of reach or too slow just now; nothing was done: try again after Retry-After · 系统繁忙",
@@ -344,10 +345,6 @@ def _lookup(parts: dict[str, Any]) -> Callable[[str], Any]:
 
 
 RETRY_AFTER_SECONDS = 5  # a database outage: when a client should try again
-
-# The API's bodies are a few kB (a scenario or a week's roster the largest): a client cannot
-# make the server hold megabytes for it.
-MAX_BODY_BYTES = 256 * 1024
 
 
 def create_app(
@@ -558,7 +555,7 @@ def create_app(
             }
         ),
         response_headers=security_headers(photo_origins(s.photo for h in halls for s in h.staff)),
-        request_max_body_size=MAX_BODY_BYTES,
+        request_max_body_size=BODY_BYTES,  # the routes of larger bodies say so
         exception_handlers={
             Refusal: _refusal_response,
             HTTPException: _http_error_response,

@@ -17,7 +17,7 @@ from litestar.params import FromPath, JSONBody
 
 from config.auth import Principal, manager_guard
 from counters.posts import COVERAGE_DAYS, PostCoverage, PostService, RosterCopied, RosterCopy, RosterEntry
-from queueing.bounds import check_day
+from queueing.bounds import LARGE_BODY_BYTES, check_day
 from queueing.params import CounterQuery, range_end
 
 __all__ = ["router"]
@@ -31,7 +31,12 @@ async def get_roster(
     return await posts.roster(hall, day)
 
 
-@put("/api/halls/{hall:str}/roster/{day:date}", guards=[manager_guard], summary="Set the AB-post roster of a day")
+@put(
+    "/api/halls/{hall:str}/roster/{day:date}",
+    guards=[manager_guard],
+    request_max_body_size=LARGE_BODY_BYTES,
+    summary="Set the AB-post roster of a day",
+)
 async def set_roster(
     hall: FromPath[str],
     day: FromPath[dt.date],

@@ -14,11 +14,19 @@ import msgspec
 
 from queueing.errors import Refusal
 
+# A request's body: a ticket, a booking or a rating is well under 2 KB, so no client makes the
+# server hold more than this for it; a scenario or a day's roster (a row per counter) may be
+# larger, and their routes say so.
+BODY_BYTES = 16 * 1024
+LARGE_BODY_BYTES = 256 * 1024
+
 __all__ = [
+    "BODY_BYTES",
     "COUNTER_MAX",
     "DAY_RULE",
     "FIRST_DAY",
     "INT64_MAX",
+    "LARGE_BODY_BYTES",
     "LAST_DAY",
     "MAX_RANGE_DAYS",
     "CounterCount",

@@ -602,6 +602,14 @@ def test_a_body_larger_than_any_request_needs_is_refused(client: TestClient) -> 
     )
     assert answer.status_code == 413 and answer.json()["detail_zh"] == "请求内容过大"
     assert seq(client) == before
+    # Per route: 20 KB is more than a ticket needs, and within what a scenario may take.
+    padded = b'{"item": "SB01", "pad": "' + b"x" * 20_000 + b'"}'
+    json = {"Content-Type": "application/json"}
+    assert client.post("/api/halls/demo/tickets", content=padded, headers={**KIOSK, **json}).status_code == 413
+    manager = login(client, "manager", "demo-manager")
+    scenario = client.post("/api/halls/demo/planning/simulate", content=padded, headers={**manager, **json})
+    assert scenario.status_code == 400, scenario.text  # read, and refused for what it says, not its size
+    assert client.post("/api/halls/demo/tickets", json={"item": "SB01"}, headers=KIOSK).status_code == 201
 
 
 def test_an_unknown_username_costs_a_password_check_too(client: TestClient, monkeypatch: pytest.MonkeyPatch) -> None:

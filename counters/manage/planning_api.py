@@ -26,7 +26,7 @@ from config.audit.marks import CHANGES_NOTHING
 from config.auth import manager_guard
 from counters.manage.planning import ForecastAnswer, ReplayRequest, ReplayResult, WhatIfRequest
 from counters.manage.worker import ReportWorker
-from queueing.bounds import DAY_RULE, check_day
+from queueing.bounds import DAY_RULE, LARGE_BODY_BYTES, check_day
 from queueing.errors import Invalid
 from queueing.records import HallSnapshot
 from queueing.service import HallRuntime
@@ -85,6 +85,7 @@ async def forecast(
 
 @post(
     "/api/halls/{hall:str}/planning/simulate",
+    request_max_body_size=LARGE_BODY_BYTES,
     opt=CHANGES_NOTHING,
     status_code=200,
     guards=[manager_guard],
@@ -102,6 +103,7 @@ async def simulate(
 
 @post(
     "/api/halls/{hall:str}/planning/advise",
+    request_max_body_size=LARGE_BODY_BYTES,
     opt=CHANGES_NOTHING,
     status_code=200,
     guards=[manager_guard],
@@ -121,6 +123,7 @@ async def advise(
 
 @post(
     "/api/halls/{hall:str}/planning/replay",
+    request_max_body_size=LARGE_BODY_BYTES,
     opt=CHANGES_NOTHING,
     status_code=200,
     guards=[manager_guard],
@@ -140,6 +143,7 @@ async def replay(
 
 @post(
     "/api/halls/{hall:str}/planning/what-if",
+    request_max_body_size=LARGE_BODY_BYTES,
     opt=CHANGES_NOTHING,
     status_code=200,
     guards=[manager_guard],
@@ -173,6 +177,7 @@ async def take_snapshot(runtime: HallRuntime) -> tuple[HallSnapshot, dt.datetime
 
 @post(
     "/api/halls/{hall:str}/planning/chart.svg",
+    request_max_body_size=LARGE_BODY_BYTES,
     opt=CHANGES_NOTHING,
     status_code=200,
     guards=[manager_guard],
