@@ -52,7 +52,7 @@ class Slip(msgspec.Struct, frozen=True, kw_only=True):
         if self.estimated_wait_minutes is None:  # none staffed, or its turn after closing: no minutes made up
             if self.opens_at is not None:
                 return f"{self.opens_at:%H:%M} 开始办理，请留意叫号", f"Service begins at {self.opens_at:%H:%M}"
-            return "暂无法估计等候时间，请咨询服务台", "No wait can be told now; please ask at the desk"
+            return "暂无法估计等候时间，请咨询服务台", "Waiting time cannot be estimated now; please ask at the desk"
         if self.people_ahead == 0:
             return None
         zh, en = wait_words(self.estimated_wait_minutes, self.estimated_wait_range)

@@ -121,7 +121,7 @@ const Hall = {
       return { zh: `${at} 开始办理`, en: `service begins at ${at}`, open: false };
     }
     // no counter open for it yet, or its turn would come after today's closing: said so that is true of both
-    return { zh: "暂无法估计等候时间，请咨询服务台", en: "no wait can be told now; please ask at the desk", open: false };
+    return { zh: "暂无法估计等候时间，请咨询服务台", en: "waiting time cannot be estimated now; please ask at the service desk", open: false };
   },
 
   // Counter numbers as runs, as on the slip: [1,2,3,5,8] → "1-3、5、8"

@@ -108,7 +108,7 @@ class ReplayResult(msgspec.Struct, frozen=True, kw_only=True):
 class WhatIfRequest(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     changes: list[Change] = msgspec.field(default_factory=list)
     replications: Annotated[int, msgspec.Meta(ge=10, le=2000)] = WHAT_IF_REPLICATIONS
-    target_minutes: Annotated[float, msgspec.Meta(gt=0, le=240)] = 15.0
+    target_minutes: Annotated[int, msgspec.Meta(ge=1, le=240)] = 15  # whole minutes, as the hall's own target
 
 
 class ForecastAnswer(msgspec.Struct, frozen=True, kw_only=True):

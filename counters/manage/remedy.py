@@ -93,7 +93,7 @@ class Remedies:
                 request = WhatIfRequest(
                     changes=[Change(counter=counter.number, action="open")],
                     replications=REPLICATIONS,
-                    target_minutes=float(target),
+                    target_minutes=target,
                 )
                 answer = await what_if_now(runtime, self.reports, request, taken)
                 self.found[(hall, alert.about)] = _words(counter.spec.name, answer, target)

@@ -237,7 +237,8 @@ const WhatIf = {
   },
 
   busy(on) {
-    document.getElementById("what-if").setAttribute("aria-busy", String(on));
+    // on the result alone: a busy subtree holds back the status box's announcements (模拟中…)
+    document.getElementById("what-if-result").setAttribute("aria-busy", String(on));
     document.getElementById("what-if-run").disabled = on;
   },
 

@@ -146,7 +146,7 @@ def test_what_if_now_from_the_live_view(
     run = panel.get_by_role("button", name="模拟 Simulate")
     run.click()
     expect(run).to_be_disabled()
-    expect(panel).to_have_attribute("aria-busy", "true")
+    expect(panel.locator("#what-if-result")).to_have_attribute("aria-busy", "true")
     expect(panel.locator("#what-if-status")).to_contain_text("模拟中")
     deadline = time.monotonic() + 10
     while not held and time.monotonic() < deadline:
@@ -163,7 +163,7 @@ def test_what_if_now_from_the_live_view(
     what = answered.value.json()
     expect(panel.locator("#what-if-status")).to_contain_text("已模拟 100 次", timeout=30_000)
     expect(run).to_be_enabled()
-    expect(panel).to_have_attribute("aria-busy", "false")
+    expect(panel.locator("#what-if-result")).to_have_attribute("aria-busy", "false")
     baseline, changed = what["baseline"], what["changed"]
     assert changed["wait_minutes"]["mean"] < baseline["wait_minutes"]["mean"]  # a second counter for twelve helps
 
@@ -192,8 +192,10 @@ def test_what_if_now_from_the_live_view(
     # the same question to the API a moment later: the same seed, so all but the moment's seconds alike
     again = api.post("/api/halls/demo/planning/what-if", json=asked, headers=manager)
     assert again.status_code == 200, again.text
-    for key in ("baseline", "changed"):
-        assert again.json()[key]["wait_minutes"]["mean"] == pytest.approx(what[key]["wait_minutes"]["mean"], abs=1.0)
+    later = again.json()
+    if later["at"][:13] == what["at"][:13]:  # the same hour: the same window simulated
+        for key in ("baseline", "changed"):
+            assert later[key]["wait_minutes"]["mean"] == pytest.approx(what[key]["wait_minutes"]["mean"], abs=1.0)
     shot(page, "what-if")
     # the hall itself is as it was: the what-if ran on a copy
     counter = api.get("/api/halls/demo/counters/8").json()
