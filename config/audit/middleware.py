@@ -95,12 +95,29 @@ def masked_body(body: bytes) -> dict[str, object]:
     if not body:
         return {}
     try:
-        text = mask_text(msgspec.json.encode(_clean(msgspec.json.decode(body))).decode())
+        kept = _masked(_clean(msgspec.json.decode(body)))
+        text = msgspec.json.encode(kept).decode()
     except (msgspec.DecodeError, RecursionError):
         return {"body_bytes": len(body)}  # not JSON: its size only
     if len(text) > DETAILS_BYTES:
         return {"body": text[:DETAILS_BYTES], "cut": len(text)}
-    return {"body": msgspec.json.decode(text)}
+    return {"body": kept}
+
+
+def _masked(value: object) -> object:
+    """``mask_text`` over each string, key and number of a decoded body. Not over its JSON
+    text: a number of 18 digits masked in place (1000**********0000) broke the JSON, and the
+    answer with it, after its first bytes had gone (schemathesis found it)."""
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {mask_text(str(key)): _masked(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(item) for item in value]
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        shown = mask_text(str(value))
+        return value if shown == str(value) else shown
+    return value
 
 
 class AuditMiddleware:
