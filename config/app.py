@@ -25,7 +25,7 @@ from litestar.handlers import HTTPRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.openapi import OpenAPIConfig
 from litestar.openapi.datastructures import ResponseSpec
-from litestar.openapi.plugins import SwaggerRenderPlugin
+from litestar.openapi.plugins import JsonRenderPlugin, SwaggerRenderPlugin
 from litestar.openapi.spec import Components, SecurityScheme
 from litestar.params import FromPath
 from litestar.plugins.jinja import JinjaTemplateEngine
@@ -245,7 +245,7 @@ class _SwaggerPage(SwaggerRenderPlugin):
 
     def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
         # "<" only ever stands inside a JSON string, where \u003c means the same: no "</script>" ends the block.
-        spec = self.render_json(request, openapi_schema).replace(b"<", b"\\u003c")
+        spec = self.render_json(request, _finished(request.app, openapi_schema)).replace(b"<", b"\\u003c")
         title = html.escape(str(openapi_schema["info"]["title"]))
         head = f"""<head>
     <title>{title}</title>
@@ -271,13 +271,49 @@ class _SwaggerPage(SwaggerRenderPlugin):
         return b"".join([b'<!DOCTYPE html>\n<html lang="en">\n  ', head.encode(), b"\n  ", body, b"\n</html>\n"])
 
 
+class _JsonDocument(JsonRenderPlugin):
+    """The OpenAPI document (``openapi.json``), finished (``_finished``)."""
+
+    def render(self, request: Request, openapi_schema: dict[str, Any]) -> bytes:
+        return super().render(request, _finished(request.app, openapi_schema))
+
+
+_HTTP_DATE = {
+    "schema": {"type": "string"},
+    "description": "When the file was made, as an HTTP date (RFC 9110): Sun, 06 Nov 1994 08:49:37 GMT",
+}
+
+
+def _finished(app: Litestar, document: dict[str, Any]) -> dict[str, Any]:
+    """What Litestar's document says wrongly, or cannot say from a handler's signature, put
+    right (in place; again each time, as it costs little and the document is made once):
+    a file's Last-Modified is an HTTP date, not an ISO date-time; an answer in several
+    formats (``opt={"media_types": [...]}``, as CSV or XLSX) lists each."""
+    for route in app.routes:
+        for handler in getattr(route, "route_handlers", ()):
+            media = handler.opt.get("media_types") if isinstance(handler, HTTPRouteHandler) else None
+            for method in handler.http_methods if media and handler.include_in_schema else ():
+                answer = document["paths"][route.path_format][method.lower()]
+                answer["responses"][str(handler.status_code)]["content"] = {
+                    kind: {"schema": {"type": "string", "contentMediaType": kind}} for kind in media
+                }
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            for answer in operation.get("responses", {}).values() if isinstance(operation, dict) else ():
+                if "last-modified" in answer.get("headers", {}):
+                    answer["headers"]["last-modified"] = _HTTP_DATE
+    return document
+
+
 def _document_tokens(app: Litestar) -> None:
     """The OpenAPI document says, per operation, whether it takes a bearer token and whose,
     and every operation has a description (its docstring, else its summary)."""
     for route in app.routes:
+        kwargs_models = {id(h): model for h, model in getattr(route, "route_handler_map", {}).values()}
         for handler in getattr(route, "route_handlers", ()):
             if not isinstance(handler, HTTPRouteHandler) or not handler.include_in_schema:
                 continue
+            query = {p.field_alias for p in kwargs_models[id(handler)].expected_query_params}
             needs = next((text for guard, text in _TOKENS.items() if guard in handler.resolve_guards()), None)
             optional = "principal" in handler.parsed_fn_signature.parameters and needs is None
             if needs or optional:
@@ -287,23 +323,30 @@ def _document_tokens(app: Litestar) -> None:
             if optional:
                 needs = "Takes a device or staff token if there is one; works without · 可不带令牌"
             handler.description = "\n\n".join(part for part in (doc, needs) if part) or None
-            errors = _errors_of(handler, needs is not None)
+            errors = _errors_of(handler, needs is not None, query)
             for status, spec in (handler.responses or {}).items():
                 # a refusal the handler names itself (its own words): with the one error body
                 errors[status] = ResponseSpec(ErrorBody, description=spec.description) if status >= 400 else spec
             handler.responses = errors
 
 
-def _errors_of(handler: HTTPRouteHandler, token: bool) -> dict[int, ResponseSpec]:
-    """The refusals an operation can answer with, each with the one error body (``ErrorBody``)."""
+def _errors_of(handler: HTTPRouteHandler, token: bool, query: set[str]) -> dict[int, ResponseSpec]:
+    """The refusals an operation can answer with, each with the one error body (``ErrorBody``);
+    ``query``: the names of its query parameters."""
+    path = next(iter(handler.paths), "")
     statuses = [400]  # a malformed request, a value out of range
     if token:
         statuses += [401, 403]
-    if "{" in next(iter(handler.paths), ""):
+    elif path.endswith("/auth/login"):  # a wrong hall, name or password
+        statuses.append(401)
+    if "{" in path or query & {"hall", "halls"}:  # a hall, counter, ticket … named and not there
         statuses.append(404)
-    if handler.http_methods & {"POST", "PUT", "PATCH", "DELETE"}:
-        statuses += [409, 413, 422]
-    if next(iter(handler.paths), "").endswith(("/auth/login", "/auth/password")) or "limit" in handler.opt:
+    changes = bool(handler.http_methods & {"POST", "PUT", "PATCH", "DELETE"})
+    if changes:
+        statuses += [409, 413]
+    if changes or query or "{" in path:  # a value the hall does not have (a day, an item, a chart)
+        statuses.append(422)
+    if path.endswith(("/auth/login", "/auth/password")) or "limit" in handler.opt:
         statuses.append(429)
     statuses.append(503)  # the database out of reach or stalling: nothing done, Retry-After
     return {status: ResponseSpec(ErrorBody, description=_ERROR_WORDS[status]) for status in statuses}
@@ -581,7 +624,8 @@ def create_app(
                     css_url=f"{SWAGGER_UI}/swagger-ui.css",
                     standalone_preset_js_url=f"{SWAGGER_UI}/swagger-ui-standalone-preset.js",
                     favicon="<link rel='icon' href='data:,'>",
-                )
+                ),
+                _JsonDocument(),
             ],
             components=Components(
                 security_schemes={

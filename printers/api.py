@@ -121,6 +121,7 @@ async def printers(hall: FromPath[str], printing: NamedDependency[PrintService])
     ),
     responses={403: ResponseSpec(None, description="A rating key (k) that is not this ticket's · 评价码与该号不符")},
     opt=limited("pdf"),
+    media_type="application/pdf",
 )
 async def slip_pdf(
     hall: FromPath[str],

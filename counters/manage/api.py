@@ -45,6 +45,8 @@ from queueing.bounds import DAY_RULE, check_day
 from queueing.errors import Invalid, NotFound
 from queueing.service import HallRegistry, HallRuntime
 
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
 __all__ = ["router"]
 
 _report_decoder = msgspec.msgpack.Decoder(Report)
@@ -143,6 +145,7 @@ async def _remove(path: object) -> None:
     guards=[manager_guard],
     summary="A table of the statistics as CSV (UTF-8 with BOM) or XLSX",
     description="table: " + ", ".join(table_names()),
+    opt={"media_types": ["text/csv", XLSX]},  # by ?format= (the OpenAPI document lists both)
 )
 async def export_table(
     hall: FromPath[str],
@@ -159,11 +162,7 @@ async def export_table(
         raise Invalid(f"table: {table!r}; one of {', '.join(table_names())}", "没有该报表")
     request = _request((hall,), runtime, registry, since, until, None, target)
     path, _rows = await reports.export(request, table, form)
-    media = (
-        "text/csv; charset=utf-8"
-        if form == "csv"
-        else ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
-    )
+    media = "text/csv; charset=utf-8" if form == "csv" else XLSX
     name = f"{hall}-{table.replace(':', '-')}-{request.since}-{request.until}.{form}"
     return File(path, filename=name, media_type=media, background=BackgroundTask(_remove, path))
 
@@ -172,6 +171,7 @@ async def export_table(
     "/api/halls/{hall:str}/stats/report.pdf",
     guards=[manager_guard],
     summary="The day's, week's, month's or year's report as a PDF",
+    media_type="application/pdf",
 )
 async def pdf_report(
     hall: FromPath[str],
@@ -208,6 +208,7 @@ async def pdf_report(
                 "detail_zh": "暂不能生成PDF报告：缺少中文字体",
             },
             status_code=503,
+            media_type="application/json",  # not the route's PDF
         )
     path = await reports.pdf(request, period, str(font))
     name = f"{hall}-{PERIODS[period]}-{first}-{last}.pdf"
@@ -228,7 +229,10 @@ def period_of(period: str, day: dt.date) -> tuple[dt.date, dt.date]:
 
 
 @get(
-    "/api/halls/{hall:str}/stats/charts/{chart:str}", guards=[manager_guard], summary="A chart of the statistics (SVG)"
+    "/api/halls/{hall:str}/stats/charts/{chart:str}",
+    guards=[manager_guard],
+    summary="A chart of the statistics (SVG)",
+    media_type="image/svg+xml",
 )
 async def chart_svg(
     hall: FromPath[str],

@@ -47,7 +47,7 @@ class LabelledResult(msgspec.Struct, frozen=True):
 
 
 class ChartRequest(msgspec.Struct, frozen=True):
-    results: list[LabelledResult]
+    results: Annotated[list[LabelledResult], msgspec.Meta(min_length=1, max_length=4)]  # said in the document
     target_minutes: float | None = None
 
 
@@ -182,6 +182,7 @@ async def take_snapshot(runtime: HallRuntime) -> tuple[HallSnapshot, dt.datetime
     status_code=200,
     guards=[manager_guard],
     summary="Results hour by hour, as a chart",
+    media_type="image/svg+xml",
 )
 async def chart(
     hall: FromPath[str], data: JSONBody[ChartRequest], reports: NamedDependency[ReportWorker]
