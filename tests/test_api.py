@@ -474,6 +474,28 @@ def test_counters_listing_and_openapi(client: TestClient) -> None:
     for path, operations in spec["paths"].items():
         for method, operation in operations.items():
             assert {"400", "503"} <= set(operation["responses"]), (method, path)
+    # What schemathesis found missing (tests/test_schemathesis.py): a wrong password's 401, a
+    # hall named in the query, a query value refused (422), the files' types and dates.
+    paths = spec["paths"]
+    assert "401" in paths["/api/auth/login"]["post"]["responses"]
+    assert {"404", "422"} <= set(paths["/api/stats"]["get"]["responses"])
+    assert "422" in paths["/api/halls/{hall}/audit"]["get"]["responses"]
+    formats = {
+        ("/api/halls/{hall}/tickets/{ticket_id}/slip.pdf", "get"): {"application/pdf"},
+        ("/api/halls/{hall}/stats/report.pdf", "get"): {"application/pdf"},
+        ("/api/halls/{hall}/stats/charts/{chart}", "get"): {"image/svg+xml"},
+        ("/api/halls/{hall}/planning/chart.svg", "post"): {"image/svg+xml"},
+        ("/api/halls/{hall}/stats/export", "get"): {
+            "text/csv",
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        },
+    }
+    for (path, method), kinds in formats.items():
+        assert set(paths[path][method]["responses"]["200"]["content"]) == kinds, path
+    modified = paths["/api/halls/{hall}/stats/report.pdf"]["get"]["responses"]["200"]["headers"]["last-modified"]
+    assert modified["schema"] == {"type": "string"}  # an HTTP date, not an ISO date-time
+    chart = spec["components"]["schemas"]["ChartRequest"]["properties"]["results"]
+    assert (chart["minItems"], chart["maxItems"]) == (1, 4)
 
 
 def test_halls_are_separate(client: TestClient) -> None:
