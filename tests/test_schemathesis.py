@@ -1,16 +1,17 @@
 """Schemathesis over the whole OpenAPI document, against a real server (issue 14): every operation
-with generated requests, valid and invalid, as an administrator and as nobody. No answer may be a
+with generated requests, valid and invalid, as an administrator, and the operations open to all
+as nobody too. No answer may be a
 server error, and each must be what the document says: a documented status, a documented content
 type, a body and headers matching its schema.
 
 The run is bounded (``SCHEMATHESIS_EXAMPLES`` requests an operation and mode, 4 by default) and
-derandomized, so the suite's run is the same each time; a longer one (``SCHEMATHESIS_EXAMPLES=80``)
+derandomized, so the suite's run is the same each time; a longer one (``SCHEMATHESIS_EXAMPLES=40``)
 is the same test.
 
 The administrator's token is exempt from the per-address bounds (config/limits.py: requests with
 a token are not counted), so his pass reaches the handlers; the anonymous pass keeps the bounds,
-whose 429 is a documented answer. Its sign-out is made with a token of its own each time: the pass
-must not end the token it runs on.
+whose 429 is a documented answer. The administrator's sign-out is made with a token of its own
+each time: the pass must not end the token it runs on. Nothing else is left out.
 """
 
 from __future__ import annotations
@@ -129,6 +130,11 @@ def test_every_operation_as_an_administrator(
     print(run.report())
     assert run.operations >= 70 and run.requests >= run.operations * 2
     assert not run.failures, run.report()
+    # Not a run of 401s: the token still works (nothing the run did ended it), and the run
+    # changed the hall (the audit trail has the administrator's changes, not only his sign-ins).
+    answer = httpx.get(f"{server.url}/api/halls/demo/audit", params={"actor": "admin"}, headers=admin)
+    assert answer.status_code == 200, answer.text
+    assert len([e for e in answer.json()["entries"] if not e["action"].startswith("auth.")]) > 10
 
 
 def test_every_open_operation_anonymously(document: schemathesis.BaseSchema) -> None:
@@ -138,11 +144,3 @@ def test_every_open_operation_anonymously(document: schemathesis.BaseSchema) -> 
     print(run.report())
     assert run.operations >= 15
     assert not run.failures, run.report()
-
-
-def test_the_run_reaches_the_handlers(server: Server, admin: dict[str, str]) -> None:
-    """Not a run of 401s: the administrator's token still works after his pass (nothing it ran
-    ended it), and his pass changed the hall (the audit trail has his entries)."""
-    answer = httpx.get(f"{server.url}/api/halls/demo/audit", params={"actor": "admin"}, headers=admin)
-    assert answer.status_code == 200, answer.text
-    assert len(answer.json()["entries"]) > 10
