@@ -1,8 +1,7 @@
 """Schemathesis over the whole OpenAPI document, against a real server (issue 14): every operation
 with generated requests, valid and invalid, as an administrator, and the operations open to all
-as nobody too. No answer may be a
-server error, and each must be what the document says: a documented status, a documented content
-type, a body and headers matching its schema.
+as nobody too. No answer may be a server error, and each must be what the document says: a
+documented status, a documented content type, a body and headers matching its schema.
 
 The run is bounded (``SCHEMATHESIS_EXAMPLES`` requests an operation and mode, 4 by default) and
 derandomized, so the suite's run is the same each time; a longer one (``SCHEMATHESIS_EXAMPLES=40``)
