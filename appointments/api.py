@@ -59,9 +59,10 @@ _BASE = "/api/halls/{hall:str}/appointments"
 
 
 def booking_refused(_: Request, exc: BookingRefused) -> Response:
-    return Response(
-        {"code": exc.code, "detail": exc.message, "detail_zh": exc.message_zh, "status_code": 409}, status_code=409
-    )
+    """The API's error body (``error`` the reason, as every refusal's); ``code`` the same, as the
+    booking page reads it."""
+    body = {"status_code": 409, "error": exc.code, "code": exc.code, "detail": exc.message, "detail_zh": exc.message_zh}
+    return Response(body, status_code=409)
 
 
 @get(f"{_BASE}/items", summary="Items that can be booked online (可预约事项)")

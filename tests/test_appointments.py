@@ -62,6 +62,7 @@ def slot_of(client: TestClient, item: str, start: str) -> dict:
 def refusal(client: TestClient, slot: str, serial: int, code: str, item: str = "QY01") -> dict:
     body = book(client, slot, serial, item, status=409)
     assert body["code"] == code and body["detail"] and body["detail_zh"], body
+    assert (body["error"], body["status_code"]) == (code, 409), body  # the API's one error body (ErrorBody)
     return body
 
 

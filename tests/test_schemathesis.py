@@ -73,6 +73,12 @@ def sign_in(server: Server) -> dict[str, str]:
     return {"Authorization": "Bearer " + answer.json()["token"]}
 
 
+def said(exc: BaseException) -> str:
+    """An exception and those it groups (Hypothesis's "flaky": the first failure is inside)."""
+    inner = getattr(exc, "exceptions", ())
+    return "\n".join([str(exc), *(f"  - {type(e).__name__}: {said(e)}" for e in inner)])
+
+
 def negatable(operation: schemathesis.APIOperation) -> bool:
     """Whether an invalid request can be made of it: a body, a query, a path parameter that is
     not any text (else schemathesis has nothing to break and Hypothesis searches in vain)."""
@@ -111,7 +117,7 @@ class Run:
                 try:
                     call()
                 except Exception as exc:  # a check's failure, a refused connection (a crash), a timeout
-                    self.failures.append(f"{operation.label} ({mode.value}): {exc}")
+                    self.failures.append(f"{operation.label} ({mode.value}): {said(exc)}")
 
     def report(self) -> str:
         return f"{self.requests} requests over {self.operations} operations; failures:\n" + "\n\n".join(self.failures)
