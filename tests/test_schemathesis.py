@@ -75,7 +75,7 @@ def sign_in(server: Server) -> dict[str, str]:
 
 def said(exc: BaseException) -> str:
     """An exception and those it groups (Hypothesis's "flaky": the first failure is inside)."""
-    inner = getattr(exc, "exceptions", ())
+    inner = getattr(exc, "exceptions", ()) or ([exc.__cause__] if exc.__cause__ and not str(exc) else [])
     return "\n".join([str(exc), *(f"  - {type(e).__name__}: {said(e)}" for e in inner)])
 
 
@@ -116,7 +116,7 @@ class Run:
 
                 try:
                     call()
-                except Exception as exc:  # a check's failure, a refused connection (a crash), a timeout
+                except (Exception, BaseExceptionGroup) as exc:  # checks' failures, a crash's broken connection
                     self.failures.append(f"{operation.label} ({mode.value}): {said(exc)}")
 
     def report(self) -> str:
