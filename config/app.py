@@ -335,10 +335,8 @@ def _errors_of(handler: HTTPRouteHandler, token: bool, query: set[str]) -> dict[
     ``query``: the names of its query parameters."""
     path = next(iter(handler.paths), "")
     statuses = [400]  # a malformed request, a value out of range
-    if token:
+    if token or path.endswith("/auth/login"):
         statuses += [401, 403]
-    elif path.endswith("/auth/login"):  # a wrong hall, name or password
-        statuses.append(401)
     if "{" in path or query & {"hall", "halls"}:  # a hall, counter, ticket … named and not there
         statuses.append(404)
     changes = bool(handler.http_methods & {"POST", "PUT", "PATCH", "DELETE"})

@@ -9,10 +9,11 @@ the client hears of it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import contextvars
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any, TypeVar
@@ -31,6 +32,7 @@ __all__ = [
     "in_thread",
     "instant",
     "is_postgres",
+    "own_deadline",
     "read_connection",
     "write_transaction",
 ]
@@ -175,6 +177,19 @@ _current = threading.local()
 _calls: dict[str, Any] = {"pool": None, "seconds": 30.0}
 _POOL_THREADS = 48  # as the app's (config.app): a few calls held by a stall starve no others
 _changed: contextvars.ContextVar[bool] = contextvars.ContextVar("hall_request_changed", default=False)
+
+
+@contextlib.contextmanager
+def own_deadline() -> Iterator[None]:
+    """Calls within keep their deadline though the request has changed something: for what
+    follows a change and must not hold its answer (the audit trail's entry: a trail it cannot
+    write costs a log line). The flag lives in a request's own task (uvicorn: one a request);
+    a long-lived task that changes things should run each unit of work in a task of its own."""
+    token = _changed.set(False)
+    try:
+        yield
+    finally:
+        _changed.reset(token)
 
 
 def changed() -> None:

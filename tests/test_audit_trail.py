@@ -389,3 +389,13 @@ def test_the_search_refuses_instants_past_the_calendar_it_keeps(sqlite_client: T
     for since in ("0001-01-01T00:00:00+08:00", "9999-12-31T23:59:59-08:00", "9999-12-31", "0001-01-01"):
         answer = sqlite_client.get("/api/halls/demo/audit", params={"since": since}, headers=manager)
         assert answer.status_code == 400 and "out of range" in answer.json()["detail"], (since, answer.text)
+
+
+def test_a_phone_or_id_number_sent_as_a_number_is_masked_in_the_trail() -> None:
+    from config.audit.middleware import masked_body
+
+    kept = masked_body(json.dumps({"phone": 13812345678, "note": [110101199003077777.0], "n": 7}).encode())
+    text = json.dumps(kept, ensure_ascii=False)
+    assert "13812345678" not in text and "12345678" not in text, text
+    assert "1101011990" not in text and "e+17" not in text, text  # no float's digits left in view
+    assert kept["body"]["n"] == 7  # an ordinary number stays a number

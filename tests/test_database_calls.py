@@ -14,7 +14,15 @@ import pytest
 import sqlalchemy as sa
 from sqlalchemy import event
 
-from config.database import _calls, bound_calls, connect_engine, in_thread, read_connection, write_transaction
+from config.database import (
+    _calls,
+    bound_calls,
+    connect_engine,
+    in_thread,
+    own_deadline,
+    read_connection,
+    write_transaction,
+)
 from queueing.errors import Unavailable
 
 DEADLINE = 0.3
@@ -162,3 +170,18 @@ def test_once_a_request_has_changed_something_its_later_calls_are_awaited(engine
         return await later
 
     assert asyncio.run(request()) == 1
+
+
+def test_what_follows_a_change_may_keep_its_own_deadline(engine: sa.Engine) -> None:
+    """The audit trail's entry after a change: bounded, so a stall does not hold the answer."""
+    held = threading.Event()
+
+    async def request() -> None:
+        await in_thread(insert, engine)
+        with own_deadline(), pytest.raises(Unavailable):
+            await in_thread(insert, engine, held)
+
+    asyncio.run(request())
+    held.set()
+    _calls["pool"].shutdown(wait=True)
+    assert marks(engine) == 1

@@ -34,6 +34,8 @@ from schemathesis.specs.openapi.checks import (
 from tests.support import Server, running
 
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "4"))
+# A longer run (SCHEMATHESIS_EXAMPLES=40: about ten times as long) is the same test, given the time.
+pytestmark = pytest.mark.timeout(max(300, 90 * EXAMPLES))
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -67,7 +69,9 @@ def document(server: Server) -> schemathesis.BaseSchema:
 
 def sign_in(server: Server) -> dict[str, str]:
     answer = httpx.post(
-        f"{server.url}/api/auth/login", json={"hall": "demo", "username": "admin", "password": "demo-admin"}
+        f"{server.url}/api/auth/login",
+        json={"hall": "demo", "username": "admin", "password": "demo-admin"},
+        timeout=30,  # scrypt on a busy machine: not a failure of the operation being run
     )
     assert answer.status_code == 200, answer.text
     return {"Authorization": "Bearer " + answer.json()["token"]}
@@ -145,7 +149,8 @@ def test_every_operation_as_an_administrator(
     # changed the hall (the audit trail has the administrator's changes, not only his sign-ins).
     answer = httpx.get(f"{server.url}/api/halls/demo/audit", params={"actor": "admin", "limit": 500}, headers=admin)
     assert answer.status_code == 200, answer.text
-    assert len([e for e in answer.json()["entries"] if not e["action"].startswith("auth.")]) > 10
+    changed = [e for e in answer.json()["entries"] if not e["action"].startswith("auth.") and e["outcome"] == "ok"]
+    assert len(changed) > 10, answer.json()["entries"][:20]  # changes made, not only refusals recorded
 
 
 def test_every_open_operation_anonymously(document: schemathesis.BaseSchema) -> None:

@@ -31,7 +31,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from config.audit.marks import AUDIT, CHANGES_NOTHING, IN_HALL_RECORD, RECORDS_ITSELF, SIGN_IN
 from config.audit.schemas import AuditEntry
 from config.audit.store import AuditStore
-from config.database import in_thread
+from config.database import in_thread, own_deadline
 from config.privacy import mask_code, mask_id_number, mask_name, mask_phone, mask_text
 
 __all__ = ["DETAILS_BYTES", "AuditMiddleware", "masked_body"]
@@ -81,6 +81,8 @@ def _clean(value: object) -> object:
                 kept[key] = "(given, not kept here)" if item else item
                 continue
             mask = next((m for matches, m in _MASKS if matches(name)), None)
+            if mask and isinstance(item, int | float) and not isinstance(item, bool):
+                item = _digits(item)  # a phone or ID number sent as a number is masked as one
             kept[key] = mask(item) if mask and isinstance(item, str) else _clean(item)
         return kept
     if isinstance(value, list):
@@ -115,9 +117,17 @@ def _masked(value: object) -> object:
     if isinstance(value, list):
         return [_masked(item) for item in value]
     if isinstance(value, int | float) and not isinstance(value, bool):
-        shown = mask_text(str(value))
-        return value if shown == str(value) else shown
+        shown = mask_text(_digits(value))
+        return value if shown == _digits(value) else shown
     return value
+
+
+def _digits(number: int | float) -> str:
+    """A number as its digits: 110101199003077777.0 as 110101199003077777, not 1.1010119900307778e+17
+    (which keeps sixteen of them past any mask)."""
+    if isinstance(number, float) and number.is_integer():
+        return str(int(number))
+    return str(number)
 
 
 class AuditMiddleware:
@@ -166,7 +176,8 @@ class AuditMiddleware:
         if entry is None:
             return
         try:
-            await in_thread(self.store.add, entry)
+            with own_deadline():  # after a change: bounded, not held with it (its failure said below)
+                await in_thread(self.store.add, entry)
         except Exception as exc:  # the change stands: say so, once, and answer as it deserves
             log.error("audit entry not written: %s %s %s: %s", entry.actor, entry.action, entry.outcome, exc)
 
