@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import contextvars
 import datetime as dt
+import functools
 import threading
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ThreadPoolExecutor
@@ -226,12 +227,14 @@ def _run(attempt: _Attempt, context: contextvars.Context, fn: Callable[..., T], 
         _current.attempt = None
 
 
-async def in_thread(fn: Callable[..., T], /, *args: Any) -> T:
+async def in_thread(fn: Callable[..., T], /, *args: Any, **kwargs: Any) -> T:
     """``fn(*args)`` in a worker thread, answered within the deadline (see above): 503
     (``Unavailable``) when the database does not answer in time, with nothing done."""
     pool = _calls["pool"]
     if pool is None:  # no app started (a command, a test of a service alone)
         pool = _calls["pool"] = ThreadPoolExecutor(_POOL_THREADS, thread_name_prefix="hall-db")
+    if kwargs:  # as asyncio.to_thread takes them
+        fn, args = functools.partial(fn, *args, **kwargs), ()
     attempt = _Attempt()
     try:
         future = pool.submit(_run, attempt, contextvars.copy_context(), fn, args)
