@@ -36,6 +36,9 @@ from tests.support import Server, running
 EXAMPLES = int(os.environ.get("SCHEMATHESIS_EXAMPLES", "4"))
 # A longer run (SCHEMATHESIS_EXAMPLES=40: about ten times as long) is the same test, given the time.
 pytestmark = pytest.mark.timeout(max(300, 90 * EXAMPLES))
+# Operations answering 2xx at least once (29 of 72 and 6 of 16 at 08:50 in Shanghai, before the
+# demo hall opens; more once it is open): below these, the run mostly met refusals.
+SUCCEEDED_AS_ADMIN, SUCCEEDED_OPENLY = 20, 4
 CHECKS = [
     not_a_server_error,
     status_code_conformance,
@@ -110,6 +113,7 @@ class Run:
         open_only: bool = False,
     ):
         self.requests, self.operations, self.failures = 0, 0, []
+        self.succeeded: set[str] = set()  # operations that answered 2xx at least once: past every guard
         for result in document.get_all_operations():
             operation = result.ok()
             security = operation.definition.raw.get("security", [])
@@ -122,7 +126,9 @@ class Run:
                 @given(case=operation.as_strategy(generation_mode=mode, path_parameters=in_the_hall(operation)))
                 def call(case: schemathesis.Case) -> None:
                     self.requests += 1
-                    case.call_and_validate(headers=headers(case), checks=CHECKS)
+                    answer = case.call_and_validate(headers=headers(case), checks=CHECKS)
+                    if 200 <= answer.status_code < 300:
+                        self.succeeded.add(operation.label)  # noqa: B023 (run within this iteration)
 
                 try:
                     call()
@@ -130,7 +136,10 @@ class Run:
                     self.failures.append(f"{operation.label} ({mode.value}): {said(exc)}")
 
     def report(self) -> str:
-        return f"{self.requests} requests over {self.operations} operations; failures:\n" + "\n\n".join(self.failures)
+        return (
+            f"{self.requests} requests over {self.operations} operations, {len(self.succeeded)} of which answered 2xx;"
+            " failures:\n" + "\n\n".join(self.failures)
+        )
 
 
 @pytest.fixture(scope="module")
@@ -149,8 +158,9 @@ def test_every_operation_as_an_administrator(
     # changed the hall (the audit trail has the administrator's changes, not only his sign-ins).
     answer = httpx.get(f"{server.url}/api/halls/demo/audit", params={"actor": "admin", "limit": 500}, headers=admin)
     assert answer.status_code == 200, answer.text
-    changed = [e for e in answer.json()["entries"] if not e["action"].startswith("auth.") and e["outcome"] == "ok"]
-    assert len(changed) > 10, answer.json()["entries"][:20]  # changes made, not only refusals recorded
+    assert len([e for e in answer.json()["entries"] if not e["action"].startswith("auth.")]) > 10
+    # and not a run of refusals: most operations did what they are for at least once
+    assert len(run.succeeded) >= SUCCEEDED_AS_ADMIN, run.report()
 
 
 def test_every_open_operation_anonymously(document: schemathesis.BaseSchema) -> None:
@@ -158,5 +168,5 @@ def test_every_open_operation_anonymously(document: schemathesis.BaseSchema) -> 
     citizen or an attacker reaches. (The others answer 401 before reading anything.)"""
     run = Run(document, lambda case: {}, open_only=True)
     print(run.report())
-    assert run.operations >= 15
+    assert run.operations >= 15 and len(run.succeeded) >= SUCCEEDED_OPENLY, run.report()
     assert not run.failures, run.report()
