@@ -67,7 +67,7 @@ system-deps:
 	fi
 
 test: $(STAMP) $(VENDORED) $(AXE) system-deps
-	$(BIN)/python -m pytest -n 2 --dist loadfile  # two workers, a test file to each at a time
+	$(BIN)/python -m pytest -n 2 --dist loadfile --durations=30  # two workers, a test file to each at a time; the slowest listed (CI has 20 min)
 
 perf: $(STAMP)
 	$(BIN)/python -m tests.perf
