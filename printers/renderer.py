@@ -154,10 +154,10 @@ class SlipRenderer:
             while len(self._cache) > self.settings.cache:
                 self._cache.popitem(last=False)
 
-    def _forget(self, pool: ProcessPoolExecutor) -> None:
-        """A pool whose worker died: the next slip starts a new one."""
+    def _forget(self, pool: ProcessPoolExecutor, why: str = "died") -> None:
+        """A pool whose worker died (or was ended): the next slip starts a new one."""
         if self._pool is pool:
-            log.error("the PDF worker process died; a new one starts with the next PDF ticket")
+            log.error("the PDF worker process %s; a new one starts with the next PDF ticket", why)
             pool.shutdown(wait=False, cancel_futures=True)
             self._pool = None
 
@@ -173,16 +173,13 @@ class SlipRenderer:
     def _kill_worker(self) -> None:
         """The worker stopped answering: ended, and the next slip starts a new one (the slips it
         held fail as if it had died)."""
-        pool, self._pool = self._pool, None
+        pool = self._pool
         if pool is None:
             return
-        log.error(
-            "the PDF worker process did not draw a slip in %g s; it is ended, a new one starts", self.draw_seconds
-        )
         for process in list(getattr(pool, "_processes", {}).values()):  # no public way before 3.14
             with contextlib.suppress(OSError):
                 process.kill()
-        pool.shutdown(wait=False, cancel_futures=True)
+        self._forget(pool, f"did not draw a slip in {self.draw_seconds:g} s and was ended")
 
     def close(self) -> None:
         if self._pool is not None:
