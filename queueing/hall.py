@@ -20,11 +20,10 @@ estimates in ``estimates.py``; this file wires them to the state.
 
 from __future__ import annotations
 
-import bisect
 import datetime as dt
 import heapq
 import itertools
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from typing import Any, ClassVar
 
 import msgspec
@@ -104,7 +103,7 @@ from queueing.lifecycle import (
 from queueing.lines import Line, WaitingLines, key_time, micros
 from queueing.numbering import format_number
 from queueing.policy import HallRules, ReinstatePosition
-from queueing.projection import AFTER_HOURS, FreeCounter, project
+from queueing.projection import AFTER_HOURS, ALWAYS, IF_EARLIER, FreeCounter, Trace, play
 from queueing.records import CounterRecord, HallSnapshot, TicketRecord
 from queueing.views import (
     CounterView,
@@ -136,6 +135,11 @@ _MOST_TAKEN = 0.5  # of the counters' time by those who come into line ahead
 _JUST_NOW = dt.timedelta(seconds=2)
 _PROBE = "?"  # the id of a kiosk's question "when would a walk-in of this item be called"
 _PROJECTED_CALLS = 600  # calls played forward at most: beyond, the quick estimate (hours of waiting anyway)
+# A projection serves the estimates for this long of the hall's time and this many events
+# (more with a long queue), the calls and services it foresaw happening and new tickets placed
+# into it; a counter's change or a ticket's out of the common order plays it again at once.
+_REPLAY_US = 10_000_000
+_REPLAY_EVENTS = 64
 _STAFF_ROLES = frozenset({Role.STAFF, Role.MANAGER, Role.ADMIN, Role.SYSTEM})
 
 
@@ -177,6 +181,12 @@ class HallQueue:
         self.expired: list[TicketRecord] = []  # the tickets the latest day start expired, for the store
         # What a walk-in would be told per item, for (seq, half-minute): see ``queue_view``.
         self._item_estimates: tuple[tuple[int, int] | None, dict[str, Estimate | None]] = (None, {})
+        # The estimates' projection (``_projection``), the seq it was played at and the tickets
+        # that came into line since.
+        self._trace: Trace | None = None
+        self._played: Trace | None = None  # the last one played, valid or not: what it knew of the lines
+        self._trace_seq = 0
+        self._trace_joined: list[str] = []
         # Derived from the counters; forgotten when a counter changes (``_forget``). The two
         # asked on every call have dictionaries of their own: no key to build.
         self._cache: dict[Any, Any] = {}
@@ -871,6 +881,8 @@ class HallQueue:
         )
         self.tickets[ticket.id] = ticket
         self.lines.add(ticket.id, self._line_of(ticket), ticket.key)
+        if self._trace is not None:
+            self._trace_joined.append(ticket.id)
         told, self._told_now = self._told_now, None
         self._told = (ticket.id, self.seq + 1, told[1]) if told is not None and told[0] == ticket.id else None
         if self.first_issued_at is None:
@@ -882,6 +894,8 @@ class HallQueue:
 
     def _on_called(self, e: TicketCalled) -> None:
         ticket = self.tickets[e.ticket_id]
+        if e.chosen or ticket.key[1] > self._trace_seq:  # 叫此号, or one it did not have: not foreseen
+            self._trace = None
         ticket.state = advance_ticket(ticket.state, TicketStep.CALL)
         self.lines.remove(ticket.id)
         ticket.counter, ticket.to_counter, ticket.called_at, ticket.recalls = e.counter, None, e.at, 0
@@ -932,6 +946,7 @@ class HallQueue:
             self._visit_ended(ticket, self.counters[e.counter], e.at)
 
     def _on_reinstated(self, e: TicketReinstated) -> None:
+        self._trace = None  # not foreseen by the projection
         ticket = self.tickets[e.ticket_id]
         ticket.state = advance_ticket(ticket.state, TicketStep.REINSTATE)
         ticket.key, ticket.counter, ticket.reinstated = e.key, None, True
@@ -940,6 +955,7 @@ class HallQueue:
         self.came_back[ticket.priority.rank] += 1
 
     def _on_transferred(self, e: TicketTransferred) -> None:
+        self._trace = None  # not foreseen by the projection
         ticket = self.tickets[e.ticket_id]
         ticket.state = advance_ticket(ticket.state, TicketStep.TRANSFER)
         self.counters[e.counter].current = None
@@ -951,6 +967,7 @@ class HallQueue:
         self._back_in_line(ticket)
 
     def _on_moved(self, e: TicketMoved) -> None:
+        self._trace = None  # not foreseen by the projection
         ticket = self.tickets[e.ticket_id]
         self.lines.remove(ticket.id)
         ticket.item, ticket.to_counter = e.item, e.to_counter
@@ -958,6 +975,7 @@ class HallQueue:
         self.lines.add(ticket.id, self._line_of(ticket), ticket.key)  # its place kept, in its new line
 
     def _on_suspended(self, e: TicketSuspended) -> None:
+        self._trace = None  # not foreseen by the projection
         ticket = self.tickets[e.ticket_id]
         ticket.state, ticket.suspended_at = advance_ticket(ticket.state, TicketStep.SUSPEND), e.at
         counter = self.counters[e.counter]
@@ -965,6 +983,7 @@ class HallQueue:
         counter.parked.append(ticket.id)
 
     def _on_resumed(self, e: TicketResumed) -> None:
+        self._trace = None  # not foreseen by the projection
         ticket = self.tickets[e.ticket_id]
         ticket.state = advance_ticket(ticket.state, TicketStep.RESUME)
         if ticket.suspended_at is not None:  # the time away is not service time
@@ -975,6 +994,7 @@ class HallQueue:
         counter.current, counter.visit_ended_at = ticket.id, None
 
     def _on_cancelled(self, e: TicketCancelled) -> None:
+        self._trace = None  # not foreseen by the projection
         ticket = self.tickets[e.ticket_id]
         if ticket.id in self.lines:
             self.lines.remove(ticket.id)
@@ -1008,10 +1028,12 @@ class HallQueue:
         counter.alerted_since, counter.alerted_a, counter.alerted_b = e.at, e.a, e.b
 
     def _on_signed_in(self, e: StaffSignedIn) -> None:
+        self._trace = None  # not foreseen by the projection
         counter = self.counters[e.counter]
         counter.staff, counter.staff_name = e.staff, e.staff_name
 
     def _on_signed_out(self, e: StaffSignedOut) -> None:
+        self._trace = None  # not foreseen by the projection
         counter = self.counters[e.counter]
         counter.staff, counter.staff_name = None, ""
 
@@ -1088,8 +1110,14 @@ class HallQueue:
             self._cache[key] = compute()
         return self._cache[key]
 
+    def forget_projection(self) -> None:
+        """Play the estimates' projection afresh at the next estimate, as a hall restored from
+        its record does (``_projection``: between plays, estimates come from the last one)."""
+        self._trace = None
+
     def _forget(self) -> None:
         self._cache.clear()
+        self._trace = None
         self._served.clear()
         self._preferred.clear()
 
@@ -1257,14 +1285,57 @@ class HallQueue:
         they come free by the calling rule (``projection.py``), None if no counter would call it
         within the horizon; and the last call the projection reached. A ticket not yet in line
         (being issued, or a kiosk's question) is put in its place."""
-        lines = self.lines.by_line()
-        if ticket.id not in self.lines:
-            line = self._line_of(ticket)
-            entries = list(lines.get(line, ()))
-            bisect.insort(entries, (ticket.key, ticket.id))
-            lines = {**lines, line: entries}
-        called = self._project(lines, at, (ticket.id,))
-        return called.get(ticket.id), max(called.values(), default=0.0)
+        trace, elapsed = self._projection(at)
+        if ticket.key[1] <= self._trace_seq:  # in line when the projection was played
+            projected = trace.called.get(ticket.id)
+            if projected is None:
+                projected = trace.unreached()
+        else:  # came into line since (or is coming now): placed at the end of its line
+            projected = trace.place(self._line_of(ticket), ticket.key)
+        if projected is not None and projected != AFTER_HOURS:
+            projected = trace.after(projected, self._joined_ahead(trace, self._line_of(ticket), ticket.key, ticket.id))
+            if projected != AFTER_HOURS:
+                projected = max(projected - elapsed, 0.0)
+        return projected, max(trace.last - elapsed, 0.0)
+
+    def _projection(self, at: dt.datetime) -> tuple[Trace, float]:
+        """The hall played forward (``projection.play``) and the seconds since. Played again when
+        a counter or a ticket's place changed otherwise than by the calls, services and new
+        tickets it foresees, after ``_REPLAY_SECONDS``, or after enough events that the new
+        tickets placed into it would be many (a kiosk's rush: one play serves many quotes)."""
+        now_us = micros(at)
+        trace = self._trace
+        if (
+            trace is None
+            or not 0 <= now_us - trace.now_us <= _REPLAY_US
+            or self.seq - self._trace_seq > max(_REPLAY_EVENTS, len(self.lines) // 4)
+        ):
+            trace = self._play(at)
+            trace.inherit(self._played)
+            self._trace = self._played = trace
+            self._trace_seq, self._trace_joined = self.seq, []
+        return trace, (now_us - trace.now_us) / 1e6
+
+    def _joined_ahead(self, trace: Trace, line: Line, key: OrderKey, ticket_id: str) -> list[float]:
+        """The counters' time taken by each ticket that came into line since ``trace`` was
+        played and that a counter calling from ``line`` would call before one there with
+        ``key`` (a better class, a line it prefers, or the same and earlier), shared among
+        those counters."""
+        if not self._trace_joined:
+            return []
+        sharers = trace.sharers(line)
+        if not sharers:
+            return []
+        gap = _FIRST_GAP if self.call_gap_seconds is None else self.call_gap_seconds
+        shares = []
+        for other_id in self._trace_joined:
+            other = self.tickets.get(other_id)
+            if other is None or other_id == ticket_id or other.state is not TicketState.WAITING:
+                continue
+            ahead = trace.before(self._line_of(other), line)
+            if ahead is ALWAYS or (ahead is IF_EARLIER and other.key < key):
+                shares.append((self._visit_seconds(other.item) + gap) / sharers)
+        return shares
 
     def _stretch(self, at: dt.datetime, rank: int) -> float:
         """How much longer a wait of class ``rank`` gets from those who will come into line
@@ -1281,26 +1352,26 @@ class HallQueue:
         return 1 / (1 - share)
 
     def _probe_items(self, at: dt.datetime) -> tuple[dict[str, float], float]:
-        """When a walk-in of each item taken now would be called, in one projection: each
+        """When a walk-in of each item taken now would be called, from one projection: each
         item's question at the end of its line, holding no counter (so none delays another)."""
-        lines = self.lines.by_line()
+        trace, elapsed = self._projection(at)
         key = (micros(at), self.seq + 1)
-        probes = {}
+        probed = {}
         for item in self.rules.items:
             if not self._available(self._item_counters().get(item.code, ())):
                 continue  # told when service begins instead: no projection asked
             line = self.lines.item_line(item.code, Priority.WALK_IN.rank)
-            probe = _PROBE + item.code
-            entries = lines[line] = list(lines.get(line, ()))
-            bisect.insort(entries, (key, probe))
-            probes[probe] = item.code
-        called = self._project(lines, at, probes)
-        last = max((v for k, v in called.items() if k not in probes), default=0.0)
-        return {probes[k]: v for k, v in called.items() if k in probes}, last
+            projected = trace.place(line, key)
+            if projected is None:
+                continue
+            if projected != AFTER_HOURS:
+                projected = trace.after(projected, self._joined_ahead(trace, line, key, ""))
+            if projected != AFTER_HOURS:
+                projected = max(projected - elapsed, 0.0)
+            probed[item.code] = projected
+        return probed, max(trace.last - elapsed, 0.0)
 
-    def _project(
-        self, lines: dict[Line, list[tuple[OrderKey, str]]], at: dt.datetime, stops: Collection[str]
-    ) -> dict[str, float]:
+    def _play(self, at: dt.datetime) -> Trace:
         gap = _FIRST_GAP if self.call_gap_seconds is None else self.call_gap_seconds
         pause = _FIRST_PAUSE if self.pause_seconds is None else self.pause_seconds
         opening = self.rules.next_opening(at)  # before the hall opens: its usual counters open then
@@ -1328,7 +1399,9 @@ class HallQueue:
             free.append(FreeCounter(number, max(back, busy), self._item_lines(number) + own))
         visits = _Visits(self, gap)
         now_us = micros(at)
-        return project(lines, free, visits, now_us, self._fairness_us, stops, _PROJECTED_CALLS, self._hours(now_us))
+        return play(
+            self.lines.by_line(), free, visits, now_us, self._fairness_us, _PROJECTED_CALLS, self._hours(now_us)
+        )
 
     def _closed_seconds(self, at: dt.datetime, within: float) -> float:
         """How much of the next ``within`` seconds the hall's breaks take (as the projection
