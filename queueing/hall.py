@@ -186,7 +186,9 @@ class HallQueue:
         self._trace: Trace | None = None
         self._played: Trace | None = None  # the last one played, valid or not: what it knew of the lines
         self._trace_seq = 0
-        self._trace_joined: list[str] = []
+        # (ticket, its line, its key, its visit's item) of each, as it came: a later move, transfer
+        # or reinstatement plays the projection again
+        self._trace_joined: list[tuple[TicketRecord, Line]] = []
         # Derived from the counters; forgotten when a counter changes (``_forget``). The two
         # asked on every call have dictionaries of their own: no key to build.
         self._cache: dict[Any, Any] = {}
@@ -882,7 +884,7 @@ class HallQueue:
         self.tickets[ticket.id] = ticket
         self.lines.add(ticket.id, self._line_of(ticket), ticket.key)
         if self._trace is not None:
-            self._trace_joined.append(ticket.id)
+            self._trace_joined.append((ticket, self.lines.place(ticket.id)[0]))
         told, self._told_now = self._told_now, None
         self._told = (ticket.id, self.seq + 1, told[1]) if told is not None and told[0] == ticket.id else None
         if self.first_issued_at is None:
@@ -1328,12 +1330,14 @@ class HallQueue:
             return []
         gap = _FIRST_GAP if self.call_gap_seconds is None else self.call_gap_seconds
         shares = []
-        for other_id in self._trace_joined:
-            other = self.tickets.get(other_id)
-            if other is None or other_id == ticket_id or other.state is not TicketState.WAITING:
-                continue
-            ahead = trace.before(self._line_of(other), line)
-            if ahead is ALWAYS or (ahead is IF_EARLIER and other.key < key):
+        before, waiting = trace.before, TicketState.WAITING
+        for other, their in self._trace_joined:
+            ahead = before(their, line)
+            if (
+                (ahead == ALWAYS or (ahead == IF_EARLIER and other.key < key))
+                and other.state is waiting
+                and other.id != ticket_id
+            ):
                 shares.append((self._visit_seconds(other.item) + gap) / sharers)
         return shares
 

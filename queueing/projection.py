@@ -125,7 +125,7 @@ class Trace:
         ticket of ``line``: ``ALWAYS`` (a better class, or a line it prefers), ``IF_EARLIER``
         (alike: the earlier first) or ``NEVER`` (no such counter calls from both)."""
         found = self._relations.get((other, line))
-        if found is None:
+        if found is None:  # worked out once per pair of lines
             found = NEVER
             for number in self.counters:
                 lines = self.serves(number)
