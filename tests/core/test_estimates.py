@@ -394,3 +394,79 @@ def test_at_the_days_end_a_turn_after_closing_is_told_no_minutes() -> None:
     assert (item.wait_minutes, item.opens_at, item.serving) == (None, None, True)
     # After the last closing a counter still open is seen working late: it serves on.
     assert estimate(queue, "mine", 485) == Estimate(people_ahead=3, wait_minutes=30, wait_range=(20, 40))
+
+
+# ---------------------------------------------------------------------- the kept projection
+
+
+def test_a_ticket_placed_into_the_kept_projection_is_told_what_playing_again_tells() -> None:
+    # Many halls at random: counters open, paused, busy, tickets of every class overdue or not,
+    # some sent to a counter by name, the lunch break and the day's end on the way. A ticket
+    # issued now is placed into the play made just before it; played again with it, the hall
+    # must call it at exactly the same second (or neither call it today, nor within the horizon).
+    import random
+
+    from queueing.commands import CallNext, PauseCounter, Transfer
+
+    items = [item.code for item in demo_hall().rules.items]
+    told = {"placed": 0, "after hours": 0, "beyond": 0}
+    for seed in range(150):
+        rng = random.Random(seed)
+        start = rng.choice([0, 100, 150, 400, 460])  # 9:00, 10:40, 11:30, 15:40, 16:40
+        queue = split_day_queue(start, tuple(rng.sample(range(1, 15), rng.randint(1, 6))))
+        minute = start
+        for n in range(rng.randint(0, 60)):
+            minute += rng.random() * 2
+            priority = rng.choices(list(Priority), weights=[1, 1, 6])[0]
+            # an appointment waits from its slot: one checked in early is behind later walk-ins
+            slot = at(minute + rng.choice([0, 0, 20, 60])) if priority is Priority.APPOINTMENT else None
+            queue.handle(
+                IssueTicket(at=at(minute), ticket_id=f"t{n}", item=rng.choice(items), priority=priority,
+                            appointment_slot=slot)
+            )  # fmt: skip
+        for number, counter in sorted(queue.counters.items()):
+            if counter.state.value != "open" or rng.random() < 0.3:
+                continue
+            recorded = queue.handle(CallNext(at=at(minute), actor=MANAGER, counter=number))
+            others = [n for n, c in queue.counters.items() if n != number and c.state.value != "closed"]
+            if recorded and others and rng.random() < 0.2:  # sent to another counter by name
+                queue.handle(Transfer(at=at(minute), actor=MANAGER, counter=number, to_counter=rng.choice(others)))
+            elif rng.random() < 0.2:
+                queue.handle(PauseCounter(at=at(minute), actor=MANAGER, counter=number, reason="x"))
+        minute += rng.random() * 40  # the fairness rule: some now overdue
+        queue.forget_projection()
+        item = rng.choice(items)
+        priority = rng.choice(list(Priority))
+        slot = at(minute) if priority is Priority.APPOINTMENT else None
+        queue.handle(IssueTicket(at=at(minute), ticket_id="new", item=item, priority=priority, appointment_slot=slot))
+        new = queue.tickets["new"]
+        placed = queue._projected_seconds(new, at(minute))
+        queue.forget_projection()
+        again = queue._projected_seconds(new, at(minute))
+        assert again[0] == placed[0], seed
+        if placed[0] is None:  # beyond the horizon: told by the quick sum, but not before the last call played
+            assert again[1] == placed[1], seed
+        told["beyond" if placed[0] is None else "after hours" if placed[0] == math.inf else "placed"] += 1
+    assert min(told.values()) >= 5, told  # every outcome was tried
+
+
+def test_a_ticket_overdue_in_the_kept_projection_goes_before_a_better_class_as_a_fresh_play_says() -> None:
+    from queueing.lines import Line
+    from queueing.projection import FreeCounter, play
+
+    now = 1_800_000_000_000_000
+    minute = 60_000_000
+    booked, walk_in = Line("SB01", None, Priority.APPOINTMENT.rank), Line("SB01", None, Priority.WALK_IN.rank)
+    # One counter, busy for 50 minutes; an appointment checked in early waits from its slot in an
+    # hour; a walk-in comes now. At 50 minutes the walk-in has waited past the fairness rule's 45
+    # and goes first, though the appointment's class is better.
+    counter = FreeCounter(1, 3000.0, ((booked, False), (walk_in, False)))
+    lines = {booked: [((now + 60 * minute, 1), "booked")]}
+    kept = play(lines, [counter], {"booked": 600.0, "mine": 600.0}, now, 45 * minute)
+    again = play(
+        {**lines, walk_in: [((now, 2), "mine")]}, [counter], {"booked": 600.0, "mine": 600.0}, now, 45 * minute
+    )
+    assert again.called == {"mine": 3000.0, "booked": 3600.0}
+    assert kept.place(walk_in, (now, 2)) == 3000.0
+    # Without the fairness rule the appointment goes first, in both.
+    assert play(lines, [counter], {"booked": 600.0}, now, None).place(walk_in, (now, 2)) == 3600.0
