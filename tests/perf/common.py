@@ -13,6 +13,7 @@ import tempfile
 import time
 import uuid
 from collections.abc import Iterator, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import ExitStack, contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -281,8 +282,8 @@ def open_counters(urls: list[str], hall: HallDefinition, counters: Sequence[int]
     """
     staff = clerks(hall)
     numbers = list(counters) if counters is not None else sorted(staff)
-    assigned: dict[int, dict] = {}
-    for index, number in enumerate(numbers):
+
+    def one(index: int, number: int) -> dict:
         url = urls[index % len(urls)]
         token = login(url, staff[number])
         headers = {"Authorization": f"Bearer {token}"}
@@ -290,8 +291,13 @@ def open_counters(urls: list[str], hall: HallDefinition, counters: Sequence[int]
             response = httpx.post(f"{url}/api/halls/{HALL}/counters/{number}/{action}", headers=headers, timeout=30)
             if response.status_code != 200:
                 raise RuntimeError(f"counter {number} {action}: {response.status_code} {response.text}")
-        assigned[number] = {"token": token, "url": url, "clerk": staff[number]}
-    return assigned
+        return {"token": token, "url": url, "clerk": staff[number]}
+
+    # A few at once: a login's scrypt runs in a server thread without the GIL, so the set-up
+    # of 14 counters takes half the time on two cores.
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        done = [pool.submit(one, index, number) for index, number in enumerate(numbers)]
+        return {number: future.result() for number, future in zip(numbers, done, strict=True)}
 
 
 # ---------------------------------------------------------------------------- scratch places
