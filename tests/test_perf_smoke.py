@@ -21,6 +21,7 @@ from tests.perf.common import BENCH_HALL, Figure, Outcome, issue_pools, table
 from tests.perf.displays import bench_displays
 from tests.perf.estimates import bench_estimates
 from tests.perf.floor import bench_floor
+from tests.perf.pace import bench_pace
 from tests.perf.pdf import bench_pdf
 from tests.perf.printing import bench_printing
 from tests.perf.rebuild import bench_rebuild
@@ -55,10 +56,27 @@ def test_the_bench_hall_is_the_demo_hall_without_caps() -> None:
 
 @pytest.mark.parametrize("setup", ["sqlite", "postgres", "postgres-2"])
 def test_throughput_benchmark_runs(setup: str) -> None:
+    floor = setup == "sqlite"  # the floor's code once is enough (its bare server starts while ours does)
     outcome = bench_throughput(
-        setup, rate=40, rate_seconds=0.6, closed_seconds=0.4, warmup_seconds=0, kiosks=2, backlog=30
+        setup,
+        rate=40,
+        rate_seconds=0.6,
+        closed_seconds=0.4,
+        warmup_seconds=0,
+        kiosks=2,
+        backlog=30,
+        floor_rounds=1 if floor else 0,
+        floor_seconds=0.3,
     )
-    _sane(outcome, {f"{setup}.at_rate_p99_ms", f"{setup}.max_ops_per_second", f"{setup}.at_rate_cpu_cores"})
+    keys = {f"{setup}.at_rate_p99_ms", f"{setup}.max_ops_per_second", f"{setup}.at_rate_cpu_cores"}
+    if floor:
+        keys |= {f"{setup}.floor_ratio", f"{setup}.cpu_us_per_op", f"{setup}.floor_cpu_us_per_op"}
+        rounds = outcome.details["floor"]["rounds"]
+        assert [(r["phase"], r["target"]) for r in rounds] == [("ours-1", "ours"), ("floor-1", "floor")]
+        assert all(r["errors"] == 0 and r["ops"] > 0 and r["server_cpu_seconds"] >= 0 for r in rounds)
+    else:
+        assert "floor" not in outcome.details
+    _sane(outcome, keys)
     phases = {p["phase"]: p for p in outcome.details["phases"]}
     assert set(phases) == {"rate", "closed"}
     for phase in phases.values():
@@ -69,6 +87,18 @@ def test_throughput_benchmark_runs(setup: str) -> None:
     assert outcome.details["clients"] == {"kiosks": 2, "counters": 14}
     assert outcome.details["setup"]["servers"] == (2 if setup == "postgres-2" else 1)
     assert outcome.details["final_queue"]["seq"] > 30 + 28  # prefill, sign-ins and opens at least
+
+
+def test_pace_benchmark_runs() -> None:
+    outcome = bench_pace(rounds=2, seconds=0.3, warmup_seconds=0, backlog=6)
+    _sane(outcome, {"pace.cpu_us_per_op", "pace.floor_cpu_us_per_op", "pace.cpu_ratio"})
+    rounds = outcome.details["rounds"]
+    assert [r["phase"] for r in rounds] == ["ours-1", "floor-1", "floor-2", "ours-2"]  # ABBA
+    for r in rounds:
+        assert r["errors"] == 0 and r["ops"] > 0, r
+        assert set(r["per_op"]) <= {"issue", "call-next", "complete"} and "issue" in r["per_op"]
+    assert outcome.details["clients"] == {"kiosks": 2, "counters": 3}
+    assert outcome.details["totals"]["ours"]["ops"] == sum(r["ops"] for r in rounds if r["target"] == "ours")
 
 
 def test_call_next_http_benchmark_runs() -> None:

@@ -2,8 +2,9 @@
 
     python -m tests.perf                      everything (a few minutes)
     python -m tests.perf --only sqlite,core   some of them: sqlite, postgres, postgres-2,
-                                              calling, core, rebuild, displays, floor, printing,
-                                              appointments, stats, simulation, estimates, pdf
+                                              pace, pace-postgres, calling, core, rebuild, displays,
+                                              floor, printing, appointments, stats, simulation,
+                                              estimates, pdf
     python -m tests.perf --strict             exit 1 if a figure misses its target
 
 Prints the machine and a table, one line per figure with its target and PASS, MISS or
@@ -34,6 +35,7 @@ from tests.perf.common import ARTIFACTS, ROOT, Figure, Outcome, machine, table
 from tests.perf.displays import bench_displays
 from tests.perf.estimates import bench_estimates
 from tests.perf.floor import bench_floor
+from tests.perf.pace import bench_pace
 from tests.perf.pdf import bench_pdf
 from tests.perf.printing import bench_printing
 from tests.perf.rebuild import bench_rebuild
@@ -45,6 +47,11 @@ BENCHMARKS: dict[str, tuple[str, Callable[[], Outcome]]] = {
     "sqlite": ("1. ops/s, SQLite, one worker", lambda: bench_throughput("sqlite")),
     "postgres": ("1. ops/s, PostgreSQL, one worker", lambda: bench_throughput("postgres")),
     "postgres-2": ("1. ops/s, PostgreSQL, two servers", lambda: bench_throughput("postgres-2")),
+    "pace": ("1. server CPU per operation at a hall's pace, SQLite, against a bare endpoint", lambda: bench_pace()),
+    "pace-postgres": (
+        "1. server CPU per operation at a hall's pace, PostgreSQL, against a bare endpoint",
+        lambda: bench_pace("postgres"),
+    ),
     "calling": ("2. call-next over HTTP with 5,000 waiting", lambda: bench_call_next_http()),
     "core": ("2. the core's call-next at 500 / 5,000 / 50,000 waiting", lambda: bench_call_next_core()),
     "rebuild": ("3. rebuild from 100,000 events", lambda: bench_rebuild()),

@@ -22,6 +22,17 @@ Phases:
   could be sent, so a server that falls behind is charged for the wait (no coordinated
   omission).
 
+A phase whose ``target`` is "floor" runs the same clients (same requests, same headers,
+same tokens) against the bare servers of ``tests/perf/bare.py`` instead (``floor_urls``
+maps each of our servers to its bare one), and watches those servers' CPU. Each measured
+phase reports the CPU seconds its servers used (``server_cpu_seconds``, from /proc).
+
+``fresh_connections``: each request on a new TCP connection, closed by the client once
+answered (a hall's kiosks and screens send a request every few seconds or minutes, long
+after the keep-alive has ended). ``one_at_a_time``: only one request of all the clients
+in flight at once, the clients taking turns (at a hall's pace requests seldom overlap, so
+the server cannot batch their commits).
+
 The client is a minimal HTTP/1.1 speaker on asyncio streams (uvloop when installed): a
 general-purpose client would spend more CPU per request than the server, on a machine
 where the two share two cores.
@@ -41,7 +52,7 @@ from urllib.parse import urlsplit
 
 import msgspec
 
-from tests.perf.common import CpuWatch, summary_ms
+from tests.perf.common import CpuWatch, cpu_seconds, summary_ms
 
 __all__ = ["HttpConnection", "Phase", "Plan", "run_plan"]
 
@@ -59,6 +70,7 @@ class Phase(msgspec.Struct, frozen=True):
     rate: float = 0.0  # open: requests per second, all clients together
     tickets: int = 0  # prefill: how many
     measured: bool = True
+    target: str = "ours"  # "ours" | "floor": the bare servers (Plan.floor_urls)
 
 
 class Plan(msgspec.Struct, frozen=True):
@@ -71,6 +83,10 @@ class Plan(msgspec.Struct, frozen=True):
     server_pids: list[int] = []
     idle_wait: float = 0.05  # closed loop: a counter that found nobody waits this long
     seed: int = 1
+    floor_urls: dict[str, str] = {}  # our server's URL -> its bare counterpart's
+    floor_pids: list[int] = []
+    fresh_connections: bool = False  # a new TCP connection for each request
+    one_at_a_time: bool = False  # at most one request of all the clients in flight
 
 
 # ---------------------------------------------------------------------------- HTTP
@@ -79,7 +95,8 @@ class Plan(msgspec.Struct, frozen=True):
 class HttpConnection:
     """One keep-alive HTTP/1.1 connection: request, then read the whole response."""
 
-    def __init__(self, url: str) -> None:
+    def __init__(self, url: str, fresh: bool = False) -> None:
+        self.fresh = fresh  # close the connection after each answer
         parts = urlsplit(url)
         self.host, self.port = parts.hostname or "127.0.0.1", parts.port or 80
         self.host_header = f"{self.host}:{self.port}".encode()
@@ -110,11 +127,15 @@ class HttpConnection:
                 await self._connect()
             try:
                 self._writer.write(message)  # type: ignore[union-attr]
-                return await self._response()
+                answer = await self._response()
             except (ConnectionError, asyncio.IncompleteReadError):
                 await self.close()
-                if attempt == 2:
+                if attempt == 2 or self.fresh:
                     raise
+            else:
+                if self.fresh:
+                    await self.close()
+                return answer
         raise AssertionError("unreachable")
 
     async def _response(self) -> tuple[int, bytes]:
@@ -183,7 +204,7 @@ class Recorder:
 
 class Kiosk:
     def __init__(self, plan: Plan, url: str, rng: random.Random, pools: itertools.cycle) -> None:
-        self.conn = HttpConnection(url)
+        self.conn = HttpConnection(url, plan.fresh_connections)
         self.path = f"/api/halls/{plan.hall}/tickets"
         self.token = plan.kiosk_token
         self.rng = rng
@@ -203,8 +224,8 @@ class Kiosk:
 
 
 class Counter:
-    def __init__(self, plan: Plan, counter: CounterPlan) -> None:
-        self.conn = HttpConnection(counter.url)
+    def __init__(self, plan: Plan, counter: CounterPlan, url: str | None = None) -> None:
+        self.conn = HttpConnection(url or counter.url, plan.fresh_connections)
         self.number = counter.number
         self.token = counter.token
         base = f"/api/halls/{plan.hall}/counters/{counter.number}"
@@ -260,12 +281,17 @@ async def _prefill(kiosks: list[Kiosk], tickets: int, rec: Recorder) -> None:
     await asyncio.gather(*(run(k) for k in kiosks))
 
 
-async def _closed(clients: list, seconds: float, idle_wait: float, rec: Recorder) -> None:
+async def _closed(clients: list, seconds: float, idle_wait: float, rec: Recorder, one_at_a_time: bool) -> None:
     end = time.perf_counter() + seconds
+    turn = asyncio.Lock() if one_at_a_time else contextlib.nullcontext()  # asyncio's lock is fair: in turn
 
     async def run(client) -> None:
         while time.perf_counter() < end:
-            if not await _guarded(rec, client.step, time.perf_counter()) and isinstance(client, Counter):
+            async with turn:
+                if time.perf_counter() >= end:
+                    break
+                done = await _guarded(rec, client.step, time.perf_counter())
+            if not done and isinstance(client, Counter):
                 await asyncio.sleep(idle_wait)  # nobody waiting for this counter: look again shortly
 
     await asyncio.gather(*(run(c) for c in clients))
@@ -292,7 +318,7 @@ async def _open(clients: list, seconds: float, rate: float, rec: Recorder) -> No
     await asyncio.gather(*(run(i, c) for i, c in enumerate(clients)))
 
 
-def _phase_result(phase: Phase, rec: Recorder, wall: float, cpu: dict[str, float]) -> dict:
+def _phase_result(phase: Phase, rec: Recorder, wall: float, cpu: dict[str, float], server_cpu: float) -> dict:
     every = [v for values in rec.latency.values() for v in values]
     served = [v for values in rec.service.values() for v in values]
     span = max(phase.seconds, rec.last_done - rec.first_due) if rec.first_due is not None else wall
@@ -310,51 +336,74 @@ def _phase_result(phase: Phase, rec: Recorder, wall: float, cpu: dict[str, float
         "empty_calls": rec.empty_calls,
         "errors": len(rec.errors),
         "error_samples": rec.errors[:5],
+        "target": phase.target,
+        "wall_seconds": round(wall, 3),
+        "server_cpu_seconds": round(server_cpu, 3),
+        "server_cpu_us_per_op": round(server_cpu / rec.ops * 1e6, 1) if rec.ops else None,
         "cpu": cpu,
     }
 
 
-async def run_plan(plan: Plan) -> dict:
+def _clients(plan: Plan, url_of: dict[str, str] | None = None) -> tuple[list[Kiosk], list]:
+    """The kiosks, and every client (kiosks and counters), of ``plan``; against the servers
+    ``url_of`` maps ours to (the bare ones), when given."""
+
+    def url(ours: str) -> str:
+        return url_of[ours] if url_of is not None else ours
+
     rng = random.Random(plan.seed)
     pools = list(plan.pools)
     rng.shuffle(pools)
     kiosks = [
-        Kiosk(plan, url, random.Random(plan.seed + i), itertools.cycle(pools)) for i, url in enumerate(plan.kiosk_urls)
+        Kiosk(plan, url(u), random.Random(plan.seed + i), itertools.cycle(pools)) for i, u in enumerate(plan.kiosk_urls)
     ]
     # Each kiosk walks the pools from its own starting point.
     for i, kiosk in enumerate(kiosks):
         for _ in range(i):
             next(kiosk.pools)
-    counters = [Counter(plan, c) for c in plan.counters]
+    counters = [Counter(plan, c, url(c.url)) for c in plan.counters]
     # Interleave kiosks and counters, so that an open schedule spreads each kind evenly.
     clients: list = []
     for pair in itertools.zip_longest(counters, kiosks):
         clients += [c for c in pair if c is not None]
+    return kiosks, clients
+
+
+async def run_plan(plan: Plan) -> dict:
+    kiosks, clients = _clients(plan)
+    floor_kiosks, floor_clients = _clients(plan, plan.floor_urls) if plan.floor_urls else ([], [])
     results = []
     try:
         for phase in plan.phases:
+            if phase.target == "floor" and not plan.floor_urls:
+                raise ValueError(f"phase {phase.name!r} is against the floor, but the plan has no floor_urls")
+            on_floor = phase.target == "floor"
+            pids = plan.floor_pids if on_floor else plan.server_pids
             rec = Recorder()
-            watch = CpuWatch(plan.server_pids)
+            watch = CpuWatch(pids)
+            before = sum(cpu_seconds(pid) for pid in pids)
             started = time.perf_counter()
             if phase.mode == "prefill":
-                await _prefill(kiosks, phase.tickets, rec)
+                await _prefill(floor_kiosks if on_floor else kiosks, phase.tickets, rec)
             elif phase.mode == "closed":
-                await _closed(clients, phase.seconds, plan.idle_wait, rec)
+                together = floor_clients if on_floor else clients
+                await _closed(together, phase.seconds, plan.idle_wait, rec, plan.one_at_a_time)
             elif phase.mode == "open":
-                await _open(clients, phase.seconds, phase.rate, rec)
+                await _open(floor_clients if on_floor else clients, phase.seconds, phase.rate, rec)
             else:
                 raise ValueError(f"unknown phase mode {phase.mode!r}")
             wall = time.perf_counter() - started
+            server_cpu = sum(cpu_seconds(pid) for pid in pids) - before
             cpu = watch.stop()
             cpu["load_generator"] = cpu.pop("this_process")
             if phase.measured:
-                results.append(_phase_result(phase, rec, wall, cpu))
+                results.append(_phase_result(phase, rec, wall, cpu, server_cpu))
             elif rec.errors:
                 results.append({"phase": phase.name, "errors": len(rec.errors), "error_samples": rec.errors[:5]})
     finally:
-        for client in clients:
+        for client in clients + floor_clients:
             await client.conn.close()
-    return {"phases": results, "clients": {"kiosks": len(kiosks), "counters": len(counters)}}
+    return {"phases": results, "clients": {"kiosks": len(kiosks), "counters": len(clients) - len(kiosks)}}
 
 
 def main(argv: list[str]) -> int:
