@@ -90,7 +90,7 @@ def test_throughput_benchmark_runs(setup: str) -> None:
 
 
 def test_pace_benchmark_runs() -> None:
-    outcome = bench_pace(rounds=2, seconds=0.3, warmup_seconds=0, backlog=6)
+    outcome = bench_pace(rounds=2, seconds=0.3, warmup_seconds=0, backlog=6, idle_seconds=0.2)
     _sane(outcome, {"pace.cpu_us_per_op", "pace.floor_cpu_us_per_op", "pace.cpu_ratio"})
     rounds = outcome.details["rounds"]
     assert [r["phase"] for r in rounds] == ["ours-1", "floor-1", "floor-2", "ours-2"]  # ABBA
@@ -99,6 +99,7 @@ def test_pace_benchmark_runs() -> None:
         assert set(r["per_op"]) <= {"issue", "call-next", "complete"} and "issue" in r["per_op"]
     assert outcome.details["clients"] == {"kiosks": 2, "counters": 3}
     assert outcome.details["totals"]["ours"]["ops"] == sum(r["ops"] for r in rounds if r["target"] == "ours")
+    assert outcome.details["server_cpu_at_rest_ms_per_s"] >= 0
 
 
 def test_call_next_http_benchmark_runs() -> None:

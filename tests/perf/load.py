@@ -17,6 +17,7 @@ Phases:
   on an empty line;
 - ``closed``: every client sends its next request as soon as the last one is answered,
   for ``seconds``: the most the server(s) can do with this many clients;
+- ``idle``: no requests for ``seconds``: what the server spends at rest;
 - ``open``: the clients together send ``rate`` requests per second on a fixed schedule,
   for ``seconds``. A request's latency counts from when it was *due*, not from when it
   could be sent, so a server that falls behind is charged for the wait (no coordinated
@@ -65,7 +66,7 @@ class CounterPlan(msgspec.Struct, frozen=True):
 
 class Phase(msgspec.Struct, frozen=True):
     name: str
-    mode: str  # "prefill" | "closed" | "open"
+    mode: str  # "prefill" | "closed" | "open" | "idle"
     seconds: float = 0.0
     rate: float = 0.0  # open: requests per second, all clients together
     tickets: int = 0  # prefill: how many
@@ -388,6 +389,8 @@ async def run_plan(plan: Plan) -> dict:
             elif phase.mode == "closed":
                 together = floor_clients if on_floor else clients
                 await _closed(together, phase.seconds, plan.idle_wait, rec, plan.one_at_a_time)
+            elif phase.mode == "idle":
+                await asyncio.sleep(phase.seconds)
             elif phase.mode == "open":
                 await _open(floor_clients if on_floor else clients, phase.seconds, phase.rate, rec)
             else:
