@@ -227,7 +227,7 @@ def floor_figures(
             value=round(ratio, 3),
             unit="",
             text=f"{ratio:.2f} ({fmt(ours['ops_per_second'])} ÷ {fmt(floor['ops_per_second'])} ops/s, "
-            f"{ours['rounds']} rounds each)",
+            f"{ours['rounds']} round{'s' if ours['rounds'] > 1 else ''} each)",
             target=f"≥ {target_ratio:g}",
             ok=ratio >= target_ratio,
         ),
