@@ -20,6 +20,7 @@ estimates in ``estimates.py``; this file wires them to the state.
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import heapq
 import itertools
@@ -140,6 +141,7 @@ _PROJECTED_CALLS = 600  # calls played forward at most: beyond, the quick estima
 # into it; a counter's change or a ticket's out of the common order plays it again at once.
 _REPLAY_US = 10_000_000
 _REPLAY_EVENTS = 64
+_FORESEEN = 10.0  # seconds: a call or a citizen leaving this near when the projection said keeps it
 _STAFF_ROLES = frozenset({Role.STAFF, Role.MANAGER, Role.ADMIN, Role.SYSTEM})
 
 
@@ -186,9 +188,15 @@ class HallQueue:
         self._trace: Trace | None = None
         self._played: Trace | None = None  # the last one played, valid or not: what it knew of the lines
         self._trace_seq = 0
-        # (ticket, its line, its key, its visit's item) of each, as it came: a later move, transfer
-        # or reinstatement plays the projection again
+        # Each (ticket, its line), as it came: a later move, transfer or reinstatement plays the
+        # projection again; where in the list; where each was placed (``_placements``); the
+        # decisions of idle counters they took, and when those counters are free again.
         self._trace_joined: list[tuple[TicketRecord, Line]] = []
+        self._trace_index: dict[str, int] = {}
+        self._trace_spots: list[tuple[float | None, bool]] = []
+        self._trace_taken: set[int] = set()
+        self._trace_free: list[tuple[float, int]] = []
+        self._trace_ended: set[int] = set()
         # Derived from the counters; forgotten when a counter changes (``_forget``). The two
         # asked on every call have dictionaries of their own: no key to build.
         self._cache: dict[Any, Any] = {}
@@ -884,7 +892,12 @@ class HallQueue:
         self.tickets[ticket.id] = ticket
         self.lines.add(ticket.id, self._line_of(ticket), ticket.key)
         if self._trace is not None:
-            self._trace_joined.append((ticket, self.lines.place(ticket.id)[0]))
+            line = self.lines.place(ticket.id)[0]
+            if self.lines.key_at(line, -1) != ticket.key:  # not at the end of its line: not foreseen
+                self._trace = None
+            else:
+                self._trace_index[ticket.id] = len(self._trace_joined)
+                self._trace_joined.append((ticket, line))
         told, self._told_now = self._told_now, None
         self._told = (ticket.id, self.seq + 1, told[1]) if told is not None and told[0] == ticket.id else None
         if self.first_issued_at is None:
@@ -896,8 +909,10 @@ class HallQueue:
 
     def _on_called(self, e: TicketCalled) -> None:
         ticket = self.tickets[e.ticket_id]
-        if e.chosen or ticket.key[1] > self._trace_seq:  # 叫此号, or one it did not have: not foreseen
+        if e.chosen:  # 叫此号: out of the calling rule's order
             self._trace = None
+        else:
+            self._follows(ticket, e.at, ended=False)
         ticket.state = advance_ticket(ticket.state, TicketStep.CALL)
         self.lines.remove(ticket.id)
         ticket.counter, ticket.to_counter, ticket.called_at, ticket.recalls = e.counter, None, e.at, 0
@@ -920,6 +935,7 @@ class HallQueue:
 
     def _on_completed(self, e: ServiceCompleted) -> None:
         ticket = self.tickets[e.ticket_id]
+        self._follows(ticket, e.at, ended=True)
         item_seconds = e.item_seconds  # decided with the event: replay is exact
         if item_seconds is None:  # recorded by the first release, which decided it here
             item_seconds = update_service_time(self._service_seconds(ticket.item), self._service_duration(ticket, e.at))
@@ -942,6 +958,7 @@ class HallQueue:
 
     def _on_missed(self, e: TicketMissed) -> None:
         ticket = self.tickets[e.ticket_id]
+        self._follows(ticket, e.at, ended=True)
         ticket.state, ticket.missed_at = advance_ticket(ticket.state, TicketStep.NO_SHOW), e.at
         self.counters[e.counter].current = None
         if self.quotes:
@@ -1288,41 +1305,112 @@ class HallQueue:
         within the horizon; and the last call the projection reached. A ticket not yet in line
         (being issued, or a kiosk's question) is put in its place."""
         trace, elapsed = self._projection(at)
+        line = self._line_of(ticket)
+        joined = self._trace_index.get(ticket.id)
         if ticket.key[1] <= self._trace_seq:  # in line when the projection was played
             projected = trace.called.get(ticket.id)
             if projected is None:
                 projected = trace.unreached()
-        else:  # came into line since (or is coming now): placed at the end of its line
-            projected = trace.place(self._line_of(ticket), ticket.key)
+        elif joined is not None:  # came into line since: placed after those before it
+            projected = self._placements(trace)[joined][0]
+        elif (last := self.lines.key_at(line, -1)) is None or ticket.key > last:  # coming now, behind its line
+            projected = self._place(trace, line, ticket.key, keep=False)[0]
+        else:  # an appointment checked in ahead of tickets already in line: played with it
+            return self._play_with(ticket, line, at)
         if projected is not None and projected != AFTER_HOURS:
-            projected = trace.after(projected, self._joined_ahead(trace, self._line_of(ticket), ticket.key, ticket.id))
+            projected = trace.after(projected, self._joined_ahead(trace, line, ticket.key, ticket.id))
             if projected != AFTER_HOURS:
                 projected = max(projected - elapsed, 0.0)
         return projected, max(trace.last - elapsed, 0.0)
 
     def _projection(self, at: dt.datetime) -> tuple[Trace, float]:
         """The hall played forward (``projection.play``) and the seconds since. Played again when
-        a counter or a ticket's place changed otherwise than by the calls, services and new
-        tickets it foresees, after ``_REPLAY_SECONDS``, or after enough events that the new
-        tickets placed into it would be many (a kiosk's rush: one play serves many quotes)."""
+        the hall did not do what it foresaw (see ``_follows``), when a counter changed or a
+        ticket moved otherwise, after ``_REPLAY_US`` or at the end of the span under way, or
+        after enough events that the new tickets placed into it would be many."""
         now_us = micros(at)
         trace = self._trace
         if (
             trace is None
             or not 0 <= now_us - trace.now_us <= _REPLAY_US
+            or (trace.hours is not None and now_us - trace.now_us >= trace.hours[0][1] * 1e6)
             or self.seq - self._trace_seq > max(_REPLAY_EVENTS, len(self.lines) // 4)
         ):
             trace = self._play(at)
             trace.inherit(self._played)
             self._trace = self._played = trace
-            self._trace_seq, self._trace_joined = self.seq, []
+            self._trace_seq, self._trace_joined, self._trace_index = self.seq, [], {}
+            self._trace_spots, self._trace_taken, self._trace_free, self._trace_ended = [], set(), [], set()
         return trace, (now_us - trace.now_us) / 1e6
+
+    def _follows(self, ticket: TicketRecord, at: dt.datetime, ended: bool) -> None:
+        """Keep the projection only if the hall does what it foresaw, within ``_FORESEEN``: this
+        ticket called (``ended``: leaving its counter) when it said; else play it again."""
+        trace = self._trace
+        if trace is None:
+            return
+        if ended:
+            foreseen = trace.ends.get(ticket.id)
+            if foreseen is None and ticket.counter in trace.counters and ticket.key[1] <= self._trace_seq:
+                foreseen = trace.counters[ticket.counter].free_in  # at the counter when it was played
+            if foreseen is not None:
+                foreseen -= trace.gap
+        else:
+            foreseen = trace.called.get(ticket.id)
+        if foreseen is None or abs(foreseen - (micros(at) - trace.now_us) / 1e6) > _FORESEEN:
+            self._trace = None
+
+    def _placements(self, trace: Trace) -> list[tuple[float | None, bool]]:
+        """Where each ticket that came into line since the play was placed, in the order they
+        came, each after those before it; and whether a counter with nothing else to call took
+        it (exact: that counter is free again after its visit, the rest of the play unchanged).
+        One that a busy counter takes counts by its share instead (``_joined_ahead``)."""
+        spots = self._trace_spots
+        while len(spots) < len(self._trace_joined):
+            ticket, line = self._trace_joined[len(spots)]
+            spots.append(self._place_next(trace, line, ticket.key, keep=True, item=ticket.item))
+        return spots
+
+    def _place(
+        self, trace: Trace, line: Line, key: OrderKey, *, keep: bool, item: str | None = None
+    ) -> tuple[float | None, bool]:
+        """``Trace.place`` after every ticket that came into line since the play."""
+        self._placements(trace)
+        return self._place_next(trace, line, key, keep=keep, item=item)
+
+    def _place_next(
+        self, trace: Trace, line: Line, key: OrderKey, *, keep: bool, item: str | None = None
+    ) -> tuple[float | None, bool]:
+        """``Trace.place`` after the tickets placed so far; ``keep``: record that this one holds
+        the counter that takes it (a question, or a ticket not yet in line, does not)."""
+        when, where = trace.place(line, key, self._trace_taken, self._trace_free, self._trace_ended)
+        if where is None:
+            return when, False
+        if keep and when is not None and item is not None:
+            if where >= 0:
+                self._trace_taken.add(where)
+                number = trace.steps[where][1]
+            else:
+                number = self._trace_free.pop(-1 - where)[1]
+            gap = _FIRST_GAP if self.call_gap_seconds is None else self.call_gap_seconds
+            again = trace.after(when, [self._visit_seconds(item) + gap])
+            if again == AFTER_HOURS:
+                self._trace_ended.add(number)
+            else:
+                bisect.insort(self._trace_free, (again, number))
+        return when, True
+
+    def _play_with(self, ticket: TicketRecord, line: Line, at: dt.datetime) -> tuple[float | None, float]:
+        """Played afresh with ``ticket`` in its place (one ahead of others in its line)."""
+        trace = self._play(at, (line, ticket.key, ticket.id))
+        projected = trace.called.get(ticket.id)
+        return (trace.unreached() if projected is None else projected), trace.last
 
     def _joined_ahead(self, trace: Trace, line: Line, key: OrderKey, ticket_id: str) -> list[float]:
         """The counters' time taken by each ticket that came into line since ``trace`` was
-        played and that a counter calling from ``line`` would call before one there with
-        ``key`` (a better class, a line it prefers, or the same and earlier), shared among
-        those counters."""
+        played, that a busy counter took, and that a counter calling from ``line`` would call
+        before one there with ``key`` (a better class, a line it prefers, or the same and
+        earlier), shared among those counters."""
         if not self._trace_joined:
             return []
         sharers = trace.sharers(line)
@@ -1331,7 +1419,9 @@ class HallQueue:
         gap = _FIRST_GAP if self.call_gap_seconds is None else self.call_gap_seconds
         shares = []
         before, waiting = trace.before, TicketState.WAITING
-        for other, their in self._trace_joined:
+        for (other, their), (_, idle) in zip(self._trace_joined, self._placements(trace), strict=True):
+            if idle:
+                continue  # taken by a counter that had nothing else to call: it holds up nobody in the play
             ahead = before(their, line)
             if (
                 (ahead == ALWAYS or (ahead == IF_EARLIER and other.key < key))
@@ -1365,7 +1455,7 @@ class HallQueue:
             if not self._available(self._item_counters().get(item.code, ())):
                 continue  # told when service begins instead: no projection asked
             line = self.lines.item_line(item.code, Priority.WALK_IN.rank)
-            projected = trace.place(line, key)
+            projected = self._place(trace, line, key, keep=False)[0]
             if projected is None:
                 continue
             if projected != AFTER_HOURS:
@@ -1375,7 +1465,7 @@ class HallQueue:
             probed[item.code] = projected
         return probed, max(trace.last - elapsed, 0.0)
 
-    def _play(self, at: dt.datetime) -> Trace:
+    def _play(self, at: dt.datetime, inserted: tuple[Line, OrderKey, str] | None = None) -> Trace:
         gap = _FIRST_GAP if self.call_gap_seconds is None else self.call_gap_seconds
         pause = _FIRST_PAUSE if self.pause_seconds is None else self.pause_seconds
         opening = self.rules.next_opening(at)  # before the hall opens: its usual counters open then

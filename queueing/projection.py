@@ -19,7 +19,6 @@ hall: the caller gives the instant, the lines, the counters, the times and the s
 from __future__ import annotations
 
 import heapq
-import itertools
 import math
 from collections.abc import Collection, Mapping, Sequence
 from typing import NamedTuple
@@ -62,7 +61,9 @@ class Trace:
         "counters",
         "drained",
         "ended",
+        "ends",
         "fairness_us",
+        "gap",
         "hours",
         "idle_ended",
         "last",
@@ -85,6 +86,8 @@ class Trace:
         # overdue head, its key; None if nothing), and whether what it took was overdue.
         self.steps: list[tuple[float, int, tuple | None, bool]] = []
         self.drained: dict[Line, int] = {}  # a line emptied: the first decision that saw it empty
+        self.ends: dict[str, float] = {}  # when each ticket called leaves its counter free again
+        self.gap = 0.0  # of each visit, the clerk's gap before the next call (set by the caller)
         self.ended = False  # a counter with tickets to call reached the day's end
         self.idle_ended: list[int] = []  # counters with nothing to call, already past the day's end
         self._over = False  # the play stopped with calls to spare and no counter left: the day ended
@@ -139,26 +142,52 @@ class Trace:
             self._relations[other, line] = found
         return found
 
-    def place(self, line: Line, key: OrderKey) -> float | None:
+    def place(
+        self,
+        line: Line,
+        key: OrderKey,
+        taken: Collection[int] = (),
+        free: Sequence[tuple[float, int]] = (),
+        ended: Collection[int] = (),
+    ) -> tuple[float | None, int | None]:
         """Seconds from now until a ticket that joins the end of ``line`` with ``key`` (later
-        than every key played) is called: exactly what playing again with it would say."""
+        than every key in it) is called: exactly what playing again with it would say. With
+        tickets placed before it (``HallQueue._placements``): ``taken``, the decisions of
+        counters with nothing to call that they took (skipped), and ``free``, when those
+        counters are free again, (when, counter), in order, and ``ended``, those of them the day's
+        end came to first. Also, if a counter with nothing
+        else to call takes it, where: the decision's index, or ``-1 - i`` for ``free[i]``."""
         start = self.drained.get(line)
         if start is None:
             if line in self._playing:
-                return self._unplaced(line)  # its line never emptied: the ticket is beyond the play
+                return self._unplaced(line, ended), None  # its line never emptied: the ticket is beyond the play
             start = 0  # an empty line: the ticket is its head from the start
+        found: tuple[float, int, int] | None = None  # (when, counter, where)
         rank, stamp, fairness = line.rank, key[0], self.fairness_us
-        for when, number, chosen, overdue in itertools.islice(self.steps, start, None):
+        for index in range(start, len(self.steps)):
+            when, number, chosen, overdue = self.steps[index]
             other = self.serves(number).get(line)
-            if other is None:
+            if other is None or index in taken:
                 continue
             late = fairness is not None and stamp <= self.now_us + int(when * 1e6) - fairness
             if overdue:
                 if late and key < chosen:  # type: ignore[operator]
-                    return when
+                    found = (when, number, index)
+                    break
             elif late or chosen is None or (rank, other, key) < chosen:
-                return when
-        return self._unplaced(line)
+                found = (when, number, index)
+                break
+        for i, (when, number) in enumerate(free):  # in order: the first that calls from the line
+            if found is not None and (when, number) >= found[:2]:
+                break
+            if line in self.serves(number):
+                found = (when, number, -1 - i)
+                break
+        if found is None:
+            return self._unplaced(line, ended), None
+        when, _, where = found
+        idle = where < 0 or self.steps[where][2] is None
+        return when, (where if idle else None)
 
     def after(self, when: float, visits: Sequence[float]) -> float:
         """When a counter that calls at ``when`` calls again after holding each of ``visits`` in
@@ -174,9 +203,9 @@ class Trace:
                 until = next(end for _, end in self.hours if when < end)  # type: ignore[union-attr]
         return when
 
-    def _unplaced(self, line: Line) -> float | None:
-        ended = self.ended or any(line in self.serves(n) for n in self.idle_ended)
-        return AFTER_HOURS if ended and self._over else None
+    def _unplaced(self, line: Line, ended: Collection[int] = ()) -> float | None:
+        closed = self.ended or any(line in self.serves(n) for n in (*self.idle_ended, *ended))
+        return AFTER_HOURS if closed and self._over else None
 
 
 def play(
@@ -201,7 +230,7 @@ def play(
     # preferred), best class first.
     cursors = {line: [entries, 0, len(entries), line] for line, entries in lines.items() if entries}
     trace._playing = cursors.keys()
-    called, steps, drained = trace.called, trace.steps, trace.drained
+    called, steps, drained, ends = trace.called, trace.steps, trace.drained, trace.ends
     free = []
     for c in counters:
         mine = sorted(
@@ -254,6 +283,7 @@ def play(
         called[ticket_id] = when
         budget -= 1
         when += visit_seconds[ticket_id]
+        ends[ticket_id] = when
         if when >= until:
             when = _open_at(when, hours)  # type: ignore[arg-type]
             if when is None:

@@ -467,6 +467,78 @@ def test_a_ticket_overdue_in_the_kept_projection_goes_before_a_better_class_as_a
         {**lines, walk_in: [((now, 2), "mine")]}, [counter], {"booked": 600.0, "mine": 600.0}, now, 45 * minute
     )
     assert again.called == {"mine": 3000.0, "booked": 3600.0}
-    assert kept.place(walk_in, (now, 2)) == 3000.0
+    assert kept.place(walk_in, (now, 2)) == (3000.0, None)  # taken from the appointment: not idle
     # Without the fairness rule the appointment goes first, in both.
-    assert play(lines, [counter], {"booked": 600.0}, now, None).place(walk_in, (now, 2)) == 3600.0
+    assert play(lines, [counter], {"booked": 600.0}, now, None).place(walk_in, (now, 2))[0] == 3600.0
+
+
+def quotes_kept_and_fresh(queue: HallQueue, fresh: HallQueue, commands: list) -> list[tuple]:
+    """Run the same commands on two halls, the second playing its projection afresh before
+    each; the (kept, fresh) quote of every ticket issued."""
+    quoted = []
+    for command in commands:
+        fresh.forget_projection()
+        a, b = queue.handle(command), fresh.handle(command)
+        if isinstance(command, IssueTicket):
+            quoted.append((a[-1].event.quoted_minutes, b[-1].event.quoted_minutes))
+    return quoted
+
+
+def seconds(s: float) -> dt.datetime:
+    return T0 + dt.timedelta(seconds=s)
+
+
+def test_counters_with_nothing_to_call_take_the_new_tickets_together_in_the_kept_projection() -> None:
+    # Three counters free, five citizens a second apart: the first three are called at once.
+    commands = [IssueTicket(at=seconds(n), ticket_id=f"j{n}", item="SB01") for n in range(5)]
+    quoted = quotes_kept_and_fresh(demo_queue(open_counters=(1, 2, 3)), demo_queue(open_counters=(1, 2, 3)), commands)
+    assert [kept for kept, _ in quoted] == [fresh for _, fresh in quoted] == [0, 1, 1, 10, 10]
+
+
+def test_a_citizen_leaving_early_or_not_coming_plays_the_projection_again() -> None:
+    from queueing.commands import CallNext, MarkNoShow
+
+    for leaves in (CompleteService, MarkNoShow):
+        commands: list = []
+        for n in range(3):  # the hall learns its 10-minute visits
+            commands += [
+                IssueTicket(at=seconds(n * 600), ticket_id=f"p{n}", item="SB01"),
+                CallNext(at=seconds(n * 600), actor=MANAGER, counter=8),
+                CompleteService(at=seconds(n * 600 + 600), actor=MANAGER, counter=8),
+            ]
+        commands += [
+            IssueTicket(at=seconds(1800), ticket_id="w0", item="SB01"),
+            CallNext(at=seconds(1800), actor=MANAGER, counter=8),
+            IssueTicket(at=seconds(1860), ticket_id="w1", item="SB01"),
+            IssueTicket(at=seconds(1871), ticket_id="w2", item="SB01"),  # played, w1 in it: w0 has 9 minutes to go
+            leaves(at=seconds(1873), actor=MANAGER, counter=8),  # gone after one: not what it foresaw
+            CallNext(at=seconds(1873), actor=MANAGER, counter=8),  # w1, as it foresaw (but early)
+            IssueTicket(at=seconds(1875), ticket_id="new", item="SB01"),
+        ]
+        quoted = quotes_kept_and_fresh(demo_queue(open_counters=(8,)), demo_queue(open_counters=(8,)), commands)
+        assert quoted[-1][0] == quoted[-1][1], leaves
+
+
+def test_an_appointment_checked_in_ahead_of_one_already_waiting_is_played_in_its_place() -> None:
+    commands = [  # the first checked in an hour early: it waits from its slot
+        IssueTicket(at=at(0), ticket_id="early", item="SB01", priority=Priority.APPOINTMENT, appointment_slot=at(60)),
+        IssueTicket(at=at(0.25), ticket_id="other", item="GJ01"),  # played, "early" in it
+        IssueTicket(at=at(0.3), ticket_id="now", item="SB01", priority=Priority.APPOINTMENT, appointment_slot=at(0.3)),
+        IssueTicket(at=at(0.35), ticket_id="after", item="SB01", priority=Priority.APPOINTMENT, appointment_slot=at(2)),
+    ]
+    queue, fresh = demo_queue(open_counters=(8,)), demo_queue(open_counters=(8,))
+    quoted = quotes_kept_and_fresh(queue, fresh, commands)
+    # "now" and "after" come before "early" (an hour away), and the counter is free: "now" at once.
+    assert quoted == [(0, 0), (None, None), (0, 0), (10, 10)]
+    fresh.forget_projection()
+    assert estimate(queue, "early", 0.35) == estimate(fresh, "early", 0.35)
+
+
+def test_the_kept_projection_is_played_again_when_the_hall_closes_under_it() -> None:
+    queue = split_day_queue(459, (8,))  # 16:39
+    for n in range(2):
+        queue.handle(IssueTicket(at=seconds(459 * 60 + 55 + 60), ticket_id=f"w{n}", item="SB01"))  # 16:40:55
+    # At 16:59:55 the second would be called after 17:00: no minutes. Eight seconds later the
+    # hall has closed and the counter, still open, is seen working late: it serves on.
+    assert queue.estimate(queue.tickets["w1"], seconds(479 * 60 + 55)).wait_minutes is None
+    assert queue.estimate(queue.tickets["w1"], seconds(480 * 60 + 3)).wait_minutes == 10
