@@ -5,6 +5,7 @@ database's). A stall is played by a statement held on an event, on a real SQLite
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import threading
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -185,3 +186,41 @@ def test_what_follows_a_change_may_keep_its_own_deadline(engine: sa.Engine) -> N
     held.set()
     _calls["pool"].shutdown(wait=True)
     assert marks(engine) == 1
+
+
+def test_sqlite_writers_of_a_process_queue_for_one_another_not_for_sqlites_lock(engine: sa.Engine) -> None:
+    """A writer waits before it takes a connection (a hundred halls' threads would otherwise
+    hold every pooled one, sleeping in SQLite's busy handler), and goes once the last one's
+    connection is back: also when that one was invalidated."""
+    held, begun, second = threading.Event(), threading.Event(), threading.Event()
+
+    def first() -> None:
+        with contextlib.suppress(sa.exc.SQLAlchemyError), write_transaction(engine) as conn, conn.begin():
+            conn.execute(sa.text("INSERT INTO mark VALUES (1)"))
+            begun.set()
+            held.wait(10)
+            conn.invalidate()  # as an abandoned commit does: the lock must not leak with it
+
+    def later() -> None:
+        insert(engine)
+        second.set()
+
+    threads = [threading.Thread(target=first), threading.Thread(target=later)]
+    threads[0].start()
+    assert begun.wait(10)
+    threads[1].start()
+    assert not second.wait(0.3)  # queued behind the first writer
+    assert engine.pool.checkedout() == 1  # without a connection of its own meanwhile
+    with read_connection(engine) as conn, conn.begin():  # readers are not held up
+        assert conn.execute(sa.text("SELECT count(*) FROM mark")).scalar_one() == 0
+    held.set()
+    for thread in threads:
+        thread.join(10)
+    assert second.is_set() and marks(engine) == 1  # the first was rolled back, the second wrote
+    assert insert(engine) == "done"
+
+
+def test_writers_in_many_threads_all_write(engine: sa.Engine) -> None:
+    with ThreadPoolExecutor(32) as pool:
+        assert list(pool.map(lambda _: insert(engine), range(200))) == ["done"] * 200
+    assert marks(engine) == 200
