@@ -195,6 +195,17 @@ class CounterStore:
                 )
             )
 
+    def rosters_on(self, days: dict[str, dt.date]) -> list[sa.Row]:
+        """The roster of each hall on its own day (``days``: hall -> its date), in one read:
+        the post watcher's round, for every open hall at once."""
+        if not days:
+            return []
+        with read_connection(self.engine) as conn, conn.begin():
+            rows = conn.execute(
+                sa.select(_roster).where(_roster.c.hall.in_(list(days)), _roster.c.day.in_(set(days.values())))
+            )
+            return [r for r in rows if days[r.hall] == r.day]
+
     def presence(
         self, hall: str, since: dt.date, until: dt.date, counter: int | None, kinds: Collection[str]
     ) -> list[StoredEvent]:

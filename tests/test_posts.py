@@ -142,3 +142,22 @@ def test_a_roster_is_copied_by_day_by_week_and_as_a_weekly_template(client: Test
     end = {"source": "2199-12-20", "target": "2199-12-28", "days": 7}
     assert client.post("/api/halls/demo/roster/copy", json=end, headers=manager).status_code == 400
     assert roster("2199-12-28") == []  # nothing written: a copy is whole or nothing
+
+
+def test_the_watchers_round_reads_every_open_halls_roster_at_once(client: TestClient, clock: Clock) -> None:
+    manager = login(client, "manager", "demo-manager")
+    client.put("/api/halls/demo/roster/2026-11-23", json=[{"counter": 6, "a": "zhangwei", "b": ""}], headers=manager)
+    posts = client.app.state.posts
+    reads: list[dict] = []
+    rosters_on = posts.store.rosters_on
+    posts.store.rosters_on = lambda days: reads.append(days) or rosters_on(days)
+
+    def round_() -> dict:
+        with client.portal() as portal:
+            return portal.call(posts._rosters, clock())
+
+    found = round_()
+    assert list(found) == ["demo"] and found["demo"][6].a == "zhangwei"
+    assert len(reads) == 1 and set(reads[0]) == set(posts.halls)  # one read for every hall of the process
+    clock.advance(hours=9)  # 18:00: closed; nothing to read
+    assert round_() == {} and len(reads) == 1
