@@ -57,7 +57,7 @@ from config.auth import (
     reader_guard,
     staff_guard,
 )
-from config.crypto import RatingKeys, TokenSigner
+from config.crypto import RatingKeys, TokenSigner, return_scrypt_memory
 from config.database import bound_calls, connect_engine
 from config.halls import HallDefinition, load_halls
 from config.headers import photo_origins, security_headers
@@ -485,6 +485,7 @@ def create_app(
         io_threads = ThreadPoolExecutor(max_workers=_IO_THREADS, thread_name_prefix="hall-io")
         asyncio.get_running_loop().set_default_executor(io_threads)
         bound_calls(io_threads, settings.database_wait_seconds)
+        return_scrypt_memory()  # sign-ins in many threads would each keep 16 MB (config/crypto.py)
         await asyncio.to_thread(upgrade, engine)
         await auth.start()
         await hub.start()
