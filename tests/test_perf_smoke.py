@@ -21,6 +21,7 @@ from tests.perf.common import BENCH_HALL, Figure, Outcome, issue_pools, table
 from tests.perf.displays import bench_displays
 from tests.perf.estimates import bench_estimates
 from tests.perf.floor import bench_floor
+from tests.perf.halls import bench_halls, write_halls
 from tests.perf.pace import bench_pace
 from tests.perf.pdf import bench_pdf
 from tests.perf.printing import bench_printing
@@ -227,6 +228,31 @@ def test_estimates_benchmark_runs() -> None:
     table = outcome.details["per_day_420"]
     assert table["quotes"] > 300 and table["bands"][0]["ahead"] == "0"
     assert table["table"][0].split() == ["ahead", "count", "actual", "quoted", "error", "floor", "×floor"]
+
+
+def test_the_halls_are_copies_of_the_bench_hall_with_their_own_ids_and_tokens(tmp_path: Path) -> None:
+    ids = write_halls(tmp_path, 2)
+    first, second = (load_hall(tmp_path / f"{h}.toml") for h in ids)
+    assert (first.id, second.id) == ("h001", "h002") == tuple(ids)
+    assert {d.token_sha256 for d in first.devices}.isdisjoint(d.token_sha256 for d in second.devices)
+    assert len({d.token_sha256 for d in first.devices}) == len(first.devices)
+    assert first.rules.items == load_hall(BENCH_HALL).rules.items and first.staff == load_hall(BENCH_HALL).staff
+
+
+@pytest.mark.parametrize("setup", ["sqlite"])  # the two-server set-up runs the same code (40 s more)
+def test_halls_benchmark_runs(setup: str) -> None:
+    outcome = bench_halls(
+        setup, halls=2, rate=6, idle_seconds=0.3, warmup_seconds=0.3, seconds=1.0, prefill=2, baseline=False
+    )
+    keys = ("p99_ms", "cpu_cores", "idle_cores", "rss_mb")
+    _sane(outcome, {f"halls-{setup}.{k}" for k in keys})
+    details = outcome.details
+    assert details["measured"]["errors"] == 0
+    assert 6 <= details["measured"]["ops"] <= 18  # about 6 a second a hall for 1 s (the schedule's jitter)
+    assert set(details["measured"]["per_op"]) <= {"issue", "call-next", "complete"}
+    screens = details["screens"]
+    assert screens["calls_made"] > 0 and screens["screens_missing_calls"] == 0 and screens["gaps"] == 0
+    assert len(details["start_seconds"]) == (2 if setup == "postgres-2" else 1)
 
 
 def test_the_command_prints_a_table_and_writes_json(tmp_path: Path, capsys) -> None:

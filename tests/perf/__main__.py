@@ -4,7 +4,8 @@
     python -m tests.perf --only sqlite,core   some of them: sqlite, postgres, postgres-2,
                                               pace, pace-postgres, calling, core, rebuild, displays,
                                               floor, printing, appointments, stats, simulation,
-                                              estimates, pdf
+                                              estimates, pdf, halls-sqlite, halls-postgres,
+                                              halls-postgres-2
     python -m tests.perf --strict             exit 1 if a figure misses its target
 
 Prints the machine and a table, one line per figure with its target and PASS, MISS or
@@ -35,6 +36,7 @@ from tests.perf.common import ARTIFACTS, ROOT, Figure, Outcome, machine, table
 from tests.perf.displays import bench_displays
 from tests.perf.estimates import bench_estimates
 from tests.perf.floor import bench_floor
+from tests.perf.halls import bench_halls
 from tests.perf.pace import bench_pace
 from tests.perf.pdf import bench_pdf
 from tests.perf.printing import bench_printing
@@ -63,6 +65,12 @@ BENCHMARKS: dict[str, tuple[str, Callable[[], Outcome]]] = {
     "simulation": ("8. the simulator against ciw; the advice; what-if from now", lambda: bench_simulation()),
     "estimates": ("9. the waits quoted at issue against the waits that followed", lambda: bench_estimates()),
     "pdf": ("10. the kiosk's issue while 20 clients fetch PDF tickets, before and after", lambda: bench_pdf()),
+    "halls-sqlite": ("11. 100 halls at 5 ops/s each with their screens, SQLite, one worker", lambda: bench_halls()),
+    "halls-postgres": ("11. 100 halls at 5 ops/s each, PostgreSQL, one worker", lambda: bench_halls("postgres")),
+    "halls-postgres-2": (
+        "11. 200 halls at 5 ops/s each, PostgreSQL + Redis, two servers",
+        lambda: bench_halls("postgres-2"),
+    ),
 }
 
 
