@@ -62,6 +62,9 @@ _SIGN_IN_REASONS = {
     429: "throttled: too many failed sign-ins",
 }
 _template = re.compile(r"\{(\w+):[^}]*\}")
+_UNDECIDED = object()  # no route seen yet
+_CHANGES_NOTHING, _SIGN_IN, _HALL_RECORD = CHANGES_NOTHING[AUDIT], SIGN_IN[AUDIT], IN_HALL_RECORD[AUDIT]
+_ELSEWHERE = frozenset({IN_HALL_RECORD[AUDIT], RECORDS_ITSELF[AUDIT]})  # only their refusals are recorded here
 
 
 def _operation(scope: Scope) -> str:
@@ -131,24 +134,34 @@ def _digits(number: int | float) -> str:
 
 
 class AuditMiddleware:
-    """Records each change made over HTTP once it has been answered (see the module)."""
+    """Records each change made over HTTP once it has been answered (see the module).
+
+    Litestar builds one middleware stack per route handler: the route's mark is read on its
+    first request and kept. A request with nothing to record (a change that records itself or
+    is in the hall's record, made without a token; a computation) passes untouched; one whose
+    change is recorded elsewhere is watched for its status only, in case it is refused."""
 
     def __init__(self, app: ASGIApp, store: AuditStore, clock: Callable[[], object]) -> None:
         self.app, self.store, self.clock = app, store, clock
         self._quiet_until: dict[str, float] = {}  # address -> when its next sign-in refusal is kept
         self._minute_ends, self._kept = 0.0, 0  # the sign-in refusals kept this minute
+        self._handler: object = _UNDECIDED
+        self._mark: str | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] not in MUTATING:
             await self.app(scope, receive, send)
             return
         handler = scope.get("route_handler")
-        mark = handler.opt.get(AUDIT) if handler is not None else None
-        if mark == CHANGES_NOTHING[AUDIT]:
+        if handler is not self._handler:
+            self._handler, self._mark = handler, handler.opt.get(AUDIT) if handler is not None else None
+        mark = self._mark
+        principal = scope.get("user")
+        elsewhere = mark in _ELSEWHERE
+        if mark == _CHANGES_NOTHING or (elsewhere and principal is None):  # nothing it could record
             await self.app(scope, receive, send)
             return
-        principal = scope.get("user")
-        keep_body = mark != IN_HALL_RECORD[AUDIT] and (principal is not None or mark == SIGN_IN[AUDIT])
+        keep_body = mark != _HALL_RECORD and (principal is not None or mark == _SIGN_IN)
         body = bytearray()
         status, recorded = 500, False  # unless the answer says otherwise
 
@@ -164,7 +177,8 @@ class AuditMiddleware:
                 status = message["status"]
             elif message["type"] == "http.response.body" and not message.get("more_body") and not recorded:
                 recorded = True  # before the answer's end: whoever heard "ok" finds the entry
-                await self._record(scope, mark, status, bytes(body))
+                if not (elsewhere and status < 400):
+                    await self._record(scope, mark, status, bytes(body))
             await send(message)
 
         await self.app(scope, receiving if keep_body else receive, sending)
