@@ -74,6 +74,7 @@ from config.database import in_thread
 from queueing.commands import Actor, Role
 
 __all__ = [
+    "ROLE_GUARDS",
     "Authenticator",
     "LoginRequest",
     "LoginResponse",
@@ -657,6 +658,10 @@ async def issuer_guard(connection: ASGIConnection, handler: BaseRouteHandler) ->
         lambda p: p.kind == "staff" or p.device_kind == "ticket_machine",
         "a ticket machine's device token or a staff token",
     )
+
+
+# The route guards above: each refuses a read-only role itself (``_require``), as the app's does.
+ROLE_GUARDS = frozenset({staff_guard, reader_guard, manager_guard, admin_guard, issuer_guard})
 
 
 async def refuse_socket(
