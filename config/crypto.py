@@ -175,12 +175,19 @@ def new_token_id() -> str:
 
 class TokenSigner:
     """Signs and checks staff tokens with ``secret`` alone: a key rotated out (perhaps because
-    it leaked) mints no token that still works."""
+    it leaked) mints no token that still works.
+
+    A token found genuine is remembered (its claims, by its text: at most ``KEPT``), so that a
+    clerk's every call is not checked with HMAC again: what it says cannot change under the
+    same key. Its expiry is read on every call; a forged or altered token is never kept."""
+
+    KEPT = 4096  # genuine tokens remembered: a hall's staff many times over (~2 MB at most)
 
     def __init__(self, secret: bytes) -> None:
         if len(secret) < 16:
             raise ValueError("the secret key must be at least 16 bytes")
         self._secret = secret
+        self._genuine: dict[str, TokenClaims] = {}
 
     def _mac(self, payload: str) -> str:
         return _b64(hmac.new(self._secret, (_TOKEN_PREFIX + payload).encode(), hashlib.sha256).digest())
@@ -191,16 +198,26 @@ class TokenSigner:
 
     def verify(self, token: str, now: int) -> TokenClaims | None:
         """The claims of a genuine, unexpired token; None otherwise."""
+        claims = self._genuine.get(token)
+        if claims is None:
+            claims = self._genuine_claims(token)
+            if claims is None:
+                return None
+            if len(self._genuine) >= self.KEPT:  # rare: start again (safe beside other threads)
+                self._genuine.clear()
+            self._genuine[token] = claims
+        return claims if claims.exp > now else None
+
+    def _genuine_claims(self, token: str) -> TokenClaims | None:
         if not token.startswith(_TOKEN_PREFIX):
             return None
         payload, _, mac = token[len(_TOKEN_PREFIX) :].partition(".")
         if not hmac.compare_digest(mac.encode(), self._mac(payload).encode()):  # bytes: any text is safe
             return None
         try:
-            claims = msgspec.json.decode(_unb64(payload), type=TokenClaims)
+            return msgspec.json.decode(_unb64(payload), type=TokenClaims)
         except (msgspec.DecodeError, ValueError):
             return None
-        return claims if claims.exp > now else None
 
 
 def reseal_rows(

@@ -85,6 +85,22 @@ def test_a_signed_out_token_is_refused_by_every_guard(app_client: TestClient) ->
     assert (entry.actor_kind, entry.actor, entry.role, entry.address) == ("staff", "admin", "admin", "testclient")
 
 
+def test_a_token_already_used_still_expires_on_time_and_an_altered_one_is_refused(
+    app_client: TestClient, clock: Clock
+) -> None:
+    """The server remembers a token it found genuine (config/crypto.py): not past its expiry,
+    and nothing made from it by changing a character."""
+    admin = login(app_client, "admin", "demo-admin")
+    assert app_client.get("/api/halls/demo/accounts", headers=admin).status_code == 200
+    scheme, token = admin["Authorization"].split(" ")
+    altered = {"Authorization": f"{scheme} {token[:-1]}{'A' if token[-1] != 'A' else 'B'}"}
+    assert app_client.get("/api/halls/demo/accounts", headers=altered).status_code == 401
+    clock.advance(hours=12, seconds=-1)
+    assert app_client.get("/api/halls/demo/accounts", headers=admin).status_code == 200
+    clock.advance(seconds=1)  # token_hours: 12
+    assert app_client.get("/api/halls/demo/accounts", headers=admin).status_code == 401
+
+
 def test_an_inspector_reads_and_changes_nothing_by_any_route(app_client: TestClient) -> None:
     inspector = login(app_client, "inspector", "demo-inspector")
     exempt = {
