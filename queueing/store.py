@@ -14,13 +14,14 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Collection, Iterator
-from typing import NamedTuple
+from collections.abc import Callable, Collection, Iterator
+from typing import Any, NamedTuple
 
 import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from config.database import bound_date, bound_instant
 from queueing.commands import Priority
 from queueing.events import (
     CounterClosed,
@@ -69,23 +70,11 @@ _tickets = TicketRow.__table__
 # The statements of the hot path, built once: building a statement costs more than running it.
 _HEAD = sa.select(_heads.c.seq).where(_heads.c.hall == sa.bindparam("hall"))
 _LOCK_HEAD = _HEAD.with_for_update()
-_ADVANCE_HEAD = (
-    _heads.update()
-    .where(_heads.c.hall == sa.bindparam("of_hall"), _heads.c.seq == sa.bindparam("expected"))
-    .values(seq=sa.bindparam("new_seq"))
-)
-_INSERT_EVENTS = _events.insert()
-_INSERT_TICKETS = _tickets.insert()
 _READ_SINCE = (
     sa.select(_events.c.seq, _events.c.data)
     .where(_events.c.hall == sa.bindparam("hall"), _events.c.seq > sa.bindparam("after"))
     .order_by(_events.c.seq)
     .limit(sa.bindparam("batch"))
-)
-_UPDATE_TICKET = (  # one statement for every ticket update, its rows sent together (executemany)
-    _tickets.update()
-    .where(_tickets.c.id == sa.bindparam("ticket_id"))
-    .values({c.name: sa.bindparam(f"new_{c.name}") for c in _tickets.c if c.name != "id"})
 )
 _snapshot_decoder = msgspec.msgpack.Decoder(HallSnapshot)
 _snapshot_encoder = msgspec.msgpack.Encoder()
@@ -133,44 +122,100 @@ def read_since(conn: Connection, hall: str, after: int, batch: int = 5000) -> It
         after = rows[-1][0]
 
 
+class _DriverStatements(NamedTuple):
+    """The hot path's statements in the driver's own SQL, and how its values are bound."""
+
+    insert_events: str
+    advance_head: str
+    insert_tickets: str
+    update_tickets: str
+    instant: Callable[[dt.datetime | None], Any]
+    date: Callable[[dt.date | None], Any]
+
+
+# The ticket table's columns in the order ``_ticket_values`` gives them: ``id`` last, so one
+# tuple serves the insert and the update (``... WHERE id = ?``).
+_TICKET_COLUMNS = (
+    "hall", "day", "number", "group", "seq", "item", "priority", "state", "counter", "to_counter", "recalls",
+    "transfers", "channel", "idempotency_key", "issued_at", "called_at", "started_at", "missed_at", "ended_at",
+    "appointment_slot", "updated_seq", "id",
+)  # fmt: skip
+_EVENT_COLUMNS_WRITTEN = ("hall", "seq", "at", "day", "kind", "ticket_id", "counter", "actor", "data")
+if set(_TICKET_COLUMNS) != set(_tickets.c.keys()) or set(_EVENT_COLUMNS_WRITTEN) != set(_events.c.keys()):
+    raise RuntimeError("append does not write every column of the ticket and event tables")
+_driver_statements: dict[str, _DriverStatements] = {}
+
+
+def _statements(dialect: sa.Dialect) -> _DriverStatements:
+    """The appends go to the driver directly (``exec_driver_sql``), their values already bound
+    as SQLAlchemy's types would bind them: the same rows, without SQLAlchemy's per-row
+    parameter processing (most of an append's cost)."""
+    found = _driver_statements.get(dialect.name)
+    if found is not None:
+        return found
+    if dialect.paramstyle not in ("qmark", "format", "pyformat"):
+        raise StoreError(f"no hot-path statements for the {dialect.name} driver ({dialect.paramstyle})")
+    mark = "?" if dialect.paramstyle == "qmark" else "%s"
+    quote = dialect.identifier_preparer.quote
+
+    def insert(table: sa.Table, columns: tuple[str, ...]) -> str:
+        return (
+            f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+            f"VALUES ({', '.join([mark] * len(columns))})"
+        )
+
+    found = _driver_statements[dialect.name] = _DriverStatements(
+        insert_events=insert(_events, _EVENT_COLUMNS_WRITTEN),
+        advance_head=f"UPDATE {quote(_heads.name)} SET seq = {mark} WHERE hall = {mark} AND seq = {mark}",
+        insert_tickets=insert(_tickets, _TICKET_COLUMNS),
+        update_tickets=f"UPDATE {quote(_tickets.name)} SET "
+        + ", ".join(f"{quote(c)} = {mark}" for c in _TICKET_COLUMNS[:-1])
+        + f" WHERE id = {mark}",
+        instant=bound_instant(dialect),
+        date=bound_date(dialect),
+    )
+    return found
+
+
 def append(conn: Connection, queue: HallQueue, recorded: list[Recorded]) -> None:
     """Write ``recorded`` (already applied to ``queue``) and the tickets they touched."""
     if not recorded:
         return
-    hall, rules = queue.rules.hall, queue.rules
-    conn.execute(
-        _INSERT_EVENTS,
-        [
-            {
-                "hall": hall,
-                "seq": r.seq,
-                "at": r.event.at,
-                "day": rules.hall_day(r.event.at),
-                "kind": type(r.event).__struct_config__.tag,
-                "ticket_id": getattr(r.event, "ticket_id", None),
-                "counter": getattr(r.event, "counter", None),
-                "actor": r.event.actor,
-                "data": encode_event(r.event).decode(),
-            }
-            for r in recorded
-        ],
-    )
+    sql = _statements(conn.dialect)
+    hall, hall_day, instant, date = queue.rules.hall, queue.rules.hall_day, sql.instant, sql.date
+    rows = []
+    for r in recorded:
+        event = r.event
+        rows.append(
+            (
+                hall,
+                r.seq,
+                instant(event.at),
+                date(hall_day(event.at)),
+                event.__struct_config__.tag,
+                getattr(event, "ticket_id", None),
+                getattr(event, "counter", None),
+                event.actor,
+                encode_event(event).decode(),
+            )
+        )
+    conn.exec_driver_sql(sql.insert_events, rows)
     last = recorded[-1].seq
-    updated = conn.execute(_ADVANCE_HEAD, {"of_hall": hall, "expected": recorded[0].seq - 1, "new_seq": last})
+    updated = conn.exec_driver_sql(sql.advance_head, (last, hall, recorded[0].seq - 1))
     if updated.rowcount != 1:
         raise StoreError(f"hall {hall}: the record moved on under us before event {recorded[0].seq}")
-    _project_tickets(conn, queue, recorded)
+    _project_tickets(conn, sql, queue, recorded)
 
 
-def _project_tickets(conn: Connection, queue: HallQueue, recorded: list[Recorded]) -> None:
+def _project_tickets(conn: Connection, sql: _DriverStatements, queue: HallQueue, recorded: list[Recorded]) -> None:
     """Bring the ticket rows in line with ``queue``, which has just applied ``recorded``."""
     issued: set[str] = set()
     touched: dict[str, int] = {}
-    expired: list[dict] = []
+    expired: list[tuple] = []
     for r in recorded:
         event = r.event
         if isinstance(event, DayStarted):  # the core expired them and let them go with the old day
-            expired.extend(_ticket_row(t, queue, r.seq) for t in queue.expired)
+            expired.extend(_ticket_values(t, queue, r.seq, sql) for t in queue.expired)
             continue
         if isinstance(event, CounterClosed | CounterRetired):
             touched.update(dict.fromkeys(event.released, r.seq))
@@ -178,47 +223,47 @@ def _project_tickets(conn: Connection, queue: HallQueue, recorded: list[Recorded
         ticket_id = getattr(event, "ticket_id", None)
         if ticket_id is None:
             continue
-        if type(event).__struct_config__.tag == "ticket_issued":
+        if event.__struct_config__.tag == "ticket_issued":
             issued.add(ticket_id)
         touched[ticket_id] = r.seq
-    new_rows = [_ticket_row(queue.tickets[t], queue, seq) for t, seq in touched.items() if t in issued]
+    tickets = queue.tickets
+    new_rows = [_ticket_values(tickets[t], queue, seq, sql) for t, seq in touched.items() if t in issued]
     changed_rows = expired + [
-        _ticket_row(queue.tickets[t], queue, seq) for t, seq in touched.items() if t not in issued
+        _ticket_values(tickets[t], queue, seq, sql) for t, seq in touched.items() if t not in issued
     ]
     if new_rows:
-        conn.execute(_INSERT_TICKETS, new_rows)
+        conn.exec_driver_sql(sql.insert_tickets, new_rows)
     if changed_rows:
-        conn.execute(
-            _UPDATE_TICKET,
-            [{"ticket_id": row["id"], **{f"new_{k}": v for k, v in row.items() if k != "id"}} for row in changed_rows],
-        )
+        conn.exec_driver_sql(sql.update_tickets, changed_rows)
 
 
-def _ticket_row(ticket: TicketRecord, queue: HallQueue, seq: int) -> dict:
-    return {
-        "id": ticket.id,
-        "hall": queue.rules.hall,
-        "day": queue.rules.hall_day(ticket.issued_at),
-        "number": ticket.number,
-        "group": ticket.group,
-        "seq": ticket.seq,
-        "item": ticket.item,
-        "priority": ticket.priority.value,
-        "state": ticket.state.value,
-        "counter": ticket.counter,
-        "to_counter": ticket.to_counter,
-        "recalls": ticket.recalls,
-        "transfers": ticket.transfers,
-        "channel": ticket.channel,
-        "idempotency_key": ticket.idempotency_key,
-        "issued_at": ticket.issued_at,
-        "called_at": ticket.called_at,
-        "started_at": ticket.started_at,
-        "missed_at": ticket.missed_at,
-        "ended_at": ticket.ended_at,
-        "appointment_slot": ticket.appointment_slot,
-        "updated_seq": seq,
-    }
+def _ticket_values(ticket: TicketRecord, queue: HallQueue, seq: int, sql: _DriverStatements) -> tuple:
+    """A ticket's row, in the order of ``_TICKET_COLUMNS``."""
+    instant = sql.instant
+    return (
+        queue.rules.hall,
+        sql.date(queue.rules.hall_day(ticket.issued_at)),
+        ticket.number,
+        ticket.group,
+        ticket.seq,
+        ticket.item,
+        ticket.priority.value,
+        ticket.state.value,
+        ticket.counter,
+        ticket.to_counter,
+        ticket.recalls,
+        ticket.transfers,
+        ticket.channel,
+        ticket.idempotency_key,
+        instant(ticket.issued_at),
+        instant(ticket.called_at),
+        instant(ticket.started_at),
+        instant(ticket.missed_at),
+        instant(ticket.ended_at),
+        instant(ticket.appointment_slot),
+        seq,
+        ticket.id,
+    )
 
 
 # ---------------------------------------------------------------- reading the record

@@ -13,7 +13,7 @@ import msgspec
 import pytest
 import sqlalchemy as sa
 
-from config.database import connect_engine
+from config.database import UTCDateTime, bound_date, bound_instant, connect_engine
 from config.migrations import upgrade
 from queueing import store
 from queueing.commands import Actor, CallNext, IssueTicket, OpenCounter, Role
@@ -206,3 +206,23 @@ def test_an_unreadable_snapshot_means_replaying_the_whole_record(engine: sa.Engi
         assert conn.execute(sa.text("SELECT count(*) FROM hall_snapshot")).scalar() >= 1
         conn.execute(sa.text("UPDATE hall_snapshot SET data = :junk"), {"junk": b"\x00not a snapshot"})
     asyncio.run(scenario(["a"]))
+
+
+def test_the_appends_bind_times_and_days_as_sqlalchemy_would(engine: sa.Engine) -> None:
+    """The hall's appends go to the driver with their values bound beforehand: the rows must
+    be the ones SQLAlchemy's column types would write (readers and other writers see no seam)."""
+    dialect = engine.dialect
+    through_sqlalchemy = UTCDateTime().dialect_impl(dialect).bind_processor(dialect)
+    instants = [
+        dt.datetime(2026, 11, 23, 23, 59, 59, 123456, tzinfo=SHANGHAI),
+        dt.datetime(2026, 11, 23, 1, 0, 1, tzinfo=dt.UTC),  # no microseconds: still written with six zeros
+        dt.datetime(1999, 1, 2, 3, 4, 5, 6, tzinfo=dt.timezone(dt.timedelta(hours=-5))),
+        None,
+    ]
+    for value in instants * 2:  # the second time from the recent instants kept
+        assert through_sqlalchemy is not None and bound_instant(dialect)(value) == through_sqlalchemy(value)
+    with pytest.raises(ValueError):
+        bound_instant(dialect)(dt.datetime(2026, 11, 23, 9))
+    day_through_sqlalchemy = sa.Date().dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
+    for day in (dt.date(2026, 11, 23), dt.date(999, 1, 2), None):
+        assert bound_date(dialect)(day) == day_through_sqlalchemy(day)
