@@ -22,19 +22,30 @@ _STANDARD = set(vars(logging.makeLogRecord({}))) | {"message", "asctime", "taskN
 NAME_FIELDS = frozenset({"citizen", "citizen_name", "applicant", "contact"})  # extra fields holding names
 
 
-def _mask_value(key: str, value: Any) -> Any:
-    if isinstance(value, str):
-        return mask_name(value) if key in NAME_FIELDS else mask_text(value)
-    return value
+_masked: dict[str, str] = {}  # short texts already masked: a hall's log lines repeat the same few
+_MEMO_LENGTH = 64
+
+
+def _masked_text(text: str) -> str:
+    masked = _masked.get(text)
+    if masked is None:
+        masked = mask_text(text)
+        if len(text) <= _MEMO_LENGTH:
+            if len(_masked) >= 4096:
+                _masked.clear()
+            _masked[text] = masked
+    return masked
 
 
 class MaskingFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
-        record.msg = mask_text(record.getMessage())
+        record.msg = _masked_text(record.getMessage())
         record.args = ()
-        for key, value in list(vars(record).items()):
-            if key not in _STANDARD:
-                setattr(record, key, _mask_value(key, value))
+        attributes = vars(record)
+        for key in attributes.keys() - _STANDARD:  # the extra fields (changed in place: their order stays)
+            value = attributes[key]
+            if isinstance(value, str):
+                attributes[key] = mask_name(value) if key in NAME_FIELDS else _masked_text(value)
         return True
 
 
