@@ -96,7 +96,8 @@ def server(server_env: dict[str, str], tmp_path: Path) -> Iterator[Server]:
 
 @pytest.fixture
 def api(server: Server) -> Iterator[httpx.Client]:
-    with httpx.Client(base_url=server.url, timeout=10) as client:
+    # idle connections let go before the server's 5 s keep-alive closes them under a request
+    with httpx.Client(base_url=server.url, timeout=10, limits=httpx.Limits(keepalive_expiry=2.0)) as client:
         yield client
 
 

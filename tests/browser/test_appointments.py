@@ -54,7 +54,13 @@ def serve(tmp_path: Path, **appointments: int) -> Iterator[tuple[Server, httpx.C
     hall = tmp_path / "demo.toml"
     hall.write_text(text, encoding="utf-8")
     env = {"HALL_DATA_DIR": str(tmp_path / "var"), "HALL_FILES": str(hall), "HALL_LOG_FORMAT": "text"}
-    with running(env, log=tmp_path / "server.log") as server, httpx.Client(base_url=server.url, timeout=10) as api:
+    # Idle connections are let go well before the server's 5 s keep-alive ends them: a request sent
+    # on one the moment the server closes it is lost ("Server disconnected without sending a response").
+    limits = httpx.Limits(keepalive_expiry=2.0)
+    with (
+        running(env, log=tmp_path / "server.log") as server,
+        httpx.Client(base_url=server.url, timeout=10, limits=limits) as api,
+    ):
         yield server, api
 
 

@@ -273,7 +273,8 @@ class _Drive:
         self.devices: list[Device] = []
         self.receipts: list = []
         for index, hall in enumerate(plan.halls):
-            ref = SimpleNamespace(hall=hall.hall, kiosk_token=hall.kiosk_token)
+            # what Kiosk and Counter read of a Plan: a kept-alive connection each, as a hall's devices have
+            ref = SimpleNamespace(hall=hall.hall, kiosk_token=hall.kiosk_token, fresh_connections=False)
             pools = itertools.cycle([hall.items])
             self.kiosks.append(Kiosk(ref, hall.kiosk_url, random.Random(plan.seed + index), pools))  # type: ignore[arg-type]
             self.counters.append([Counter(ref, c) for c in hall.counters])  # type: ignore[arg-type]
