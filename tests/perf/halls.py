@@ -57,7 +57,6 @@ from config.halls import load_hall
 from queueing.kinds import served_items
 from tests.perf.common import (
     BENCH_HALL,
-    ROOT,
     STAFF_PASSWORD,
     CpuWatch,
     Figure,
@@ -67,12 +66,12 @@ from tests.perf.common import (
     database,
     fmt,
     log_tail,
-    python,
     scratch_dir,
     server_env,
     summary_ms,
 )
 from tests.perf.load import Counter, Kiosk, Recorder
+from tests.perf.throughput import run_load
 from tests.support import Server
 
 __all__ = ["SETUPS", "bench_halls", "write_halls"]
@@ -531,7 +530,7 @@ def bench_halls(
             seconds=seconds,
         )
         budget = 180 + 3 * (idle_seconds + warmup_seconds + seconds) + n
-        result = _run_driver(plan, folder, budget)
+        result = run_load(plan, folder, budget, "tests.perf.halls", "drive")
         for index, server in enumerate(running):
             if server.process is None or server.process.poll() is not None:
                 raise RuntimeError(f"server {index} died during the load:\n{log_tail(server.log)}")
@@ -596,27 +595,6 @@ def bench_halls(
     }
     outcome.seconds = time.perf_counter() - began
     return outcome
-
-
-def _run_driver(plan: DrivePlan, folder: Path, timeout: float) -> dict:
-    plan_path, result_path, log_path = folder / "drive.json", folder / "drive-result.json", folder / "drive.log"
-    plan_path.write_bytes(msgspec.json.encode(plan))
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [python(), "-m", "tests.perf.halls", "drive", str(plan_path), str(result_path)],
-            cwd=ROOT,
-            stdout=log,
-            stderr=log,
-        )
-        try:
-            code = process.wait(timeout=timeout)
-        finally:
-            if process.poll() is None:
-                process.kill()
-                process.wait()
-    if code != 0 or not result_path.exists():
-        raise RuntimeError(f"load generator exited with {code}:\n{log_tail(log_path)}")
-    return msgspec.json.decode(result_path.read_bytes())
 
 
 def main(argv: list[str]) -> int:

@@ -251,14 +251,16 @@ def floor_figures(
     ]
 
 
-def run_load(plan: Plan, folder, timeout: float) -> dict:
-    """Run the load generator in a child process; its result, or an error with its output."""
-    plan_path, result_path, log_path = folder / "plan.json", folder / "result.json", folder / "load.log"
+def run_load(plan: msgspec.Struct, folder, timeout: float, module: str = "tests.perf.load", name: str = "") -> dict:
+    """Run a load generator (``python -m module [drive] PLAN RESULT``) in a child process; its
+    result, or an error with its output. ``name``: its files' prefix and its subcommand."""
+    prefix = f"{name}-" if name else ""
+    plan_path, result_path = folder / f"{prefix}plan.json", folder / f"{prefix}result.json"
+    log_path = folder / f"{prefix}load.log"
     plan_path.write_bytes(msgspec.json.encode(plan))
+    command = [python(), "-m", module, *([name] if name else []), str(plan_path), str(result_path)]
     with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [python(), "-m", "tests.perf.load", str(plan_path), str(result_path)], cwd=ROOT, stdout=log, stderr=log
-        )
+        process = subprocess.Popen(command, cwd=ROOT, stdout=log, stderr=log)
         try:
             code = process.wait(timeout=timeout)
         finally:
