@@ -1493,9 +1493,14 @@ class HallQueue:
             free.append(FreeCounter(number, max(back, busy), self._item_lines(number) + own))
         visits = _Visits(self, gap)
         now_us = micros(at)
-        return play(
-            self.lines.by_line(), free, visits, now_us, self._fairness_us, _PROJECTED_CALLS, self._hours(now_us)
-        )
+        lines = self.lines.by_line()
+        if inserted is not None:  # a ticket not yet in line (being issued), in its place
+            line, key, ticket_id = inserted
+            entries = lines[line] = list(lines.get(line, ()))
+            bisect.insort(entries, (key, ticket_id))
+        trace = play(lines, free, visits, now_us, self._fairness_us, _PROJECTED_CALLS, self._hours(now_us))
+        trace.gap = gap  # what of each visit is the clerk's gap (``_follows``)
+        return trace
 
     def _closed_seconds(self, at: dt.datetime, within: float) -> float:
         """How much of the next ``within`` seconds the hall's breaks take (as the projection

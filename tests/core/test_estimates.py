@@ -542,3 +542,40 @@ def test_the_kept_projection_is_played_again_when_the_hall_closes_under_it() -> 
     # hall has closed and the counter, still open, is seen working late: it serves on.
     assert queue.estimate(queue.tickets["w1"], seconds(479 * 60 + 55)).wait_minutes is None
     assert queue.estimate(queue.tickets["w1"], seconds(480 * 60 + 3)).wait_minutes == 10
+
+
+def test_a_quote_for_an_appointment_checked_in_ahead_plays_it_in_its_place() -> None:
+    from queueing.commands import CallNext
+    from queueing.lines import micros
+    from queueing.records import TicketRecord
+
+    queue = demo_queue(open_counters=(8,))
+    issue(queue, "first", "SB01", 0)
+    queue.handle(CallNext(at=at(0), actor=MANAGER, counter=8))  # busy for SB01's 10 minutes
+    queue.handle(
+        IssueTicket(at=at(0.1), ticket_id="early", item="SB01", priority=Priority.APPOINTMENT, appointment_slot=at(60))
+    )
+    # Checked in now for a slot now: ahead of "early" (an hour away), called when counter 8 frees.
+    coming = TicketRecord(
+        id="now", number="", group="B", seq=0, item="SB01", priority=Priority.APPOINTMENT,
+        key=(micros(at(0.2)), queue.seq + 1), issued_at=at(0.2),
+    )  # fmt: skip
+    assert queue._projected_seconds(coming, at(0.2))[0] == 600 - 12
+
+
+def test_a_citizen_leaving_when_the_projection_said_keeps_it_though_the_clerk_takes_a_minute_between() -> None:
+    from queueing.commands import CallNext
+
+    queue = demo_queue(open_counters=(8,))
+    for n in range(3):  # the hall learns 10-minute visits and a minute between citizens
+        issue(queue, f"p{n}", "SB01", n * 11)
+        issue(queue, f"q{n}", "SB01", n * 11)
+        queue.handle(CallNext(at=at(n * 11), actor=MANAGER, counter=8))
+        queue.handle(CompleteService(at=at(n * 11 + 10), actor=MANAGER, counter=8))
+    assert queue.call_gap_seconds == 60
+    queue.handle(CallNext(at=at(33), actor=MANAGER, counter=8))
+    issue(queue, "mine", "SB01", 33.1)  # played: the one at counter 8 leaves at 43, the next call at 44
+    kept = queue._trace
+    assert kept is not None
+    queue.handle(CompleteService(at=at(43), actor=MANAGER, counter=8))
+    assert queue._trace is kept  # as foreseen
