@@ -90,6 +90,7 @@ class DisplayHub:
     def __init__(self, redis_url: str = "", heartbeat: float = 15.0) -> None:
         self.redis_url, self.heartbeat = redis_url, heartbeat
         self._ticker: asyncio.Task | None = None
+        self._presence: asyncio.Task | None = None  # the devices' presence being shared through Redis
         self._halls: dict[str, set[Subscriber]] = {}
         self._latest: dict[str, int] = {}
         self._heads: dict[str, Callable[[], Awaitable[int]]] = {}  # hall -> reads its record's newest seq
@@ -121,7 +122,7 @@ class DisplayHub:
             await asyncio.wait_for(self._listening.wait(), timeout=10)
 
     async def stop(self) -> None:
-        for task in (self._ticker, self._listener, self._publisher):
+        for task in (self._ticker, self._presence, self._listener, self._publisher):
             if task is not None:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
@@ -235,8 +236,6 @@ class DisplayHub:
                 next_beat = max(next_beat + self.heartbeat, now)
             if beat:
                 await self._read_heads()
-                if self._redis is not None and self.relayed:
-                    await self._share_presence()
             for hall, subscribers in tuple(self._halls.items()):
                 for subscriber in tuple(subscribers):
                     if subscriber.sending_since and now - subscriber.sending_since > Subscriber.SEND_TIMEOUT:
@@ -246,6 +245,11 @@ class DisplayHub:
                             subscriber.sender.cancel()
                     elif beat:
                         subscriber.ask_beat()
+            # After the beats, and not awaited: a Redis that stalls (up to a timeout a call) must
+            # not hold up the heartbeats, or the devices, with nothing to answer, look gone.
+            presence = self._presence
+            if beat and self._redis is not None and self.relayed and (presence is None or presence.done()):
+                self._presence = asyncio.create_task(self._share_presence(), name="display-presence")
 
     # ---------------------------------------------------------------- frames
 
