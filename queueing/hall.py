@@ -134,7 +134,6 @@ _FIRST_PAUSE = 1800.0  # a pause with no time said, until the hall has measured 
 _STILL_AWAY = 300.0  # a pause longer than usual: back in this long, say
 _MOST_TAKEN = 0.5  # of the counters' time by those who come into line ahead
 _JUST_NOW = dt.timedelta(seconds=2)
-_PROBE = "?"  # the id of a kiosk's question "when would a walk-in of this item be called"
 _PROJECTED_CALLS = 600  # calls played forward at most: beyond, the quick estimate (hours of waiting anyway)
 # A projection serves the estimates for this long of the hall's time and this many events
 # (more with a long queue), the calls and services it foresaw happening and new tickets placed

@@ -30,89 +30,51 @@ import time
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import httpx
 import msgspec
 from litestar import Litestar, get, post
 
+from counters.schemas import CounterActionResult
+from queueing.commands import Priority
+from queueing.kinds import CounterKind
+from queueing.lifecycle import CounterState, TicketState
+from queueing.schemas import IssuedTicket, IssueRequest
+from queueing.views import CounterView, TicketView
 from tests.perf.common import ROOT, log_tail, python
 from tests.support import free_port
 
 __all__ = ["BareServer", "bare_servers"]
 
 
-class _Issue(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
-    """As ``queueing.schemas.IssueRequest``."""
-
-    item: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
-    priority: Literal["green", "walk_in"] | None = None
-    idempotency_key: Annotated[str, msgspec.Meta(min_length=1, max_length=80)] | None = None
-
-
 class _Complete(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
+    """As ``counters.schemas.OnTicket``: the ticket the clerk completes."""
+
     ticket: Annotated[str, msgspec.Meta(min_length=1, max_length=40)]
 
 
-class _Ticket(msgspec.Struct, kw_only=True):
-    """The fields of ``queueing.views.TicketView``, filled as a real one is."""
-
-    id: str
-    number: str
-    item: str
-    item_name: str
-    item_name_en: str
-    group: str
-    priority: str
-    state: str
-    people_ahead: int | None
-    estimated_wait_minutes: int | None
-    issued_at: dt.datetime
-    counter: int | None = None
-    counter_name: str | None = None
-    called_at: dt.datetime | None = None
-    started_at: dt.datetime | None = None
-    ended_at: dt.datetime | None = None
-    missed_at: dt.datetime | None = None
-    recalls: int = 0
-    transferred_to_counter: int | None = None
-    appointment_slot: dt.datetime | None = None
-    opens_at: dt.datetime | None = None
-    counters: tuple[int, ...] = ()
-    estimated_wait_range: tuple[int, int] | None = None
-
-
-class _Issued(_Ticket, kw_only=True):
-    print_job: None = None
-    rating_key: str = ""
-
-
-class _Counter(msgspec.Struct):
-    number: int
-    name: str
-    kind: str
-    kind_name: str
-    domains: list[str]
-    items: list[str]
-    profile: str
-    state: str
-    state_since: dt.datetime
-    pause_reason: str
-    staff: str
-    staff_name: str
-    current: str | None
-    suspended: list[str]
-    waiting: int
-    pause_back_at: dt.datetime | None
-
-
-class _Completed(msgspec.Struct):
-    counter: _Counter
-    ticket: _Ticket
-
-
-_ITEMS = ["BD01", "BD02", "BD03", "GJ01", "GJ02", "HZ01", "HZ02", "HZ03", "QY01", "QY02", "QY03", "QY04"]
-_ITEMS += ["SB01", "SB02", "SB03", "SB04", "SW01", "SW02", "SW03"]
+_ITEMS = (
+    "BD01",
+    "BD02",
+    "BD03",
+    "GJ01",
+    "GJ02",
+    "HZ01",
+    "HZ02",
+    "HZ03",
+    "QY01",
+    "QY02",
+    "QY03",
+    "QY04",
+    "SB01",
+    "SB02",
+    "SB03",
+    "SB04",
+    "SW01",
+    "SW02",
+    "SW03",
+)
 _COUNTER_NAME = "1号 无差别综合窗口"
 
 
@@ -120,25 +82,16 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def _ticket(item: str, state: str, counter: int | None = None) -> dict:
+def _ticket(item: str, state: TicketState, counter: int | None = None, **more: object) -> TicketView:
+    """A ticket view filled as a real one is (our own wire type: the same shape and size)."""
     now = _now()
-    return {
-        "id": secrets.token_urlsafe(12),
-        "number": "A001",
-        "item": item,
-        "item_name": "企业设立登记",
-        "item_name_en": "Company registration",
-        "group": "A",
-        "priority": "walk_in",
-        "state": state,
-        "people_ahead": 0 if counter is None else None,
-        "estimated_wait_minutes": 0 if counter is None else None,
-        "issued_at": now,
-        "counter": counter,
-        "counter_name": _COUNTER_NAME if counter is not None else None,
-        "called_at": now if counter is not None else None,
-        "counters": (1,) if counter is None else (),
-    }
+    return TicketView(
+        id=secrets.token_urlsafe(12), number="A001", item=item, item_name="企业设立登记",
+        item_name_en="Company registration", group="A", priority=Priority.WALK_IN, state=state,
+        people_ahead=0 if counter is None else None, estimated_wait_minutes=0 if counter is None else None,
+        issued_at=now, counter=counter, counter_name=_COUNTER_NAME if counter is not None else None,
+        called_at=now if counter is not None else None, counters=(1,) if counter is None else (), **more,
+    )  # type: ignore[arg-type]  # fmt: skip
 
 
 @get("/api/halls", sync_to_thread=False)
@@ -147,23 +100,25 @@ def halls() -> list[str]:
 
 
 @post("/api/halls/{hall:str}/tickets", sync_to_thread=False)
-def issue(hall: str, data: _Issue) -> _Issued:
-    return _Issued(**_ticket(data.item, "waiting"), rating_key=secrets.token_urlsafe(12))
+def issue(hall: str, data: IssueRequest) -> IssuedTicket:
+    view = _ticket(data.item, TicketState.WAITING)
+    return IssuedTicket(**msgspec.structs.asdict(view), rating_key=secrets.token_urlsafe(12))
 
 
 @post("/api/halls/{hall:str}/counters/{number:int}/call-next", status_code=200, sync_to_thread=False)
-def call_next(hall: str, number: int) -> _Ticket:
-    return _Ticket(**_ticket("QY01", "called", number))
+def call_next(hall: str, number: int) -> TicketView:
+    return _ticket("QY01", TicketState.CALLED, number)
 
 
 @post("/api/halls/{hall:str}/counters/{number:int}/complete", status_code=200, sync_to_thread=False)
-def complete(hall: str, number: int, data: _Complete) -> _Completed:
-    ticket = _Ticket(**{**_ticket("QY01", "completed", number), "id": data.ticket}, ended_at=_now())
-    counter = _Counter(
-        number, _COUNTER_NAME, "no_difference", "无差别综合窗口", [], _ITEMS, "longest_waiting", "open", _now(), "",
-        "zhangwei", "张伟", None, [], 0, None,
+def complete(hall: str, number: int, data: _Complete) -> CounterActionResult:
+    ticket = msgspec.structs.replace(_ticket("QY01", TicketState.COMPLETED, number), id=data.ticket, ended_at=_now())
+    counter = CounterView(
+        number=number, name=_COUNTER_NAME, kind=CounterKind.NO_DIFFERENCE, kind_name="无差别综合窗口", domains=(),
+        items=_ITEMS, profile="longest_waiting", state=CounterState.OPEN, state_since=_now(), pause_reason="",
+        staff="zhangwei", staff_name="张伟", current=None, suspended=[], waiting=0,
     )  # fmt: skip
-    return _Completed(counter, ticket)
+    return CounterActionResult(counter=counter, ticket=ticket)
 
 
 def create_app() -> Litestar:
