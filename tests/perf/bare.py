@@ -21,9 +21,7 @@ of Litestar only our app uses: dependencies, guards, middleware).
 from __future__ import annotations
 
 import datetime as dt
-import os
 import secrets
-import signal
 import subprocess
 import sys
 import time
@@ -43,7 +41,7 @@ from queueing.lifecycle import CounterState, TicketState
 from queueing.schemas import IssuedTicket, IssueRequest
 from queueing.views import CounterView, TicketView
 from tests.perf.common import ROOT, log_tail, python
-from tests.support import free_port
+from tests.support import free_port, stop_group
 
 __all__ = ["BareServer", "bare_servers"]
 
@@ -158,13 +156,7 @@ class BareServer:
         raise TimeoutError(f"the bare server on {self.url} did not come up:\n{log_tail(self.log)}")
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait(timeout=10)
+        stop_group(self.process)
 
 
 @contextmanager
