@@ -90,7 +90,7 @@ from queueing.api import router as queueing_api
 from queueing.bounds import BODY_BYTES
 from queueing.errors import NotFound, Refusal
 from queueing.pages import router as queueing_pages
-from queueing.service import Clock, HallRegistry, HallRuntime, utc_now
+from queueing.service import Clock, HallRegistry, HallRuntime, HallWorkers, utc_now
 
 __all__ = ["create_app"]
 
@@ -454,6 +454,9 @@ def create_app(
         settings.device_heartbeat_seconds,
     )
     hub, synthesizer = displays.hub, displays.synthesizer
+    # The halls of this process share their worker thread(s): what they have waiting is
+    # committed in one transaction (group commit across halls).
+    workers = HallWorkers(settings.hall_threads)
     registry = HallRegistry(
         [
             HallRuntime(
@@ -463,6 +466,7 @@ def create_app(
                 snapshot_every=settings.snapshot_every,
                 observer=displays.publisher(hall.id),
                 wait_seconds=settings.database_wait_seconds,
+                worker=workers.for_hall(hall.id),
             )
             for hall in halls
         ]

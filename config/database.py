@@ -227,7 +227,7 @@ def read_connection(engine: Engine) -> Connection:
 
 # ---------------------------------------------------------------- database calls with a deadline
 #
-# The hall's own work goes through its thread and is bounded there (``HallRuntime._submit``).
+# The hall's own work goes through its worker thread and is bounded there (``HallRuntime._submit``).
 # Everything else a request asks of the database (sign-in, bookings, ratings, rosters, the audit
 # search, print jobs) runs in a worker thread through ``in_thread``: a call that has not
 # answered within ``seconds`` is answered 503 with nothing done. A call not begun is withdrawn;

@@ -54,6 +54,9 @@ class Settings(msgspec.Struct, frozen=True, forbid_unknown_fields=True):
     pdf: PdfSettings = msgspec.field(default_factory=PdfSettings)  # where and how many are drawn at once
     post_watch_seconds: float = 5.0  # how often empty AB posts are looked for (空岗提醒)
     stats_workers: int = 1  # processes that fold the record for reports (never the halls' own)
+    # Threads that run the halls' work in a process; each commits what its halls have waiting
+    # in one transaction (group commit across halls).
+    hall_threads: Annotated[int, msgspec.Meta(ge=1, le=64)] = 1
     device_heartbeat_seconds: float = 15.0  # a quiet device channel says so this often
     # Slow clients (config/serving.py): a request must arrive whole within this many seconds;
     # at most this many connections of a process wait for their request head (0: from the
@@ -132,6 +135,7 @@ _ENV: dict[str, tuple[str, type]] = {
     "HALL_UNFINISHED_REQUESTS": ("unfinished_requests", int),
     "HALL_POST_WATCH": ("post_watch_seconds", float),
     "HALL_STATS_WORKERS": ("stats_workers", int),
+    "HALL_THREADS": ("hall_threads", int),
     "HALL_LOG_LEVEL": ("log_level", str),
     "HALL_LOG_FORMAT": ("log_format", str),
     "HALL_AUDIT_KEEP_DAYS": ("audit_keep_days", int),

@@ -16,6 +16,7 @@ Around it:
   here and implemented there: the queue imports no other package of the project
 - ``models.py``, ``store.py``  the event record and the ticket table; ``store`` is the one read path
   to the record for every package, and ``store.load`` the one way to rebuild a hall's state
-- ``service.py``   ``HallRuntime``: one thread per hall, group commit, answers after the commit
+- ``service.py``   ``HallRuntime``, ``HallWorker``: one thread for the halls of a process, their
+  commands committed together (group commit across halls), answers after the commit
 - ``api.py``, ``pages.py``, ``schemas.py``  tickets and the queue over HTTP; the kiosk and ticket pages
 """

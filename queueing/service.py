@@ -1,17 +1,21 @@
 """The queue service: each hall's core, driven inside database transactions.
 
-One ``HallRuntime`` per hall and process. All of a hall's work runs on one thread of its
-own, so the in-memory core is never touched by two requests at once, and the event
-loop never waits on the database. Commands are handled like this:
+One ``HallRuntime`` per hall and process. A hall's work runs on the thread of its
+``HallWorker``, which the halls of a process share, so the in-memory core is never touched by
+two requests at once, and the event loop never waits on the database. Commands are handled
+like this, for every hall with commands waiting, in one transaction (group commit across
+halls):
 
-1. begin a transaction and lock the hall's head row (the sequence number);
-2. catch up: apply the events other processes appended since we last looked;
-3. stamp each waiting command with the time, let the core decide and apply it;
-4. append the events and the ticket rows, commit;
-5. only then answer the clients.
+1. begin a transaction; for each hall, in the order of their ids, lock its head row (the
+   sequence number), catch up (apply the events other processes appended since we last
+   looked), stamp each waiting command with the time, let the core decide and apply it, and
+   append the events and the ticket rows;
+2. commit once;
+3. only then answer the clients.
 
-If anything fails after the core changed but before the commit, the runtime reloads its
-state from the store before the next step, so memory never runs ahead of the record.
+If anything fails after a core changed but before the commit, that hall reloads its state from
+the store before its next step, so memory never runs ahead of the record; the commands are then
+tried again hall by hall, and within a hall one by one, so a command that breaks fails alone.
 """
 
 from __future__ import annotations
@@ -22,7 +26,8 @@ import datetime as dt
 import logging
 import threading
 import time
-from collections.abc import Callable
+import zlib
+from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from queue import Empty, SimpleQueue
 from typing import Any, Protocol, TypeVar
@@ -40,7 +45,7 @@ from queueing.hall import HallQueue
 from queueing.settings import QueueHall
 from queueing.views import TicketView, ticket_view
 
-__all__ = ["Clock", "HallRegistry", "HallRuntime", "utc_now"]
+__all__ = ["Clock", "HallRegistry", "HallRuntime", "HallWorker", "HallWorkers", "utc_now"]
 
 log = logging.getLogger("hall.queue")
 T = TypeVar("T")
@@ -49,8 +54,8 @@ Clock = Callable[[], dt.datetime]
 
 class CommitObserver(Protocol):
     """Something that follows a hall's commands (the display channel): ``observe`` sees the
-    state right after each command, on the hall thread; ``committed`` gets what it returned,
-    in order, once those commands are committed. Neither may block or fail the hall."""
+    state right after each command, on the hall's worker thread; ``committed`` gets what it
+    returned, in order, once those commands are committed. Neither may block or fail the hall."""
 
     def observe(self, queue: HallQueue, recorded: list[Recorded]) -> Any: ...
 
@@ -65,13 +70,15 @@ _PENDING, _RUNNING, _WITHDRAWN = range(3)
 
 
 class _Job:
-    """Work for a hall's thread: a command, a read, or any other call.
+    """Work for a hall: a command, a read, or any other call.
 
-    Its caller awaits ``waiter``, a future of the caller's event loop, which the hall thread
+    Its caller awaits ``waiter``, a future of the caller's event loop, which the worker thread
     answers after the work is done (committed), a batch's answers in one hand-off to the loop.
-    ``state`` says whether the hall thread has begun it or its caller withdrew it first."""
+    ``state`` says whether the worker has begun it or its caller withdrew it first. An
+    ``aside`` call reads only the database, never the core: it runs on the worker's reading
+    threads, so that a long read does not hold up the halls."""
 
-    __slots__ = ("also", "call", "command", "error", "loop", "present", "result", "state", "waiter")
+    __slots__ = ("also", "aside", "call", "command", "error", "loop", "present", "result", "state", "waiter")
 
     def __init__(
         self,
@@ -80,16 +87,17 @@ class _Job:
         present: Callable[..., Any] | None = None,
         call: Callable[[], Any] | None = None,
         also: Callable[[Connection, list[Recorded]], None] | None = None,
+        aside: bool = False,
     ) -> None:
-        self.command, self.present, self.call, self.also = command, present, call, also
+        self.command, self.present, self.call, self.also, self.aside = command, present, call, also, aside
         self.state = _PENDING
         self.result: Any = None
         self.error: BaseException | None = None
-        self.loop: asyncio.AbstractEventLoop | None = None  # None: a job the hall thread made for itself
+        self.loop: asyncio.AbstractEventLoop | None = None  # None: a job the worker made for itself
         self.waiter: asyncio.Future[Any] | None = None
 
     def answer(self) -> Any:
-        """The result, or the error raised (a job the hall thread ran for itself)."""
+        """The result, or the error raised (a job the worker ran for itself)."""
         if self.error is not None:
             raise self.error
         return self.result
@@ -105,6 +113,17 @@ def _deliver(jobs: list[_Job]) -> None:
             waiter.set_exception(job.error)
         else:
             waiter.set_result(job.result)
+
+
+def _hand_over(answered: Iterable[_Job]) -> None:
+    """Hand the answers of the jobs done to their callers' loops: one call per loop."""
+    by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
+    for job in answered:
+        if job.loop is not None:
+            by_loop.setdefault(job.loop, []).append(job)
+    for loop, jobs in by_loop.items():
+        with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
+            loop.call_soon_threadsafe(_deliver, jobs)
 
 
 class _Outcome:
@@ -127,15 +146,259 @@ class _Outcome:
         self.job.result, self.job.error = self.result, self.error
 
 
+class _Decided:
+    """A hall's commands decided and written in a transaction not yet committed."""
+
+    __slots__ = ("jobs", "outcomes", "recorded", "runtime")
+
+    def __init__(self, runtime: HallRuntime, jobs: list[_Job], outcomes: list[_Outcome], recorded: list[Recorded]):
+        self.runtime, self.jobs, self.outcomes, self.recorded = runtime, jobs, outcomes, recorded
+
+
+class HallWorker:
+    """The thread that does the work of the halls of a process (工作线程), and their
+    snapshot writer and reading threads.
+
+    What the halls have waiting when it looks is taken together: every hall's commands are
+    decided and committed in one transaction (group commit across halls), so a hundred halls at
+    a few operations a second each pay a few commits a second, not hundreds; then the reads, in
+    one look at the record; then any other call. One thread for many halls: a slow step of one
+    hall (a reload after a failure, a new day's snapshot) holds up the others for its length;
+    the reads that need no core (a ticket's history, an old ticket) go to reading threads."""
+
+    MAX_GATHER = 512  # jobs taken at once: bounds a transaction's size and the answers' wait
+
+    def __init__(self, name: str = "halls", readers: int = 2) -> None:
+        self.name, self.readers = name, readers
+        self.claims = threading.Lock()  # a job is begun by the worker or withdrawn by its caller, not both
+        self._lock = threading.Lock()
+        self._users = 0
+        self._jobs: SimpleQueue[tuple[HallRuntime, _Job] | None] = SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self._snapshots: ThreadPoolExecutor | None = None
+        self._aside: ThreadPoolExecutor | None = None
+        self._answered: list[_Job] = []  # done on the worker thread, not yet handed to their callers
+
+    # ------------------------------------------------------------------ from the halls
+
+    def attach(self) -> None:
+        """A hall starts using the worker: its thread runs while any hall does."""
+        with self._lock:
+            self._users += 1
+            if self._thread is None:
+                self._jobs = SimpleQueue()  # the last thread's stop mark stays with it
+                self._snapshots = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-snapshot")
+                self._aside = ThreadPoolExecutor(max_workers=self.readers, thread_name_prefix=f"{self.name}-read")
+                self._thread = threading.Thread(target=self._work, args=(self._jobs,), name=self.name, daemon=True)
+                self._thread.start()
+
+    async def detach(self) -> None:
+        """A hall is done with the worker; the last one stops its threads."""
+        with self._lock:
+            self._users -= 1
+            if self._users > 0 or self._thread is None:
+                return
+            thread, snapshots, aside = self._thread, self._snapshots, self._aside
+            self._thread = self._snapshots = self._aside = None
+            self._jobs.put(None)
+        await asyncio.to_thread(thread.join)
+        for pool in (aside, snapshots):
+            if pool is not None:
+                await asyncio.to_thread(pool.shutdown, wait=True)
+
+    def put(self, runtime: HallRuntime, job: _Job) -> None:
+        if job.aside and self._aside is not None:
+            self._aside.submit(self._run_aside, job)
+        else:
+            self._jobs.put((runtime, job))
+
+    def write_snapshot(self, call: Callable[[], None]) -> Future[None] | None:
+        pool = self._snapshots
+        return None if pool is None else pool.submit(call)
+
+    def withdraw(self, job: _Job) -> bool:
+        with self.claims:
+            if job.state == _PENDING:
+                job.state = _WITHDRAWN
+            return job.state == _WITHDRAWN
+
+    # ------------------------------------------------------------------ on the worker thread
+
+    def begin(self, job: _Job) -> bool:
+        with self.claims:
+            if job.state == _PENDING:
+                job.state = _RUNNING
+            return job.state == _RUNNING
+
+    def answered(self, jobs: Iterable[_Job]) -> None:
+        self._answered += jobs
+
+    def answer(self) -> None:
+        """Hand the answers of the jobs done to their callers' loops: one call for a batch."""
+        answered, self._answered = self._answered, []
+        if answered:
+            _hand_over(answered)
+
+    def _run_aside(self, job: _Job) -> None:
+        if not self.begin(job):
+            return  # withdrawn: its caller was told
+        try:
+            job.result = job.call()  # type: ignore[misc]
+        except BaseException as exc:
+            job.error = exc
+        _hand_over([job])
+
+    def _work(self, jobs: SimpleQueue[tuple[HallRuntime, _Job] | None]) -> None:
+        while True:
+            first = jobs.get()
+            if first is None:
+                return
+            gathered = [first]
+            while len(gathered) < self.MAX_GATHER:
+                try:
+                    more = jobs.get_nowait()
+                except Empty:
+                    break
+                if more is None:
+                    jobs.put(None)  # finish these, then stop
+                    break
+                gathered.append(more)
+            # A job its caller withdrew (it waited too long) is not done: he was told so.
+            work: dict[HallRuntime, list[_Job]] = {}
+            for runtime, job in gathered:
+                if self.begin(job):
+                    work.setdefault(runtime, []).append(job)
+            commands = [(r, c) for r, js in work.items() if (c := [j for j in js if j.command is not None])]
+            if commands:
+                self._run_commands(commands)
+                self.answer()
+            reads = [(r, c) for r, js in work.items() if (c := [j for j in js if j.command is None and j.call is None])]
+            if reads:
+                self._run_reads(reads)
+                self.answer()
+            for runtime, js in work.items():
+                for job in js:
+                    if job.call is not None:
+                        runtime._run_other(job)
+                        self.answer()
+
+    def _run_commands(self, work: list[tuple[HallRuntime, list[_Job]]]) -> None:
+        """Decide every hall's commands in one transaction per engine; answer after the commit."""
+        by_engine: dict[Engine, list[tuple[HallRuntime, list[_Job]]]] = {}
+        for runtime, jobs in work:
+            by_engine.setdefault(runtime.engine, []).append((runtime, jobs))
+        for engine, halls in by_engine.items():
+            if len(halls) == 1:
+                halls[0][0]._run_commands(halls[0][1])  # one hall: exactly as it ran alone
+            else:
+                self._run_across(engine, halls)
+
+    def _run_across(self, engine: Engine, halls: list[tuple[HallRuntime, list[_Job]]]) -> None:
+        # The head rows are locked in one statement, in the order of the halls' ids
+        # (``store.lock_heads``): two processes writing some of the same halls each wait for the
+        # other's commit, never for each other (no deadlock). The halls go in that order too.
+        halls.sort(key=lambda hall: hall[0].id)
+        if len({runtime.id for runtime, _ in halls}) < len(halls):  # one hall twice (never in a server)
+            for runtime, jobs in halls:
+                runtime._run_commands(jobs)
+            return
+        decided: list[_Decided] = []
+        entered: list[HallRuntime] = []
+        later: list[tuple[HallRuntime, list[_Job]]] = []
+        try:
+            for runtime, _ in halls:
+                if runtime._stale:
+                    runtime._reload()
+            with write_transaction(engine) as conn, conn.begin():
+                appends = store.Appends(conn.dialect)
+                heads = store.lock_heads(conn, [runtime.id for runtime, _ in halls])
+                for runtime, jobs in halls:
+                    entered.append(runtime)
+                    if any(job.also is not None for job in jobs):
+                        # An ``also`` may refuse (an appointment checked in twice meanwhile): in
+                        # a savepoint, so that only its hall is tried again, after this commit.
+                        appends.flush(conn)
+                        try:
+                            with conn.begin_nested():
+                                done = runtime._decide_all(conn, jobs, heads[runtime.id], appends)
+                                appends.flush(conn)
+                        except Exception:
+                            appends.discard()
+                            runtime._stale = True
+                            later.append((runtime, jobs))
+                        else:
+                            decided.append(done)
+                    else:
+                        decided.append(runtime._decide_all(conn, jobs, heads[runtime.id], appends))
+                appends.flush(conn)
+        except Exception as exc:
+            log.warning(
+                "a group commit across halls failed; trying each hall alone",
+                extra={"halls": len(halls), "error": repr(exc)},
+            )
+            for runtime in entered:
+                runtime._stale = True  # memory may be ahead of the record: reload before going on
+            for runtime, jobs in halls:
+                runtime._run_commands(jobs)
+            return
+        # The callers first: a clerk's answer should not wait behind a fan-out to thousands
+        # of screens (both go to the event loop, in this order).
+        for done in decided:
+            done.runtime._committed(done)
+        self.answer()
+        for done in decided:
+            done.runtime._observe(done)
+        for runtime, jobs in later:
+            runtime._run_commands(jobs)
+
+    def _run_reads(self, work: list[tuple[HallRuntime, list[_Job]]]) -> None:
+        """Answer reads that arrived together from caught-up states, every hall's in one look at
+        the record (hundreds of screens connecting at once cost one, not hundreds)."""
+        by_engine: dict[Engine, list[tuple[HallRuntime, list[_Job]]]] = {}
+        for runtime, jobs in work:
+            try:
+                runtime._ready_for_reading()
+            except BaseException as exc:
+                runtime._fail(jobs, exc)
+            else:
+                by_engine.setdefault(runtime.engine, []).append((runtime, jobs))
+        for engine, ready in by_engine.items():
+            looked = 0
+            try:
+                with read_connection(engine) as conn, conn.begin():
+                    for runtime, jobs in ready:
+                        try:
+                            runtime._catch_up(conn, store.head(conn, runtime.id))
+                        except store.StoreError as exc:
+                            runtime._fail(jobs, exc)
+                        else:
+                            runtime._present(jobs)
+                        looked += 1
+            except BaseException as exc:  # the database: the halls not yet read are told
+                for runtime, jobs in ready[looked:]:
+                    runtime._fail(jobs, exc)
+
+
+class HallWorkers:
+    """The workers of a process (``count`` of them): each hall has one, by its id."""
+
+    def __init__(self, count: int = 1, name: str = "halls") -> None:
+        if count < 1:
+            raise ValueError("a process needs at least one hall worker")
+        self._workers = [HallWorker(f"{name}-{n}" if count > 1 else name) for n in range(count)]
+
+    def for_hall(self, hall: str) -> HallWorker:
+        return self._workers[zlib.crc32(hall.encode()) % len(self._workers)]
+
+
 class HallRuntime:
-    """One hall in this process: its core, its thread and its transactions.
+    """One hall in this process: its core, its transactions, and the worker that runs them.
 
     Commands that arrive together are decided one after the other and committed in one
-    transaction (group commit): under load a hall pays one commit per batch, not per
-    command, and every client still hears back only after its command is on disk.
+    transaction (group commit), with those of the worker's other halls: under load a hall pays
+    a share of one commit per batch, not a commit per command, and every client still hears
+    back only after its command is on disk. A hall given no worker has one of its own.
     """
-
-    MAX_BATCH = 64
 
     def __init__(
         self,
@@ -146,23 +409,21 @@ class HallRuntime:
         snapshot_every: int = 2000,
         observer: CommitObserver | None = None,
         wait_seconds: float = 10.0,
+        worker: HallWorker | None = None,
     ) -> None:
         self.hall = hall
-        self.wait_seconds = wait_seconds  # a request waits this long for the hall's thread, then 503
+        self.wait_seconds = wait_seconds  # a request waits this long for the hall's worker, then 503
         self.observer = observer
         self.engine = engine
         self.clock = clock
         self.snapshot_every = snapshot_every
-        self._jobs: SimpleQueue[_Job | None] = SimpleQueue()
-        self._worker = threading.Thread(target=self._work, name=f"hall-{hall.id}", daemon=True)
+        self._worker = worker or HallWorker(f"hall-{hall.id}")
+        self._attached = False
         self._queue = HallQueue(hall.rules)
         self._stale = True
         self._last_at: dt.datetime | None = None
         self._snapshot_seq = 0
-        self._snapshots = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"hall-{hall.id}-snapshot")
         self._snapshot_writing: Future[None] | None = None
-        self._claims = threading.Lock()  # a job is begun by the hall thread or withdrawn by its caller, not both
-        self._answered: list[_Job] = []  # done on the hall thread, not yet handed to their callers
 
     @property
     def id(self) -> str:
@@ -171,14 +432,23 @@ class HallRuntime:
     # ------------------------------------------------------------------ async surface
 
     async def start(self) -> None:
-        self._worker.start()
+        if not self._attached:
+            self._worker.attach()
+            self._attached = True
         await self._submit(_Job(call=self._start))
 
     async def close(self) -> None:
-        if self._worker.is_alive():
-            self._jobs.put(None)
-            await asyncio.to_thread(self._worker.join)
-        await asyncio.to_thread(self._snapshots.shutdown, wait=True)
+        if not self._attached:
+            return
+        self._attached = False
+        loop, last = asyncio.get_running_loop(), _Job(call=_nothing)
+        last.loop, last.waiter = loop, loop.create_future()
+        self._worker.put(self, last)  # what was asked of the hall before is done first
+        await last.waiter
+        if self._snapshot_writing is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wrap_future(self._snapshot_writing)
+        await self._worker.detach()
 
     async def execute(
         self,
@@ -187,9 +457,9 @@ class HallRuntime:
         also: Callable[[Connection, list[Recorded]], None] | None = None,
     ) -> T | list[Recorded]:
         """Handle ``command`` durably and answer once it is committed. ``present`` turns the
-        outcome into the answer, on the hall thread, from the state right after the command.
-        The command's ``at`` is replaced by the time the hall thread decides it. ``also``
-        writes what must commit with the command's events, in the same transaction (e.g. an
+        outcome into the answer, on the worker thread, from the state right after the command.
+        The command's ``at`` is replaced by the time the worker decides it. ``also`` writes
+        what must commit with the command's events, in the same transaction (e.g. an
         appointment checked in with its ticket); if it raises, neither is kept."""
         answer = await self._submit(_Job(command=command, present=present, also=also))
         changed()  # recorded: this request's later database calls may no longer say "nothing was done"
@@ -204,7 +474,7 @@ class HallRuntime:
         view = await self.read(lambda q, at: q.ticket_view(t, at) if (t := q.ticket(ticket_id)) else None)
         if view is not None:
             return view
-        facts = await self._submit(_Job(call=lambda: self._stored_ticket(ticket_id)))
+        facts = await self._submit(_Job(call=lambda: self._stored_ticket(ticket_id), aside=True))
         if facts is None:
             return None
         counter = self.hall.counter(facts.counter) if facts.counter is not None else None
@@ -219,17 +489,17 @@ class HallRuntime:
 
     async def ticket_history(self, ticket_id: str) -> list[store.StoredEvent]:
         """What happened to a ticket, from the record, in order (the service desk shows it)."""
-        return await self._submit(_Job(call=lambda: self._ticket_events(ticket_id)))
+        return await self._submit(_Job(call=lambda: self._ticket_events(ticket_id), aside=True))
 
     async def recorded_event(self, seq: int) -> Event | None:
         """One event of the hall's record, by its sequence number."""
-        return await self._submit(_Job(call=lambda: self._event_at(seq)))
+        return await self._submit(_Job(call=lambda: self._event_at(seq), aside=True))
 
     async def _submit(self, job: _Job) -> Any:
         loop = asyncio.get_running_loop()
         job.loop, job.waiter = loop, loop.create_future()
-        self._jobs.put(job)
-        # The hall thread held past ``wait_seconds`` (a database that stalls): a job it has not
+        self._worker.put(self, job)
+        # The worker held past ``wait_seconds`` (a database that stalls): a job it has not
         # begun is withdrawn and the client told that nothing was done; one it has begun is
         # awaited, for its outcome is no longer ours to deny. A timer rather than a timeout
         # around the await: the answer's path stays one await, as fast as before.
@@ -237,7 +507,7 @@ class HallRuntime:
 
         def withdraw() -> None:
             nonlocal withdrawn
-            withdrawn = self._withdraw(job)  # False once the hall thread has begun it
+            withdrawn = self._worker.withdraw(job)  # False once the worker has begun it
             if withdrawn:
                 job.waiter.cancel()  # type: ignore[union-attr]
 
@@ -246,7 +516,7 @@ class HallRuntime:
             return await job.waiter
         except asyncio.CancelledError:
             if not withdrawn:
-                self._withdraw(job)  # the request itself was cancelled (its client left): not begun, not done
+                self._worker.withdraw(job)  # the request itself was cancelled (its client left): not begun, not done
                 raise
             raise Unavailable(
                 f"hall {self.id} could not take this in {self.wait_seconds:g} s (its database is slow or out of "
@@ -256,84 +526,28 @@ class HallRuntime:
         finally:
             timer.cancel()
 
-    def _withdraw(self, job: _Job) -> bool:
-        with self._claims:
-            if job.state == _PENDING:
-                job.state = _WITHDRAWN
-            return job.state == _WITHDRAWN
+    # ------------------------------------------------------------------ on the worker thread
 
-    # ------------------------------------------------------------------ on the hall thread
-
-    def _begin(self, job: _Job) -> bool:
-        with self._claims:
-            if job.state == _PENDING:
-                job.state = _RUNNING
-            return job.state == _RUNNING
-
-    def _answer(self) -> None:
-        """Hand the answers of the jobs done to their callers' loops: one call for a batch."""
-        answered, self._answered = self._answered, []
-        by_loop: dict[asyncio.AbstractEventLoop, list[_Job]] = {}
-        for job in answered:
-            if job.loop is not None:
-                by_loop.setdefault(job.loop, []).append(job)
-        for loop, jobs in by_loop.items():
-            with contextlib.suppress(RuntimeError):  # that loop is closed: nobody waits any more
-                loop.call_soon_threadsafe(_deliver, jobs)
-
-    def _work(self) -> None:
-        while True:
-            job = self._jobs.get()
-            if job is None:
-                return
-            # A job its caller withdrew (it waited too long) is not done: he was told so.
-            batch = [job] if self._begin(job) else []
-            while len(batch) < self.MAX_BATCH:
-                try:
-                    more = self._jobs.get_nowait()
-                except Empty:
-                    break
-                if more is None:
-                    self._jobs.put(None)  # finish this batch, then stop
-                    break
-                if self._begin(more):
-                    batch.append(more)
-            commands = [j for j in batch if j.command is not None]
-            if commands:
-                self._run_commands(commands)
-                self._answer()
-            reads = [j for j in batch if j.command is None and j.call is None]
-            if reads:
-                self._run_reads(reads)
-                self._answer()
-            for other in batch:
-                if other.call is not None:
-                    self._run_other(other)
-                    self._answer()
+    def _fail(self, jobs: list[_Job], exc: BaseException) -> None:
+        for job in jobs:
+            job.error = exc
+        self._worker.answered(jobs)
 
     def _run_other(self, job: _Job) -> None:
         try:
             job.result = job.call()  # type: ignore[misc]
         except BaseException as exc:
             job.error = exc
-        self._answered.append(job)
+        self._worker.answered([job])
 
-    def _run_reads(self, jobs: list[_Job]) -> None:
-        """Answer reads that arrived together from one caught-up state (hundreds of screens
-        connecting at once cost one look at the record, not hundreds)."""
-        try:
-            self._catch_up_for_reading()
-        except BaseException as exc:
-            for job in jobs:
+    def _present(self, jobs: list[_Job]) -> None:
+        at = self._now()
+        for job in jobs:
+            try:
+                job.result = job.present(self._queue, at)  # type: ignore[misc]
+            except BaseException as exc:
                 job.error = exc
-        else:
-            at = self._now()
-            for job in jobs:
-                try:
-                    job.result = job.present(self._queue, at)  # type: ignore[misc]
-                except BaseException as exc:
-                    job.error = exc
-        self._answered += jobs
+        self._worker.answered(jobs)
 
     def _start(self) -> None:
         with write_transaction(self.engine) as conn, conn.begin():
@@ -386,31 +600,16 @@ class HallRuntime:
                 self._last_at = recorded.event.at
 
     def _run_commands(self, jobs: list[_Job]) -> None:
-        """Decide ``jobs`` in order in one transaction; answer each after the commit. If the
-        batch fails, its commands are tried again one per transaction: a command that breaks
-        the core or its write fails alone."""
-        outcomes: list[_Outcome] = []
-        batch: list[Recorded] = []
+        """Decide this hall's ``jobs`` in order in one transaction; answer each after the
+        commit. If the batch fails, its commands are tried again one per transaction: a command
+        that breaks the core or its write fails alone."""
         try:
             if self._stale:
                 self._reload()
             with write_transaction(self.engine) as conn, conn.begin():
-                self._catch_up(conn, store.lock_head(conn, self.id))
-                unwritten: list[Recorded] = []
-                for job in jobs:
-                    at = self._now()
-                    if unwritten and self._queue.day_due(at):
-                        # The new day empties memory: write what the old day's commands did first.
-                        store.append(conn, self._queue, unwritten)
-                        unwritten = []
-                    outcomes.append(self._decide(job, at))
-                    unwritten += outcomes[-1].recorded
-                    batch += outcomes[-1].recorded
-                    if job.also is not None and outcomes[-1].recorded and outcomes[-1].error is None:
-                        store.append(conn, self._queue, unwritten)  # the rows ``also`` may refer to
-                        unwritten = []
-                        job.also(conn, outcomes[-1].recorded)
-                store.append(conn, self._queue, unwritten)
+                appends = store.Appends(conn.dialect)
+                decided = self._decide_all(conn, jobs, store.lock_head(conn, self.id), appends)
+                appends.flush(conn)
         except Exception as exc:
             self._stale = True  # memory may be ahead of the record: reload before going on
             if len(jobs) > 1:
@@ -421,20 +620,49 @@ class HallRuntime:
             # caller (the API answers 503 and logs it once), not a traceback per command.
             if not isinstance(exc, Refusal | sa.exc.OperationalError | sa.exc.InterfaceError | sa.exc.TimeoutError):
                 log.exception("command failed", extra={"hall": self.id, "command": type(jobs[0].command).__name__})
-            jobs[0].error = exc
-            self._answered.append(jobs[0])
+            self._fail(jobs, exc)
             return
-        if batch:
-            self._after_commit(batch, batch[-1].event.at)
-        # The callers first: a clerk's answer should not wait behind a fan-out to thousands
-        # of screens (both go to the event loop, in this order).
-        for outcome in outcomes:
+        self._committed(decided)
+        self._worker.answer()
+        self._observe(decided)
+
+    def _decide_all(self, conn: Connection, jobs: list[_Job], head_seq: int, appends: store.Appends) -> _Decided:
+        """Catch up with the record (its head locked at ``head_seq``), decide ``jobs`` in order and
+        add what they caused to ``appends``, in ``conn``'s transaction (not committed here)."""
+        outcomes: list[_Outcome] = []
+        batch: list[Recorded] = []
+        self._catch_up(conn, head_seq)
+        unwritten: list[Recorded] = []
+        for job in jobs:
+            at = self._now()
+            if unwritten and self._queue.day_due(at):
+                # The new day empties memory: take the rows of what the old day's commands did first.
+                appends.add(self._queue, unwritten)
+                unwritten = []
+            outcome = self._decide(job, at)
+            outcomes.append(outcome)
+            unwritten += outcome.recorded
+            batch += outcome.recorded
+            if job.also is not None and outcome.recorded and outcome.error is None:
+                appends.add(self._queue, unwritten)
+                appends.flush(conn)  # the rows ``also`` may refer to
+                unwritten = []
+                job.also(conn, outcome.recorded)
+        appends.add(self._queue, unwritten)
+        return _Decided(self, jobs, outcomes, batch)
+
+    def _committed(self, decided: _Decided) -> None:
+        """After the commit: a snapshot now and then, the log lines, the answers (not yet sent)."""
+        if decided.recorded:
+            self._after_commit(decided.recorded, decided.recorded[-1].event.at)
+        for outcome in decided.outcomes:
             outcome.send()
-        self._answered += jobs
-        self._answer()
-        if batch and self.observer is not None:
+        self._worker.answered(decided.jobs)
+
+    def _observe(self, decided: _Decided) -> None:
+        if decided.recorded and self.observer is not None:
             try:
-                self.observer.committed([o.observed for o in outcomes if o.observed is not None])
+                self.observer.committed([o.observed for o in decided.outcomes if o.observed is not None])
             except Exception:
                 log.exception("commit observer failed", extra={"hall": self.id})
 
@@ -480,15 +708,14 @@ class HallRuntime:
             outcome.error = exc
         return outcome
 
-    def _catch_up_for_reading(self) -> None:
+    def _ready_for_reading(self) -> None:
+        """Memory as the record was when last looked at, and today's day started."""
         if self._stale:
             self._reload()
         if self._queue.day_due(self._now()):
             job = _Job(command=StartDay(at=self._now()))
             self._run_commands([job])
             job.answer()
-        with read_connection(self.engine) as conn, conn.begin():
-            self._catch_up(conn, store.head(conn, self.id))
 
     def _event_at(self, seq: int) -> Event | None:
         with read_connection(self.engine) as conn, conn.begin():
@@ -505,16 +732,16 @@ class HallRuntime:
 
     def _after_commit(self, recorded: list[Recorded], at: dt.datetime) -> None:
         """Now and then, a snapshot: encoded here, where the state is consistent, and written
-        by the snapshot thread, so that a large write never holds up the hall."""
+        by the worker's snapshot thread, so that a large write never holds up the halls."""
         day_started = any(isinstance(r.event, DayStarted) for r in recorded)
         if not (day_started or self._queue.seq - self._snapshot_seq >= self.snapshot_every):
             return
         if self._snapshot_writing is not None and not self._snapshot_writing.done():
             return  # the last one is still being written; the next commit tries again
-        self._snapshot_seq = self._queue.seq
-        self._snapshot_writing = self._snapshots.submit(
-            self._write_snapshot, self._queue.seq, at, store.encode_snapshot(self._queue)
-        )
+        seq, data = self._queue.seq, store.encode_snapshot(self._queue)
+        writing = self._worker.write_snapshot(lambda: self._write_snapshot(seq, at, data))
+        if writing is not None:
+            self._snapshot_seq, self._snapshot_writing = seq, writing
 
     def _write_snapshot(self, seq: int, at: dt.datetime, data: bytes) -> None:
         try:
@@ -524,6 +751,10 @@ class HallRuntime:
             pass  # another process took the same one
         except sa.exc.SQLAlchemyError:
             log.exception("snapshot failed; the events are safe, the next restart replays more")
+
+
+def _nothing() -> None:
+    pass
 
 
 class HallRegistry:

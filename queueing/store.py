@@ -40,6 +40,7 @@ from queueing.policy import HallRules
 from queueing.records import HallSnapshot, TicketRecord
 
 __all__ = [
+    "Appends",
     "Loaded",
     "StoreError",
     "StoredEvent",
@@ -57,6 +58,7 @@ __all__ = [
     "latest_snapshot",
     "load",
     "lock_head",
+    "lock_heads",
     "read_since",
     "save_snapshot",
     "ticket",
@@ -70,6 +72,14 @@ _tickets = TicketRow.__table__
 # The statements of the hot path, built once: building a statement costs more than running it.
 _HEAD = sa.select(_heads.c.seq).where(_heads.c.hall == sa.bindparam("hall"))
 _LOCK_HEAD = _HEAD.with_for_update()
+# Several halls' heads in one statement, in the order of their ids: PostgreSQL locks the rows as
+# they come out of the sort, so two processes locking some of the same halls never deadlock.
+_HEADS = (
+    sa.select(_heads.c.hall, _heads.c.seq)
+    .where(_heads.c.hall.in_(sa.bindparam("halls", expanding=True)))
+    .order_by(_heads.c.hall)
+)
+_LOCK_HEADS = _HEADS.with_for_update()
 _READ_SINCE = (
     sa.select(_events.c.seq, _events.c.data)
     .where(_events.c.hall == sa.bindparam("hall"), _events.c.seq > sa.bindparam("after"))
@@ -109,6 +119,15 @@ def lock_head(conn: Connection, hall: str) -> int:
     if seq is None:
         raise StoreError(f"hall {hall} has no head row")
     return seq
+
+
+def lock_heads(conn: Connection, halls: Collection[str]) -> dict[str, int]:
+    """``lock_head`` for several halls at once, locked in the order of their ids (one round trip)."""
+    rows = conn.execute(_LOCK_HEADS if conn.dialect.name == "postgresql" else _HEADS, {"halls": sorted(halls)})
+    seqs = {hall: seq for hall, seq in rows}
+    if missing := set(halls) - seqs.keys():
+        raise StoreError(f"halls {', '.join(sorted(missing))} have no head row")
+    return seqs
 
 
 def read_since(conn: Connection, hall: str, after: int, batch: int = 5000) -> Iterator[Recorded]:
@@ -179,36 +198,76 @@ def _statements(dialect: sa.Dialect) -> _DriverStatements:
 
 def append(conn: Connection, queue: HallQueue, recorded: list[Recorded]) -> None:
     """Write ``recorded`` (already applied to ``queue``) and the tickets they touched."""
-    if not recorded:
-        return
-    sql = _statements(conn.dialect)
-    hall, hall_day, instant, date = queue.rules.hall, queue.rules.hall_day, sql.instant, sql.date
-    rows = []
-    for r in recorded:
-        event = r.event
-        rows.append(
-            (
-                hall,
-                r.seq,
-                instant(event.at),
-                date(hall_day(event.at)),
-                event.__struct_config__.tag,
-                getattr(event, "ticket_id", None),
-                getattr(event, "counter", None),
-                event.actor,
-                encode_event(event).decode(),
+    appends = Appends(conn.dialect)
+    appends.add(queue, recorded)
+    appends.flush(conn)
+
+
+class Appends:
+    """Rows for the record and the ticket table, gathered from several appends (of one hall or
+    of several) and sent at ``flush`` in one statement of each kind: a transaction that writes a
+    hundred halls' commands makes five round trips to the database, not four hundred."""
+
+    __slots__ = ("_changed", "_events", "_heads", "_new", "_sql")
+
+    def __init__(self, dialect: sa.Dialect) -> None:
+        self._sql = _statements(dialect)
+        self._events: list[tuple] = []
+        self._heads: list[tuple] = []  # (new last, hall, old last): each advance checks where it starts
+        self._new: list[tuple] = []
+        self._changed: list[tuple] = []
+
+    def add(self, queue: HallQueue, recorded: list[Recorded]) -> None:
+        """The rows of ``recorded``, just applied to ``queue``: the tickets as they are now."""
+        if not recorded:
+            return
+        sql = self._sql
+        hall, hall_day, instant, date = queue.rules.hall, queue.rules.hall_day, sql.instant, sql.date
+        rows = self._events
+        for r in recorded:
+            event = r.event
+            rows.append(
+                (
+                    hall,
+                    r.seq,
+                    instant(event.at),
+                    date(hall_day(event.at)),
+                    event.__struct_config__.tag,
+                    getattr(event, "ticket_id", None),
+                    getattr(event, "counter", None),
+                    event.actor,
+                    encode_event(event).decode(),
+                )
             )
-        )
-    conn.exec_driver_sql(sql.insert_events, rows)
-    last = recorded[-1].seq
-    updated = conn.exec_driver_sql(sql.advance_head, (last, hall, recorded[0].seq - 1))
-    if updated.rowcount != 1:
-        raise StoreError(f"hall {hall}: the record moved on under us before event {recorded[0].seq}")
-    _project_tickets(conn, sql, queue, recorded)
+        self._heads.append((recorded[-1].seq, hall, recorded[0].seq - 1))
+        _project_tickets(sql, queue, recorded, self._new, self._changed)
+
+    def discard(self) -> None:
+        """Forget what was added since the last flush (its transaction was rolled back)."""
+        self._events, self._heads, self._new, self._changed = [], [], [], []
+
+    def flush(self, conn: Connection) -> None:
+        """Send what was added, in order: a ticket is inserted before it is updated."""
+        events, heads, new, changed = self._events, self._heads, self._new, self._changed
+        self.discard()
+        if not events:
+            return
+        sql = self._sql
+        conn.exec_driver_sql(sql.insert_events, events)
+        updated = conn.exec_driver_sql(sql.advance_head, heads[0] if len(heads) == 1 else heads)
+        if updated.rowcount != len(heads):
+            raise StoreError(f"halls {sorted({h[1] for h in heads})}: the record moved on under us")
+        if new:
+            conn.exec_driver_sql(sql.insert_tickets, new)
+        if changed:
+            conn.exec_driver_sql(sql.update_tickets, changed)
 
 
-def _project_tickets(conn: Connection, sql: _DriverStatements, queue: HallQueue, recorded: list[Recorded]) -> None:
-    """Bring the ticket rows in line with ``queue``, which has just applied ``recorded``."""
+def _project_tickets(
+    sql: _DriverStatements, queue: HallQueue, recorded: list[Recorded], new_rows: list[tuple], changed_rows: list[tuple]
+) -> None:
+    """The rows that bring the ticket table in line with ``queue``, which has just applied
+    ``recorded``: added to ``new_rows`` (to insert) and ``changed_rows`` (to update)."""
     issued: set[str] = set()
     touched: dict[str, int] = {}
     expired: list[tuple] = []
@@ -227,14 +286,9 @@ def _project_tickets(conn: Connection, sql: _DriverStatements, queue: HallQueue,
             issued.add(ticket_id)
         touched[ticket_id] = r.seq
     tickets = queue.tickets
-    new_rows = [_ticket_values(tickets[t], queue, seq, sql) for t, seq in touched.items() if t in issued]
-    changed_rows = expired + [
-        _ticket_values(tickets[t], queue, seq, sql) for t, seq in touched.items() if t not in issued
-    ]
-    if new_rows:
-        conn.exec_driver_sql(sql.insert_tickets, new_rows)
-    if changed_rows:
-        conn.exec_driver_sql(sql.update_tickets, changed_rows)
+    new_rows += [_ticket_values(tickets[t], queue, seq, sql) for t, seq in touched.items() if t in issued]
+    changed_rows += expired
+    changed_rows += [_ticket_values(tickets[t], queue, seq, sql) for t, seq in touched.items() if t not in issued]
 
 
 def _ticket_values(ticket: TicketRecord, queue: HallQueue, seq: int, sql: _DriverStatements) -> tuple:

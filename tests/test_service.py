@@ -14,11 +14,13 @@ import pytest
 import sqlalchemy as sa
 
 from config.database import UTCDateTime, bound_date, bound_instant, connect_engine
+from config.halls import HallDefinition, load_hall
 from config.migrations import upgrade
 from queueing import store
 from queueing.commands import Actor, CallNext, IssueTicket, OpenCounter, Role
-from queueing.service import HallRuntime, _Job
-from tests.support import KIOSK, SHANGHAI, demo_hall
+from queueing.errors import Invalid
+from queueing.service import HallRuntime, HallWorker, _Job
+from tests.support import DEMO_HALL, KIOSK, SHANGHAI, demo_hall
 
 
 class SteppingClock:
@@ -48,7 +50,7 @@ def _hold(runtime: HallRuntime) -> threading.Event:
         holding.set()
         release.wait(10)
 
-    runtime._jobs.put(_Job(call=wait))
+    runtime._worker.put(runtime, _Job(call=wait))
     assert holding.wait(10)
     return release
 
@@ -112,17 +114,17 @@ def test_group_commit_puts_concurrent_commands_in_one_transaction(engine: sa.Eng
 
 def test_a_failed_write_leaves_no_trace_in_memory(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     runtime = HallRuntime(demo_hall().queue_part(), engine)
-    real_append = store.append
+    real_append = store.Appends.add
     failures = iter([True])
 
-    def append_that_fails_once(conn, queue, recorded):  # a disk that fails once, mid-transaction
-        real_append(conn, queue, recorded)
+    def append_that_fails_once(appends, queue, recorded):  # a disk that fails once, mid-transaction
+        real_append(appends, queue, recorded)
         if next(failures, False):
             raise sa.exc.OperationalError("INSERT", {}, Exception("disk I/O error"))
 
     async def scenario() -> None:
         await runtime.start()
-        monkeypatch.setattr(store, "append", append_that_fails_once)
+        monkeypatch.setattr(store.Appends, "add", append_that_fails_once)
         with pytest.raises(sa.exc.OperationalError):
             await _issue(runtime, "lost")
         # The state in memory went back to the record: the number is not used up, nothing is there.
@@ -139,16 +141,16 @@ def test_a_failed_write_leaves_no_trace_in_memory(engine: sa.Engine, monkeypatch
 
 def test_one_command_failing_in_a_batch_fails_alone(engine: sa.Engine, monkeypatch: pytest.MonkeyPatch) -> None:
     runtime = HallRuntime(demo_hall().queue_part(), engine)
-    real_append = store.append
+    real_append = store.Appends.add
 
-    def append(conn, queue, recorded):  # the write of ticket "bad" fails, like a value the column refuses
+    def append(appends, queue, recorded):  # the write of ticket "bad" fails, like a value the column refuses
         if any(getattr(r.event, "ticket_id", None) == "bad" for r in recorded):
             raise sa.exc.DataError("INSERT", {}, Exception("value too long for type character varying(40)"))
-        real_append(conn, queue, recorded)
+        real_append(appends, queue, recorded)
 
     async def scenario() -> None:
         await runtime.start()
-        monkeypatch.setattr(store, "append", append)
+        monkeypatch.setattr(store.Appends, "add", append)
         release = _hold(runtime)
         good1, bad, good2 = _issue(runtime, "good1"), _issue(runtime, "bad"), _issue(runtime, "good2")
         await asyncio.sleep(0.05)
@@ -226,3 +228,179 @@ def test_the_appends_bind_times_and_days_as_sqlalchemy_would(engine: sa.Engine) 
     day_through_sqlalchemy = sa.Date().dialect_impl(dialect).bind_processor(dialect) or (lambda v: v)
     for day in (dt.date(2026, 11, 23), dt.date(999, 1, 2), None):
         assert bound_date(dialect)(day) == day_through_sqlalchemy(day)
+
+
+# ---------------------------------------------------------------- several halls, one worker
+
+
+def _halls(tmp_path: Path, *ids: str) -> list[HallDefinition]:
+    """Copies of the demo hall with their own ids."""
+    text = DEMO_HALL.read_text()
+    assert '\nid = "demo"\n' in text
+    halls = []
+    for hall in ids:
+        path = tmp_path / f"{hall}.toml"
+        path.write_text(text.replace('\nid = "demo"\n', f'\nid = "{hall}"\n', 1))
+        halls.append(load_hall(path))
+    return halls
+
+
+def _hold_worker(worker: HallWorker, runtime: HallRuntime) -> threading.Event:
+    """As ``_hold``, for a worker that several halls share."""
+    release, holding = threading.Event(), threading.Event()
+
+    def wait() -> None:
+        holding.set()
+        release.wait(10)
+
+    worker.put(runtime, _Job(call=wait))
+    assert holding.wait(10)
+    return release
+
+
+def test_the_commands_of_several_halls_commit_in_one_transaction(engine: sa.Engine, tmp_path: Path) -> None:
+    worker = HallWorker()
+    runtimes = [HallRuntime(h.queue_part(), engine, worker=worker) for h in _halls(tmp_path, "h3", "h1", "h2")]
+    commits = []
+    sa.event.listen(engine, "commit", lambda conn: commits.append(1))
+
+    async def scenario() -> None:
+        for runtime in runtimes:
+            await runtime.start()
+        release = _hold_worker(worker, runtimes[0])
+        pending = [_issue(runtime, f"{runtime.id}-t{i}") for i in range(3) for runtime in runtimes]
+        await asyncio.sleep(0.05)
+        commits.clear()
+        release.set()
+        tickets = await asyncio.gather(*pending)
+        assert len(commits) == 1, f"{len(commits)} commits for one batch of three halls"
+        # Each hall numbers its own tickets, in the order they came.
+        numbers = {(r[-1].event.ticket_id, r[-1].event.number) for r in tickets}
+        assert numbers == {(f"{h}-t{i}", f"B{i + 1:03d}") for h in ("h1", "h2", "h3") for i in range(3)}
+        for runtime in runtimes:
+            assert await runtime.read(lambda q, at: len(q.tickets)) == 3
+            await runtime.close()
+
+    asyncio.run(scenario())
+    with engine.connect() as conn:
+        for hall in ("h1", "h2", "h3"):
+            assert (
+                store.head(conn, hall)
+                == conn.execute(sa.text("SELECT max(seq) FROM hall_event WHERE hall = :h"), {"h": hall}).scalar()
+            )
+            assert conn.execute(sa.text("SELECT count(*) FROM ticket WHERE hall = :h"), {"h": hall}).scalar() == 3
+
+
+def test_a_command_failing_in_one_hall_fails_no_other_halls_commands(
+    engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker = HallWorker()
+    runtimes = [HallRuntime(h.queue_part(), engine, worker=worker) for h in _halls(tmp_path, "h1", "h2")]
+    real_append = store.Appends.add
+
+    def append(appends, queue, recorded):  # the write of ticket "bad" fails, like a value the column refuses
+        if any(getattr(r.event, "ticket_id", None) == "bad" for r in recorded):
+            raise sa.exc.DataError("INSERT", {}, Exception("value too long for type character varying(40)"))
+        real_append(appends, queue, recorded)
+
+    async def scenario() -> None:
+        for runtime in runtimes:
+            await runtime.start()
+        monkeypatch.setattr(store.Appends, "add", append)
+        one, two = runtimes
+        release = _hold_worker(worker, one)
+        asked = [_issue(one, "a1"), _issue(two, "b1"), _issue(two, "bad"), _issue(two, "b2"), _issue(one, "a2")]
+        await asyncio.sleep(0.05)
+        release.set()
+        a1, b1, bad, b2, a2 = await asyncio.gather(*asked, return_exceptions=True)
+        assert isinstance(bad, sa.exc.DataError)
+        assert [r[-1].event.number for r in (a1, a2, b1, b2)] == ["B001", "B002", "B001", "B002"]
+        assert await one.read(lambda q, at: sorted(q.tickets)) == ["a1", "a2"]
+        assert await two.read(lambda q, at: sorted(q.tickets)) == ["b1", "b2"]
+        for runtime in runtimes:
+            await runtime.close()
+
+    asyncio.run(scenario())
+    with engine.connect() as conn:
+        assert conn.execute(sa.text("SELECT count(*) FROM ticket")).scalar() == 4
+
+
+def test_an_also_refused_in_one_hall_leaves_the_others_in_the_same_commit(
+    engine: sa.Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    worker = HallWorker()
+    runtimes = [HallRuntime(h.queue_part(), engine, worker=worker) for h in _halls(tmp_path, "h1", "h2")]
+
+    def refuse(conn: sa.Connection, recorded: list) -> None:
+        conn.execute(sa.text("SELECT 1"))
+        raise Invalid("already checked in", "已签到")
+
+    async def scenario() -> None:
+        for runtime in runtimes:
+            await runtime.start()
+        one, two = runtimes
+        release = _hold_worker(worker, one)
+        command = IssueTicket(at=dt.datetime.now(dt.UTC), actor=KIOSK, ticket_id="refused", item="SB01")
+        asked = [_issue(one, "a1"), asyncio.ensure_future(two.execute(command, also=refuse)), _issue(two, "b1")]
+        await asyncio.sleep(0.05)
+        caplog.clear()
+        release.set()
+        a1, refused, b1 = await asyncio.gather(*asked, return_exceptions=True)
+        assert isinstance(refused, Invalid)
+        assert a1[-1].event.number == "B001" and b1[-1].event.number == "B001"
+        assert await one.read(lambda q, at: sorted(q.tickets)) == ["a1"]
+        assert await two.read(lambda q, at: sorted(q.tickets)) == ["b1"]
+        # Only the hall whose ``also`` refused went back to the record; the other one's command
+        # was committed with the group and its state kept.
+        reloaded = {r.hall for r in caplog.records if r.getMessage() == "hall state loaded"}
+        assert reloaded == {"h2"}
+        for runtime in runtimes:
+            await runtime.close()
+
+    with caplog.at_level(logging.INFO, logger="hall.queue"):
+        asyncio.run(scenario())
+
+
+def test_two_processes_writing_the_same_halls_do_not_deadlock(
+    pg_url: str, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Two servers on one PostgreSQL database, each with a worker for the same halls: each
+    group locks the head rows in the order of the halls' ids, so neither waits for the other
+    in a circle (PostgreSQL would abort one with a deadlock after a second)."""
+    engines = [connect_engine(pg_url), connect_engine(pg_url)]
+    upgrade(engines[0])
+    halls = _halls(tmp_path, "h1", "h2", "h3", "h4")
+    workers = [HallWorker(), HallWorker()]
+    servers = [[HallRuntime(h.queue_part(), e, worker=w) for h in halls] for e, w in zip(engines, workers, strict=True)]
+
+    async def scenario() -> None:
+        for runtimes in servers:
+            for runtime in runtimes:
+                await runtime.start()
+        asked = []
+        for round_ in range(25):
+            for side, runtimes in enumerate(servers):
+                order = runtimes if (round_ + side) % 2 else runtimes[::-1]  # each asks in its own order
+                asked += [_issue(runtime, f"{runtime.id}-{side}-{round_}") for runtime in order]
+            await asyncio.sleep(0.002)
+        results = await asyncio.gather(*asked, return_exceptions=True)
+        assert not [r for r in results if isinstance(r, BaseException)], results
+        for runtimes in servers:
+            for runtime in runtimes:
+                assert await runtime.read(lambda q, at: len(q.tickets)) == 50
+                await runtime.close()
+
+    try:
+        with caplog.at_level(logging.WARNING, logger="hall.queue"):
+            asyncio.run(scenario())
+        # A deadlock would abort a group, which then went hall by hall: nothing lost, but slow.
+        assert not [r for r in caplog.records if "group commit" in r.getMessage()]
+        with engines[0].connect() as conn:
+            for hall in halls:
+                seqs = conn.execute(
+                    sa.text("SELECT seq FROM hall_event WHERE hall = :h ORDER BY seq"), {"h": hall.id}
+                ).scalars()
+                assert list(seqs) == list(range(1, store.head(conn, hall.id) + 1))
+    finally:
+        for engine in engines:
+            engine.dispose()
