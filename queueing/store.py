@@ -148,8 +148,12 @@ class _DriverStatements(NamedTuple):
     advance_head: str
     insert_tickets: str
     update_tickets: str
+    upsert_tickets: str  # an update of rows that exist, as an insert of many rows (see ``_insert_rows``)
     instant: Callable[[dt.datetime | None], Any]
     date: Callable[[dt.date | None], Any]
+    mark: str
+    quote: Callable[[str], str]
+    many_rows: bool  # several rows in one statement (SQLite: see ``_insert_rows``), or ``executemany``
 
 
 # The ticket table's columns in the order ``_ticket_values`` gives them: ``id`` last, so one
@@ -190,10 +194,41 @@ def _statements(dialect: sa.Dialect) -> _DriverStatements:
         update_tickets=f"UPDATE {quote(_tickets.name)} SET "
         + ", ".join(f"{quote(c)} = {mark}" for c in _TICKET_COLUMNS[:-1])
         + f" WHERE id = {mark}",
+        upsert_tickets=insert(_tickets, _TICKET_COLUMNS)
+        + " ON CONFLICT (id) DO UPDATE SET "
+        + ", ".join(f"{quote(c)} = excluded.{quote(c)}" for c in _TICKET_COLUMNS[:-1]),
         instant=bound_instant(dialect),
         date=bound_date(dialect),
+        mark=mark,
+        quote=quote,
+        many_rows=dialect.name == "sqlite",
     )
     return found
+
+
+# Rows per statement: within SQLite's 32,766 and PostgreSQL's 65,535 parameters (22 a ticket).
+_ROWS_PER_STATEMENT = 500
+_many_rows: dict[tuple[str, str, int], str] = {}
+
+
+def _insert_rows(conn: Connection, sql: _DriverStatements, single: str, rows: list[tuple]) -> None:
+    """``single`` (an insert of one row, optionally followed by an ON CONFLICT clause) for every
+    row, as one statement of many rows: SQLite's ``executemany`` lets go of the GIL for each row,
+    and each time the event loop may hold it for up to its switch interval (5 ms)."""
+    if len(rows) == 1:
+        conn.exec_driver_sql(single, rows[0])
+        return
+    head, _, values = single.partition(" VALUES ")
+    one, _, tail = values.partition(")")
+    for start in range(0, len(rows), _ROWS_PER_STATEMENT):
+        chunk = rows[start : start + _ROWS_PER_STATEMENT]
+        key = (single, conn.dialect.name, len(chunk))
+        text = _many_rows.get(key)
+        if text is None:
+            text = _many_rows[key] = f"{head} VALUES {', '.join([one + ')'] * len(chunk))}{tail}"
+            if len(_many_rows) > 4096:
+                _many_rows.clear()
+        conn.exec_driver_sql(text, tuple(value for row in chunk for value in row))
 
 
 def append(conn: Connection, queue: HallQueue, recorded: list[Recorded]) -> None:
@@ -253,14 +288,53 @@ class Appends:
         if not events:
             return
         sql = self._sql
-        conn.exec_driver_sql(sql.insert_events, events)
-        updated = conn.exec_driver_sql(sql.advance_head, heads[0] if len(heads) == 1 else heads)
-        if updated.rowcount != len(heads):
-            raise StoreError(f"halls {sorted({h[1] for h in heads})}: the record moved on under us")
+        if not sql.many_rows:
+            # psycopg sends an ``executemany`` in one pipeline, and parses each statement's text
+            # once: statements of many rows, each of its own length, cost it more than they save.
+            conn.exec_driver_sql(sql.insert_events, events)
+            moved = conn.exec_driver_sql(sql.advance_head, heads[0] if len(heads) == 1 else heads).rowcount
+            if moved != len(heads):
+                raise StoreError("the record moved on under us: a hall's head is not where its appends began")
+            if new:
+                conn.exec_driver_sql(sql.insert_tickets, new)
+            if changed:
+                conn.exec_driver_sql(sql.update_tickets, changed)
+            return
+        _insert_rows(conn, sql, sql.insert_events, events)
+        _advance_heads(conn, sql, heads)
         if new:
-            conn.exec_driver_sql(sql.insert_tickets, new)
-        if changed:
-            conn.exec_driver_sql(sql.update_tickets, changed)
+            _insert_rows(conn, sql, sql.insert_tickets, new)
+        if len(changed) == 1:
+            conn.exec_driver_sql(sql.update_tickets, changed[0])
+        elif changed:
+            # A ticket changed twice is written once, as it is now (each row holds all its columns).
+            latest = list({row[-1]: row for row in changed}.values())
+            _insert_rows(conn, sql, sql.upsert_tickets, latest)
+
+
+def _advance_heads(conn: Connection, sql: _DriverStatements, heads: list[tuple]) -> None:
+    """Move each hall's head on, in one statement, checking that each starts where it was."""
+    if len(heads) == 1:
+        moved = conn.exec_driver_sql(sql.advance_head, heads[0]).rowcount
+    else:
+        spans: dict[str, list[int]] = {}  # hall -> [from, to]
+        for new, hall, old in heads:
+            span = spans.setdefault(hall, [old, old])
+            if span[1] != old:
+                raise StoreError(f"hall {hall}: appends out of order at {old}")
+            span[1] = new
+        m = sql.mark
+        text = (
+            f"UPDATE {sql.quote(_heads.name)} SET seq = CASE hall "
+            + " ".join([f"WHEN {m} THEN CAST({m} AS BIGINT)"] * len(spans))
+            + " END WHERE "
+            + " OR ".join([f"(hall = {m} AND seq = {m})"] * len(spans))
+        )
+        values = [v for hall, (_, new) in spans.items() for v in (hall, new)]
+        values += [v for hall, (old, _) in spans.items() for v in (hall, old)]
+        moved, heads = conn.exec_driver_sql(text, tuple(values)).rowcount, list(spans)
+    if moved != len(heads):
+        raise StoreError("the record moved on under us: a hall's head is not where its appends began")
 
 
 def _project_tickets(

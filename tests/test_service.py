@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import datetime as dt
 import logging
+import re
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -404,3 +406,63 @@ def test_two_processes_writing_the_same_halls_do_not_deadlock(
     finally:
         for engine in engines:
             engine.dispose()
+
+
+def test_a_group_writes_the_rows_that_one_command_at_a_time_would(
+    engine: sa.Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """The rows of several halls' commands go in one statement of each kind (a ticket changed
+    twice written once, as it ended): the record and the ticket table are those that the same
+    commands one per transaction leave."""
+    at = dt.datetime(2026, 11, 23, 10, 0, tzinfo=SHANGHAI)
+    manager = Actor("manager", Role.MANAGER)
+
+    def commands(hall: str) -> list:
+        return [
+            IssueTicket(at=at, actor=KIOSK, ticket_id=f"{hall}-1", item="CJ01"),
+            IssueTicket(at=at, actor=KIOSK, ticket_id=f"{hall}-2", item="CJ01"),
+            OpenCounter(at=at, actor=manager, counter=14),
+            CallNext(at=at, actor=manager, counter=14),
+            CallNext(at=at, actor=manager, counter=14),
+            IssueTicket(at=at, actor=KIOSK, ticket_id=f"{hall}-3", item="CJ01"),
+        ]
+
+    async def together(halls: list[HallDefinition]) -> None:
+        worker = HallWorker()
+        runtimes = [HallRuntime(h.queue_part(), engine, clock=lambda: at, worker=worker) for h in halls]
+        for runtime in runtimes:
+            await runtime.start()
+        release = _hold_worker(worker, runtimes[0])
+        asked = [
+            asyncio.ensure_future(runtime.execute(command))
+            for step in zip(*(commands(r.id) for r in runtimes), strict=True)
+            for runtime, command in zip(runtimes, step, strict=True)
+        ]
+        await asyncio.sleep(0.05)
+        release.set()
+        await asyncio.gather(*asked, return_exceptions=True)
+        for runtime in runtimes:
+            await runtime.close()
+
+    async def one_by_one(halls: list[HallDefinition]) -> None:
+        for hall in halls:
+            runtime = HallRuntime(hall.queue_part(), engine, clock=lambda: at)
+            await runtime.start()
+            for command in commands(hall.id):
+                with contextlib.suppress(Exception):
+                    await runtime.execute(command)
+            await runtime.close()
+
+    with caplog.at_level(logging.WARNING, logger="hall.queue"):
+        asyncio.run(together(_halls(tmp_path, "h1", "h2")))
+    assert not [r for r in caplog.records if "group commit" in r.getMessage()]  # the group was written as one
+    asyncio.run(one_by_one(_halls(tmp_path, "r1", "r2")))
+
+    def rows(table: str, prefix: str) -> list[str]:
+        with engine.connect() as conn:
+            found = conn.execute(sa.text(f"SELECT * FROM {table} WHERE hall LIKE :p"), {"p": f"{prefix}%"})
+            return sorted(re.sub(rf"\b{prefix}(\d)", r"x\1", repr(tuple(row))) for row in found)
+
+    for table in ("ticket", "hall_event", "hall_head"):
+        assert rows(table, "h") == rows(table, "r"), table
+    assert len(rows("ticket", "h")) == 6
