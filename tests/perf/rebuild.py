@@ -71,7 +71,7 @@ from tests.support import DEMO_HALL, KIOSK, MANAGER, SHANGHAI, staff
 __all__ = ["Simulation", "bench_rebuild", "make_record"]
 
 FIRST_DAY = dt.date(2026, 3, 2)  # a Monday
-BATCH = 64  # commands per transaction, as HallRuntime.MAX_BATCH
+BATCH = 64  # commands per transaction, as a busy hall's batch
 
 
 def _minutes(day: dt.date, minute: float) -> dt.datetime:
