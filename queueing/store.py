@@ -21,7 +21,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from config.database import bound_date, bound_instant
+from config.database import bound_date, bound_instant, driver_execute
 from queueing.commands import Priority
 from queueing.events import (
     CounterClosed,
@@ -71,7 +71,6 @@ _snapshots = HallSnapshotRow.__table__
 _tickets = TicketRow.__table__
 # The statements of the hot path, built once: building a statement costs more than running it.
 _HEAD = sa.select(_heads.c.seq).where(_heads.c.hall == sa.bindparam("hall"))
-_LOCK_HEAD = _HEAD.with_for_update()
 # Several halls' heads in one statement, in the order of their ids: PostgreSQL locks the rows as
 # they come out of the sort, so two processes locking some of the same halls never deadlock.
 _HEADS = (
@@ -115,7 +114,12 @@ def head(conn: Connection, hall: str) -> int:
 
 def lock_head(conn: Connection, hall: str) -> int:
     """The last sequence number, locked until the transaction ends (SQLite: already locked)."""
-    seq = conn.execute(_LOCK_HEAD if conn.dialect.name == "postgresql" else _HEAD, {"hall": hall}).scalar()
+    cursor = driver_execute(conn, _statements(conn.dialect).lock_head, (hall,))
+    try:
+        row = cursor.fetchone()
+    finally:
+        cursor.close()
+    seq = None if row is None else row[0]
     if seq is None:
         raise StoreError(f"hall {hall} has no head row")
     return seq
@@ -144,6 +148,7 @@ def read_since(conn: Connection, hall: str, after: int, batch: int = 5000) -> It
 class _DriverStatements(NamedTuple):
     """The hot path's statements in the driver's own SQL, and how its values are bound."""
 
+    lock_head: str
     insert_events: str
     advance_head: str
     insert_tickets: str
@@ -170,9 +175,9 @@ _driver_statements: dict[str, _DriverStatements] = {}
 
 
 def _statements(dialect: sa.Dialect) -> _DriverStatements:
-    """The appends go to the driver directly (``exec_driver_sql``), their values already bound
-    as SQLAlchemy's types would bind them: the same rows, without SQLAlchemy's per-row
-    parameter processing (most of an append's cost)."""
+    """The appends and the head's lock go to the driver directly (``driver_execute``), their
+    values already bound as SQLAlchemy's types would bind them: the same rows, without
+    SQLAlchemy's per-row parameter processing and per-statement work (most of an append's cost)."""
     found = _driver_statements.get(dialect.name)
     if found is not None:
         return found
@@ -187,7 +192,10 @@ def _statements(dialect: sa.Dialect) -> _DriverStatements:
             f"VALUES ({', '.join([mark] * len(columns))})"
         )
 
+    head = f"SELECT seq FROM {quote(_heads.name)} WHERE hall = {mark}"
     found = _driver_statements[dialect.name] = _DriverStatements(
+        # PostgreSQL: the row locked until the transaction ends; SQLite: BEGIN IMMEDIATE locked it all
+        lock_head=head + " FOR UPDATE" if dialect.name == "postgresql" else head,
         insert_events=insert(_events, _EVENT_COLUMNS_WRITTEN),
         advance_head=f"UPDATE {quote(_heads.name)} SET seq = {mark} WHERE hall = {mark} AND seq = {mark}",
         insert_tickets=insert(_tickets, _TICKET_COLUMNS),
@@ -206,6 +214,15 @@ def _statements(dialect: sa.Dialect) -> _DriverStatements:
     return found
 
 
+def _send(conn: Connection, statement: str, parameters: Any, *, many: bool = False) -> int:
+    """``statement`` on the driver's cursor (``driver_execute``); the rows it changed."""
+    cursor = driver_execute(conn, statement, parameters, many=many)
+    try:
+        return cursor.rowcount
+    finally:
+        cursor.close()
+
+
 # Rows per statement: within SQLite's 32,766 and PostgreSQL's 65,535 parameters (22 a ticket).
 _ROWS_PER_STATEMENT = 500
 _many_rows: dict[tuple[str, str, int], str] = {}
@@ -216,7 +233,7 @@ def _insert_rows(conn: Connection, sql: _DriverStatements, single: str, rows: li
     row, as one statement of many rows: SQLite's ``executemany`` lets go of the GIL for each row,
     and each time the event loop may hold it for up to its switch interval (5 ms)."""
     if len(rows) == 1:
-        conn.exec_driver_sql(single, rows[0])
+        _send(conn, single, rows[0])
         return
     head, _, values = single.partition(" VALUES ")
     one, _, tail = values.partition(")")
@@ -228,7 +245,7 @@ def _insert_rows(conn: Connection, sql: _DriverStatements, single: str, rows: li
             text = _many_rows[key] = f"{head} VALUES {', '.join([one + ')'] * len(chunk))}{tail}"
             if len(_many_rows) > 4096:
                 _many_rows.clear()
-        conn.exec_driver_sql(text, tuple(value for row in chunk for value in row))
+        _send(conn, text, tuple(value for row in chunk for value in row))
 
 
 def append(conn: Connection, queue: HallQueue, recorded: list[Recorded]) -> None:
@@ -291,21 +308,25 @@ class Appends:
         if not sql.many_rows:
             # psycopg sends an ``executemany`` in one pipeline, and parses each statement's text
             # once: statements of many rows, each of its own length, cost it more than they save.
-            conn.exec_driver_sql(sql.insert_events, events)
-            moved = conn.exec_driver_sql(sql.advance_head, heads[0] if len(heads) == 1 else heads).rowcount
+            _send(conn, sql.insert_events, events, many=True)
+            moved = (
+                _send(conn, sql.advance_head, heads[0])
+                if len(heads) == 1
+                else _send(conn, sql.advance_head, heads, many=True)
+            )
             if moved != len(heads):
                 raise StoreError("the record moved on under us: a hall's head is not where its appends began")
             if new:
-                conn.exec_driver_sql(sql.insert_tickets, new)
+                _send(conn, sql.insert_tickets, new, many=True)
             if changed:
-                conn.exec_driver_sql(sql.update_tickets, changed)
+                _send(conn, sql.update_tickets, changed, many=True)
             return
         _insert_rows(conn, sql, sql.insert_events, events)
         _advance_heads(conn, sql, heads)
         if new:
             _insert_rows(conn, sql, sql.insert_tickets, new)
         if len(changed) == 1:
-            conn.exec_driver_sql(sql.update_tickets, changed[0])
+            _send(conn, sql.update_tickets, changed[0])
         elif changed:
             # A ticket changed twice is written once, as it is now (each row holds all its columns).
             latest = list({row[-1]: row for row in changed}.values())
@@ -315,7 +336,7 @@ class Appends:
 def _advance_heads(conn: Connection, sql: _DriverStatements, heads: list[tuple]) -> None:
     """Move each hall's head on, in one statement, checking that each starts where it was."""
     if len(heads) == 1:
-        moved = conn.exec_driver_sql(sql.advance_head, heads[0]).rowcount
+        moved = _send(conn, sql.advance_head, heads[0])
     else:
         spans: dict[str, list[int]] = {}  # hall -> [from, to]
         for new, hall, old in heads:
@@ -332,7 +353,7 @@ def _advance_heads(conn: Connection, sql: _DriverStatements, heads: list[tuple])
         )
         values = [v for hall, (_, new) in spans.items() for v in (hall, new)]
         values += [v for hall, (old, _) in spans.items() for v in (hall, old)]
-        moved, heads = conn.exec_driver_sql(text, tuple(values)).rowcount, list(spans)
+        moved, heads = _send(conn, text, tuple(values)), list(spans)
     if moved != len(heads):
         raise StoreError("the record moved on under us: a hall's head is not where its appends began")
 
