@@ -140,7 +140,10 @@ def connect_engine(
         database = sa.engine.make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = sa.create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+        # Last in, first out: the hall's thread gets back the connection it wrote with, whose page
+        # cache is still good; handed the one another wrote with last (first in, first out, two
+        # pooled connections: every other command), SQLite drops its cache and reads it again.
+        engine = sa.create_engine(url, pool_use_lifo=True, connect_args={"check_same_thread": False, "timeout": 30})
         _sqlite_transactions(engine, sqlite_synchronous)
         if database and database != ":memory:":
             _one_writer_at_a_time(engine)
