@@ -8,6 +8,7 @@ carries no name, ID or phone.
 from __future__ import annotations
 
 import datetime as dt
+import re
 import unicodedata
 from collections.abc import Callable
 from zoneinfo import ZoneInfo
@@ -106,15 +107,27 @@ def slip_for(
     )
 
 
+_widths: dict[str, int] = {}  # each character's columns, as looked up once
+
+
+def _width(char: str) -> int:
+    width = _widths.get(char)
+    if width is None:
+        width = _widths[char] = 2 if unicodedata.east_asian_width(char) in "WF" else 1
+    return width
+
+
 def text_width(text: str) -> int:
     """Columns on a printer or a fixed-width screen: wide (CJK) characters take two."""
-    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+    return sum(map(_width, text))
 
 
 def wrap(text: str, limit: float, measure: Callable[[str], float] = text_width) -> list[str]:
     """Lines no wider than ``limit`` (columns, or whatever ``measure`` counts, e.g. points in a
     PDF): at spaces where there are any (English), else anywhere (Chinese has no spaces); a
     word wider than a line is cut."""
+    if measure is text_width:
+        return _wrap_columns(text, limit)
 
     def fits(line: str) -> bool:
         return measure(line.rstrip()) <= limit
@@ -138,12 +151,48 @@ def wrap(text: str, limit: float, measure: Callable[[str], float] = text_width) 
     return lines
 
 
+def _wrap_columns(text: str, limit: float) -> list[str]:
+    """``wrap`` in columns, the same lines: a line's width is kept as it grows, where measuring
+    it afresh for each word made a slip's Chinese lines (a word a character) cost two thirds of
+    laying out the slip. A word's columns are known from ``_words``: a piece of more than one
+    character is a run of narrow ones, one column each; a single character is looked up."""
+    lines: list[str] = []
+    for paragraph in text.split("\n"):
+        line, width, bare = "", 0, 0  # the line's columns, with and without its trailing spaces
+        for word in _words(paragraph):
+            if len(word) > 1:
+                kept, columns = word.rstrip(), len(word)
+                wide = width + len(kept) if kept else bare  # the line with it, trailing spaces stripped
+            else:
+                columns = _width(word)
+                wide = width + columns if not word.isspace() else bare
+            if wide <= limit:
+                line, width, bare = line + word, width + columns, wide
+                continue
+            if line.strip():
+                lines.append(line.rstrip())
+            line = word.lstrip()
+            while text_width(line.rstrip()) > limit:  # wider than a line on its own
+                cut = next((i for i in range(len(line) - 1, 0, -1) if text_width(line[:i].rstrip()) <= limit), 1)
+                lines.append(line[:cut])
+                line = line[cut:]
+            width, bare = text_width(line), text_width(line.rstrip())
+        if line.strip() or not lines:
+            lines.append(line.rstrip())
+    return lines
+
+
+_ASCII_WORDS = re.compile(r"[^ ]* |[^ ]+")
+
+
 def _words(text: str) -> list[str]:
     """Breakable pieces: a wide character alone, or a run of narrow ones with its trailing space."""
+    if text.isascii():  # no wide character: the runs alone
+        return _ASCII_WORDS.findall(text)
     words: list[str] = []
     run = ""
     for char in text:
-        if unicodedata.east_asian_width(char) in "WF":
+        if _width(char) == 2:
             if run:
                 words.append(run)
                 run = ""
