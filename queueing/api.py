@@ -45,7 +45,14 @@ class _RandomBytes:
     5 ms switch interval; a tenth of the loop's time at 500 operations a second)."""
 
     def __init__(self, draw: int = 4096) -> None:
-        self._draw, self._lock = draw, threading.Lock()
+        self._draw = draw
+        self.forget()
+        # A forked child would hand out the very ids its parent is about to (and could inherit
+        # the lock held by a thread that does not exist there): it draws its own.
+        os.register_at_fork(after_in_child=self.forget)
+
+    def forget(self) -> None:
+        self._lock = threading.Lock()
         self._bytes, self._at = b"", 0
 
     def take(self, n: int) -> bytes:

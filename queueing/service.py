@@ -369,7 +369,9 @@ class HallWorker:
                     for runtime, jobs in ready:
                         try:
                             runtime._catch_up(conn, store.head(conn, runtime.id))
-                        except store.StoreError as exc:
+                        except sa.exc.SQLAlchemyError:
+                            raise  # the database: this hall and those not yet read are told (below)
+                        except Exception as exc:  # this hall's record (behind memory, undecodable): its reads alone
                             runtime._fail(jobs, exc)
                         else:
                             runtime._present(jobs)

@@ -763,3 +763,25 @@ def test_a_database_outage_is_a_503_to_try_again_and_nothing_is_lost(
         assert {r.name for r in said} <= {"hall.app", "hall.printers"}  # (the first slip's job, if it was on its way)
         again = issue(client, "SB01")  # back: the next number, the first one kept
         assert (first["number"], again["number"]) == ("B001", "B002")
+
+
+def test_ticket_ids_drawn_after_a_fork_differ_from_the_parents() -> None:
+    """Ticket ids come from a pool of random bytes drawn ahead: a forked process (a server
+    forked after it issued a ticket) must not hand out the ids its parent will."""
+    import os
+
+    from queueing.api import new_ticket_id
+
+    new_ticket_id()  # the pool is drawn, and left mostly unused
+    reading, writing = os.pipe()
+    child = os.fork()
+    if child == 0:  # pragma: no cover - the child process
+        try:
+            os.write(writing, new_ticket_id().encode())
+        finally:
+            os._exit(0)
+    os.close(writing)
+    os.waitpid(child, 0)
+    with os.fdopen(reading, "rb") as pipe:
+        childs = pipe.read().decode()
+    assert len(childs) == 16 and childs != new_ticket_id()

@@ -466,3 +466,37 @@ def test_a_group_writes_the_rows_that_one_command_at_a_time_would(
     for table in ("ticket", "hall_event", "hall_head"):
         assert rows(table, "h") == rows(table, "r"), table
     assert len(rows("ticket", "h")) == 6
+
+
+def test_a_hall_whose_record_cannot_be_read_fails_no_other_halls_reads(
+    engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Reads of several halls share one look at the record: a hall whose catching up breaks
+    (an event this version cannot decode, say) fails its own reads, not those of the halls
+    that came after it."""
+    worker = HallWorker()
+    broken, fine = [HallRuntime(h.queue_part(), engine, worker=worker) for h in _halls(tmp_path, "h1", "h2")]
+
+    def undecodable(conn: sa.Connection, head_seq: int) -> None:
+        raise msgspec.ValidationError("Invalid value 'from-a-newer-version' - at `$.kind`")
+
+    async def scenario() -> None:
+        for runtime in (broken, fine):
+            await runtime.start()
+        await _issue(fine, "f1")
+        monkeypatch.setattr(broken, "_catch_up", undecodable)
+        release = _hold_worker(worker, broken)
+        asked = [
+            asyncio.ensure_future(broken.read(lambda q, at: len(q.tickets))),
+            asyncio.ensure_future(fine.read(lambda q, at: len(q.tickets))),
+        ]
+        await asyncio.sleep(0.05)
+        release.set()
+        broken_read, fine_read = await asyncio.gather(*asked, return_exceptions=True)
+        assert isinstance(broken_read, msgspec.ValidationError)
+        assert fine_read == 1
+        monkeypatch.undo()
+        for runtime in (broken, fine):
+            await runtime.close()
+
+    asyncio.run(scenario())
