@@ -259,8 +259,11 @@ class DisplayHub:
             self._loop.call_soon_threadsafe(self._publish, hall, frames)
 
     def _publish(self, hall: str, frames: list[Frame]) -> None:
+        # Handed over before the commit's answers, delivered after them: a clerk's answer does
+        # not wait behind a fan-out to thousands of screens. With Redis, the publisher's turn
+        # comes first, so this commit's frames are on their way before any answer is out.
         if self._redis is None:
-            self.deliver(hall, frames)
+            self._loop.call_soon(self.deliver, hall, frames)  # type: ignore[union-attr]
         else:
             self._outbox.put_nowait((hall, frames))
 

@@ -206,6 +206,15 @@ class PrintService:
     async def _spool(self, job: PrintJobRow, where: str) -> None:
         try:
             await asyncio.to_thread(self.store.add, job)
+        except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError) as exc:
+            # The database out of reach: said in a line, as the requests say it, not a traceback.
+            # The ticket stands; the kiosk finds no job and offers a reprint.
+            log.warning(
+                "print job not stored (database unavailable): %s",
+                type(exc).__name__,
+                extra={"hall": job.hall, "device": job.device, "number": job.number},
+            )
+            return
         except Exception:  # the ticket stands; the kiosk finds no job and offers a reprint
             log.exception("print job not stored", extra={"hall": job.hall, "device": job.device, "number": job.number})
             return

@@ -66,7 +66,11 @@ def utc_now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-_PENDING, _RUNNING, _WITHDRAWN = range(3)
+_PENDING, _RUNNING, _WITHDRAWN, _ANSWERED = range(4)
+
+# The database out of reach (or too slow): trying again command by command would only make
+# every caller of the batch wait once more per command before he is told.
+_UNREACHABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 
 
 class _Job:
@@ -231,7 +235,9 @@ class HallWorker:
             return job.state == _RUNNING
 
     def answered(self, jobs: Iterable[_Job]) -> None:
-        self._answered += jobs
+        for job in jobs:
+            job.state = _ANSWERED  # its caller will hear: a failing step must not answer it again
+            self._answered.append(job)
 
     def answer(self) -> None:
         """Hand the answers of the jobs done to their callers' loops: one call for a batch."""
@@ -268,19 +274,32 @@ class HallWorker:
             for runtime, job in gathered:
                 if self.begin(job):
                     work.setdefault(runtime, []).append(job)
-            commands = [(r, c) for r, js in work.items() if (c := [j for j in js if j.command is not None])]
-            if commands:
-                self._run_commands(commands)
+            try:
+                self._step(work)
+            except Exception as exc:  # a bug here must not stop every hall of the process
+                log.exception("the halls' worker failed a step", extra={"halls": sorted(r.id for r in work)})
+                for runtime, js in work.items():
+                    runtime._stale = True  # memory may be ahead of the record: reload before going on
+                    stranded = [job for job in js if job.state == _RUNNING]
+                    for job in stranded:
+                        job.error = exc
+                    self.answered(stranded)
                 self.answer()
-            reads = [(r, c) for r, js in work.items() if (c := [j for j in js if j.command is None and j.call is None])]
-            if reads:
-                self._run_reads(reads)
-                self.answer()
-            for runtime, js in work.items():
-                for job in js:
-                    if job.call is not None:
-                        runtime._run_other(job)
-                        self.answer()
+
+    def _step(self, work: dict[HallRuntime, list[_Job]]) -> None:
+        commands = [(r, c) for r, js in work.items() if (c := [j for j in js if j.command is not None])]
+        if commands:
+            self._run_commands(commands)
+            self.answer()
+        reads = [(r, c) for r, js in work.items() if (c := [j for j in js if j.command is None and j.call is None])]
+        if reads:
+            self._run_reads(reads)
+            self.answer()
+        for runtime, js in work.items():
+            for job in js:
+                if job.call is not None:
+                    runtime._run_other(job)
+                    self.answer()
 
     def _run_commands(self, work: list[tuple[HallRuntime, list[_Job]]]) -> None:
         """Decide every hall's commands in one transaction per engine; answer after the commit."""
@@ -305,10 +324,20 @@ class HallWorker:
         decided: list[_Decided] = []
         entered: list[HallRuntime] = []
         later: list[tuple[HallRuntime, list[_Job]]] = []
-        try:
-            for runtime, _ in halls:
-                if runtime._stale:
+        # A hall that must load its state again and cannot fails its own commands, not the group.
+        ready = []
+        for runtime, jobs in halls:
+            if runtime._stale:
+                try:
                     runtime._reload()
+                except Exception as exc:
+                    runtime._give_up(jobs, exc)
+                    continue
+            ready.append((runtime, jobs))
+        halls = ready
+        if not halls:
+            return
+        try:
             with write_transaction(engine) as conn, conn.begin():
                 appends = store.Appends(conn.dialect)
                 heads = store.lock_heads(conn, [runtime.id for runtime, _ in halls])
@@ -339,15 +368,15 @@ class HallWorker:
             for runtime in entered:
                 runtime._stale = True  # memory may be ahead of the record: reload before going on
             for runtime, jobs in halls:
-                runtime._run_commands(jobs)
+                if isinstance(exc, _UNREACHABLE):
+                    runtime._give_up(jobs, exc)
+                else:
+                    runtime._run_commands(jobs)
             return
-        # The callers first: a clerk's answer should not wait behind a fan-out to thousands
-        # of screens (both go to the event loop, in this order).
         for done in decided:
             done.runtime._committed(done)
-        self.answer()
-        for done in decided:
             done.runtime._observe(done)
+        self.answer()  # after the frames: see ``HallRuntime._run_commands``
         for runtime, jobs in later:
             runtime._run_commands(jobs)
 
@@ -530,6 +559,14 @@ class HallRuntime:
 
     # ------------------------------------------------------------------ on the worker thread
 
+    def _give_up(self, jobs: list[_Job], exc: Exception) -> None:
+        """Tell the callers of commands that could not be done why."""
+        # An ``also`` may refuse, like a command; a database out of reach is told to the
+        # caller (the API answers 503 and logs it once), not a traceback per command.
+        if not isinstance(exc, (Refusal, *_UNREACHABLE)):
+            log.exception("command failed", extra={"hall": self.id, "command": type(jobs[0].command).__name__})
+        self._fail(jobs, exc)
+
     def _fail(self, jobs: list[_Job], exc: BaseException) -> None:
         for job in jobs:
             job.error = exc
@@ -614,19 +651,19 @@ class HallRuntime:
                 appends.flush(conn)
         except Exception as exc:
             self._stale = True  # memory may be ahead of the record: reload before going on
-            if len(jobs) > 1:
+            if len(jobs) > 1 and not isinstance(exc, _UNREACHABLE):
                 for job in jobs:
                     self._run_commands([job])
                 return
-            # An ``also`` may refuse, like a command; a database out of reach is told to the
-            # caller (the API answers 503 and logs it once), not a traceback per command.
-            if not isinstance(exc, Refusal | sa.exc.OperationalError | sa.exc.InterfaceError | sa.exc.TimeoutError):
-                log.exception("command failed", extra={"hall": self.id, "command": type(jobs[0].command).__name__})
-            self._fail(jobs, exc)
+            self._give_up(jobs, exc)
             return
         self._committed(decided)
-        self._worker.answer()
+        # The screens' frames go to the event loop before the answers: a client who heard back
+        # may cause the next event through another server at once, and if that one's frame
+        # reached Redis first, every device would see a gap and resync. The fan-out to the
+        # devices still comes after the answers (``DisplayHub._publish``).
         self._observe(decided)
+        self._worker.answer()
 
     def _decide_all(self, conn: Connection, jobs: list[_Job], head_seq: int, appends: store.Appends) -> _Decided:
         """Catch up with the record (its head locked at ``head_seq``), decide ``jobs`` in order and

@@ -327,6 +327,108 @@ def test_a_command_failing_in_one_hall_fails_no_other_halls_commands(
         assert conn.execute(sa.text("SELECT count(*) FROM ticket")).scalar() == 4
 
 
+def test_a_hall_that_cannot_load_its_state_fails_alone_and_the_others_still_commit_once(
+    engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker = HallWorker()
+    runtimes = [HallRuntime(h.queue_part(), engine, worker=worker) for h in _halls(tmp_path, "h1", "h2", "h3")]
+    broken = store.StoreError("hall h1: an event this version cannot read")
+    real_load = store.load
+
+    def load(conn, rules):  # h1's record cannot be loaded any more (a newer version wrote it)
+        if rules.hall == "h1":
+            raise broken
+        return real_load(conn, rules)
+
+    commits = []
+    sa.event.listen(engine, "commit", lambda conn: commits.append(1))
+
+    async def scenario() -> None:
+        for runtime in runtimes:
+            await runtime.start()
+        monkeypatch.setattr(store, "load", load)
+        runtimes[0]._stale = True  # it must load its state again before its next command
+        for batch in range(2):  # and it stays broken: every batch
+            release = _hold_worker(worker, runtimes[0])
+            asked = [_issue(runtime, f"{runtime.id}-{batch}-{n}") for n in range(2) for runtime in runtimes]
+            await asyncio.sleep(0.05)
+            commits.clear()
+            release.set()
+            answers = await asyncio.gather(*asked, return_exceptions=True)
+            assert answers[0] is broken and answers[3] is broken
+            assert not any(isinstance(a, BaseException) for i, a in enumerate(answers) if i not in (0, 3)), answers
+            assert len(commits) == 1, f"{len(commits)} commits: the healthy halls no longer commit together"
+        for runtime in runtimes[1:]:
+            assert await runtime.read(lambda q, at: len(q.tickets)) == 4
+        for runtime in runtimes:
+            await runtime.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_database_out_of_reach_fails_a_groups_commands_without_trying_each_again(
+    engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker = HallWorker()
+    runtimes = [HallRuntime(h.queue_part(), engine, worker=worker) for h in _halls(tmp_path, "h1", "h2")]
+    tries = []
+    real_lock_heads, real_lock_head = store.lock_heads, store.lock_head
+
+    def out_of_reach(*args):
+        tries.append(1)
+        raise sa.exc.OperationalError("SELECT", {}, Exception("connection timeout expired"))
+
+    async def scenario() -> None:
+        for runtime in runtimes:
+            await runtime.start()
+        monkeypatch.setattr(store, "lock_heads", out_of_reach)
+        monkeypatch.setattr(store, "lock_head", out_of_reach)
+        release = _hold_worker(worker, runtimes[0])
+        asked = [_issue(runtime, f"{runtime.id}-{n}") for n in range(3) for runtime in runtimes]
+        await asyncio.sleep(0.05)
+        release.set()
+        answers = await asyncio.gather(*asked, return_exceptions=True)
+        assert all(isinstance(a, sa.exc.OperationalError) for a in answers)
+        assert len(tries) == 1, f"the database was tried {len(tries)} times for one batch"
+        monkeypatch.setattr(store, "lock_heads", real_lock_heads)
+        monkeypatch.setattr(store, "lock_head", real_lock_head)
+        for runtime in runtimes:  # back: nothing was recorded, and the halls go on
+            assert await runtime.read(lambda q, at: len(q.tickets)) == 0
+            assert (await _issue(runtime, f"{runtime.id}-again"))[-1].event.number == "B001"
+            await runtime.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_step_of_the_worker_that_breaks_answers_its_callers_and_the_halls_go_on(
+    engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    worker = HallWorker()
+    runtimes = [HallRuntime(h.queue_part(), engine, worker=worker) for h in _halls(tmp_path, "h1", "h2")]
+    bug = RuntimeError("a bug in the worker's own step")
+    real_run_commands = HallWorker._run_commands
+
+    def broken(self, work):
+        raise bug
+
+    async def scenario() -> None:
+        for runtime in runtimes:
+            await runtime.start()
+        monkeypatch.setattr(HallWorker, "_run_commands", broken)
+        release = _hold_worker(worker, runtimes[0])
+        asked = [_issue(runtime, f"{runtime.id}-1") for runtime in runtimes]
+        await asyncio.sleep(0.05)
+        release.set()
+        answers = await asyncio.wait_for(asyncio.gather(*asked, return_exceptions=True), 5)
+        assert answers == [bug, bug]
+        monkeypatch.setattr(HallWorker, "_run_commands", real_run_commands)
+        for runtime in runtimes:  # the worker lives on, and nothing half-done was kept
+            assert (await _issue(runtime, f"{runtime.id}-2"))[-1].event.number == "B001"
+            await runtime.close()
+
+    asyncio.run(scenario())
+
+
 def test_an_also_refused_in_one_hall_leaves_the_others_in_the_same_commit(
     engine: sa.Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
