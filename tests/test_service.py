@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 import re
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import msgspec
@@ -247,6 +247,12 @@ def _halls(tmp_path: Path, *ids: str) -> list[HallDefinition]:
     return halls
 
 
+def _sharing_a_worker(engine: sa.Engine, tmp_path: Path, *ids: str) -> tuple[HallWorker, list[HallRuntime]]:
+    """Halls (copies of the demo hall) on one worker, not yet started."""
+    worker = HallWorker()
+    return worker, [HallRuntime(hall.queue_part(), engine, worker=worker) for hall in _halls(tmp_path, *ids)]
+
+
 def _hold_worker(worker: HallWorker, runtime: HallRuntime) -> threading.Event:
     """As ``_hold``, for a worker that several halls share."""
     release, holding = threading.Event(), threading.Event()
@@ -260,9 +266,18 @@ def _hold_worker(worker: HallWorker, runtime: HallRuntime) -> threading.Event:
     return release
 
 
+async def _as_one_batch(worker: HallWorker, held: HallRuntime, asking: Callable[[], list[asyncio.Future]]) -> list:
+    """The answers (or errors) to what ``asking`` sends while the worker is held, so that it
+    takes them all together."""
+    release = _hold_worker(worker, held)
+    asked = asking()
+    await asyncio.sleep(0.05)
+    release.set()
+    return await asyncio.wait_for(asyncio.gather(*asked, return_exceptions=True), 10)
+
+
 def test_the_commands_of_several_halls_commit_in_one_transaction(engine: sa.Engine, tmp_path: Path) -> None:
-    worker = HallWorker()
-    runtimes = [HallRuntime(h.queue_part(), engine, worker=worker) for h in _halls(tmp_path, "h3", "h1", "h2")]
+    worker, runtimes = _sharing_a_worker(engine, tmp_path, "h3", "h1", "h2")
     commits = []
     sa.event.listen(engine, "commit", lambda conn: commits.append(1))
 
@@ -296,8 +311,7 @@ def test_the_commands_of_several_halls_commit_in_one_transaction(engine: sa.Engi
 def test_a_command_failing_in_one_hall_fails_no_other_halls_commands(
     engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    worker = HallWorker()
-    runtimes = [HallRuntime(h.queue_part(), engine, worker=worker) for h in _halls(tmp_path, "h1", "h2")]
+    worker, runtimes = _sharing_a_worker(engine, tmp_path, "h1", "h2")
     real_append = store.Appends.add
 
     def append(appends, queue, recorded):  # the write of ticket "bad" fails, like a value the column refuses
@@ -330,8 +344,7 @@ def test_a_command_failing_in_one_hall_fails_no_other_halls_commands(
 def test_a_hall_that_cannot_load_its_state_fails_alone_and_the_others_still_commit_once(
     engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    worker = HallWorker()
-    runtimes = [HallRuntime(h.queue_part(), engine, worker=worker) for h in _halls(tmp_path, "h1", "h2", "h3")]
+    worker, runtimes = _sharing_a_worker(engine, tmp_path, "h1", "h2", "h3")
     broken = store.StoreError("hall h1: an event this version cannot read")
     real_load = store.load
 
@@ -340,8 +353,10 @@ def test_a_hall_that_cannot_load_its_state_fails_alone_and_the_others_still_comm
             raise broken
         return real_load(conn, rules)
 
-    commits = []
-    sa.event.listen(engine, "commit", lambda conn: commits.append(1))
+    commits = []  # the worker's own: a new day's snapshot is written meanwhile on a thread of its own
+    sa.event.listen(
+        engine, "commit", lambda conn: commits.append(1) if threading.current_thread().name == worker.name else None
+    )
 
     async def scenario() -> None:
         for runtime in runtimes:
@@ -349,12 +364,10 @@ def test_a_hall_that_cannot_load_its_state_fails_alone_and_the_others_still_comm
         monkeypatch.setattr(store, "load", load)
         runtimes[0]._stale = True  # it must load its state again before its next command
         for batch in range(2):  # and it stays broken: every batch
-            release = _hold_worker(worker, runtimes[0])
-            asked = [_issue(runtime, f"{runtime.id}-{batch}-{n}") for n in range(2) for runtime in runtimes]
-            await asyncio.sleep(0.05)
             commits.clear()
-            release.set()
-            answers = await asyncio.gather(*asked, return_exceptions=True)
+            answers = await _as_one_batch(
+                worker, runtimes[0], lambda b=batch: [_issue(r, f"{r.id}-{b}-{n}") for n in range(2) for r in runtimes]
+            )
             assert answers[0] is broken and answers[3] is broken
             assert not any(isinstance(a, BaseException) for i, a in enumerate(answers) if i not in (0, 3)), answers
             assert len(commits) == 1, f"{len(commits)} commits: the healthy halls no longer commit together"
@@ -369,8 +382,7 @@ def test_a_hall_that_cannot_load_its_state_fails_alone_and_the_others_still_comm
 def test_a_database_out_of_reach_fails_a_groups_commands_without_trying_each_again(
     engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    worker = HallWorker()
-    runtimes = [HallRuntime(h.queue_part(), engine, worker=worker) for h in _halls(tmp_path, "h1", "h2")]
+    worker, runtimes = _sharing_a_worker(engine, tmp_path, "h1", "h2")
     tries = []
     real_lock_heads, real_lock_head = store.lock_heads, store.lock_head
 
@@ -383,11 +395,9 @@ def test_a_database_out_of_reach_fails_a_groups_commands_without_trying_each_aga
             await runtime.start()
         monkeypatch.setattr(store, "lock_heads", out_of_reach)
         monkeypatch.setattr(store, "lock_head", out_of_reach)
-        release = _hold_worker(worker, runtimes[0])
-        asked = [_issue(runtime, f"{runtime.id}-{n}") for n in range(3) for runtime in runtimes]
-        await asyncio.sleep(0.05)
-        release.set()
-        answers = await asyncio.gather(*asked, return_exceptions=True)
+        answers = await _as_one_batch(
+            worker, runtimes[0], lambda: [_issue(r, f"{r.id}-{n}") for n in range(3) for r in runtimes]
+        )
         assert all(isinstance(a, sa.exc.OperationalError) for a in answers)
         assert len(tries) == 1, f"the database was tried {len(tries)} times for one batch"
         monkeypatch.setattr(store, "lock_heads", real_lock_heads)
@@ -403,8 +413,7 @@ def test_a_database_out_of_reach_fails_a_groups_commands_without_trying_each_aga
 def test_a_step_of_the_worker_that_breaks_answers_its_callers_and_the_halls_go_on(
     engine: sa.Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    worker = HallWorker()
-    runtimes = [HallRuntime(h.queue_part(), engine, worker=worker) for h in _halls(tmp_path, "h1", "h2")]
+    worker, runtimes = _sharing_a_worker(engine, tmp_path, "h1", "h2")
     bug = RuntimeError("a bug in the worker's own step")
     real_run_commands = HallWorker._run_commands
 
@@ -415,11 +424,7 @@ def test_a_step_of_the_worker_that_breaks_answers_its_callers_and_the_halls_go_o
         for runtime in runtimes:
             await runtime.start()
         monkeypatch.setattr(HallWorker, "_run_commands", broken)
-        release = _hold_worker(worker, runtimes[0])
-        asked = [_issue(runtime, f"{runtime.id}-1") for runtime in runtimes]
-        await asyncio.sleep(0.05)
-        release.set()
-        answers = await asyncio.wait_for(asyncio.gather(*asked, return_exceptions=True), 5)
+        answers = await _as_one_batch(worker, runtimes[0], lambda: [_issue(r, f"{r.id}-1") for r in runtimes])
         assert answers == [bug, bug]
         monkeypatch.setattr(HallWorker, "_run_commands", real_run_commands)
         for runtime in runtimes:  # the worker lives on, and nothing half-done was kept
@@ -432,8 +437,7 @@ def test_a_step_of_the_worker_that_breaks_answers_its_callers_and_the_halls_go_o
 def test_an_also_refused_in_one_hall_leaves_the_others_in_the_same_commit(
     engine: sa.Engine, tmp_path: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
-    worker = HallWorker()
-    runtimes = [HallRuntime(h.queue_part(), engine, worker=worker) for h in _halls(tmp_path, "h1", "h2")]
+    worker, runtimes = _sharing_a_worker(engine, tmp_path, "h1", "h2")
 
     def refuse(conn: sa.Connection, recorded: list) -> None:
         conn.execute(sa.text("SELECT 1"))
