@@ -11,6 +11,7 @@
   let view = null;  // the counter (CounterView)
   let desk = null;  // the clerk's view: current ticket in full, who is next, the other counters
   let busy = false;
+  let rendered = 0;  // renders so far: a press knows whether its answer was shown
   let alerts = null;  // the hall channel, for 空岗提醒 while someone is signed in
 
   const $ = (id) => document.getElementById(id);
@@ -204,14 +205,21 @@
   document.querySelectorAll("[data-do]").forEach((button) => button.addEventListener("click", async () => {
     if (busy) return;
     busy = true;
+    // While a press is on its way the buttons wait, greyed: a second press (暂停 right after
+    // 办结) was swallowed unseen. The answer's render sets them again; if none comes, as they were.
+    const enabled = [...document.querySelectorAll("[data-do]")].filter((b) => !b.disabled);
+    enabled.forEach((b) => { b.disabled = true; });
+    const renders = rendered;
     try { await handlers[button.dataset.do](); } finally {
       busy = false;
       await refresh();
+      if (rendered === renders) enabled.forEach((b) => { b.disabled = false; });
       if (session && button.dataset.do === "no-show") await refreshMissed();  // show its 恢复 button now
     }
   }));
 
   function render() {
+    rendered += 1;
     const me = session ? session.username : null;
     const badge = $("state-badge");
     badge.textContent = labels[view.state] + (view.pause_reason === "signed_out" ? "（无人）" : "");
