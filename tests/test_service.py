@@ -44,6 +44,19 @@ def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[sa.Engine
     engine.dispose()
 
 
+def _worker_commits(engine: sa.Engine, worker: HallWorker) -> list[int]:
+    """A list that grows by one at each commit made by ``worker``'s thread (the group commits;
+    a new day's snapshot is written meanwhile on a thread of its own, and is not counted)."""
+    commits: list[int] = []
+
+    def committed(_conn: sa.Connection) -> None:
+        if threading.current_thread().name == worker.name:
+            commits.append(1)
+
+    sa.event.listen(engine, "commit", committed)
+    return commits
+
+
 def _hold(runtime: HallRuntime) -> threading.Event:
     """Keep the hall thread busy until the event is set, so that what is sent meanwhile forms one batch."""
     release, holding = threading.Event(), threading.Event()
@@ -96,8 +109,7 @@ def test_a_batch_across_midnight_keeps_both_days_tickets(engine: sa.Engine) -> N
 
 def test_group_commit_puts_concurrent_commands_in_one_transaction(engine: sa.Engine) -> None:
     runtime = HallRuntime(demo_hall().queue_part(), engine)
-    commits = []
-    sa.event.listen(engine, "commit", lambda conn: commits.append(1))
+    commits = _worker_commits(engine, runtime._worker)
 
     async def scenario() -> None:
         await runtime.start()
@@ -278,8 +290,7 @@ async def _as_one_batch(worker: HallWorker, held: HallRuntime, asking: Callable[
 
 def test_the_commands_of_several_halls_commit_in_one_transaction(engine: sa.Engine, tmp_path: Path) -> None:
     worker, runtimes = _sharing_a_worker(engine, tmp_path, "h3", "h1", "h2")
-    commits = []
-    sa.event.listen(engine, "commit", lambda conn: commits.append(1))
+    commits = _worker_commits(engine, worker)
 
     async def scenario() -> None:
         for runtime in runtimes:
@@ -353,10 +364,7 @@ def test_a_hall_that_cannot_load_its_state_fails_alone_and_the_others_still_comm
             raise broken
         return real_load(conn, rules)
 
-    commits = []  # the worker's own: a new day's snapshot is written meanwhile on a thread of its own
-    sa.event.listen(
-        engine, "commit", lambda conn: commits.append(1) if threading.current_thread().name == worker.name else None
-    )
+    commits = _worker_commits(engine, worker)
 
     async def scenario() -> None:
         for runtime in runtimes:
