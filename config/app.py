@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any
 
 import msgspec
-import sqlalchemy as sa
 from litestar import Litestar, Request, Response
 from litestar.datastructures import State
 from litestar.di import Provide
@@ -60,7 +59,7 @@ from config.auth import (
     staff_guard,
 )
 from config.crypto import RatingKeys, TokenSigner, return_scrypt_memory
-from config.database import bound_calls, connect_engine
+from config.database import UNREACHABLE, bound_calls, connect_engine
 from config.halls import HallDefinition, load_halls
 from config.headers import photo_origins, security_headers
 from config.limits import limit_middleware, limit_stores
@@ -654,9 +653,7 @@ def create_app(
             HTTPException: _http_error_response,
             OverflowError: _out_of_range_response,
             RecursionError: _too_deep_response,
-            sa.exc.OperationalError: _database_down_response,
-            sa.exc.InterfaceError: _database_down_response,
-            sa.exc.TimeoutError: _database_down_response,
+            **dict.fromkeys(UNREACHABLE, _database_down_response),
             HTTP_500_INTERNAL_SERVER_ERROR: _internal_error_response,
         },
         template_config=TemplateConfig(

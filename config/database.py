@@ -27,6 +27,7 @@ from sqlalchemy.engine import Connection, Engine
 from queueing.errors import Unavailable
 
 __all__ = [
+    "UNREACHABLE",
     "UTCDateTime",
     "bound_calls",
     "bound_date",
@@ -200,6 +201,11 @@ def driver_execute(conn: Connection, statement: str, parameters: Any = (), *, ma
         cursor.close()
         conn._handle_dbapi_exception(exc, statement, parameters, cursor, None)  # raises
     return cursor
+
+
+# The database out of reach or too slow (refused, cut, a pool or connect timeout): a request is
+# answered 503 to try again, a log says it in a line, and nothing is worth trying again at once.
+UNREACHABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 
 
 def is_postgres(engine: Engine) -> bool:

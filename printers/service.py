@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from config.crypto import RatingKeys
-from config.database import in_thread
+from config.database import UNREACHABLE, in_thread
 from printers.drivers import PrinterFault, send
 from printers.escpos import render_slip
 from printers.models import PrintJobRow
@@ -206,7 +206,7 @@ class PrintService:
     async def _spool(self, job: PrintJobRow, where: str) -> None:
         try:
             await asyncio.to_thread(self.store.add, job)
-        except (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError) as exc:
+        except UNREACHABLE as exc:
             # The database out of reach: said in a line, as the requests say it, not a traceback.
             # The ticket stands; the kiosk finds no job and offers a reprint.
             log.warning(

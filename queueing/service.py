@@ -36,7 +36,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from config.database import changed, read_connection, write_transaction
+from config.database import UNREACHABLE, changed, read_connection, write_transaction
 from queueing import store
 from queueing.commands import Command, DefineCounter, RetireCounter, StartDay
 from queueing.errors import NotFound, Refusal, Unavailable
@@ -67,10 +67,6 @@ def utc_now() -> dt.datetime:
 
 
 _PENDING, _RUNNING, _WITHDRAWN, _ANSWERED = range(4)
-
-# The database out of reach (or too slow): trying again command by command would only make
-# every caller of the batch wait once more per command before he is told.
-_UNREACHABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 
 
 class _Job:
@@ -368,7 +364,7 @@ class HallWorker:
             for runtime in entered:
                 runtime._stale = True  # memory may be ahead of the record: reload before going on
             for runtime, jobs in halls:
-                if isinstance(exc, _UNREACHABLE):
+                if isinstance(exc, UNREACHABLE):
                     runtime._give_up(jobs, exc)
                 else:
                     runtime._run_commands(jobs)
@@ -563,7 +559,7 @@ class HallRuntime:
         """Tell the callers of commands that could not be done why."""
         # An ``also`` may refuse, like a command; a database out of reach is told to the
         # caller (the API answers 503 and logs it once), not a traceback per command.
-        if not isinstance(exc, (Refusal, *_UNREACHABLE)):
+        if not isinstance(exc, (Refusal, *UNREACHABLE)):
             log.exception("command failed", extra={"hall": self.id, "command": type(jobs[0].command).__name__})
         self._fail(jobs, exc)
 
@@ -651,7 +647,9 @@ class HallRuntime:
                 appends.flush(conn)
         except Exception as exc:
             self._stale = True  # memory may be ahead of the record: reload before going on
-            if len(jobs) > 1 and not isinstance(exc, _UNREACHABLE):
+            # The database out of reach: trying each command again would only make every caller
+            # of the batch wait once more per command before he is told.
+            if len(jobs) > 1 and not isinstance(exc, UNREACHABLE):
                 for job in jobs:
                     self._run_commands([job])
                 return

@@ -8,7 +8,7 @@ import datetime as dt
 import logging
 import re
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
 import msgspec
@@ -265,6 +265,17 @@ def _sharing_a_worker(engine: sa.Engine, tmp_path: Path, *ids: str) -> tuple[Hal
     return worker, [HallRuntime(hall.queue_part(), engine, worker=worker) for hall in _halls(tmp_path, *ids)]
 
 
+async def _in_halls(runtimes: list[HallRuntime], scenario: Callable[[], Awaitable[None]]) -> None:
+    """``scenario`` with the halls started, and closed after it."""
+    for runtime in runtimes:
+        await runtime.start()
+    try:
+        await scenario()
+    finally:
+        for runtime in runtimes:
+            await runtime.close()
+
+
 def _hold_worker(worker: HallWorker, runtime: HallRuntime) -> threading.Event:
     """As ``_hold``, for a worker that several halls share."""
     release, holding = threading.Event(), threading.Event()
@@ -293,8 +304,6 @@ def test_the_commands_of_several_halls_commit_in_one_transaction(engine: sa.Engi
     commits = _worker_commits(engine, worker)
 
     async def scenario() -> None:
-        for runtime in runtimes:
-            await runtime.start()
         release = _hold_worker(worker, runtimes[0])
         pending = [_issue(runtime, f"{runtime.id}-t{i}") for i in range(3) for runtime in runtimes]
         await asyncio.sleep(0.05)
@@ -307,9 +316,8 @@ def test_the_commands_of_several_halls_commit_in_one_transaction(engine: sa.Engi
         assert numbers == {(f"{h}-t{i}", f"B{i + 1:03d}") for h in ("h1", "h2", "h3") for i in range(3)}
         for runtime in runtimes:
             assert await runtime.read(lambda q, at: len(q.tickets)) == 3
-            await runtime.close()
 
-    asyncio.run(scenario())
+    asyncio.run(_in_halls(runtimes, scenario))
     with engine.connect() as conn:
         for hall in ("h1", "h2", "h3"):
             assert (
@@ -331,8 +339,6 @@ def test_a_command_failing_in_one_hall_fails_no_other_halls_commands(
         real_append(appends, queue, recorded)
 
     async def scenario() -> None:
-        for runtime in runtimes:
-            await runtime.start()
         monkeypatch.setattr(store.Appends, "add", append)
         one, two = runtimes
         release = _hold_worker(worker, one)
@@ -344,10 +350,8 @@ def test_a_command_failing_in_one_hall_fails_no_other_halls_commands(
         assert [r[-1].event.number for r in (a1, a2, b1, b2)] == ["B001", "B002", "B001", "B002"]
         assert await one.read(lambda q, at: sorted(q.tickets)) == ["a1", "a2"]
         assert await two.read(lambda q, at: sorted(q.tickets)) == ["b1", "b2"]
-        for runtime in runtimes:
-            await runtime.close()
 
-    asyncio.run(scenario())
+    asyncio.run(_in_halls(runtimes, scenario))
     with engine.connect() as conn:
         assert conn.execute(sa.text("SELECT count(*) FROM ticket")).scalar() == 4
 
@@ -367,8 +371,6 @@ def test_a_hall_that_cannot_load_its_state_fails_alone_and_the_others_still_comm
     commits = _worker_commits(engine, worker)
 
     async def scenario() -> None:
-        for runtime in runtimes:
-            await runtime.start()
         monkeypatch.setattr(store, "load", load)
         runtimes[0]._stale = True  # it must load its state again before its next command
         for batch in range(2):  # and it stays broken: every batch
@@ -381,10 +383,8 @@ def test_a_hall_that_cannot_load_its_state_fails_alone_and_the_others_still_comm
             assert len(commits) == 1, f"{len(commits)} commits: the healthy halls no longer commit together"
         for runtime in runtimes[1:]:
             assert await runtime.read(lambda q, at: len(q.tickets)) == 4
-        for runtime in runtimes:
-            await runtime.close()
 
-    asyncio.run(scenario())
+    asyncio.run(_in_halls(runtimes, scenario))
 
 
 def test_a_database_out_of_reach_fails_a_groups_commands_without_trying_each_again(
@@ -399,8 +399,6 @@ def test_a_database_out_of_reach_fails_a_groups_commands_without_trying_each_aga
         raise sa.exc.OperationalError("SELECT", {}, Exception("connection timeout expired"))
 
     async def scenario() -> None:
-        for runtime in runtimes:
-            await runtime.start()
         monkeypatch.setattr(store, "lock_heads", out_of_reach)
         monkeypatch.setattr(store, "lock_head", out_of_reach)
         answers = await _as_one_batch(
@@ -413,9 +411,8 @@ def test_a_database_out_of_reach_fails_a_groups_commands_without_trying_each_aga
         for runtime in runtimes:  # back: nothing was recorded, and the halls go on
             assert await runtime.read(lambda q, at: len(q.tickets)) == 0
             assert (await _issue(runtime, f"{runtime.id}-again"))[-1].event.number == "B001"
-            await runtime.close()
 
-    asyncio.run(scenario())
+    asyncio.run(_in_halls(runtimes, scenario))
 
 
 def test_a_step_of_the_worker_that_breaks_answers_its_callers_and_the_halls_go_on(
@@ -429,17 +426,14 @@ def test_a_step_of_the_worker_that_breaks_answers_its_callers_and_the_halls_go_o
         raise bug
 
     async def scenario() -> None:
-        for runtime in runtimes:
-            await runtime.start()
         monkeypatch.setattr(HallWorker, "_run_commands", broken)
         answers = await _as_one_batch(worker, runtimes[0], lambda: [_issue(r, f"{r.id}-1") for r in runtimes])
         assert answers == [bug, bug]
         monkeypatch.setattr(HallWorker, "_run_commands", real_run_commands)
         for runtime in runtimes:  # the worker lives on, and nothing half-done was kept
             assert (await _issue(runtime, f"{runtime.id}-2"))[-1].event.number == "B001"
-            await runtime.close()
 
-    asyncio.run(scenario())
+    asyncio.run(_in_halls(runtimes, scenario))
 
 
 def test_an_also_refused_in_one_hall_leaves_the_others_in_the_same_commit(
@@ -452,8 +446,6 @@ def test_an_also_refused_in_one_hall_leaves_the_others_in_the_same_commit(
         raise Invalid("already checked in", "已签到")
 
     async def scenario() -> None:
-        for runtime in runtimes:
-            await runtime.start()
         one, two = runtimes
         release = _hold_worker(worker, one)
         command = IssueTicket(at=dt.datetime.now(dt.UTC), actor=KIOSK, ticket_id="refused", item="SB01")
@@ -470,11 +462,9 @@ def test_an_also_refused_in_one_hall_leaves_the_others_in_the_same_commit(
         # was committed with the group and its state kept.
         reloaded = {r.hall for r in caplog.records if r.getMessage() == "hall state loaded"}
         assert reloaded == {"h2"}
-        for runtime in runtimes:
-            await runtime.close()
 
     with caplog.at_level(logging.INFO, logger="hall.queue"):
-        asyncio.run(scenario())
+        asyncio.run(_in_halls(runtimes, scenario))
 
 
 def test_two_processes_writing_the_same_halls_do_not_deadlock(
