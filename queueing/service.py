@@ -186,31 +186,42 @@ class HallWorker:
         with self._lock:
             self._users += 1
             if self._thread is None:
-                self._jobs = SimpleQueue()  # the last thread's stop mark stays with it
+                # Jobs put since the last thread stopped wait in ``_jobs``: this thread does them.
                 self._snapshots = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-snapshot")
                 self._aside = ThreadPoolExecutor(max_workers=self.readers, thread_name_prefix=f"{self.name}-read")
                 self._thread = threading.Thread(target=self._work, args=(self._jobs,), name=self.name, daemon=True)
                 self._thread.start()
 
-    async def detach(self) -> None:
-        """A hall is done with the worker; the last one stops its threads."""
+    async def detach(self, deadline: float = 30.0) -> None:
+        """A hall is done with the worker; the last one stops its threads, waiting at most
+        ``deadline`` seconds for each (one held by a database that stalls is left behind: they
+        are daemon threads, and a process that is stopping must stop)."""
         with self._lock:
             self._users -= 1
             if self._users > 0 or self._thread is None:
                 return
-            thread, snapshots, aside = self._thread, self._snapshots, self._aside
+            thread, snapshots, aside, stopping = self._thread, self._snapshots, self._aside, self._jobs
             self._thread = self._snapshots = self._aside = None
-            self._jobs.put(None)
-        await asyncio.to_thread(thread.join)
-        for pool in (aside, snapshots):
-            if pool is not None:
-                await asyncio.to_thread(pool.shutdown, wait=True)
+            # A fresh queue from now on: the stop mark is the last thing this thread takes, and
+            # a job put after it is not lost behind it (the next thread, if any, does it).
+            self._jobs = SimpleQueue()
+            stopping.put(None)
+        stopped = [asyncio.to_thread(thread.join)]
+        stopped += [asyncio.to_thread(pool.shutdown, wait=True) for pool in (aside, snapshots) if pool is not None]
+        for each in stopped:
+            try:
+                await asyncio.wait_for(each, deadline)
+            except TimeoutError:
+                log.warning("a thread of the halls' worker did not stop in time", extra={"worker": self.name})
 
     def put(self, runtime: HallRuntime, job: _Job) -> None:
-        if job.aside and self._aside is not None:
-            self._aside.submit(self._run_aside, job)
-        else:
-            self._jobs.put((runtime, job))
+        # Under the lock: a worker stopping at this moment (``detach``) has either not yet
+        # handed its pools and queue on, or has; the job is never put where nobody will look.
+        with self._lock:
+            if job.aside and self._aside is not None:
+                self._aside.submit(self._run_aside, job)
+            else:
+                self._jobs.put((runtime, job))
 
     def write_snapshot(self, call: Callable[[], None]) -> Future[None] | None:
         pool = self._snapshots
@@ -471,11 +482,17 @@ class HallRuntime:
         loop, last = asyncio.get_running_loop(), _Job(call=_nothing)
         last.loop, last.waiter = loop, loop.create_future()
         self._worker.put(self, last)  # what was asked of the hall before is done first
-        await last.waiter
-        if self._snapshot_writing is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wrap_future(self._snapshot_writing)
-        await self._worker.detach()
+        # A database that stalls holds the worker: the hall stops without waiting for ever (what
+        # it had not begun is withdrawn by its callers' own deadlines, nothing done).
+        deadline = max(self.wait_seconds, 1.0)
+        try:
+            await asyncio.wait_for(last.waiter, deadline)
+            if self._snapshot_writing is not None:
+                with contextlib.suppress(Exception):
+                    await asyncio.wait_for(asyncio.wrap_future(self._snapshot_writing), deadline)
+        except TimeoutError:
+            log.warning("the hall's work did not finish in time; stopping without it", extra={"hall": self.id})
+        await self._worker.detach(deadline)
 
     async def execute(
         self,

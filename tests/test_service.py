@@ -8,6 +8,7 @@ import datetime as dt
 import logging
 import re
 import threading
+import time
 from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 
@@ -604,3 +605,49 @@ def test_a_hall_whose_record_cannot_be_read_fails_no_other_halls_reads(
             await runtime.close()
 
     asyncio.run(scenario())
+
+
+async def _nothing_more() -> None:
+    pass
+
+
+def test_what_is_asked_while_a_worker_stops_is_done_by_the_next_one(engine: sa.Engine, tmp_path: Path) -> None:
+    """A hall stopping and another starting on the same worker, with work asked of them in
+    between (a reload of the hall files, say): that work waits for the next thread, it is not
+    lost behind the last one's stop mark; and a read asked while the reading threads are gone
+    goes to the worker, not into an error."""
+    _, (first, second) = _sharing_a_worker(engine, tmp_path, "h1", "h2")
+
+    async def scenario() -> None:
+        await _in_halls([first, second], _nothing_more)  # started, then closed: the worker's threads stop
+        asked = [
+            asyncio.ensure_future(second.read(lambda q, at: "read")),
+            asyncio.ensure_future(second.ticket_history("nobody")),
+        ]
+        await asyncio.sleep(0.05)
+        assert not any(a.done() for a in asked)  # nobody to do them yet
+        await first.start()
+        assert await asyncio.wait_for(asyncio.gather(*asked), 10) == ["read", []]
+        await first.close()
+
+    asyncio.run(scenario())
+
+
+def test_a_hall_held_by_a_stalled_database_still_closes(engine: sa.Engine, tmp_path: Path) -> None:
+    """Stopping a hall waits for what was asked of it before, but not for ever: a worker held
+    (a database that stalls) lets the hall stop after its deadline, and the process with it."""
+    (hall,) = _halls(tmp_path, "h1")
+    runtime = HallRuntime(hall.queue_part(), engine, wait_seconds=1.0)
+
+    async def scenario() -> float:
+        await runtime.start()
+        release = _hold(runtime)
+        try:
+            started = time.perf_counter()
+            await asyncio.wait_for(runtime.close(), 10)
+            return time.perf_counter() - started
+        finally:
+            release.set()
+
+    took = asyncio.run(scenario())
+    assert 0.9 < took < 5, took  # the hall's deadline, then its worker's
