@@ -1675,9 +1675,11 @@ class HallQueue:
 
     def waiting_for(self, number: int) -> int:
         """How many waiting tickets counter ``number`` could call now."""
-        size = self.lines.size
-        served = sum(size(Line(item, None, rank)) for item in self._served_by(number) for rank in RANKS)
-        return served + sum(size(Line(None, number, rank)) for rank in RANKS)
+        lines = self.lines
+        served = lines.waiting_in_items(self._served_by(number))
+        if not lines.named:
+            return served
+        return served + sum(lines.size(Line(None, number, rank)) for rank in RANKS)
 
     def ticket_view(self, ticket: TicketRecord, at: dt.datetime) -> TicketView:
         counter = self.counters.get(ticket.counter) if ticket.counter is not None else None
@@ -1725,21 +1727,22 @@ class HallQueue:
         )
 
     def waiting_by_item(self) -> dict[str, int]:
-        per_item: dict[str, int] = {}
-        for line, n in self.lines.lines():
-            if line.item is not None:
-                per_item[line.item] = per_item.get(line.item, 0) + n
-            else:  # a counter's own line: count each ticket under its item
-                for ticket_id in self.lines.ticket_ids(line):
-                    item = self.tickets[ticket_id].item
-                    per_item[item] = per_item.get(item, 0) + 1
+        """How many wait for each item someone waits for (those sent to a counter by name too)."""
+        per_item = self.lines.waiting_per_item()
+        for _, entries in self.lines.named_lines():  # a counter's own line: each ticket under its item
+            for _, ticket_id in entries:
+                item = self.tickets[ticket_id].item
+                per_item[item] = per_item.get(item, 0) + 1
         return per_item
 
     def waiting_by_group(self, per_item: dict[str, int] | None = None) -> list[GroupWaiting]:
         per_item = self.waiting_by_item() if per_item is None else per_item
         per_group: dict[str, int] = {}
-        for item in self.rules.items:
-            per_group[item.group] = per_group.get(item.group, 0) + per_item.get(item.code, 0)
+        by_code = self.rules.item_by_code
+        for code, n in per_item.items():  # the items someone waits for: fewer than the hall's
+            item = by_code.get(code)
+            if item is not None:  # an item the hall file no longer lists counts in no group
+                per_group[item.group] = per_group.get(item.group, 0) + n
         return [GroupWaiting(g.prefix, g.name, g.name_en, per_group.get(g.prefix, 0)) for g in self.rules.groups]
 
     def queue_view(self, at: dt.datetime) -> QueueView:

@@ -115,6 +115,25 @@ class WaitingLines:
         """The items someone waits for (in their item's line)."""
         return self._items.keys()
 
+    def waiting_per_item(self) -> dict[str, int]:
+        """How many wait in each item's line, all classes (a copy; counters' own lines not in it)."""
+        return dict(self._items)
+
+    def waiting_in_items(self, items: frozenset[str]) -> int:
+        """How many wait in the lines of ``items``, all classes (counters' own lines not in it)."""
+        counts = self._items
+        if len(counts) <= len(items):  # few items have anyone waiting: look only at those
+            return sum(n for item, n in counts.items() if item in items)
+        get = counts.get
+        return sum(get(item, 0) for item in items)
+
+    def named_lines(self) -> Iterator[tuple[Line, list[tuple[OrderKey, str]]]]:
+        """Counters' own lines that anyone waits in, with their entries (to read, not to change)."""
+        if self._named:
+            for line, entries in self._lines.items():
+                if line.counter is not None and entries:
+                    yield line, entries
+
     @property
     def named(self) -> int:
         """How many tickets wait in counters' own lines (sent to a counter by name)."""

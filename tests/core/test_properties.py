@@ -306,6 +306,27 @@ class HallDay(RuleBasedStateMachine):
             )
 
     @invariant()
+    def waiting_counts_are_the_tickets(self) -> None:
+        """The counts the screens and the counters show (kept per item, not counted ticket by
+        ticket) agree with the tickets themselves, those sent to a counter by name included."""
+        queue = self.queue
+        waiting = [t for t in queue.tickets.values() if t.state is TicketState.WAITING]
+        per_item: dict[str, int] = {}
+        for ticket in waiting:
+            per_item[ticket.item] = per_item.get(ticket.item, 0) + 1
+        assert queue.waiting_by_item() == per_item
+        group_of = {item.code: item.group for item in RULES.items}
+        assert {g.prefix: g.waiting for g in queue.waiting_by_group()} == {
+            g.prefix: sum(n for item, n in per_item.items() if group_of.get(item) == g.prefix) for g in RULES.groups
+        }
+        for number, counter in queue.counters.items():
+            served = served_items(counter.spec, RULES.items)
+            expected = sum(
+                1 for t in waiting if (t.to_counter == number if t.to_counter is not None else t.item in served)
+            )
+            assert queue.waiting_for(number) == expected, number
+
+    @invariant()
     def estimates_are_sane(self) -> None:
         waiting = [t for t in self.queue.tickets.values() if t.state is TicketState.WAITING]
         served = set().union(*(served_items(c.spec, RULES.items) for c in self.queue.counters.values()))
