@@ -348,8 +348,16 @@ class HallWorker:
             with write_transaction(engine) as conn, conn.begin():
                 appends = store.Appends(conn.dialect)
                 heads = store.lock_heads(conn, [runtime.id for runtime, _ in halls])
+                # What another process wrote to these halls since, in one read for all of them.
+                behind = {
+                    runtime.id: runtime._queue.seq
+                    for runtime, _ in halls
+                    if 0 < heads[runtime.id] - runtime._queue.seq <= store.CATCH_UP_AT_ONCE
+                }
+                caught = store.read_since_many(conn, behind) if behind else {}
                 for runtime, jobs in halls:
                     entered.append(runtime)
+                    runtime._apply(caught.get(runtime.id, ()))
                     if any(job.also is not None for job in jobs):
                         # An ``also`` may refuse (an appointment checked in twice meanwhile): in
                         # a savepoint, so that only its hall is tried again, after this commit.
@@ -647,9 +655,13 @@ class HallRuntime:
         if head_seq < queue.seq:
             raise store.StoreError(f"hall {self.id}: the record ends at {head_seq}, memory at {queue.seq}")
         if head_seq > queue.seq:
-            for recorded in store.read_since(conn, self.id, queue.seq):
-                queue.apply(recorded)
-                self._last_at = recorded.event.at
+            self._apply(store.read_since(conn, self.id, queue.seq))
+
+    def _apply(self, record: Iterable[Recorded]) -> None:
+        """Events others appended to the hall's record, in order."""
+        for recorded in record:
+            self._queue.apply(recorded)
+            self._last_at = recorded.event.at
 
     def _run_commands(self, jobs: list[_Job]) -> None:
         """Decide this hall's ``jobs`` in order in one transaction; answer each after the

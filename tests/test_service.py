@@ -651,3 +651,46 @@ def test_a_hall_held_by_a_stalled_database_still_closes(engine: sa.Engine, tmp_p
 
     took = asyncio.run(scenario())
     assert 0.9 < took < 5, took  # the hall's deadline, then its worker's
+
+
+def test_a_group_catches_up_with_another_process_in_one_read(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Halls that another server wrote since this one last looked are caught up in one
+    statement for the whole group (a hall far behind reads on its own), and go on from where
+    the record is: the next numbers follow the other server's."""
+    engines = [connect_engine(pg_url), connect_engine(pg_url)]
+    upgrade(engines[0])
+    halls = _halls(tmp_path, "near", "far", "still")
+    workers = [HallWorker(), HallWorker()]
+    here, there = (
+        [HallRuntime(h.queue_part(), e, worker=w) for h in halls] for e, w in zip(engines, workers, strict=True)
+    )
+    read_alone: list[str] = []
+    one_by_one = store.read_since
+
+    def read_since(conn: sa.Connection, hall: str, after: int, batch: int = 5000):  # type: ignore[no-untyped-def]
+        read_alone.append(hall)
+        return one_by_one(conn, hall, after, batch)
+
+    async def scenario() -> None:
+        for runtime in (*here, *there):
+            await runtime.start()
+        near, far, _ = there
+        await asyncio.gather(*(_issue(near, f"n{n}") for n in range(3)))
+        await asyncio.gather(*(_issue(far, f"f{n}") for n in range(8)))
+        monkeypatch.setattr(store, "CATCH_UP_AT_ONCE", 5)  # 3 behind read with the others, 8 alone
+        monkeypatch.setattr(store, "read_since", read_since)
+        answers = await _as_one_batch(
+            workers[0], here[0], lambda: [_issue_view(runtime, f"{runtime.id}-here") for runtime in here]
+        )
+        assert [a.number for a in answers] == ["B004", "B009", "B001"]
+        assert read_alone == ["far"]
+        for runtime in (*here, *there):
+            await runtime.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        for engine in engines:
+            engine.dispose()
