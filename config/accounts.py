@@ -70,6 +70,9 @@ class AccountBook:
         self._checked = time.monotonic()
         self._lock = threading.Lock()
         self.version = 0  # moves on when a file is read again
+        # token digest -> (hall, device), made again when a file is read again: a device's every
+        # request finds its hall at once, not by a look at each hall of the process in turn
+        self._devices: tuple[int, dict[str, tuple[str, DeviceSpec]]] = (-1, {})
 
     @staticmethod
     def _accounts(hall: HallDefinition) -> _HallAccounts:
@@ -124,11 +127,18 @@ class AccountBook:
 
     def device(self, token: str) -> tuple[str, DeviceSpec] | None:
         digest = device_token_digest(token)
-        for force in (False, True):
+        for force in (False, True):  # an unknown token: look at the files again, it may be new
             self._refresh(force)
-            for hall_id, accounts in self._halls.items():
-                if digest in accounts.devices:
-                    return hall_id, accounts.devices[digest]
+            version, devices = self._devices
+            if version != self.version:
+                version, devices = self.version, {}
+                for hall_id, accounts in list(self._halls.items()):
+                    for each, device in accounts.devices.items():
+                        devices.setdefault(each, (hall_id, device))  # the first hall's, as the files are read
+                self._devices = (version, devices)
+            found = devices.get(digest)
+            if found is not None:
+                return found
         return None
 
 

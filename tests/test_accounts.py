@@ -272,3 +272,50 @@ def test_a_token_newer_than_this_processs_copy_works_and_an_older_state_does_not
     auth.states._states.pop(("demo", "staff", "zhangwei"))  # as another process, before its next read
     assert auth.authenticate(fresh["Authorization"]) is not None
     assert auth.authenticate(clerk["Authorization"]) is None
+
+
+def test_a_device_is_found_among_many_halls_and_follows_its_hall_file(tmp_path: Path) -> None:
+    """A device's token names its hall, whichever of the process's halls it is; a token added
+    to a hall file works at its first request, and one taken out stops working once the file
+    has been looked at again (within ``RECHECK_SECONDS``)."""
+    import hashlib
+    import os
+
+    from config.accounts import AccountBook
+    from config.halls import load_hall
+
+    text = DEMO_HALL.read_text()
+
+    def digest(token: str) -> str:
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    def hall_file(hall: str) -> str:
+        """The demo hall as ``hall``, its devices' tokens ``<hall>-kiosk-token`` and so on."""
+        own = text.replace('\nid = "demo"\n', f'\nid = "{hall}"\n', 1)
+        for device in ("kiosk", "reception", "screen", "board"):
+            own = own.replace(digest(f"demo-{device}-token"), digest(f"{hall}-{device}-token"))
+        return own
+
+    paths = []
+    for hall in ("h1", "h2", "h3"):
+        path = tmp_path / f"{hall}.toml"
+        path.write_text(hall_file(hall))
+        paths.append(path)
+    book = AccountBook([load_hall(path) for path in paths])
+    assert book.device("h3-kiosk-token")[0] == "h3"  # type: ignore[index]
+    assert book.device("h1-screen-token")[1].kind == "display"  # type: ignore[index]
+    assert book.device("nobody's-token") is None
+
+    added = paths[1].read_text() + (
+        f'\n[[devices]]\nname = "kiosk-new"\nkind = "ticket_machine"\ntoken_sha256 = "{digest("h2-new-kiosk-token")}"\n'
+    )
+    paths[1].write_text(added)
+    os.utime(paths[1], (time.time() + 5, time.time() + 5))  # a new modification time, whatever the clock's grain
+    found = book.device("h2-new-kiosk-token")
+    assert found is not None and found[0] == "h2" and found[1].name == "kiosk-new"
+
+    paths[1].write_text(hall_file("h2"))
+    os.utime(paths[1], (time.time() + 10, time.time() + 10))
+    book.RECHECK_SECONDS = 0.0  # the next request looks at the files
+    assert book.device("h2-new-kiosk-token") is None
+    assert book.device("h2-kiosk-token")[0] == "h2"  # type: ignore[index]
