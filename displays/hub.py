@@ -49,6 +49,11 @@ _SOUND = "hallq:sound:"  # a hash per hall: hall screen -> what it last said of 
 _TIMEOUT = 1.0  # seconds: a Redis that does not answer within this is away
 _RETRY_FIRST, _RETRY_MOST = 0.2, 1.0  # seconds between attempts to reach Redis again
 _GRACE = 0.2  # seconds between reading the record and the heartbeats: frames committed before are delivered
+# Two processes that write one hall publish its frames each from its own loop: the later commit's
+# frame may reach Redis first. One that comes ahead of a frame still missing waits this long for
+# it, so the devices see the calls in order rather than a gap (a resync, the calls in between not
+# announced); past it, the frames go on as they are and the devices resync.
+_REORDER_SECONDS = 0.25
 
 
 class Subscriber:
@@ -107,6 +112,9 @@ class DisplayHub:
         self._outbox: asyncio.Queue[tuple[str, list[Frame]]] = asyncio.Queue()
         self._listening = asyncio.Event()
         self._changed: dict[str, asyncio.Event] = {}  # set on every delivery, for whoever watches a hall
+        self._expected: dict[str, int] = {}  # hall -> the seq of its next relayed frame, once one came
+        self._held: dict[str, list[Frame]] = {}  # hall -> relayed frames that came ahead of a missing one
+        self._waiting: dict[str, asyncio.TimerHandle] = {}  # hall -> when to stop waiting for it
         self._gone: dict[str, dict[str, float]] = {}  # device -> when its last connection here ended (epoch)
 
     # ---------------------------------------------------------------- life
@@ -335,10 +343,56 @@ class DisplayHub:
                 channel = message["channel"].decode()
                 if channel == _BATCH:
                     for hall, frames in msgspec.msgpack.decode(message["data"]):
-                        self.deliver(hall, [Frame(*f) for f in frames])
+                        self._relayed(hall, [Frame(*f) for f in frames])
                 else:  # one hall's frames, from a process of an earlier version
                     hall = channel.removeprefix(_CHANNEL)
-                    self.deliver(hall, [Frame(*f) for f in msgspec.msgpack.decode(message["data"])])
+                    self._relayed(hall, [Frame(*f) for f in msgspec.msgpack.decode(message["data"])])
+
+    def _relayed(self, hall: str, frames: list[Frame]) -> None:
+        """Frames from Redis, delivered in the order of their sequence numbers (see ``_REORDER_SECONDS``)."""
+        expected = self._expected.get(hall)
+        if expected is not None:
+            frames = [frame for frame in frames if frame.seq >= expected]  # the devices have these or moved on
+            if not frames:
+                return
+            if frames[0].seq > expected:
+                held = self._held.setdefault(hall, [])
+                held += frames
+                held.sort(key=lambda frame: frame.seq)
+                if hall not in self._waiting:
+                    self._waiting[hall] = self._loop.call_later(_REORDER_SECONDS, self._stop_waiting, hall)  # type: ignore[union-attr]
+                return
+        self._deliver_in_order(hall, frames)
+
+    def _deliver_in_order(self, hall: str, frames: list[Frame]) -> None:
+        self.deliver(hall, frames)
+        expected = frames[-1].seq + 1
+        held = self._held.get(hall, [])
+        while True:  # what waited for these goes on after them, as far as it runs without a gap
+            held[:] = [frame for frame in held if frame.seq >= expected]
+            if not held or held[0].seq != expected:
+                break
+            n = 1
+            while n < len(held) and held[n].seq == held[n - 1].seq + 1:
+                n += 1
+            run = held[:n]
+            del held[:n]
+            self.deliver(hall, run)
+            expected = run[-1].seq + 1
+        self._expected[hall] = expected
+        if not held:
+            self._held.pop(hall, None)
+            waiting = self._waiting.pop(hall, None)
+            if waiting is not None:
+                waiting.cancel()
+
+    def _stop_waiting(self, hall: str) -> None:
+        """The missing frame did not come: the held ones go on, and the devices resync at the gap."""
+        self._waiting.pop(hall, None)
+        held = self._held.pop(hall, [])
+        if held:
+            self._expected.pop(hall, None)
+            self._deliver_in_order(hall, held)
 
     def _away(self, exc: Exception) -> None:
         if self._away_since is None:
@@ -351,6 +405,12 @@ class DisplayHub:
             )
 
     def _back(self) -> None:
+        # What was relayed before Redis went away says nothing of what comes now.
+        for waiting in self._waiting.values():
+            waiting.cancel()
+        self._expected.clear()
+        self._held.clear()
+        self._waiting.clear()
         if self._away_since is not None:
             away = asyncio.get_running_loop().time() - self._away_since
             self._away_since = None

@@ -22,7 +22,7 @@ import redis.asyncio as redis
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
-from displays.hub import Subscriber
+from displays.hub import DisplayHub, Subscriber
 from displays.render import Frame
 from displays.voice import SHORT_TAIL, _chime, compose, trimmed
 from displays.voicepack import load_pack
@@ -503,6 +503,54 @@ def test_a_screen_that_cannot_speak_says_so_to_the_manager(server: Server) -> No
             assert (await screen.next())["type"] == "snapshot"  # still served
             devices, _ = await told()
             assert devices[0]["audio"] == "ok"
+
+    asyncio.run(scenario())
+
+
+def test_frames_two_processes_publish_out_of_order_reach_the_devices_in_order() -> None:
+    """Two servers writing one hall each publish its frames from their own loop, so the later
+    commit's frame can reach Redis first: the hub holds it until the one before it comes, and
+    the devices hear the calls in order, not a gap and a resync. One that never comes (a
+    process gone between its commit and its publish) is waited for a quarter of a second."""
+    import msgspec
+
+    def frames(*seqs: int) -> list[tuple]:
+        return [tuple(Frame(seq, f'{{"seq":{seq}}}', f'{{"seq":{seq}}}', None, False)) for seq in seqs]
+
+    async def scenario() -> None:
+        hub = DisplayHub(REDIS_URL, heartbeat=60)
+        await hub.start()
+        other = redis.from_url(REDIS_URL)
+        hall = f"reorder-{time.time_ns()}"
+        try:
+            screen = hub.subscribe(hall, None, "screen")
+
+            async def relay(*batch: tuple[str, list[tuple]]) -> None:
+                await other.publish("hallq:display:~", msgspec.msgpack.encode(list(batch)))
+
+            async def heard(count: int) -> list[int]:
+                for _ in range(100):
+                    if len(screen.pending) >= count:
+                        break
+                    await asyncio.sleep(0.01)
+                return [seq for seq, _ in screen.pending]
+
+            await relay((hall, frames(1)))
+            assert await heard(1) == [1]
+            await relay((hall, frames(3, 4)), ("other-hall", frames(7)))  # 2 is still on its way
+            await relay((hall, frames(2)))
+            assert await heard(4) == [1, 2, 3, 4]
+            await relay((hall, frames(4)))  # heard already: not again
+            await relay((hall, frames(6)))  # 5 never comes
+            started = time.monotonic()
+            assert await heard(5) == [1, 2, 3, 4, 6]
+            assert time.monotonic() - started >= 0.2  # waited for 5 first
+            await relay((hall, frames(5)))  # too late: the device has resynced past it
+            await relay((hall, frames(7)))
+            assert await heard(6) == [1, 2, 3, 4, 6, 7]
+        finally:
+            await other.aclose()
+            await hub.stop()
 
     asyncio.run(scenario())
 
