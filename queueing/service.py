@@ -348,13 +348,7 @@ class HallWorker:
             with write_transaction(engine) as conn, conn.begin():
                 appends = store.Appends(conn.dialect)
                 heads = store.lock_heads(conn, [runtime.id for runtime, _ in halls])
-                # What another process wrote to these halls since, in one read for all of them.
-                behind = {
-                    runtime.id: runtime._queue.seq
-                    for runtime, _ in halls
-                    if 0 < heads[runtime.id] - runtime._queue.seq <= store.CATCH_UP_AT_ONCE
-                }
-                caught = store.read_since_many(conn, behind) if behind else {}
+                caught = store.read_since_many(conn, _behind(halls, heads))  # one read for them all
                 for runtime, jobs in halls:
                     entered.append(runtime)
                     runtime._apply(caught.get(runtime.id, ()))
@@ -410,9 +404,16 @@ class HallWorker:
             looked = 0
             try:
                 with read_connection(engine) as conn, conn.begin():
+                    # Every hall's newest sequence number, and what other processes appended, in
+                    # one statement each: a heartbeat asks it of every hall with a screen at once.
+                    heads = store.heads(conn, [runtime.id for runtime, _ in ready])
+                    caught = store.read_since_many(conn, _behind(ready, heads))
                     for runtime, jobs in ready:
                         try:
-                            runtime._catch_up(conn, store.head(conn, runtime.id))
+                            if runtime.id not in heads:
+                                raise store.StoreError(f"hall {runtime.id} has no head row")
+                            runtime._apply(caught.get(runtime.id, ()))
+                            runtime._catch_up(conn, heads[runtime.id])
                         except sa.exc.SQLAlchemyError:
                             raise  # the database: this hall and those not yet read are told (below)
                         except Exception as exc:  # this hall's record (behind memory, undecodable): its reads alone
@@ -423,6 +424,16 @@ class HallWorker:
             except BaseException as exc:  # the database: the halls not yet read are told
                 for runtime, jobs in ready[looked:]:
                     runtime._fail(jobs, exc)
+
+
+def _behind(halls: list[tuple[HallRuntime, list[_Job]]], heads: dict[str, int]) -> dict[str, int]:
+    """The halls another process has written since they last looked, a few events behind (a
+    hall further behind reads its own): hall -> the sequence number its memory is at."""
+    return {
+        runtime.id: runtime._queue.seq
+        for runtime, _ in halls
+        if 0 < heads.get(runtime.id, 0) - runtime._queue.seq <= store.CATCH_UP_AT_ONCE
+    }
 
 
 class HallWorkers:

@@ -112,6 +112,11 @@ def head(conn: Connection, hall: str) -> int:
     return seq
 
 
+def heads(conn: Connection, halls: Collection[str]) -> dict[str, int]:
+    """``head`` for several halls, in one statement; a hall with no head row is not in it."""
+    return {hall: seq for hall, seq in conn.execute(_HEADS, {"halls": sorted(halls)})}
+
+
 def lock_head(conn: Connection, hall: str) -> int:
     """The last sequence number, locked until the transaction ends (SQLite: already locked)."""
     cursor = driver_execute(conn, _statements(conn.dialect).lock_head, (hall,))
@@ -144,15 +149,14 @@ _READ_SINCE_MANY = (
 CATCH_UP_AT_ONCE = 500  # events of one hall read with the others'; a hall further behind reads its own
 
 
-def read_since_many(conn: Connection, after: Mapping[str, int]) -> dict[str, list[Recorded]]:
+def read_since_many(conn: Connection, after: Mapping[str, int]) -> dict[str, Iterator[Recorded]]:
     """``read_since`` for several halls, each from its own sequence number: one statement on
     PostgreSQL (elsewhere one per hall). It reads all their events at once: for halls a few
-    events behind (``CATCH_UP_AT_ONCE``)."""
-    found: dict[str, list[Recorded]] = {hall: [] for hall in after}
-    if conn.dialect.name != "postgresql":
-        for hall, seq in after.items():
-            found[hall] = list(read_since(conn, hall, seq))
-        return found
+    events behind (``CATCH_UP_AT_ONCE``). Each hall's events are decoded as they are taken,
+    so an event one hall cannot decode fails that hall's catching up alone."""
+    if not after or conn.dialect.name != "postgresql":
+        return {hall: read_since(conn, hall, seq) for hall, seq in after.items()}
+    found: dict[str, list[tuple[int, Any]]] = {hall: [] for hall in after}
     halls = sorted(after)
     cursor = driver_execute(conn, _READ_SINCE_MANY, (halls, [after[hall] for hall in halls]))
     try:
@@ -160,8 +164,8 @@ def read_since_many(conn: Connection, after: Mapping[str, int]) -> dict[str, lis
     finally:
         cursor.close()
     for hall, seq, data in rows:
-        found[hall].append(Recorded(seq, decode_event(data)))
-    return found
+        found[hall].append((seq, data))
+    return {hall: (Recorded(seq, decode_event(data)) for seq, data in rows) for hall, rows in found.items()}
 
 
 def read_since(conn: Connection, hall: str, after: int, batch: int = 5000) -> Iterator[Recorded]:

@@ -662,7 +662,7 @@ def test_a_group_catches_up_with_another_process_in_one_read(
     engines = [connect_engine(pg_url), connect_engine(pg_url)]
     upgrade(engines[0])
     halls = _halls(tmp_path, "near", "far", "still")
-    workers = [HallWorker(), HallWorker()]
+    workers = [HallWorker("here"), HallWorker("there")]
     here, there = (
         [HallRuntime(h.queue_part(), e, worker=w) for h in halls] for e, w in zip(engines, workers, strict=True)
     )
@@ -670,7 +670,8 @@ def test_a_group_catches_up_with_another_process_in_one_read(
     one_by_one = store.read_since
 
     def read_since(conn: sa.Connection, hall: str, after: int, batch: int = 5000):  # type: ignore[no-untyped-def]
-        read_alone.append(hall)
+        if threading.current_thread().name == "here":  # this server's catching up, not the other's
+            read_alone.append(hall)
         return one_by_one(conn, hall, after, batch)
 
     async def scenario() -> None:
@@ -685,6 +686,15 @@ def test_a_group_catches_up_with_another_process_in_one_read(
             workers[0], here[0], lambda: [_issue_view(runtime, f"{runtime.id}-here") for runtime in here]
         )
         assert [a.number for a in answers] == ["B004", "B009", "B001"]
+        assert read_alone == ["far"]
+        # Reads too (a heartbeat asks every hall with a screen at once): one look for them all.
+        read_alone.clear()
+        await asyncio.gather(*(_issue(near, f"n{n}") for n in range(3, 5)))
+        await asyncio.gather(*(_issue(far, f"f{n}") for n in range(8, 16)))
+        counts = await _as_one_batch(
+            workers[0], here[0], lambda: [asyncio.ensure_future(r.read(lambda q, at: len(q.tickets))) for r in here]
+        )
+        assert counts == [6, 17, 1]
         assert read_alone == ["far"]
         for runtime in (*here, *there):
             await runtime.close()
