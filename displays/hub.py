@@ -43,7 +43,9 @@ _CHANNEL = "hallq:display:"
 # What the outbox holds when the publisher gets to it (the halls of a group commit, mostly) goes
 # as one message, [[hall, frames], ...] in commit order: with many halls a process, the relay's
 # cost is per message far more than per byte, for the publisher and every process listening.
-_BATCH = _CHANNEL + "~"  # no hall's id has a "~" (config/halls.py)
+# Not under ``hallq:display:*``: a process of an earlier version, which reads every message there
+# as one hall's frames, does not hear these (its devices resync at the gaps) rather than choke.
+_BATCH = "hallq:displays"
 _PRESENCE = "hallq:presence:"  # a hash per hall: device -> when it was last connected (epoch)
 _SOUND = "hallq:sound:"  # a hash per hall: hall screen -> what it last said of its sound
 _TIMEOUT = 1.0  # seconds: a Redis that does not answer within this is away
@@ -53,7 +55,7 @@ _GRACE = 0.2  # seconds between reading the record and the heartbeats: frames co
 # frame may reach Redis first. One that comes ahead of a frame still missing waits this long for
 # it, so the devices see the calls in order rather than a gap (a resync, the calls in between not
 # announced); past it, the frames go on as they are and the devices resync.
-_REORDER_SECONDS = 0.25
+_REORDER_SECONDS = 0.15  # within _GRACE: a heartbeat never tells of a frame still held here
 
 
 class Subscriber:
@@ -134,6 +136,8 @@ class DisplayHub:
             await asyncio.wait_for(self._listening.wait(), timeout=10)
 
     async def stop(self) -> None:
+        for waiting in self._waiting.values():
+            waiting.cancel()
         for task in (self._ticker, self._presence, self._listener, self._publisher):
             if task is not None:
                 task.cancel()
@@ -322,7 +326,8 @@ class DisplayHub:
         failing the publisher."""
         loop = asyncio.get_running_loop()
         async with self._redis.pubsub() as pubsub:
-            await pubsub.psubscribe(_CHANNEL + "*")
+            await pubsub.subscribe(_BATCH)
+            await pubsub.psubscribe(_CHANNEL + "*")  # one hall's frames, from a process of an earlier version
             heard, subscribed = loop.time(), False
             # Until Redis confirms the subscription, or while the relay works: the publisher may
             # find Redis away first, and then this subscribes again.
@@ -338,14 +343,12 @@ class DisplayHub:
                 if not subscribed:  # the first answer is the subscription's: the relay works
                     subscribed = True
                     self._back()
-                if message.get("type") != "pmessage":
-                    continue
-                channel = message["channel"].decode()
-                if channel == _BATCH:
+                kind = message.get("type")
+                if kind == "message":
                     for hall, frames in msgspec.msgpack.decode(message["data"]):
                         self._relayed(hall, [Frame(*f) for f in frames])
-                else:  # one hall's frames, from a process of an earlier version
-                    hall = channel.removeprefix(_CHANNEL)
+                elif kind == "pmessage":  # one hall's frames, from a process of an earlier version
+                    hall = message["channel"].decode().removeprefix(_CHANNEL)
                     self._relayed(hall, [Frame(*f) for f in msgspec.msgpack.decode(message["data"])])
 
     def _relayed(self, hall: str, frames: list[Frame]) -> None:
@@ -359,8 +362,7 @@ class DisplayHub:
                 held = self._held.setdefault(hall, [])
                 held += frames
                 held.sort(key=lambda frame: frame.seq)
-                if hall not in self._waiting:
-                    self._waiting[hall] = self._loop.call_later(_REORDER_SECONDS, self._stop_waiting, hall)  # type: ignore[union-attr]
+                self._wait_for(hall)
                 return
         self._deliver_in_order(hall, frames)
 
@@ -372,27 +374,30 @@ class DisplayHub:
             held[:] = [frame for frame in held if frame.seq >= expected]
             if not held or held[0].seq != expected:
                 break
-            n = 1
-            while n < len(held) and held[n].seq == held[n - 1].seq + 1:
-                n += 1
-            run = held[:n]
-            del held[:n]
+            run = _first_run(held)
             self.deliver(hall, run)
             expected = run[-1].seq + 1
         self._expected[hall] = expected
-        if not held:
+        waiting = self._waiting.pop(hall, None)
+        if waiting is not None:
+            waiting.cancel()
+        if held:
+            self._wait_for(hall)  # the next gap: its own wait
+        else:
             self._held.pop(hall, None)
-            waiting = self._waiting.pop(hall, None)
-            if waiting is not None:
-                waiting.cancel()
+
+    def _wait_for(self, hall: str) -> None:
+        if hall not in self._waiting:
+            self._waiting[hall] = self._loop.call_later(_REORDER_SECONDS, self._stop_waiting, hall)  # type: ignore[union-attr]
 
     def _stop_waiting(self, hall: str) -> None:
-        """The missing frame did not come: the held ones go on, and the devices resync at the gap."""
+        """The missing frame did not come: what follows the gap goes on (the devices resync at
+        it); a later gap gets its own wait."""
         self._waiting.pop(hall, None)
-        held = self._held.pop(hall, [])
+        held = self._held.get(hall)
         if held:
-            self._expected.pop(hall, None)
-            self._deliver_in_order(hall, held)
+            run = _first_run(held)
+            self._deliver_in_order(hall, run)
 
     def _away(self, exc: Exception) -> None:
         if self._away_since is None:
@@ -405,7 +410,11 @@ class DisplayHub:
             )
 
     def _back(self) -> None:
-        # What was relayed before Redis went away says nothing of what comes now.
+        # What was relayed before Redis went away says nothing of what comes now: what was held
+        # goes on at once (the devices resync at its gaps), and the order starts afresh.
+        for hall in list(self._held):
+            while self._held.get(hall):
+                self._stop_waiting(hall)
         for waiting in self._waiting.values():
             waiting.cancel()
         self._expected.clear()
@@ -416,6 +425,16 @@ class DisplayHub:
             self._away_since = None
             log.warning("display relay: Redis is back after %.1f s; devices that missed calls resync", away)
         self._listening.set()
+
+
+def _first_run(held: list[Frame]) -> list[Frame]:
+    """Take from ``held`` (in order) its first frames that follow each other without a gap."""
+    n = 1
+    while n < len(held) and held[n].seq == held[n - 1].seq + 1:
+        n += 1
+    run = held[:n]
+    del held[:n]
+    return run
 
 
 class DisplayPublisher:

@@ -178,6 +178,7 @@ class HallWorker:
         self._snapshots: ThreadPoolExecutor | None = None
         self._aside: ThreadPoolExecutor | None = None
         self._answered: list[_Job] = []  # done on the worker thread, not yet handed to their callers
+        self._stopping: threading.Thread | None = None  # the last thread, told to stop
 
     # ------------------------------------------------------------------ from the halls
 
@@ -186,33 +187,42 @@ class HallWorker:
         with self._lock:
             self._users += 1
             if self._thread is None:
-                # Jobs put since the last thread stopped wait in ``_jobs``: this thread does them.
+                # Jobs put since the last thread stopped wait in ``_jobs``: this thread does them,
+                # once that one has finished (never two threads on the same halls).
                 self._snapshots = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"{self.name}-snapshot")
                 self._aside = ThreadPoolExecutor(max_workers=self.readers, thread_name_prefix=f"{self.name}-read")
-                self._thread = threading.Thread(target=self._work, args=(self._jobs,), name=self.name, daemon=True)
+                self._thread = threading.Thread(
+                    target=self._work, args=(self._jobs, self._stopping), name=self.name, daemon=True
+                )
                 self._thread.start()
 
     async def detach(self, deadline: float = 30.0) -> None:
         """A hall is done with the worker; the last one stops its threads, waiting at most
-        ``deadline`` seconds for each (one held by a database that stalls is left behind: they
-        are daemon threads, and a process that is stopping must stop)."""
+        ``deadline`` seconds for the worker's (one held by a database that stalls is left
+        behind, a daemon thread: a process that is stopping must stop). The reading threads'
+        waiting reads are dropped (their callers have gone); one already reading finishes."""
         with self._lock:
             self._users -= 1
             if self._users > 0 or self._thread is None:
                 return
             thread, snapshots, aside, stopping = self._thread, self._snapshots, self._aside, self._jobs
             self._thread = self._snapshots = self._aside = None
+            self._stopping = thread
             # A fresh queue from now on: the stop mark is the last thing this thread takes, and
             # a job put after it is not lost behind it (the next thread, if any, does it).
             self._jobs = SimpleQueue()
             stopping.put(None)
-        stopped = [asyncio.to_thread(thread.join)]
-        stopped += [asyncio.to_thread(pool.shutdown, wait=True) for pool in (aside, snapshots) if pool is not None]
-        for each in stopped:
-            try:
-                await asyncio.wait_for(each, deadline)
-            except TimeoutError:
-                log.warning("a thread of the halls' worker did not stop in time", extra={"worker": self.name})
+        if aside is not None:
+            aside.shutdown(wait=False, cancel_futures=True)
+        if snapshots is not None:
+            snapshots.shutdown(wait=False)  # a snapshot under way is written: each hall waited for its own
+        # Polled, not joined in a thread: a join in the loop's executor would hold the process's
+        # exit for as long as the database stalls.
+        until = time.monotonic() + deadline
+        while thread.is_alive() and time.monotonic() < until:
+            await asyncio.sleep(0.01)
+        if thread.is_alive():
+            log.warning("the halls' worker did not stop in time; leaving it", extra={"worker": self.name})
 
     def put(self, runtime: HallRuntime, job: _Job) -> None:
         # Under the lock: a worker stopping at this moment (``detach``) has either not yet
@@ -261,7 +271,9 @@ class HallWorker:
             job.error = exc
         _hand_over([job])
 
-    def _work(self, jobs: SimpleQueue[tuple[HallRuntime, _Job] | None]) -> None:
+    def _work(self, jobs: SimpleQueue[tuple[HallRuntime, _Job] | None], previous: threading.Thread | None) -> None:
+        if previous is not None:
+            previous.join()  # what it had begun is done before anything else of these halls
         while True:
             first = jobs.get()
             if first is None:
@@ -348,7 +360,7 @@ class HallWorker:
             with write_transaction(engine) as conn, conn.begin():
                 appends = store.Appends(conn.dialect)
                 heads = store.lock_heads(conn, [runtime.id for runtime, _ in halls])
-                caught = store.read_since_many(conn, _behind(halls, heads))  # one read for them all
+                caught = store.read_since_many(conn, _behind(halls, heads), heads)  # one read for them all
                 for runtime, jobs in halls:
                     entered.append(runtime)
                     runtime._apply(caught.get(runtime.id, ()))
@@ -407,7 +419,7 @@ class HallWorker:
                     # Every hall's newest sequence number, and what other processes appended, in
                     # one statement each: a heartbeat asks it of every hall with a screen at once.
                     heads = store.heads(conn, [runtime.id for runtime, _ in ready])
-                    caught = store.read_since_many(conn, _behind(ready, heads))
+                    caught = store.read_since_many(conn, _behind(ready, heads), heads)
                     for runtime, jobs in ready:
                         try:
                             if runtime.id not in heads:
@@ -507,10 +519,11 @@ class HallRuntime:
         try:
             await asyncio.wait_for(last.waiter, deadline)
             if self._snapshot_writing is not None:
-                with contextlib.suppress(Exception):
-                    await asyncio.wait_for(asyncio.wrap_future(self._snapshot_writing), deadline)
+                await asyncio.wait_for(asyncio.wrap_future(self._snapshot_writing), deadline)
         except TimeoutError:
             log.warning("the hall's work did not finish in time; stopping without it", extra={"hall": self.id})
+        except Exception:  # the snapshot's own failure was logged where it was written
+            pass
         await self._worker.detach(deadline)
 
     async def execute(
@@ -857,5 +870,6 @@ class HallRegistry:
             await runtime.start()
 
     async def close(self) -> None:
-        for runtime in self._halls.values():
-            await runtime.close()
+        # Together: each waits for its own work up to its deadline, a stalled database holds
+        # the process's stop for one deadline, not one a hall.
+        await asyncio.gather(*(runtime.close() for runtime in self._halls.values()))

@@ -143,22 +143,27 @@ def lock_heads(conn: Connection, halls: Collection[str]) -> dict[str, int]:
 # halls that two servers both write must catch up on most of them at every commit.
 _READ_SINCE_MANY = (
     "SELECT e.hall, e.seq, e.data FROM hall_event AS e"
-    " JOIN unnest(%s::varchar[], %s::bigint[]) AS since(hall, after) ON e.hall = since.hall AND e.seq > since.after"
+    " JOIN unnest(%s::varchar[], %s::bigint[], %s::bigint[]) AS since(hall, after, upto)"
+    " ON e.hall = since.hall AND e.seq > since.after AND e.seq <= since.upto"
     " ORDER BY e.hall, e.seq"
 )
 CATCH_UP_AT_ONCE = 500  # events of one hall read with the others'; a hall further behind reads its own
 
 
-def read_since_many(conn: Connection, after: Mapping[str, int]) -> dict[str, Iterator[Recorded]]:
-    """``read_since`` for several halls, each from its own sequence number: one statement on
-    PostgreSQL (elsewhere one per hall). It reads all their events at once: for halls a few
-    events behind (``CATCH_UP_AT_ONCE``). Each hall's events are decoded as they are taken,
-    so an event one hall cannot decode fails that hall's catching up alone."""
+def read_since_many(
+    conn: Connection, after: Mapping[str, int], upto: Mapping[str, int]
+) -> dict[str, Iterator[Recorded]]:
+    """``read_since`` for several halls, each from its own sequence number up to the head read
+    in this transaction (``upto``: on PostgreSQL a later statement sees later commits; SQLite's
+    transaction sees one state): one statement on PostgreSQL, elsewhere one per hall. It reads
+    all their events at once: for halls a few events behind (``CATCH_UP_AT_ONCE``). Each hall's
+    events are decoded as they are taken, so one a hall cannot decode fails that hall alone."""
     if not after or conn.dialect.name != "postgresql":
         return {hall: read_since(conn, hall, seq) for hall, seq in after.items()}
     found: dict[str, list[tuple[int, Any]]] = {hall: [] for hall in after}
     halls = sorted(after)
-    cursor = driver_execute(conn, _READ_SINCE_MANY, (halls, [after[hall] for hall in halls]))
+    bounds = ([after[hall] for hall in halls], [upto[hall] for hall in halls])
+    cursor = driver_execute(conn, _READ_SINCE_MANY, (halls, *bounds))
     try:
         rows = cursor.fetchall()
     finally:

@@ -635,21 +635,25 @@ def test_what_is_asked_while_a_worker_stops_is_done_by_the_next_one(engine: sa.E
 
 def test_a_hall_held_by_a_stalled_database_still_closes(engine: sa.Engine, tmp_path: Path) -> None:
     """Stopping a hall waits for what was asked of it before, but not for ever: a worker held
-    (a database that stalls) lets the hall stop after its deadline, and the process with it."""
+    (a database that stalls) lets the hall stop after its deadline, and the process with it
+    (nothing left for the event loop's end to wait for while the worker is still held)."""
     (hall,) = _halls(tmp_path, "h1")
     runtime = HallRuntime(hall.queue_part(), engine, wait_seconds=1.0)
+    held: list[threading.Event] = []
 
-    async def scenario() -> float:
+    async def scenario() -> None:
         await runtime.start()
-        release = _hold(runtime)
-        try:
-            started = time.perf_counter()
-            await asyncio.wait_for(runtime.close(), 10)
-            return time.perf_counter() - started
-        finally:
-            release.set()
+        held.append(_hold(runtime))  # the worker stays held for 10 s unless released
+        await asyncio.wait_for(runtime.close(), 10)
 
-    took = asyncio.run(scenario())
+    started = time.perf_counter()
+    try:
+        asyncio.run(scenario())
+        took = time.perf_counter() - started
+        assert not held[0].is_set()  # still held: nothing waited for it
+    finally:
+        for release in held:
+            release.set()
     assert 0.9 < took < 5, took  # the hall's deadline, then its worker's
 
 
@@ -704,3 +708,76 @@ def test_a_group_catches_up_with_another_process_in_one_read(
     finally:
         for engine in engines:
             engine.dispose()
+
+
+def test_a_read_is_not_upset_by_a_commit_of_another_process_while_it_looks(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On PostgreSQL each statement of a read sees the commits made before it: another server
+    committing between the read of the halls' heads and of their new events must not carry the
+    hall's memory past the head it read (which would fail the reads as "memory ahead")."""
+    engines = [connect_engine(pg_url), connect_engine(pg_url)]
+    upgrade(engines[0])
+    halls = _halls(tmp_path, "h1", "h2")
+    workers = [HallWorker("here"), HallWorker("there")]
+    here, there = (
+        [HallRuntime(h.queue_part(), e, worker=w) for h in halls] for e, w in zip(engines, workers, strict=True)
+    )
+    read_heads = store.heads
+
+    async def scenario() -> None:
+        loop = asyncio.get_running_loop()
+        for runtime in (*here, *there):
+            await runtime.start()
+        await asyncio.gather(*(_issue(runtime, f"{runtime.id}-0") for runtime in there))
+
+        async def meanwhile() -> None:
+            await _issue(there[0], "h1-meanwhile")
+
+        def heads_then_a_commit(conn: sa.Connection, ids: list[str]) -> dict[str, int]:
+            seen = read_heads(conn, ids)
+            if threading.current_thread().name == "here":  # the other server commits meanwhile
+                asyncio.run_coroutine_threadsafe(meanwhile(), loop).result(10)
+            return seen
+
+        monkeypatch.setattr(store, "heads", heads_then_a_commit)
+        counts = await _as_one_batch(
+            workers[0], here[0], lambda: [asyncio.ensure_future(r.read(lambda q, at: len(q.tickets))) for r in here]
+        )
+        assert counts == [1, 1]  # as the heads were read; the next read sees the rest
+        monkeypatch.undo()
+        assert await here[0].read(lambda q, at: len(q.tickets)) == 2
+        for runtime in (*here, *there):
+            await runtime.close()
+
+    try:
+        asyncio.run(scenario())
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
+def test_a_worker_started_again_waits_for_the_one_left_behind(engine: sa.Engine, tmp_path: Path) -> None:
+    """A worker left behind at a stop (held by a stalled database) and the hall started again:
+    the new thread does nothing of the halls' until the old one has finished what it had begun,
+    so that two threads never work on one hall's memory at once."""
+    (hall,) = _halls(tmp_path, "h1")
+    runtime = HallRuntime(hall.queue_part(), engine, wait_seconds=1.0)
+
+    async def scenario() -> None:
+        await runtime.start()
+        release = _hold(runtime)
+        try:
+            await runtime.close()  # the worker is left behind, still held
+            (left,) = [t for t in threading.enumerate() if t.name == runtime._worker.name]
+            restarted = asyncio.ensure_future(runtime.start())
+            await asyncio.sleep(0.3)
+            assert not restarted.done()  # waits for the one left behind
+        finally:
+            release.set()
+        await asyncio.wait_for(restarted, 10)
+        assert not left.is_alive()
+        assert await runtime.read(lambda q, at: q.seq) >= 0
+        await runtime.close()
+
+    asyncio.run(scenario())
