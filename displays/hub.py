@@ -5,9 +5,12 @@ command (``DisplayPublisher.observe``), and hands them over once they are commit
 (``committed``). The hub lives on the event loop:
 
 - without Redis, it delivers the frames to this process's devices;
-- with ``REDIS_URL``, it publishes them to ``hallq:display:<hall>`` and delivers what it
-  receives from there, its own frames included, so every process's devices get every
-  process's calls.
+- with ``REDIS_URL``, it publishes them to ``hallq:displays`` (what waits, several halls' in one
+  message) and delivers what it receives from there, its own frames included, so every
+  process's devices get every process's calls, in the order of their sequence numbers (a frame
+  that comes ahead of one still missing waits for it a moment). A process of an earlier version
+  published each hall's to ``hallq:display:<hall>``: still heard, while both run in an upgrade
+  (the earlier one does not hear the new one's: its devices resync at the gaps).
 
 While Redis is away (refused, or silent past its timeouts) the hub delivers its own frames
 itself, says so once in the log, and retries every second at most (0.2 s doubling to 1 s),
