@@ -300,6 +300,36 @@ async def _as_one_batch(worker: HallWorker, held: HallRuntime, asking: Callable[
     return await asyncio.wait_for(asyncio.gather(*asked, return_exceptions=True), 10)
 
 
+def _two_servers(pg_url: str, tmp_path: Path, *ids: str, scenario: Callable[..., Awaitable[None]]) -> None:
+    """``scenario(here, there)``: halls (copies of the demo hall) served by two processes'
+    workers, named "here" and "there", on one PostgreSQL database; each side's halls started
+    before and closed after it."""
+    engines = [connect_engine(pg_url), connect_engine(pg_url)]
+    upgrade(engines[0])
+    halls = _halls(tmp_path, *ids)
+    workers = [HallWorker("here"), HallWorker("there")]
+    here, there = (
+        [HallRuntime(h.queue_part(), engine, worker=worker) for h in halls]
+        for engine, worker in zip(engines, workers, strict=True)
+    )
+
+    async def run() -> None:
+        await _in_halls([*here, *there], lambda: scenario(here, there))
+
+    try:
+        asyncio.run(run())
+    finally:
+        for engine in engines:
+            engine.dispose()
+
+
+def _ticket_counts(held: HallRuntime, runtimes: list[HallRuntime]) -> Awaitable[list]:
+    """How many tickets each hall's memory has, asked of them all together (one batch of reads)."""
+    return _as_one_batch(
+        held._worker, held, lambda: [asyncio.ensure_future(r.read(lambda q, at: len(q.tickets))) for r in runtimes]
+    )
+
+
 def test_the_commands_of_several_halls_commit_in_one_transaction(engine: sa.Engine, tmp_path: Path) -> None:
     worker, runtimes = _sharing_a_worker(engine, tmp_path, "h3", "h1", "h2")
     commits = _worker_commits(engine, worker)
@@ -663,13 +693,6 @@ def test_a_group_catches_up_with_another_process_in_one_read(
     """Halls that another server wrote since this one last looked are caught up in one
     statement for the whole group (a hall far behind reads on its own), and go on from where
     the record is: the next numbers follow the other server's."""
-    engines = [connect_engine(pg_url), connect_engine(pg_url)]
-    upgrade(engines[0])
-    halls = _halls(tmp_path, "near", "far", "still")
-    workers = [HallWorker("here"), HallWorker("there")]
-    here, there = (
-        [HallRuntime(h.queue_part(), e, worker=w) for h in halls] for e, w in zip(engines, workers, strict=True)
-    )
     read_alone: list[str] = []
     one_by_one = store.read_since
 
@@ -678,16 +701,14 @@ def test_a_group_catches_up_with_another_process_in_one_read(
             read_alone.append(hall)
         return one_by_one(conn, hall, after, batch)
 
-    async def scenario() -> None:
-        for runtime in (*here, *there):
-            await runtime.start()
+    async def scenario(here: list[HallRuntime], there: list[HallRuntime]) -> None:
         near, far, _ = there
         await asyncio.gather(*(_issue(near, f"n{n}") for n in range(3)))
         await asyncio.gather(*(_issue(far, f"f{n}") for n in range(8)))
         monkeypatch.setattr(store, "CATCH_UP_AT_ONCE", 5)  # 3 behind read with the others, 8 alone
         monkeypatch.setattr(store, "read_since", read_since)
         answers = await _as_one_batch(
-            workers[0], here[0], lambda: [_issue_view(runtime, f"{runtime.id}-here") for runtime in here]
+            here[0]._worker, here[0], lambda: [_issue_view(runtime, f"{runtime.id}-here") for runtime in here]
         )
         assert [a.number for a in answers] == ["B004", "B009", "B001"]
         assert read_alone == ["far"]
@@ -695,19 +716,10 @@ def test_a_group_catches_up_with_another_process_in_one_read(
         read_alone.clear()
         await asyncio.gather(*(_issue(near, f"n{n}") for n in range(3, 5)))
         await asyncio.gather(*(_issue(far, f"f{n}") for n in range(8, 16)))
-        counts = await _as_one_batch(
-            workers[0], here[0], lambda: [asyncio.ensure_future(r.read(lambda q, at: len(q.tickets))) for r in here]
-        )
-        assert counts == [6, 17, 1]
+        assert await _ticket_counts(here[0], here) == [6, 17, 1]
         assert read_alone == ["far"]
-        for runtime in (*here, *there):
-            await runtime.close()
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        for engine in engines:
-            engine.dispose()
+    _two_servers(pg_url, tmp_path, "near", "far", "still", scenario=scenario)
 
 
 def test_a_read_is_not_upset_by_a_commit_of_another_process_while_it_looks(
@@ -716,19 +728,10 @@ def test_a_read_is_not_upset_by_a_commit_of_another_process_while_it_looks(
     """On PostgreSQL each statement of a read sees the commits made before it: another server
     committing between the read of the halls' heads and of their new events must not carry the
     hall's memory past the head it read (which would fail the reads as "memory ahead")."""
-    engines = [connect_engine(pg_url), connect_engine(pg_url)]
-    upgrade(engines[0])
-    halls = _halls(tmp_path, "h1", "h2")
-    workers = [HallWorker("here"), HallWorker("there")]
-    here, there = (
-        [HallRuntime(h.queue_part(), e, worker=w) for h in halls] for e, w in zip(engines, workers, strict=True)
-    )
     read_heads = store.heads
 
-    async def scenario() -> None:
+    async def scenario(here: list[HallRuntime], there: list[HallRuntime]) -> None:
         loop = asyncio.get_running_loop()
-        for runtime in (*here, *there):
-            await runtime.start()
         await asyncio.gather(*(_issue(runtime, f"{runtime.id}-0") for runtime in there))
 
         async def meanwhile() -> None:
@@ -741,20 +744,11 @@ def test_a_read_is_not_upset_by_a_commit_of_another_process_while_it_looks(
             return seen
 
         monkeypatch.setattr(store, "heads", heads_then_a_commit)
-        counts = await _as_one_batch(
-            workers[0], here[0], lambda: [asyncio.ensure_future(r.read(lambda q, at: len(q.tickets))) for r in here]
-        )
-        assert counts == [1, 1]  # as the heads were read; the next read sees the rest
+        assert await _ticket_counts(here[0], here) == [1, 1]  # as the heads were read
         monkeypatch.undo()
-        assert await here[0].read(lambda q, at: len(q.tickets)) == 2
-        for runtime in (*here, *there):
-            await runtime.close()
+        assert await here[0].read(lambda q, at: len(q.tickets)) == 2  # the next read sees the rest
 
-    try:
-        asyncio.run(scenario())
-    finally:
-        for engine in engines:
-            engine.dispose()
+    _two_servers(pg_url, tmp_path, "h1", "h2", scenario=scenario)
 
 
 def test_a_worker_started_again_waits_for_the_one_left_behind(engine: sa.Engine, tmp_path: Path) -> None:
