@@ -201,3 +201,19 @@ def test_a_hall_that_ran_on_its_made_key_is_not_started_on_another(tmp_path: Pat
     check_deployment(listed, load_halls(listed.halls))  # kept for reading: starts
     with pytest.raises(ConfigError, match="HALL_SECRET_KEY: a key of at least 16 characters"):
         check_deployment(real_hall(tmp_path, secret_key="short", public_url=PUBLIC), load_halls([str(SMALL_HALL)]))
+
+
+def test_every_route_of_a_hall_can_be_sent_to_one_server_by_its_path(tmp_path: Path) -> None:
+    """Several servers are cheaper with each hall sent to one of them (the README's nginx map
+    hashes on the hall in the path): every route that names a hall names it right after
+    ``/api/halls/``, ``/halls/`` or ``/ws/halls/``, so no route of a hall escapes the map."""
+    import re
+
+    settings = load_settings(env={}, halls=[str(DEMO_HALL)], data_dir=str(tmp_path / "var"))
+    app = create_app(settings, configure_logs=False)
+    the_map = re.compile(r"^/(?:api/|ws/)?halls/(?P<name>[^/]+)")  # as the README's nginx map
+    of_a_hall = [route.path for route in app.routes if "hall" in route.path_parameters]
+    assert len(of_a_hall) > 50  # the walk sees the app's routes
+    for path in of_a_hall:
+        found = the_map.match(path.replace("{hall:str}", "h1").replace("{hall}", "h1"))
+        assert found is not None and found["name"] == "h1", path
