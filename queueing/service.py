@@ -363,14 +363,14 @@ class HallWorker:
                 caught = store.read_since_many(conn, _behind(halls, heads), heads)  # one read for them all
                 for runtime, jobs in halls:
                     entered.append(runtime)
-                    runtime._apply(caught.get(runtime.id, ()))
+                    read = caught.get(runtime.id, ())
                     if any(job.also is not None for job in jobs):
                         # An ``also`` may refuse (an appointment checked in twice meanwhile): in
                         # a savepoint, so that only its hall is tried again, after this commit.
                         appends.flush(conn)
                         try:
                             with conn.begin_nested():
-                                done = runtime._decide_all(conn, jobs, heads[runtime.id], appends)
+                                done = runtime._decide_all(conn, jobs, heads[runtime.id], appends, read)
                                 appends.flush(conn)
                         except Exception:
                             appends.discard()
@@ -379,7 +379,7 @@ class HallWorker:
                         else:
                             decided.append(done)
                     else:
-                        decided.append(runtime._decide_all(conn, jobs, heads[runtime.id], appends))
+                        decided.append(runtime._decide_all(conn, jobs, heads[runtime.id], appends, read))
                 appends.flush(conn)
         except Exception as exc:
             log.warning(
@@ -422,10 +422,7 @@ class HallWorker:
                     caught = store.read_since_many(conn, _behind(ready, heads), heads)
                     for runtime, jobs in ready:
                         try:
-                            if runtime.id not in heads:
-                                raise store.StoreError(f"hall {runtime.id} has no head row")
-                            runtime._apply(caught.get(runtime.id, ()))
-                            runtime._catch_up(conn, heads[runtime.id])
+                            runtime._catch_up(conn, heads.get(runtime.id), caught.get(runtime.id, ()))
                         except sa.exc.SQLAlchemyError:
                             raise  # the database: this hall and those not yet read are told (below)
                         except Exception as exc:  # this hall's record (behind memory, undecodable): its reads alone
@@ -674,15 +671,19 @@ class HallRuntime:
         # The record's times never run backwards, even if two servers' clocks disagree a little.
         return now if self._last_at is None or now >= self._last_at else self._last_at
 
-    def _catch_up(self, conn: sa.Connection, head_seq: int) -> None:
+    def _catch_up(self, conn: sa.Connection, head_seq: int | None, read: Iterable[Recorded] = ()) -> None:
+        """Apply what other processes appended to the hall's record up to ``head_seq``: ``read``
+        first (read already, with other halls', ``store.read_since_many``), then the rest."""
         queue = self._queue
+        if head_seq is None:
+            raise store.StoreError(f"hall {self.id} has no head row")
         if head_seq < queue.seq:
             raise store.StoreError(f"hall {self.id}: the record ends at {head_seq}, memory at {queue.seq}")
+        self._apply(read)
         if head_seq > queue.seq:
             self._apply(store.read_since(conn, self.id, queue.seq))
 
     def _apply(self, record: Iterable[Recorded]) -> None:
-        """Events others appended to the hall's record, in order."""
         for recorded in record:
             self._queue.apply(recorded)
             self._last_at = recorded.event.at
@@ -716,12 +717,20 @@ class HallRuntime:
         self._observe(decided)
         self._worker.answer()
 
-    def _decide_all(self, conn: Connection, jobs: list[_Job], head_seq: int, appends: store.Appends) -> _Decided:
-        """Catch up with the record (its head locked at ``head_seq``), decide ``jobs`` in order and
-        add what they caused to ``appends``, in ``conn``'s transaction (not committed here)."""
+    def _decide_all(
+        self,
+        conn: Connection,
+        jobs: list[_Job],
+        head_seq: int,
+        appends: store.Appends,
+        read: Iterable[Recorded] = (),
+    ) -> _Decided:
+        """Catch up with the record (its head locked at ``head_seq``; ``read``: what of it was
+        read with other halls'), decide ``jobs`` in order and add what they caused to
+        ``appends``, in ``conn``'s transaction (not committed here)."""
         outcomes: list[_Outcome] = []
         batch: list[Recorded] = []
-        self._catch_up(conn, head_seq)
+        self._catch_up(conn, head_seq, read)
         unwritten: list[Recorded] = []
         for job in jobs:
             at = self._now()

@@ -112,9 +112,11 @@ def head(conn: Connection, hall: str) -> int:
     return seq
 
 
-def heads(conn: Connection, halls: Collection[str]) -> dict[str, int]:
-    """``head`` for several halls, in one statement; a hall with no head row is not in it."""
-    return {hall: seq for hall, seq in conn.execute(_HEADS, {"halls": sorted(halls)})}
+def heads(conn: Connection, halls: Collection[str], *, lock: bool = False) -> dict[str, int]:
+    """``head`` for several halls, in one statement; a hall with no head row is not in it.
+    ``lock``: locked until the transaction ends, in the order of the halls' ids (SQLite: already)."""
+    statement = _LOCK_HEADS if lock and conn.dialect.name == "postgresql" else _HEADS
+    return {hall: seq for hall, seq in conn.execute(statement, {"halls": sorted(halls)})}
 
 
 def lock_head(conn: Connection, hall: str) -> int:
@@ -132,8 +134,7 @@ def lock_head(conn: Connection, hall: str) -> int:
 
 def lock_heads(conn: Connection, halls: Collection[str]) -> dict[str, int]:
     """``lock_head`` for several halls at once, locked in the order of their ids (one round trip)."""
-    rows = conn.execute(_LOCK_HEADS if conn.dialect.name == "postgresql" else _HEADS, {"halls": sorted(halls)})
-    seqs = {hall: seq for hall, seq in rows}
+    seqs = heads(conn, halls, lock=True)
     if missing := set(halls) - seqs.keys():
         raise StoreError(f"halls {', '.join(sorted(missing))} have no head row")
     return seqs

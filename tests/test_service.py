@@ -277,6 +277,12 @@ async def _in_halls(runtimes: list[HallRuntime], scenario: Callable[[], Awaitabl
             await runtime.close()
 
 
+async def _each_issues_its_first(runtimes: list[HallRuntime]) -> None:
+    """After a fault that recorded nothing: each hall goes on, and its next ticket is its first."""
+    for runtime in runtimes:
+        assert (await _issue(runtime, f"{runtime.id}-after"))[-1].event.number == "B001"
+
+
 def _hold_worker(worker: HallWorker, runtime: HallRuntime) -> threading.Event:
     """As ``_hold``, for a worker that several halls share."""
     release, holding = threading.Event(), threading.Event()
@@ -423,7 +429,6 @@ def test_a_database_out_of_reach_fails_a_groups_commands_without_trying_each_aga
 ) -> None:
     worker, runtimes = _sharing_a_worker(engine, tmp_path, "h1", "h2")
     tries = []
-    real_lock_heads, real_lock_head = store.lock_heads, store.lock_head
 
     def out_of_reach(*args):
         tries.append(1)
@@ -437,11 +442,10 @@ def test_a_database_out_of_reach_fails_a_groups_commands_without_trying_each_aga
         )
         assert all(isinstance(a, sa.exc.OperationalError) for a in answers)
         assert len(tries) == 1, f"the database was tried {len(tries)} times for one batch"
-        monkeypatch.setattr(store, "lock_heads", real_lock_heads)
-        monkeypatch.setattr(store, "lock_head", real_lock_head)
+        monkeypatch.undo()
         for runtime in runtimes:  # back: nothing was recorded, and the halls go on
             assert await runtime.read(lambda q, at: len(q.tickets)) == 0
-            assert (await _issue(runtime, f"{runtime.id}-again"))[-1].event.number == "B001"
+        await _each_issues_its_first(runtimes)
 
     asyncio.run(_in_halls(runtimes, scenario))
 
@@ -451,7 +455,6 @@ def test_a_step_of_the_worker_that_breaks_answers_its_callers_and_the_halls_go_o
 ) -> None:
     worker, runtimes = _sharing_a_worker(engine, tmp_path, "h1", "h2")
     bug = RuntimeError("a bug in the worker's own step")
-    real_run_commands = HallWorker._run_commands
 
     def broken(self, work):
         raise bug
@@ -460,9 +463,8 @@ def test_a_step_of_the_worker_that_breaks_answers_its_callers_and_the_halls_go_o
         monkeypatch.setattr(HallWorker, "_run_commands", broken)
         answers = await _as_one_batch(worker, runtimes[0], lambda: [_issue(r, f"{r.id}-1") for r in runtimes])
         assert answers == [bug, bug]
-        monkeypatch.setattr(HallWorker, "_run_commands", real_run_commands)
-        for runtime in runtimes:  # the worker lives on, and nothing half-done was kept
-            assert (await _issue(runtime, f"{runtime.id}-2"))[-1].event.number == "B001"
+        monkeypatch.undo()
+        await _each_issues_its_first(runtimes)  # the worker lives on, and nothing half-done was kept
 
     asyncio.run(_in_halls(runtimes, scenario))
 
@@ -612,7 +614,7 @@ def test_a_hall_whose_record_cannot_be_read_fails_no_other_halls_reads(
     worker = HallWorker()
     broken, fine = [HallRuntime(h.queue_part(), engine, worker=worker) for h in _halls(tmp_path, "h1", "h2")]
 
-    def undecodable(conn: sa.Connection, head_seq: int) -> None:
+    def undecodable(conn: sa.Connection, head_seq: int | None, read: object = ()) -> None:
         raise msgspec.ValidationError("Invalid value 'from-a-newer-version' - at `$.kind`")
 
     async def scenario() -> None:
@@ -737,8 +739,8 @@ def test_a_read_is_not_upset_by_a_commit_of_another_process_while_it_looks(
         async def meanwhile() -> None:
             await _issue(there[0], "h1-meanwhile")
 
-        def heads_then_a_commit(conn: sa.Connection, ids: list[str]) -> dict[str, int]:
-            seen = read_heads(conn, ids)
+        def heads_then_a_commit(conn: sa.Connection, ids: list[str], *, lock: bool = False) -> dict[str, int]:
+            seen = read_heads(conn, ids, lock=lock)
             if threading.current_thread().name == "here":  # the other server commits meanwhile
                 asyncio.run_coroutine_threadsafe(meanwhile(), loop).result(10)
             return seen
