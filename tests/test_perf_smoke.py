@@ -22,6 +22,7 @@ from tests.perf.displays import bench_displays
 from tests.perf.estimates import bench_estimates
 from tests.perf.floor import bench_floor
 from tests.perf.halls import bench_halls, write_halls
+from tests.perf.layers import bench_layers
 from tests.perf.pace import bench_pace
 from tests.perf.pdf import bench_pdf
 from tests.perf.printing import bench_printing
@@ -253,6 +254,23 @@ def test_halls_benchmark_runs(setup: str) -> None:
     screens = details["screens"]
     assert screens["calls_made"] > 0 and screens["screens_missing_calls"] == 0 and screens["gaps"] == 0
     assert len(details["start_seconds"]) == (2 if setup == "postgres-2" else 1)
+
+
+def test_layers_benchmark_runs() -> None:
+    outcome = bench_layers(rounds=12, repeat=1, clients=2, backlog=6)
+    layers = ("bare_one", "http_one", "hop_one", "full_one", "bare_clients", "full_clients")
+    _sane(outcome, {f"layers.{k}_us" for k in layers} | {"layers.worker_steps_us"})
+    runs = outcome.details["runs"]
+    assert set(runs) == {"bare-one", "http-one", "hop-one", "full-one", "bare-clients", "full-clients"}
+    for key, measured in runs.items():
+        (run,) = measured
+        # one client: 12 rounds of three requests; two clients: 6 rounds each (a call may find none)
+        assert 24 <= run["requests"] <= 36 and run["us_per_request"] > 0, (key, run)
+    # The hall's work is on its worker thread: the full phases' worker has CPU, the others' none.
+    assert runs["full-one"][0]["threads"]["worker"] > 0 and not runs["http-one"][0]["threads"].get("worker")
+    steps = {s["step"]: s for s in outcome.details["steps"]}
+    assert steps["all of a command on the worker"]["calls_per_request"] == pytest.approx(1.0)
+    assert all(s["us_per_request"] > 0 for s in steps.values()), steps
 
 
 def test_the_command_prints_a_table_and_writes_json(tmp_path: Path, capsys) -> None:

@@ -5,7 +5,7 @@
                                               pace, pace-postgres, calling, core, rebuild, displays,
                                               floor, printing, appointments, stats, simulation,
                                               estimates, pdf, halls-sqlite, halls-postgres,
-                                              halls-postgres-2
+                                              halls-postgres-2, layers
     python -m tests.perf --strict             exit 1 if a figure misses its target
 
 Prints the machine and a table, one line per figure with its target and PASS, MISS or
@@ -37,6 +37,7 @@ from tests.perf.displays import bench_displays
 from tests.perf.estimates import bench_estimates
 from tests.perf.floor import bench_floor
 from tests.perf.halls import bench_halls
+from tests.perf.layers import bench_layers
 from tests.perf.pace import bench_pace
 from tests.perf.pdf import bench_pdf
 from tests.perf.printing import bench_printing
@@ -71,6 +72,7 @@ BENCHMARKS: dict[str, tuple[str, Callable[[], Outcome]]] = {
         "11. 200 halls at 5 ops/s each, PostgreSQL + Redis, two servers",
         lambda: bench_halls("postgres-2"),
     ),
+    "layers": ("12. where an operation's CPU goes, layer by layer, in process", lambda: bench_layers()),
 }
 
 
