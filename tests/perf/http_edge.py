@@ -27,7 +27,7 @@ from typing import Any
 import msgspec
 
 from config.app import create_app
-from config.settings import load_settings
+from config.settings import Settings, load_settings
 from tests.perf.common import BENCH_HALL, HALL, KIOSK_TOKEN, STAFF_PASSWORD, bench_hall, clerks, issue_pools
 from tests.support import REAL_HALL
 
@@ -102,18 +102,22 @@ async def lifespan(app: Asgi) -> tuple[Callable[[], Any], asyncio.Task]:
     return stop, task
 
 
-async def run(rounds: int, repeat: int, stub: bool) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="hallq_http_edge_"))
-    settings = load_settings(
+def bench_settings(folder: Path, log_level: str = "WARNING") -> Settings:
+    """The benchmark hall on a SQLite file in ``folder``, as a deployment sets it."""
+    return load_settings(
         env={},
         halls=[str(BENCH_HALL)],
         data_dir=str(folder / "var"),
         database_url=f"sqlite:///{folder / 'hall.db'}",
         log_format="json",
-        log_level="WARNING",
+        log_level=log_level,
         **REAL_HALL,
     )
-    app = create_app(settings, configure_logs=False)
+
+
+async def run(rounds: int, repeat: int, stub: bool) -> None:
+    folder = Path(tempfile.mkdtemp(prefix="hallq_http_edge_"))
+    app = create_app(bench_settings(folder), configure_logs=False)
     logging.getLogger().setLevel(logging.WARNING)
     stop, _ = await lifespan(app)
     hall = bench_hall()

@@ -51,7 +51,6 @@ import msgspec
 
 from queueing.kinds import served_items
 from tests.perf.common import (
-    BENCH_HALL,
     HALL,
     KIOSK_TOKEN,
     STAFF_PASSWORD,
@@ -64,7 +63,7 @@ from tests.perf.common import (
     python,
     scratch_dir,
 )
-from tests.perf.http_edge import lifespan, request
+from tests.perf.http_edge import bench_settings, lifespan, request
 
 __all__ = ["bench_layers"]
 
@@ -185,22 +184,11 @@ class _Steps:
 async def _measure(rounds: int, repeat: int, clients: int, backlog: int, folder: Path) -> dict[str, Any]:
     from config.app import create_app
     from config.logging import logging_config
-    from config.settings import load_settings
     from tests.perf import bare
-    from tests.support import REAL_HALL
 
     answers = _Answers()
     answers.install()
-    settings = load_settings(
-        env={},
-        halls=[str(BENCH_HALL)],
-        data_dir=str(folder / "var"),
-        database_url=f"sqlite:///{folder / 'hall.db'}",
-        log_format="json",
-        log_level="INFO",
-        **REAL_HALL,
-    )
-    app = create_app(settings, configure_logs=False)
+    app = create_app(bench_settings(folder, "INFO"), configure_logs=False)
     # As a deployment logs (INFO, JSON, through the masking filter), to a file, not the terminal.
     config = logging_config("INFO", "json")
     log_file = str(folder / "server.log")
