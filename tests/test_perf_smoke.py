@@ -275,7 +275,8 @@ def test_layers_benchmark_runs() -> None:
     steps = {s["step"]: s for s in details["steps"]}
     assert steps["all of a command on the worker"]["calls"] == 1.0  # one command a request
     assert all(s["us_per_request"] > 0 for s in steps.values()), steps
-    assert 0 < details["timing_overhead_us"] < steps["all of a command on the worker"]["us_per_request"]
+    timing, whole = details["timing_us"], steps["all of a command on the worker"]["us_per_request"]
+    assert 0 < timing["inside"] < timing["outside"] < whole < details["steps_worker_thread_us"]
 
 
 def test_the_command_prints_a_table_and_writes_json(tmp_path: Path, capsys) -> None:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import logging
 import tempfile
 import threading
@@ -132,18 +133,24 @@ async def clerk_token(app: Asgi, number: int) -> str:
 
 
 class KeptAnswers:
-    """Every hall's ``execute``, as ``mode`` says: ``real`` (as it is); ``kept`` (at once, the
-    answer the hall last gave to a command of that kind: what is left is the HTTP layer); ``hop``
-    (that kept answer handed back from another thread, as the hall's worker hands its answers:
-    a ``SimpleQueue`` there, ``call_soon_threadsafe`` back). ``answered`` counts each way."""
+    """Every hall's ``execute``, while in use (``with``), as ``mode`` says: ``real`` (as it is);
+    ``kept`` (at once, the answer the hall last gave to a command of that kind: what is left is
+    the HTTP layer); ``hop`` (that kept answer handed back from the thread ``THREAD``, as the
+    hall's worker hands its answers: a ``SimpleQueue`` there, ``call_soon_threadsafe`` back).
+    ``answered`` counts each way."""
+
+    THREAD = "hop"
 
     def __init__(self) -> None:
         self.mode = "real"
         self.answered: Counter[str] = Counter()
         self._kept: dict[str, Any] = {}
-        self._hops: SimpleQueue[tuple[asyncio.AbstractEventLoop, asyncio.Future, Any]] = SimpleQueue()
-        threading.Thread(target=self._hand_back, name="hop", daemon=True).start()
-        real, answers = HallRuntime.execute, self
+        self._hops: SimpleQueue[tuple[asyncio.AbstractEventLoop, asyncio.Future, Any] | None] = SimpleQueue()
+        self._real = HallRuntime.execute
+
+    def __enter__(self) -> KeptAnswers:
+        threading.Thread(target=self._hand_back, name=self.THREAD, daemon=True).start()
+        real, answers = self._real, self
 
         async def execute(runtime: HallRuntime, command: Any, present: Any = None, also: Any = None) -> Any:
             name = type(command).__name__
@@ -160,11 +167,15 @@ class KeptAnswers:
             return await waiter
 
         HallRuntime.execute = execute  # type: ignore[method-assign]
-        self.uninstall = lambda: setattr(HallRuntime, "execute", real)
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        HallRuntime.execute = self._real  # type: ignore[method-assign]
+        self._hops.put(None)
 
     def _hand_back(self) -> None:
-        while True:
-            loop, waiter, answer = self._hops.get()
+        while (hop := self._hops.get()) is not None:
+            loop, waiter, answer = hop
             loop.call_soon_threadsafe(waiter.set_result, answer)
 
 
@@ -173,7 +184,14 @@ async def run(rounds: int, repeat: int, stub: bool) -> None:
     app = create_app(bench_settings(folder), configure_logs=False)
     logging.getLogger().setLevel(logging.WARNING)
     stop, _ = await lifespan(app)
-    answers = KeptAnswers()
+    try:
+        with KeptAnswers() if stub else contextlib.nullcontext() as answers:
+            await _rounds(app, rounds, repeat, answers)
+    finally:
+        await stop()
+
+
+async def _rounds(app: Asgi, rounds: int, repeat: int, answers: KeptAnswers | None) -> None:
     number = min(clerks(bench_hall()))
     item = issue_pools(bench_hall())[0][0]
     token = await clerk_token(app, number)
@@ -192,7 +210,8 @@ async def run(rounds: int, repeat: int, stub: bool) -> None:
 
     for i in range(50):
         await one_round(10_000 + i)
-    answers.mode = "kept" if stub else "real"
+    if answers is not None:
+        answers.mode = "kept"  # the answers of the rounds above, at once
     best = float("inf")
     for r in range(repeat):
         cpu, wall = time.process_time(), time.perf_counter()
@@ -202,9 +221,7 @@ async def run(rounds: int, repeat: int, stub: bool) -> None:
         per = cpu / (3 * rounds) * 1e6
         best = min(best, per)
         print(f"run {r + 1}: {per:7.1f} us CPU/request ({wall / (3 * rounds) * 1e6:7.1f} us wall)", flush=True)
-    print(f"{'stub' if stub else 'full'}: best {best:.1f} us CPU per request")
-    answers.uninstall()
-    await stop()
+    print(f"{'stub' if answers is not None else 'full'}: best {best:.1f} us CPU per request")
 
 
 def main() -> None:

@@ -39,12 +39,13 @@ import itertools
 import json
 import logging
 import logging.config
+import os
 import statistics
 import subprocess
 import sys
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -61,21 +62,29 @@ __all__ = ["bench_layers"]
 WORKER = "halls"  # the name of the halls' worker thread (queueing.service.HallWorker)
 
 
-def _threads_cpu_ns() -> dict[int, tuple[str, int]]:
-    """Every thread of this process that is still alive: ident -> (name, its CPU time in ns)."""
-    found: dict[int, tuple[str, int]] = {}
-    for thread in threading.enumerate():
+def _threads_cpu_ns() -> dict[int, int]:
+    """Every thread of this process: its kernel id -> the CPU time it has had, in ns (Linux's
+    schedstat: exact, unlike the 10 ms ticks of ``stat``). The phases start and end no thread."""
+    found: dict[int, int] = {}
+    for tid in os.listdir("/proc/self/task"):
         try:
-            found[thread.ident] = (thread.name, time.clock_gettime_ns(time.pthread_getcpuclockid(thread.ident)))  # type: ignore[arg-type]
-        except (OSError, TypeError):  # ended meanwhile, or not started
+            with open(f"/proc/self/task/{tid}/schedstat") as schedstat:
+                found[int(tid)] = int(schedstat.read().split()[0])
+        except FileNotFoundError:  # ended meanwhile
             continue
     return found
 
 
-def _role(ident: int, name: str) -> str:
-    if ident == threading.main_thread().ident:
-        return "loop"
-    return {WORKER: "worker", "hop": "hop"}.get(name, "other")
+def _roles() -> dict[int, str]:
+    """Kernel thread id -> "loop", "worker", "hop" or "other"."""
+    named = {WORKER: "worker", KeptAnswers.THREAD: "hop"}
+    roles = {t.native_id: named.get(t.name, "other") for t in threading.enumerate() if t.native_id is not None}
+    roles[threading.main_thread().native_id] = "loop"  # type: ignore[index]
+    return roles
+
+
+def _key(mode: str, many: bool) -> str:
+    return f"{mode}-{'clients' if many else 'one'}"
 
 
 class _Step(NamedTuple):
@@ -110,13 +119,14 @@ _STEPS = [
 
 
 class _Steps:
-    """The worker's steps, each timed with the thread's CPU clock around it. A step's figure has
-    the cost of timing the steps within it taken off (``overhead_ns`` a timed call, measured)."""
+    """The worker's steps, each timed with the thread's CPU clock around it. What the timing
+    costs is measured (``calibrate``) and taken off: the part of a timed call that falls within
+    its own clock reads (``inside_ns``), and all of each timed call within it (``overhead_ns``)."""
 
     def __init__(self) -> None:
-        self.cpu_ns: Counter[str] = Counter()
+        self.cpu_ns: defaultdict[str, float] = defaultdict(float)
         self.calls: Counter[str] = Counter()
-        self.overhead_ns = 0.0
+        self.overhead_ns = self.inside_ns = 0.0
         self.thread: int | None = None  # the one thread timed
         self._open: list[list[int]] = []  # the steps under way: [started, timed calls within]
 
@@ -132,7 +142,7 @@ class _Steps:
             finally:
                 spent = time.thread_time_ns() - step[0]
                 self._open.pop()
-                self.cpu_ns[label] += spent - step[1] * self.overhead_ns
+                self.cpu_ns[label] += spent - self.inside_ns - step[1] * self.overhead_ns
                 self.calls[label] += 1
                 if self._open:
                     self._open[-1][1] += 1 + step[1]
@@ -140,13 +150,14 @@ class _Steps:
         return timed
 
     def calibrate(self, calls: int = 20_000) -> None:
-        """What one timed call adds to the step around it."""
+        """What one timed call of nothing adds to the step around it, and measures of itself."""
         self.thread = threading.get_ident()
         nothing = self._timed("calibration", lambda: None)
         started = time.thread_time_ns()
         for _ in range(calls):
             nothing()
         self.overhead_ns = (time.thread_time_ns() - started) / calls
+        self.inside_ns = self.cpu_ns["calibration"] / calls
         self.cpu_ns.clear()
         self.calls.clear()
 
@@ -183,9 +194,7 @@ def _log_line_alone(lines: int = 5_000) -> float:
 async def _measure(rounds: int, repeat: int, clients: int, backlog: int, folder: Path) -> dict[str, Any]:
     from config.app import create_app
     from config.logging import logging_config
-    from tests.perf import bare
 
-    answers = KeptAnswers()
     app = create_app(bench_settings(folder, "INFO"), configure_logs=False)
     # As a deployment logs (INFO, JSON, through the masking filter), to a file, not the terminal.
     config = logging_config("INFO", "json")
@@ -193,12 +202,22 @@ async def _measure(rounds: int, repeat: int, clients: int, backlog: int, folder:
     config["handlers"]["main"] |= {"formatter": "main", "filters": ["mask"]}
     logging.config.dictConfig(config)
     stop, _ = await lifespan(app)
+    try:
+        with KeptAnswers() as answers:
+            return await _layers(app, answers, rounds, repeat, clients, backlog)
+    finally:
+        await stop()
+
+
+async def _layers(app: Asgi, answers: KeptAnswers, rounds: int, repeat: int, clients: int, backlog: int) -> dict:
+    from tests.perf import bare
+
     floor = bare.create_app()
     hall = bench_hall()
     chosen = sorted((c for c in hall.counters if c.kind == "no_difference"), key=lambda c: c.number)[:clients]
     counters = [c.number for c in chosen]
     tokens = {number: await clerk_token(app, number) for number in counters}
-    # Items every chosen counter calls, in turn: the waiting lines keep figure 1's mix of items.
+    # The measured rounds issue, in turn, each item that every chosen counter calls.
     items = itertools.cycle(sorted(set.intersection(*(set(served_items(c, hall.rules.items)) for c in chosen))))
     keys = itertools.count()
     nothing_waiting = Counter[str]()
@@ -229,50 +248,49 @@ async def _measure(rounds: int, repeat: int, clients: int, backlog: int, folder:
         return requests
 
     async def phase(mode: str, many: bool, n: int) -> dict[str, Any]:
-        key = f"{mode}-{'clients' if many else 'one'}"
         answers.mode = {"bare": "real", "http": "kept", "hop": "hop", "full": "real"}[mode]
         target = floor if mode == "bare" else app
         width = len(counters) if many else 1
         before, cpu = _threads_cpu_ns(), time.process_time()
-        runs = (client(target, counters[i], n // width, key) for i in range(width))
-        done = sum(await asyncio.gather(*runs))
-        cpu, after = time.process_time() - cpu, _threads_cpu_ns()
-        threads: Counter[str] = Counter()
-        for ident, (name, ns) in after.items():
-            threads[_role(ident, name)] += (ns - before.get(ident, (name, 0))[1]) / done / 1e3
+        done = sum(
+            await asyncio.gather(*(client(target, counters[i], n // width, _key(mode, many)) for i in range(width)))
+        )
+        cpu, after, roles = time.process_time() - cpu, _threads_cpu_ns(), _roles()
+        threads: defaultdict[str, float] = defaultdict(float)
+        for tid, ns in after.items():
+            threads[roles.get(tid, "other")] += (ns - before.get(tid, 0)) / done / 1e3
         return {"us_per_request": cpu / done * 1e6, "requests": done, "threads": dict(threads)}
 
     for _ in range(30):  # the hall's state, its caches and the kept answers, warm
         await client(app, counters[0], 1, "warm-up")
+    worker = next((t for t in threading.enumerate() if t.name == WORKER), None)
+    assert worker is not None, f"no thread named {WORKER!r}: its share and its steps would go unseen"
     pools = issue_pools(hall)
-    for i in range(max(backlog, 3 * len(counters))):  # waiting, as in figure 1: something for every counter
+    for i in range(backlog):  # waiting in figure 1's mix: each counter's pool in turn
         pool = pools[i % len(pools)]
         await issue(app, pool[i // len(pools) % len(pool)])
     layers = [("bare", False), ("http", False), ("hop", False), ("full", False), ("bare", True), ("full", True)]
     for mode, many in layers:  # each layer's code warm before the first measured run
         await phase(mode, many, max(rounds // 10, len(counters)))
     answered_before = Counter(answers.answered)
-    runs: dict[str, list[dict[str, Any]]] = {}
+    measured: dict[str, list[dict[str, Any]]] = {}
     for _ in range(repeat):
         for mode, many in layers:
-            runs.setdefault(f"{mode}-{'clients' if many else 'one'}", []).append(await phase(mode, many, rounds))
+            measured.setdefault(_key(mode, many), []).append(await phase(mode, many, rounds))
     answered = dict(Counter(answers.answered) - answered_before)
     answers.mode = "real"
-    worker = next((t.ident for t in threading.enumerate() if t.name == WORKER), None)
-    assert worker is not None, f"no thread named {WORKER!r}: the worker's steps would not be timed"
     steps = _Steps()
     steps.calibrate()
-    with steps.timing(worker):
+    worker_cpu = _threads_cpu_ns()[worker.native_id]  # type: ignore[index]
+    with steps.timing(worker.ident):  # type: ignore[arg-type]
         done = await client(app, counters[0], rounds, "steps")
-    log_alone = _log_line_alone()
-    await stop()
-    answers.uninstall()
+    worker_cpu = _threads_cpu_ns()[worker.native_id] - worker_cpu  # type: ignore[index]
     return {
         "rounds": rounds,
         "repeat": repeat,
         "clients": len(counters),
         "backlog": backlog,
-        "runs": runs,
+        "runs": measured,
         "answered": answered,  # by the hall (real), at once (kept), from another thread (hop)
         "nothing_waiting": dict(nothing_waiting),
         "steps": [
@@ -284,8 +302,9 @@ async def _measure(rounds: int, repeat: int, clients: int, backlog: int, folder:
             for s in _STEPS
         ],
         "steps_requests": done,
-        "timing_overhead_us": steps.overhead_ns / 1e3,
-        "log_line_alone_us": log_alone,
+        "steps_worker_thread_us": worker_cpu / done / 1e3,  # the worker's whole CPU meanwhile, timing included
+        "timing_us": {"outside": steps.overhead_ns / 1e3, "inside": steps.inside_ns / 1e3},
+        "log_line_alone_us": _log_line_alone(),
     }
 
 
@@ -306,16 +325,27 @@ def bench_layers(rounds: int = 600, repeat: int = 5, clients: int = 5, backlog: 
     def median(key: str, thread: str | None = None) -> float:
         return statistics.median(r["threads"].get(thread, 0.0) if thread else r["us_per_request"] for r in runs[key])
 
-    def split(key: str) -> str:
-        return ", ".join(f"{role} {fmt(median(key, role))}" for role in ("loop", "worker", "hop") if median(key, role))
+    def split(key: str, than: str | None = None) -> str:
+        """The threads' shares of ``key``'s figure, or (``than``) what each adds to ``than``'s."""
+        shares = []
+        for role in ("loop", "worker", "hop"):
+            us = median(key, role) - (median(than, role) if than else 0.0)
+            if abs(us) >= 0.5:
+                shares.append(f"{role} {'+' if than else ''}{fmt(us)}")
+        return ", ".join(shares)
 
     bare, http, hop, full = (median(f"{m}-one") for m in ("bare", "http", "hop", "full"))
-    n = found["clients"]
+    hop_loop, n = median("hop-one", "loop"), found["clients"]
     rows = [
         ("bare_one", "the bare app, one client", bare, ""),
         ("http_one", "ours, the hall answering at once: the HTTP layer", http, f"+{fmt(http - bare)} µs over bare"),
-        ("hop_one", "the same, the answer from another thread", hop, f"+{fmt(hop - http)} µs; {split('hop-one')}"),
-        ("full_one", "ours, the hall on SQLite, one client (a hall's pace)", full, split("full-one")),
+        ("hop_one", "the same, the answer from another thread", hop, f"over the last: {split('hop-one', 'http-one')}"),
+        (
+            "full_one",
+            "ours, the hall on SQLite, one client (a hall's pace)",
+            full,
+            f"{split('full-one')}; the loop +{fmt(median('full-one', 'loop') - hop_loop)} over the hop's",
+        ),
         ("bare_clients", f"the bare app, {n} clients", median("bare-clients"), ""),
         ("full_clients", f"ours, the hall on SQLite, {n} clients", median("full-clients"), split("full-clients")),
     ]
@@ -337,7 +367,8 @@ def bench_layers(rounds: int = 600, repeat: int = 5, clients: int = 5, backlog: 
             value=round(steps[_STEPS[0].label]["us_per_request"], 1),
             unit="µs",
             text=", ".join(f"{s.short} {fmt(steps[s.label]['us_per_request'])}" for s in _STEPS)
-            + f" µs (a log line alone: {fmt(found['log_line_alone_us'])})",
+            + f" µs (the worker's thread meanwhile {fmt(found['steps_worker_thread_us'])}; "
+            f"a log line alone {fmt(found['log_line_alone_us'])})",
         )
     )
     outcome.details = found
