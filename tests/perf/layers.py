@@ -7,7 +7,7 @@ straight to an ASGI app as ``http_edge.py`` sends them (no socket, no uvicorn), 
 ``hall serve`` runs, in a child process of their own. The CPU per request of each layer, the
 layers in turn (``repeat`` runs of ``rounds`` rounds each, so that a drift in the machine's
 load falls on all alike; the medians are reported), split between the event loop's thread,
-the halls' worker thread and the rest (each thread's own CPU clock):
+the halls' worker thread and the rest (each thread's scheduler time, schedstat):
 
 - **bare**: the floor's app (``bare.py``): Litestar decoding the same bodies, answering JSON
   of our answers' shape and size;
@@ -23,7 +23,8 @@ Each with one client (a hall's pace: nothing to batch) and, for bare and full, `
 clients at once, one at each no-difference counter (closed loop: the worker groups their
 commands in one commit), after ``backlog`` tickets were issued (figure 1's 420). Then, one
 client again, **the worker's steps**: the thread CPU of each step of a command on the worker,
-timed around it; what the timing of the steps within a step costs is measured and taken off.
+timed around it; what the timing costs (to the step timed and to the steps around it) is
+measured and taken off, and the worker's whole CPU over those rounds is given beside them.
 
 Not measured here: uvicorn and the sockets (in figure 1 the floor pays them too; ours also runs
 ``GuardedHttpProtocol``), two busy threads and a load generator sharing the machine's cores
