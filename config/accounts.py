@@ -70,9 +70,7 @@ class AccountBook:
         self._checked = time.monotonic()
         self._lock = threading.Lock()
         self.version = 0  # moves on when a file is read again
-        # token digest -> (hall, device), made again when a file is read again: a device's every
-        # request finds its hall at once, not by a look at each hall of the process in turn
-        self._devices: tuple[int, dict[str, tuple[str, DeviceSpec]]] = (-1, {})
+        self._devices = self._device_index()
 
     @staticmethod
     def _accounts(hall: HallDefinition) -> _HallAccounts:
@@ -87,12 +85,22 @@ class AccountBook:
             devices={d.token_sha256: d for d in hall.devices},
         )
 
+    def _device_index(self) -> dict[str, tuple[str, DeviceSpec]]:
+        """Token digest -> (hall, device), made again when a file is read again: a device's every
+        request finds its hall at once, not by a look at each hall of the process in turn. A
+        digest in two halls' files is the first hall's, as the files are read."""
+        index: dict[str, tuple[str, DeviceSpec]] = {}
+        for hall_id, accounts in self._halls.items():
+            for digest, device in accounts.devices.items():
+                index.setdefault(digest, (hall_id, device))
+        return index
+
     def _refresh(self, force: bool = False) -> None:
         now = time.monotonic()
         if not force and now - self._checked < self.RECHECK_SECONDS:
             return
         with self._lock:
-            self._checked = now
+            self._checked, version = now, self.version
             for hall_id, accounts in list(self._halls.items()):
                 try:
                     if os.stat(accounts.path).st_mtime == accounts.mtime:
@@ -102,6 +110,8 @@ class AccountBook:
                     log.info("accounts reloaded", extra={"hall": hall_id})
                 except (OSError, ConfigError) as exc:
                     log.error("hall file changed but cannot be read; keeping the old accounts: %s", exc)
+            if self.version != version:
+                self._devices = self._device_index()
 
     def refresh(self) -> None:
         """Read the files that changed since the last look."""
@@ -129,14 +139,7 @@ class AccountBook:
         digest = device_token_digest(token)
         for force in (False, True):  # an unknown token: look at the files again, it may be new
             self._refresh(force)
-            version, devices = self._devices
-            if version != self.version:
-                version, devices = self.version, {}
-                for hall_id, accounts in list(self._halls.items()):
-                    for each, device in accounts.devices.items():
-                        devices.setdefault(each, (hall_id, device))  # the first hall's, as the files are read
-                self._devices = (version, devices)
-            found = devices.get(digest)
+            found = self._devices.get(digest)
             if found is not None:
                 return found
         return None

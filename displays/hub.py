@@ -357,10 +357,13 @@ class DisplayHub:
     def _relayed(self, hall: str, frames: list[Frame]) -> None:
         """Frames from Redis, delivered in the order of their sequence numbers (see ``_REORDER_SECONDS``)."""
         expected = self._expected.get(hall)
+        if not frames:
+            return
         if expected is not None:
-            frames = [frame for frame in frames if frame.seq >= expected]  # the devices have these or moved on
-            if not frames:
-                return
+            if frames[0].seq < expected:
+                frames = [frame for frame in frames if frame.seq >= expected]  # the devices have these or moved on
+                if not frames:
+                    return
             if frames[0].seq > expected:
                 held = self._held.setdefault(hall, [])
                 held += frames
@@ -372,7 +375,10 @@ class DisplayHub:
     def _deliver_in_order(self, hall: str, frames: list[Frame]) -> None:
         self.deliver(hall, frames)
         expected = frames[-1].seq + 1
-        held = self._held.get(hall, [])
+        held = self._held.get(hall)
+        if held is None:  # nothing waits for these (the usual case): no wait to end either
+            self._expected[hall] = expected
+            return
         while True:  # what waited for these goes on after them, as far as it runs without a gap
             held[:] = [frame for frame in held if frame.seq >= expected]
             if not held or held[0].seq != expected:
@@ -415,11 +421,11 @@ class DisplayHub:
     def _back(self) -> None:
         # What was relayed before Redis went away says nothing of what comes now: what was held
         # goes on at once (the devices resync at its gaps), and the order starts afresh.
-        for hall in list(self._held):
-            while self._held.get(hall):
-                self._stop_waiting(hall)
         for waiting in self._waiting.values():
             waiting.cancel()
+        for hall, held in self._held.items():
+            while held:
+                self.deliver(hall, _first_run(held))
         self._expected.clear()
         self._held.clear()
         self._waiting.clear()

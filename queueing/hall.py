@@ -1728,11 +1728,14 @@ class HallQueue:
 
     def waiting_by_item(self) -> dict[str, int]:
         """How many wait for each item someone waits for (those sent to a counter by name too)."""
-        per_item = self.lines.waiting_per_item()
-        for _, entries in self.lines.named_lines():  # a counter's own line: each ticket under its item
-            for _, ticket_id in entries:
-                item = self.tickets[ticket_id].item
-                per_item[item] = per_item.get(item, 0) + 1
+        lines = self.lines
+        per_item = lines.waiting_per_item()
+        if lines.named:  # counters' own lines: each ticket under its item
+            for line, entries in lines.by_line().items():
+                if line.counter is not None:
+                    for _, ticket_id in entries:
+                        item = self.tickets[ticket_id].item
+                        per_item[item] = per_item.get(item, 0) + 1
         return per_item
 
     def waiting_by_group(self, per_item: dict[str, int] | None = None) -> list[GroupWaiting]:

@@ -127,13 +127,6 @@ class WaitingLines:
         get = counts.get
         return sum(get(item, 0) for item in items)
 
-    def named_lines(self) -> Iterator[tuple[Line, list[tuple[OrderKey, str]]]]:
-        """Counters' own lines that anyone waits in, with their entries (to read, not to change)."""
-        if self._named:
-            for line, entries in self._lines.items():
-                if line.counter is not None and entries:
-                    yield line, entries
-
     @property
     def named(self) -> int:
         """How many tickets wait in counters' own lines (sent to a counter by name)."""

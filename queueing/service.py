@@ -196,7 +196,7 @@ class HallWorker:
                 )
                 self._thread.start()
 
-    async def detach(self, deadline: float = 30.0) -> None:
+    async def detach(self, deadline: float) -> None:
         """A hall is done with the worker; the last one stops its threads, waiting at most
         ``deadline`` seconds for the worker's (one held by a database that stalls is left
         behind, a daemon thread: a process that is stopping must stop). The reading threads'
@@ -360,7 +360,7 @@ class HallWorker:
             with write_transaction(engine) as conn, conn.begin():
                 appends = store.Appends(conn.dialect)
                 heads = store.lock_heads(conn, [runtime.id for runtime, _ in halls])
-                caught = store.read_since_many(conn, _behind(halls, heads), heads)  # one read for them all
+                caught = store.read_since_many(conn, _memory(halls), heads)  # one read for them all
                 for runtime, jobs in halls:
                     entered.append(runtime)
                     read = caught.get(runtime.id, ())
@@ -419,7 +419,7 @@ class HallWorker:
                     # Every hall's newest sequence number, and what other processes appended, in
                     # one statement each: a heartbeat asks it of every hall with a screen at once.
                     heads = store.heads(conn, [runtime.id for runtime, _ in ready])
-                    caught = store.read_since_many(conn, _behind(ready, heads), heads)
+                    caught = store.read_since_many(conn, _memory(ready), heads)
                     for runtime, jobs in ready:
                         try:
                             runtime._catch_up(conn, heads.get(runtime.id), caught.get(runtime.id, ()))
@@ -435,14 +435,9 @@ class HallWorker:
                     runtime._fail(jobs, exc)
 
 
-def _behind(halls: list[tuple[HallRuntime, list[_Job]]], heads: dict[str, int]) -> dict[str, int]:
-    """The halls another process has written since they last looked, a few events behind (a
-    hall further behind reads its own): hall -> the sequence number its memory is at."""
-    return {
-        runtime.id: runtime._queue.seq
-        for runtime, _ in halls
-        if 0 < heads.get(runtime.id, 0) - runtime._queue.seq <= store.CATCH_UP_AT_ONCE
-    }
+def _memory(halls: list[tuple[HallRuntime, list[_Job]]]) -> dict[str, int]:
+    """Hall -> the sequence number its memory is at."""
+    return {runtime.id: runtime._queue.seq for runtime, _ in halls}
 
 
 class HallWorkers:

@@ -152,18 +152,20 @@ CATCH_UP_AT_ONCE = 500  # events of one hall read with the others'; a hall furth
 
 
 def read_since_many(
-    conn: Connection, after: Mapping[str, int], upto: Mapping[str, int]
+    conn: Connection, memory: Mapping[str, int], heads: Mapping[str, int]
 ) -> dict[str, Iterator[Recorded]]:
-    """``read_since`` for several halls, each from its own sequence number up to the head read
-    in this transaction (``upto``: on PostgreSQL a later statement sees later commits; SQLite's
-    transaction sees one state): one statement on PostgreSQL, elsewhere one per hall. It reads
-    all their events at once: for halls a few events behind (``CATCH_UP_AT_ONCE``). Each hall's
-    events are decoded as they are taken, so one a hall cannot decode fails that hall alone."""
+    """What other processes appended to the halls a few events behind (``CATCH_UP_AT_ONCE``),
+    from each hall's sequence number in ``memory`` up to its head read in this transaction
+    (``heads``: a later statement may see later commits), in one statement (PostgreSQL). A hall
+    not in the answer reads its own (``read_since``); on SQLite, where a statement costs no round
+    trip, every hall does. Each hall's events are decoded as they are taken, so one a hall cannot
+    decode fails that hall alone."""
+    after = {hall: seq for hall, seq in memory.items() if 0 < heads.get(hall, 0) - seq <= CATCH_UP_AT_ONCE}
     if not after or conn.dialect.name != "postgresql":
-        return {hall: read_since(conn, hall, seq) for hall, seq in after.items()}
+        return {}
     found: dict[str, list[tuple[int, Any]]] = {hall: [] for hall in after}
     halls = sorted(after)
-    bounds = ([after[hall] for hall in halls], [upto[hall] for hall in halls])
+    bounds = ([after[hall] for hall in halls], [heads[hall] for hall in halls])
     cursor = driver_execute(conn, _READ_SINCE_MANY, (halls, *bounds))
     try:
         rows = cursor.fetchall()
