@@ -17,7 +17,7 @@ from config.halls import ConfigError, load_halls
 from config.settings import Settings, check_deployment, load_settings
 from printers.api import qr_svg
 from tests.escpos_decoder import decode
-from tests.support import DEMO_HALL, SMALL_HALL, Clock, booking_request, login, person, phone_code, running
+from tests.support import DEMO_HALL, ROOT, SMALL_HALL, Clock, booking_request, login, person, phone_code, running
 from tests.test_cli import hall
 from tests.test_printing import KIOSK, PrinterStandIn, hall_file, issue, job_after
 from tests.test_printing import env as printing_env
@@ -211,7 +211,9 @@ def test_every_route_of_a_hall_can_be_sent_to_one_server_by_its_path(tmp_path: P
 
     settings = load_settings(env={}, halls=[str(DEMO_HALL)], data_dir=str(tmp_path / "var"))
     app = create_app(settings, configure_logs=False)
-    the_map = re.compile(r"^/(?:api/|ws/)?halls/(?P<name>[^/]+)")  # as the README's nginx map
+    nginx = re.search(r'"~(\^[^"]+)" \$name;', (ROOT / "README.md").read_text())  # the README's map
+    assert nginx is not None
+    the_map = re.compile(nginx[1].replace("(?<", "(?P<"))
     of_a_hall = [route.path for route in app.routes if "hall" in route.path_parameters]
     assert len(of_a_hall) > 50  # the walk sees the app's routes
     for path in of_a_hall:

@@ -639,10 +639,6 @@ def test_a_hall_whose_record_cannot_be_read_fails_no_other_halls_reads(
     asyncio.run(scenario())
 
 
-async def _nothing_more() -> None:
-    pass
-
-
 def test_what_is_asked_while_a_worker_stops_is_done_by_the_next_one(engine: sa.Engine, tmp_path: Path) -> None:
     """A hall stopping and another starting on the same worker, with work asked of them in
     between (a reload of the hall files, say): that work waits for the next thread, it is not
@@ -651,7 +647,7 @@ def test_what_is_asked_while_a_worker_stops_is_done_by_the_next_one(engine: sa.E
     _, (first, second) = _sharing_a_worker(engine, tmp_path, "h1", "h2")
 
     async def scenario() -> None:
-        await _in_halls([first, second], _nothing_more)  # started, then closed: the worker's threads stop
+        await _in_halls([first, second], lambda: asyncio.sleep(0))  # started, then closed: the worker's threads stop
         asked = [
             asyncio.ensure_future(second.read(lambda q, at: "read")),
             asyncio.ensure_future(second.ticket_history("nobody")),
@@ -672,17 +668,19 @@ def test_a_hall_held_by_a_stalled_database_still_closes(engine: sa.Engine, tmp_p
     (hall,) = _halls(tmp_path, "h1")
     runtime = HallRuntime(hall.queue_part(), engine, wait_seconds=1.0)
     held: list[threading.Event] = []
+    left: list[threading.Thread] = []
 
     async def scenario() -> None:
         await runtime.start()
         held.append(_hold(runtime))  # the worker stays held for 10 s unless released
         await asyncio.wait_for(runtime.close(), 10)
+        left.extend(t for t in threading.enumerate() if t.name == runtime._worker.name)
 
     started = time.perf_counter()
     try:
         asyncio.run(scenario())
         took = time.perf_counter() - started
-        assert not held[0].is_set()  # still held: nothing waited for it
+        assert [t.is_alive() for t in left] == [True]  # still held: nothing waited for it
     finally:
         for release in held:
             release.set()
@@ -773,7 +771,7 @@ def test_a_worker_started_again_waits_for_the_one_left_behind(engine: sa.Engine,
             release.set()
         await asyncio.wait_for(restarted, 10)
         assert not left.is_alive()
-        assert await runtime.read(lambda q, at: q.seq) >= 0
+        await _each_issues_its_first([runtime])  # the new thread does the hall's commands
         await runtime.close()
 
     asyncio.run(scenario())

@@ -19,7 +19,6 @@ import argparse
 import asyncio
 import contextlib
 import logging
-import tempfile
 import threading
 import time
 from collections import Counter
@@ -31,9 +30,19 @@ from typing import Any
 import msgspec
 
 from config.app import create_app
+from config.halls import HallDefinition
 from config.settings import Settings, load_settings
 from queueing.service import HallRuntime
-from tests.perf.common import BENCH_HALL, HALL, KIOSK_TOKEN, STAFF_PASSWORD, bench_hall, clerks, issue_pools
+from tests.perf.common import (
+    BENCH_HALL,
+    HALL,
+    KIOSK_TOKEN,
+    STAFF_PASSWORD,
+    bench_hall,
+    clerks,
+    issue_pools,
+    scratch_dir,
+)
 from tests.support import REAL_HALL
 
 __all__ = ["Asgi", "KeptAnswers", "bench_settings", "clerk_token", "lifespan", "main", "request"]
@@ -120,9 +129,9 @@ def bench_settings(folder: Path, log_level: str = "WARNING") -> Settings:
     )
 
 
-async def clerk_token(app: Asgi, number: int) -> str:
+async def clerk_token(app: Asgi, hall: HallDefinition, number: int) -> str:
     """Log the clerk of counter ``number`` in, sign in there and open the counter: the token."""
-    login = msgspec.json.encode({"hall": HALL, "username": clerks(bench_hall())[number], "password": STAFF_PASSWORD})
+    login = msgspec.json.encode({"hall": HALL, "username": clerks(hall)[number], "password": STAFF_PASSWORD})
     answer = await request(app, "POST", "/api/auth/login", body=login)
     assert answer.status == 200, answer
     token: str = msgspec.json.decode(answer.body)["token"]
@@ -180,21 +189,22 @@ class KeptAnswers:
 
 
 async def run(rounds: int, repeat: int, stub: bool) -> None:
-    folder = Path(tempfile.mkdtemp(prefix="hallq_http_edge_"))
-    app = create_app(bench_settings(folder), configure_logs=False)
-    logging.getLogger().setLevel(logging.WARNING)
-    stop, _ = await lifespan(app)
-    try:
-        with KeptAnswers() if stub else contextlib.nullcontext() as answers:
-            await _rounds(app, rounds, repeat, answers)
-    finally:
-        await stop()
+    with scratch_dir("http_edge") as folder:
+        app = create_app(bench_settings(folder), configure_logs=False)
+        logging.getLogger().setLevel(logging.WARNING)
+        stop, _ = await lifespan(app)
+        try:
+            with KeptAnswers() if stub else contextlib.nullcontext() as answers:
+                await _rounds(app, rounds, repeat, answers)
+        finally:
+            await stop()
 
 
 async def _rounds(app: Asgi, rounds: int, repeat: int, answers: KeptAnswers | None) -> None:
-    number = min(clerks(bench_hall()))
-    item = issue_pools(bench_hall())[0][0]
-    token = await clerk_token(app, number)
+    hall = bench_hall()
+    number = min(clerks(hall))
+    item = issue_pools(hall)[0][0]
+    token = await clerk_token(app, hall, number)
     base = f"/api/halls/{HALL}/counters/{number}"
 
     async def one_round(i: int) -> None:

@@ -199,8 +199,12 @@ async def _measure(rounds: int, repeat: int, clients: int, backlog: int, folder:
     app = create_app(bench_settings(folder, "INFO"), configure_logs=False)
     # As a deployment logs (INFO, JSON, through the masking filter), to a file, not the terminal.
     config = logging_config("INFO", "json")
-    config["handlers"]["main"] = {"class": "logging.FileHandler", "filename": str(folder / "server.log")}
-    config["handlers"]["main"] |= {"formatter": "main", "filters": ["mask"]}
+    config["handlers"]["main"] = {
+        "class": "logging.FileHandler",
+        "filename": str(folder / "server.log"),
+        "formatter": "main",
+        "filters": ["mask"],
+    }
     logging.config.dictConfig(config)
     stop, _ = await lifespan(app)
     try:
@@ -217,7 +221,7 @@ async def _layers(app: Asgi, answers: KeptAnswers, rounds: int, repeat: int, cli
     hall = bench_hall()
     chosen = sorted((c for c in hall.counters if c.kind == "no_difference"), key=lambda c: c.number)[:clients]
     counters = [c.number for c in chosen]
-    tokens = {number: await clerk_token(app, number) for number in counters}
+    tokens = {number: await clerk_token(app, hall, number) for number in counters}
     # The measured rounds issue, in turn, each item that every chosen counter calls.
     items = itertools.cycle(sorted(set.intersection(*(set(served_items(c, hall.rules.items)) for c in chosen))))
     keys = itertools.count()
