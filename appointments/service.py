@@ -51,7 +51,7 @@ from appointments.settings import AppointmentHall
 from appointments.store import AppointmentStore, new_code
 from config.audit.schemas import ActorKind, AuditEntry
 from config.auth import LoginThrottle
-from config.database import in_thread
+from config.database import in_thread, log_round_failed
 from config.privacy import mask_code, mask_phone
 from queueing.commands import Actor, IssueTicket, Priority
 from queueing.errors import Forbidden, Invalid, NotFound, Unavailable
@@ -761,8 +761,8 @@ class AppointmentService:
                 if self._forgot_at is None or loop.time() - self._forgot_at >= _FORGET_EVERY_SECONDS:
                     self._forgot_at = loop.time()
                     await self.forget_people()
-            except Exception:
-                log.exception("appointment sweep failed")
+            except Exception as exc:
+                log_round_failed(log, "appointment sweep failed", exc)
             await asyncio.sleep(_SWEEP_SECONDS)
 
     # ---------------------------------------------------------------- helpers

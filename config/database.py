@@ -13,6 +13,7 @@ import contextlib
 import contextvars
 import datetime as dt
 import functools
+import logging
 import threading
 import weakref
 from collections.abc import Callable, Iterator
@@ -38,6 +39,7 @@ __all__ = [
     "in_thread",
     "instant",
     "is_postgres",
+    "log_round_failed",
     "own_deadline",
     "read_connection",
     "write_transaction",
@@ -206,6 +208,18 @@ def driver_execute(conn: Connection, statement: str, parameters: Any = (), *, ma
 # The database out of reach or too slow (refused, cut, a pool or connect timeout): a request is
 # answered 503 to try again, a log says it in a line, and nothing is worth trying again at once.
 UNREACHABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
+
+
+def log_round_failed(logger: logging.Logger, what: str, exc: Exception, **extra: Any) -> None:
+    """A background round (a sweep, a watcher, a live view) that failed and will run again: the
+    database out of reach or stalling is said in one line a round, as the requests say it, not a
+    traceback every round of an outage; anything else is a fault to find, with its traceback."""
+    if isinstance(exc, Unavailable):
+        logger.warning("%s: %s", what, exc.message, extra=extra)
+    elif isinstance(exc, UNREACHABLE):
+        logger.warning("%s (database unavailable): %s", what, type(exc).__name__, extra=extra)
+    else:
+        logger.error("%s", what, exc_info=exc, extra=extra)
 
 
 def is_postgres(engine: Engine) -> bool:

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from config.audit.schemas import ActorKind, AuditEntry
 from config.audit.store import record
 from config.crypto import Sealer
-from config.database import in_thread, read_connection, write_transaction
+from config.database import in_thread, log_round_failed, read_connection, write_transaction
 from config.privacy import mask_phone, mask_text
 from counters.models import RatingCaseRow, RatingCaseStepRow, RatingRow
 from counters.ratings import (
@@ -114,12 +114,12 @@ class EvaluationService:
                 try:
                     if counted := await self.rate_unrated(hall):
                         log.info("unrated services counted", extra={"hall": hall, "services": counted})
-                except Exception:
-                    log.exception("counting unrated services failed", extra={"hall": hall})
+                except Exception as exc:
+                    log_round_failed(log, "counting unrated services failed", exc, hall=hall)
             try:
                 await self.forget_contacts()
-            except Exception:
-                log.exception("forgetting the phones of old ratings failed")
+            except Exception as exc:
+                log_round_failed(log, "forgetting the phones of old ratings failed", exc)
             await asyncio.sleep(_UNRATED_EVERY_SECONDS)
 
     async def forget_contacts(self) -> dict[str, int]:

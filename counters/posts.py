@@ -14,13 +14,13 @@ from zoneinfo import ZoneInfo
 import msgspec
 from sqlalchemy.engine import Engine
 
-from config.database import in_thread
+from config.database import in_thread, log_round_failed
 from counters.coverage import Interval, Presence, Roster, coverage
 from counters.settings import CounterHall
 from counters.store import CounterStore
 from queueing.bounds import CounterNumber, Day, check_day, check_days, within_calendar
 from queueing.commands import Actor, AlertEmptyPost, Role
-from queueing.errors import Invalid, NotFound, Refusal, Unavailable
+from queueing.errors import Invalid, NotFound, Refusal
 from queueing.hall import HallQueue
 from queueing.lifecycle import CounterState
 from queueing.service import HallRegistry
@@ -111,20 +111,15 @@ class PostService:
                 # One read of every open hall's roster a round, not one per hall: a hundred halls
                 # in a process cost 20 reads a second, and as many thread wake-ups, doing nothing.
                 rosters = await self._rosters(self.clock())
-            except Unavailable as exc:  # the database stalls: one line a round, tried again next round
-                log.warning("post watcher: %s", exc.message)
-                rosters = {}
-            except Exception:
-                log.exception("post watcher failed")
+            except Exception as exc:  # an outage is one line a round, tried again next round
+                log_round_failed(log, "post watcher failed", exc)
                 rosters = {}
             for hall, roster in rosters.items():
                 try:
                     # a task of its own: a round's writes leave the next round's deadlines as they were
                     await asyncio.create_task(self._alert(hall, roster, self.clock()))
-                except Unavailable as exc:
-                    log.warning("post watcher: %s", exc.message, extra={"hall": hall})
-                except Exception:
-                    log.exception("post watcher failed", extra={"hall": hall})
+                except Exception as exc:
+                    log_round_failed(log, "post watcher failed", exc, hall=hall)
             await asyncio.sleep(self.watch_seconds)
 
     def _open_on(self, hall: str, now: dt.datetime) -> dt.date | None:

@@ -36,7 +36,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from config.database import UNREACHABLE, changed, read_connection, write_transaction
+from config.database import UNREACHABLE, changed, log_round_failed, read_connection, write_transaction
 from queueing import store
 from queueing.commands import Command, DefineCounter, RetireCounter, StartDay
 from queueing.errors import NotFound, Refusal, Unavailable
@@ -843,8 +843,8 @@ class HallRuntime:
                 store.save_snapshot(conn, self.id, seq, at, data)
         except sa.exc.IntegrityError:
             pass  # another process took the same one
-        except sa.exc.SQLAlchemyError:
-            log.exception("snapshot failed; the events are safe, the next restart replays more")
+        except sa.exc.SQLAlchemyError as exc:
+            log_round_failed(log, "snapshot failed; the events are safe, the next restart replays more", exc)
 
 
 def _nothing() -> None:

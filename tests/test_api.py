@@ -724,6 +724,25 @@ def test_a_body_nested_a_thousand_deep_is_refused_not_crashed_on(client: TestCli
         assert answer.json()["detail_zh"] == "请求内容嵌套过深"
 
 
+def _refuse_connections(pg_url: str, refused: bool) -> None:
+    """The database of ``pg_url`` refuses new connections and its open ones are cut (or it takes
+    them again): PostgreSQL down, as the hall's server sees it."""
+    import psycopg
+
+    from tests.conftest import PG_ADMIN_URL
+
+    name = pg_url.rsplit("/", 1)[1]
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
+        admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {"false" if refused else "true"}')
+        if refused:
+            admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
+
+
+# The rounds that run by themselves, each its logger: in an outage one line a round (the first
+# slip's print job may also say in a line that its outcome was not recorded).
+_ROUNDS = {"hall.ratings", "hall.appointments", "hall.posts", "hall.auth", "hall.printers"}
+
+
 def test_a_database_outage_is_a_503_to_try_again_and_nothing_is_lost(
     pg_url: str, tmp_path, clock: Clock, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -731,37 +750,86 @@ def test_a_database_outage_is_a_503_to_try_again_and_nothing_is_lost(
     command is a 503 with Retry-After and one log line, nothing recorded; when the database is
     back, the hall goes on where it was."""
     import msgspec
-    import psycopg
 
     from config.app import create_app
     from config.settings import load_settings
-    from tests.conftest import PG_ADMIN_URL
     from tests.support import logged
 
-    name = pg_url.rsplit("/", 1)[1]
     settings = msgspec.structs.replace(load_settings(), database_url=pg_url, data_dir=str(tmp_path))
-
-    def refuse(refused: bool) -> None:
-        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as admin:
-            admin.execute(f'ALTER DATABASE "{name}" ALLOW_CONNECTIONS {"false" if refused else "true"}')
-            if refused:
-                admin.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = %s", (name,))
-
     with TestClient(create_app(settings, clock=clock, configure_logs=False)) as client:
         first = issue(client, "SB01")
-        refuse(True)
+        _refuse_connections(pg_url, True)
         try:
             with logged(caplog, "hall"), logged(caplog, "asyncio"):
                 down = client.post("/api/halls/demo/tickets", json={"item": "SB01"}, headers=KIOSK)
         finally:
-            refuse(False)
+            _refuse_connections(pg_url, False)
         assert down.status_code == 503 and down.headers["retry-after"] == "5"
         assert down.json()["detail_zh"].startswith("系统暂时无法连接数据库")
         said = [r for r in caplog.records if r.levelno >= logging.WARNING]
         assert all(r.exc_info is None for r in said), [r.getMessage() for r in said]  # no tracebacks
         assert [r.name for r in said if r.name == "hall.app"] == ["hall.app"]  # the request: one line
-        assert {r.name for r in said} <= {"hall.app", "hall.printers"}  # (the first slip's job, if it was on its way)
+        assert {r.name for r in said} <= {"hall.app", *_ROUNDS}  # (a round that ran meanwhile: its line)
         again = issue(client, "SB01")  # back: the next number, the first one kept
+        assert (first["number"], again["number"]) == ("B001", "B002")
+
+
+def test_every_round_that_runs_by_itself_says_an_outage_in_a_line_and_goes_on(
+    pg_url: str, tmp_path, clock: Clock, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """While PostgreSQL refuses connections, the rounds nobody asked for (counting unrated
+    services, forgetting old ratings' phones, the appointment sweep, the post watcher, the
+    accounts' states every few seconds) each say so in one warning a round, never a traceback
+    every round of the outage; once it is back the next rounds pass without a word."""
+    import time
+
+    import msgspec
+
+    import appointments.service
+    import counters.evaluation
+    from config.app import create_app
+    from config.settings import load_settings
+    from tests.support import logged
+
+    monkeypatch.setattr(counters.evaluation, "_UNRATED_EVERY_SECONDS", 0.1)
+    monkeypatch.setattr(appointments.service, "_SWEEP_SECONDS", 0.1)
+    settings = msgspec.structs.replace(
+        load_settings(), database_url=pg_url, data_dir=str(tmp_path), post_watch_seconds=0.1
+    )
+    expected = {
+        ("hall.ratings", "forgetting the phones of old ratings failed (database unavailable): OperationalError"),
+        ("hall.appointments", "appointment sweep failed (database unavailable): OperationalError"),
+        ("hall.ratings", "counting unrated services failed (database unavailable): OperationalError"),
+        ("hall.posts", "post watcher failed (database unavailable): OperationalError"),
+        ("hall.auth", "accounts' states not read (database unavailable): OperationalError"),
+    }
+
+    def heard() -> set[tuple[str, str]]:
+        return {(r.name, r.getMessage()) for r in caplog.records if r.levelno >= logging.WARNING}
+
+    def until(done, seconds: float = 10.0) -> None:
+        deadline = time.monotonic() + seconds
+        while not done() and time.monotonic() < deadline:
+            time.sleep(0.05)
+
+    with TestClient(create_app(settings, clock=clock, configure_logs=False)) as client:
+        first = issue(client, "SB01")
+        with logged(caplog, "hall"), logged(caplog, "asyncio"):
+            _refuse_connections(pg_url, True)
+            try:
+                until(lambda: expected <= heard())
+            finally:
+                _refuse_connections(pg_url, False)
+            said = [r for r in caplog.records if r.levelno >= logging.WARNING]
+            assert expected <= heard(), sorted(heard())
+            assert all(r.exc_info is None and r.levelno == logging.WARNING for r in said), sorted(heard())
+            assert {r.name for r in said} <= _ROUNDS, sorted(heard())
+            # Back: after a round in flight has ended, the next ones go on quietly, and so does the hall.
+            time.sleep(0.3)
+            caplog.clear()
+            time.sleep(1.2)  # every round at least once, the accounts' too
+            assert not [r for r in caplog.records if r.levelno >= logging.WARNING], sorted(heard())
+        again = issue(client, "SB01")
         assert (first["number"], again["number"]) == ("B001", "B002")
 
 

@@ -22,6 +22,7 @@ import msgspec
 
 from appointments.schemas import SlotToday
 from appointments.service import AppointmentService
+from config.database import log_round_failed
 from counters.evaluation import EvaluationService
 from counters.manage.live import LiveAlert, LiveView, live_view
 from counters.manage.remedy import Remedies
@@ -145,8 +146,8 @@ class LiveFeed:
                 if started - looked >= self.outside:
                     outside, looked = await self._outside(hall), started
                 message = await self._build(hall, outside)
-            except Exception:
-                log.exception("live view failed", extra={"hall": hall})
+            except Exception as exc:
+                log_round_failed(log, "live view failed", exc, hall=hall)
             else:
                 async with feed.fresh:
                     feed.text, feed.version = _encoder.encode(message).decode(), feed.version + 1
