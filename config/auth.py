@@ -70,7 +70,7 @@ from litestar.types import ASGIApp, Message, Receive, Scope, Send
 from config.audit.marks import RECORDS_ITSELF, SIGN_IN
 from config.audit.schemas import AuditEntry
 from config.crypto import TokenClaims, TokenSigner, hash_password, new_token_id, verify_password
-from config.database import in_thread, log_round_failed
+from config.database import in_thread
 from queueing.commands import Actor, Role
 
 __all__ = [
@@ -512,7 +512,7 @@ class Authenticator:
             try:
                 changed = await asyncio.to_thread(self.states.refresh)
             except sa.exc.SQLAlchemyError as exc:  # the database out of reach: the last copy holds
-                log_round_failed(log, "accounts' states not read", exc)
+                log.warning("accounts' states not read: %s", type(exc).__name__)
                 continue
             self.book.refresh()
             if changed or self.book.version != files or beats % 60 == 0:

@@ -217,7 +217,11 @@ def log_round_failed(logger: logging.Logger, what: str, exc: Exception, **extra:
     if isinstance(exc, Unavailable):
         logger.warning("%s: %s", what, exc.message, extra=extra)
     elif isinstance(exc, UNREACHABLE):
-        logger.warning("%s (database unavailable): %s", what, type(exc).__name__, extra=extra)
+        # The driver's first line too: SQLite says a missing table with the same class as a
+        # refused connection, and a fault must not pass for an outage unread.
+        said = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+        reason = said[0][:200] if said else ""
+        logger.warning("%s (database unavailable): %s: %s", what, type(exc).__name__, reason, extra=extra)
     else:
         logger.error("%s", what, exc_info=exc, extra=extra)
 

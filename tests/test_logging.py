@@ -66,3 +66,34 @@ def test_the_app_masks_what_it_logs(client: TestClient) -> None:
     assert any(line["msg"] == "login refused" and line["username"] == "3201**********1234" for line in lines)
     assert any(line["msg"] == "ticket_issued" and line["ticket"] == "B001" for line in lines)
     assert "320102199001011234" not in stream.getvalue() and "13812345678" not in stream.getvalue()
+
+
+def test_a_failed_round_says_an_outage_in_a_line_and_a_fault_with_its_traceback() -> None:
+    """A background round that failed: the database out of reach is one JSON line with the
+    driver's reason (on SQLite a missing table is the same error class as a locked file, so the
+    reason tells them apart); a stall is its message; anything else an error with its traceback."""
+    import sqlalchemy as sa
+
+    from config.database import log_round_failed
+    from queueing.errors import Unavailable
+
+    logger, stream = _logger()
+    engine = sa.create_engine("sqlite://")
+    try:
+        with engine.connect() as conn:
+            conn.execute(sa.text("SELECT nope FROM missing"))
+    except sa.exc.OperationalError as exc:
+        log_round_failed(logger, "appointment sweep failed", exc, hall="demo")
+    log_round_failed(logger, "post watcher failed", Unavailable("the database is slow", "数据库响应缓慢"))
+    try:
+        {}["absent"]
+    except KeyError as exc:
+        log_round_failed(logger, "live view failed", exc, hall="demo")
+    outage, stall, fault = (json.loads(line) for line in stream.getvalue().splitlines())
+    assert (outage["level"], outage["hall"]) == ("warning", "demo")
+    assert outage["msg"] == "appointment sweep failed (database unavailable): OperationalError: no such table: missing"
+    assert "exc" not in outage
+    assert (stall["level"], stall["msg"]) == ("warning", "post watcher failed: the database is slow")
+    assert "exc" not in stall
+    assert (fault["level"], fault["msg"], fault["hall"]) == ("error", "live view failed", "demo")
+    assert fault["exc"].startswith("Traceback") and fault["exc"].endswith("KeyError: 'absent'")

@@ -180,8 +180,8 @@ class LiveFeed:
         found = _Outside()
         try:
             found.printers = await self.printing.printers(hall)
-        except Exception:
-            log.warning("live view: printers unreadable", extra={"hall": hall}, exc_info=True)
+        except Exception as exc:
+            log_round_failed(log, "live view: printers unreadable", exc, hall=hall)
         for printer in found.printers:
             down = printer.state in ("offline", "paper_out", "error") or printer.agent_connected is False
             if down:
@@ -240,8 +240,8 @@ class LiveFeed:
                 )
         try:
             overdue = await self.evaluation.cases(hall, overdue=True)
-        except Exception:
-            log.warning("live view: rating cases unreadable", extra={"hall": hall}, exc_info=True)
+        except Exception as exc:
+            log_round_failed(log, "live view: rating cases unreadable", exc, hall=hall)
             overdue = []
         found.overdue_cases = len(overdue)
         for case in overdue:
@@ -257,6 +257,6 @@ class LiveFeed:
             )
         try:
             found.appointments = await self.appointments.today_slots(hall)
-        except Exception:
-            log.warning("live view: appointments unreadable", extra={"hall": hall}, exc_info=True)
+        except Exception as exc:
+            log_round_failed(log, "live view: appointments unreadable", exc, hall=hall)
         return found

@@ -18,6 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 
+from config.database import log_round_failed
 from counters.manage.live import LiveAlert
 from counters.manage.planning import WhatIfRequest
 from counters.manage.planning_api import take_snapshot, what_if_now
@@ -80,8 +81,8 @@ class Remedies:
         target = part.alerts.wait_minutes
         try:
             taken = await take_snapshot(runtime)  # one look at the hall for all its alerts
-        except Exception:
-            log.warning("remedy: the hall could not be read", extra={"hall": hall}, exc_info=True)
+        except Exception as exc:
+            log_round_failed(log, "remedy: the hall could not be read", exc, hall=hall)
             return
         for alert in alerts:
             group = alert.about.removeprefix("group:")
