@@ -51,7 +51,7 @@ from appointments.settings import AppointmentHall
 from appointments.store import AppointmentStore, new_code
 from config.audit.schemas import ActorKind, AuditEntry
 from config.auth import LoginThrottle
-from config.database import in_thread, log_round_failed
+from config.database import in_thread, log_background_failure
 from config.privacy import mask_code, mask_phone
 from queueing.commands import Actor, IssueTicket, Priority
 from queueing.errors import Forbidden, Invalid, NotFound, Unavailable
@@ -762,7 +762,7 @@ class AppointmentService:
                     self._forgot_at = loop.time()
                     await self.forget_people()
             except Exception as exc:
-                log_round_failed(log, "appointment sweep failed", exc)
+                log_background_failure(log, "appointment sweep failed", exc)
             await asyncio.sleep(_SWEEP_SECONDS)
 
     # ---------------------------------------------------------------- helpers

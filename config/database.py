@@ -39,7 +39,7 @@ __all__ = [
     "in_thread",
     "instant",
     "is_postgres",
-    "log_round_failed",
+    "log_background_failure",
     "own_deadline",
     "read_connection",
     "write_transaction",
@@ -210,10 +210,11 @@ def driver_execute(conn: Connection, statement: str, parameters: Any = (), *, ma
 UNREACHABLE = (sa.exc.OperationalError, sa.exc.InterfaceError, sa.exc.TimeoutError)
 
 
-def log_round_failed(logger: logging.Logger, what: str, exc: Exception, **extra: Any) -> None:
-    """A background round (a sweep, a watcher, a live view) that failed and will run again: the
-    database out of reach or stalling is said in one line a round, as the requests say it, not a
-    traceback every round of an outage; anything else is a fault to find, with its traceback."""
+def log_background_failure(logger: logging.Logger, what: str, exc: Exception, **extra: Any) -> None:
+    """Work in the background that failed (a round of a sweep, a watcher or a live view, a print
+    job after its ticket was answered): the database out of reach or stalling is said in one
+    line, as the requests say it, not a traceback every round of an outage; anything else is a
+    fault to find, with its traceback."""
     if isinstance(exc, Unavailable):
         logger.warning("%s: %s", what, exc.message, extra=extra)
     elif isinstance(exc, UNREACHABLE):

@@ -27,7 +27,7 @@ from sqlalchemy.engine import Engine
 from config.audit.schemas import ActorKind, AuditEntry
 from config.audit.store import record
 from config.crypto import Sealer
-from config.database import in_thread, log_round_failed, read_connection, write_transaction
+from config.database import in_thread, log_background_failure, read_connection, write_transaction
 from config.privacy import mask_phone, mask_text
 from counters.models import RatingCaseRow, RatingCaseStepRow, RatingRow
 from counters.ratings import (
@@ -115,11 +115,11 @@ class EvaluationService:
                     if counted := await self.rate_unrated(hall):
                         log.info("unrated services counted", extra={"hall": hall, "services": counted})
                 except Exception as exc:
-                    log_round_failed(log, "counting unrated services failed", exc, hall=hall)
+                    log_background_failure(log, "counting unrated services failed", exc, hall=hall)
             try:
                 await self.forget_contacts()
             except Exception as exc:
-                log_round_failed(log, "forgetting the phones of old ratings failed", exc)
+                log_background_failure(log, "forgetting the phones of old ratings failed", exc)
             await asyncio.sleep(_UNRATED_EVERY_SECONDS)
 
     async def forget_contacts(self) -> dict[str, int]:

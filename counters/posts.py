@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 import msgspec
 from sqlalchemy.engine import Engine
 
-from config.database import in_thread, log_round_failed
+from config.database import in_thread, log_background_failure
 from counters.coverage import Interval, Presence, Roster, coverage
 from counters.settings import CounterHall
 from counters.store import CounterStore
@@ -112,14 +112,14 @@ class PostService:
                 # in a process cost 20 reads a second, and as many thread wake-ups, doing nothing.
                 rosters = await self._rosters(self.clock())
             except Exception as exc:  # an outage is one line a round, tried again next round
-                log_round_failed(log, "post watcher failed", exc)
+                log_background_failure(log, "post watcher failed", exc)
                 rosters = {}
             for hall, roster in rosters.items():
                 try:
                     # a task of its own: a round's writes leave the next round's deadlines as they were
                     await asyncio.create_task(self._alert(hall, roster, self.clock()))
                 except Exception as exc:
-                    log_round_failed(log, "post watcher failed", exc, hall=hall)
+                    log_background_failure(log, "post watcher failed", exc, hall=hall)
             await asyncio.sleep(self.watch_seconds)
 
     def _open_on(self, hall: str, now: dt.datetime) -> dt.date | None:

@@ -28,7 +28,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from config.crypto import RatingKeys
-from config.database import UNREACHABLE, in_thread
+from config.database import in_thread, log_background_failure
 from printers.drivers import PrinterFault, send
 from printers.escpos import render_slip
 from printers.models import PrintJobRow
@@ -204,19 +204,11 @@ class PrintService:
         )
 
     async def _spool(self, job: PrintJobRow, where: str) -> None:
+        slip = {"hall": job.hall, "device": job.device, "number": job.number}
         try:
             await asyncio.to_thread(self.store.add, job)
-        except UNREACHABLE as exc:
-            # The database out of reach: said in a line, as the requests say it, not a traceback.
-            # The ticket stands; the kiosk finds no job and offers a reprint.
-            log.warning(
-                "print job not stored (database unavailable): %s",
-                type(exc).__name__,
-                extra={"hall": job.hall, "device": job.device, "number": job.number},
-            )
-            return
-        except Exception:  # the ticket stands; the kiosk finds no job and offers a reprint
-            log.exception("print job not stored", extra={"hall": job.hall, "device": job.device, "number": job.number})
+        except Exception as exc:  # the ticket stands; the kiosk finds no job and offers a reprint
+            log_background_failure(log, "print job not stored", exc, **slip)
             return
         if where == "agent":
             await self.bell.ring(job.hall, job.device)
@@ -224,11 +216,7 @@ class PrintService:
         try:
             await self._print_here(job)
         except sa.exc.SQLAlchemyError as exc:  # the slip's outcome not recorded: the job stays queued
-            log.warning(
-                "print job's outcome not recorded (database unavailable): %s",
-                type(exc).__name__,
-                extra={"hall": job.hall, "device": job.device, "number": job.number},
-            )
+            log_background_failure(log, "print job's outcome not recorded", exc, **slip)
 
     async def reprint(self, hall: str, device: str, ticket: TicketView) -> PrintJobView:
         if self.printer_of(hall, device) is None:

@@ -36,7 +36,7 @@ import msgspec
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from config.database import UNREACHABLE, changed, log_round_failed, read_connection, write_transaction
+from config.database import UNREACHABLE, changed, log_background_failure, read_connection, write_transaction
 from queueing import store
 from queueing.commands import Command, DefineCounter, RetireCounter, StartDay
 from queueing.errors import NotFound, Refusal, Unavailable
@@ -679,6 +679,7 @@ class HallRuntime:
             self._apply(store.read_since(conn, self.id, queue.seq))
 
     def _apply(self, record: Iterable[Recorded]) -> None:
+        """Events others appended to the hall's record, in order."""
         for recorded in record:
             self._queue.apply(recorded)
             self._last_at = recorded.event.at
@@ -844,7 +845,7 @@ class HallRuntime:
         except sa.exc.IntegrityError:
             pass  # another process took the same one
         except sa.exc.SQLAlchemyError as exc:
-            log_round_failed(log, "snapshot failed; the events are safe, the next restart replays more", exc)
+            log_background_failure(log, "snapshot failed; the events are safe, the next restart replays more", exc)
 
 
 def _nothing() -> None:

@@ -74,7 +74,7 @@ def test_a_failed_round_says_an_outage_in_a_line_and_a_fault_with_its_traceback(
     reason tells them apart); a stall is its message; anything else an error with its traceback."""
     import sqlalchemy as sa
 
-    from config.database import log_round_failed
+    from config.database import log_background_failure
     from queueing.errors import Unavailable
 
     logger, stream = _logger()
@@ -83,12 +83,12 @@ def test_a_failed_round_says_an_outage_in_a_line_and_a_fault_with_its_traceback(
         with engine.connect() as conn:
             conn.execute(sa.text("SELECT nope FROM missing"))
     except sa.exc.OperationalError as exc:
-        log_round_failed(logger, "appointment sweep failed", exc, hall="demo")
-    log_round_failed(logger, "post watcher failed", Unavailable("the database is slow", "数据库响应缓慢"))
+        log_background_failure(logger, "appointment sweep failed", exc, hall="demo")
+    log_background_failure(logger, "post watcher failed", Unavailable("the database is slow", "数据库响应缓慢"))
     try:
         {}["absent"]
     except KeyError as exc:
-        log_round_failed(logger, "live view failed", exc, hall="demo")
+        log_background_failure(logger, "live view failed", exc, hall="demo")
     outage, stall, fault = (json.loads(line) for line in stream.getvalue().splitlines())
     assert (outage["level"], outage["hall"]) == ("warning", "demo")
     assert outage["msg"] == "appointment sweep failed (database unavailable): OperationalError: no such table: missing"

@@ -22,7 +22,7 @@ import msgspec
 
 from appointments.schemas import SlotToday
 from appointments.service import AppointmentService
-from config.database import log_round_failed
+from config.database import log_background_failure
 from counters.evaluation import EvaluationService
 from counters.manage.live import LiveAlert, LiveView, live_view
 from counters.manage.remedy import Remedies
@@ -147,7 +147,7 @@ class LiveFeed:
                     outside, looked = await self._outside(hall), started
                 message = await self._build(hall, outside)
             except Exception as exc:
-                log_round_failed(log, "live view failed", exc, hall=hall)
+                log_background_failure(log, "live view failed", exc, hall=hall)
             else:
                 async with feed.fresh:
                     feed.text, feed.version = _encoder.encode(message).decode(), feed.version + 1
@@ -181,7 +181,7 @@ class LiveFeed:
         try:
             found.printers = await self.printing.printers(hall)
         except Exception as exc:
-            log_round_failed(log, "live view: printers unreadable", exc, hall=hall)
+            log_background_failure(log, "live view: printers unreadable", exc, hall=hall)
         for printer in found.printers:
             down = printer.state in ("offline", "paper_out", "error") or printer.agent_connected is False
             if down:
@@ -241,7 +241,7 @@ class LiveFeed:
         try:
             overdue = await self.evaluation.cases(hall, overdue=True)
         except Exception as exc:
-            log_round_failed(log, "live view: rating cases unreadable", exc, hall=hall)
+            log_background_failure(log, "live view: rating cases unreadable", exc, hall=hall)
             overdue = []
         found.overdue_cases = len(overdue)
         for case in overdue:
@@ -258,5 +258,5 @@ class LiveFeed:
         try:
             found.appointments = await self.appointments.today_slots(hall)
         except Exception as exc:
-            log_round_failed(log, "live view: appointments unreadable", exc, hall=hall)
+            log_background_failure(log, "live view: appointments unreadable", exc, hall=hall)
         return found

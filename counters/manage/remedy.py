@@ -18,7 +18,7 @@ import logging
 import time
 from collections.abc import Callable
 
-from config.database import log_round_failed
+from config.database import log_background_failure
 from counters.manage.live import LiveAlert
 from counters.manage.planning import WhatIfRequest
 from counters.manage.planning_api import take_snapshot, what_if_now
@@ -82,7 +82,7 @@ class Remedies:
         try:
             taken = await take_snapshot(runtime)  # one look at the hall for all its alerts
         except Exception as exc:
-            log_round_failed(log, "remedy: the hall could not be read", exc, hall=hall)
+            log_background_failure(log, "remedy: the hall could not be read", exc, hall=hall)
             return
         for alert in alerts:
             group = alert.about.removeprefix("group:")
