@@ -14,6 +14,7 @@ import json
 import socket
 import time
 import wave
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -623,6 +624,32 @@ async def heartbeat(device: Device, ok, timeout: float) -> dict:
                 return message
 
 
+async def heartbeats(wanted: dict[Device, Callable[[dict], bool]], timeout: float) -> dict[Device, dict]:
+    """``heartbeat`` for several devices at once, each answering every heartbeat until all have
+    theirs: a device whose wait ended first must not fall silent while another waits on (its
+    server drops a device silent for three heartbeats, and two servers notice an outage up to
+    a few seconds apart)."""
+    found: dict[Device, dict] = {}
+    deadline = time.monotonic() + timeout
+
+    async def answer(device: Device, ok: Callable[[dict], bool]) -> None:
+        while len(found) < len(wanted):
+            message = await device.raw(max(deadline - time.monotonic(), 0.01))
+            if message["type"] == "heartbeat":
+                await device.ws.send(json.dumps({"type": "pong"}))
+                if device not in found and ok(message):
+                    found[device] = message
+
+    tasks = [asyncio.ensure_future(answer(device, ok)) for device, ok in wanted.items()]
+    try:
+        await asyncio.gather(*tasks)
+    finally:  # one timed out: the others stop reading too
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+    return found
+
+
 def relayed(beat: dict) -> bool:
     return beat["relayed"]
 
@@ -698,7 +725,7 @@ def test_a_screen_cut_off_from_the_other_process_by_a_redis_outage_knows_it_and_
             call = await on_second.until("call", timeout=2)  # relayed, not a resync
             figures["call relayed"] = time.monotonic() - back
             assert call["call"]["counter"] == 12 and figures["call relayed"] < 2.0
-            await asyncio.gather(*(heartbeat(d, relayed, timeout=3) for d in (on_first, on_second)))
+            await heartbeats({on_first: relayed, on_second: relayed}, timeout=3)
 
     try:
         with (
@@ -740,16 +767,19 @@ def test_a_stalled_redis_holds_up_no_screen_and_is_noticed(tmp_path: Path) -> No
                 assert call["call"]["number"] == answer.raise_for_status().json()["number"]
                 assert time.monotonic() - made < 1.5  # one Redis timeout at most
             # Both are told their server hears no other now; the second also that it is behind.
-            await asyncio.gather(
-                heartbeat(on_first, lambda beat: not beat["relayed"], timeout=6),
-                heartbeat(on_second, lambda beat: not beat["relayed"] and beat["seq"] > on_second.seq, timeout=6),
+            await heartbeats(
+                {
+                    on_first: lambda beat: not beat["relayed"],
+                    on_second: lambda beat: not beat["relayed"] and beat["seq"] > on_second.seq,
+                },
+                timeout=6,
             )
             # A stall longer than the probes: still one line in the log, no flapping.
             with contextlib.suppress(TimeoutError):
-                await asyncio.gather(*(heartbeat(d, lambda beat: False, timeout=5) for d in (on_first, on_second)))
+                await heartbeats(dict.fromkeys((on_first, on_second), lambda beat: False), timeout=5)
             redis_server.stall(False)
             assert await relay_back([tmp_path / "a.log", tmp_path / "b.log"], time.time()) < 2.0
-            await asyncio.gather(*(heartbeat(d, relayed, timeout=3) for d in (on_first, on_second)))
+            await heartbeats({on_first: relayed, on_second: relayed}, timeout=3)
             await on_second.ws.send(json.dumps({"type": "resync"}))  # as the heartbeat said
             assert {c["counter"] for c in (await on_second.until("snapshot", timeout=3))["recent"]} == {1, 2}
             await via_first.post("/api/halls/demo/counters/3/call-next", headers=headers)
